@@ -1,0 +1,247 @@
+import type { TensorView } from '../io/tensor';
+
+/**
+ * An in-memory ONNX graph under construction. Builders for each model family call `op()` with value names;
+ * `emit.ts` turns the result into a .onnx protobuf plus one external-data file of weights.
+ *
+ * Weights are referenced lazily (a TensorView), never copied here, so a full-size UNet graph can be built
+ * while holding no weight data in memory. Initializers carry the canonical (diffusers) weight name, and node
+ * names carry the scope of the module that made them (e.g. `down_blocks.0.resnets.0/conv1`), so a missing or
+ * mis-shaped weight points at its module.
+ */
+export type ElemType = 'float32' | 'float16' | 'int64' | 'int32' | 'bool';
+export type Dim = number | string;
+
+export type Attr =
+  | { kind: 'int'; value: number }
+  | { kind: 'float'; value: number }
+  | { kind: 'ints'; value: number[] }
+  | { kind: 'floats'; value: number[] }
+  | { kind: 'string'; value: string };
+
+export const attr = {
+  int: (value: number): Attr => ({ kind: 'int', value }),
+  float: (value: number): Attr => ({ kind: 'float', value }),
+  ints: (value: number[]): Attr => ({ kind: 'ints', value }),
+  floats: (value: number[]): Attr => ({ kind: 'floats', value }),
+  string: (value: string): Attr => ({ kind: 'string', value }),
+};
+
+export interface NodeIR {
+  opType: string;
+  domain: string;
+  name: string;
+  inputs: string[];
+  outputs: string[];
+  attrs: Record<string, Attr>;
+}
+
+export interface ValueInfoIR {
+  name: string;
+  elemType: ElemType;
+  shape: Dim[];
+}
+
+/** How a stored weight becomes an initializer: optional 2-D transpose, then a reshape to `shape`. */
+export interface WeightSource {
+  kind: 'weight';
+  view: TensorView;
+  transpose: boolean;
+}
+
+export interface ConstSource {
+  kind: 'const';
+  data: Float32Array | BigInt64Array | Int32Array | Uint8Array;
+}
+
+export interface InitializerIR {
+  name: string;
+  /** For weights: the graph's float type (float32 or float16). Constants keep their own type. */
+  elemType: ElemType;
+  shape: number[];
+  source: WeightSource | ConstSource;
+}
+
+export interface GraphIR {
+  name: string;
+  floatType: 'float32' | 'float16';
+  nodes: NodeIR[];
+  initializers: InitializerIR[];
+  inputs: ValueInfoIR[];
+  outputs: ValueInfoIR[];
+  /** Opset imports: '' (ai.onnx) and 'com.microsoft' when used. */
+  opsets: Record<string, number>;
+  metadata: Record<string, string>;
+}
+
+export const ONNX_OPSET = 17;
+
+export class GraphBuilder {
+  private readonly nodes: NodeIR[] = [];
+  private readonly inits = new Map<string, InitializerIR>();
+  private readonly inputs: ValueInfoIR[] = [];
+  private readonly outputs: ValueInfoIR[] = [];
+  private readonly constCache = new Map<string, string>();
+  private readonly usedNames = new Set<string>();
+  private readonly scopes: string[] = [];
+  private readonly domains = new Set<string>();
+  private counter = 0;
+  readonly metadata: Record<string, string> = {};
+
+  constructor(
+    readonly name: string,
+    readonly floatType: 'float32' | 'float16' = 'float32',
+  ) {}
+
+  /** Runs `fn` with node names prefixed by `scope` (joined with '.'), e.g. the canonical module path. */
+  scope<T>(scope: string, fn: () => T): T {
+    this.scopes.push(scope);
+    try {
+      return fn();
+    } finally {
+      this.scopes.pop();
+    }
+  }
+
+  get currentScope(): string {
+    return this.scopes.filter((s) => s.length > 0).join('.');
+  }
+
+  input(name: string, elemType: ElemType, shape: Dim[]): string {
+    this.claim(name);
+    this.inputs.push({ name, elemType, shape });
+    return name;
+  }
+
+  /** Declares `value` as a graph output called `name` (an Identity is inserted when the names differ). */
+  output(value: string, name: string, elemType: ElemType, shape: Dim[]): void {
+    let v = value;
+    if (v !== name) {
+      this.claim(name);
+      this.nodes.push({ opType: 'Identity', domain: '', name: `output/${name}`, inputs: [value], outputs: [name], attrs: {} });
+      v = name;
+    }
+    this.outputs.push({ name: v, elemType, shape });
+  }
+
+  /**
+   * A stored weight as an initializer named after its canonical key. `transpose` swaps a 2-D matrix
+   * ([out,in] → [in,out] for MatMul); `shape` reshapes (same element count), e.g. [C] → [C,1,1].
+   * Asking twice for the same weight with the same layout returns the same initializer.
+   */
+  weight(view: TensorView, opts: { transpose?: boolean; shape?: number[] } = {}): string {
+    const transpose = opts.transpose ?? false;
+    if (transpose && view.shape.length !== 2) {
+      throw new Error(`weight ${view.name}: transpose needs a 2-D tensor, got [${view.shape.join(',')}]`);
+    }
+    const base = transpose ? [view.shape[1], view.shape[0]] : view.shape;
+    const shape = opts.shape ?? base;
+    if (count(shape) !== count(view.shape)) {
+      throw new Error(`weight ${view.name}: cannot view [${view.shape.join(',')}] as [${shape.join(',')}]`);
+    }
+    let name = view.name + (transpose ? '.T' : '') + (opts.shape ? `#${shape.join('x')}` : '');
+    const existing = this.inits.get(name);
+    if (existing) return name;
+    if (this.usedNames.has(name)) name = this.fresh(name);
+    this.claim(name);
+    this.inits.set(name, { name, elemType: this.floatType, shape, source: { kind: 'weight', view, transpose } });
+    return name;
+  }
+
+  /** A float constant in the graph's float type (stored as float32 here, converted on emit). */
+  constFloat(values: ArrayLike<number>, shape: number[], hint = 'const'): string {
+    const data = Float32Array.from(values);
+    if (data.length !== count(shape)) throw new Error(`constFloat ${hint}: ${data.length} values for [${shape}]`);
+    const key = data.length <= 16 ? `f:${shape.join('x')}:${Array.from(data).join(',')}` : undefined;
+    const hit = key && this.constCache.get(key);
+    if (hit) return hit;
+    const name = this.fresh(`${this.currentScope ? this.currentScope + '/' : ''}${hint}`);
+    this.claim(name);
+    this.inits.set(name, { name, elemType: this.floatType, shape, source: { kind: 'const', data } });
+    if (key) this.constCache.set(key, name);
+    return name;
+  }
+
+  scalar(value: number): string {
+    return this.constFloat([value], [], 'scalar');
+  }
+
+  /** A 1-D int64 constant (shapes, axes, pads). */
+  i64(values: number[]): string {
+    const key = `i:${values.join(',')}`;
+    const hit = this.constCache.get(key);
+    if (hit) return hit;
+    const name = this.fresh(`i64_${values.join('_').replace(/-/g, 'm')}`.slice(0, 60));
+    this.claim(name);
+    this.inits.set(name, { name, elemType: 'int64', shape: [values.length], source: { kind: 'const', data: BigInt64Array.from(values.map(BigInt)) } });
+    this.constCache.set(key, name);
+    return name;
+  }
+
+  /** Adds one node and returns its first output. `name` is scoped; empty-string inputs are optional inputs left out. */
+  op(opType: string, inputs: string[], attrs: Record<string, Attr> = {}, opts: { name?: string; domain?: string } = {}): string {
+    return this.opN(opType, inputs, 1, attrs, opts)[0];
+  }
+
+  opN(
+    opType: string,
+    inputs: string[],
+    numOutputs: number,
+    attrs: Record<string, Attr> = {},
+    opts: { name?: string; domain?: string } = {},
+  ): string[] {
+    const domain = opts.domain ?? '';
+    if (domain) this.domains.add(domain);
+    const local = opts.name ?? opType;
+    const name = this.freshNode(this.currentScope ? `${this.currentScope}/${local}` : local);
+    const outputs: string[] = [];
+    for (let i = 0; i < numOutputs; i++) {
+      const out = this.fresh(numOutputs === 1 ? `${name}:out` : `${name}:out${i}`);
+      this.claim(out);
+      outputs.push(out);
+    }
+    this.nodes.push({ opType, domain, name, inputs, outputs, attrs });
+    return outputs;
+  }
+
+  build(): GraphIR {
+    const opsets: Record<string, number> = { '': ONNX_OPSET };
+    for (const d of this.domains) opsets[d] = 1;
+    return {
+      name: this.name,
+      floatType: this.floatType,
+      nodes: this.nodes,
+      initializers: [...this.inits.values()],
+      inputs: this.inputs,
+      outputs: this.outputs,
+      opsets,
+      metadata: { ...this.metadata },
+    };
+  }
+
+  private readonly nodeNames = new Set<string>();
+  private freshNode(base: string): string {
+    let n = base;
+    let i = 1;
+    while (this.nodeNames.has(n)) n = `${base}_${i++}`;
+    this.nodeNames.add(n);
+    return n;
+  }
+
+  private fresh(base: string): string {
+    if (!this.usedNames.has(base)) return base;
+    let n: string;
+    do n = `${base}_${++this.counter}`;
+    while (this.usedNames.has(n));
+    return n;
+  }
+
+  private claim(name: string): void {
+    if (this.usedNames.has(name)) throw new Error(`graph ${this.name}: value name ${name} used twice`);
+    this.usedNames.add(name);
+  }
+}
+
+function count(shape: readonly number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}

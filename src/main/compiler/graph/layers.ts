@@ -1,0 +1,153 @@
+import { StudioError } from '../../../shared/errors';
+import type { TensorView, WeightSet } from '../io/tensor';
+import { attr, type GraphBuilder } from './builder';
+
+/**
+ * Neural-network layers as ONNX op patterns, shared by every model family. Each takes the canonical module
+ * path (`prefix`) and finds its weights as `${prefix}.weight` / `${prefix}.bias`, so the graph mirrors the
+ * checkpoint. Patterns are the ones onnxruntime's CPU provider runs fast (see tech brief §7): decomposed
+ * GroupNorm, LayerNormalization-17, com.microsoft MultiHeadAttention (flash path on CPU).
+ */
+
+export function need(w: WeightSet, name: string): TensorView {
+  const v = w.get(name);
+  if (!v) throw new StudioError('MODEL_KEYS_MISSING', `The model has no weight "${name}".`, { key: name });
+  return v;
+}
+
+function expectShape(v: TensorView, shape: number[]): void {
+  if (v.shape.length !== shape.length || v.shape.some((d, i) => shape[i] >= 0 && d !== shape[i])) {
+    throw new StudioError(
+      'MODEL_SHAPE_MISMATCH',
+      `Weight "${v.name}" has shape [${v.shape.join(', ')}], expected [${shape.map((d) => (d < 0 ? '?' : d)).join(', ')}].`,
+      { key: v.name, shape: v.shape, expected: shape },
+    );
+  }
+}
+
+/** y = x·Wᵀ + b over the last axis. W [out,in] is stored transposed so MatMul needs no Transpose node. */
+export function linear(g: GraphBuilder, w: WeightSet, prefix: string, x: string, opts: { bias?: boolean; inFeatures?: number } = {}): string {
+  const W = need(w, `${prefix}.weight`);
+  if (W.shape.length !== 2) expectShape(W, [-1, -1]);
+  if (opts.inFeatures !== undefined) expectShape(W, [-1, opts.inFeatures]);
+  return g.scope(prefix, () => {
+    let y = g.op('MatMul', [x, g.weight(W, { transpose: true })], {}, { name: 'matmul' });
+    const hasBias = opts.bias ?? w.has(`${prefix}.bias`);
+    if (hasBias) {
+      const b = need(w, `${prefix}.bias`);
+      expectShape(b, [W.shape[0]]);
+      y = g.op('Add', [y, g.weight(b)], {}, { name: 'bias' });
+    }
+    return y;
+  });
+}
+
+/** 2-D convolution with the stored kernel; padding defaults to "same" for odd kernels. */
+export function conv2d(
+  g: GraphBuilder,
+  w: WeightSet,
+  prefix: string,
+  x: string,
+  opts: { stride?: number; pad?: number | [number, number, number, number] } = {},
+): string {
+  const W = need(w, `${prefix}.weight`);
+  if (W.shape.length !== 4) expectShape(W, [-1, -1, -1, -1]);
+  const [, , kh, kw] = W.shape;
+  const stride = opts.stride ?? 1;
+  const pads = Array.isArray(opts.pad) ? opts.pad : [opts.pad ?? (kh >> 1), opts.pad ?? (kw >> 1), opts.pad ?? (kh >> 1), opts.pad ?? (kw >> 1)];
+  const inputs = [x, g.weight(W)];
+  const b = w.get(`${prefix}.bias`);
+  if (b) inputs.push(g.weight(b));
+  return g.scope(prefix, () =>
+    g.op('Conv', inputs, {
+      kernel_shape: attr.ints([kh, kw]),
+      strides: attr.ints([stride, stride]),
+      pads: attr.ints(pads),
+      dilations: attr.ints([1, 1]),
+      group: attr.int(1),
+    }, { name: 'conv' }),
+  );
+}
+
+/**
+ * GroupNorm on x of shape `shape` ([N, C, ...spatial]); statistics over (C/groups × spatial) per sample N.
+ * Decomposed as Reshape → InstanceNormalization → Reshape → ·γ + β: exact, fast on CPU, and the pattern
+ * onnxruntime's own GroupNorm fusion recognises.
+ */
+export function groupNorm(
+  g: GraphBuilder,
+  w: WeightSet,
+  prefix: string,
+  x: string,
+  shape: number[],
+  groups: number,
+  eps: number,
+  opts: { affine?: boolean } = {},
+): string {
+  const [n, c] = shape;
+  if (c % groups !== 0) {
+    throw new StudioError('MODEL_SHAPE_MISMATCH', `GroupNorm ${prefix}: ${c} channels do not split into ${groups} groups.`, { prefix, channels: c, groups });
+  }
+  return g.scope(prefix, () => {
+    const grouped = g.op('Reshape', [x, g.i64([n, groups, -1])], {}, { name: 'group' });
+    const ones = g.constFloat(new Float32Array(groups).fill(1), [groups], 'ones');
+    const zeros = g.constFloat(new Float32Array(groups), [groups], 'zeros');
+    const normed = g.op('InstanceNormalization', [grouped, ones, zeros], { epsilon: attr.float(eps) }, { name: 'norm' });
+    let y = g.op('Reshape', [normed, g.i64(shape)], {}, { name: 'ungroup' });
+    if (opts.affine ?? true) {
+      const bshape = [c, ...shape.slice(2).map(() => 1)];
+      const gamma = need(w, `${prefix}.weight`);
+      const beta = need(w, `${prefix}.bias`);
+      expectShape(gamma, [c]);
+      expectShape(beta, [c]);
+      y = g.op('Mul', [y, g.weight(gamma, { shape: bshape })], {}, { name: 'scale' });
+      y = g.op('Add', [y, g.weight(beta, { shape: bshape })], {}, { name: 'shift' });
+    }
+    return y;
+  });
+}
+
+/** LayerNorm over the last axis (LayerNormalization-17). */
+export function layerNorm(g: GraphBuilder, w: WeightSet, prefix: string, x: string, eps: number): string {
+  const gamma = need(w, `${prefix}.weight`);
+  const beta = need(w, `${prefix}.bias`);
+  return g.scope(prefix, () =>
+    g.op('LayerNormalization', [x, g.weight(gamma), g.weight(beta)], { axis: attr.int(-1), epsilon: attr.float(eps) }, { name: 'layernorm' }),
+  );
+}
+
+/**
+ * softmax(QKᵀ/√d)V over [B, S, heads·d] inputs via com.microsoft MultiHeadAttention, which takes the
+ * tiled flash-attention path on CPU and never materialises the B·heads·S·T score tensor.
+ */
+export function multiHeadAttention(g: GraphBuilder, q: string, k: string, v: string, heads: number, name = 'mha'): string {
+  return g.op('MultiHeadAttention', [q, k, v], { num_heads: attr.int(heads) }, { name, domain: 'com.microsoft' });
+}
+
+/** Exact (erf) GELU: x·½·(1 + erf(x/√2)). */
+export function gelu(g: GraphBuilder, x: string): string {
+  const e = g.op('Erf', [g.op('Mul', [x, g.scalar(Math.SQRT1_2)], {}, { name: 'gelu_div' })], {}, { name: 'gelu_erf' });
+  const s = g.op('Add', [e, g.scalar(1)], {}, { name: 'gelu_add' });
+  return g.op('Mul', [g.op('Mul', [x, s], {}, { name: 'gelu_mul' }), g.scalar(0.5)], {}, { name: 'gelu_half' });
+}
+
+/** CLIP's quick GELU: x·σ(1.702x). */
+export function quickGelu(g: GraphBuilder, x: string): string {
+  const s = g.op('Sigmoid', [g.op('Mul', [x, g.scalar(1.702)], {}, { name: 'qgelu_scale' })], {}, { name: 'qgelu_sigmoid' });
+  return g.op('Mul', [x, s], {}, { name: 'qgelu_mul' });
+}
+
+export function silu(g: GraphBuilder, x: string): string {
+  return g.op('Mul', [x, g.op('Sigmoid', [x], {}, { name: 'silu_sigmoid' })], {}, { name: 'silu' });
+}
+
+/** GEGLU feed-forward input: proj → [a, gate] halves → a·GELU(gate). */
+export function geglu(g: GraphBuilder, w: WeightSet, prefix: string, x: string): string {
+  const h = linear(g, w, prefix, x);
+  const W = need(w, `${prefix}.weight`);
+  const half = W.shape[0] / 2;
+  return g.scope(prefix, () => {
+    const [a, gate] = g.opN('Split', [h, g.i64([half, half])], 2, { axis: attr.int(-1) }, { name: 'split' });
+    return g.op('Mul', [a, gelu(g, gate)], {}, { name: 'geglu' });
+  });
+}

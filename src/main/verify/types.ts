@@ -1,0 +1,31 @@
+/**
+ * `verify` runs reference cases (folders with a files.json, see test/fixtures/reference/README.md) and
+ * compares our engine with the reference implementation. One handler per `kind`; dispatch is by `kind` only.
+ */
+export interface Comparison {
+  /** Case folder, relative to the verify root. */
+  case: string;
+  /** What was compared, e.g. `diffusers noise_pred_t999`, `ldm noise_pred_t259`. */
+  what: string;
+  maxAbs: number;
+  relL2: number;
+  pass: boolean;
+  note?: string;
+}
+
+export interface VerifyContext {
+  /** Absolute path of the case folder. */
+  dir: string;
+  /** Case name as printed (path relative to the verify root). */
+  name: string;
+  /** Parsed files.json. */
+  files: Record<string, unknown>;
+  /** Scratch folder for compiled graphs (removed after the run). */
+  workDir: string;
+  report(c: Comparison): void;
+}
+
+export interface KindHandler {
+  kind: string;
+  run(ctx: VerifyContext): Promise<void>;
+}
