@@ -151,3 +151,37 @@ export function geglu(g: GraphBuilder, w: WeightSet, prefix: string, x: string):
     return g.op('Mul', [a, gelu(g, gate)], {}, { name: 'geglu' });
   });
 }
+
+/**
+ * diffusers' `Attention` module without norms: to_q/to_k/to_v (bias if stored), heads-way softmax attention,
+ * `to_out.0`. `context` is the key/value source (the same value as `x` for self-attention).
+ * x: [B, S, C], context: [B, T, Cctx] → [B, S, C_out].
+ */
+export function attention(g: GraphBuilder, w: WeightSet, prefix: string, x: string, context: string, heads: number): string {
+  const q = linear(g, w, `${prefix}.to_q`, x);
+  const k = linear(g, w, `${prefix}.to_k`, context);
+  const v = linear(g, w, `${prefix}.to_v`, context);
+  const inner = need(w, `${prefix}.to_q.weight`).shape[0];
+  if (inner % heads !== 0) {
+    throw new StudioError('MODEL_SHAPE_MISMATCH', `Attention ${prefix}: ${inner} channels do not split into ${heads} heads.`, { prefix, inner, heads });
+  }
+  const o = g.scope(prefix, () => multiHeadAttention(g, q, k, v, heads));
+  return linear(g, w, `${prefix}.to_out.0`, o);
+}
+
+/** diffusers' `FeedForward` with GEGLU: `net.0.proj` (GEGLU) → `net.2` (Linear). */
+export function feedForwardGeglu(g: GraphBuilder, w: WeightSet, prefix: string, x: string): string {
+  return linear(g, w, `${prefix}.net.2`, geglu(g, w, `${prefix}.net.0.proj`, x));
+}
+
+/**
+ * Nearest-neighbour resize of NCHW `x` to `size` [H, W] (torch `F.interpolate(mode="nearest")`: source index
+ * floor(dst·in/out)); for ×2 this repeats every pixel 2×2.
+ */
+export function resizeNearest(g: GraphBuilder, x: string, shape: number[], size: [number, number]): string {
+  return g.op('Resize', [x, '', '', g.i64([shape[0], shape[1], size[0], size[1]])], {
+    mode: attr.string('nearest'),
+    coordinate_transformation_mode: attr.string('asymmetric'),
+    nearest_mode: attr.string('floor'),
+  }, { name: 'resize_nearest' });
+}

@@ -35,7 +35,8 @@ export function parseNpy(buf: Uint8Array, source = '<buffer>'): NpyArray {
   const count = shape.reduce((a, b) => a * b, 1);
   const start = headerStart + headerLen;
   // Copy so the typed array is aligned regardless of the header length.
-  const bytes = buf.slice(start, start + count * itemSize(descr, source));
+  // (new Uint8Array(subarray), not buf.slice: on a Node Buffer, slice is a view into the whole file buffer.)
+  const bytes = new Uint8Array(buf.subarray(start, start + count * itemSize(descr, source)));
   let data: NpyData;
   switch (descr) {
     case '<f4': data = new Float32Array(bytes.buffer, 0, count); break;

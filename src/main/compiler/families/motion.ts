@@ -1,0 +1,140 @@
+import { StudioError } from '../../../shared/errors';
+import type { WeightSet } from '../io/tensor';
+import { attr, type GraphBuilder } from '../graph/builder';
+import { attention, feedForwardGeglu, groupNorm, layerNorm, linear, need } from '../graph/layers';
+import type { MotionGroupNorm } from './configs';
+import { scopedOp } from './scoped-op';
+
+/**
+ * One AnimateDiff motion module (diffusers `AnimateDiffTransformer3D`, original `TemporalTransformer3DModel`),
+ * weights under diffusers MotionAdapter names (`<prefix>.norm`, `.proj_in`, `.transformer_blocks.k.{norm1,
+ * attn1, norm2, attn2, norm3, ff}`, `.proj_out`).
+ *
+ * The spatial UNet runs with frames folded into the batch (row b·F + f); here the rows are unfolded into
+ * sequences over frames, one per video and pixel (row b·H·W + y·W + x), attended over, and folded back:
+ *
+ *   x [B·F, C, H, W] → GroupNorm (eps 1e-6; per frame or across frames) → [B·H·W, F, C] → proj_in
+ *   → per block: (LN → +PE[:F] → self-attn) + res, (LN → +PE[:F] → self-attn) + res, (LN → GEGLU FF) + res
+ *   → proj_out → [B·F, C, H, W] → + x
+ *
+ * PE is the fixed sinusoidal table, computed here for exactly F rows: its rows do not depend on the table
+ * length, so checkpoints with 24-, 32- or 64-long (or no) stored tables all give the same graph.
+ */
+
+const MOTION_GN_EPS = 1e-6;
+const LAYER_NORM_EPS = 1e-5;
+
+export interface MotionModuleOptions {
+  frames: number;
+  heads: number;
+  groups: number;
+  groupnorm: MotionGroupNorm;
+  /** The adapter's motion_max_seq_length: the longest clip its positional table covers. */
+  maxFrames: number;
+}
+
+/**
+ * Sinusoidal positional table [frames, dim]: PE[p, 2i] = sin(p·d_i), PE[p, 2i+1] = cos(p·d_i),
+ * d_i = exp(2i·(−ln 10000 / dim)), rounded step by step as torch computes it in float32.
+ */
+export function sinusoidalTable(frames: number, dim: number): Float32Array {
+  const f = Math.fround;
+  const k = f(-Math.log(10000) / dim);
+  const pe = new Float32Array(frames * dim);
+  for (let i = 0; 2 * i < dim; i++) {
+    const div = f(Math.exp(f(2 * i * k)));
+    for (let p = 0; p < frames; p++) {
+      const a = f(p * div);
+      pe[p * dim + 2 * i] = f(Math.sin(a));
+      if (2 * i + 1 < dim) pe[p * dim + 2 * i + 1] = f(Math.cos(a));
+    }
+  }
+  return pe;
+}
+
+/** Number of motion modules (temporal transformers) in a MotionAdapter weight set. */
+export function motionModuleCount(w: WeightSet): number {
+  const seen = new Set<string>();
+  for (const name of w.names()) {
+    const m = /^((?:down_blocks|up_blocks)\.\d+|mid_block)\.motion_modules\.(\d+)\./.exec(name);
+    if (m) seen.add(`${m[1]}.${m[2]}`);
+  }
+  return seen.size;
+}
+
+function transformerDepth(w: WeightSet, prefix: string): number {
+  let depth = 0;
+  while (w.has(`${prefix}.transformer_blocks.${depth}.norm1.weight`)) depth++;
+  if (depth === 0) {
+    throw new StudioError('MODEL_KEYS_MISSING', `The motion module has no weight "${prefix}.transformer_blocks.0.norm1.weight".`, { key: `${prefix}.transformer_blocks.0.norm1.weight` });
+  }
+  return depth;
+}
+
+export function motionModule(g: GraphBuilder, w: WeightSet, prefix: string, x: string, shape: number[], o: MotionModuleOptions): string {
+  const [n, c, hh, ww] = shape;
+  const f = o.frames;
+  if (n % f !== 0) throw new Error(`motion module ${prefix}: ${n} rows are not a whole number of ${f}-frame videos`);
+  if (f > o.maxFrames) {
+    throw new StudioError('INVALID_PARAMS', `${f} frames requested; this motion module handles at most ${o.maxFrames}.`, { frames: f, max: o.maxFrames });
+  }
+  const b = n / f;
+  const hw = hh * ww;
+  const inner = need(w, `${prefix}.proj_in.weight`).shape[0];
+  const depth = transformerDepth(w, prefix);
+  const op = scopedOp(g, prefix);
+  const normed =
+    o.groupnorm === 'per_frame'
+      ? groupNorm(g, w, `${prefix}.norm`, x, shape, o.groups, MOTION_GN_EPS)
+      : groupNormAcrossFrames(g, w, `${prefix}.norm`, x, [b, f, c, hh, ww], o.groups, MOTION_GN_EPS);
+  // [B·F, C, H, W] → [B, H·W, F, C] → [B·H·W, F, C]
+  let h = op('Reshape', [normed, g.i64([b, f, c, hw])], 'split_frames');
+  h = op('Transpose', [h], 'to_frame_seq', { perm: attr.ints([0, 3, 1, 2]) });
+  h = op('Reshape', [h, g.i64([b * hw, f, c])], 'fold_pixels');
+  h = linear(g, w, `${prefix}.proj_in`, h);
+  const pe = g.scope(prefix, () => g.constFloat(sinusoidalTable(f, inner), [f, inner], 'pos_embed'));
+  for (let k = 0; k < depth; k++) h = temporalBlock(g, w, `${prefix}.transformer_blocks.${k}`, h, pe, o.heads);
+  h = linear(g, w, `${prefix}.proj_out`, h);
+  // [B·H·W, F, C] → [B, H·W, F, C] → [B, F, C, H·W] → [B·F, C, H, W]
+  h = op('Reshape', [h, g.i64([b, hw, f, c])], 'unfold_pixels');
+  h = op('Transpose', [h], 'from_frame_seq', { perm: attr.ints([0, 2, 3, 1]) });
+  h = op('Reshape', [h, g.i64(shape)], 'fold_frames');
+  return op('Add', [h, x], 'residual');
+}
+
+function temporalBlock(g: GraphBuilder, w: WeightSet, p: string, x: string, pe: string, heads: number): string {
+  const op = scopedOp(g, p);
+  let h = x;
+  for (const k of [1, 2]) {
+    // The PE goes into the attention input only, never into the residual stream.
+    const nrm = op('Add', [layerNorm(g, w, `${p}.norm${k}`, h, LAYER_NORM_EPS), pe], `pos_embed${k}`);
+    h = op('Add', [attention(g, w, `${p}.attn${k}`, nrm, nrm, heads), h], `res_attn${k}`);
+  }
+  const nrm = layerNorm(g, w, `${p}.norm3`, h, LAYER_NORM_EPS);
+  return op('Add', [feedForwardGeglu(g, w, `${p}.ff`, nrm), h], 'res_ff');
+}
+
+/**
+ * diffusers' motion GroupNorm: applied to the (B, C, F, H, W) view, so a group's statistics span all frames
+ * of one video. On our [B·F, C, H, W] rows that is a reduction over axes (frame, within-group) of the
+ * [B, F, G, C/G·H·W] view; no transposes are needed.
+ */
+function groupNormAcrossFrames(g: GraphBuilder, w: WeightSet, prefix: string, x: string, dims: number[], groups: number, eps: number): string {
+  const [b, f, c, hh, ww] = dims;
+  if (c % groups !== 0) {
+    throw new StudioError('MODEL_SHAPE_MISMATCH', `GroupNorm ${prefix}: ${c} channels do not split into ${groups} groups.`, { prefix, channels: c, groups });
+  }
+  const gamma = need(w, `${prefix}.weight`);
+  const beta = need(w, `${prefix}.bias`);
+  return g.scope(prefix, () => {
+    const v = g.op('Reshape', [x, g.i64([b, f, groups, (c / groups) * hh * ww])], {}, { name: 'group' });
+    const axes = { axes: attr.ints([1, 3]), keepdims: attr.int(1) };
+    const mean = g.op('ReduceMean', [v], axes, { name: 'mean' });
+    const d = g.op('Sub', [v, mean], {}, { name: 'center' });
+    const variance = g.op('ReduceMean', [g.op('Mul', [d, d], {}, { name: 'square' })], axes, { name: 'var' });
+    const std = g.op('Sqrt', [g.op('Add', [variance, g.scalar(eps)], {}, { name: 'var_eps' })], {}, { name: 'std' });
+    let y = g.op('Reshape', [g.op('Div', [d, std], {}, { name: 'normalize' }), g.i64([b * f, c, hh, ww])], {}, { name: 'ungroup' });
+    y = g.op('Mul', [y, g.weight(gamma, { shape: [c, 1, 1] })], {}, { name: 'scale' });
+    return g.op('Add', [y, g.weight(beta, { shape: [c, 1, 1] })], {}, { name: 'shift' });
+  });
+}

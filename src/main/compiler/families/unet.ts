@@ -1,0 +1,328 @@
+import { StudioError } from '../../../shared/errors';
+import type { WeightSet } from '../io/tensor';
+import { attr, GraphBuilder, type GraphIR } from '../graph/builder';
+import { attention, conv2d, feedForwardGeglu, groupNorm, layerNorm, linear, need, resizeNearest, silu } from '../graph/layers';
+import type { MotionConfig, MotionGroupNorm, UNetConfig } from './configs';
+import { motionModule, motionModuleCount } from './motion';
+import { scopedOp } from './scoped-op';
+
+/**
+ * diffusers `UNet2DConditionModel` (the SD1.5 family) as an ONNX graph, optionally inflated with AnimateDiff
+ * motion modules (`UNetMotionModel`). Everything is driven by the config plus the stored weight shapes, so any
+ * block count, channel list, layers_per_block, head count or projection type of that family builds.
+ *
+ * Graph interface:
+ *   sample                 [N, in_channels, h, w]   N = batch·frames, frame f of video b at row b·F + f
+ *   timestep               float32 [1]              shared by every row (LCM and CFG never mix timesteps)
+ *   encoder_hidden_states  [N, 77·k, cross_dim]     already repeated per frame by the pipeline
+ *   → noise_pred           [N, out_channels, h, w]
+ *
+ * Numerics follow diffusers exactly: resnet GroupNorm eps = norm_eps, Transformer2DModel GroupNorm eps 1e-6,
+ * LayerNorm eps 1e-5, legacy `attention_head_dim` = number of heads (head dim = channels / heads).
+ */
+
+export interface MotionInflation {
+  w: WeightSet;
+  cfg: MotionConfig;
+  frames: number;
+  groupnorm: MotionGroupNorm;
+}
+
+export interface UNetBuildOptions {
+  batch: number;
+  latentHeight: number;
+  latentWidth: number;
+  /** Text tokens per row: 77·k (prompt chunks). Default 77. */
+  contextLength?: number;
+  floatType?: 'float32' | 'float16';
+  motion?: MotionInflation;
+  /**
+   * Also expose module outputs as graph outputs named after the module (`conv_in`, `time_proj`,
+   * `time_embedding`, `down_blocks.i`, `mid_block`, `up_blocks.i`, `conv_norm_out`, `…motion_modules.j`),
+   * the points where the reference fixtures hooked diffusers. For debugging and tests; not for inference.
+   */
+  taps?: boolean;
+  name?: string;
+}
+
+/** A value together with its static shape: the decomposed GroupNorm and the reshapes need concrete shapes. */
+export interface Val {
+  v: string;
+  shape: number[];
+}
+
+/** Transformer2DModel's GroupNorm (diffusers hard-codes 1e-6 there, unlike the resnets' norm_eps). */
+const TRANSFORMER_GN_EPS = 1e-6;
+/** LayerNorm eps of BasicTransformerBlock (diffusers default norm_eps 1e-5). */
+const LAYER_NORM_EPS = 1e-5;
+
+function perBlock(v: number | number[], i: number, what: string): number {
+  if (typeof v === 'number') return v;
+  const x = v[i];
+  if (x === undefined) throw new StudioError('MODEL_SHAPE_MISMATCH', `The model config lists no ${what} for block ${i}.`, { what, block: i });
+  return x;
+}
+
+function isCrossAttn(type: string): boolean {
+  return type.startsWith('CrossAttn');
+}
+
+function checkBlockType(type: string, allowed: string[], where: string): void {
+  if (!allowed.includes(type)) {
+    throw new StudioError('MODEL_FAMILY_UNSUPPORTED', `This UNet uses a ${type} ${where}; only SD1.5-style blocks (${allowed.join(', ')}) are supported.`, { type });
+  }
+}
+
+export function buildUNetGraph(w: WeightSet, cfg: UNetConfig, opts: UNetBuildOptions): GraphIR {
+  const floatType = opts.floatType ?? 'float32';
+  const frames = opts.motion?.frames ?? 1;
+  const n = opts.batch * frames;
+  const ctxLen = opts.contextLength ?? 77;
+  const nBlocks = cfg.block_out_channels.length;
+  if (!(opts.batch >= 1 && frames >= 1 && opts.latentHeight >= 1 && opts.latentWidth >= 1 && ctxLen >= 1)) {
+    throw new StudioError('INVALID_PARAMS', `Invalid UNet shape: batch ${opts.batch}, frames ${frames}, latent ${opts.latentHeight}×${opts.latentWidth}, context ${ctxLen}.`);
+  }
+  if (cfg.down_block_types.length !== nBlocks || cfg.up_block_types.length !== nBlocks) {
+    throw new StudioError('MODEL_SHAPE_MISMATCH', `The UNet config has ${nBlocks} channel entries but ${cfg.down_block_types.length} down and ${cfg.up_block_types.length} up blocks.`);
+  }
+  cfg.down_block_types.forEach((t) => checkBlockType(t, ['CrossAttnDownBlock2D', 'DownBlock2D'], 'down block'));
+  cfg.up_block_types.forEach((t) => checkBlockType(t, ['CrossAttnUpBlock2D', 'UpBlock2D'], 'up block'));
+  if (cfg.mid_block_type !== null) checkBlockType(cfg.mid_block_type, ['UNetMidBlock2DCrossAttn'], 'mid block');
+  const motion = opts.motion;
+  if (motion) checkMotionMatches(cfg, motion);
+
+  const g = new GraphBuilder(opts.name ?? (motion ? 'unet_motion' : 'unet'), floatType);
+  g.metadata['family'] = motion ? 'unet_motion' : 'unet2d';
+  g.metadata['shape'] = JSON.stringify({ batch: opts.batch, frames, latentHeight: opts.latentHeight, latentWidth: opts.latentWidth, contextLength: ctxLen });
+  if (motion) g.metadata['motion_groupnorm'] = motion.groupnorm;
+
+  const inCh = cfg.in_channels;
+  const sample = g.input('sample', floatType, [n, inCh, opts.latentHeight, opts.latentWidth]);
+  const timestep = g.input('timestep', 'float32', [1]);
+  const context = g.input('encoder_hidden_states', floatType, [n, ctxLen, cfg.cross_attention_dim]);
+
+  const tap = (name: string, x: Val): void => {
+    if (opts.taps) g.output(x.v, name, floatType, x.shape);
+  };
+  const heads = cfg.attention_head_dim;
+  const tlayers = cfg.transformer_layers_per_block as number | number[];
+  const eps = cfg.norm_eps;
+  const groups = cfg.norm_num_groups;
+
+  // Time embedding: sinusoidal projection in float32 (t·freq reaches ~1000, too coarse for fp16), then the MLP.
+  const tproj = timestepProjection(g, w, cfg, timestep);
+  if (opts.taps) g.output(tproj.v, 'time_proj', floatType, tproj.shape);
+  const temb1 = linear(g, w, 'time_embedding.linear_1', tproj.v);
+  const temb = linear(g, w, 'time_embedding.linear_2', g.scope('time_embedding', () => silu(g, temb1)));
+  const tembDim = need(w, 'time_embedding.linear_2.weight').shape[0];
+  if (opts.taps) g.output(temb, 'time_embedding', floatType, [1, tembDim]);
+  // Every resnet projects silu(temb); compute the activation once.
+  const tembAct = g.scope('time_embedding', () => silu(g, temb));
+
+  const blocks: BlockCtx = { g, w, tembAct, context, eps, groups, useLinear: cfg.use_linear_projection, motion, tap };
+
+  let h: Val = { v: conv2d(g, w, 'conv_in', sample), shape: [n, need(w, 'conv_in.weight').shape[0], opts.latentHeight, opts.latentWidth] };
+  tap('conv_in', h);
+  const skips: Val[] = [h];
+
+  for (let i = 0; i < nBlocks; i++) {
+    const p = `down_blocks.${i}`;
+    const cross = isCrossAttn(cfg.down_block_types[i]);
+    for (let j = 0; j < cfg.layers_per_block; j++) {
+      h = resnet(blocks, `${p}.resnets.${j}`, h);
+      if (cross) h = transformer2d(blocks, `${p}.attentions.${j}`, h, perBlock(heads, i, 'head count'), perBlock(tlayers, i, 'transformer depth'));
+      if (motion) h = applyMotion(blocks, `${p}.motion_modules.${j}`, h, motionHeads(motion.cfg, i, nBlocks, 'down'));
+      skips.push(h);
+    }
+    if (i < nBlocks - 1) {
+      const conv = `${p}.downsamplers.0.conv`;
+      const [oh, ow] = [Math.floor((h.shape[2] + 2 * cfg.downsample_padding - 3) / 2) + 1, Math.floor((h.shape[3] + 2 * cfg.downsample_padding - 3) / 2) + 1];
+      h = { v: conv2d(g, w, conv, h.v, { stride: 2, pad: cfg.downsample_padding }), shape: [n, need(w, `${conv}.weight`).shape[0], oh, ow] };
+      skips.push(h);
+    }
+    tap(p, h);
+  }
+
+  if (cfg.mid_block_type !== null) {
+    const p = 'mid_block';
+    const last = nBlocks - 1;
+    h = resnet(blocks, `${p}.resnets.0`, h);
+    h = transformer2d(blocks, `${p}.attentions.0`, h, perBlock(heads, last, 'head count'), perBlock(tlayers, last, 'transformer depth'));
+    if (motion && motion.cfg.use_motion_mid_block) h = applyMotion(blocks, `${p}.motion_modules.0`, h, motionHeads(motion.cfg, last, nBlocks, 'mid'));
+    h = resnet(blocks, `${p}.resnets.1`, h);
+    tap(p, h);
+  }
+
+  for (let i = 0; i < nBlocks; i++) {
+    const p = `up_blocks.${i}`;
+    const r = nBlocks - 1 - i; // diffusers reverses per-block lists for the up path
+    const cross = isCrossAttn(cfg.up_block_types[i]);
+    for (let j = 0; j <= cfg.layers_per_block; j++) {
+      const skip = skips.pop();
+      if (!skip) throw new Error('unet: skip stack exhausted');
+      h = { v: g.scope(`${p}.resnets.${j}`, () => g.op('Concat', [h.v, skip.v], { axis: attr.int(1) }, { name: 'cat_skip' })), shape: [n, h.shape[1] + skip.shape[1], h.shape[2], h.shape[3]] };
+      h = resnet(blocks, `${p}.resnets.${j}`, h);
+      if (cross) h = transformer2d(blocks, `${p}.attentions.${j}`, h, perBlock(heads, r, 'head count'), perBlock(tlayers, r, 'transformer depth'));
+      if (motion) h = applyMotion(blocks, `${p}.motion_modules.${j}`, h, motionHeads(motion.cfg, r, nBlocks, 'up'));
+    }
+    if (i < nBlocks - 1) {
+      // Upsample to the size of the next skip (diffusers' forward_upsample_size), which is 2× unless the
+      // latent size is not divisible by the total downsampling factor.
+      const next = skips[skips.length - 1];
+      const size: [number, number] = [next.shape[2], next.shape[3]];
+      const conv = `${p}.upsamplers.0.conv`;
+      const up = g.scope(`${p}.upsamplers.0`, () => resizeNearest(g, h.v, h.shape, size));
+      h = { v: conv2d(g, w, conv, up), shape: [n, need(w, `${conv}.weight`).shape[0], size[0], size[1]] };
+    }
+    tap(p, h);
+  }
+  if (skips.length !== 0) throw new Error(`unet: ${skips.length} skip connections left unused`);
+
+  h = { v: groupNorm(g, w, 'conv_norm_out', h.v, h.shape, groups, eps), shape: h.shape };
+  tap('conv_norm_out', h);
+  const outCh = need(w, 'conv_out.weight').shape[0];
+  const out = conv2d(g, w, 'conv_out', g.scope('conv_out', () => silu(g, h.v)));
+  g.output(out, 'noise_pred', floatType, [n, outCh, opts.latentHeight, opts.latentWidth]);
+  return g.build();
+}
+
+interface BlockCtx {
+  g: GraphBuilder;
+  w: WeightSet;
+  tembAct: string;
+  context: string;
+  eps: number;
+  groups: number;
+  useLinear: boolean;
+  motion: MotionInflation | undefined;
+  tap: (name: string, x: Val) => void;
+}
+
+/**
+ * diffusers `Timesteps`: freq_i = exp(−ln(10000)·i / (half − freq_shift)), emb = [sin(t·f), cos(t·f)]
+ * (flipped to [cos, sin] with flip_sin_to_cos). The frequencies are rounded step by step the way torch
+ * computes them in float32, so the table is the reference's bit for bit.
+ */
+export function timestepFrequencies(dim: number, freqShift: number): Float32Array {
+  const half = Math.floor(dim / 2);
+  const f = Math.fround;
+  const scale = f(-Math.log(10000));
+  const out = new Float32Array(half);
+  for (let i = 0; i < half; i++) out[i] = f(Math.exp(f(f(f(i) * scale) / f(half - freqShift))));
+  return out;
+}
+
+function timestepProjection(g: GraphBuilder, w: WeightSet, cfg: UNetConfig, t: string): Val {
+  const dim = need(w, 'time_embedding.linear_1.weight').shape[1];
+  const half = Math.floor(dim / 2);
+  return g.scope('time_proj', () => {
+    // Constant (not an initializer): stays float32 in an fp16 graph.
+    const freqs = g.op('Constant', [], { value_floats: attr.floats(Array.from(timestepFrequencies(dim, cfg.freq_shift))) }, { name: 'freqs' });
+    const arg = g.op('Mul', [g.op('Unsqueeze', [t, g.i64([1])], {}, { name: 't_col' }), freqs], {}, { name: 'arg' });
+    const sin = g.op('Sin', [arg], {}, { name: 'sin' });
+    const cos = g.op('Cos', [arg], {}, { name: 'cos' });
+    const parts = cfg.flip_sin_to_cos ? [cos, sin] : [sin, cos];
+    // An odd embedding width gets one zero column, as diffusers pads it.
+    if (dim % 2 === 1) parts.push(g.op('Constant', [], { value_floats: attr.floats([0]) }, { name: 'pad' }));
+    let emb = g.op('Concat', parts.map((x, i) => (i < 2 ? x : g.op('Unsqueeze', [x, g.i64([0])], {}, { name: 'pad_row' }))), { axis: attr.int(1) }, { name: 'concat' });
+    if (g.floatType === 'float16') emb = g.op('Cast', [emb], { to: attr.int(10) }, { name: 'to_fp16' });
+    return { v: emb, shape: [1, 2 * half + (dim % 2)] };
+  });
+}
+
+/** diffusers `ResnetBlock2D` (time_embedding_norm "default", output_scale_factor 1). */
+function resnet(c: BlockCtx, p: string, x: Val): Val {
+  const { g, w } = c;
+  const op = scopedOp(g, p);
+  const [n, , hh, ww] = x.shape;
+  const outCh = need(w, `${p}.conv1.weight`).shape[0];
+  let h = groupNorm(g, w, `${p}.norm1`, x.v, x.shape, c.groups, c.eps);
+  h = conv2d(g, w, `${p}.conv1`, g.scope(`${p}.norm1`, () => silu(g, h)));
+  const t = linear(g, w, `${p}.time_emb_proj`, c.tembAct);
+  h = op('Add', [h, op('Unsqueeze', [t, g.i64([2, 3])], 'temb_4d')], 'add_temb');
+  const hs = [n, outCh, hh, ww];
+  const h2 = groupNorm(g, w, `${p}.norm2`, h, hs, c.groups, c.eps);
+  h = conv2d(g, w, `${p}.conv2`, g.scope(`${p}.norm2`, () => silu(g, h2)));
+  const hasShortcut = w.has(`${p}.conv_shortcut.weight`);
+  if (!hasShortcut && x.shape[1] !== outCh) {
+    throw new StudioError('MODEL_KEYS_MISSING', `The model has no weight "${p}.conv_shortcut.weight" (channels change ${x.shape[1]}→${outCh}).`, { key: `${p}.conv_shortcut.weight` });
+  }
+  const shortcut = hasShortcut ? conv2d(g, w, `${p}.conv_shortcut`, x.v, { pad: 0 }) : x.v;
+  return { v: op('Add', [shortcut, h], 'residual'), shape: hs };
+}
+
+/** diffusers `Transformer2DModel` (continuous input): GroupNorm → proj_in → BasicTransformerBlock×L → proj_out → +x. */
+function transformer2d(c: BlockCtx, p: string, x: Val, heads: number, depth: number): Val {
+  const { g, w } = c;
+  const op = scopedOp(g, p);
+  const [n, ch, hh, ww] = x.shape;
+  const inner = need(w, `${p}.proj_in.weight`).shape[0];
+  const nhwc = { perm: attr.ints([0, 2, 3, 1]) };
+  const nchw = { perm: attr.ints([0, 3, 1, 2]) };
+  const normed = groupNorm(g, w, `${p}.norm`, x.v, x.shape, c.groups, TRANSFORMER_GN_EPS);
+  let h: string;
+  if (!c.useLinear) {
+    // SD1.5: proj_in/proj_out are 1×1 convolutions on NCHW.
+    h = conv2d(g, w, `${p}.proj_in`, normed, { pad: 0 });
+    h = op('Reshape', [op('Transpose', [h], 'to_nhwc', nhwc), g.i64([n, hh * ww, inner])], 'to_seq');
+  } else {
+    h = op('Reshape', [op('Transpose', [normed], 'to_nhwc', nhwc), g.i64([n, hh * ww, ch])], 'to_seq');
+    h = linear(g, w, `${p}.proj_in`, h);
+  }
+  for (let l = 0; l < depth; l++) h = basicTransformerBlock(c, `${p}.transformer_blocks.${l}`, h, heads);
+  if (!c.useLinear) {
+    h = op('Transpose', [op('Reshape', [h, g.i64([n, hh, ww, inner])], 'from_seq')], 'to_nchw', nchw);
+    h = conv2d(g, w, `${p}.proj_out`, h, { pad: 0 });
+  } else {
+    h = linear(g, w, `${p}.proj_out`, h);
+    h = op('Transpose', [op('Reshape', [h, g.i64([n, hh, ww, ch])], 'from_seq')], 'to_nchw', nchw);
+  }
+  return { v: op('Add', [h, x.v], 'residual'), shape: x.shape };
+}
+
+/** diffusers `BasicTransformerBlock`: self-attn, cross-attn on the text, GEGLU FF, each pre-LayerNorm + residual. */
+function basicTransformerBlock(c: BlockCtx, p: string, x: string, heads: number): string {
+  const { g, w } = c;
+  const op = scopedOp(g, p);
+  let h = x;
+  let nrm = layerNorm(g, w, `${p}.norm1`, h, LAYER_NORM_EPS);
+  h = op('Add', [attention(g, w, `${p}.attn1`, nrm, nrm, heads), h], 'res_attn1');
+  nrm = layerNorm(g, w, `${p}.norm2`, h, LAYER_NORM_EPS);
+  h = op('Add', [attention(g, w, `${p}.attn2`, nrm, c.context, heads), h], 'res_attn2');
+  nrm = layerNorm(g, w, `${p}.norm3`, h, LAYER_NORM_EPS);
+  return op('Add', [feedForwardGeglu(g, w, `${p}.ff`, nrm), h], 'res_ff');
+}
+
+function applyMotion(c: BlockCtx, p: string, x: Val, heads: number): Val {
+  const m = c.motion;
+  if (!m) throw new Error('unreachable');
+  const y: Val = { v: motionModule(c.g, m.w, p, x.v, x.shape, { frames: m.frames, heads, groups: m.cfg.motion_norm_num_groups, groupnorm: m.groupnorm, maxFrames: m.cfg.motion_max_seq_length }), shape: x.shape };
+  c.tap(p, y);
+  return y;
+}
+
+/** MotionAdapter heads: a number, or per block (down order; the up path reversed, mid = last). */
+function motionHeads(cfg: MotionConfig, blockFromDown: number, nBlocks: number, where: 'down' | 'mid' | 'up'): number {
+  const hv = cfg.motion_num_attention_heads as number | number[];
+  return perBlock(hv, where === 'mid' ? nBlocks - 1 : blockFromDown, 'motion head count');
+}
+
+function checkMotionMatches(cfg: UNetConfig, m: MotionInflation): void {
+  const mc = m.cfg;
+  const same = mc.block_out_channels.length === cfg.block_out_channels.length && mc.block_out_channels.every((c, i) => c === cfg.block_out_channels[i]);
+  if (!same) {
+    throw new StudioError('MODEL_SHAPE_MISMATCH', `This motion module is for UNet channels [${mc.block_out_channels.join(', ')}], but the checkpoint has [${cfg.block_out_channels.join(', ')}]. Use a motion module made for this base model family.`);
+  }
+  if (mc.motion_layers_per_block !== cfg.layers_per_block) {
+    throw new StudioError('MODEL_SHAPE_MISMATCH', `This motion module has ${mc.motion_layers_per_block} modules per block, but the UNet has ${cfg.layers_per_block} layers per block.`);
+  }
+  if (!(m.frames >= 1 && m.frames <= mc.motion_max_seq_length)) {
+    throw new StudioError('INVALID_PARAMS', `${m.frames} frames requested; this motion module handles 1 to ${mc.motion_max_seq_length} frames.`, { frames: m.frames, max: mc.motion_max_seq_length });
+  }
+  // Every module the architecture needs must be present (a v1/v3 module without mid block sets use_motion_mid_block false).
+  const expected = cfg.block_out_channels.length * (2 * cfg.layers_per_block + 1) + (mc.use_motion_mid_block && cfg.mid_block_type !== null ? 1 : 0);
+  const found = motionModuleCount(m.w);
+  if (found !== expected) {
+    throw new StudioError('MODEL_KEYS_MISSING', `The motion module has ${found} temporal transformers; this UNet needs ${expected}. The file may be for another AnimateDiff version or incomplete.`, { found, expected });
+  }
+}

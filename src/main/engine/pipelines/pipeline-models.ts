@@ -1,0 +1,41 @@
+/**
+ * What the text-to-video pipeline needs from its models, as plain async functions over float32 arrays.
+ * `model-set.ts` binds these to compiled ONNX sessions; the verify kind binds the same functions to the
+ * reference components. Keeping sessions out of the pipeline keeps it readable as numbered steps.
+ */
+export interface PipelineModels {
+  /** Latent channels (4 for SD1.5) and the VAE's pixel/latent ratio (8 for SD1.5). */
+  latentChannels: number;
+  vaeScaleFactor: number;
+  /** The VAE's scaling factor (0.18215 for SD1.5): UNet latents = VAE latents × this. */
+  vaeScalingFactor: number;
+  /** Text encoder width (768 for CLIP-L). */
+  contextDim: number;
+  /** Longest clip the motion module can take (its positional table). */
+  maxFrames: number;
+
+  /**
+   * Token ids [77] → hidden states [77, contextDim] (after the final LayerNorm; CLIP skip handled inside:
+   * clipSkip 1 = last layer, 2 = penultimate, …).
+   */
+  encodeText(ids: readonly number[], clipSkip: number): Promise<Float32Array>;
+
+  /**
+   * One UNet + motion call. `sample` is [N, C, h, w] with frames folded into the batch (index b·F + f),
+   * `context` is [N, tokens, contextDim] (already repeated per frame). Returns noise_pred [N, C, h, w].
+   */
+  unet(sample: Float32Array, timestep: number, context: Float32Array, shape: UNetCallShape): Promise<Float32Array>;
+
+  /** VAE decode of one frame's UNSCALED latents [1, C, h, w] → image [1, 3, h·s, w·s] in [-1, 1] (not clamped). */
+  decode(latents: Float32Array, latentHeight: number, latentWidth: number): Promise<Float32Array>;
+}
+
+export interface UNetCallShape {
+  /** Videos in the batch: 2 with classifier-free guidance (uncond first), else 1. */
+  batch: number;
+  frames: number;
+  latentHeight: number;
+  latentWidth: number;
+  /** 77 · number of prompt chunks. */
+  tokens: number;
+}

@@ -1,0 +1,297 @@
+import { StudioError } from '../../../shared/errors';
+import type { SchedulerConfig, WeightingMode } from '../../../shared/domain/generation';
+import { TorchCpuGenerator } from '../noise/torch-randn';
+import { LCMScheduler } from '../schedulers/lcm';
+import type { ClipTokenizer } from '../tokenizer/clip-tokenizer';
+import { applyWeightsA1111, applyWeightsComfy, padChunks, tokenizeWeighted } from '../tokenizer/prompt-weighting';
+import type { PipelineModels } from './pipeline-models';
+
+/**
+ * AnimateLCM text-to-video, read top to bottom like diffusers' pipeline_animatediff.py:
+ *   1. check inputs  2. encode prompts  3. timesteps  4. initial latents  5. denoise (LCM + CFG)  6. decode.
+ * Latents are kept in diffusers' video layout (B=1, C, F, h, w); the UNet sees frames folded into the batch.
+ */
+
+export interface TextToVideoRequest {
+  prompt: string;
+  negativePrompt: string;
+  seed: number;
+  steps: number;
+  guidance: number;
+  frames: number;
+  width: number;
+  height: number;
+  clipSkip: number;
+  weighting: WeightingMode;
+  scheduler: SchedulerConfig;
+}
+
+/** Tensors a caller can supply instead of computing them (the reference verification replays its own). */
+export interface Injected {
+  /** [1, tokens, D] each; `uncond` is only needed when guidance > 1. */
+  promptEmbeds?: { cond: Float32Array; uncond?: Float32Array; tokens: number };
+  /** [1, C, F, h, w]. */
+  initialLatents?: Float32Array;
+  /** One [1, C, F, h, w] tensor per step but the last. */
+  stepNoise?: Float32Array[];
+}
+
+export interface StepEvent {
+  step: number;
+  totalSteps: number;
+  timestep: number;
+  elapsedMs: number;
+  /** The consistency model's current estimate of the clean latents x0, [1, C, F, h, w]. */
+  denoised: Float32Array;
+  latentShape: [number, number, number, number, number];
+}
+
+export interface Trace {
+  latentModelInput: Float32Array[];
+  unetOutput: Float32Array[];
+  noisePred: Float32Array[];
+  latentsIn: Float32Array[];
+  denoised: Float32Array[];
+  latents: Float32Array[];
+  decodedRaw?: Float32Array;
+}
+
+export interface TextToVideoOptions {
+  tokenizer?: ClipTokenizer;
+  signal?: AbortSignal;
+  onStep?: (e: StepEvent) => void;
+  inject?: Injected;
+  trace?: boolean;
+}
+
+export interface TextToVideoResult {
+  /** [F, H, W, 3] in [0, 1] (diffusers' output_type "np"). */
+  frames: Float32Array;
+  frameCount: number;
+  width: number;
+  height: number;
+  timesteps: number[];
+  timings: { encodeMs: number; denoiseMs: number; unetMs: number; decodeMs: number; totalMs: number };
+  trace?: Trace;
+}
+
+export async function textToVideo(models: PipelineModels, req: TextToVideoRequest, opts: TextToVideoOptions = {}): Promise<TextToVideoResult> {
+  const t0 = performance.now();
+  const { signal } = opts;
+
+  // 1. Check inputs: concise errors rather than silent correction.
+  checkInputs(models, req);
+  const h = req.height / models.vaeScaleFactor;
+  const w = req.width / models.vaeScaleFactor;
+  const F = req.frames;
+  const C = models.latentChannels;
+  const doCfg = req.guidance > 1;
+  const latentShape: [number, number, number, number, number] = [1, C, F, h, w];
+
+  // 2. Encode prompts (weighted, chunked by 75 tokens; positive and negative padded to the same length).
+  throwIfAborted(signal);
+  const embeds = opts.inject?.promptEmbeds ?? (await encodePrompts(models, req, doCfg, requireTokenizer(opts.tokenizer)));
+  const encodeMs = performance.now() - t0;
+
+  // 3. Timesteps.
+  const scheduler = new LCMScheduler({
+    beta_start: req.scheduler.beta_start,
+    beta_end: req.scheduler.beta_end,
+    beta_schedule: req.scheduler.beta_schedule,
+    num_train_timesteps: req.scheduler.num_train_timesteps,
+    original_inference_steps: req.scheduler.original_inference_steps,
+    timestep_scaling: req.scheduler.timestep_scaling,
+  });
+  scheduler.setTimesteps(req.steps, { originalInferenceSteps: req.scheduler.original_inference_steps });
+  const timesteps = scheduler.timesteps;
+
+  // 4. Initial latents from the seed (torch CPU randn stream; later draws are the scheduler's noise).
+  const generator = new TorchCpuGenerator(req.seed);
+  let latents = opts.inject?.initialLatents ?? generator.randn(latentShape);
+  if (latents.length !== C * F * h * w) {
+    throw new StudioError('INVALID_PARAMS', `Initial latents have ${latents.length} values; expected ${C * F * h * w}.`);
+  }
+
+  // Context for every folded sample: uncond videos first, then cond, each repeated per frame.
+  const tokens = embeds.tokens;
+  const D = models.contextDim;
+  const context = repeatPerFrame(doCfg ? [embeds.uncond!, embeds.cond] : [embeds.cond], F, tokens * D);
+
+  // 5. Denoising loop.
+  const trace: Trace | undefined = opts.trace ? { latentModelInput: [], unetOutput: [], noisePred: [], latentsIn: [], denoised: [], latents: [] } : undefined;
+  let unetMs = 0;
+  const tLoop = performance.now();
+  for (let i = 0; i < timesteps.length; i++) {
+    throwIfAborted(signal);
+    const tStep = performance.now();
+    const t = timesteps[i];
+    const folded = foldFrames(latents, C, F, h, w);
+    const sample = doCfg ? concat(folded, folded) : folded;
+    const tu = performance.now();
+    const out = await models.unet(sample, t, context, { batch: doCfg ? 2 : 1, frames: F, latentHeight: h, latentWidth: w, tokens });
+    unetMs += performance.now() - tu;
+    const per = C * F * h * w;
+    let noisePred: Float32Array;
+    if (doCfg) {
+      const uncond = unfoldFrames(out.subarray(0, per), C, F, h, w);
+      const cond = unfoldFrames(out.subarray(per, 2 * per), C, F, h, w);
+      noisePred = new Float32Array(per);
+      for (let k = 0; k < per; k++) noisePred[k] = uncond[k] + req.guidance * (cond[k] - uncond[k]);
+    } else {
+      noisePred = unfoldFrames(out, C, F, h, w);
+    }
+    const noise = i < timesteps.length - 1 ? (opts.inject?.stepNoise?.[i] ?? generator.randn(latentShape)) : undefined;
+    const { prevSample, denoised } = scheduler.step(noisePred, i, latents, noise);
+    if (trace) {
+      trace.latentsIn.push(latents);
+      trace.latentModelInput.push(doCfg ? concat(unfoldFrames(folded, C, F, h, w), unfoldFrames(folded, C, F, h, w)) : unfoldFrames(folded, C, F, h, w));
+      trace.unetOutput.push(doCfg ? concat(unfoldFrames(out.subarray(0, per), C, F, h, w), unfoldFrames(out.subarray(per), C, F, h, w)) : unfoldFrames(out, C, F, h, w));
+      trace.noisePred.push(noisePred);
+      trace.denoised.push(denoised);
+      trace.latents.push(prevSample);
+    }
+    latents = prevSample;
+    opts.onStep?.({ step: i + 1, totalSteps: timesteps.length, timestep: t, elapsedMs: performance.now() - tStep, denoised, latentShape });
+  }
+  const denoiseMs = performance.now() - tLoop;
+
+  // 6. Decode frame by frame (bounded memory), then map [-1, 1] → [0, 1].
+  const tDec = performance.now();
+  const H = req.height;
+  const W = req.width;
+  const frames = new Float32Array(F * H * W * 3);
+  const decodedRaw = trace ? new Float32Array(3 * F * H * W) : undefined;
+  const frameLatents = new Float32Array(C * h * w);
+  for (let f = 0; f < F; f++) {
+    throwIfAborted(signal);
+    for (let c = 0; c < C; c++) {
+      for (let p = 0; p < h * w; p++) frameLatents[c * h * w + p] = latents[(c * F + f) * h * w + p] / models.vaeScalingFactor;
+    }
+    const image = await models.decode(frameLatents, h, w);
+    for (let c = 0; c < 3; c++) {
+      for (let p = 0; p < H * W; p++) {
+        const v = image[c * H * W + p];
+        if (decodedRaw) decodedRaw[(c * F + f) * H * W + p] = v;
+        frames[(f * H * W + p) * 3 + c] = Math.min(1, Math.max(0, v / 2 + 0.5));
+      }
+    }
+  }
+  if (trace) trace.decodedRaw = decodedRaw;
+  const decodeMs = performance.now() - tDec;
+
+  return {
+    frames,
+    frameCount: F,
+    width: W,
+    height: H,
+    timesteps,
+    timings: { encodeMs, denoiseMs, unetMs, decodeMs, totalMs: performance.now() - t0 },
+    trace,
+  };
+}
+
+/** [F, H, W, 3] floats in [0, 1] → one RGB byte image per frame, rounded as diffusers does ((x·255).round()). */
+export function framesToRGB8(frames: Float32Array, frameCount: number, width: number, height: number): Uint8Array[] {
+  const per = width * height * 3;
+  const out: Uint8Array[] = [];
+  for (let f = 0; f < frameCount; f++) {
+    const img = new Uint8Array(per);
+    for (let k = 0; k < per; k++) img[k] = roundHalfEven(frames[f * per + k] * 255);
+    out.push(img);
+  }
+  return out;
+}
+
+// numpy's round() is round-half-to-even.
+function roundHalfEven(x: number): number {
+  const r = Math.round(x);
+  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+function checkInputs(models: PipelineModels, req: TextToVideoRequest): void {
+  const s = models.vaeScaleFactor;
+  const bad = (message: string, details: Record<string, unknown>): never => {
+    throw new StudioError('INVALID_PARAMS', message, details);
+  };
+  if (!Number.isInteger(req.width) || !Number.isInteger(req.height) || req.width <= 0 || req.height <= 0 || req.width % s !== 0 || req.height % s !== 0) {
+    bad(`Width and height must be positive multiples of ${s} pixels (got ${req.width}×${req.height}).`, { width: req.width, height: req.height, multiple: s });
+  }
+  if (!Number.isInteger(req.frames) || req.frames < 1 || req.frames > models.maxFrames) {
+    bad(`Frames must be between 1 and ${models.maxFrames} for this motion module (got ${req.frames}).`, { frames: req.frames });
+  }
+  if (!Number.isInteger(req.steps) || req.steps < 1 || req.steps > req.scheduler.original_inference_steps) {
+    bad(`Steps must be between 1 and ${req.scheduler.original_inference_steps} (got ${req.steps}); AnimateLCM works best with 4–8.`, { steps: req.steps });
+  }
+  if (!Number.isFinite(req.guidance) || req.guidance < 0 || req.guidance > 20) {
+    bad(`Guidance must be between 0 and 20 (got ${req.guidance}); AnimateLCM works best between 1 and 2.`, { guidance: req.guidance });
+  }
+  if (!Number.isSafeInteger(req.seed) || req.seed < 0) bad(`The seed must be a whole number from 0 to 2^53−1 (got ${req.seed}).`, { seed: req.seed });
+  if (!Number.isInteger(req.clipSkip) || req.clipSkip < 1 || req.clipSkip > 4) bad(`CLIP skip must be 1–4 (got ${req.clipSkip}).`, { clipSkip: req.clipSkip });
+}
+
+async function encodePrompts(models: PipelineModels, req: TextToVideoRequest, doCfg: boolean, tokenizer: ClipTokenizer) {
+  const pos = tokenizeWeighted(tokenizer, req.prompt, { mode: req.weighting });
+  const neg = tokenizeWeighted(tokenizer, req.negativePrompt, { mode: req.weighting });
+  const [p, n] = doCfg ? padChunks(pos, neg) : [pos, neg];
+  const D = models.contextDim;
+  let empty: Float32Array | undefined;
+  const encode = async (chunks: typeof p.chunks): Promise<Float32Array> => {
+    const out = new Float32Array(chunks.length * 77 * D);
+    for (let k = 0; k < chunks.length; k++) {
+      let z = await models.encodeText(chunks[k].ids, req.clipSkip);
+      if (chunks[k].weights.some((x) => x !== 1)) {
+        if (req.weighting === 'comfy') {
+          empty ??= await models.encodeText(tokenizer.inputIds(''), req.clipSkip);
+          z = applyWeightsComfy(z, empty, chunks[k].weights, 77, D);
+        } else {
+          z = applyWeightsA1111(z, chunks[k].weights, 77, D);
+        }
+      }
+      out.set(z, k * 77 * D);
+    }
+    return out;
+  };
+  const cond = await encode(p.chunks);
+  const uncond = doCfg ? await encode(n.chunks) : undefined;
+  return { cond, uncond, tokens: p.chunks.length * 77 };
+}
+
+function requireTokenizer(t: ClipTokenizer | undefined): ClipTokenizer {
+  if (!t) throw new StudioError('INTERNAL', 'The pipeline needs a tokenizer unless prompt embeddings are supplied.');
+  return t;
+}
+
+/** (1, C, F, h, w) → (F, C, h, w): frames fold into the batch, index f. */
+export function foldFrames(x: Float32Array, C: number, F: number, h: number, w: number): Float32Array {
+  const hw = h * w;
+  const out = new Float32Array(C * F * hw);
+  for (let c = 0; c < C; c++) for (let f = 0; f < F; f++) out.set(x.subarray((c * F + f) * hw, (c * F + f + 1) * hw), (f * C + c) * hw);
+  return out;
+}
+
+/** (F, C, h, w) → (1, C, F, h, w). */
+export function unfoldFrames(x: Float32Array, C: number, F: number, h: number, w: number): Float32Array {
+  const hw = h * w;
+  const out = new Float32Array(C * F * hw);
+  for (let f = 0; f < F; f++) for (let c = 0; c < C; c++) out.set(x.subarray((f * C + c) * hw, (f * C + c + 1) * hw), (c * F + f) * hw);
+  return out;
+}
+
+function concat(a: Float32Array, b: Float32Array): Float32Array {
+  const out = new Float32Array(a.length + b.length);
+  out.set(a, 0);
+  out.set(b, a.length);
+  return out;
+}
+
+function repeatPerFrame(videos: Float32Array[], F: number, per: number): Float32Array {
+  const out = new Float32Array(videos.length * F * per);
+  videos.forEach((v, b) => {
+    for (let f = 0; f < F; f++) out.set(v.subarray(0, per), (b * F + f) * per);
+  });
+  return out;
+}
+
+function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new StudioError('CANCELLED', 'Generation cancelled.');
+}

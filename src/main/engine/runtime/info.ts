@@ -1,0 +1,60 @@
+import ort from 'onnxruntime-node';
+import { GraphBuilder } from '../../compiler/graph/builder';
+import { encodeModel } from '../../compiler/graph/emit';
+import { PROVIDER_NAMES, providerLabel, type ProviderName } from './session';
+
+/**
+ * What this machine can run, found by trying rather than by reading tables: a provider counts as usable only
+ * if a one-node session actually starts on it (a CUDA provider whose libraries or GPU are missing throws at
+ * session creation, so that is the honest test).
+ */
+
+export interface ProviderInfo {
+  name: ProviderName;
+  usable: boolean;
+  /** Why not, in words a creator can act on. */
+  reason?: string;
+}
+
+export interface EngineInfo {
+  onnxruntimeVersion: string;
+  providers: ProviderInfo[];
+}
+
+let cached: Promise<EngineInfo> | undefined;
+
+/** Probes once per process (each probe starts a session; CUDA's takes about a second). */
+export function engineInfo(opts: { refresh?: boolean } = {}): Promise<EngineInfo> {
+  if (!cached || opts.refresh) cached = probe();
+  return cached;
+}
+
+async function probe(): Promise<EngineInfo> {
+  const listed = new Map(ort.listSupportedBackends().map((b) => [b.name, b.bundled]));
+  const model = probeModel();
+  const providers: ProviderInfo[] = [];
+  for (const name of PROVIDER_NAMES) {
+    if (!listed.has(name)) {
+      providers.push({ name, usable: false, reason: `${providerLabel(name)} is not part of onnxruntime for ${process.platform}/${process.arch}.` });
+      continue;
+    }
+    try {
+      const s = await ort.InferenceSession.create(model, { executionProviders: [name], logSeverityLevel: 4 });
+      await s.release();
+      providers.push({ name, usable: true });
+    } catch (e) {
+      const msg = (e instanceof Error ? e.message : String(e)).split('\n')[0].slice(0, 200);
+      const hint = listed.get(name) === false ? ` Its libraries are installed separately (e.g. ${name === 'cuda' ? 'CUDA 12 + cuDNN 9 and the onnxruntime GPU package' : 'the provider package'}).` : '';
+      providers.push({ name, usable: false, reason: `${providerLabel(name)} did not start: ${msg}.${hint}` });
+    }
+  }
+  return { onnxruntimeVersion: ort.env.versions.node ?? ort.env.versions.common ?? 'unknown', providers };
+}
+
+/** y = x for a float[1]: the smallest model every provider can take. */
+function probeModel(): Uint8Array {
+  const g = new GraphBuilder('probe');
+  const x = g.input('x', 'float32', [1]);
+  g.output(g.op('Identity', [x]), 'y', 'float32', [1]);
+  return encodeModel(g.build(), new Map());
+}

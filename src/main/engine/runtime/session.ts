@@ -1,0 +1,185 @@
+import ort from 'onnxruntime-node';
+import { StudioError } from '../../../shared/errors';
+import { f16ToF32, f32ToF16 } from './float16';
+
+/**
+ * The only door to onnxruntime. A session is created from a model *path* (external data is mmapped from the
+ * graph's folder), on the first provider in the caller's list that works: onnxruntime throws when an
+ * execution provider cannot start instead of falling back, so the fallback — and a message saying so — is ours.
+ *
+ * Callers speak float32: an fp16 graph's float inputs are converted here, and its float outputs come back as
+ * float32, so pipelines never branch on precision.
+ */
+
+export type ProviderName = 'cpu' | 'cuda' | 'dml' | 'coreml' | 'webgpu';
+
+export const PROVIDER_NAMES: readonly ProviderName[] = ['cpu', 'cuda', 'dml', 'coreml', 'webgpu'];
+
+export type HostTensorType = 'float32' | 'float16' | 'int64' | 'int32';
+
+export interface HostTensor {
+  type: HostTensorType;
+  dims: number[];
+  data: Float32Array | Uint16Array | BigInt64Array | Int32Array;
+}
+
+export interface SessionOptions {
+  /** Providers to try, in order. Default ['cpu']. */
+  providers?: ProviderName[];
+  /** Threads of the intra-op pool (default: onnxruntime's choice, one per physical core). */
+  intraOpThreads?: number;
+  /** Called with a sentence each time a provider could not be used and the next one is tried. */
+  onFallback?: (message: string) => void;
+}
+
+export interface RunOptions {
+  /** Only these outputs (default: all). */
+  outputs?: string[];
+}
+
+export interface EngineSession {
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  /** The provider the session actually runs on. */
+  readonly provider: ProviderName;
+  /** Why earlier providers in the list were skipped (empty when the first one worked). */
+  readonly fallbacks: readonly string[];
+  /** Runs the graph. Float inputs may be given as float32 to an fp16 graph; float outputs come back as float32. */
+  run(feeds: Record<string, HostTensor>, opts?: RunOptions): Promise<Record<string, HostTensor>>;
+  dispose(): Promise<void>;
+}
+
+export async function createSession(modelPath: string, opts: SessionOptions = {}): Promise<EngineSession> {
+  const providers = opts.providers && opts.providers.length > 0 ? opts.providers : (['cpu'] as ProviderName[]);
+  const failures: string[] = [];
+  for (const provider of providers) {
+    try {
+      const session = await ort.InferenceSession.create(modelPath, sessionOptions(provider, opts));
+      return new OrtEngineSession(session, provider, failures);
+    } catch (e) {
+      const reason = e instanceof Error ? e.message : String(e);
+      if (isModelProblem(reason)) {
+        throw new StudioError('CACHE_CORRUPT', `The compiled model ${modelPath} could not be loaded: ${firstLine(reason)}`, { modelPath, provider });
+      }
+      const msg = `${providerLabel(provider)} could not be used (${firstLine(reason)})`;
+      failures.push(msg);
+      const next = providers[providers.indexOf(provider) + 1];
+      if (next) opts.onFallback?.(`${msg}; trying ${providerLabel(next)}.`);
+    }
+  }
+  throw new StudioError(
+    'PROVIDER_UNAVAILABLE',
+    `No execution provider could run ${modelPath}: ${failures.join('; ')}. Choose another device in Settings (the CPU always works).`,
+    { modelPath, providers, failures },
+  );
+}
+
+function sessionOptions(provider: ProviderName, opts: SessionOptions): ort.InferenceSession.SessionOptions {
+  const o: ort.InferenceSession.SessionOptions = {
+    executionProviders: [provider],
+    graphOptimizationLevel: 'all',
+    // Idle pool threads must not spin: UNet, VAE and CLIP sessions share the machine with the UI.
+    extra: { session: { intra_op: { allow_spinning: '0' } } },
+  };
+  if (opts.intraOpThreads !== undefined) o.intraOpNumThreads = opts.intraOpThreads;
+  if (provider === 'dml') {
+    // DirectML requires both (onnxruntime docs); otherwise it warns and changes them itself.
+    o.enableMemPattern = false;
+    o.executionMode = 'sequential';
+  }
+  return o;
+}
+
+/** Errors that no other provider would fix: a missing/corrupt model file rather than an unusable provider. */
+function isModelProblem(reason: string): boolean {
+  return /No such file|does not exist|Load model from .* failed|Protobuf parsing failed|INVALID_PROTOBUF|NO_SUCHFILE|INVALID_GRAPH/i.test(reason);
+}
+
+function firstLine(s: string): string {
+  return s.split('\n')[0].slice(0, 300);
+}
+
+export function providerLabel(p: ProviderName): string {
+  return { cpu: 'CPU', cuda: 'CUDA', dml: 'DirectML', coreml: 'CoreML', webgpu: 'WebGPU' }[p];
+}
+
+type OrtTensorType = 'float32' | 'float16' | 'int64' | 'int32';
+
+class OrtEngineSession implements EngineSession {
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  private readonly inputTypes = new Map<string, string>();
+  private disposed = false;
+
+  constructor(
+    private readonly session: ort.InferenceSession,
+    readonly provider: ProviderName,
+    readonly fallbacks: readonly string[],
+  ) {
+    this.inputNames = session.inputNames;
+    this.outputNames = session.outputNames;
+    for (const m of session.inputMetadata) if (m.isTensor) this.inputTypes.set(m.name, m.type);
+  }
+
+  async run(feeds: Record<string, HostTensor>, opts: RunOptions = {}): Promise<Record<string, HostTensor>> {
+    if (this.disposed) throw new StudioError('INFERENCE_FAILED', 'This model session was already closed.');
+    const ortFeeds: Record<string, ort.Tensor> = {};
+    for (const name of this.inputNames) {
+      const t = feeds[name];
+      if (!t) throw new StudioError('INFERENCE_FAILED', `The model needs an input "${name}".`, { inputs: this.inputNames });
+      ortFeeds[name] = toOrt(t, this.inputTypes.get(name));
+    }
+    const fetches = opts.outputs ?? [...this.outputNames];
+    let result: ort.InferenceSession.ReturnType;
+    try {
+      result = await this.session.run(ortFeeds, fetches);
+    } catch (e) {
+      const reason = e instanceof Error ? e.message : String(e);
+      throw new StudioError('INFERENCE_FAILED', `The model failed on ${providerLabel(this.provider)}: ${firstLine(reason)}`, { provider: this.provider }, { cause: e });
+    }
+    const out: Record<string, HostTensor> = {};
+    for (const name of fetches) {
+      const t = result[name];
+      out[name] = fromOrt(t);
+      t.dispose();
+    }
+    return out;
+  }
+
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    await this.session.release();
+  }
+}
+
+function toOrt(t: HostTensor, want: string | undefined): ort.Tensor {
+  if (want === 'float16' && t.type === 'float32') return new ort.Tensor('float16', f32ToF16(t.data as Float32Array), t.dims);
+  if (want === 'float32' && t.type === 'float16') return new ort.Tensor('float32', f16ToF32(t.data as Uint16Array), t.dims);
+  return new ort.Tensor(t.type as OrtTensorType, t.data, t.dims);
+}
+
+function fromOrt(t: ort.Tensor): HostTensor {
+  const dims = [...t.dims];
+  switch (t.type) {
+    case 'float32':
+      return { type: 'float32', dims, data: t.data as Float32Array };
+    case 'float16':
+      return { type: 'float32', dims, data: f16ToF32(t.data as Uint16Array) };
+    case 'int64':
+      return { type: 'int64', dims, data: t.data as BigInt64Array };
+    case 'int32':
+      return { type: 'int32', dims, data: t.data as Int32Array };
+    default:
+      throw new StudioError('INFERENCE_FAILED', `The model returned a ${t.type} tensor, which the engine does not handle.`);
+  }
+}
+
+/** Convenience: a float32 HostTensor. */
+export function f32Tensor(data: Float32Array, dims: number[]): HostTensor {
+  return { type: 'float32', dims, data };
+}
+
+export function i64Tensor(data: BigInt64Array, dims: number[]): HostTensor {
+  return { type: 'int64', dims, data };
+}

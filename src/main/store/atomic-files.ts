@@ -1,0 +1,147 @@
+/**
+ * Files appear complete or not at all: everything is written under a temporary sibling name, flushed, then
+ * renamed into place (rename is atomic within one file system on POSIX and NTFS). A crash at any point leaves either
+ * the old state or the new one, plus at worst a `.tmp-…` leftover that `sweepTemporaries` removes later.
+ *
+ * Temporary names embed the writer's pid (`.tmp-<pid>-<rand>-<name>`) so a sweep never removes a file another
+ * live process (the app while the CLI runs, or the reverse) is still writing.
+ */
+import { randomBytes } from 'node:crypto';
+import { closeSync, fsyncSync, openSync } from 'node:fs';
+import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { processAlive } from './process-owner';
+
+const TEMP_PREFIX = '.tmp-';
+const TRASH_PREFIX = '.deleting-';
+
+function siblingName(prefix: string, finalPath: string): string {
+  return join(dirname(finalPath), `${prefix}${process.pid}-${randomBytes(4).toString('hex')}-${basename(finalPath)}`);
+}
+
+/** A temporary path next to `finalPath` (same folder, so the final rename stays on one file system). */
+export function temporarySibling(finalPath: string): string {
+  return siblingName(TEMP_PREFIX, finalPath);
+}
+
+/** A name to move something to just before deleting it, so a half-finished delete is never mistaken for data. */
+export function trashSibling(path: string): string {
+  return siblingName(TRASH_PREFIX, path);
+}
+
+/** Flush a folder's entries (the rename itself) to disk. Windows cannot open folders; there rename is already durable enough. */
+function fsyncDir(dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(dir, 'r');
+    fsyncSync(fd);
+  } catch {
+    // Not supported on this platform; durability against power loss is best-effort, crash safety is not affected.
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+async function fsyncFile(path: string): Promise<void> {
+  const fh = await open(path, 'r+');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Write `data` to `path` atomically: temp sibling, fsync, rename, fsync the folder. Creates the folder if needed. */
+export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  const tmp = temporarySibling(path);
+  try {
+    const fh = await open(tmp, 'w');
+    try {
+      await fh.writeFile(data);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, path);
+  } catch (e) {
+    await rm(tmp, { force: true }).catch(() => undefined);
+    throw e;
+  }
+  fsyncDir(dirname(path));
+}
+
+/** Move a finished temporary file (written by someone else, e.g. ffmpeg) into place atomically. */
+export async function commitFile(tmpPath: string, finalPath: string): Promise<void> {
+  await fsyncFile(tmpPath);
+  await mkdir(dirname(finalPath), { recursive: true });
+  await rename(tmpPath, finalPath);
+  fsyncDir(dirname(finalPath));
+}
+
+/** Create an empty temporary folder next to where `finalDir` will be; fill it, then `commitOutputDir`. */
+export async function createTemporaryDir(finalDir: string): Promise<string> {
+  await mkdir(dirname(finalDir), { recursive: true });
+  const tmp = temporarySibling(finalDir);
+  await mkdir(tmp);
+  return tmp;
+}
+
+/**
+ * Publish a fully written folder: fsync its files, then rename it to `finalDir`. If `finalDir` already exists it is
+ * refused unless `replace` is set, in which case the old folder is moved aside first and removed after the swap.
+ */
+export async function commitOutputDir(tmpDir: string, finalDir: string, opts: { replace?: boolean } = {}): Promise<void> {
+  for (const entry of await readdir(tmpDir, { withFileTypes: true })) {
+    if (entry.isFile()) await fsyncFile(join(tmpDir, entry.name));
+  }
+  fsyncDir(tmpDir);
+  let aside: string | undefined;
+  if (await exists(finalDir)) {
+    if (!opts.replace) throw Object.assign(new Error(`${finalDir} already exists`), { code: 'EEXIST' });
+    aside = trashSibling(finalDir);
+    await rename(finalDir, aside);
+  }
+  await rename(tmpDir, finalDir);
+  fsyncDir(dirname(finalDir));
+  if (aside) await rm(aside, { recursive: true, force: true });
+}
+
+/** Remove a temporary file or folder after a failure or cancel; never throws. */
+export async function discardTemporary(path: string): Promise<void> {
+  await rm(path, { recursive: true, force: true }).catch(() => undefined);
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Remove leftovers of crashed writers in `dir` (not recursive): `.tmp-<pid>-…` and `.deleting-<pid>-…` entries
+ * whose pid is not a live process other than ours. Returns what was removed.
+ */
+export async function sweepTemporaries(dir: string): Promise<string[]> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    const prefix = name.startsWith(TEMP_PREFIX) ? TEMP_PREFIX : name.startsWith(TRASH_PREFIX) ? TRASH_PREFIX : undefined;
+    if (!prefix) continue;
+    const pid = Number.parseInt(name.slice(prefix.length), 10);
+    // Our own temporaries may be in use right now; so may those of any other live process.
+    if (Number.isInteger(pid) && (pid === process.pid || processAlive(pid))) continue;
+    const path = join(dir, name);
+    await rm(path, { recursive: true, force: true }).catch(() => undefined);
+    removed.push(path);
+  }
+  return removed;
+}

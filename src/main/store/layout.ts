@@ -1,0 +1,26 @@
+import { join } from 'node:path';
+
+/** Where things live inside a data folder. One place, so services, CLI and tests agree. */
+export interface DataLayout {
+  root: string;
+  /** The SQLite database; `-wal` and `-shm` files sit next to it while open. */
+  database: string;
+  /** One folder per generation: outputs/<id>/ (frames, clips, thumbnail). */
+  outputs: string;
+  /** Files imported with "copy": library/<kind>/<sha8>-<name>. */
+  library: string;
+  /** Exported clips when the creator does not pick a destination. */
+  exports: string;
+}
+
+export const DATABASE_FILE = 'studio.db';
+
+export function dataLayout(dataDir: string): DataLayout {
+  return {
+    root: dataDir,
+    database: join(dataDir, DATABASE_FILE),
+    outputs: join(dataDir, 'outputs'),
+    library: join(dataDir, 'library'),
+    exports: join(dataDir, 'exports'),
+  };
+}

@@ -1,0 +1,119 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { StudioError } from '../../../shared/errors';
+import { buildUNetGraph, type MotionInflation } from '../../compiler/families/unet';
+import { parseUNetConfig, type UNetConfig } from '../../compiler/families/configs';
+import { emitModel } from '../../compiler/graph/emit';
+import { readNpyF32 } from '../../compiler/io/npy';
+import type { TensorTable, WeightSet } from '../../compiler/io/tensor';
+import { createSession, f32Tensor } from '../../engine/runtime/session';
+import { compareArrays } from '../compare';
+import type { KindHandler, VerifyContext } from '../types';
+
+/**
+ * `unet2d` cases: the case's UNet, built from each weight layout it provides (diffusers names in
+ * `weights.safetensors`, LDM single-file names in `weights_ldm.safetensors`), run on onnxruntime CPU at every
+ * timestep of `inputs.timesteps`, and compared with `noise_pred_t<t>.npy`.
+ */
+
+export interface UNetRunInputs {
+  /** [N, C, h, w], frames folded into the batch (row b·F + f). */
+  sample: { shape: number[]; data: Float32Array };
+  /** [N, 77·k, cross_dim]. */
+  context: { shape: number[]; data: Float32Array };
+  timesteps: number[];
+}
+
+/** Builds the UNet graph for `inputs`' shapes, runs it once per timestep, and returns noise_pred per timestep. */
+export async function runUNet(
+  w: WeightSet,
+  cfg: UNetConfig,
+  inputs: UNetRunInputs,
+  opts: { workDir: string; modelFile: string; motion?: MotionInflation },
+): Promise<Float32Array[]> {
+  const [n, , hh, ww] = inputs.sample.shape;
+  const frames = opts.motion?.frames ?? 1;
+  const graph = buildUNetGraph(w, cfg, { batch: n / frames, latentHeight: hh, latentWidth: ww, contextLength: inputs.context.shape[1], motion: opts.motion });
+  const { modelPath } = emitModel(graph, { dir: opts.workDir, modelFile: opts.modelFile, weightsFile: `${opts.modelFile}.weights` });
+  const session = await createSession(modelPath);
+  try {
+    const out: Float32Array[] = [];
+    for (const t of inputs.timesteps) {
+      const r = await session.run({
+        sample: f32Tensor(inputs.sample.data, inputs.sample.shape),
+        timestep: f32Tensor(Float32Array.of(t), [1]),
+        encoder_hidden_states: f32Tensor(inputs.context.data, inputs.context.shape),
+      });
+      out.push(r.noise_pred.data as Float32Array);
+    }
+    return out;
+  } finally {
+    await session.dispose();
+  }
+}
+
+/** A TensorTable whose names are already canonical, seen as a WeightSet. */
+export function tableWeights(t: TensorTable): WeightSet {
+  return { names: () => t.names(), get: (n) => t.get(n), has: (n) => t.get(n) !== undefined };
+}
+
+export function readJson(path: string): Record<string, unknown> {
+  return JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+}
+
+export function caseTimesteps(ctx: VerifyContext): number[] {
+  const inputs = ctx.files.inputs as { timesteps?: unknown } | undefined;
+  const ts = inputs?.timesteps;
+  if (!Array.isArray(ts) || ts.length === 0 || !ts.every((t) => typeof t === 'number')) {
+    throw new StudioError('FORMAT_MISMATCH', `${ctx.name}: files.json has no inputs.timesteps list.`);
+  }
+  return ts as number[];
+}
+
+/** The UNet weight layouts a case may provide, as (label, file name, how its names become canonical). */
+export interface WeightLayout {
+  label: string;
+  path: string;
+  load(path: string): Promise<{ weights: WeightSet; close(): void }>;
+}
+
+export const unet2dHandler: KindHandler = {
+  kind: 'unet2d',
+  async run(ctx) {
+    const cfg = parseUNetConfig(readJson(join(ctx.dir, 'config.json')));
+    const timesteps = caseTimesteps(ctx);
+    const sample = readNpyF32(join(ctx.dir, 'sample.npy'));
+    const context = readNpyF32(join(ctx.dir, 'encoder_hidden_states.npy'));
+    const refs = timesteps.map((t) => readNpyF32(join(ctx.dir, `noise_pred_t${t}.npy`)).data);
+    const layouts = unetLayouts(ctx.dir, 'weights.safetensors', 'weights_ldm.safetensors');
+    if (layouts.length === 0) throw new StudioError('FILE_NOT_FOUND', `${ctx.name}: no UNet weight file (weights.safetensors / weights_ldm.safetensors).`);
+    for (const layout of layouts) {
+      const { weights, close } = await layout.load(layout.path);
+      try {
+        const outs = await runUNet(weights, cfg, { sample, context, timesteps }, { workDir: ctx.workDir, modelFile: `unet2d_${layout.label}.onnx` });
+        outs.forEach((o, i) => ctx.report(compareArrays(ctx.name, `${layout.label} noise_pred_t${timesteps[i]}`, o, refs[i])));
+      } finally {
+        close();
+      }
+    }
+  },
+};
+
+/** The diffusers-named and LDM-named UNet files among `diffusersFile` / `ldmFile` that exist in `dir`. */
+export function unetLayouts(dir: string, diffusersFile: string | undefined, ldmFile: string | undefined): WeightLayout[] {
+  const out: WeightLayout[] = [];
+  if (diffusersFile && existsSync(join(dir, diffusersFile))) out.push({ label: 'diffusers', path: join(dir, diffusersFile), load: loadDiffusersUNet });
+  if (ldmFile && existsSync(join(dir, ldmFile))) out.push({ label: 'ldm', path: join(dir, ldmFile), load: loadLdmUNet });
+  return out;
+}
+
+async function loadDiffusersUNet(path: string): Promise<{ weights: WeightSet; close(): void }> {
+  const { openSafetensors } = await import('../../compiler/io/safetensors');
+  const t = openSafetensors(path);
+  return { weights: tableWeights(t), close: () => t.close() };
+}
+
+async function loadLdmUNet(path: string): Promise<{ weights: WeightSet; close(): void }> {
+  void path;
+  throw new StudioError('COMPILE_FAILED', 'LDM layout: the canonicaliser is not available yet.');
+}

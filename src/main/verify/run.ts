@@ -1,0 +1,116 @@
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join, relative, resolve } from 'node:path';
+import { formatComparison } from './compare';
+import { handlerFor } from './registry';
+import type { Comparison, KindHandler } from './types';
+
+/**
+ * `verify` without the CLI: find every reference case at or under `root` (a folder holding files.json), run the
+ * handler for its files.json `kind` — never guessing from folder names — and collect comparisons. A case whose
+ * kind has no handler, whose handler throws, or which compares nothing is a failure: nothing is skipped silently.
+ */
+
+export interface VerifyOptions {
+  /** Receives each printed line (PASS/FAIL …) as it happens. */
+  log?: (line: string) => void;
+  /** Only cases whose kind is listed (default: all). */
+  kinds?: string[];
+  /** Handlers to use instead of the registry (tests). */
+  handlers?: readonly KindHandler[];
+}
+
+export interface VerifyResult {
+  comparisons: Comparison[];
+  /** One line per case-level failure (kind not implemented, handler error, nothing compared). */
+  failures: string[];
+  /** Cases run, by name. */
+  cases: string[];
+}
+
+export interface ReferenceCase {
+  dir: string;
+  name: string;
+  kind: string;
+  files: Record<string, unknown>;
+}
+
+/** Every folder at or under `root` with a files.json, sorted by path (a case may contain sub-cases). */
+export function discoverCases(root: string): ReferenceCase[] {
+  const abs = resolve(root);
+  if (!existsSync(abs) || !statSync(abs).isDirectory()) throw new Error(`${root} is not a folder`);
+  const found: ReferenceCase[] = [];
+  const walk = (dir: string): void => {
+    const fj = join(dir, 'files.json');
+    if (existsSync(fj)) {
+      let files: Record<string, unknown>;
+      try {
+        files = JSON.parse(readFileSync(fj, 'utf8')) as Record<string, unknown>;
+      } catch (e) {
+        files = { kind: '', parseError: String(e) };
+      }
+      const rel = relative(abs, dir);
+      found.push({ dir, name: rel === '' ? basename(abs) : rel.split('\\').join('/'), kind: typeof files.kind === 'string' ? files.kind : '', files });
+    }
+    const entries = readdirSync(dir, { withFileTypes: true })
+      .filter((e) => e.isDirectory() && !e.name.startsWith('.') && e.name !== 'node_modules')
+      .map((e) => e.name)
+      .sort();
+    for (const name of entries) walk(join(dir, name));
+  };
+  walk(abs);
+  return found;
+}
+
+export async function runVerify(root: string, opts: VerifyOptions = {}): Promise<VerifyResult> {
+  const log = opts.log ?? (() => undefined);
+  const result: VerifyResult = { comparisons: [], failures: [], cases: [] };
+  const cases = discoverCases(root).filter((c) => !opts.kinds || opts.kinds.includes(c.kind));
+  if (cases.length === 0) {
+    const line = `FAIL ${root} no reference cases (no files.json at or under this folder)`;
+    result.failures.push(line);
+    log(line);
+    return result;
+  }
+  for (const c of cases) {
+    result.cases.push(c.name);
+    const handler = opts.handlers ? opts.handlers.find((h) => h.kind === c.kind) : handlerFor(c.kind);
+    if (!handler) {
+      const line = `FAIL ${c.name} kind=${c.kind || '(missing)'} not implemented`;
+      result.failures.push(line);
+      log(line);
+      continue;
+    }
+    const workDir = mkdtempSync(join(tmpdir(), 'verify-'));
+    let count = 0;
+    try {
+      await handler.run({
+        dir: c.dir,
+        name: c.name,
+        files: c.files,
+        workDir,
+        report: (cmp) => {
+          count++;
+          result.comparisons.push(cmp);
+          log(formatComparison(cmp));
+        },
+      });
+      if (count === 0) {
+        const line = `FAIL ${c.name} kind=${c.kind} compared nothing`;
+        result.failures.push(line);
+        log(line);
+      }
+    } catch (e) {
+      const line = `FAIL ${c.name} kind=${c.kind} error: ${e instanceof Error ? e.message : String(e)}`;
+      result.failures.push(line);
+      log(line);
+    } finally {
+      rmSync(workDir, { recursive: true, force: true });
+    }
+  }
+  return result;
+}
+
+export function verifyPassed(r: VerifyResult): boolean {
+  return r.failures.length === 0 && r.comparisons.every((c) => c.pass);
+}

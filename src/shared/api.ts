@@ -1,0 +1,286 @@
+/**
+ * The StudioApi: the one contract between the renderer and everything else. The renderer never touches files,
+ * models or the database; it calls these methods and listens to these events. Two transports carry it
+ * (Electron IPC through the preload's contextBridge, and a localhost WebSocket in web mode); both are generated
+ * from the name lists below, so a method added here is available everywhere once its validator and service exist.
+ *
+ * Conventions (after VS Code's IPC): properties named `onX` are events (subscribe, get an unsubscribe function);
+ * everything else is an async request. Errors cross as plain data ({ code, message, details }, src/shared/errors.ts)
+ * and are re-thrown on the caller's side as StudioError. Every request's arguments are validated at runtime in main
+ * (src/shared/api-validation.ts) before a service sees them.
+ */
+import type { SerializedError } from './errors';
+import type { GenerationParams, JobStatus, ProviderName, StepProgress } from './domain/generation';
+import type { DeleteGenerationResult, GenerationFilter, GenerationPage, GenerationRecord } from './domain/history';
+import type { ImportOptions, ImportResult, LibraryFilter, LibraryItem, LibraryItemUpdate, RefreshResult } from './domain/library';
+import type { Timeline, TimelineSummary } from './domain/timeline';
+
+// ---------------------------------------------------------------------------------------------------------------
+// Engine
+
+/** Which transport the renderer is talking through. */
+export type TransportMode = 'electron' | 'web';
+
+export interface ProviderStatus {
+  name: ProviderName;
+  /** True only if a session actually started on it on this machine. */
+  usable: boolean;
+  /** Why not, in words a creator can act on. */
+  reason?: string;
+}
+
+export interface EngineInfo {
+  onnxruntimeVersion: string;
+  providers: ProviderStatus[];
+  appVersion: string;
+  mode: TransportMode;
+}
+
+/** The engine worker's life: starting → ready ⇄ busy; failed when the worker died or could not start. */
+export type EngineState = 'starting' | 'ready' | 'busy' | 'failed' | 'stopped';
+
+export interface EngineStatus {
+  state: EngineState;
+  /** Jobs queued or running in the engine. */
+  activeJobs: number;
+  error?: SerializedError;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Generation jobs
+
+export interface JobRef {
+  jobId: string;
+}
+
+export interface JobSummary {
+  jobId: string;
+  status: JobStatus;
+  /** The history record the job writes (null until the services created it). */
+  generationId: number | null;
+  params: GenerationParams;
+  /** ISO-8601 UTC. */
+  queuedAt: string;
+  /** Latest progress (without preview frames, which travel only in onJobProgress). */
+  progress: StepProgress | null;
+  error: SerializedError | null;
+}
+
+export interface JobStateEvent {
+  jobId: string;
+  status: JobStatus;
+  generationId: number | null;
+  error?: SerializedError;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Export (placeholders until src/shared/domain/export.ts exists; reconciled by the export service owner)
+
+export type ExportFormat = 'mp4' | 'webm' | 'gif' | 'png';
+
+export interface ExportOptions {
+  format: ExportFormat;
+  /** Absolute output path (file, or folder for a PNG sequence); default: the data folder's exports/. */
+  outputPath?: string;
+  /** 0 (smallest) … 100 (best). */
+  quality?: number;
+  /** Output size; default: the clip's own size. */
+  width?: number;
+  height?: number;
+  fps?: number;
+}
+
+export interface ExportRef {
+  exportId: string;
+}
+
+export type ExportStatus = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
+
+export interface ExportProgressEvent {
+  exportId: string;
+  status: ExportStatus;
+  /** 0 … 1. */
+  fraction: number;
+  outputPath?: string;
+  error?: SerializedError;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Settings (placeholder until the store defines its own)
+
+export interface StudioSettings {
+  /** Execution providers to try, in order. */
+  providers: ProviderName[];
+  /** Intra-op threads for onnxruntime; null = its default (one per physical core). */
+  threads: number | null;
+  /** Starting values for the Generate panel. */
+  defaultParams: Partial<GenerationParams>;
+}
+
+/** The data folder is fixed per launch (flag/env); it is reported with the settings, not changed through them. */
+export interface SettingsView extends StudioSettings {
+  dataDir: string;
+}
+
+export type SettingsPatch = Partial<StudioSettings>;
+
+// ---------------------------------------------------------------------------------------------------------------
+// The contract
+
+export interface StudioMethods {
+  // engine
+  getEngineInfo(): Promise<EngineInfo>;
+  // generation
+  generate(params: GenerationParams): Promise<JobRef>;
+  cancelJob(jobId: string): Promise<void>;
+  listJobs(): Promise<JobSummary[]>;
+  // library
+  listModels(filter?: LibraryFilter): Promise<LibraryItem[]>;
+  listLoras(filter?: LibraryFilter): Promise<LibraryItem[]>;
+  importFile(path: string, options?: ImportOptions): Promise<ImportResult>;
+  removeItem(id: number): Promise<void>;
+  updateItem(id: number, patch: LibraryItemUpdate): Promise<LibraryItem>;
+  refreshLibrary(): Promise<RefreshResult>;
+  // history
+  listGenerations(filter?: GenerationFilter): Promise<GenerationPage>;
+  getGeneration(id: number): Promise<GenerationRecord>;
+  reroll(id: number): Promise<JobRef>;
+  rerunExact(id: number): Promise<JobRef>;
+  reuseParams(id: number): Promise<GenerationParams>;
+  setFavourite(id: number, favourite: boolean): Promise<GenerationRecord>;
+  deleteGeneration(id: number): Promise<DeleteGenerationResult>;
+  // timeline
+  listTimelines(): Promise<TimelineSummary[]>;
+  getTimeline(id: number): Promise<Timeline>;
+  createTimeline(name: string): Promise<Timeline>;
+  renameTimeline(id: number, name: string): Promise<Timeline>;
+  deleteTimeline(id: number): Promise<void>;
+  addClip(timelineId: number, generationId: number): Promise<Timeline>;
+  moveClip(clipId: number, position: number): Promise<Timeline>;
+  trimClip(clipId: number, inFrame: number, outFrame: number): Promise<Timeline>;
+  removeClip(clipId: number): Promise<Timeline>;
+  duplicateClip(clipId: number): Promise<Timeline>;
+  // export
+  exportClip(generationId: number, options: ExportOptions): Promise<ExportRef>;
+  exportTimeline(timelineId: number, options: ExportOptions): Promise<ExportRef>;
+  cancelExport(exportId: string): Promise<void>;
+  // settings
+  getSettings(): Promise<SettingsView>;
+  updateSettings(patch: SettingsPatch): Promise<SettingsView>;
+}
+
+/** Payload of each event. */
+export interface StudioEventPayloads {
+  onEngineStatus: EngineStatus;
+  /** One per sampling step and stage; `preview` carries small RGB frames of the current x0. */
+  onJobProgress: StepProgress;
+  onJobState: JobStateEvent;
+  onExportProgress: ExportProgressEvent;
+}
+
+export type Listener<T> = (payload: T) => void;
+export type Unsubscribe = () => void;
+
+export type StudioEvents = { [E in ApiEvent]: (listener: Listener<StudioEventPayloads[E]>) => Unsubscribe };
+
+/** What the renderer programs against, whatever the transport. */
+export type StudioApi = StudioMethods & StudioEvents;
+
+// Name lists drive both transports at runtime. The `satisfies` checks below fail to compile when a list and the
+// interfaces above drift apart (a method in one and not the other).
+
+export const API_METHODS = [
+  'getEngineInfo',
+  'generate',
+  'cancelJob',
+  'listJobs',
+  'listModels',
+  'listLoras',
+  'importFile',
+  'removeItem',
+  'updateItem',
+  'refreshLibrary',
+  'listGenerations',
+  'getGeneration',
+  'reroll',
+  'rerunExact',
+  'reuseParams',
+  'setFavourite',
+  'deleteGeneration',
+  'listTimelines',
+  'getTimeline',
+  'createTimeline',
+  'renameTimeline',
+  'deleteTimeline',
+  'addClip',
+  'moveClip',
+  'trimClip',
+  'removeClip',
+  'duplicateClip',
+  'exportClip',
+  'exportTimeline',
+  'cancelExport',
+  'getSettings',
+  'updateSettings',
+] as const satisfies readonly (keyof StudioMethods)[];
+
+export const API_EVENTS = ['onEngineStatus', 'onJobProgress', 'onJobState', 'onExportProgress'] as const satisfies readonly (keyof StudioEventPayloads)[];
+
+export type ApiMethod = (typeof API_METHODS)[number];
+export type ApiEvent = (typeof API_EVENTS)[number];
+
+type MissingFromList<Keys, Listed> = Exclude<Keys, Listed>;
+/** Compile-time completeness: both must be `never`. */
+const _methodsListed: MissingFromList<keyof StudioMethods, ApiMethod> extends never ? true : false = true;
+const _eventsListed: MissingFromList<keyof StudioEventPayloads, ApiEvent> extends never ? true : false = true;
+void _methodsListed;
+void _eventsListed;
+
+export function isApiMethod(v: unknown): v is ApiMethod {
+  return typeof v === 'string' && (API_METHODS as readonly string[]).includes(v);
+}
+
+export function isApiEvent(v: unknown): v is ApiEvent {
+  return typeof v === 'string' && (API_EVENTS as readonly string[]).includes(v);
+}
+
+export type ApiArgs<M extends ApiMethod> = Parameters<StudioMethods[M]>;
+export type ApiReturn<M extends ApiMethod> = Awaited<ReturnType<StudioMethods[M]>>;
+
+// ---------------------------------------------------------------------------------------------------------------
+// Wire forms shared by both transports
+
+/** A request's outcome as data: transports never rely on their own error marshalling (Electron mangles it). */
+export type ApiResult<T> = { ok: true; value: T } | { ok: false; error: SerializedError };
+
+/**
+ * What the preload exposes as `window.studio`: the same named methods, but returning ApiResult envelopes (an
+ * Error does not survive contextBridge with its code), plus the events. The renderer's client turns envelopes back
+ * into values and thrown StudioErrors, so panels see only StudioApi.
+ */
+export type StudioBridge = {
+  readonly mode: 'electron';
+} & { [M in ApiMethod]: (...args: ApiArgs<M>) => Promise<ApiResult<ApiReturn<M>>> } & StudioEvents;
+
+/** Web transport, client → server. */
+export interface WireRequest {
+  id: number;
+  method: string;
+  args: unknown[];
+}
+
+/** Web transport, server → client. */
+export type WireMessage =
+  | { type: 'result'; id: number; result: ApiResult<unknown> }
+  | { type: 'event'; event: ApiEvent; payload: unknown };
+
+/** Electron transport channel names: one per method, one for all events. */
+export const IPC_METHOD_PREFIX = 'studio:call:';
+export const IPC_EVENT_CHANNEL = 'studio:event';
+export const ipcChannelFor = (method: ApiMethod): string => IPC_METHOD_PREFIX + method;
+
+/** Web transport paths. */
+export const WEB_SOCKET_PATH = '/api';
+export const WEB_MEDIA_PATH = '/media/';
+/** Custom protocol for media files in Electron (limited to the app's own folders). */
+export const MEDIA_PROTOCOL = 'studio-media';

@@ -1,0 +1,91 @@
+/**
+ * The model library as the renderer, CLI and services see it: checkpoints, motion modules and LoRAs the creator
+ * has imported. Plain JSON; the store owns the SQLite rows these come from.
+ */
+
+export type LibraryKind = 'checkpoint' | 'motion' | 'lora';
+
+/** 'reference': the creator's file stays where it is. 'copy': the studio keeps its own copy in the data folder. */
+export type LibraryStorage = 'reference' | 'copy';
+
+/**
+ * 'ok': the file is where we recorded it with the recorded size. 'missing': moved or deleted since import.
+ * 'changed': still there but its size differs, so the recorded hash is no longer trustworthy (re-import it).
+ */
+export type LibraryAvailability = 'ok' | 'missing' | 'changed';
+
+export interface LibraryItem {
+  id: number;
+  kind: LibraryKind;
+  /** Display name: metadata title, else the file name without extension; editable. */
+  name: string;
+  path: string;
+  storage: LibraryStorage;
+  sizeBytes: number;
+  /** Full SHA-256 of the file, lowercase hex. */
+  sha256: string;
+  /** Civitai/A1111 AutoV2: first 10 hex chars of the full SHA-256 (uppercase, as those tools show it). */
+  autov2: string;
+  /** AutoV3: first 12 hex chars of the SHA-256 of the bytes after the safetensors header (uppercase); null if not safetensors. */
+  autov3: string | null;
+  /** Detected base family identifier (e.g. 'sd15'), 'unknown' when detection could not tell. */
+  family: string;
+  familyLabel: string;
+  /** False when the studio cannot use this file (another family, unknown layout); `supportMessage` says why. */
+  supported: boolean;
+  supportMessage: string | null;
+  /** The file's own metadata (safetensors __metadata__ strings), for the details pane. */
+  metadata: Record<string, string>;
+  triggerWords: string[];
+  tags: string[];
+  favourite: boolean;
+  /** Preview image: a file path or a data: URL. */
+  preview: string | null;
+  previewSource: 'file' | 'generation' | 'user' | null;
+  availability: LibraryAvailability;
+  /** ISO-8601 UTC timestamps. */
+  importedAt: string;
+  updatedAt: string;
+  checkedAt: string;
+}
+
+export interface LibraryFilter {
+  kind?: LibraryKind;
+  family?: string;
+  tag?: string;
+  favourite?: boolean;
+  /** Case-insensitive substring of name, file path, trigger words or tags. */
+  text?: string;
+  availability?: LibraryAvailability;
+}
+
+export interface ImportOptions {
+  /** Default 'reference'. */
+  mode?: LibraryStorage;
+  /** Force the kind; otherwise taken from detection (LoRA vs checkpoint vs motion module). */
+  kind?: LibraryKind;
+  name?: string;
+  tags?: string[];
+}
+
+export interface ImportResult {
+  item: LibraryItem;
+  /** True when a file with the same SHA-256 was already in the library: the existing item is returned. */
+  existing: boolean;
+}
+
+/** Fields a creator may edit. Absent fields are left unchanged; `preview: null` clears the preview. */
+export interface LibraryItemUpdate {
+  name?: string;
+  triggerWords?: string[];
+  tags?: string[];
+  favourite?: boolean;
+  preview?: string | null;
+}
+
+export interface RefreshResult {
+  checked: number;
+  missing: number;
+  changed: number;
+  items: LibraryItem[];
+}
