@@ -38,6 +38,7 @@ export type ErrorCode =
   | 'FFMPEG_NOT_FOUND'
   | 'FFMPEG_FAILED'
   | 'EXPORT_INVALID'
+  | 'FILE_UNWRITABLE'
   // transport
   | 'UNAUTHORIZED'
   | 'BAD_REQUEST'

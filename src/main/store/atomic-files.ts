@@ -7,7 +7,7 @@
  * live process (the app while the CLI runs, or the reverse) is still writing.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, openSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readdirSync, rmSync } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { processAlive } from './process-owner';
@@ -123,12 +123,13 @@ async function exists(path: string): Promise<boolean> {
 
 /**
  * Remove leftovers of crashed writers in `dir` (not recursive): `.tmp-<pid>-…` and `.deleting-<pid>-…` entries
- * whose pid is not a live process other than ours. Returns what was removed.
+ * whose pid is not a live process. Synchronous because it runs inside openDatabase, before anything else starts.
+ * Returns what was removed.
  */
-export async function sweepTemporaries(dir: string): Promise<string[]> {
+export function sweepTemporaries(dir: string): string[] {
   let names: string[];
   try {
-    names = await readdir(dir);
+    names = readdirSync(dir);
   } catch {
     return [];
   }
@@ -140,8 +141,12 @@ export async function sweepTemporaries(dir: string): Promise<string[]> {
     // Our own temporaries may be in use right now; so may those of any other live process.
     if (Number.isInteger(pid) && (pid === process.pid || processAlive(pid))) continue;
     const path = join(dir, name);
-    await rm(path, { recursive: true, force: true }).catch(() => undefined);
-    removed.push(path);
+    try {
+      rmSync(path, { recursive: true, force: true });
+      removed.push(path);
+    } catch {
+      // Still there next time; a leftover temp is never referenced by the history, so it is only wasted space.
+    }
   }
   return removed;
 }

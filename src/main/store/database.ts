@@ -10,13 +10,16 @@
  * the creator's explicit request.
  */
 import Database from 'better-sqlite3';
-import { closeSync, existsSync, mkdirSync, openSync, readSync, renameSync, statSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readSync, renameSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { StudioError } from '../../shared/errors';
-import { dataLayout, type DataLayout } from './layout';
+import { DATABASE_FILE, dataLayout, type DataLayout } from './layout';
 import { STUDIO_APPLICATION_ID } from './migrations/001-library';
 import { LATEST_SCHEMA_VERSION, migrate, schemaVersion } from './migrations/index';
 import { recoverStaleGenerations } from './recovery';
 import { toStoreError } from './sqlite-errors';
+import { sweepTemporaries } from './atomic-files';
 
 export interface OpenDatabaseOptions {
   /** Open without writing anything: no migrations, no recovery. Works for databases from newer versions. */
@@ -42,6 +45,10 @@ export class StudioDatabase {
     /** user_version found at open (after migrations). Greater than LATEST_SCHEMA_VERSION means a newer app wrote it. */
     readonly schemaVersion: number,
     recovered: number[] = [],
+    /** 'ok', or the first problem `PRAGMA quick_check` found (only a read-only open gets this far with one). */
+    readonly integrity: string = 'ok',
+    /** Set when a read-only open had to read a private copy (WAL database in a folder we cannot write). */
+    readonly snapshotDir?: string,
   ) {
     this.layout = dataLayout(dataDir);
     this.recovered = recovered;
@@ -86,6 +93,7 @@ export class StudioDatabase {
   close(): void {
     this.statements.clear();
     if (this.sqlite.open) this.sqlite.close();
+    if (this.snapshotDir) rmSync(this.snapshotDir, { recursive: true, force: true });
   }
 }
 
@@ -136,18 +144,35 @@ export function openDatabase(dataDir: string, opts: OpenDatabaseOptions = {}): S
   }
 
   let sqlite: Database.Database;
+  let snapshotDir: string | undefined;
+  let check: string;
   try {
     sqlite = new Database(path, { readonly, fileMustExist: readonly });
+    check = sqlite.pragma('quick_check(1)', { simple: true }) as string;
   } catch (e) {
-    throw toStoreError(e, path);
+    const err = toStoreError(e, path);
+    if (!(readonly && err instanceof StudioError && err.code === 'DB_READONLY')) throw err;
+    // A WAL database in a folder we cannot write cannot be read in place (SQLite needs its -shm file there):
+    // read a private copy instead, which is exactly what read-only browsing needs.
+    snapshotDir = mkdtempSync(join(tmpdir(), 'animatelcm-readonly-'));
+    try {
+      const copy = join(snapshotDir, DATABASE_FILE);
+      copyFileSync(path, copy);
+      if (existsSync(`${path}-wal`)) copyFileSync(`${path}-wal`, `${copy}-wal`);
+      sqlite = new Database(copy, { readonly: true, fileMustExist: true });
+      check = sqlite.pragma('quick_check(1)', { simple: true }) as string;
+    } catch (e2) {
+      rmSync(snapshotDir, { recursive: true, force: true });
+      throw toStoreError(e2, path);
+    }
   }
 
   try {
     sqlite.pragma(`busy_timeout = ${opts.busyTimeoutMs ?? 5000}`);
     sqlite.pragma('foreign_keys = ON');
 
-    const check = sqlite.pragma('quick_check(1)', { simple: true }) as string;
-    if (check !== 'ok') {
+    // Read-only browsing of a damaged file is the safe way to see what is left, so only writers are refused.
+    if (check !== 'ok' && !readonly) {
       throw openError('DB_CORRUPT', path, 'damaged', `The studio database ${path} is damaged (${check}). Open it read-only to see what can still be read, or back it up and start fresh.`, { check });
     }
 
@@ -180,11 +205,16 @@ export function openDatabase(dataDir: string, opts: OpenDatabaseOptions = {}): S
       sqlite.pragma('synchronous = NORMAL');
       migrate(sqlite);
       version = schemaVersion(sqlite);
-      if (opts.recover !== false) recovered = recoverStaleGenerations(sqlite);
+      if (opts.recover !== false) {
+        recovered = recoverStaleGenerations(sqlite);
+        // Half-written outputs and half-deleted ones of dead processes: never referenced, only wasted space.
+        for (const dir of [layout.outputs, layout.library, layout.exports, layout.root]) sweepTemporaries(dir);
+      }
     }
-    return new StudioDatabase(sqlite, dataDir, readonly, version, recovered);
+    return new StudioDatabase(sqlite, dataDir, readonly, version, recovered, check, snapshotDir);
   } catch (e) {
     sqlite.close();
+    if (snapshotDir) rmSync(snapshotDir, { recursive: true, force: true });
     throw toStoreError(e, path);
   }
 }

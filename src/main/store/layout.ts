@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 
 /** Where things live inside a data folder. One place, so services, CLI and tests agree. */
 export interface DataLayout {
@@ -7,7 +7,7 @@ export interface DataLayout {
   database: string;
   /** One folder per generation: outputs/<id>/ (frames, clips, thumbnail). */
   outputs: string;
-  /** Files imported with "copy": library/<kind>/<sha8>-<name>. */
+  /** Files imported with "copy": library/<sha8>-<file name>. */
   library: string;
   /** Exported clips when the creator does not pick a destination. */
   exports: string;
@@ -23,4 +23,10 @@ export function dataLayout(dataDir: string): DataLayout {
     library: join(dataDir, 'library'),
     exports: join(dataDir, 'exports'),
   };
+}
+
+/** True when `child` is `parent` or inside it (lexically; both resolved to absolute paths first). */
+export function isInside(parent: string, child: string): boolean {
+  const rel = relative(resolve(parent), resolve(child));
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
 }

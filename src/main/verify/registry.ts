@@ -1,10 +1,25 @@
+import { clipTextHandler } from './kinds/clip-text';
+import { loraHandler } from './kinds/lora';
+import { vaeHandler } from './kinds/vae';
 import type { KindHandler } from './types';
+import { noiseHandler } from './kinds/noise';
+import { schedulerLcmHandler } from './kinds/scheduler-lcm';
+import { unet2dHandler } from './kinds/unet2d';
+import { unetMotionHandler } from './kinds/unet-motion';
 
 /**
  * Every reference-case kind the engine can verify. Add a kind: write `kinds/<kind>.ts` exporting a
  * KindHandler and list it here. A case whose kind is not listed fails `verify` (never skipped silently).
  */
-export const KIND_HANDLERS: readonly KindHandler[] = [];
+export const KIND_HANDLERS: readonly KindHandler[] = [
+  clipTextHandler,
+  vaeHandler,
+  noiseHandler,
+  schedulerLcmHandler,
+  unet2dHandler,
+  unetMotionHandler,
+  loraHandler,
+];
 
 export function handlerFor(kind: string): KindHandler | undefined {
   return KIND_HANDLERS.find((h) => h.kind === kind);

@@ -119,3 +119,29 @@ export function meanAbsError(a: Uint8Array, aw: number, b: Uint8Array, bw: numbe
   }
   return sum / (width * height * 3);
 }
+
+/**
+ * Mean absolute error after averaging k × k blocks: dithering (GIF) trades per-pixel error for correct local
+ * averages, so this is the error a viewer sees.
+ */
+export function blockMeanAbsError(a: Uint8Array, b: Uint8Array, width: number, height: number, k: number): number {
+  let sum = 0;
+  let n = 0;
+  for (let by = 0; by + k <= height; by += k) {
+    for (let bx = 0; bx + k <= width; bx += k) {
+      for (let c = 0; c < 3; c++) {
+        let sa = 0;
+        let sb = 0;
+        for (let y = by; y < by + k; y++) {
+          for (let x = bx; x < bx + k; x++) {
+            sa += a[(y * width + x) * 3 + c];
+            sb += b[(y * width + x) * 3 + c];
+          }
+        }
+        sum += Math.abs(sa - sb) / (k * k);
+        n++;
+      }
+    }
+  }
+  return sum / n;
+}

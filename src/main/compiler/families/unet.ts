@@ -96,7 +96,10 @@ export function buildUNetGraph(w: WeightSet, cfg: UNetConfig, opts: UNetBuildOpt
   g.metadata['shape'] = JSON.stringify({ batch: opts.batch, frames, latentHeight: opts.latentHeight, latentWidth: opts.latentWidth, contextLength: ctxLen });
   if (motion) g.metadata['motion_groupnorm'] = motion.groupnorm;
 
-  const inCh = cfg.in_channels;
+  const inCh = need(w, 'conv_in.weight').shape[1];
+  if (inCh !== cfg.in_channels) {
+    throw new StudioError('MODEL_SHAPE_MISMATCH', `This UNet's first layer takes ${inCh} channels but its config says ${cfg.in_channels}${inCh === 9 ? ' (an inpainting UNet, which AnimateLCM cannot use)' : ''}.`, { inChannels: inCh });
+  }
   const sample = g.input('sample', floatType, [n, inCh, opts.latentHeight, opts.latentWidth]);
   const timestep = g.input('timestep', 'float32', [1]);
   const context = g.input('encoder_hidden_states', floatType, [n, ctxLen, cfg.cross_attention_dim]);
@@ -119,7 +122,7 @@ export function buildUNetGraph(w: WeightSet, cfg: UNetConfig, opts: UNetBuildOpt
   // Every resnet projects silu(temb); compute the activation once.
   const tembAct = g.scope('time_embedding', () => silu(g, temb));
 
-  const blocks: BlockCtx = { g, w, tembAct, context, eps, groups, useLinear: cfg.use_linear_projection, motion, tap };
+  const blocks: BlockCtx = { g, w, tembAct, context, contextDim: cfg.cross_attention_dim, eps, groups, useLinear: cfg.use_linear_projection, motion, tap };
 
   let h: Val = { v: conv2d(g, w, 'conv_in', sample), shape: [n, need(w, 'conv_in.weight').shape[0], opts.latentHeight, opts.latentWidth] };
   tap('conv_in', h);
@@ -183,7 +186,27 @@ export function buildUNetGraph(w: WeightSet, cfg: UNetConfig, opts: UNetBuildOpt
   const outCh = need(w, 'conv_out.weight').shape[0];
   const out = conv2d(g, w, 'conv_out', g.scope('conv_out', () => silu(g, h.v)));
   g.output(out, 'noise_pred', floatType, [n, outCh, opts.latentHeight, opts.latentWidth]);
-  return g.build();
+  const graph = g.build();
+  checkAllWeightsUsed(graph, w, 'UNet');
+  if (motion) checkAllWeightsUsed(graph, motion.w, 'motion module');
+  return graph;
+}
+
+/**
+ * A weight the graph never reads means the config does not describe the file (deeper transformers, an extra
+ * embedding such as LCM's `time_embedding.cond_proj`): the output would be silently wrong, so refuse. The
+ * sinusoidal position tables are the exception: they are recomputed, never read.
+ */
+function checkAllWeightsUsed(graph: GraphIR, w: WeightSet, what: string): void {
+  const used = new Set(graph.initializers.flatMap((i) => (i.source.kind === 'weight' ? [i.source.view.name] : [])));
+  const unused = w.names().filter((k) => !used.has(k) && !/\.pos_(embed|encoder)\./.test(k));
+  if (unused.length > 0) {
+    throw new StudioError(
+      'MODEL_FAMILY_UNSUPPORTED',
+      `The ${what} has ${unused.length} weight(s) this SD1.5-style architecture does not use (e.g. ${unused.slice(0, 3).join(', ')}); it is probably a different model family or variant.`,
+      { unused: unused.slice(0, 20) },
+    );
+  }
 }
 
 interface BlockCtx {
@@ -191,6 +214,7 @@ interface BlockCtx {
   w: WeightSet;
   tembAct: string;
   context: string;
+  contextDim: number;
   eps: number;
   groups: number;
   useLinear: boolean;
@@ -288,7 +312,7 @@ function basicTransformerBlock(c: BlockCtx, p: string, x: string, heads: number)
   let nrm = layerNorm(g, w, `${p}.norm1`, h, LAYER_NORM_EPS);
   h = op('Add', [attention(g, w, `${p}.attn1`, nrm, nrm, heads), h], 'res_attn1');
   nrm = layerNorm(g, w, `${p}.norm2`, h, LAYER_NORM_EPS);
-  h = op('Add', [attention(g, w, `${p}.attn2`, nrm, c.context, heads), h], 'res_attn2');
+  h = op('Add', [attention(g, w, `${p}.attn2`, nrm, c.context, heads, { contextDim: c.contextDim }), h], 'res_attn2');
   nrm = layerNorm(g, w, `${p}.norm3`, h, LAYER_NORM_EPS);
   return op('Add', [feedForwardGeglu(g, w, `${p}.ff`, nrm), h], 'res_ff');
 }

@@ -154,13 +154,22 @@ export function geglu(g: GraphBuilder, w: WeightSet, prefix: string, x: string):
 
 /**
  * diffusers' `Attention` module without norms: to_q/to_k/to_v (bias if stored), heads-way softmax attention,
- * `to_out.0`. `context` is the key/value source (the same value as `x` for self-attention).
+ * `to_out.0`. `context` is the key/value source (the same value as `x` for self-attention); `contextDim`, when
+ * given, is checked against the key/value weights so a text-width mismatch fails with the weight's name.
  * x: [B, S, C], context: [B, T, Cctx] → [B, S, C_out].
  */
-export function attention(g: GraphBuilder, w: WeightSet, prefix: string, x: string, context: string, heads: number): string {
+export function attention(
+  g: GraphBuilder,
+  w: WeightSet,
+  prefix: string,
+  x: string,
+  context: string,
+  heads: number,
+  opts: { contextDim?: number } = {},
+): string {
   const q = linear(g, w, `${prefix}.to_q`, x);
-  const k = linear(g, w, `${prefix}.to_k`, context);
-  const v = linear(g, w, `${prefix}.to_v`, context);
+  const k = linear(g, w, `${prefix}.to_k`, context, { inFeatures: opts.contextDim });
+  const v = linear(g, w, `${prefix}.to_v`, context, { inFeatures: opts.contextDim });
   const inner = need(w, `${prefix}.to_q.weight`).shape[0];
   if (inner % heads !== 0) {
     throw new StudioError('MODEL_SHAPE_MISMATCH', `Attention ${prefix}: ${inner} channels do not split into ${heads} heads.`, { prefix, inner, heads });

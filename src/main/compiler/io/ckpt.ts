@@ -1,7 +1,7 @@
 import { StudioError } from '../../../shared/errors';
 import { bytesToF32 } from './dtype';
 import { FileRange } from './file-range';
-import { PyDict, PyStorage, PyTensor, readPickle, storageFromPid, type PickleContext, type PyValue } from './pickle';
+import { PICKLE_LIMITS, PyDict, PyStorage, PyTensor, readPickle, storageFromPid, type PickleContext, type PyValue } from './pickle';
 import { DTYPE_BYTES, numel, type TensorTable, type TensorView } from './tensor';
 import { ZipReader, type ZipEntry } from './zip';
 
@@ -50,6 +50,9 @@ class CkptTable implements TensorTable {
       throw new StudioError('FORMAT_UNKNOWN', `${path} is a zip archive but not a PyTorch checkpoint (it has no data.pkl). If it is a downloaded bundle, unpack it and open the model file inside.`, { path });
     }
     const prefix = pkl.name.slice(0, pkl.name.length - 'data.pkl'.length);
+    if (pkl.size > PICKLE_LIMITS.maxBytes || pkl.compressedSize > PICKLE_LIMITS.maxBytes) {
+      throw new StudioError('LIMIT_EXCEEDED', `${path}: its pickle is larger than any state dict needs (${pkl.size} bytes).`, { path });
+    }
     const ctx: PickleContext = { path, persistentLoad: (pid) => storageFromPid(ctx, pid) };
     const root = readPickle(this.zip.readAll(pkl), ctx);
     this.collect(root, prefix);
@@ -92,6 +95,8 @@ class CkptTable implements TensorTable {
     let last = t.offset;
     for (let i = 0; i < t.shape.length; i++) if (t.shape[i] > 0) last += (t.shape[i] - 1) * t.stride[i];
     if (count > 0 && (t.offset < 0 || last >= s.numel)) throw fail('reaches past the end of its storage');
+    // A state dict never holds broadcast (overlapping) views; refusing them bounds what a read can allocate.
+    if (count > s.numel) throw fail('is a view with more elements than its storage');
     let contiguous = true;
     for (let i = t.shape.length - 1, expect = 1; i >= 0; i--) {
       if (t.shape[i] !== 1 && t.stride[i] !== expect) contiguous = false;

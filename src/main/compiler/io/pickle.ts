@@ -89,7 +89,7 @@ const ALLOWED: ReadonlyMap<string, GlobalRole> = new Map<string, GlobalRole>([
 ]);
 
 export const PICKLE_LIMITS = {
-  maxBytes: 512 * 1024 * 1024,
+  maxBytes: 256 * 1024 * 1024,
   maxStack: 5_000_000,
   maxMemo: 5_000_000,
   maxLongBytes: 256,
@@ -135,7 +135,8 @@ function intList(ctx: PickleContext, v: PyValue, what: string): number[] {
 }
 
 /** Apply an allowed callable to its arguments, as data. */
-function call(ctx: PickleContext, fn: PyValue, args: PyValue): PyValue {
+function call(ctx: PickleContext, fn: PyValue, args: PyValue, depth = 0): PyValue {
+  if (depth > 4) throw invalid(ctx, 'tensor constructors are nested too deeply');
   if (!(fn instanceof PyGlobal)) {
     if (fn instanceof PyOpaque) return new PyOpaque(fn.what);
     throw new StudioError('PICKLE_UNSAFE', `${ctx.path} asks to call something that is not a known function. The studio refuses it; use a .safetensors version of this model.`, { path: ctx.path });
@@ -164,7 +165,7 @@ function call(ctx: PickleContext, fn: PyValue, args: PyValue): PyValue {
     case 'rebuild_from_type': {
       // _rebuild_from_type_v2(func, new_type, args, state): the tensor is func(*args).
       const [inner, , innerArgs] = items;
-      return call(ctx, inner, innerArgs);
+      return call(ctx, inner, innerArgs, depth + 1);
     }
     case 'storage':
     case 'type':

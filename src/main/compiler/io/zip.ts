@@ -18,7 +18,7 @@ export interface ZipEntry {
 export const ZIP_LIMITS = {
   maxEntries: 1_000_000,
   maxCentralDirectoryBytes: 512 * 1024 * 1024,
-  maxInflatedBytes: 512 * 1024 * 1024,
+  maxInflatedBytes: 64 * 1024 * 1024,
 };
 
 const EOCD = 0x06054b50;

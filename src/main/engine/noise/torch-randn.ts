@@ -1,3 +1,4 @@
+import { logF32, sinCosF32 } from './cephes-f32';
 import { MT19937 } from './mt19937';
 
 /**
@@ -18,8 +19,10 @@ import { MT19937 } from './mt19937';
  *   giving r·cos θ now and caching r·sin θ in the generator for the next call, even the next call of a later
  *   `randn`. The cache lives with the generator, which is why one stream object must serve every draw.
  *
- * The fill path runs in float32 (torch's AVX2 kernel uses float log/sin/cos approximations); we compute the
- * transcendental functions in double and round to float32, which agrees with torch to ≲1e-6 (see README).
+ * The fill path runs in float32 with the float log/sincos approximations of torch's AVX2 kernel (cephes-f32.ts),
+ * which makes it bit-identical to torch on x86-64 AVX2 (what the fixtures and nearly every diffusers/ComfyUI
+ * install on a PC run). torch's non-AVX builds (e.g. ARM Macs) use libm in the same place and differ in the last
+ * bit of some values (≤ 5e-7); the scalar path uses double libm maths everywhere and matches exactly.
  */
 export const NOISE_GENERATOR = { name: 'torch-cpu-randn', version: '1' } as const;
 
@@ -94,14 +97,14 @@ export class TorchCpuGenerator {
   }
 }
 
-/** Box–Muller on 16 uniforms in place, float32 at each step as torch's vector kernel keeps them. */
+/** Box–Muller on 16 uniforms in place: u1 = 1 − data[j], u2 = data[j + 8], float32 throughout (torch AVX2). */
 function boxMuller16(data: Float32Array, offset: number): void {
   for (let j = 0; j < 8; j++) {
     const u1 = f32(1 - data[offset + j]);
     const u2 = data[offset + j + 8];
-    const radius = f32(Math.sqrt(f32(-2 * f32(Math.log(u1)))));
-    const theta = f32(TWO_PI_F32 * u2);
-    data[offset + j] = f32(radius * f32(Math.cos(theta)));
-    data[offset + j + 8] = f32(radius * f32(Math.sin(theta)));
+    const radius = f32(Math.sqrt(f32(-2 * logF32(u1))));
+    const [sin, cos] = sinCosF32(f32(TWO_PI_F32 * u2));
+    data[offset + j] = f32(radius * cos);
+    data[offset + j + 8] = f32(radius * sin);
   }
 }

@@ -5,7 +5,8 @@ import { buildUNetGraph, type MotionInflation } from '../../compiler/families/un
 import { parseUNetConfig, type UNetConfig } from '../../compiler/families/configs';
 import { emitModel } from '../../compiler/graph/emit';
 import { readNpyF32 } from '../../compiler/io/npy';
-import type { TensorTable, WeightSet } from '../../compiler/io/tensor';
+import type { WeightSet } from '../../compiler/io/tensor';
+import { openCanonical } from '../canonical';
 import { createSession, f32Tensor } from '../../engine/runtime/session';
 import { compareArrays } from '../compare';
 import type { KindHandler, VerifyContext } from '../types';
@@ -52,11 +53,6 @@ export async function runUNet(
   }
 }
 
-/** A TensorTable whose names are already canonical, seen as a WeightSet. */
-export function tableWeights(t: TensorTable): WeightSet {
-  return { names: () => t.names(), get: (n) => t.get(n), has: (n) => t.get(n) !== undefined };
-}
-
 export function readJson(path: string): Record<string, unknown> {
   return JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
 }
@@ -74,7 +70,7 @@ export function caseTimesteps(ctx: VerifyContext): number[] {
 export interface WeightLayout {
   label: string;
   path: string;
-  load(path: string): Promise<{ weights: WeightSet; close(): void }>;
+  load(path: string): { weights: WeightSet; close(): void };
 }
 
 export const unet2dHandler: KindHandler = {
@@ -88,13 +84,15 @@ export const unet2dHandler: KindHandler = {
     const layouts = unetLayouts(ctx.dir, 'weights.safetensors', 'weights_ldm.safetensors');
     if (layouts.length === 0) throw new StudioError('FILE_NOT_FOUND', `${ctx.name}: no UNet weight file (weights.safetensors / weights_ldm.safetensors).`);
     for (const layout of layouts) {
-      const { weights, close } = await layout.load(layout.path);
-      try {
-        const outs = await runUNet(weights, cfg, { sample, context, timesteps }, { workDir: ctx.workDir, modelFile: `unet2d_${layout.label}.onnx` });
-        outs.forEach((o, i) => ctx.report(compareArrays(ctx.name, `${layout.label} noise_pred_t${timesteps[i]}`, o, refs[i])));
-      } finally {
-        close();
-      }
+      await perLayout(ctx, layout.label, async () => {
+        const { weights, close } = layout.load(layout.path);
+        try {
+          const outs = await runUNet(weights, cfg, { sample, context, timesteps }, { workDir: ctx.workDir, modelFile: `unet2d_${layout.label}.onnx` });
+          outs.forEach((o, i) => ctx.report(compareArrays(ctx.name, `${layout.label} noise_pred_t${timesteps[i]}`, o, refs[i])));
+        } finally {
+          close();
+        }
+      });
     }
   },
 };
@@ -107,13 +105,34 @@ export function unetLayouts(dir: string, diffusersFile: string | undefined, ldmF
   return out;
 }
 
-async function loadDiffusersUNet(path: string): Promise<{ weights: WeightSet; close(): void }> {
-  const { openSafetensors } = await import('../../compiler/io/safetensors');
-  const t = openSafetensors(path);
-  return { weights: tableWeights(t), close: () => t.close() };
+/** A UNet2DConditionModel file under diffusers names, through the canonicaliser (as the studio loads it). */
+export function loadDiffusersUNet(path: string): { weights: WeightSet; close(): void } {
+  return openCanonical(path, 'unet');
 }
 
-async function loadLdmUNet(path: string): Promise<{ weights: WeightSet; close(): void }> {
-  void path;
-  throw new StudioError('COMPILE_FAILED', 'LDM layout: the canonicaliser is not available yet.');
+/** A MotionAdapter file under diffusers names. */
+export function loadMotionAdapter(path: string): { weights: WeightSet; close(): void } {
+  return openCanonical(path, 'motion');
+}
+
+/** An LDM/CompVis single-file checkpoint's UNet under diffusers names. */
+export function loadLdmUNet(path: string): { weights: WeightSet; close(): void } {
+  return openCanonical(path, 'unet');
+}
+
+/** An AnimateDiff/AnimateLCM original-layout motion module under MotionAdapter names. */
+export function loadOriginalMotionModule(path: string): { weights: WeightSet; close(): void } {
+  return openCanonical(path, 'motion');
+}
+
+/**
+ * Runs one layout's comparisons; a layout that cannot be built or run reports one failing line and the other
+ * layouts still run, so every layout gets its own line.
+ */
+export async function perLayout(ctx: VerifyContext, label: string, fn: () => Promise<void>): Promise<void> {
+  try {
+    await fn();
+  } catch (e) {
+    ctx.report({ case: ctx.name, what: label, maxAbs: Number.NaN, relL2: Number.NaN, pass: false, note: e instanceof Error ? e.message : String(e) });
+  }
 }

@@ -1,0 +1,338 @@
+/**
+ * `npm run bench -- lora` (or `npx tsx bench/lora.ts [--ranks 32,128] [--no-session] [--frames 8]`):
+ * LoRA run-time switching at full SD1.5 size with random weights (shapes from test/fixtures/manifests).
+ *
+ * Measured, per LoRA rank (a kohya LoRA on every transformer-block Linear/1×1 conv of the UNet — 192 modules —
+ * and every CLIP attention/MLP Linear — 72 modules — the usual "264 keys×3" layout):
+ *   1. normalise + key matching (applyLoraStack);
+ *   2. mechanism (ii) switch: building the low-rank slot feeds (no session is created);
+ *   3. mechanism (i) switch: overlay weights file (merge via onnxruntime GEMM, streamed write) + small .onnx,
+ *      and — unless --no-session — a new onnxruntime session on base + overlay (full UNet graph, base weights
+ *      file of 3.4 GB written once beforehand and not counted);
+ *   4. per-step cost of (ii): one full-width transformer block (the layers LoRA targets) with and without rank-R
+ *      slots, at SD1.5's token counts for 512² (C=320 @ 64×64, C=1280 @ 16×16), plus the whole-UNet estimate
+ *      from multiply-add counts (UNet 401.6 GMAC/sample at 64×64, tech brief §8).
+ * A full UNet step is not run here: at 8 frames it takes minutes on this 2-core machine.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseClipTextConfig, parseUNetConfig } from '../src/main/compiler/families/configs';
+import { buildClipTextGraph } from '../src/main/compiler/families/clip-text';
+import { buildUNetGraph } from '../src/main/compiler/families/unet';
+import { GraphBuilder } from '../src/main/compiler/graph/builder';
+import { emitGraphFile, emitModel, emitWeights } from '../src/main/compiler/graph/emit';
+import { gelu, layerNorm, linear, multiHeadAttention } from '../src/main/compiler/graph/layers';
+import type { TensorTable, TensorView, WeightSet } from '../src/main/compiler/io/tensor';
+import { GemmMerger } from '../src/main/engine/lora/gemm-merger';
+import { addLoraSlot, lowRankFeeds, type LoraSlot } from '../src/main/engine/lora/lowrank-slots';
+import { applyLoraStack } from '../src/main/engine/lora/stack';
+import { LoraSwitcher } from '../src/main/engine/lora/switcher';
+import { createSession, f32Tensor, type HostTensor } from '../src/main/engine/runtime/session';
+
+export interface BenchRow {
+  name: string;
+  value: number;
+  unit: string;
+  note?: string;
+}
+
+export interface BenchResult {
+  suite: string;
+  rows: BenchRow[];
+  notes: string[];
+}
+
+export interface LoraBenchOptions {
+  ranks?: number[];
+  /** Create full-UNet onnxruntime sessions (writes a 3.4 GB base weights file to a temp folder). Default true. */
+  session?: boolean;
+  /** Repetitions of each block timing (median reported). */
+  reps?: number;
+  log?: (line: string) => void;
+}
+
+const here = dirname(fileURLToPath(import.meta.url));
+const MANIFESTS = join(here, '../test/fixtures/manifests');
+
+interface Manifest {
+  config: Record<string, unknown>;
+  diffusers: Record<string, { shape: number[]; dtype: string }>;
+}
+
+function readManifest(name: string): Manifest {
+  return JSON.parse(readFileSync(join(MANIFESTS, name), 'utf8')) as Manifest;
+}
+
+/** Deterministic random tensor contents (xorshift), generated on read and not kept unless `pin`ned. */
+function randomFill(n: number, seed: number, scale: number): Float32Array {
+  const a = new Float32Array(n);
+  let x = (seed * 2654435761) >>> 0 || 1;
+  for (let i = 0; i < n; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    a[i] = ((x >>> 0) * 2.3283064365386963e-10 - 0.5) * scale;
+  }
+  return a;
+}
+
+class RandomWeights implements WeightSet {
+  private readonly views = new Map<string, TensorView>();
+  private readonly pinned = new Map<string, Float32Array>();
+  constructor(manifest: Manifest) {
+    let seed = 1;
+    for (const [name, info] of Object.entries(manifest.diffusers)) {
+      const s = seed++;
+      const n = info.shape.reduce((a, b) => a * b, 1);
+      const isInt = info.dtype.startsWith('int');
+      const read = (): Float32Array => this.pinned.get(name) ?? (isInt ? Float32Array.from({ length: n }, (_, i) => i % 77) : randomFill(n, s, 0.05));
+      this.views.set(name, { name, dtype: 'F32', shape: info.shape, readF32: read, readRaw: () => new Uint8Array(read().buffer) });
+    }
+  }
+  /** Keep these tensors in memory (stands for the page-cached base weights a loaded model has). */
+  pin(names: Iterable<string>): void {
+    for (const n of names) this.pinned.set(n, this.views.get(n)!.readF32());
+  }
+  names(): string[] {
+    return [...this.views.keys()];
+  }
+  get(n: string): TensorView | undefined {
+    return this.views.get(n);
+  }
+  has(n: string): boolean {
+    return this.views.has(n);
+  }
+}
+
+const UNET_TARGET = /^(.*attentions\.\d+)\.(proj_in|proj_out|transformer_blocks\.0\.(attn[12]\.(to_q|to_k|to_v|to_out\.0)|ff\.net\.0\.proj|ff\.net\.2))\.weight$/;
+const TE_TARGET = /^text_model\.encoder\.layers\.\d+\.(self_attn\.(q|k|v|out)_proj|mlp\.fc[12])\.weight$/;
+
+/** A kohya LoRA over every targeted module of `unet` and `te`, rank r, alpha r/2, as an in-memory table. */
+function syntheticKohya(unet: WeightSet, te: WeightSet, rank: number): { table: TensorTable; unetTargets: string[] } {
+  const views = new Map<string, TensorView>();
+  const add = (name: string, shape: number[], data: Float32Array): void => {
+    views.set(name, { name, dtype: 'F32', shape, readF32: () => data, readRaw: () => new Uint8Array(data.buffer) });
+  };
+  let seed = 1000;
+  const unetTargets: string[] = [];
+  for (const [prefix, w, re] of [['lora_unet_', unet, UNET_TARGET], ['lora_te_', te, TE_TARGET]] as const) {
+    for (const n of w.names()) {
+      if (!re.test(n)) continue;
+      if (prefix === 'lora_unet_') unetTargets.push(n);
+      const shape = w.get(n)!.shape;
+      const out = shape[0];
+      const inn = shape.slice(1).reduce((a, b) => a * b, 1);
+      const mod = prefix + n.slice(0, -'.weight'.length).replace(/\./g, '_');
+      const conv = shape.length === 4;
+      add(`${mod}.lora_down.weight`, conv ? [rank, inn, 1, 1] : [rank, inn], randomFill(rank * inn, seed++, 0.02));
+      add(`${mod}.lora_up.weight`, conv ? [out, rank, 1, 1] : [out, rank], randomFill(out * rank, seed++, 0.02));
+      add(`${mod}.alpha`, [], Float32Array.of(rank / 2));
+    }
+  }
+  return {
+    table: { container: 'memory', path: `synthetic-kohya-r${rank}.safetensors`, metadata: {}, names: () => [...views.keys()], get: (n) => views.get(n), close: () => undefined },
+    unetTargets,
+  };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+/** One SD1.5 transformer block's LoRA-targeted layers + its attention, at width C over T tokens, optional slots. */
+async function blockTiming(C: number, T: number, rank: number | undefined, reps: number, dir: string): Promise<number> {
+  const g = new GraphBuilder(`block_${C}_${T}_${rank ?? 0}`);
+  const w = new Map<string, TensorView>();
+  let seed = 7;
+  const lin = (name: string, out: number, inn: number): void => {
+    const data = randomFill(out * inn, seed++, 0.05);
+    w.set(`${name}.weight`, { name: `${name}.weight`, dtype: 'F32', shape: [out, inn], readF32: () => data, readRaw: () => new Uint8Array(data.buffer) });
+  };
+  const ln = (name: string): void => {
+    const one = new Float32Array(C).fill(1);
+    const zero = new Float32Array(C);
+    w.set(`${name}.weight`, { name: `${name}.weight`, dtype: 'F32', shape: [C], readF32: () => one, readRaw: () => new Uint8Array(one.buffer) });
+    w.set(`${name}.bias`, { name: `${name}.bias`, dtype: 'F32', shape: [C], readF32: () => zero, readRaw: () => new Uint8Array(zero.buffer) });
+  };
+  const ws: WeightSet = { names: () => [...w.keys()], get: (n) => w.get(n), has: (n) => w.has(n) };
+  const layers: Array<[string, number, number]> = [
+    ['proj_in', C, C], ['attn1.to_q', C, C], ['attn1.to_k', C, C], ['attn1.to_v', C, C], ['attn1.to_out.0', C, C],
+    ['attn2.to_q', C, C], ['attn2.to_k', C, 768], ['attn2.to_v', C, 768], ['attn2.to_out.0', C, C],
+    ['ff.net.0.proj', 8 * C, C], ['ff.net.2', C, 4 * C], ['proj_out', C, C],
+  ];
+  for (const [n, o, i] of layers) lin(n, o, i);
+  for (const n of ['norm1', 'norm2', 'norm3']) ln(n);
+  const feeds: Record<string, HostTensor> = {};
+  const L = (name: string, x: string): string => {
+    const y = linear(g, ws, name, x);
+    if (rank === undefined) return y;
+    const [, o, i] = layers.find((l) => l[0] === name)!;
+    const slot: LoraSlot = { module: name, kind: 'linear', inFeatures: i, outFeatures: o };
+    // zero-filled feeds cost the same as real ones: the kernels do not skip zeros
+    feeds[`lora_down:${name}`] = f32Tensor(new Float32Array(i * rank), [i, rank]);
+    feeds[`lora_up:${name}`] = f32Tensor(new Float32Array(rank * o), [rank, o]);
+    return addLoraSlot(g, slot, x, y, rank);
+  };
+  const x0 = g.input('x', 'float32', [1, T, C]);
+  const ctx = g.input('ctx', 'float32', [1, 77, 768]);
+  let h = L('proj_in', x0);
+  const heads = 8;
+  let n = layerNorm(g, ws, 'norm1', h, 1e-5);
+  h = g.op('Add', [h, L('attn1.to_out.0', multiHeadAttention(g, L('attn1.to_q', n), L('attn1.to_k', n), L('attn1.to_v', n), heads, 'mha1'))]);
+  n = layerNorm(g, ws, 'norm2', h, 1e-5);
+  h = g.op('Add', [h, L('attn2.to_out.0', multiHeadAttention(g, L('attn2.to_q', n), L('attn2.to_k', ctx), L('attn2.to_v', ctx), heads, 'mha2'))]);
+  n = layerNorm(g, ws, 'norm3', h, 1e-5);
+  const p = L('ff.net.0.proj', n);
+  const [a, gate] = g.opN('Split', [p, g.i64([4 * C, 4 * C])], 2, { axis: { kind: 'int', value: -1 } });
+  h = g.op('Add', [h, L('ff.net.2', g.op('Mul', [a, gelu(g, gate)]))]);
+  g.output(L('proj_out', h), 'y', 'float32', [1, T, C]);
+  const { modelPath } = emitModel(g.build(), { dir: join(dir, g.name), modelFile: 'block.onnx' });
+  const s = await createSession(modelPath, { providers: ['cpu'] });
+  try {
+    const all = { x: f32Tensor(randomFill(T * C, 3, 1), [1, T, C]), ctx: f32Tensor(randomFill(77 * 768, 4, 1), [1, 77, 768]), ...feeds };
+    await s.run(all); // warm-up
+    const times: number[] = [];
+    for (let i = 0; i < reps; i++) {
+      const t0 = performance.now();
+      await s.run(all);
+      times.push(performance.now() - t0);
+    }
+    return median(times);
+  } finally {
+    await s.dispose();
+  }
+}
+
+/** Extra multiply-adds of rank-R slots per 512² UNet sample, from the SD1.5 token counts (no LoRA in resnets). */
+function slotMacsPerSample(rank: number): number {
+  // transformer blocks: 5 at C=320 (4096 tokens), 5 at 640 (1024), 5 at 1280 (256), mid at 1280 (64)
+  const blocks: Array<[number, number, number]> = [[320, 4096, 5], [640, 1024, 5], [1280, 256, 5], [1280, 64, 1]];
+  let macs = 0;
+  for (const [C, T, count] of blocks) {
+    const spatial = T * rank * (2 * C /* proj_in */ + 4 * 2 * C /* attn1 */ + 2 * 2 * C /* attn2 q,out */ + 9 * C /* ff0 */ + 5 * C /* ff2 */ + 2 * C /* proj_out */);
+    const context = 77 * rank * 2 * (768 + C); // attn2 k,v on the text tokens
+    macs += count * (spatial + context);
+  }
+  return macs;
+}
+
+export async function runLoraBench(opts: LoraBenchOptions = {}): Promise<BenchResult> {
+  const log = opts.log ?? ((l: string) => console.log(l));
+  const ranks = opts.ranks ?? [32, 128];
+  const reps = opts.reps ?? 5;
+  const rows: BenchRow[] = [];
+  const notes: string[] = [];
+  const row = (name: string, value: number, unit: string, note?: string): void => {
+    rows.push({ name, value, unit, note });
+    log(`${name}: ${unit === 'ms' ? value.toFixed(0) : value.toFixed(2)} ${unit}${note ? `  (${note})` : ''}`);
+  };
+  const dir = mkdtempSync(join(tmpdir(), 'lora-bench-'));
+  const gemm = new GemmMerger();
+  try {
+    const um = readManifest('sd15_unet.json');
+    const tm = readManifest('clip_vit_l14_text.json');
+    const unet = new RandomWeights(um);
+    const te = new RandomWeights(tm);
+    const ucfg = parseUNetConfig(um.config);
+    const tcfg = parseClipTextConfig(tm.config);
+    const unetGraph = buildUNetGraph(unet, ucfg, { batch: 1, latentHeight: 64, latentWidth: 64 });
+    const teGraph = buildClipTextGraph(te, tcfg, { batch: 1, seqLen: 77 });
+
+    // Base weights files, written once (a loaded model's compile cache); not part of any switch timing.
+    let t = performance.now();
+    const withSession = opts.session ?? true;
+    const unetIndex = withSession ? emitWeights([unetGraph], { dir, weightsFile: 'unet.bin' }) : new Map();
+    const teIndex = withSession ? emitWeights([teGraph], { dir, weightsFile: 'te.bin' }) : new Map();
+    if (withSession) {
+      emitGraphFile(unetGraph, unetIndex, { dir, modelFile: 'unet.onnx' });
+      emitGraphFile(teGraph, teIndex, { dir, modelFile: 'te.onnx' });
+      log(`(setup) base weights files written in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+      t = performance.now();
+      const s = await createSession(join(dir, 'unet.onnx'), { providers: ['cpu'] });
+      row('base UNet session creation (reference point)', performance.now() - t, 'ms', 'full SD1.5 UNet, 64×64 latent, fp32, mmapped external data');
+      await s.dispose();
+    }
+
+    for (const rank of ranks) {
+      const { table, unetTargets } = syntheticKohya(unet, te, rank);
+      unet.pin(unetTargets); // a loaded model's base tensors are in the page cache; random generation is not the cost
+      te.pin(te.names().filter((n) => TE_TARGET.test(n)));
+      const stack = [{ file: table, weight: 0.8 }];
+
+      t = performance.now();
+      const applied = applyLoraStack({ unet, text_encoder: te }, stack);
+      const normMs = performance.now() - t;
+      row(`r${rank} normalise + key matching`, normMs, 'ms', applied.reports[0].message);
+
+      // (ii) low-rank slots: the switch is building feeds
+      const slots: LoraSlot[] = unetTargets.map((n) => {
+        const s = unet.get(n)!.shape;
+        return { module: n.slice(0, -'.weight'.length), kind: s.length === 4 ? 'conv1x1' : 'linear', inFeatures: s.slice(1).reduce((a, b) => a * b, 1), outFeatures: s[0] };
+      });
+      t = performance.now();
+      const fr = lowRankFeeds(applied, slots, rank);
+      const feedMs = performance.now() - t;
+      row(`r${rank} (ii) stack changed → first step can start`, normMs + feedMs, 'ms', `normalise + ${slots.length} slot feeds (${feedMs.toFixed(0)} ms), no new session; fallback ${fr.fallback.length}`);
+
+      // (i) merged overlay + new session
+      const switcher = new LoraSwitcher(
+        { unet, text_encoder: te },
+        { unet: { graph: unetGraph, baseIndex: unetIndex, dir, modelFile: 'unet.onnx' }, text_encoder: { graph: teGraph, baseIndex: teIndex, dir, modelFile: 'te.onnx' } },
+        gemm,
+      );
+      t = performance.now();
+      const prepared = await switcher.prepare(stack);
+      const prepMs = performance.now() - t;
+      const ou = prepared.timing.overlay.unet!;
+      const ot = prepared.timing.overlay.text_encoder!;
+      row(`r${rank} (i) overlay files written`, prepMs, 'ms', `UNet ${ou.tensors} tensors ${(ou.bytes / 2 ** 20).toFixed(0)} MiB (merge ${ou.mergeMs.toFixed(0)} ms, write ${ou.writeMs.toFixed(0)} ms); TE ${ot.tensors} tensors (merge ${ot.mergeMs.toFixed(0)} ms, write ${ot.writeMs.toFixed(0)} ms)`);
+      if (withSession) {
+        t = performance.now();
+        const s = await createSession(prepared.models.unet!, { providers: ['cpu'] });
+        const sessMs = performance.now() - t;
+        await s.dispose();
+        t = performance.now();
+        const s2 = await createSession(prepared.models.text_encoder!, { providers: ['cpu'] });
+        const teSessMs = performance.now() - t;
+        await s2.dispose();
+        row(`r${rank} (i) new UNet + TE sessions on base + overlay`, sessMs + teSessMs, 'ms', `UNet ${sessMs.toFixed(0)} ms, TE ${teSessMs.toFixed(0)} ms`);
+        row(`r${rank} (i) stack changed → first step can start`, prepMs + sessMs + teSessMs, 'ms');
+      }
+    }
+
+    // per-step overhead of (ii)
+    const blockCases: Array<[number, number]> = [[320, 4096], [1280, 256]];
+    for (const [C, T] of blockCases) {
+      const baseMs = await blockTiming(C, T, undefined, reps, dir);
+      row(`transformer block C=${C} T=${T} without slots`, baseMs, 'ms');
+      for (const rank of ranks) {
+        const ms = await blockTiming(C, T, rank, reps, dir);
+        row(`r${rank} (ii) block C=${C} T=${T} with slots`, ms, 'ms', `+${(((ms - baseMs) / baseMs) * 100).toFixed(1)} % on this block`);
+      }
+    }
+    for (const rank of ranks) {
+      const pct = (slotMacsPerSample(rank) / 401.6e9) * 100;
+      row(`r${rank} (ii) extra cost per UNet step (MAC estimate)`, pct, '%', `${(slotMacsPerSample(rank) / 1e9).toFixed(1)} GMAC over 401.6 GMAC per 512² sample; ${((slotMacsPerSample(rank) / (401.6e9 + 153e9)) * 100).toFixed(1)} % with AnimateLCM motion modules`);
+    }
+    notes.push('CPU: shared 2-core machine; other work was running, so absolute times are noisy (medians of block runs).');
+  } finally {
+    await gemm.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return { suite: 'lora', rows, notes };
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const args = process.argv.slice(2);
+  const ri = args.indexOf('--ranks');
+  const ranks = ri >= 0 ? args[ri + 1].split(',').map(Number) : undefined;
+  runLoraBench({ ranks, session: !args.includes('--no-session') })
+    .then((r) => console.log(JSON.stringify(r, null, 2)))
+    .catch((e) => {
+      console.error(e);
+      process.exit(1);
+    });
+}

@@ -1,0 +1,133 @@
+/**
+ * `history list|show|reroll|rerun|delete`: the generation history of a data folder.
+ * reroll/rerun only create the queued record and print it (id and parameters); running it is the generate
+ * command's job (`generate --history-id <id>` once that lands, or the app's queue, which picks up queued records).
+ */
+import { StudioError } from '../../../shared/errors';
+import type { JobStatus } from '../../../shared/domain/generation';
+import type { GenerationFilter, GenerationRecord } from '../../../shared/domain/history';
+import { HistoryService } from '../../services/history-service';
+import { flag, parseArgs, type CliCommand, type CliIO } from '../command';
+import { dataDirFromArgs } from '../data-dir';
+import { openForCli } from '../store-access';
+
+const STATUSES: readonly JobStatus[] = ['queued', 'running', 'done', 'failed', 'cancelled', 'interrupted'];
+
+function usageError(message: string): StudioError {
+  return new StudioError('BAD_REQUEST', message);
+}
+
+function idArg(positionals: string[], sub: string): number {
+  const raw = positionals[1];
+  const id = Number(raw);
+  if (raw === undefined || !Number.isSafeInteger(id) || id <= 0) throw usageError(`history ${sub} needs a generation id (a positive whole number), e.g. "history ${sub} 12".`);
+  return id;
+}
+
+function intFlag(value: string | undefined, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 0) throw usageError(`--${name} must be a whole number ≥ 0 (got "${value}").`);
+  return n;
+}
+
+function oneLine(r: GenerationRecord): string {
+  const p = r.params;
+  const when = r.createdAt.slice(0, 16).replace('T', ' ');
+  const prompt = p.prompt.length > 60 ? `${p.prompt.slice(0, 57)}…` : p.prompt;
+  return `#${String(r.id).padEnd(5)} ${r.status.padEnd(11)} ${when}  seed ${String(p.seed).padEnd(10)} ${p.steps} steps  ${p.frames}f ${p.width}×${p.height}${r.favourite ? '  ★' : ''}  "${prompt}"`;
+}
+
+function details(r: GenerationRecord): string {
+  const p = r.params;
+  const lines = [
+    `Generation #${r.id} (${r.status})${r.favourite ? ' ★' : ''}${r.parentId !== null ? `, ${r.origin} of #${r.parentId}` : ''}`,
+    `  prompt:    ${p.prompt}`,
+    `  negative:  ${p.negativePrompt}`,
+    `  seed ${p.seed}, ${p.steps} steps, guidance ${p.guidance}, ${p.frames} frames at ${p.width}×${p.height}, ${p.fps} fps, clip skip ${p.clipSkip}`,
+    `  model:     ${p.model ?? '(starter model)'}${r.hashes.model ? ` [${r.hashes.model.slice(0, 10)}]` : ''}`,
+    `  motion:    ${p.motion ?? '(starter motion module)'}${r.hashes.motion ? ` [${r.hashes.motion.slice(0, 10)}]` : ''}`,
+    ...p.loras.map((l, i) => `  lora:      ${l.path} × ${l.weight}${l.enabled === false ? ' (off)' : ''}${r.hashes.loras[i] ? ` [${r.hashes.loras[i]!.slice(0, 10)}]` : ''}`),
+    `  noise:     ${r.noise.name} v${r.noise.version}; engine ${r.engineVersion}`,
+    `  created:   ${r.createdAt}${r.startedAt ? `, started ${r.startedAt}` : ''}${r.finishedAt ? `, finished ${r.finishedAt}` : ''}`,
+  ];
+  const timings = Object.entries(r.timings);
+  if (timings.length) lines.push(`  timings:   ${timings.map(([k, v]) => `${k} ${Math.round(v)} ms`).join(', ')}`);
+  if (r.error) lines.push(`  error:     [${r.error.code}] ${r.error.message}`);
+  if (r.outputs) {
+    if (r.outputs.framesDir) lines.push(`  frames:    ${r.outputs.framesDir} (${r.outputs.frameCount})`);
+    for (const v of r.outputs.videos) lines.push(`  video:     ${v}`);
+  }
+  return lines.join('\n');
+}
+
+async function run(args: string[], io: CliIO): Promise<number> {
+  const parsed = parseArgs(args, ['json', 'favourite']);
+  const json = parsed.bools.has('json');
+  const sub = parsed.positionals[0];
+  const dataDir = dataDirFromArgs(parsed);
+  const out = (value: unknown, text: string) => io.stdout(json ? JSON.stringify(value) : text);
+
+  if (sub !== 'list' && sub !== 'show' && sub !== 'reroll' && sub !== 'rerun' && sub !== 'delete') {
+    io.stderr(`Usage: npm run cli -- ${historyCommand.usage}`);
+    return 2;
+  }
+  const db = openForCli(dataDir, io, { write: sub === 'reroll' || sub === 'rerun' || sub === 'delete' });
+  try {
+    const history = new HistoryService(db);
+    switch (sub) {
+      case 'list': {
+        const status = flag(parsed, 'status');
+        if (status !== undefined && !STATUSES.includes(status as JobStatus)) throw usageError(`--status must be one of ${STATUSES.join(', ')}.`);
+        const filter: GenerationFilter = {
+          text: flag(parsed, 'search'),
+          model: flag(parsed, 'model'),
+          lora: flag(parsed, 'lora'),
+          from: flag(parsed, 'from'),
+          to: flag(parsed, 'to'),
+          favourite: parsed.bools.has('favourite') ? true : undefined,
+          status: status as JobStatus | undefined,
+          limit: intFlag(flag(parsed, 'limit'), 'limit'),
+          offset: intFlag(flag(parsed, 'offset'), 'offset'),
+        };
+        const page = await history.listGenerations(filter);
+        const text = page.items.length
+          ? [...page.items.map(oneLine), `(${page.offset + 1}–${page.offset + page.items.length} of ${page.total})`].join('\n')
+          : `No generations${page.total ? ` on this page (${page.total} in total)` : ''} in ${dataDir}.`;
+        out(page, text);
+        return 0;
+      }
+      case 'show': {
+        const r = await history.getGeneration(idArg(parsed.positionals, sub));
+        out(r, details(r));
+        return 0;
+      }
+      case 'reroll':
+      case 'rerun': {
+        const id = idArg(parsed.positionals, sub);
+        const seed = intFlag(flag(parsed, 'seed'), 'seed');
+        const r = sub === 'reroll' ? await history.reroll(id, { seed }) : await history.rerunExact(id);
+        out(r, `Queued generation #${r.id} (${sub} of #${id}, seed ${r.params.seed}). Run it with the generate command or the app's queue.\n${details(r)}`);
+        return 0;
+      }
+      case 'delete': {
+        const res = await history.deleteGeneration(idArg(parsed.positionals, sub));
+        const kept = res.keptFiles.length ? `; kept ${res.keptFiles.length} file(s) outside the data folder: ${res.keptFiles.join(', ')}` : '';
+        out(res, `Deleted generation #${res.id}: ${res.removedFiles.length} output(s) removed, ${res.removedClips} timeline clip(s) removed${kept}.`);
+        return 0;
+      }
+    }
+  } finally {
+    db.close();
+  }
+}
+
+export const historyCommand: CliCommand = {
+  name: 'history',
+  summary: 'List, show, re-roll, re-run or delete generations in the history',
+  usage:
+    'history list [--search <words>] [--status <s>] [--model <hash|path>] [--lora <hash|path>] [--from <date>] [--to <date>] [--favourite] [--limit N] [--offset N]\n' +
+    '       history show <id> | history reroll <id> [--seed N] | history rerun <id> | history delete <id>\n' +
+    '       (all: [--json] [--data-dir <dir>]; reroll/rerun queue a new record and print it, they do not generate)',
+  run,
+};

@@ -1,0 +1,83 @@
+/**
+ * The desktop app's entry (out/main/index.js). Thin on purpose: lifecycle, the window, protocols, the IPC server.
+ * The studio itself lives in the services; inference runs in the engine's utility process.
+ *
+ * Options: --data-dir <dir> (or ANIMATELCM_DATA_DIR); default: Electron's per-user data folder.
+ */
+import { app, BrowserWindow } from 'electron';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { EngineHost } from '../services/engine-host';
+import { createStudioServices, resolveDataDir, type StudioServices } from '../services/studio-services';
+import { utilityProcessLauncher } from './engine-launcher';
+import { hardenApp, hardenSession } from './hardening';
+import { startIpcServer } from './ipc-server';
+import { APP_ORIGIN, handleProtocols, registerSchemes } from './protocols';
+import { createMainWindow } from './window';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const devServer = process.env.ELECTRON_RENDERER_URL;
+const trustedOrigins = devServer ? [APP_ORIGIN, new URL(devServer).origin] : [APP_ORIGIN];
+
+function dataDirFlag(argv: readonly string[]): string | undefined {
+  const i = argv.indexOf('--data-dir');
+  if (i >= 0) return argv[i + 1];
+  return argv.find((a) => a.startsWith('--data-dir='))?.slice('--data-dir='.length);
+}
+
+registerSchemes();
+hardenApp(trustedOrigins);
+
+let services: StudioServices | undefined;
+let stopIpc: (() => void) | undefined;
+
+function openWindow(s: StudioServices): void {
+  const win = createMainWindow({
+    preloadPath: join(here, '..', 'preload', 'index.cjs'),
+    url: devServer ?? `${APP_ORIGIN}/index.html`,
+    iconPath: join(here, '..', '..', 'resources', 'icon.png'),
+  });
+  stopIpc?.();
+  stopIpc = startIpcServer({ services: s, window: win, trustedOrigins });
+  win.on('closed', () => {
+    stopIpc?.();
+    stopIpc = undefined;
+  });
+}
+
+if (!app.requestSingleInstanceLock()) {
+  app.quit();
+} else {
+  app.on('second-instance', () => {
+    const win = BrowserWindow.getAllWindows()[0];
+    if (win) {
+      if (win.isMinimized()) win.restore();
+      win.focus();
+    }
+  });
+
+  void app.whenReady().then(() => {
+    hardenSession();
+    const dataDir = resolveDataDir(dataDirFlag(process.argv), app.getPath('userData'));
+    const s = createStudioServices({ dataDir, mode: 'electron', engine: new EngineHost(utilityProcessLauncher) });
+    services = s;
+    handleProtocols(join(here, '..', 'renderer'), () => s.mediaRoots());
+    void s.engine.start().catch(() => undefined);
+    openWindow(s);
+    app.on('activate', () => {
+      if (BrowserWindow.getAllWindows().length === 0) openWindow(s);
+    });
+  });
+
+  app.on('window-all-closed', () => {
+    if (process.platform !== 'darwin') app.quit();
+  });
+
+  let closing = false;
+  app.on('before-quit', (e) => {
+    if (closing || !services) return;
+    closing = true;
+    e.preventDefault();
+    void services.close().finally(() => app.quit());
+  });
+}

@@ -1,0 +1,110 @@
+import type { GraphBuilder } from '../../compiler/graph/builder';
+import type { HostTensor } from '../runtime/session';
+import type { AppliedStack } from './stack';
+
+/**
+ * Run-time low-rank LoRA (mechanism ii): a graph compiled once with, per targeted layer, two extra inputs of a
+ * fixed maximum rank R. The layer computes y = x·Wᵀ + (x·Dᵀ)·Uᵀ; switching the stack means feeding new D/U
+ * tensors — no new session, no weight rewrite. A stack of LoRAs is concatenated along the rank (multiplier and
+ * alpha/r folded into U), zero-padded to R; zero rows cost the same matmuls but change nothing.
+ *
+ * Only plain low-rank modules (kohya/LoCon without 3×3 kernels, PEFT, attn-procs) on Linear and 1×1-conv
+ * layers fit; LoHa, LoKr, full diffs, 3×3 LoCon, or a stack whose total rank exceeds R must take the merged
+ * path (`fallback` lists why), which the switcher prepares in the background.
+ */
+export interface LoraSlot {
+  /** Canonical module path (no `.weight`). */
+  module: string;
+  kind: 'linear' | 'conv1x1';
+  inFeatures: number;
+  outFeatures: number;
+}
+
+export function slotInputNames(module: string): { down: string; up: string } {
+  return { down: `lora_down:${module}`, up: `lora_up:${module}` };
+}
+
+/**
+ * Adds the low-rank branch of `slot` to `y` (the layer's base output for input `x`) and returns the sum.
+ * linear: x [..., in] → feeds `down` [in, R] and `up` [R, out] (pre-transposed for MatMul).
+ * conv1x1: x [N, in, H, W] → feeds `down` [R, in, 1, 1] and `up` [out, R, 1, 1] (Conv kernels).
+ */
+export function addLoraSlot(g: GraphBuilder, slot: LoraSlot, x: string, y: string, rank: number): string {
+  const names = slotInputNames(slot.module);
+  const ft = g.floatType;
+  if (slot.kind === 'linear') {
+    const d = g.input(names.down, ft, [slot.inFeatures, rank]);
+    const u = g.input(names.up, ft, [rank, slot.outFeatures]);
+    return g.scope(slot.module, () => g.op('Add', [y, g.op('MatMul', [g.op('MatMul', [x, d], {}, { name: 'lora_down' }), u], {}, { name: 'lora_up' })], {}, { name: 'lora_add' }));
+  }
+  const d = g.input(names.down, ft, [rank, slot.inFeatures, 1, 1]);
+  const u = g.input(names.up, ft, [slot.outFeatures, rank, 1, 1]);
+  return g.scope(slot.module, () => g.op('Add', [y, g.op('Conv', [g.op('Conv', [x, d], {}, { name: 'lora_down' }), u], {}, { name: 'lora_up' })], {}, { name: 'lora_add' }));
+}
+
+export interface LowRankFeeds {
+  feeds: Record<string, HostTensor>;
+  /** Touched weights the slots cannot carry, with the reason; non-empty means the merged path is needed. */
+  fallback: Array<{ key: string; why: string }>;
+  /** Largest total rank any slot needed. */
+  usedRank: number;
+}
+
+/** Feeds for every slot (zeros where the stack has nothing), from an applied stack's normalised LoRAs. */
+export function lowRankFeeds(applied: Pick<AppliedStack, 'normalized'>, slots: readonly LoraSlot[], rank: number, component: 'unet' | 'text_encoder' = 'unet'): LowRankFeeds {
+  const bySlot = new Map(slots.map((s) => [`${s.module}.weight`, s]));
+  const parts = new Map<string, Array<{ up: Float32Array; down: Float32Array; r: number; s: number }>>();
+  const fallback: LowRankFeeds['fallback'] = [];
+  for (const { weight, lora } of applied.normalized) {
+    for (const d of lora.deltas) {
+      if (d.target.component !== component) continue;
+      const slot = bySlot.get(d.target.key);
+      if (!slot) {
+        fallback.push({ key: d.target.key, why: 'no run-time slot for this layer' });
+        continue;
+      }
+      const f = d.kind === 'lowrank' ? d.factors?.() : undefined;
+      if (!f || f.inner !== slot.inFeatures || f.out !== slot.outFeatures) {
+        fallback.push({ key: d.target.key, why: f ? 'a 3×3 or reshaped kernel' : `${d.kind} is not low-rank` });
+        continue;
+      }
+      let list = parts.get(d.target.key);
+      if (!list) parts.set(d.target.key, (list = []));
+      list.push({ up: f.up, down: f.down, r: f.rank, s: weight * d.scale });
+    }
+  }
+  const feeds: Record<string, HostTensor> = {};
+  let usedRank = 0;
+  for (const slot of slots) {
+    const key = `${slot.module}.weight`;
+    const list = parts.get(key) ?? [];
+    const total = list.reduce((a, p) => a + p.r, 0);
+    usedRank = Math.max(usedRank, total);
+    const inF = slot.inFeatures;
+    const outF = slot.outFeatures;
+    const down = new Float32Array(inF * rank);
+    const up = new Float32Array(rank * outF);
+    if (total > rank) {
+      fallback.push({ key, why: `stack rank ${total} exceeds the compiled maximum ${rank}` });
+    } else {
+      let at = 0;
+      for (const p of list) {
+        for (let k = 0; k < p.r; k++) {
+          const row = at + k;
+          if (slot.kind === 'linear') {
+            for (let i = 0; i < inF; i++) down[i * rank + row] = p.down[k * inF + i]; // Dᵀ [in, R]
+            for (let o = 0; o < outF; o++) up[row * outF + o] = p.s * p.up[o * p.r + k]; // s·Uᵀ [R, out]
+          } else {
+            for (let i = 0; i < inF; i++) down[row * inF + i] = p.down[k * inF + i]; // D [R, in, 1, 1]
+            for (let o = 0; o < outF; o++) up[o * rank + row] = p.s * p.up[o * p.r + k]; // s·U [out, R, 1, 1]
+          }
+        }
+        at += p.r;
+      }
+    }
+    const names = slotInputNames(slot.module);
+    feeds[names.down] = { type: 'float32', dims: slot.kind === 'linear' ? [inF, rank] : [rank, inF, 1, 1], data: down };
+    feeds[names.up] = { type: 'float32', dims: slot.kind === 'linear' ? [rank, outF] : [outF, rank, 1, 1], data: up };
+  }
+  return { feeds, fallback, usedRank };
+}

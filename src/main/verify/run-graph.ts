@@ -1,0 +1,53 @@
+import { join } from 'node:path';
+import type { GraphIR } from '../compiler/graph/builder';
+import { emitModel } from '../compiler/graph/emit';
+import { readNpy } from '../compiler/io/npy';
+import { openSafetensors } from '../compiler/io/safetensors';
+import type { TensorTable, WeightSet } from '../compiler/io/tensor';
+import { createSession, type HostTensor } from '../engine/runtime/session';
+
+/**
+ * What every model-kind handler does: emit a graph into the case's scratch folder, run it on onnxruntime CPU
+ * (fp32, the reference precision), read fixture arrays.
+ */
+
+let counter = 0;
+
+/** Emits `graph` into `workDir`, runs `feeds` once on the CPU provider, returns every output as float32/int. */
+export async function runGraphOnce(graph: GraphIR, workDir: string, feeds: Record<string, HostTensor>): Promise<Record<string, HostTensor>> {
+  const n = ++counter;
+  const { modelPath } = emitModel(graph, { dir: join(workDir, `g${n}`), modelFile: `${graph.name}.onnx` });
+  const session = await createSession(modelPath, { providers: ['cpu'] });
+  try {
+    return await session.run(feeds);
+  } finally {
+    await session.dispose();
+  }
+}
+
+/** A TensorTable (names as stored in the file) seen as a WeightSet. */
+export function tableWeights(t: TensorTable): WeightSet {
+  return { names: () => t.names(), get: (n) => t.get(n), has: (n) => t.get(n) !== undefined };
+}
+
+export function openWeightsFile(path: string): WeightSet & { close(): void } {
+  const t = openSafetensors(path);
+  return { ...tableWeights(t), close: () => t.close() };
+}
+
+export function npyF32(path: string): { shape: number[]; data: Float32Array } {
+  const a = readNpy(path);
+  if (a.data instanceof Float32Array) return { shape: a.shape, data: a.data };
+  return { shape: a.shape, data: Float32Array.from(a.data as ArrayLike<number | bigint>, (v) => Number(v)) };
+}
+
+export function npyI64(path: string): { shape: number[]; data: BigInt64Array } {
+  const a = readNpy(path);
+  if (a.data instanceof BigInt64Array) return { shape: a.shape, data: a.data };
+  return { shape: a.shape, data: BigInt64Array.from(a.data as ArrayLike<number>, (v) => BigInt(v)) };
+}
+
+export function f32(t: HostTensor): Float32Array {
+  if (!(t.data instanceof Float32Array)) throw new Error(`expected a float32 output, got ${t.type}`);
+  return t.data;
+}

@@ -1,0 +1,49 @@
+/**
+ * The studio's four places. Each says what it will hold; the panels themselves arrive with the features they
+ * draw (issue 9), and until then a place shows its empty state rather than invented data.
+ */
+export type PlaceId = 'generate' | 'library' | 'timeline' | 'history';
+
+export interface Place {
+  id: PlaceId;
+  label: string;
+  /** One line under the heading. */
+  summary: string;
+  /** What the empty state says will be here. */
+  empty: string;
+}
+
+export const PLACES: readonly Place[] = [
+  {
+    id: 'generate',
+    label: 'Generate',
+    summary: 'Prompt in, short animated clip out.',
+    empty:
+      'Describe a scene, pick a model and motion module, stack LoRAs with their weights, and set seed, steps, guidance, frames and size. Queued jobs show their progress and a live preview here.',
+  },
+  {
+    id: 'library',
+    label: 'Library',
+    summary: 'Your checkpoints, motion modules and LoRAs.',
+    empty:
+      'Nothing imported yet. Imported files appear as cards with their base family, trigger words, size and hash; files the studio cannot use say why.',
+  },
+  {
+    id: 'timeline',
+    label: 'Timeline',
+    summary: 'Put clips in order, trim them, export.',
+    empty: 'No clips yet. Send clips here from History, trim and reorder them, then export MP4, WebM, GIF or PNG frames.',
+  },
+  {
+    id: 'history',
+    label: 'History',
+    summary: 'Every clip you made, ready to make again.',
+    empty:
+      'No generations yet. Each clip you make is kept here with everything needed to make it again: re-roll, re-run exactly, reuse its settings, or send it to the timeline.',
+  },
+];
+
+export function placeFromHash(hash: string): PlaceId {
+  const id = hash.replace(/^#\/?/, '');
+  return PLACES.find((p) => p.id === id)?.id ?? 'generate';
+}

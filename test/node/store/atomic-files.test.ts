@@ -1,0 +1,59 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { commitFile, commitOutputDir, createTemporaryDir, discardTemporary, sweepTemporaries, temporarySibling, writeFileAtomic } from '../../../src/main/store/atomic-files';
+import { tempDataDir } from './helpers';
+
+describe('atomic files', () => {
+  let dir: string;
+  let cleanup: () => void;
+  beforeEach(() => ({ dir, cleanup } = tempDataDir('atomic-')));
+  afterEach(() => cleanup());
+
+  it('writeFileAtomic creates folders, replaces whole files and leaves no temporaries', async () => {
+    const file = join(dir, 'a', 'b', 'params.json');
+    await writeFileAtomic(file, '{"v":1}');
+    await writeFileAtomic(file, new Uint8Array([123, 125]));
+    expect(readFileSync(file, 'utf8')).toBe('{}');
+    expect(readdirSync(join(dir, 'a', 'b'))).toEqual(['params.json']);
+  });
+
+  it('commitOutputDir publishes a folder in one rename and refuses to clobber unless asked', async () => {
+    const final = join(dir, 'outputs', '7');
+    const tmp = await createTemporaryDir(final);
+    expect(tmp.startsWith(join(dir, 'outputs', `.tmp-${process.pid}-`))).toBe(true);
+    writeFileSync(join(tmp, '0000.png'), 'frame0');
+    writeFileSync(join(tmp, '0001.png'), 'frame1');
+    expect(existsSync(final)).toBe(false);
+    await commitOutputDir(tmp, final);
+    expect(readdirSync(final).sort()).toEqual(['0000.png', '0001.png']);
+    expect(existsSync(tmp)).toBe(false);
+
+    const tmp2 = await createTemporaryDir(final);
+    writeFileSync(join(tmp2, 'only.png'), 'new');
+    await expect(commitOutputDir(tmp2, final)).rejects.toMatchObject({ code: 'EEXIST' });
+    await commitOutputDir(tmp2, final, { replace: true });
+    expect(readdirSync(final)).toEqual(['only.png']);
+    expect(readdirSync(join(dir, 'outputs'))).toEqual(['7']);
+  });
+
+  it('commitFile moves a file written by someone else into place; discardTemporary never throws', async () => {
+    const final = join(dir, 'exports', 'clip.mp4');
+    const tmp = temporarySibling(join(dir, 'clip.mp4'));
+    writeFileSync(tmp, 'encoded');
+    await commitFile(tmp, final);
+    expect(readFileSync(final, 'utf8')).toBe('encoded');
+    await discardTemporary(join(dir, 'never-existed'));
+  });
+
+  it('sweeps temporaries of dead processes only', () => {
+    const deadPid = Number(spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout);
+    const names = [`.tmp-${deadPid}-00000000-x`, `.deleting-${deadPid}-00000000-y`, `.tmp-${process.pid}-00000000-z`, `.tmp-${process.ppid}-00000000-w`, 'keep.png', '12'];
+    for (const n of names) mkdirSync(join(dir, n));
+    const removed = sweepTemporaries(dir);
+    expect(removed.sort()).toEqual([join(dir, `.deleting-${deadPid}-00000000-y`), join(dir, `.tmp-${deadPid}-00000000-x`)].sort());
+    expect(readdirSync(dir).sort()).toEqual(names.slice(2).sort());
+    expect(sweepTemporaries(join(dir, 'missing'))).toEqual([]);
+  });
+});
