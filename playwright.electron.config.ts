@@ -10,5 +10,5 @@ export default defineConfig({
   outputDir: 'test-results/electron',
   timeout: 90_000,
   workers: 1,
-  reporter: [['list']],
+  reporter: [['list'], ['./test/electron/skip-reason-reporter.ts']],
 });

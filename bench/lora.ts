@@ -28,6 +28,7 @@ import type { TensorTable, TensorView, WeightSet } from '../src/main/compiler/io
 import { GemmMerger } from '../src/main/engine/lora/gemm-merger';
 import { addLoraSlot, lowRankFeeds, type LoraSlot } from '../src/main/engine/lora/lowrank-slots';
 import { applyLoraStack } from '../src/main/engine/lora/stack';
+import { writeLoraOverlay, type OverlayTiming } from '../src/main/engine/lora/overlay';
 import { LoraSwitcher } from '../src/main/engine/lora/switcher';
 import { createSession, f32Tensor, type HostTensor } from '../src/main/engine/runtime/session';
 
@@ -278,18 +279,27 @@ export async function runLoraBench(opts: LoraBenchOptions = {}): Promise<BenchRe
       row(`r${rank} (ii) stack changed → first step can start`, normMs + feedMs, 'ms', `normalise + ${slots.length} slot feeds (${feedMs.toFixed(0)} ms), no new session; fallback ${fr.fallback.length}`);
 
       // (i) merged overlay + new session
-      const switcher = new LoraSwitcher(
-        { unet, text_encoder: te },
-        { unet: { graph: unetGraph, baseIndex: unetIndex, dir, modelFile: 'unet.onnx' }, text_encoder: { graph: teGraph, baseIndex: teIndex, dir, modelFile: 'te.onnx' } },
-        gemm,
-      );
       t = performance.now();
-      const prepared = await switcher.prepare(stack);
-      const prepMs = performance.now() - t;
-      const ou = prepared.timing.overlay.unet!;
-      const ot = prepared.timing.overlay.text_encoder!;
-      row(`r${rank} (i) overlay files written`, prepMs, 'ms', `UNet ${ou.tensors} tensors ${(ou.bytes / 2 ** 20).toFixed(0)} MiB (merge ${ou.mergeMs.toFixed(0)} ms, write ${ou.writeMs.toFixed(0)} ms); TE ${ot.tensors} tensors (merge ${ot.mergeMs.toFixed(0)} ms, write ${ot.writeMs.toFixed(0)} ms)`);
+      let prepared: Awaited<ReturnType<LoraSwitcher['prepare']>> | undefined;
+      let ou: OverlayTiming;
+      let ot: OverlayTiming;
       if (withSession) {
+        const switcher = new LoraSwitcher(
+          { unet, text_encoder: te },
+          { unet: { graph: unetGraph, baseIndex: unetIndex, dir, modelFile: 'unet.onnx' }, text_encoder: { graph: teGraph, baseIndex: teIndex, dir, modelFile: 'te.onnx' } },
+          gemm,
+        );
+        prepared = await switcher.prepare(stack);
+        ou = prepared.timing.overlay.unet!;
+        ot = prepared.timing.overlay.text_encoder!;
+      } else {
+        // no base index without the base files: time the overlay files alone
+        ou = (await writeLoraOverlay({ graphs: [unetGraph], merged: applied.unet!, dir, file: `unet.r${rank}.bin`, gemm })).timing;
+        ot = (await writeLoraOverlay({ graphs: [teGraph], merged: applied.text_encoder!, dir, file: `te.r${rank}.bin`, gemm })).timing;
+      }
+      const prepMs = performance.now() - t;
+      row(`r${rank} (i) overlay files written`, prepMs, 'ms', `UNet ${ou.tensors} tensors ${(ou.bytes / 2 ** 20).toFixed(0)} MiB (merge ${ou.mergeMs.toFixed(0)} ms, write ${ou.writeMs.toFixed(0)} ms); TE ${ot.tensors} tensors (merge ${ot.mergeMs.toFixed(0)} ms, write ${ot.writeMs.toFixed(0)} ms)`);
+      if (prepared) {
         t = performance.now();
         const s = await createSession(prepared.models.unet!, { providers: ['cpu'] });
         const sessMs = performance.now() - t;

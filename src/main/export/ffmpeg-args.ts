@@ -128,7 +128,7 @@ export function buildFfmpegArgs(i: BuildArgsInput): string[] {
     }
     case 'png': {
       if (filters.length) args.push('-vf', filters.join(','));
-      args.push('-c:v', 'png', '-pix_fmt', 'rgb24', '-start_number', '0', '-f', 'image2', `${i.output}/frame_%04d.png`);
+      args.push('-c:v', 'png', '-pix_fmt', 'rgb24', '-start_number', '0', '-f', 'image2', `${i.output.replace(/%/g, '%%')}/frame_%04d.png`); // image2 reads % as a pattern
       break;
     }
   }

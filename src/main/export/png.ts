@@ -96,42 +96,40 @@ export function encodePng(rgb: Uint8Array, width: number, height: number, opts: 
   }
   const bpp = 3;
   const raw = Buffer.alloc((stride + 1) * height);
-  const candidate = new Uint8Array(stride);
-  const best = new Uint8Array(stride);
+  // All five filters in one pass over the row (one buffer each), then the row with the smallest sum wins.
+  const rows = [0, 1, 2, 3, 4].map(() => new Uint8Array(stride));
+  const [f0, f1, f2, f3, f4] = rows;
+  const mag = (v: number) => (v < 128 ? v : 256 - v); // small positive and small negative both count as small
   for (let y = 0; y < height; y++) {
     const row = y * stride;
     const prev = row - stride;
-    let bestSum = Infinity;
-    let bestType = 0;
-    for (let type = 0; type < 5; type++) {
-      let sum = 0;
-      for (let x = 0; x < stride; x++) {
-        const cur = rgb[row + x];
-        const a = x >= bpp ? rgb[row + x - bpp] : 0;
-        const b = y > 0 ? rgb[prev + x] : 0;
-        const c = y > 0 && x >= bpp ? rgb[prev + x - bpp] : 0;
-        let v: number;
-        switch (type) {
-          case 0: v = cur; break;
-          case 1: v = cur - a; break;
-          case 2: v = cur - b; break;
-          case 3: v = cur - ((a + b) >> 1); break;
-          default: v = cur - paeth(a, b, c); break;
-        }
-        v &= 0xff;
-        candidate[x] = v;
-        // Signed magnitude: small positive and small negative differences both count as "small".
-        sum += v < 128 ? v : 256 - v;
-      }
-      if (sum < bestSum) {
-        bestSum = sum;
-        bestType = type;
-        best.set(candidate);
-      }
+    let s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0;
+    for (let x = 0; x < stride; x++) {
+      const cur = rgb[row + x];
+      const a = x >= bpp ? rgb[row + x - bpp] : 0;
+      const b = y > 0 ? rgb[prev + x] : 0;
+      const c = y > 0 && x >= bpp ? rgb[prev + x - bpp] : 0;
+      const v1 = (cur - a) & 0xff;
+      const v2 = (cur - b) & 0xff;
+      const v3 = (cur - ((a + b) >> 1)) & 0xff;
+      const v4 = (cur - paeth(a, b, c)) & 0xff;
+      f0[x] = cur;
+      f1[x] = v1;
+      f2[x] = v2;
+      f3[x] = v3;
+      f4[x] = v4;
+      s0 += mag(cur);
+      s1 += mag(v1);
+      s2 += mag(v2);
+      s3 += mag(v3);
+      s4 += mag(v4);
     }
+    const sums = [s0, s1, s2, s3, s4];
+    let bestType = 0;
+    for (let t = 1; t < 5; t++) if (sums[t] < sums[bestType]) bestType = t;
     const out = y * (stride + 1);
     raw[out] = bestType;
-    raw.set(best, out + 1);
+    raw.set(rows[bestType], out + 1);
   }
   const ihdr = Buffer.alloc(13);
   ihdr.writeUInt32BE(width, 0);

@@ -43,13 +43,16 @@ export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 500;
 const HASH_PREFIX = /^[0-9a-f]{6,64}$/i;
 
-/** Prompt words → an FTS5 query: every word must appear, each as a prefix ("cat" finds "cats"). */
+/**
+ * Search words → an FTS5 query over the prompt column: every word must appear, each as a prefix ("cat" finds
+ * "cats"). Each word is quoted, so prompt syntax such as `(fox:1.2)` or AND/OR/NOT is never read as FTS syntax.
+ */
 export function ftsQuery(text: string): string | undefined {
   const words = text
     .split(/\s+/)
     .map((w) => w.replace(/"/g, ''))
     .filter((w) => /[\p{L}\p{N}]/u.test(w));
-  return words.length === 0 ? undefined : words.map((w) => `"${w}"*`).join(' ');
+  return words.length === 0 ? undefined : words.map((w) => `prompt : "${w}"*`).join(' AND ');
 }
 
 /** A date-only bound ('2026-11-26') covers that whole UTC day. */

@@ -67,7 +67,7 @@ export interface GenerationRecord {
 }
 
 export interface GenerationFilter {
-  /** Words that must all appear in the prompt or negative prompt (prefix match, case-insensitive). */
+  /** Words that must all appear in the prompt (each as a prefix: "fox" finds "foxes"; case- and accent-insensitive). */
   text?: string;
   /** Checkpoint SHA-256 (full or a prefix of ≥ 6 hex chars, so AutoV2 works) or its path. */
   model?: string;

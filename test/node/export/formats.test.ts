@@ -112,7 +112,7 @@ describe.skipIf(!haveTools)('export formats (real ffmpeg)', () => {
     expect(back.text).toBe(tags.COMMENT);
   });
 
-  it('odd sizes: MP4 pads to even by repeating the edge, WebM/GIF/PNG keep the size', async () => {
+  it('odd sizes: MP4 pads to even by repeating the edge, WebM and PNG keep the size', async () => {
     const oddDir = join(root, 'odd');
     const odd = writeFrames(oddDir, 4, 63, 47);
     const mp4 = join(root, 'odd.mp4');
@@ -131,6 +131,11 @@ describe.skipIf(!haveTools)('export formats (real ffmpeg)', () => {
     const webm = join(root, 'odd.webm');
     await exportClip({ kind: 'frames', dir: oddDir, fps: FPS }, { format: 'webm' }, { out: webm, tools });
     expect([probe(tools.ffprobe!, webm).width, probe(tools.ffprobe!, webm).height]).toEqual([63, 47]);
+    const png = join(root, 'odd-png');
+    await exportClip({ kind: 'frames', dir: oddDir, fps: FPS }, { format: 'png' }, { out: png, tools });
+    const first = decodePng(readFileSync(join(png, 'frame_0000.png')));
+    expect([first.width, first.height]).toEqual([63, 47]);
+    expect(Buffer.from(first.rgb).equals(Buffer.from(odd[0]))).toBe(true);
   });
 
   it('scales with Lanczos, keeping the aspect when one side is 0', async () => {

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { isStudioError } from '../../../src/shared/errors';
 import { openSafetensors, writeSafetensors } from '../../../src/main/compiler/io/safetensors';
@@ -142,5 +142,6 @@ describe('safetensors reader', () => {
     const p = `${dir}/bad.safetensors`;
     expect(() => writeSafetensors(p, [{ name: 'a', dtype: 'F32', shape: [3], data: new Float32Array(2) }])).toThrow(/needs 12/);
     expect(() => readFileSync(p)).toThrow();
+    expect(readdirSync(dir).filter((f) => f.includes('.tmp-'))).toEqual([]);
   });
 });

@@ -118,9 +118,11 @@ describe('HistoryService', () => {
     store.markCancelled(city.id);
     const ids = async (f: Parameters<HistoryService['listGenerations']>[0]) => (await history.listGenerations(f)).items.map((r) => r.id);
 
-    expect(await ids({ text: 'fox' })).toEqual([cat.id, fox.id]); // prefix matches "foxes" in the negative prompt too
+    expect(await ids({ text: 'fox' })).toEqual([fox.id]); // not the cat, whose negative prompt says "foxes"
+    expect(await ids({ text: 'slee' })).toEqual([cat.id]); // prefix match
     expect(await ids({ text: 'red snow' })).toEqual([fox.id]);
     expect(await ids({ text: 'SNOW' })).toEqual([fox.id]);
+    expect(await ids({ text: 'red cat' })).toEqual([]); // every word must appear
     expect(await ids({ text: '"cosy" (window' })).toEqual([cat.id]); // prompt syntax is not FTS syntax
     expect(await ids({ text: 'AND OR NOT *' })).toEqual([]);
     expect(await ids({ text: '   ' })).toEqual([city.id, cat.id, fox.id]);

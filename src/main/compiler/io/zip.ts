@@ -39,6 +39,8 @@ function u64(v: DataView, at: number): number {
 
 export class ZipReader {
   readonly entries = new Map<string, ZipEntry>();
+  /** Data offsets found so far (each costs one local-header read). */
+  private readonly offsets = new Map<ZipEntry, number>();
 
   constructor(private readonly file: FileRange) {
     const path = file.path;
@@ -100,8 +102,14 @@ export class ZipReader {
         if (id === 0x0001) {
           let p = x + 4;
           const end = Math.min(p + len, xEnd);
-          if (size === 0xffffffff && p + 8 <= end) (size = u64(v, p)), (p += 8);
-          if (compressedSize === 0xffffffff && p + 8 <= end) (compressedSize = u64(v, p)), (p += 8);
+          if (size === 0xffffffff && p + 8 <= end) {
+            size = u64(v, p);
+            p += 8;
+          }
+          if (compressedSize === 0xffffffff && p + 8 <= end) {
+            compressedSize = u64(v, p);
+            p += 8;
+          }
           if (localHeaderOffset === 0xffffffff && p + 8 <= end) localHeaderOffset = u64(v, p);
         }
         x += 4 + len;
@@ -113,6 +121,8 @@ export class ZipReader {
 
   /** Absolute file offset of an entry's data (after its local header). */
   dataOffset(e: ZipEntry): number {
+    const known = this.offsets.get(e);
+    if (known !== undefined) return known;
     const path = this.file.path;
     if (e.localHeaderOffset + 30 > this.file.size) throw bad(path, `entry ${e.name} lies outside the file`);
     const h = new DataView(this.file.read(e.localHeaderOffset, 30).buffer);
@@ -121,6 +131,7 @@ export class ZipReader {
     if (start + e.compressedSize > this.file.size) {
       throw new StudioError('FILE_TRUNCATED', `${path} is cut off inside "${e.name}": the download is incomplete. Download it again.`, { path, entry: e.name });
     }
+    this.offsets.set(e, start);
     return start;
   }
 

@@ -36,7 +36,7 @@ export async function runUNet(
   const frames = opts.motion?.frames ?? 1;
   const graph = buildUNetGraph(w, cfg, { batch: n / frames, latentHeight: hh, latentWidth: ww, contextLength: inputs.context.shape[1], motion: opts.motion });
   const { modelPath } = emitModel(graph, { dir: opts.workDir, modelFile: opts.modelFile, weightsFile: `${opts.modelFile}.weights` });
-  const session = await createSession(modelPath);
+  const session = await createSession(modelPath, { providers: ['cpu'] });
   try {
     const out: Float32Array[] = [];
     for (const t of inputs.timesteps) {

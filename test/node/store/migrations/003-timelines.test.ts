@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { LATEST_SCHEMA_VERSION, migrate, schemaVersion } from '../../../../src/main/store/migrations/index';
+import { migrate, schemaVersion } from '../../../../src/main/store/migrations/index';
 
 describe('migration 003-timelines', () => {
   let db: Database.Database;
@@ -18,8 +18,8 @@ describe('migration 003-timelines', () => {
         )
         .run().lastInsertRowid,
     );
-    expect(migrate(db).map((m) => m.version)).toEqual([3]);
-    expect(schemaVersion(db)).toBe(LATEST_SCHEMA_VERSION);
+    expect(migrate(db, 3).map((m) => m.version)).toEqual([3]);
+    expect(schemaVersion(db)).toBe(3);
     expect(db.prepare('SELECT prompt FROM generations').pluck().all()).toEqual(['kept']);
 
     const tl = Number(db.prepare("INSERT INTO timelines (name, created_at, updated_at) VALUES ('p', 't', 't')").run().lastInsertRowid);

@@ -1,0 +1,124 @@
+import { basename } from 'node:path';
+import { StudioError } from '../../../shared/errors';
+import { fileIdentity } from '../../compiler/cache';
+import type { ClipTextConfig, MotionConfig, UNetConfig, VaeConfig } from '../../compiler/families/configs';
+import { detectModel } from '../../compiler/families/detect';
+import { openModel } from '../../compiler/io/open';
+import type { TensorTable, WeightSet } from '../../compiler/io/tensor';
+import { canonicalize } from '../../compiler/names/canonicalize';
+import { applyLoraStack, type LoraReport } from '../lora/stack';
+import { starterModel } from '../starter/starter-model';
+
+/**
+ * Where a generation's weights come from, resolved to canonical (diffusers-named) weight sets plus their configs
+ * and an identity for the compile cache: the built-in starter model, or a creator's checkpoint + motion module,
+ * with the LoRA stack (AnimateLCM's spatial LoRA first, then the creator's) merged in. Nothing is read here
+ * beyond headers: merged tensors are computed when the compiler asks for them.
+ */
+export interface ModelSource {
+  /** Shown to the creator, e.g. "Starter test model (random weights — abstract output)". */
+  label: string;
+  isStarter: boolean;
+  configs: { unet: UNetConfig; motion: MotionConfig; vae: VaeConfig; text_encoder: ClipTextConfig };
+  weights: { unet: WeightSet; motion: WeightSet; vae: WeightSet; text_encoder: WeightSet };
+  /**
+   * What determines each component's compiled weights (file identities, LoRA stack). Equal identities ⇒ the
+   * cache entry and the open sessions are reused.
+   */
+  identity: { unet: unknown; vae: unknown; text_encoder: unknown };
+  /** One line per LoRA: how many of its keys were applied. */
+  loraReports: LoraReport[];
+  close(): void;
+}
+
+export interface LoraSpec {
+  path: string;
+  weight: number;
+}
+
+export interface ModelFiles {
+  /** SD1.5 checkpoint (single file or diffusers folder); undefined = the starter model. */
+  model?: string;
+  /** Motion module; undefined = the starter model's (only valid with the starter model). */
+  motion?: string;
+  /** LoRAs in application order (AnimateLCM's LoRA first). */
+  loras?: LoraSpec[];
+}
+
+/** The starter model, optionally with LoRAs (they must target its tiny shapes, so in practice none). */
+export function starterSource(loras: LoraSpec[] = []): ModelSource {
+  const s = starterModel();
+  const stack = applyStack({ unet: s.unet, text_encoder: s.text_encoder }, loras);
+  const loraIds = loras.map((l) => ({ id: fileIdentity(l.path), weight: l.weight }));
+  return {
+    label: s.label,
+    isStarter: true,
+    configs: s.configs,
+    weights: { unet: stack.unet ?? s.unet, motion: s.motion, vae: s.vae, text_encoder: stack.text_encoder ?? s.text_encoder },
+    identity: { unet: { model: s.id, lora: loraIds }, vae: { model: s.id }, text_encoder: { model: s.id, lora: loraIds } },
+    loraReports: stack.reports,
+    close: () => undefined,
+  };
+}
+
+/** A creator's files. Throws a StudioError a creator can act on when a file is not what AnimateLCM needs. */
+export function fileSource(files: ModelFiles): ModelSource {
+  if (!files.model) {
+    if (files.motion) throw new StudioError('INVALID_PARAMS', 'A motion module was given without a checkpoint (--model); the starter model has its own motion module.');
+    return starterSource(files.loras);
+  }
+  const opened: TensorTable[] = [];
+  try {
+    const ckpt = openModel(files.model);
+    opened.push(ckpt);
+    const cc = canonicalize(ckpt);
+    const det = detectModel(ckpt, cc);
+    if (!det.supported) throw new StudioError('MODEL_FAMILY_UNSUPPORTED', det.message ?? `${basename(files.model)} is a ${det.label}; AnimateLCM needs an SD1.5 checkpoint.`);
+    const { unet, vae, text_encoder } = cc.components;
+    const cfg = det.configs;
+    if (!unet || !cfg.unet || !vae || !cfg.vae || !text_encoder || !cfg.text_encoder) {
+      const missing = [!unet && 'UNet', !vae && 'VAE', !text_encoder && 'text encoder'].filter(Boolean).join(', ');
+      throw new StudioError('MODEL_KEYS_MISSING', `${basename(files.model)} (${det.label}) lacks: ${missing}. AnimateLCM needs a full SD1.5 checkpoint.`);
+    }
+    let motion = cc.components.motion;
+    let motionCfg: MotionConfig | undefined = cfg.motion;
+    if (files.motion) {
+      const mt = openModel(files.motion);
+      opened.push(mt);
+      const mc = canonicalize(mt);
+      const md = detectModel(mt, mc);
+      motion = mc.components.motion;
+      motionCfg = md.configs.motion;
+      if (!motion || !motionCfg) throw new StudioError('MODEL_KEYS_MISSING', `${basename(files.motion)} is a ${md.label}, not a motion module.`);
+    }
+    if (!motion || !motionCfg) {
+      throw new StudioError('INVALID_PARAMS', `${basename(files.model)} has no motion module; pass one with --motion (e.g. AnimateLCM's sd15_t2v_beta).`);
+    }
+    const stack = applyStack({ unet, text_encoder }, files.loras ?? []);
+    const modelId = fileIdentity(files.model);
+    const motionId = files.motion ? fileIdentity(files.motion) : modelId;
+    const loraIds = (files.loras ?? []).map((l) => ({ id: fileIdentity(l.path), weight: l.weight }));
+    return {
+      label: `${basename(files.model)}${files.motion ? ` + ${basename(files.motion)}` : ''}`,
+      isStarter: false,
+      configs: { unet: cfg.unet, motion: motionCfg, vae: cfg.vae, text_encoder: cfg.text_encoder },
+      weights: { unet: stack.unet ?? unet, motion, vae, text_encoder: stack.text_encoder ?? text_encoder },
+      identity: { unet: { model: modelId, motion: motionId, lora: loraIds }, vae: { model: modelId }, text_encoder: { model: modelId, lora: loraIds } },
+      loraReports: stack.reports,
+      close: () => opened.forEach((t) => t.close()),
+    };
+  } catch (e) {
+    opened.forEach((t) => t.close());
+    throw e;
+  }
+}
+
+function applyStack(base: { unet: WeightSet; text_encoder: WeightSet }, loras: LoraSpec[]): ReturnType<typeof applyLoraStack> | { unet?: undefined; text_encoder?: undefined; reports: LoraReport[] } {
+  if (loras.length === 0) return { reports: [] };
+  try {
+    return applyLoraStack(base, loras.map((l) => ({ file: l.path, weight: l.weight })));
+  } catch (e) {
+    if (e instanceof StudioError) throw e;
+    throw new StudioError('LORA_INCOMPATIBLE', `A LoRA could not be applied: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
