@@ -26,7 +26,7 @@ import { emitGraphFile, emitModel, emitWeights } from '../src/main/compiler/grap
 import { gelu, layerNorm, linear, multiHeadAttention } from '../src/main/compiler/graph/layers';
 import type { TensorTable, TensorView, WeightSet } from '../src/main/compiler/io/tensor';
 import { GemmMerger } from '../src/main/engine/lora/gemm-merger';
-import { addLoraSlot, lowRankFeeds, type LoraSlot } from '../src/main/engine/lora/lowrank-slots';
+import { linearWithLoraSlot, lowRankFeeds, type LoraSlot, type SlotMode } from '../src/main/engine/lora/lowrank-slots';
 import { applyLoraStack } from '../src/main/engine/lora/stack';
 import { writeLoraOverlay, type OverlayTiming } from '../src/main/engine/lora/overlay';
 import { LoraSwitcher } from '../src/main/engine/lora/switcher';
@@ -144,8 +144,8 @@ function median(xs: number[]): number {
 }
 
 /** One SD1.5 transformer block's LoRA-targeted layers + its attention, at width C over T tokens, optional slots. */
-async function blockTiming(C: number, T: number, rank: number | undefined, reps: number, dir: string): Promise<number> {
-  const g = new GraphBuilder(`block_${C}_${T}_${rank ?? 0}`);
+async function blockTiming(C: number, T: number, rank: number | undefined, mode: SlotMode, reps: number, dir: string): Promise<number> {
+  const g = new GraphBuilder(`block_${C}_${T}_${rank ?? 0}_${mode}`);
   const w = new Map<string, TensorView>();
   let seed = 7;
   const lin = (name: string, out: number, inn: number): void => {
@@ -168,14 +168,13 @@ async function blockTiming(C: number, T: number, rank: number | undefined, reps:
   for (const n of ['norm1', 'norm2', 'norm3']) ln(n);
   const feeds: Record<string, HostTensor> = {};
   const L = (name: string, x: string): string => {
-    const y = linear(g, ws, name, x);
-    if (rank === undefined) return y;
+    if (rank === undefined) return linear(g, ws, name, x);
     const [, o, i] = layers.find((l) => l[0] === name)!;
     const slot: LoraSlot = { module: name, kind: 'linear', inFeatures: i, outFeatures: o };
     // zero-filled feeds cost the same as real ones: the kernels do not skip zeros
     feeds[`lora_down:${name}`] = f32Tensor(new Float32Array(i * rank), [i, rank]);
     feeds[`lora_up:${name}`] = f32Tensor(new Float32Array(rank * o), [rank, o]);
-    return addLoraSlot(g, slot, x, y, rank);
+    return linearWithLoraSlot(g, ws, slot, x, rank, mode);
   };
   const x0 = g.input('x', 'float32', [1, T, C]);
   const ctx = g.input('ctx', 'float32', [1, 77, 768]);
@@ -218,6 +217,13 @@ function slotMacsPerSample(rank: number): number {
     macs += count * (spatial + context);
   }
   return macs;
+}
+
+/** Elements of every UNet weight the synthetic LoRA targets (the 'weight'-mode merge cost per call is R × this). */
+function unetTargetsElems(unet: WeightSet): number {
+  let n = 0;
+  for (const k of unet.names()) if (UNET_TARGET.test(k)) n += unet.get(k)!.shape.reduce((a, b) => a * b, 1);
+  return n;
 }
 
 export async function runLoraBench(opts: LoraBenchOptions = {}): Promise<BenchResult> {
@@ -313,19 +319,24 @@ export async function runLoraBench(opts: LoraBenchOptions = {}): Promise<BenchRe
       }
     }
 
-    // per-step overhead of (ii)
+    // per-step overhead of (ii), both slot forms, one 512² sample (the worst case for 'weight' mode)
     const blockCases: Array<[number, number]> = [[320, 4096], [1280, 256]];
     for (const [C, T] of blockCases) {
-      const baseMs = await blockTiming(C, T, undefined, reps, dir);
+      const baseMs = await blockTiming(C, T, undefined, 'weight', reps, dir);
       row(`transformer block C=${C} T=${T} without slots`, baseMs, 'ms');
       for (const rank of ranks) {
-        const ms = await blockTiming(C, T, rank, reps, dir);
-        row(`r${rank} (ii) block C=${C} T=${T} with slots`, ms, 'ms', `+${(((ms - baseMs) / baseMs) * 100).toFixed(1)} % on this block`);
+        for (const mode of ['weight', 'activation'] as SlotMode[]) {
+          const ms = await blockTiming(C, T, rank, mode, reps, dir);
+          row(`r${rank} (ii-${mode}) block C=${C} T=${T} with slots`, ms, 'ms', `+${(((ms - baseMs) / baseMs) * 100).toFixed(1)} % on this block`);
+        }
       }
     }
+    const touchedElems = unetTargetsElems(unet);
     for (const rank of ranks) {
-      const pct = (slotMacsPerSample(rank) / 401.6e9) * 100;
-      row(`r${rank} (ii) extra cost per UNet step (MAC estimate)`, pct, '%', `${(slotMacsPerSample(rank) / 1e9).toFixed(1)} GMAC over 401.6 GMAC per 512² sample; ${((slotMacsPerSample(rank) / (401.6e9 + 153e9)) * 100).toFixed(1)} % with AnimateLCM motion modules`);
+      const w = (rank * touchedElems) / 1e9;
+      const a = slotMacsPerSample(rank) / 1e9;
+      row(`r${rank} (ii-weight) extra MACs per UNet call`, w, 'GMAC', `${((w / 401.6) * 100).toFixed(2)} % of one 512² sample; ${((w / (16 * (401.6 + 153))) * 100).toFixed(3)} % of an AnimateLCM call at 8 frames × CFG (16 samples, motion modules included)`);
+      row(`r${rank} (ii-activation) extra MACs per UNet sample`, a, 'GMAC', `${((a / 401.6) * 100).toFixed(2)} % of 401.6 GMAC; does not shrink with batch`);
     }
     notes.push('CPU: shared 2-core machine; other work was running, so absolute times are noisy (medians of block runs).');
   } finally {

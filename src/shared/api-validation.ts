@@ -63,15 +63,6 @@ export const arr =
     return v.map((x, i) => item(x, `${path}[${i}]`));
   };
 
-export const record =
-  <T>(value: Validator<T>): Validator<Record<string, T>> =>
-  (v, path) => {
-    if (!isPlainObject(v)) fail(path, 'an object', v);
-    const out: Record<string, T> = {};
-    for (const [k, x] of Object.entries(v)) out[k] = value(x, `${path}.${k}`);
-    return out;
-  };
-
 type Shape = Record<string, Validator<unknown>>;
 type Optional<T> = Validator<T> & { optional: true };
 type OutOf<S extends Shape> = { [K in keyof S as S[K] extends Optional<unknown> ? never : K]: ReturnType<S[K]> } & {
@@ -115,7 +106,7 @@ const side: Validator<number> = (v, p) => {
   return n;
 };
 
-export const generationParams: Validator<GenerationParams> = obj({
+const generationShape = {
   prompt: str({ max: 20_000 }),
   negativePrompt: str({ max: 20_000 }),
   seed,
@@ -151,7 +142,16 @@ export const generationParams: Validator<GenerationParams> = obj({
     timestep_scaling: num({ min: 0, max: 1000 }),
   }),
   providers: arr(providerName, { max: 8 }),
-});
+};
+
+export const generationParams: Validator<GenerationParams> = obj(generationShape);
+
+/** Default parameters in settings: any subset of the generation parameters, each checked as above. */
+const partialGenerationParams = obj(
+  Object.fromEntries(Object.entries(generationShape).map(([k, v]) => [k, optional(v as Validator<unknown>)])) as {
+    [K in keyof typeof generationShape]: Optional<ReturnType<(typeof generationShape)[K]> | undefined>;
+  },
+) as Validator<Partial<GenerationParams>>;
 
 const libraryKind = literal('checkpoint', 'motion', 'lora');
 const availability = literal('ok', 'missing', 'changed');
@@ -214,10 +214,7 @@ const exportOptions = obj({
 const settingsPatch = obj({
   providers: optional(arr(providerName, { max: 8 })),
   threads: optional(nullable(num({ min: 1, max: 1024, integer: true }))),
-  // Checked field by field when the generation starts; here only that it is an object of known keys.
-  defaultParams: optional(
-    (v, p) => record((x: unknown) => x)(v, p) as Partial<GenerationParams>,
-  ),
+  defaultParams: optional(partialGenerationParams),
 });
 
 const jobId = str({ min: 1, max: 200 });

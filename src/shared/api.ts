@@ -13,6 +13,7 @@ import type { SerializedError } from './errors';
 import type { GenerationParams, JobStatus, ProviderName, StepProgress } from './domain/generation';
 import type { DeleteGenerationResult, GenerationFilter, GenerationPage, GenerationRecord } from './domain/history';
 import type { ImportOptions, ImportResult, LibraryFilter, LibraryItem, LibraryItemUpdate, RefreshResult } from './domain/library';
+import type { ExportFormat } from './domain/export';
 import type { Timeline, TimelineSummary } from './domain/timeline';
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -74,9 +75,10 @@ export interface JobStateEvent {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Export (placeholders until src/shared/domain/export.ts exists; reconciled by the export service owner)
+// Export: what the renderer asks for. The export service maps it onto the engine-side ExportOptions of
+// src/shared/domain/export.ts (quality 0…100 → a preset, width/height → scale).
 
-export type ExportFormat = 'mp4' | 'webm' | 'gif' | 'png';
+export type { ExportFormat };
 
 export interface ExportOptions {
   format: ExportFormat;
@@ -106,7 +108,7 @@ export interface ExportProgressEvent {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Settings (placeholder until the store defines its own)
+// Settings (stored per key by src/main/store/settings-store.ts; defaults in studio-services.ts)
 
 export interface StudioSettings {
   /** Execution providers to try, in order. */

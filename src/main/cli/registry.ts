@@ -6,6 +6,7 @@ import { libraryCommand } from './commands/library';
 import { exportCommand } from './commands/export';
 import { importParamsCommand } from './commands/import-params';
 import { inspectCommand } from './commands/inspect';
+import { generateCommand } from './commands/generate';
 
 /** Every CLI command. Add one: write `commands/<name>.ts` exporting a CliCommand and list it here. */
 export const COMMANDS: readonly CliCommand[] = [
@@ -16,4 +17,5 @@ export const COMMANDS: readonly CliCommand[] = [
   importParamsCommand,
   inspectCommand,
   tokenizeCommand,
+  generateCommand,
 ];

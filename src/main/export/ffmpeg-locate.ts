@@ -37,7 +37,8 @@ function ffmpegStaticPath(): string | null {
     // createRequire: the package is optional, so a static import would break the build where it is absent.
     const req = createRequire(import.meta.url);
     const p: unknown = req('ffmpeg-static');
-    return typeof p === 'string' ? p : null;
+    // Packaged Electron apps: the binary must live outside the asar archive to be executable.
+    return typeof p === 'string' ? p.replace(/app\.asar([\\/])/, 'app.asar.unpacked$1') : null;
   } catch {
     return null;
   }

@@ -1,131 +1,59 @@
 /**
- * The real FileInspector: opens the file with the compiler's container readers (bounds-checked, no code execution),
- * hashes it in one streaming pass and reads kind, family and trigger words from its keys and metadata.
- *
- * Family detection and LoRA metadata reading belong to src/main/compiler/families (detect.ts, lora-metadata.ts);
- * until those land, the small key/metadata rules below stand in, and this file is the one place to switch over.
+ * The real FileInspector, built on the compiler's readers: `openModel` (format from the bytes, bounds-checked, no
+ * code execution), `detectModel` (family from tensor shapes; LoRA base from shapes, then metadata),
+ * `readLoraMetadata` (title, trigger words, embedded thumbnail) and `hashModelFile` (SHA-256, AutoV2, AutoV3 in one
+ * streaming pass). This file only maps their answers onto what the library stores.
  */
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
 import { basename } from 'node:path';
+import { hashModelFile } from '../compiler/io/hash';
 import { openModel } from '../compiler/io/open';
+import { detectModel, type Detected } from '../compiler/families/detect';
+import { readLoraMetadata } from '../compiler/families/lora-metadata';
 import type { LibraryKind } from '../../shared/domain/library';
 import type { FileInspector, InspectedFile } from './library-inspector';
 
-export interface FileHashes {
-  sha256: string;
-  autov2: string;
-  autov3: string | null;
-}
+const LORA_BASE_LABEL: Record<string, string> = { sd15: 'SD1.5', sdxl: 'SDXL', sd2: 'SD2.x', unknown: 'Unknown base' };
 
-/**
- * Full-file SHA-256 (→ AutoV2, first 10 hex) and, for safetensors, the SHA-256 of the bytes after the header
- * (→ AutoV3, first 12 hex; the kohya "addnet hash", unchanged by metadata edits), in one read of the file.
- */
-export async function hashFile(path: string, safetensors: boolean): Promise<FileHashes> {
-  let dataStart = -1;
-  if (safetensors) {
-    const fh = await open(path, 'r');
-    try {
-      const head = Buffer.alloc(8);
-      const { bytesRead } = await fh.read(head, 0, 8, 0);
-      if (bytesRead === 8) dataStart = 8 + Number(head.readBigUInt64LE(0));
-    } finally {
-      await fh.close();
-    }
-  }
-  const full = createHash('sha256');
-  const tensors = dataStart >= 0 ? createHash('sha256') : undefined;
-  let offset = 0;
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
-    full.update(chunk);
-    if (tensors) {
-      const from = Math.max(0, dataStart - offset);
-      if (from < chunk.length) tensors.update(from === 0 ? chunk : chunk.subarray(from));
-    }
-    offset += chunk.length;
-  }
-  const sha256 = full.digest('hex');
-  return { sha256, autov2: sha256.slice(0, 10).toUpperCase(), autov3: tensors ? tensors.digest('hex').slice(0, 12).toUpperCase() : null };
-}
-
-const LORA_KEY = /(lora_(up|down|A|B)\b|\.lora\.(up|down)\b|hada_w[12]_[ab]|lokr_w[12]|\.alpha$)/;
-
-function guessKind(names: string[]): LibraryKind | null {
-  if (names.some((n) => LORA_KEY.test(n))) return 'lora';
-  if (names.length > 0 && names.every((n) => n.includes('motion_modules') || n.startsWith('mid_block.motion') || n.includes('pos_encoder'))) return 'motion';
-  if (names.some((n) => n.includes('motion_modules'))) return 'motion';
-  if (names.length > 0) return 'checkpoint';
+/** What the library calls a detected family. VAEs and text encoders alone are not library items (null). */
+function kindOf(d: Detected): LibraryKind | null {
+  if (d.family === 'lora') return 'lora';
+  if (d.family === 'motion') return 'motion';
+  if (d.family === 'sd15' || d.family === 'unet' || d.family === 'sdxl' || d.family === 'sd2' || d.family === 'sd15_inpaint') return 'checkpoint';
   return null;
 }
 
-function guessFamily(kind: LibraryKind | null, meta: Record<string, string>): Pick<InspectedFile, 'family' | 'familyLabel' | 'supported' | 'supportMessage'> {
-  const base = (meta['ss_base_model_version'] ?? '').toLowerCase();
-  const arch = (meta['modelspec.architecture'] ?? '').toLowerCase();
-  if (base.startsWith('sdxl') || arch.startsWith('stable-diffusion-xl')) {
-    return { family: 'sdxl', familyLabel: 'SDXL', supported: false, supportMessage: 'This was made for SDXL; AnimateLCM needs SD1.5 models and LoRAs.' };
+/** LoRAs are badged by the base model they were trained for (what decides whether they fit); models by their own family. */
+function familyOf(d: Detected): Pick<InspectedFile, 'family' | 'familyLabel' | 'supported' | 'supportMessage'> {
+  if (d.lora) {
+    const base = d.lora.base;
+    const message =
+      d.message ?? (base === 'unknown' ? 'The file does not say which base model it was made for; it is checked against the model when it is applied.' : null);
+    return { family: base, familyLabel: LORA_BASE_LABEL[base] ?? base, supported: d.supported, supportMessage: message };
   }
-  if (base.startsWith('sd_v2') || meta['ss_v2'] === 'True' || arch.startsWith('stable-diffusion-v2')) {
-    return { family: 'sd2', familyLabel: 'SD2', supported: false, supportMessage: 'This was made for Stable Diffusion 2; AnimateLCM needs SD1.5 models and LoRAs.' };
-  }
-  if (base === 'sd_v1' || arch.startsWith('stable-diffusion-v1')) return { family: 'sd15', familyLabel: 'SD1.5', supported: true, supportMessage: null };
-  if (kind === 'motion') return { family: 'animatediff', familyLabel: 'AnimateDiff motion module', supported: true, supportMessage: null };
-  return {
-    family: 'unknown',
-    familyLabel: 'Unknown base',
-    supported: true,
-    supportMessage: 'The file does not say which base model it was made for; it is checked when it is used.',
-  };
-}
-
-/**
- * Trigger words: the author's `modelspec.trigger_phrase` if present; otherwise the tags that appear on every
- * training image of a dataset folder (kohya `ss_tag_frequency`), which is how trigger words are usually trained.
- */
-function guessTriggerWords(meta: Record<string, string>): string[] {
-  const phrase = meta['modelspec.trigger_phrase'];
-  if (phrase) return phrase.split(',').map((s) => s.trim()).filter(Boolean);
-  const freq = meta['ss_tag_frequency'];
-  if (!freq) return [];
-  try {
-    const dirs = JSON.parse(freq) as Record<string, Record<string, number>>;
-    const words: string[] = [];
-    for (const tags of Object.values(dirs)) {
-      const counts = Object.values(tags);
-      if (counts.length === 0) continue;
-      const max = Math.max(...counts);
-      for (const [tag, n] of Object.entries(tags)) if (n === max && !words.includes(tag.trim())) words.push(tag.trim());
-    }
-    return words.slice(0, 5);
-  } catch {
-    return [];
-  }
+  return { family: d.family, familyLabel: d.label, supported: d.supported, supportMessage: d.message ?? null };
 }
 
 export const inspectModelFile: FileInspector = async (path) => {
   const table = openModel(path);
-  let names: string[];
-  let metadata: Record<string, string>;
-  let container: string;
+  let detected: Detected;
+  let meta: ReturnType<typeof readLoraMetadata>;
   try {
-    names = table.names();
-    metadata = { ...table.metadata };
-    container = table.container;
+    detected = detectModel(table);
+    meta = readLoraMetadata(table);
   } finally {
     table.close();
   }
-  const hashes = await hashFile(path, container === 'safetensors');
-  const kind = guessKind(names);
-  const thumb = metadata['modelspec.thumbnail'];
+  const hashes = await hashModelFile(path);
   return {
-    kind,
-    ...guessFamily(kind, metadata),
-    ...hashes,
-    metadata,
-    title: metadata['modelspec.title'] ?? metadata['ss_output_name'] ?? null,
-    triggerWords: guessTriggerWords(metadata),
-    thumbnail: thumb && thumb.startsWith('data:image/') ? thumb : null,
+    kind: kindOf(detected),
+    ...familyOf(detected),
+    sha256: hashes.sha256.toLowerCase(),
+    autov2: hashes.autov2.toUpperCase(),
+    autov3: hashes.autov3?.toUpperCase() ?? null,
+    metadata: meta.raw,
+    title: meta.title ?? null,
+    triggerWords: meta.triggerWords,
+    thumbnail: meta.thumbnail ?? null,
   };
 };
 

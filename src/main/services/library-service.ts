@@ -92,7 +92,13 @@ export class LibraryService {
     }
     const kind = options.kind ?? info.kind;
     if (!kind) {
-      throw new StudioError('MODEL_FAMILY_UNKNOWN', `Could not tell whether ${basename(source)} is a checkpoint, a motion module or a LoRA. Choose the kind when importing.`, { path: source });
+      throw new StudioError(
+        'MODEL_FAMILY_UNKNOWN',
+        info.family === 'unknown' && info.supportMessage
+          ? `${basename(source)}: ${info.supportMessage}`
+          : `${basename(source)} is a ${info.familyLabel}; the library holds checkpoints, motion modules and LoRAs.`,
+        { path: source, family: info.family },
+      );
     }
     const mode = options.mode ?? 'reference';
 

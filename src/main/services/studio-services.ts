@@ -1,20 +1,46 @@
 /**
  * The object behind the StudioApi: each method delegates to the service that owns the concept (engine host,
- * generation queue, library, history, timeline, export, settings). Both transports (Electron IPC in
- * src/main/electron/ipc-server.ts, the WebSocket in src/main/web/server.ts) call `invokeApi`, the one place that
- * checks the method name, validates the arguments and turns any failure into a serialised error.
+ * library, history, timeline, export, settings). Both transports (Electron IPC in src/main/electron/ipc-server.ts,
+ * the WebSocket in src/main/web/server.ts) call `invokeApi`, the one place that checks the method name, validates
+ * the arguments and turns any failure into a serialised error.
  *
- * A concept whose service is not written yet answers StudioError('INTERNAL', '… not available yet') — never
- * invented data — so the UI can show an honest message while the rest of the studio works.
+ * The database opens on first use, not at start: a corrupt or too-new database then fails the calls that need it
+ * with the store's own message, while the shell, the engine status and everything else keep working.
+ *
+ * A concept whose service is not written yet (the generation queue) answers StudioError('INTERNAL', '… not
+ * available yet') — never invented data — so the UI can show an honest message while the rest works.
  */
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { version as packageVersion } from '../../../package.json';
-import { isApiMethod, type ApiEvent, type ApiResult, type EngineInfo, type StudioEventPayloads, type StudioMethods, type TransportMode } from '../../shared/api';
+import {
+  isApiMethod,
+  type ApiEvent,
+  type ApiResult,
+  type EngineInfo,
+  type ExportOptions,
+  type ExportRef,
+  type SettingsPatch,
+  type SettingsView,
+  type StudioEventPayloads,
+  type StudioMethods,
+  type StudioSettings,
+  type TransportMode,
+} from '../../shared/api';
 import { validateArgs } from '../../shared/api-validation';
+import type { GenerationParams } from '../../shared/domain/generation';
+import type { DeleteGenerationResult, GenerationFilter, GenerationPage, GenerationRecord } from '../../shared/domain/history';
+import type { ImportOptions, ImportResult, LibraryFilter, LibraryItem, LibraryItemUpdate, RefreshResult } from '../../shared/domain/library';
+import type { Timeline, TimelineSummary } from '../../shared/domain/timeline';
 import { StudioError, serializeError } from '../../shared/errors';
+import { openDatabase, type StudioDatabase } from '../store/database';
 import { dataLayout } from '../store/layout';
+import { SettingsStore, type JsonValue } from '../store/settings-store';
 import { EngineHost } from './engine-host';
+import { ExportService, storeLookup } from './export-service';
+import { HistoryService } from './history-service';
+import { LibraryService } from './library-service';
+import { TimelineService } from './timeline-service';
 
 export const APP_VERSION: string = packageVersion;
 
@@ -26,8 +52,21 @@ export interface StudioServicesOptions {
   engine: EngineHost;
 }
 
+/** What a fresh studio uses until the creator changes it. */
+export const DEFAULT_SETTINGS: StudioSettings = { providers: ['cpu'], threads: null, defaultParams: {} };
+
 function notAvailable(what: string): never {
   throw new StudioError('INTERNAL', `${what} is not available yet.`, { feature: what });
+}
+
+/** The store-backed services over one open database. */
+interface Stores {
+  db: StudioDatabase;
+  library: LibraryService;
+  history: HistoryService;
+  timeline: TimelineService;
+  exports: ExportService;
+  settings: SettingsStore;
 }
 
 export class StudioServices implements StudioMethods {
@@ -36,6 +75,7 @@ export class StudioServices implements StudioMethods {
   readonly engine: EngineHost;
   private readonly sinks = new Set<EventSink>();
   private readonly unhook: () => void;
+  private opened: Stores | undefined;
 
   constructor(opts: StudioServicesOptions) {
     this.dataDir = opts.dataDir;
@@ -63,7 +103,28 @@ export class StudioServices implements StudioMethods {
   async close(): Promise<void> {
     this.unhook();
     this.sinks.clear();
+    if (this.opened) {
+      this.opened.exports.cancelAll();
+      this.opened.db.close();
+      this.opened = undefined;
+    }
     await this.engine.dispose();
+  }
+
+  /** Opens the database on first use (migrations and crash recovery run then); a failure is retried next call. */
+  private stores(): Stores {
+    if (!this.opened) {
+      const db = openDatabase(this.dataDir);
+      this.opened = {
+        db,
+        library: new LibraryService(db),
+        history: new HistoryService(db),
+        timeline: new TimelineService(db),
+        exports: new ExportService({ dataDir: this.dataDir, lookup: storeLookup(db), emit: (e) => this.emit('onExportProgress', e) }),
+        settings: new SettingsStore(db),
+      };
+    }
+    return this.opened;
   }
 
   // engine ---------------------------------------------------------------------------------------------------------
@@ -74,7 +135,7 @@ export class StudioServices implements StudioMethods {
     return { onnxruntimeVersion: info.onnxruntimeVersion, providers: info.providers, appVersion: APP_VERSION, mode: this.mode };
   }
 
-  // generation -----------------------------------------------------------------------------------------------------
+  // generation: waits for the generation queue service (queue → engine job → history record) -----------------------
 
   async generate(): Promise<never> {
     notAvailable('Generation');
@@ -88,101 +149,107 @@ export class StudioServices implements StudioMethods {
 
   // library --------------------------------------------------------------------------------------------------------
 
-  async listModels(): Promise<never> {
-    notAvailable('The model library');
+  async listModels(filter?: LibraryFilter): Promise<LibraryItem[]> {
+    return this.stores().library.listModels(filter);
   }
-  async listLoras(): Promise<never> {
-    notAvailable('The LoRA library');
+  async listLoras(filter?: LibraryFilter): Promise<LibraryItem[]> {
+    return this.stores().library.listLoras(filter);
   }
-  async importFile(): Promise<never> {
-    notAvailable('Importing into the library');
+  async importFile(path: string, options?: ImportOptions): Promise<ImportResult> {
+    return this.stores().library.importFile(path, options);
   }
-  async removeItem(): Promise<never> {
-    notAvailable('The library');
+  async removeItem(id: number): Promise<void> {
+    return this.stores().library.removeItem(id);
   }
-  async updateItem(): Promise<never> {
-    notAvailable('The library');
+  async updateItem(id: number, patch: LibraryItemUpdate): Promise<LibraryItem> {
+    return this.stores().library.updateItem(id, patch);
   }
-  async refreshLibrary(): Promise<never> {
-    notAvailable('The library');
+  async refreshLibrary(): Promise<RefreshResult> {
+    return this.stores().library.refreshLibrary();
   }
 
   // history --------------------------------------------------------------------------------------------------------
 
-  async listGenerations(): Promise<never> {
-    notAvailable('The history');
+  async listGenerations(filter?: GenerationFilter): Promise<GenerationPage> {
+    return this.stores().history.listGenerations(filter);
   }
-  async getGeneration(): Promise<never> {
-    notAvailable('The history');
+  async getGeneration(id: number): Promise<GenerationRecord> {
+    return this.stores().history.getGeneration(id);
   }
+  // Re-roll and re-run insert a queued record for the queue to run; without the queue it would never run.
   async reroll(): Promise<never> {
-    notAvailable('Re-roll');
+    notAvailable('Re-roll (it needs the generation queue)');
   }
   async rerunExact(): Promise<never> {
-    notAvailable('Re-run exact');
+    notAvailable('Re-run exact (it needs the generation queue)');
   }
-  async reuseParams(): Promise<never> {
-    notAvailable('Reuse parameters');
+  async reuseParams(id: number): Promise<GenerationParams> {
+    return this.stores().history.reuseParams(id);
   }
-  async setFavourite(): Promise<never> {
-    notAvailable('The history');
+  async setFavourite(id: number, favourite: boolean): Promise<GenerationRecord> {
+    return this.stores().history.setFavourite(id, favourite);
   }
-  async deleteGeneration(): Promise<never> {
-    notAvailable('The history');
+  async deleteGeneration(id: number): Promise<DeleteGenerationResult> {
+    return this.stores().history.deleteGeneration(id);
   }
 
   // timeline -------------------------------------------------------------------------------------------------------
 
-  async listTimelines(): Promise<never> {
-    notAvailable('The timeline');
+  async listTimelines(): Promise<TimelineSummary[]> {
+    return this.stores().timeline.listTimelines();
   }
-  async getTimeline(): Promise<never> {
-    notAvailable('The timeline');
+  async getTimeline(id: number): Promise<Timeline> {
+    return this.stores().timeline.getTimeline(id);
   }
-  async createTimeline(): Promise<never> {
-    notAvailable('The timeline');
+  async createTimeline(name: string): Promise<Timeline> {
+    return this.stores().timeline.createTimeline(name);
   }
-  async renameTimeline(): Promise<never> {
-    notAvailable('The timeline');
+  async renameTimeline(id: number, name: string): Promise<Timeline> {
+    return this.stores().timeline.renameTimeline(id, name);
   }
-  async deleteTimeline(): Promise<never> {
-    notAvailable('The timeline');
+  async deleteTimeline(id: number): Promise<void> {
+    return this.stores().timeline.deleteTimeline(id);
   }
-  async addClip(): Promise<never> {
-    notAvailable('The timeline');
+  async addClip(timelineId: number, generationId: number): Promise<Timeline> {
+    return this.stores().timeline.addClip(timelineId, generationId);
   }
-  async moveClip(): Promise<never> {
-    notAvailable('The timeline');
+  async moveClip(clipId: number, position: number): Promise<Timeline> {
+    return this.stores().timeline.moveClip(clipId, position);
   }
-  async trimClip(): Promise<never> {
-    notAvailable('The timeline');
+  async trimClip(clipId: number, inFrame: number, outFrame: number): Promise<Timeline> {
+    return this.stores().timeline.trimClip(clipId, inFrame, outFrame);
   }
-  async removeClip(): Promise<never> {
-    notAvailable('The timeline');
+  async removeClip(clipId: number): Promise<Timeline> {
+    return this.stores().timeline.removeClip(clipId);
   }
-  async duplicateClip(): Promise<never> {
-    notAvailable('The timeline');
+  async duplicateClip(clipId: number): Promise<Timeline> {
+    return this.stores().timeline.duplicateClip(clipId);
   }
 
   // export ---------------------------------------------------------------------------------------------------------
 
-  async exportClip(): Promise<never> {
-    notAvailable('Export');
+  async exportClip(generationId: number, options: ExportOptions): Promise<ExportRef> {
+    return this.stores().exports.exportClip(generationId, options);
   }
-  async exportTimeline(): Promise<never> {
-    notAvailable('Export');
+  async exportTimeline(timelineId: number, options: ExportOptions): Promise<ExportRef> {
+    return this.stores().exports.exportTimeline(timelineId, options);
   }
-  async cancelExport(): Promise<never> {
-    notAvailable('Export');
+  async cancelExport(exportId: string): Promise<void> {
+    return this.stores().exports.cancelExport(exportId);
   }
 
-  // settings -------------------------------------------------------------------------------------------------------
+  // settings: stored per key as JSON; absent keys fall back to DEFAULT_SETTINGS ------------------------------------
 
-  async getSettings(): Promise<never> {
-    notAvailable('Settings');
+  async getSettings(): Promise<SettingsView> {
+    const stored = this.stores().settings.getAll();
+    const pick = <K extends keyof StudioSettings>(k: K): StudioSettings[K] => (k in stored ? (stored[k] as unknown as StudioSettings[K]) : DEFAULT_SETTINGS[k]);
+    return { providers: pick('providers'), threads: pick('threads'), defaultParams: pick('defaultParams'), dataDir: this.dataDir };
   }
-  async updateSettings(): Promise<never> {
-    notAvailable('Settings');
+  async updateSettings(patch: SettingsPatch): Promise<SettingsView> {
+    const values: Record<string, JsonValue | undefined> = {};
+    for (const [k, v] of Object.entries(patch)) values[k] = v as JsonValue | undefined;
+    this.stores().settings.set(values);
+    return this.getSettings();
   }
 }
 

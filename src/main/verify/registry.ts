@@ -6,6 +6,7 @@ import { noiseHandler } from './kinds/noise';
 import { schedulerLcmHandler } from './kinds/scheduler-lcm';
 import { unet2dHandler } from './kinds/unet2d';
 import { unetMotionHandler } from './kinds/unet-motion';
+import { pipelineHandler } from './kinds/pipeline';
 
 /**
  * Every reference-case kind the engine can verify. Add a kind: write `kinds/<kind>.ts` exporting a
@@ -19,6 +20,7 @@ export const KIND_HANDLERS: readonly KindHandler[] = [
   unet2dHandler,
   unetMotionHandler,
   loraHandler,
+  pipelineHandler,
 ];
 
 export function handlerFor(kind: string): KindHandler | undefined {

@@ -1,14 +1,18 @@
 /**
- * The services object behind both transports, with the real engine worker (run from source under tsx): engine
- * info comes from onnxruntime inside the worker, every call is validated, and concepts whose service is not
- * wired answer a typed "not available yet" error rather than data.
+ * The services object behind both transports, with the real engine worker (run from source under tsx) and the real
+ * store in a temporary data folder: engine info comes from onnxruntime inside the worker, every call is validated,
+ * store-backed calls work end to end, and what needs the (unwritten) generation queue answers a typed
+ * "not available yet" error rather than data.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { API_METHODS, type EngineInfo, type EngineStatus } from '../../../src/shared/api';
-import { createStudioServices, invokeApi, resolveDataDir, type StudioServices } from '../../../src/main/services/studio-services';
+import type { EngineInfo, EngineStatus } from '../../../src/shared/api';
+import { DEFAULT_PARAMS } from '../../../src/shared/domain/generation';
+import type { ImportResult, LibraryItem } from '../../../src/shared/domain/library';
+import type { Timeline } from '../../../src/shared/domain/timeline';
+import { DEFAULT_SETTINGS, createStudioServices, invokeApi, resolveDataDir, type StudioServices } from '../../../src/main/services/studio-services';
 import { version } from '../../../package.json';
 
 describe('StudioServices', () => {
@@ -51,19 +55,50 @@ describe('StudioServices', () => {
     expect(await invokeApi(services, 'getGeneration', [-3])).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST' } });
   });
 
-  it('answers "not available yet" for every concept whose service is not wired, never data', async () => {
-    const sample: Record<string, unknown[]> = { generate: [] };
-    for (const method of API_METHODS) {
-      if (method === 'getEngineInfo') continue;
-      // Calls the service directly: argument validation is covered above.
-      const fn = services[method] as (...a: unknown[]) => Promise<unknown>;
-      const outcome = await fn.apply(services, sample[method] ?? []).then(
-        (value) => ({ value }),
-        (error: unknown) => ({ error }),
-      );
-      if ('value' in outcome) continue; // wired to a real service
-      expect(outcome.error, method).toMatchObject({ code: 'INTERNAL', message: expect.stringMatching(/not available yet/) });
+  it('answers "not available yet" for what needs the generation queue, never data', async () => {
+    for (const [method, args] of [
+      ['generate', [{ ...DEFAULT_PARAMS, prompt: 'a fox' }]],
+      ['cancelJob', ['job-1']],
+      ['listJobs', []],
+      ['reroll', [1]],
+      ['rerunExact', [1]],
+    ] as const) {
+      const r = await invokeApi(services, method, [...args]);
+      expect(r, method).toMatchObject({ ok: false, error: { code: 'INTERNAL', message: expect.stringMatching(/not available yet/) } });
     }
+  });
+
+  it('serves the library, history, timelines and export from the store in the data folder', async () => {
+    const call = async (method: string, ...args: unknown[]) => {
+      const r = await invokeApi(services, method, args);
+      if (!r.ok) throw new Error(`${method}: ${r.error.code} ${r.error.message}`);
+      return r.value;
+    };
+    expect(await call('listLoras')).toEqual([]);
+    expect(await call('listGenerations')).toMatchObject({ items: [], total: 0 });
+    expect(await invokeApi(services, 'getGeneration', [999])).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });
+    expect(await invokeApi(services, 'exportClip', [999, { format: 'mp4' }])).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });
+
+    const lora = join(__dirname, '..', '..', 'fixtures', 'reference', 'lora', 'lora_kohya.safetensors');
+    const imported = (await call('importFile', lora)) as ImportResult;
+    expect(imported.item.kind).toBe('lora');
+    expect(imported.item.path).toBe(lora);
+    expect(((await call('listLoras')) as LibraryItem[]).map((i) => i.id)).toEqual([imported.item.id]);
+
+    const created = (await call('createTimeline', 'Trailer')) as Timeline;
+    await call('renameTimeline', created.id, 'Final cut');
+    expect(await call('listTimelines')).toMatchObject([{ id: created.id, name: 'Final cut', clipCount: 0 }]);
+  });
+
+  it('keeps settings in the database, over defaults, with the data folder reported', async () => {
+    expect(await invokeApi(services, 'getSettings', [])).toEqual({ ok: true, value: { ...DEFAULT_SETTINGS, dataDir } });
+    const updated = await invokeApi(services, 'updateSettings', [{ threads: 4, defaultParams: { steps: 8 } }]);
+    expect(updated).toMatchObject({ ok: true, value: { threads: 4, defaultParams: { steps: 8 }, providers: DEFAULT_SETTINGS.providers } });
+    expect(await invokeApi(services, 'updateSettings', [{ defaultParams: { steps: 0 } }])).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST' } });
+    // A second studio on the same folder sees them (they are stored, not held in memory).
+    const again = createStudioServices({ dataDir, mode: 'web' });
+    expect(await invokeApi(again, 'getSettings', [])).toMatchObject({ ok: true, value: { threads: 4 } });
+    await again.close();
   });
 
   it('resolves the data folder from the flag, then ANIMATELCM_DATA_DIR, then the fallback', () => {

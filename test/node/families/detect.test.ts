@@ -143,3 +143,27 @@ describe('LoRA recognition', () => {
     expect(detectModel(shapeTable(k(32), { ss_base_model_version: 'sd_v1' })).lora!.base).toBe('sd15');
   });
 });
+
+describe('LoRA spellings without fixtures', () => {
+  it('diffusers .lora.down/.lora.up layers and LDM-named kohya keys', () => {
+    const d = detectModel(shapeTable({
+      'unet.down_blocks.0.attentions.0.transformer_blocks.0.attn2.to_k.lora.down.weight': { shape: [4, 768] },
+      'unet.down_blocks.0.attentions.0.transformer_blocks.0.attn2.to_k.lora.up.weight': { shape: [320, 4] },
+    }));
+    expect(d.lora).toMatchObject({ base: 'sd15', formats: ['diffusers_lora_layers'] });
+    const ldm = detectModel(shapeTable({
+      'lora_unet_input_blocks_1_1_transformer_blocks_0_attn2_to_k.lora_down.weight': { shape: [16, 768] },
+      'lora_unet_input_blocks_1_1_transformer_blocks_0_attn2_to_k.lora_up.weight': { shape: [320, 16] },
+      'lora_unet_input_blocks_1_1_transformer_blocks_0_attn2_to_k.alpha': { shape: [] },
+    }));
+    expect(ldm.lora).toMatchObject({ base: 'sd15', formats: ['kohya'] });
+  });
+
+  it('AnimateDiff motion LoRA is an SD1.5 LoRA on the motion modules', () => {
+    const d = detectModel(shapeTable({
+      'down_blocks.0.motion_modules.0.temporal_transformer.transformer_blocks.0.attention_blocks.0.processor.to_q_lora.down.weight': { shape: [128, 320] },
+      'down_blocks.0.motion_modules.0.temporal_transformer.transformer_blocks.0.attention_blocks.0.processor.to_q_lora.up.weight': { shape: [320, 128] },
+    }));
+    expect(d.lora).toMatchObject({ base: 'sd15', motion: true, formats: ['diffusers_attn_procs'] });
+  });
+});

@@ -2,7 +2,9 @@ import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { isStudioError } from '../../../src/shared/errors';
+import { openCkpt } from '../../../src/main/compiler/io/ckpt';
 import { openModel } from '../../../src/main/compiler/io/open';
+import { openSafetensors } from '../../../src/main/compiler/io/safetensors';
 import { canonicalize } from '../../../src/main/compiler/names/canonicalize';
 import { tempDir, writeFile } from './helpers';
 
@@ -94,5 +96,16 @@ describe('openModel sniffs by content, not extension', () => {
     const c = canonicalize(t);
     expect(c.unmatched).toEqual([]);
     expect(c.components.motion!.names().length).toBe(182);
+  });
+});
+
+describe('format-specific readers name the real format of a misnamed file', () => {
+  it('openSafetensors on a checkpoint and openCkpt on a safetensors file say FORMAT_MISMATCH', () => {
+    const a = error(() => openSafetensors('test/fixtures/ckpt/tiny.ckpt'));
+    expect(a.code).toBe('FORMAT_MISMATCH');
+    expect(a.message).toMatch(/really a PyTorch checkpoint/);
+    const b = error(() => openCkpt(`${REF}/vae/weights.safetensors`));
+    expect(b.code).toBe('FORMAT_MISMATCH');
+    expect(b.message).toMatch(/really a \.safetensors file/);
   });
 });

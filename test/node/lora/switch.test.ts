@@ -8,7 +8,7 @@ import { emitGraphFile, emitModel, emitWeights } from '../../../src/main/compile
 import { conv2d, linear } from '../../../src/main/compiler/graph/layers';
 import { readNpyF32 } from '../../../src/main/compiler/io/npy';
 import { GemmMerger } from '../../../src/main/engine/lora/gemm-merger';
-import { addLoraSlot, lowRankFeeds, type LoraSlot } from '../../../src/main/engine/lora/lowrank-slots';
+import { conv1x1WithLoraSlot, linearWithLoraSlot, lowRankFeeds, type LoraSlot, type SlotMode } from '../../../src/main/engine/lora/lowrank-slots';
 import { applyLoraStack } from '../../../src/main/engine/lora/stack';
 import { LoraSwitcher } from '../../../src/main/engine/lora/switcher';
 import { createSession, f32Tensor } from '../../../src/main/engine/runtime/session';
@@ -73,12 +73,12 @@ describe('low-rank slots (mechanism ii)', () => {
   ];
   const R = 16;
 
-  it('switches stacks by feeding tensors to one session, matching the merged weights', async () => {
+  it.each(['weight', 'activation'] as SlotMode[])('%s mode: switches stacks by feeding tensors to one session, matching the merged weights', async (mode) => {
     const g = new GraphBuilder('slots');
     const x = g.input('x', 'float32', [2, 5, 32]);
     const img = g.input('img', 'float32', [1, 32, 4, 4]);
-    g.output(addLoraSlot(g, slots[0], x, linear(g, base.unet, LIN, x), R), 'y', 'float32', [2, 5, 32]);
-    g.output(addLoraSlot(g, slots[1], img, conv2d(g, base.unet, PROJ, img), R), 'z', 'float32', [1, 32, 4, 4]);
+    g.output(linearWithLoraSlot(g, base.unet, slots[0], x, R, mode), 'y', 'float32', [2, 5, 32]);
+    g.output(conv1x1WithLoraSlot(g, base.unet, slots[1], img, R, mode), 'z', 'float32', [1, 32, 4, 4]);
     const { modelPath } = emitModel(g.build(), { dir: tmpDir(), modelFile: 'slots.onnx' });
     const session = await createSession(modelPath);
     const xs = rand(2 * 5 * 32, 9, 1);

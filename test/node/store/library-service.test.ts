@@ -3,11 +3,11 @@ import { appendFileSync, copyFileSync, existsSync, mkdirSync, readFileSync, read
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openDatabase, type StudioDatabase } from '../../../src/main/store/database';
-import { hashFile, inspectModelFile } from '../../../src/main/services/default-inspector';
+import { inspectModelFile } from '../../../src/main/services/default-inspector';
 import { LibraryService } from '../../../src/main/services/library-service';
 import { writeSafetensors } from '../../../src/main/compiler/io/safetensors';
 import { StudioError } from '../../../src/shared/errors';
-import { LORA_KOHYA, LORA_LOHA, MOTION_MODULE, tempDataDir } from './helpers';
+import { FIXTURES, LORA_KOHYA, LORA_LOHA, MOTION_MODULE, tempDataDir } from './helpers';
 
 /** Independent of the streaming hasher: whole file in memory, header length read by hand. */
 function referenceHashes(path: string): { sha256: string; autov3: string } {
@@ -44,17 +44,18 @@ describe('LibraryService', () => {
     cleanup();
   });
 
-  it('hashes a file in one pass: full SHA-256, AutoV2 and AutoV3 (tensor bytes only)', async () => {
+  it('inspects with the compiler readers: full SHA-256, AutoV2, AutoV3 (tensor bytes only), kind and base', async () => {
     for (const file of [LORA_KOHYA, LORA_LOHA]) {
       const ref = referenceHashes(file);
-      const h = await hashFile(file, true);
-      expect(h.sha256).toBe(ref.sha256);
-      expect(h.autov2).toBe(ref.sha256.slice(0, 10).toUpperCase());
-      expect(h.autov3).toBe(ref.autov3);
+      const info = await inspectModelFile(file);
+      expect(info.sha256).toBe(ref.sha256);
+      expect(info.autov2).toBe(ref.sha256.slice(0, 10).toUpperCase());
+      expect(info.autov3).toBe(ref.autov3);
+      // AutoV3 ignores the header, so it differs from the full-file hash prefix.
+      expect(info.autov3).not.toBe(ref.sha256.slice(0, 12).toUpperCase());
+      expect(info.kind).toBe('lora');
     }
-    // AutoV3 ignores the header, so it must differ from the full-file hash prefix.
-    const h = await hashFile(LORA_KOHYA, true);
-    expect(h.autov3).not.toBe(h.sha256.slice(0, 12).toUpperCase());
+    expect((await inspectModelFile(MOTION_MODULE)).kind).toBe('motion');
   });
 
   it('imports a kohya LoRA by reference with hashes, size, kind, metadata; re-import returns the same item', async () => {
@@ -164,6 +165,9 @@ describe('LibraryService', () => {
     expect(e1.message).toMatch(/page|html|web/i);
     expect((await rejection(lib.importFile(join(dir, 'nope.safetensors')))).code).toBe('FILE_NOT_FOUND');
     expect((await rejection(lib.importFile(dir))).code).toBe('BAD_REQUEST');
+    const vae = await rejection(lib.importFile(join(FIXTURES, 'vae', 'weights.safetensors')));
+    expect(vae.code).toBe('MODEL_FAMILY_UNKNOWN');
+    expect(vae.message).toContain('VAE');
     const e2 = await rejection(lib.importFile(LORA_KOHYA, { kind: 'checkpoint' }));
     expect(e2.code).toBe('FORMAT_MISMATCH');
     expect(e2.message).toContain('LoRA');
@@ -192,7 +196,7 @@ describe('LibraryService', () => {
       name: 'paper_cut_style',
       family: 'sdxl',
       supported: false,
-      triggerWords: ['papercut', 'paper art'],
+      triggerWords: ['papercut', 'paper art', 'bird', 'layered'], // suggestions, most frequent training tag first
       preview: thumb,
       previewSource: 'file',
     });

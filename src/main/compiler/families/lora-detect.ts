@@ -10,6 +10,7 @@ const FORMATS: Array<{ format: string; re: RegExp }> = [
   { format: 'kohya', re: /^lora_(unet|te\d?)_.+\.lora_(down|up)\.weight$/ },
   { format: 'diffusers_peft', re: /\.lora_[AB](\.[a-z_]+)?\.weight$/ },
   { format: 'diffusers_attn_procs', re: /\.processor\.(to_[qkv]|to_out)(_lora|\.0\.lora)?(\.lora)?\.(down|up)\.weight$|\.processor\.to_[a-z_]+_lora\.(down|up)\.weight$/ },
+  { format: 'diffusers_lora_layers', re: /\.lora\.(down|up)\.weight$/ },
   { format: 'lycoris_loha', re: /\.hada_w[12]_[ab]$/ },
   { format: 'lycoris_lokr', re: /\.lokr_w[12](_[ab])?$/ },
   { format: 'full_diff', re: /^lora_(unet|te\d?)_.+\.diff$/ },

@@ -42,6 +42,9 @@ class CkptTable implements TensorTable {
     const head = file.read(0, Math.min(file.size, 16));
     if (head[0] !== 0x50 || head[1] !== 0x4b) {
       if (isLegacyTorch(head)) throw legacyError(path);
+      if (head.length > 8 && head[8] === 0x7b) {
+        throw new StudioError('FORMAT_MISMATCH', `${path} is really a .safetensors file, not a PyTorch checkpoint. Add it as a model and the studio reads it as safetensors, or rename it to .safetensors.`, { path, actual: 'safetensors' });
+      }
       throw new StudioError('FORMAT_UNKNOWN', `${path} is not a PyTorch checkpoint.`, { path });
     }
     this.zip = new ZipReader(file);

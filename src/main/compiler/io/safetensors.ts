@@ -72,6 +72,9 @@ export function readSafetensorsHeader(file: FileRange): SafetensorsHeader {
     throw new StudioError('FILE_TRUNCATED', `${path} is only ${file.size} bytes long, too short to be a model. Download it again.`, { path });
   }
   const lenBytes = file.read(0, 8);
+  if (lenBytes[0] === 0x50 && lenBytes[1] === 0x4b) {
+    throw new StudioError('FORMAT_MISMATCH', `${path} is really a PyTorch checkpoint (.ckpt), not a .safetensors file. Add it as a model and the studio reads it safely as a checkpoint, or rename it to .ckpt.`, { path, actual: 'ckpt' });
+  }
   const n64 = new DataView(lenBytes.buffer).getBigUint64(0, true);
   if (n64 > BigInt(SAFETENSORS_LIMITS.maxHeaderBytes)) {
     throw invalid(path, `its header claims ${n64} bytes (the limit is ${SAFETENSORS_LIMITS.maxHeaderBytes})`, { headerLength: n64.toString() });

@@ -1,10 +1,12 @@
 import type { GraphBuilder } from '../../compiler/graph/builder';
+import { conv2d, linear, need } from '../../compiler/graph/layers';
+import type { WeightSet } from '../../compiler/io/tensor';
 import type { HostTensor } from '../runtime/session';
 import type { AppliedStack } from './stack';
 
 /**
  * Run-time low-rank LoRA (mechanism ii): a graph compiled once with, per targeted layer, two extra inputs of a
- * fixed maximum rank R. The layer computes y = x·Wᵀ + (x·Dᵀ)·Uᵀ; switching the stack means feeding new D/U
+ * fixed maximum rank R. The layer computes y = x·(W + U·D)ᵀ (see SlotMode); switching the stack means feeding new D/U
  * tensors — no new session, no weight rewrite. A stack of LoRAs is concatenated along the rank (multiplier and
  * alpha/r folded into U), zero-padded to R; zero rows cost the same matmuls but change nothing.
  *
@@ -25,21 +27,66 @@ export function slotInputNames(module: string): { down: string; up: string } {
 }
 
 /**
- * Adds the low-rank branch of `slot` to `y` (the layer's base output for input `x`) and returns the sum.
- * linear: x [..., in] → feeds `down` [in, R] and `up` [R, out] (pre-transposed for MatMul).
+ * How a slot enters the graph.
+ * - 'weight' (default): W'ᵀ = Wᵀ + Dᵀ·Uᵀ is formed in the graph every call, then y = x·W'ᵀ. Cost per call is
+ *   out·in·R multiply-adds per layer, independent of batch, frames and tokens — at AnimateLCM batch sizes
+ *   (frames × CFG) that is a fraction of a percent of the UNet.
+ * - 'activation': y = x·Wᵀ + (x·Dᵀ)·Uᵀ. Cost grows with tokens × R × (in + out) and the rank-R matmuls are
+ *   skinny, so onnxruntime runs them far below peak; measured much slower (README).
+ */
+export type SlotMode = 'weight' | 'activation';
+
+/**
+ * Adds the low-rank branch of `slot` to `y` (the layer's base output for input `x`) and returns the sum
+ * ('activation' mode). linear: x [..., in] → feeds `down` [in, R] and `up` [R, out] (pre-transposed for MatMul).
  * conv1x1: x [N, in, H, W] → feeds `down` [R, in, 1, 1] and `up` [out, R, 1, 1] (Conv kernels).
  */
 export function addLoraSlot(g: GraphBuilder, slot: LoraSlot, x: string, y: string, rank: number): string {
-  const names = slotInputNames(slot.module);
-  const ft = g.floatType;
+  const { d, u } = slotInputs(g, slot, rank);
   if (slot.kind === 'linear') {
-    const d = g.input(names.down, ft, [slot.inFeatures, rank]);
-    const u = g.input(names.up, ft, [rank, slot.outFeatures]);
     return g.scope(slot.module, () => g.op('Add', [y, g.op('MatMul', [g.op('MatMul', [x, d], {}, { name: 'lora_down' }), u], {}, { name: 'lora_up' })], {}, { name: 'lora_add' }));
   }
-  const d = g.input(names.down, ft, [rank, slot.inFeatures, 1, 1]);
-  const u = g.input(names.up, ft, [slot.outFeatures, rank, 1, 1]);
   return g.scope(slot.module, () => g.op('Add', [y, g.op('Conv', [g.op('Conv', [x, d], {}, { name: 'lora_down' }), u], {}, { name: 'lora_up' })], {}, { name: 'lora_add' }));
+}
+
+function slotInputs(g: GraphBuilder, slot: LoraSlot, rank: number): { d: string; u: string } {
+  const names = slotInputNames(slot.module);
+  const ft = g.floatType;
+  if (slot.kind === 'linear') return { d: g.input(names.down, ft, [slot.inFeatures, rank]), u: g.input(names.up, ft, [rank, slot.outFeatures]) };
+  return { d: g.input(names.down, ft, [rank, slot.inFeatures, 1, 1]), u: g.input(names.up, ft, [slot.outFeatures, rank, 1, 1]) };
+}
+
+/**
+ * A Linear layer (weights `${slot.module}.weight` / `.bias` in `w`) with a run-time LoRA slot: y = x·(W + U·D)ᵀ + b
+ * in 'weight' mode, or the 'activation' form. Graph builders call this instead of `linear` for targeted layers.
+ */
+export function linearWithLoraSlot(g: GraphBuilder, w: WeightSet, slot: LoraSlot, x: string, rank: number, mode: SlotMode = 'weight'): string {
+  if (mode === 'activation') return addLoraSlot(g, slot, x, linear(g, w, slot.module, x), rank);
+  const W = need(w, `${slot.module}.weight`);
+  const { d, u } = slotInputs(g, slot, rank);
+  return g.scope(slot.module, () => {
+    const wt = g.op('Add', [g.weight(W, { transpose: true }), g.op('MatMul', [d, u], {}, { name: 'lora_delta' })], {}, { name: 'lora_weight' });
+    let y = g.op('MatMul', [x, wt], {}, { name: 'matmul' });
+    const b = w.get(`${slot.module}.bias`);
+    if (b) y = g.op('Add', [y, g.weight(b)], {}, { name: 'bias' });
+    return y;
+  });
+}
+
+/** A 1×1 Conv layer with a run-time LoRA slot (SD1.5's proj_in / proj_out). */
+export function conv1x1WithLoraSlot(g: GraphBuilder, w: WeightSet, slot: LoraSlot, x: string, rank: number, mode: SlotMode = 'weight'): string {
+  if (mode === 'activation') return addLoraSlot(g, slot, x, conv2d(g, w, slot.module, x), rank);
+  const W = need(w, `${slot.module}.weight`);
+  const { d, u } = slotInputs(g, slot, rank);
+  const { inFeatures: inF, outFeatures: outF } = slot;
+  return g.scope(slot.module, () => {
+    const du = g.op('MatMul', [g.op('Reshape', [u, g.i64([outF, rank])]), g.op('Reshape', [d, g.i64([rank, inF])])], {}, { name: 'lora_delta' });
+    const wk = g.op('Add', [g.weight(W), g.op('Reshape', [du, g.i64([outF, inF, 1, 1])])], {}, { name: 'lora_weight' });
+    const inputs = [x, wk];
+    const b = w.get(`${slot.module}.bias`);
+    if (b) inputs.push(g.weight(b));
+    return g.op('Conv', inputs, {}, { name: 'conv' });
+  });
 }
 
 export interface LowRankFeeds {

@@ -46,6 +46,13 @@ export interface StepEvent {
   latentShape: [number, number, number, number, number];
 }
 
+export interface StageEvent {
+  stage: 'encode' | 'decode';
+  done: number;
+  total: number;
+  elapsedMs: number;
+}
+
 export interface Trace {
   latentModelInput: Float32Array[];
   unetOutput: Float32Array[];
@@ -60,6 +67,8 @@ export interface TextToVideoOptions {
   tokenizer?: ClipTokenizer;
   signal?: AbortSignal;
   onStep?: (e: StepEvent) => void;
+  /** Called as prompts are encoded and as each frame is decoded (`done` of `total`). */
+  onStage?: (e: StageEvent) => void;
   inject?: Injected;
   trace?: boolean;
 }
@@ -90,8 +99,10 @@ export async function textToVideo(models: PipelineModels, req: TextToVideoReques
 
   // 2. Encode prompts (weighted, chunked by 75 tokens; positive and negative padded to the same length).
   throwIfAborted(signal);
+  opts.onStage?.({ stage: 'encode', done: 0, total: 1, elapsedMs: 0 });
   const embeds = opts.inject?.promptEmbeds ?? (await encodePrompts(models, req, doCfg, requireTokenizer(opts.tokenizer)));
   const encodeMs = performance.now() - t0;
+  opts.onStage?.({ stage: 'encode', done: 1, total: 1, elapsedMs: encodeMs });
 
   // 3. Timesteps.
   const scheduler = new LCMScheduler({
@@ -175,6 +186,7 @@ export async function textToVideo(models: PipelineModels, req: TextToVideoReques
         frames[(f * H * W + p) * 3 + c] = Math.min(1, Math.max(0, v / 2 + 0.5));
       }
     }
+    opts.onStage?.({ stage: 'decode', done: f + 1, total: F, elapsedMs: performance.now() - tDec });
   }
   if (trace) trace.decodedRaw = decodedRaw;
   const decodeMs = performance.now() - tDec;

@@ -1,0 +1,45 @@
+import { statfsSync } from 'node:fs';
+import { unetCallMacs } from '../macs';
+import type { BenchModels, UNetShape } from '../model-set';
+import { noiseArray } from '../model-set';
+import { GiB } from '../peak-rss';
+import type { Recorder, SuiteContext } from '../suite';
+
+/** Refuses to start a multi-GB write onto a nearly full disk (the full-size weights file is 5.2 GB). */
+export function requireFreeDisk(dir: string, bytes: number): void {
+  const st = statfsSync(dir);
+  const free = st.bavail * st.bsize;
+  if (free < bytes) throw new Error(`Only ${(free / GiB).toFixed(1)} GiB free under ${dir}; the full-size suites need ${(bytes / GiB).toFixed(0)} GiB (use --scratch <dir>).`);
+}
+
+export const FULL_SIZE_DISK = 8 * GiB;
+
+export function describe(s: UNetShape): string {
+  return `batch ${s.batch} × ${s.frames} frames × ${s.latentHeight}×${s.latentWidth} latent (${s.latentWidth * 8}×${s.latentHeight * 8} px), ${s.tokens} tokens`;
+}
+
+/** One UNet call on random inputs; returns its duration in ms. */
+export async function unetCall(models: BenchModels, s: UNetShape, seed = 1): Promise<number> {
+  const n = s.batch * s.frames;
+  await models.unet(noiseArray(n * models.latentChannels * s.latentHeight * s.latentWidth, seed), 500, noiseArray(n * s.tokens * models.contextDim, seed + 1), s);
+  return models.unetCalls[models.unetCalls.length - 1].ms;
+}
+
+export function callMacs(models: BenchModels, s: UNetShape): number {
+  return unetCallMacs(models.source.configs.unet, models.source.configs.motion, s);
+}
+
+/**
+ * Reports the achieved multiply-add rate of UNet calls of shape `s` (durations in ms) and the roofline target:
+ * ≥ 50 % of this machine's measured fp32 MatMul rate.
+ */
+export async function reportRoofline(ctx: SuiteContext, r: Recorder, models: BenchModels, s: UNetShape, callMs: readonly number[], label: string): Promise<void> {
+  const macs = callMacs(models, s);
+  const rates = callMs.map((ms) => macs / (ms / 1000) / 1e9);
+  r.fig(`${label}: achieved rate`, 'GMAC/s', rates, `${(macs / 1e12).toFixed(2)} TMAC per call (analytic)`);
+  const mm = await ctx.matmulRate();
+  const fractions = rates.map((x) => (100 * x) / mm.median);
+  r.fig(`${label}: fraction of MatMul rate`, '%', fractions, `MatMul median ${mm.median.toFixed(1)} GMAC/s (max ${mm.max.toFixed(1)})`);
+  const sorted = [...fractions].sort((a, b) => a - b);
+  r.target(`${label}: UNet+motion call vs MatMul rate`, '≥ 50 % of the measured fp32 MatMul rate', 50, '>=', '%', sorted[Math.floor(sorted.length / 2)]);
+}

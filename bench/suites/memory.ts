@@ -1,0 +1,129 @@
+import { join } from 'node:path';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { attr, GraphBuilder } from '../../src/main/compiler/graph/builder';
+import { emitModel } from '../../src/main/compiler/graph/emit';
+import { multiHeadAttention } from '../../src/main/compiler/graph/layers';
+import { createSession, f32Tensor } from '../../src/main/engine/runtime/session';
+import { noiseArray, type UNetShape } from '../model-set';
+import { GiB, MiB, openPeakWindow } from '../peak-rss';
+import { Recorder, secs, type SuiteContext, type Suite } from '../suite';
+import type { Recorder as R } from '../suite';
+import { describe, FULL_SIZE_DISK, requireFreeDisk, unetCall } from './full-size-common';
+
+/** The real step: 16 frames at 512×512 (64×64 latent), classifier-free guidance (batch 2), fp32. */
+export const FULL_STEP_SHAPE: UNetShape = { batch: 2, frames: 16, latentHeight: 64, latentWidth: 64, tokens: 77 };
+const RSS_LIMIT_GB = 10;
+
+/**
+ * `memory`. The target is the peak RSS of a 16-frame 512×512 CFG step (32 samples of 64×64 latents) ≤ 10 GB,
+ * which needs attention that never materialises a full score tensor. Measured by default (minutes):
+ *   1. attention alone at the step's real size (B = 32, S = 4096, C = 320, 8 heads) through com.microsoft
+ *      MultiHeadAttention — peak RSS growth vs the analytic size of one full score tensor (17.2 GB);
+ *   2. the same attention unfused (MatMul → Softmax → MatMul) at B = 2, to show what materialising costs;
+ *   3. the full-size UNet + motion at 32×32 latents, batch 1, 2/4/8 frames: peak RSS per fresh session, a
+ *      straight-line fit in the number of samples, extrapolated to 32 samples × 4× the pixels.
+ * With --full: the real 16 × 512² batch-2 step itself (≈ 17.7 TMAC: many minutes on 2 cores).
+ */
+export const memorySuite: Suite = async (ctx) => {
+  const r = new Recorder('memory', ctx.log);
+  const dir = mkdtempSync(join(ctx.scratch, 'memory-'));
+  try {
+    await attentionMemory(r, dir, 32, true);
+    await attentionMemory(r, dir, 2, false);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  requireFreeDisk(ctx.scratch, FULL_SIZE_DISK);
+  await unetScaling(ctx, r);
+  if (ctx.full) await fullStep(ctx, r);
+  else r.target('peak RSS, 16 × 512² step, batch 2, fp32 (measured)', `≤ ${RSS_LIMIT_GB} GB`, RSS_LIMIT_GB, '<=', 'GB', undefined, 'not run: opt in with --full');
+  return r.result();
+};
+
+async function attentionMemory(r: R, dir: string, batch: number, fused: boolean): Promise<void> {
+  const S = 4096;
+  const C = 320;
+  const heads = 8;
+  const d = C / heads;
+  const g = new GraphBuilder(`attn_${fused ? 'mha' : 'unfused'}_${batch}`);
+  const q = g.input('q', 'float32', [batch, S, C]);
+  const k = g.input('k', 'float32', [batch, S, C]);
+  const v = g.input('v', 'float32', [batch, S, C]);
+  let out: string;
+  if (fused) out = multiHeadAttention(g, q, k, v, heads);
+  else {
+    const split = (x: string, perm: number[]): string => g.op('Transpose', [g.op('Reshape', [x, g.i64([batch, S, heads, d])])], { perm: attr.ints(perm) });
+    const scores = g.op('Mul', [g.op('MatMul', [split(q, [0, 2, 1, 3]), split(k, [0, 2, 3, 1])]), g.scalar(1 / Math.sqrt(d))]);
+    const p = g.op('Softmax', [scores], { axis: attr.int(-1) });
+    const o = g.op('Transpose', [g.op('MatMul', [p, split(v, [0, 2, 1, 3])])], { perm: attr.ints([0, 2, 1, 3]) });
+    out = g.op('Reshape', [o, g.i64([batch, S, C])]);
+  }
+  g.output(out, 'y', 'float32', [batch, S, C]);
+  const { modelPath } = emitModel(g.build(), { dir: join(dir, g.name), modelFile: 'attn.onnx' });
+  const n = batch * S * C;
+  const feeds = { q: f32Tensor(noiseArray(n, 1), [batch, S, C]), k: f32Tensor(noiseArray(n, 2), [batch, S, C]), v: f32Tensor(noiseArray(n, 3), [batch, S, C]) };
+  const w = openPeakWindow();
+  const s = await createSession(modelPath, { providers: ['cpu'] });
+  const t0 = performance.now();
+  await s.run(feeds);
+  const ms = performance.now() - t0;
+  const peak = w.stop();
+  await s.dispose();
+  const scoreBytes = batch * heads * S * S * 4;
+  const io = 4 * n * 4; // q, k, v and the output
+  const label = `${fused ? 'MultiHeadAttention (flash path)' : 'unfused MatMul-Softmax-MatMul'} B=${batch} S=${S} C=${C} ${heads} heads`;
+  r.fig(`${label}: peak RSS growth`, 'MiB', (peak.peak - w.startRss) / MiB, `one full score tensor would be ${(scoreBytes / 1e9).toFixed(2)} GB; inputs+output ${(io / MiB).toFixed(0)} MiB`);
+  r.fig(`${label}: time`, 's', secs(ms));
+}
+
+async function unetScaling(ctx: SuiteContext, r: R): Promise<void> {
+  const models = ctx.fullSize();
+  const frames = [2, 4, 8];
+  const peaks: number[] = [];
+  let base = 0;
+  for (const f of frames) {
+    const s: UNetShape = { batch: 1, frames: f, latentHeight: 32, latentWidth: 32, tokens: 77 };
+    await models.compileUNet(s);
+    const w = openPeakWindow();
+    await models.unetSession(s);
+    await unetCall(models, s, 40 + f);
+    const p = w.stop();
+    await models.closeUNet(s);
+    base = w.startRss;
+    peaks.push(p.peak);
+    r.fig(`peak RSS, full-size UNet+motion, fresh session + 1 call, ${describe(s)}`, 'GiB', p.peak / GiB, `RSS before ${(w.startRss / GiB).toFixed(2)} GiB`);
+  }
+  // least-squares line peak = a + b · samples
+  const xs = frames;
+  const mx = xs.reduce((a, b) => a + b, 0) / xs.length;
+  const my = peaks.reduce((a, b) => a + b, 0) / peaks.length;
+  const b = xs.reduce((acc, x, i) => acc + (x - mx) * (peaks[i] - my), 0) / xs.reduce((acc, x) => acc + (x - mx) ** 2, 0);
+  const a = my - b * mx;
+  r.fig('peak RSS per extra 32×32 sample (fit slope)', 'MiB', b / MiB, `intercept (weights, code, arena at 0 samples) ${(a / GiB).toFixed(2)} GiB; process RSS before ${(base / GiB).toFixed(2)} GiB`);
+  const samples = FULL_STEP_SHAPE.batch * FULL_STEP_SHAPE.frames;
+  const pixelRatio = (FULL_STEP_SHAPE.latentHeight * FULL_STEP_SHAPE.latentWidth) / (32 * 32);
+  const extrapolated = a + b * samples * pixelRatio;
+  r.target(
+    'peak RSS, 16 × 512² step, batch 2, fp32 (extrapolated)',
+    `≤ ${RSS_LIMIT_GB} GB`,
+    RSS_LIMIT_GB,
+    '<=',
+    'GB',
+    extrapolated / 1e9,
+    `intercept + slope × ${samples} samples × ${pixelRatio}× pixels; valid only because attention grows linearly in pixels (flash path), an assumption the --full run checks`,
+  );
+}
+
+async function fullStep(ctx: SuiteContext, r: R): Promise<void> {
+  const models = ctx.fullSize();
+  const s = FULL_STEP_SHAPE;
+  await models.compileUNet(s);
+  const w = openPeakWindow();
+  await models.unetSession(s);
+  const ms = await unetCall(models, s, 99);
+  const p = w.stop();
+  await models.closeUNet(s);
+  r.fig(`full step: one UNet+motion call, ${describe(s)}`, 's', secs(ms), 'one run');
+  r.fig('full step: peak RSS (session + call)', 'GiB', p.peak / GiB, `RSS before ${(w.startRss / GiB).toFixed(2)} GiB`);
+  r.target('peak RSS, 16 × 512² step, batch 2, fp32 (measured)', `≤ ${RSS_LIMIT_GB} GB`, RSS_LIMIT_GB, '<=', 'GB', p.peak / 1e9);
+}

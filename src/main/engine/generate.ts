@@ -1,0 +1,249 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { StudioError } from '../../shared/errors';
+import type { GenerationParams, StageTimings, StepProgress } from '../../shared/domain/generation';
+import { COMPILER_VERSION } from '../compiler/cache';
+import { paramsPayload, pngTextChunks } from '../export/embedded-params';
+import { encodePng } from '../export/png';
+import { ModelSet, type CompileEvent } from './models/model-set';
+import { fileSource, type LoraSpec } from './models/model-source';
+import { NOISE_GENERATOR } from './noise/torch-randn';
+import { framesToRGB8, textToVideo } from './pipelines/text-to-video';
+import { latentsToPreviewRGB } from './preview/latent-rgb';
+import { ClipTokenizer } from './tokenizer/clip-tokenizer';
+
+/**
+ * One generation, start to finish, for both the CLI and the engine worker:
+ *   resolve the models (starter model when no checkpoint) → compile/open what this shape needs (cached) →
+ *   text-to-video pipeline with per-step progress and previews → frames as PNG + params.json, written into a
+ *   temporary sibling folder and renamed into place, so the output folder exists only when complete.
+ * Models stay loaded between calls while model, LoRA stack, providers and GroupNorm mode are unchanged.
+ */
+
+/** Recorded with each generation (history), so a clip can be traced to the code that made it. */
+export const ENGINE_VERSION = `engine-1+compiler-${COMPILER_VERSION}`;
+
+export interface GenerateRequest {
+  params: GenerationParams;
+  /** Folder that will hold frame_0000.png … and params.json. Replaced if it holds a previous output. */
+  outDir: string;
+  /** The compile cache (`<data dir>/cache`). */
+  cacheRoot: string;
+  intraOpThreads?: number;
+}
+
+/** Progress as the shared StepProgress, without the job id (the worker adds it). */
+export type GenerateProgress = Omit<StepProgress, 'jobId'> & { compile?: CompileEvent };
+
+export interface GenerateOptions {
+  signal?: AbortSignal;
+  onProgress?: (p: GenerateProgress) => void;
+}
+
+export interface GenerateResult {
+  outDir: string;
+  frameCount: number;
+  width: number;
+  height: number;
+  fps: number;
+  params: GenerationParams;
+  model: { label: string; isStarter: boolean };
+  noise: { name: string; version: string; seed: number };
+  engineVersion: string;
+  /** Milliseconds per stage: compile, encode, denoise (unet within it), decode, write, total. */
+  timings: StageTimings;
+  /** Graphs compiled by this call (empty when everything came from the cache or was already open). */
+  compiled: string[];
+  loraReports: string[];
+}
+
+let tokenizer: ClipTokenizer | undefined;
+let current: { key: string; set: ModelSet } | undefined;
+
+/** Closes the models kept open between generations (CLI exit, tests, memory pressure). */
+export async function releaseModels(): Promise<void> {
+  const c = current;
+  current = undefined;
+  await c?.set.dispose();
+}
+
+/** The model set for these parameters, reusing the open one when nothing that shapes it changed. */
+export async function acquireModels(params: GenerationParams, cacheRoot: string, intraOpThreads?: number): Promise<ModelSet> {
+  const loras: LoraSpec[] = [];
+  if (params.lcmLora) loras.push({ path: resolve(params.lcmLora.path), weight: params.lcmLora.weight });
+  for (const l of params.loras) if (l.enabled !== false) loras.push({ path: resolve(l.path), weight: l.weight });
+  const stamp = (p: string | undefined): string | undefined => (p && existsSync(p) ? `${resolve(p)}@${statSync(p).mtimeMs}:${statSync(p).size}` : p);
+  const key = JSON.stringify({
+    model: stamp(params.model),
+    motion: stamp(params.motion),
+    loras: loras.map((l) => [stamp(l.path), l.weight]),
+    providers: params.providers,
+    groupnorm: params.motionGroupNorm,
+    cacheRoot: resolve(cacheRoot),
+    intraOpThreads,
+  });
+  if (current?.key === key) return current.set;
+  await releaseModels();
+  const source = fileSource({ model: params.model, motion: params.motion, loras });
+  const set = new ModelSet(source, { cacheRoot, providers: params.providers, groupnorm: params.motionGroupNorm, intraOpThreads });
+  current = { key, set };
+  return set;
+}
+
+export async function generate(req: GenerateRequest, opts: GenerateOptions = {}): Promise<GenerateResult> {
+  const t0 = performance.now();
+  const { params } = req;
+  const { signal } = opts;
+  const emit = (p: GenerateProgress): void => opts.onProgress?.(p);
+  checkAborted(signal);
+  const outDir = resolve(req.outDir);
+  checkDestination(outDir);
+
+  const set = await acquireModels(params, req.cacheRoot, req.intraOpThreads);
+  const compiledBefore = set.compiled.length;
+  let compileMs = 0;
+  set.onCompile = (e) => {
+    if (e.phase === 'done') compileMs += e.elapsedMs;
+    emit({ stage: 'compile', step: e.phase === 'done' ? 1 : 0, totalSteps: 1, elapsedMs: e.elapsedMs, message: e.message, compile: e });
+  };
+  set.onNote = (message) => emit({ stage: 'compile', step: 0, totalSteps: 1, elapsedMs: 0, message });
+  tokenizer ??= ClipTokenizer.load();
+
+  try {
+    const stepTimes: number[] = [];
+    const result = await textToVideo(
+      set.models(),
+      {
+        prompt: params.prompt,
+        negativePrompt: params.negativePrompt,
+        seed: params.seed,
+        steps: params.steps,
+        guidance: params.guidance,
+        frames: params.frames,
+        width: params.width,
+        height: params.height,
+        clipSkip: params.clipSkip,
+        weighting: params.weighting,
+        scheduler: params.scheduler,
+      },
+      {
+        tokenizer,
+        signal,
+        onStage: (e) => emit({ stage: e.stage, step: e.done, totalSteps: e.total, elapsedMs: e.elapsedMs }),
+        onStep: (e) => {
+          stepTimes.push(e.elapsedMs);
+          const mean = stepTimes.reduce((a, b) => a + b, 0) / stepTimes.length;
+          const preview = latentsToPreviewRGB(e.denoised, e.latentShape);
+          emit({
+            stage: 'denoise',
+            step: e.step,
+            totalSteps: e.totalSteps,
+            elapsedMs: e.elapsedMs,
+            etaMs: mean * (e.totalSteps - e.step),
+            message: `step ${e.step}/${e.totalSteps} (t=${e.timestep})`,
+            preview: { width: preview.width, height: preview.height, frames: preview.frames.map(rgbaToRgbBase64) },
+          });
+        },
+      },
+    );
+    checkAborted(signal);
+
+    const tWrite = performance.now();
+    emit({ stage: 'write', step: 0, totalSteps: result.frameCount, elapsedMs: 0 });
+    const images = framesToRGB8(result.frames, result.frameCount, result.width, result.height);
+    const text = pngTextChunks(paramsPayload(params));
+    writeFolderAtomically(outDir, signal, (tmp) => {
+      images.forEach((rgb, f) => {
+        writeFileSync(join(tmp, frameName(f)), encodePng(rgb, result.width, result.height, { text }));
+      });
+      writeFileSync(join(tmp, 'params.json'), `${JSON.stringify(params, null, 2)}\n`);
+    });
+    const writeMs = performance.now() - tWrite;
+    emit({ stage: 'write', step: result.frameCount, totalSteps: result.frameCount, elapsedMs: writeMs });
+
+    const t = result.timings;
+    return {
+      outDir,
+      frameCount: result.frameCount,
+      width: result.width,
+      height: result.height,
+      fps: params.fps,
+      params,
+      model: { label: set.source.label, isStarter: set.source.isStarter },
+      noise: { ...NOISE_GENERATOR, seed: params.seed },
+      engineVersion: ENGINE_VERSION,
+      timings: round({ compile: compileMs, encode: t.encodeMs, denoise: t.denoiseMs, unet: t.unetMs, decode: t.decodeMs, write: writeMs, total: performance.now() - t0 }),
+      compiled: set.compiled.slice(compiledBefore),
+      loraReports: set.source.loraReports.map((r) => `${basename(r.file)}: ${r.message}`),
+    };
+  } finally {
+    set.onCompile = undefined;
+    set.onNote = undefined;
+  }
+}
+
+export function frameName(index: number): string {
+  return `frame_${String(index).padStart(4, '0')}.png`;
+}
+
+function round(t: Record<string, number>): StageTimings {
+  return Object.fromEntries(Object.entries(t).map(([k, v]) => [k, Math.round(v * 10) / 10]));
+}
+
+function rgbaToRgbBase64(rgba: Uint8ClampedArray): string {
+  const rgb = Buffer.alloc((rgba.length / 4) * 3);
+  for (let i = 0, j = 0; i < rgba.length; i += 4, j += 3) {
+    rgb[j] = rgba[i];
+    rgb[j + 1] = rgba[i + 1];
+    rgb[j + 2] = rgba[i + 2];
+  }
+  return rgb.toString('base64');
+}
+
+function checkAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new StudioError('CANCELLED', 'Generation cancelled.');
+}
+
+/** A folder we may replace: absent, empty, or a previous output (frame PNGs and params.json only). */
+function checkDestination(dir: string): void {
+  if (!existsSync(dir)) return;
+  if (!statSync(dir).isDirectory()) throw new StudioError('FILE_UNWRITABLE', `${dir} exists and is not a folder; choose another output.`, { path: dir });
+  const foreign = readdirSync(dir).filter((n) => !/^frame_\d+\.png$/.test(n) && n !== 'params.json');
+  if (foreign.length > 0) {
+    throw new StudioError('FILE_UNWRITABLE', `${dir} already holds other files (${foreign.slice(0, 3).join(', ')}); choose an empty or new folder.`, { path: dir });
+  }
+}
+
+/**
+ * Writes into `.tmp-<pid>-<rand>-<name>` beside `dir` (the store's temporary naming, so its sweep removes
+ * leftovers of a crash), then renames it into place. A previous output is moved aside first and removed after.
+ */
+function writeFolderAtomically(dir: string, signal: AbortSignal | undefined, write: (tmp: string) => void): void {
+  const parent = dirname(dir);
+  try {
+    mkdirSync(parent, { recursive: true });
+  } catch (e) {
+    throw new StudioError('FILE_UNWRITABLE', `Cannot create the output folder ${parent}: ${(e as Error).message}`, { path: parent });
+  }
+  const sibling = (prefix: string): string => join(parent, `${prefix}${process.pid}-${randomBytes(4).toString('hex')}-${basename(dir)}`);
+  const tmp = sibling('.tmp-');
+  try {
+    mkdirSync(tmp);
+    write(tmp);
+    checkAborted(signal);
+    checkDestination(dir);
+    let old: string | undefined;
+    if (existsSync(dir)) {
+      old = sibling('.deleting-');
+      renameSync(dir, old);
+    }
+    renameSync(tmp, dir);
+    if (old) rmSync(old, { recursive: true, force: true });
+  } catch (e) {
+    rmSync(tmp, { recursive: true, force: true });
+    if (e instanceof StudioError) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new StudioError(code === 'ENOSPC' ? 'DISK_FULL' : 'FILE_UNWRITABLE', `Could not write the frames to ${dir}: ${(e as Error).message}`, { path: dir, code });
+  }
+}
