@@ -25,7 +25,7 @@ export default defineConfig({
         output: {
           entryFileNames: '[name].js',
           // Shared chunks beside the entries: the engine host finds engine-worker.js next to its own file.
-          chunkFileNames: '[name]-[hash].js',
+          chunkFileNames: 'shared-[hash].js',
         },
       },
     },

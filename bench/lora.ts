@@ -172,8 +172,8 @@ async function blockTiming(C: number, T: number, rank: number | undefined, mode:
     const [, o, i] = layers.find((l) => l[0] === name)!;
     const slot: LoraSlot = { module: name, kind: 'linear', inFeatures: i, outFeatures: o };
     // zero-filled feeds cost the same as real ones: the kernels do not skip zeros
-    feeds[`lora_down:${name}`] = f32Tensor(new Float32Array(i * rank), [i, rank]);
-    feeds[`lora_up:${name}`] = f32Tensor(new Float32Array(rank * o), [rank, o]);
+    feeds[`lora_down:${name}`] = f32Tensor(new Float32Array(i * rank), [rank, i]);
+    feeds[`lora_up:${name}`] = f32Tensor(new Float32Array(rank * o), [o, rank]);
     return linearWithLoraSlot(g, ws, slot, x, rank, mode);
   };
   const x0 = g.input('x', 'float32', [1, T, C]);

@@ -170,6 +170,7 @@ export function unetMacs(cfg: UNetConfig, motion: MotionConfig | undefined, shap
       u.conv(ch, ch, 3, h * w); // upsampler conv after nearest 2× resize
     }
   }
+  if (skips.length !== 0) throw new Error(`unetMacs: ${skips.length} skip connections left unused`);
   u.conv(boc[0], cfg.out_channels, 3, h * w); // conv_out
 
   return { unet: u.total, unetAttentionScores: u.scores, motion: m.total, motionAttentionScores: m.scores, total: u.total + m.total };

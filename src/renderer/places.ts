@@ -1,6 +1,6 @@
 /**
  * The studio's four places. Each says what it will hold; the panels themselves arrive with the features they
- * draw (issue 9), and until then a place shows its empty state rather than invented data.
+ * draw (issue 9). Until then a place describes itself — it neither invents data nor claims to be empty.
  */
 export type PlaceId = 'generate' | 'library' | 'timeline' | 'history';
 
@@ -26,20 +26,20 @@ export const PLACES: readonly Place[] = [
     label: 'Library',
     summary: 'Your checkpoints, motion modules and LoRAs.',
     empty:
-      'Nothing imported yet. Imported files appear as cards with their base family, trigger words, size and hash; files the studio cannot use say why.',
+      'Imported checkpoints, motion modules and LoRAs appear here as cards with their base family, trigger words, size and hash; files the studio cannot use say why.',
   },
   {
     id: 'timeline',
     label: 'Timeline',
     summary: 'Put clips in order, trim them, export.',
-    empty: 'No clips yet. Send clips here from History, trim and reorder them, then export MP4, WebM, GIF or PNG frames.',
+    empty: 'Clips sent here from History play in order: trim and reorder them, then export MP4, WebM, GIF or PNG frames.',
   },
   {
     id: 'history',
     label: 'History',
     summary: 'Every clip you made, ready to make again.',
     empty:
-      'No generations yet. Each clip you make is kept here with everything needed to make it again: re-roll, re-run exactly, reuse its settings, or send it to the timeline.',
+      'Each clip you make is kept here with everything needed to make it again: re-roll, re-run exactly, reuse its settings, or send it to the timeline.',
   },
 ];
 

@@ -113,10 +113,13 @@ test('other origins and rebound host names are refused', async ({ playwright, pa
   expect(opened).toBe(false);
 });
 
-test('a request with invalid arguments gets a BAD_REQUEST error, not a crash', async ({ studio }) => {
+test('requests reach the real services; invalid arguments get BAD_REQUEST, not a crash', async ({ studio }) => {
   const socketUrl = `ws://127.0.0.1:${studio.port}/api?token=${studio.token}`;
   const bad = await callOverSocket(socketUrl, { Origin: studio.origin }, 'getGeneration', ['not-an-id']);
   expect(bad.result).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST' } });
   const unknown = await callOverSocket(socketUrl, { Origin: studio.origin }, 'constructor', []);
   expect(unknown.result).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST' } });
+  // A store-backed call through the bundle (better-sqlite3 stays external and loads from node_modules).
+  const timelines = await callOverSocket(socketUrl, { Origin: studio.origin }, 'listTimelines', []);
+  expect(timelines.result).toEqual({ ok: true, value: [] });
 });

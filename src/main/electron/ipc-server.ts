@@ -4,26 +4,16 @@
  * window, from its top frame, showing the app's own page. Arguments are then validated and dispatched by
  * invokeApi like every web request.
  */
-import { ipcMain, type BrowserWindow, type IpcMainInvokeEvent } from 'electron';
+import { ipcMain, type BrowserWindow } from 'electron';
 import { API_METHODS, IPC_EVENT_CHANNEL, ipcChannelFor, type ApiResult } from '../../shared/api';
 import { invokeApi, type StudioServices } from '../services/studio-services';
+import { isTrustedSender } from './sender-check';
 
 export interface IpcServerOptions {
   services: StudioServices;
   window: BrowserWindow;
   /** Origins the app's page is served from (app://studio; the dev server's in `npm run dev`). */
   trustedOrigins: readonly string[];
-}
-
-export function isTrustedSender(event: IpcMainInvokeEvent, window: BrowserWindow, trustedOrigins: readonly string[]): boolean {
-  if (window.isDestroyed() || event.sender !== window.webContents) return false;
-  const frame = event.senderFrame;
-  if (!frame || frame !== window.webContents.mainFrame) return false;
-  try {
-    return trustedOrigins.includes(new URL(frame.url).origin);
-  } catch {
-    return false;
-  }
 }
 
 /** Registers every method's channel and forwards service events to the window. Returns an unregister function. */

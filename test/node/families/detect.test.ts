@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { detectModel } from '../../../src/main/compiler/families/detect';
+import { detectModel, summarizeDetected } from '../../../src/main/compiler/families/detect';
 import { openModel } from '../../../src/main/compiler/io/open';
 import { loadManifest, merge, rename, shapeTable } from '../names/manifest-table';
 
@@ -165,5 +165,12 @@ describe('LoRA spellings without fixtures', () => {
       'down_blocks.0.motion_modules.0.temporal_transformer.transformer_blocks.0.attention_blocks.0.processor.to_q_lora.up.weight': { shape: [320, 128] },
     }));
     expect(d.lora).toMatchObject({ base: 'sd15', motion: true, formats: ['diffusers_attn_procs'] });
+  });
+});
+
+describe('summarizeDetected', () => {
+  it('names channels, heads, motion length, mid block and GroupNorm mode in one line', () => {
+    const s = summarizeDetected(detectModel(shapeTable(merge(u.diffusers, m.diffusers))));
+    expect(s).toBe('unet: UNet + motion module; unet ch 320/640/1280/1280 ×2 in 4 ctx 768 heads 8; motion v2 ch 320/640/1280/1280 ×2 heads 8 seq 32 mid yes groupnorm per_frame');
   });
 });

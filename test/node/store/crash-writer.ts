@@ -4,8 +4,7 @@
  * failures and deletes, and prints a line (synchronously, so a printed line means it happened) after each commit:
  *   ready | committed <id> <frames> | failed <id> | deleting <id> | deleted <id>
  */
-import { writeSync } from 'node:fs';
-import { writeFileSync } from 'node:fs';
+import { writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { commitOutputDir, createTemporaryDir, writeFileAtomic } from '../../../src/main/store/atomic-files';
 import { openDatabase } from '../../../src/main/store/database';

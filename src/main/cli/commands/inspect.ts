@@ -1,5 +1,5 @@
 import { StudioError } from '../../../shared/errors';
-import { detectModel, type Detected } from '../../compiler/families/detect';
+import { detectModel, summarizeDetected, type Detected } from '../../compiler/families/detect';
 import { readLoraMetadata } from '../../compiler/families/lora-metadata';
 import { hashModelFile, type ModelHashes } from '../../compiler/io/hash';
 import { openModel } from '../../compiler/io/open';
@@ -18,6 +18,8 @@ export interface InspectReport {
   layout: string;
   family: string;
   label: string;
+  /** One line: family, channels, heads, motion length, mid block, GroupNorm mode. */
+  summary: string;
   supported: boolean;
   message?: string;
   config: Detected['configs'];
@@ -53,6 +55,7 @@ export async function inspectModel(path: string, options: { hash: boolean }): Pr
       layout: detected.lora ? 'lora' : canonical.layout,
       family: detected.family,
       label: detected.label,
+      summary: summarizeDetected(detected),
       supported: detected.supported,
       config: detected.configs,
       dtypes,
@@ -90,6 +93,7 @@ function text(r: InspectReport): string {
     `${r.path}`,
     `  container   ${r.container} (${r.layout} layout)`,
     `  family      ${r.family}: ${r.label}${r.supported ? '' : ' (not supported)'}`,
+    `  detected    ${r.summary}`,
     `  tensors     ${r.tensors.length}, ${r.parameters.toLocaleString('en-US')} parameters, ${Object.entries(r.dtypes).map(([d, n]) => `${d}×${n}`).join(' ')}`,
   ];
   if (r.message) lines.push(`  note        ${r.message}`);

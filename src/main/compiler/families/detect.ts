@@ -175,3 +175,23 @@ function baseFromMetadata(md: Record<string, string>): LoraBase {
   if (v.startsWith('sd_v1') || v.includes('stable-diffusion-v1')) return 'sd15';
   return 'unknown';
 }
+
+/** One log line for what was detected (channels, heads, motion length, mid block, GroupNorm mode). */
+export function summarizeDetected(d: Detected): string {
+  const parts = [`${d.family}: ${d.label}${d.supported ? '' : ' (not supported)'}`];
+  const { unet, vae, text_encoder: te, motion } = d.configs;
+  if (unet) {
+    const heads = Array.isArray(unet.attention_head_dim) ? unet.attention_head_dim.join('/') : unet.attention_head_dim;
+    parts.push(`unet ch ${unet.block_out_channels.join('/')} ×${unet.layers_per_block} in ${unet.in_channels} ctx ${unet.cross_attention_dim} heads ${heads}`);
+  }
+  if (vae) parts.push(`vae ch ${vae.block_out_channels.join('/')} latent ${vae.latent_channels}`);
+  if (te) parts.push(`clip ${te.num_hidden_layers}×${te.hidden_size} heads ${te.num_attention_heads}`);
+  if (motion) {
+    parts.push(
+      `motion ${motion.variant} ch ${motion.block_out_channels.join('/')} ×${motion.motion_layers_per_block} heads ${motion.motion_num_attention_heads} ` +
+        `seq ${motion.motion_max_seq_length} mid ${motion.use_motion_mid_block ? 'yes' : 'no'} groupnorm ${motion.groupnorm_default}`,
+    );
+  }
+  if (d.lora) parts.push(`lora for ${d.lora.base} (${d.lora.formats.join(', ')})`);
+  return parts.join('; ');
+}

@@ -38,21 +38,26 @@ export type SlotMode = 'weight' | 'activation';
 
 /**
  * Adds the low-rank branch of `slot` to `y` (the layer's base output for input `x`) and returns the sum
- * ('activation' mode). linear: x [..., in] → feeds `down` [in, R] and `up` [R, out] (pre-transposed for MatMul).
- * conv1x1: x [N, in, H, W] → feeds `down` [R, in, 1, 1] and `up` [out, R, 1, 1] (Conv kernels).
+ * ('activation' mode). linear: x [..., in], feeds `down` [R, in] and `up` [out, R];
+ * conv1x1: x [N, in, H, W], feeds `down` [R, in, 1, 1] and `up` [out, R, 1, 1] (Conv kernels).
  */
 export function addLoraSlot(g: GraphBuilder, slot: LoraSlot, x: string, y: string, rank: number): string {
   const { d, u } = slotInputs(g, slot, rank);
   if (slot.kind === 'linear') {
-    return g.scope(slot.module, () => g.op('Add', [y, g.op('MatMul', [g.op('MatMul', [x, d], {}, { name: 'lora_down' }), u], {}, { name: 'lora_up' })], {}, { name: 'lora_add' }));
+    return g.scope(slot.module, () => {
+      const perm = { perm: { kind: 'ints' as const, value: [1, 0] } };
+      const h = g.op('MatMul', [x, g.op('Transpose', [d], perm, { name: 'lora_down_t' })], {}, { name: 'lora_down' });
+      return g.op('Add', [y, g.op('MatMul', [h, g.op('Transpose', [u], perm, { name: 'lora_up_t' })], {}, { name: 'lora_up' })], {}, { name: 'lora_add' });
+    });
   }
   return g.scope(slot.module, () => g.op('Add', [y, g.op('Conv', [g.op('Conv', [x, d], {}, { name: 'lora_down' }), u], {}, { name: 'lora_up' })], {}, { name: 'lora_add' }));
 }
 
+/** Feeds are the factors as stored (D [R, in], U [out, R]; 4-D kernels for 1×1 convs), so building them is copying. */
 function slotInputs(g: GraphBuilder, slot: LoraSlot, rank: number): { d: string; u: string } {
   const names = slotInputNames(slot.module);
   const ft = g.floatType;
-  if (slot.kind === 'linear') return { d: g.input(names.down, ft, [slot.inFeatures, rank]), u: g.input(names.up, ft, [rank, slot.outFeatures]) };
+  if (slot.kind === 'linear') return { d: g.input(names.down, ft, [rank, slot.inFeatures]), u: g.input(names.up, ft, [slot.outFeatures, rank]) };
   return { d: g.input(names.down, ft, [rank, slot.inFeatures, 1, 1]), u: g.input(names.up, ft, [slot.outFeatures, rank, 1, 1]) };
 }
 
@@ -65,7 +70,9 @@ export function linearWithLoraSlot(g: GraphBuilder, w: WeightSet, slot: LoraSlot
   const W = need(w, `${slot.module}.weight`);
   const { d, u } = slotInputs(g, slot, rank);
   return g.scope(slot.module, () => {
-    const wt = g.op('Add', [g.weight(W, { transpose: true }), g.op('MatMul', [d, u], {}, { name: 'lora_delta' })], {}, { name: 'lora_weight' });
+    // Dᵀ·Uᵀ = (U·D)ᵀ in the [in, out] layout the base weight is stored in
+    const delta = g.op('Gemm', [d, u], { transA: { kind: 'int', value: 1 }, transB: { kind: 'int', value: 1 } }, { name: 'lora_delta' });
+    const wt = g.op('Add', [g.weight(W, { transpose: true }), delta], {}, { name: 'lora_weight' });
     let y = g.op('MatMul', [x, wt], {}, { name: 'matmul' });
     const b = w.get(`${slot.module}.bias`);
     if (b) y = g.op('Add', [y, g.weight(b)], {}, { name: 'bias' });
@@ -136,22 +143,14 @@ export function lowRankFeeds(applied: Pick<AppliedStack, 'normalized'>, slots: r
     } else {
       let at = 0;
       for (const p of list) {
-        for (let k = 0; k < p.r; k++) {
-          const row = at + k;
-          if (slot.kind === 'linear') {
-            for (let i = 0; i < inF; i++) down[i * rank + row] = p.down[k * inF + i]; // Dᵀ [in, R]
-            for (let o = 0; o < outF; o++) up[row * outF + o] = p.s * p.up[o * p.r + k]; // s·Uᵀ [R, out]
-          } else {
-            for (let i = 0; i < inF; i++) down[row * inF + i] = p.down[k * inF + i]; // D [R, in, 1, 1]
-            for (let o = 0; o < outF; o++) up[o * rank + row] = p.s * p.up[o * p.r + k]; // s·U [out, R, 1, 1]
-          }
-        }
+        down.set(p.down, at * inF); // rows of D stack along the rank
+        for (let o = 0; o < outF; o++) for (let k = 0; k < p.r; k++) up[o * rank + at + k] = p.s * p.up[o * p.r + k];
         at += p.r;
       }
     }
     const names = slotInputNames(slot.module);
-    feeds[names.down] = { type: 'float32', dims: slot.kind === 'linear' ? [inF, rank] : [rank, inF, 1, 1], data: down };
-    feeds[names.up] = { type: 'float32', dims: slot.kind === 'linear' ? [rank, outF] : [outF, rank, 1, 1], data: up };
+    feeds[names.down] = { type: 'float32', dims: slot.kind === 'linear' ? [rank, inF] : [rank, inF, 1, 1], data: down };
+    feeds[names.up] = { type: 'float32', dims: slot.kind === 'linear' ? [outF, rank] : [outF, rank, 1, 1], data: up };
   }
   return { feeds, fallback, usedRank };
 }
