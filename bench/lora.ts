@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- lora` (or `npx tsx bench/lora.ts [--ranks 32,128] [--no-session] [--frames 8]`):
+ * `npm run bench -- lora` (or `npx tsx bench/lora.ts [--ranks 32,128] [--no-session] [--blocks-only] [--no-blocks]`):
  * LoRA run-time switching at full SD1.5 size with random weights (shapes from test/fixtures/manifests).
  *
  * Measured, per LoRA rank (a kohya LoRA on every transformer-block Linear/1×1 conv of the UNet — 192 modules —
@@ -49,6 +49,10 @@ export interface LoraBenchOptions {
   ranks?: number[];
   /** Create full-UNet onnxruntime sessions (writes a 3.4 GB base weights file to a temp folder). Default true. */
   session?: boolean;
+  /** Measure the switch (normalise, feeds, overlay, sessions). Default true; false = per-step block timings only. */
+  switch?: boolean;
+  /** Time the per-step block variants. Default true. */
+  blocks?: boolean;
   /** Repetitions of each block timing (median reported). */
   reps?: number;
   log?: (line: string) => void;
@@ -144,7 +148,7 @@ function median(xs: number[]): number {
 }
 
 /** One SD1.5 transformer block's LoRA-targeted layers + its attention, at width C over T tokens, optional slots. */
-async function blockTiming(C: number, T: number, rank: number | undefined, mode: SlotMode, reps: number, dir: string): Promise<number> {
+async function blockSession(C: number, T: number, rank: number | undefined, mode: SlotMode, dir: string): Promise<{ run(): Promise<number>; dispose(): Promise<void> }> {
   const g = new GraphBuilder(`block_${C}_${T}_${rank ?? 0}_${mode}`);
   const w = new Map<string, TensorView>();
   let seed = 7;
@@ -191,19 +195,16 @@ async function blockTiming(C: number, T: number, rank: number | undefined, mode:
   g.output(L('proj_out', h), 'y', 'float32', [1, T, C]);
   const { modelPath } = emitModel(g.build(), { dir: join(dir, g.name), modelFile: 'block.onnx' });
   const s = await createSession(modelPath, { providers: ['cpu'] });
-  try {
-    const all = { x: f32Tensor(randomFill(T * C, 3, 1), [1, T, C]), ctx: f32Tensor(randomFill(77 * 768, 4, 1), [1, 77, 768]), ...feeds };
-    await s.run(all); // warm-up
-    const times: number[] = [];
-    for (let i = 0; i < reps; i++) {
+  const all = { x: f32Tensor(randomFill(T * C, 3, 1), [1, T, C]), ctx: f32Tensor(randomFill(77 * 768, 4, 1), [1, 77, 768]), ...feeds };
+  await s.run(all); // warm-up
+  return {
+    async run() {
       const t0 = performance.now();
       await s.run(all);
-      times.push(performance.now() - t0);
-    }
-    return median(times);
-  } finally {
-    await s.dispose();
-  }
+      return performance.now() - t0;
+    },
+    dispose: () => s.dispose(),
+  };
 }
 
 /** Extra multiply-adds of rank-R slots per 512² UNet sample, from the SD1.5 token counts (no LoRA in resnets). */
@@ -229,7 +230,7 @@ function unetTargetsElems(unet: WeightSet): number {
 export async function runLoraBench(opts: LoraBenchOptions = {}): Promise<BenchResult> {
   const log = opts.log ?? ((l: string) => console.log(l));
   const ranks = opts.ranks ?? [32, 128];
-  const reps = opts.reps ?? 5;
+  const reps = opts.reps ?? 9;
   const rows: BenchRow[] = [];
   const notes: string[] = [];
   const row = (name: string, value: number, unit: string, note?: string): void => {
@@ -250,7 +251,7 @@ export async function runLoraBench(opts: LoraBenchOptions = {}): Promise<BenchRe
 
     // Base weights files, written once (a loaded model's compile cache); not part of any switch timing.
     let t = performance.now();
-    const withSession = opts.session ?? true;
+    const withSession = (opts.session ?? true) && opts.switch !== false;
     const unetIndex = withSession ? emitWeights([unetGraph], { dir, weightsFile: 'unet.bin' }) : new Map();
     const teIndex = withSession ? emitWeights([teGraph], { dir, weightsFile: 'te.bin' }) : new Map();
     if (withSession) {
@@ -263,7 +264,7 @@ export async function runLoraBench(opts: LoraBenchOptions = {}): Promise<BenchRe
       await s.dispose();
     }
 
-    for (const rank of ranks) {
+    for (const rank of opts.switch === false ? [] : ranks) {
       const { table, unetTargets } = syntheticKohya(unet, te, rank);
       unet.pin(unetTargets); // a loaded model's base tensors are in the page cache; random generation is not the cost
       te.pin(te.names().filter((n) => TE_TARGET.test(n)));
@@ -319,16 +320,23 @@ export async function runLoraBench(opts: LoraBenchOptions = {}): Promise<BenchRe
       }
     }
 
-    // per-step overhead of (ii), both slot forms, one 512² sample (the worst case for 'weight' mode)
-    const blockCases: Array<[number, number]> = [[320, 4096], [1280, 256]];
+    // per-step overhead of (ii), both slot forms, one 512² sample (the worst case for 'weight' mode). The
+    // variants run round-robin so that load from other processes hits them alike; medians are reported.
+    const blockCases: Array<[number, number]> = opts.blocks === false ? [] : [[320, 4096], [1280, 256]];
     for (const [C, T] of blockCases) {
-      const baseMs = await blockTiming(C, T, undefined, 'weight', reps, dir);
-      row(`transformer block C=${C} T=${T} without slots`, baseMs, 'ms');
-      for (const rank of ranks) {
-        for (const mode of ['weight', 'activation'] as SlotMode[]) {
-          const ms = await blockTiming(C, T, rank, mode, reps, dir);
-          row(`r${rank} (ii-${mode}) block C=${C} T=${T} with slots`, ms, 'ms', `+${(((ms - baseMs) / baseMs) * 100).toFixed(1)} % on this block`);
-        }
+      const variants: Array<{ label: string; rank?: number; mode: SlotMode }> = [{ label: 'without slots', mode: 'weight' }];
+      for (const rank of ranks) for (const mode of ['weight', 'activation'] as SlotMode[]) variants.push({ label: `r${rank} ${mode}`, rank, mode });
+      const sessions = [];
+      for (const v of variants) sessions.push(await blockSession(C, T, v.rank, v.mode, dir));
+      const times: number[][] = variants.map(() => []);
+      for (let i = 0; i < reps; i++) for (let j = 0; j < variants.length; j++) times[j].push(await sessions[j].run());
+      for (const s of sessions) await s.dispose();
+      const baseMs = median(times[0]);
+      row(`transformer block C=${C} T=${T} without slots`, baseMs, 'ms', `median of ${reps}`);
+      for (let j = 1; j < variants.length; j++) {
+        const ms = median(times[j]);
+        const v = variants[j];
+        row(`r${v.rank} (ii-${v.mode}) block C=${C} T=${T} with slots`, ms, 'ms', `${ms >= baseMs ? '+' : ''}${(((ms - baseMs) / baseMs) * 100).toFixed(1)} % on this block`);
       }
     }
     const touchedElems = unetTargetsElems(unet);
@@ -350,7 +358,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const args = process.argv.slice(2);
   const ri = args.indexOf('--ranks');
   const ranks = ri >= 0 ? args[ri + 1].split(',').map(Number) : undefined;
-  runLoraBench({ ranks, session: !args.includes('--no-session') })
+  runLoraBench({ ranks, session: !args.includes('--no-session'), switch: !args.includes('--blocks-only'), blocks: !args.includes('--no-blocks') })
     .then((r) => console.log(JSON.stringify(r, null, 2)))
     .catch((e) => {
       console.error(e);

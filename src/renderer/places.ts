@@ -1,8 +1,8 @@
 /**
- * The studio's four places. Each says what it will hold; the panels themselves arrive with the features they
+ * The studio's places. Each says what it will hold; the panels themselves arrive with the features they
  * draw (issue 9). Until then a place describes itself — it neither invents data nor claims to be empty.
  */
-export type PlaceId = 'generate' | 'library' | 'timeline' | 'history';
+export type PlaceId = 'generate' | 'library' | 'timeline' | 'history' | 'settings';
 
 export interface Place {
   id: PlaceId;
@@ -40,6 +40,12 @@ export const PLACES: readonly Place[] = [
     summary: 'Every clip you made, ready to make again.',
     empty:
       'Each clip you make is kept here with everything needed to make it again: re-roll, re-run exactly, reuse its settings, or send it to the timeline.',
+  },
+  {
+    id: 'settings',
+    label: 'Settings',
+    summary: 'Where the engine runs and what a new generation starts from.',
+    empty: 'Execution provider order, threads, the data folder and the defaults for new generations.',
   },
 ];
 

@@ -218,6 +218,18 @@ const settingsPatch = obj({
 });
 
 const jobId = str({ min: 1, max: 200 });
+/** Uploads: a bare file name (no folders), up to 8 GiB, 8 MiB of base64 a chunk (6 MiB decoded). */
+export const UPLOAD_MAX_BYTES = 8 * 1024 ** 3;
+export const UPLOAD_CHUNK_BYTES = 6 * 1024 ** 2;
+const uploadName: Validator<string> = (v, p) => {
+  const s = str({ min: 1, max: 255 })(v, p);
+  if (/[\\/\0]/.test(s) || s === '.' || s === '..') fail(p, 'a file name without folders', v);
+  return s;
+};
+const base64Chunk: Validator<string> = (v, p) => {
+  if (typeof v !== 'string' || v.length > Math.ceil(UPLOAD_CHUNK_BYTES / 3) * 4 || !/^[A-Za-z0-9+/]*={0,2}$/.test(v)) fail(p, `base64 of at most ${UPLOAD_CHUNK_BYTES} bytes`, v);
+  return v;
+};
 const timelineName = str({ min: 1, max: 200 });
 const frame = num({ min: 0, max: 1_000_000, integer: true });
 
@@ -236,6 +248,9 @@ export const API_VALIDATORS: { [M in ApiMethod]: ArgValidators<M> } = {
   removeItem: [id],
   updateItem: [id, libraryItemUpdate],
   refreshLibrary: [],
+  beginUpload: [uploadName, num({ min: 1, max: UPLOAD_MAX_BYTES, integer: true })],
+  uploadChunk: [jobId, num({ min: 0, max: UPLOAD_MAX_BYTES, integer: true }), base64Chunk],
+  finishUpload: [jobId, optional(importOptions)],
   listGenerations: [optional(generationFilter)],
   getGeneration: [id],
   reroll: [id],

@@ -75,6 +75,17 @@ export interface JobStateEvent {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// Uploads: a file the page holds (picked with <input type=file> or dropped) but whose path it cannot know — a
+// browser never reveals one, nor does Electron's sandboxed renderer. Sent in base64 chunks (each well under the
+// web socket's message cap), written to the data folder, then imported as a studio-owned copy.
+
+export interface UploadRef {
+  uploadId: string;
+  /** Largest chunk (decoded bytes) the server accepts. */
+  chunkBytes: number;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 // Export: what the renderer asks for. The export service maps it onto the engine-side ExportOptions of
 // src/shared/domain/export.ts (quality 0…100 → a preset, width/height → scale).
 
@@ -143,6 +154,10 @@ export interface StudioMethods {
   removeItem(id: number): Promise<void>;
   updateItem(id: number, patch: LibraryItemUpdate): Promise<LibraryItem>;
   refreshLibrary(): Promise<RefreshResult>;
+  beginUpload(fileName: string, sizeBytes: number): Promise<UploadRef>;
+  uploadChunk(uploadId: string, offset: number, base64: string): Promise<void>;
+  /** Imports the completed upload (always as a copy); the temporary file is removed either way. */
+  finishUpload(uploadId: string, options?: ImportOptions): Promise<ImportResult>;
   // history
   listGenerations(filter?: GenerationFilter): Promise<GenerationPage>;
   getGeneration(id: number): Promise<GenerationRecord>;
@@ -202,6 +217,9 @@ export const API_METHODS = [
   'removeItem',
   'updateItem',
   'refreshLibrary',
+  'beginUpload',
+  'uploadChunk',
+  'finishUpload',
   'listGenerations',
   'getGeneration',
   'reroll',

@@ -29,6 +29,8 @@ export type ErrorCode =
   | 'INFERENCE_FAILED'
   | 'INVALID_PARAMS'
   | 'CANCELLED'
+  /** The engine worker died mid-job (native crash, out of memory); it restarts for the next job. */
+  | 'ENGINE_CRASHED'
   // store and export
   | 'DB_CORRUPT'
   | 'DB_TOO_NEW'

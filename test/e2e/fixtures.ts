@@ -22,7 +22,7 @@ export interface Studio {
 
 const WEB_ENTRY = 'out/main/web.js';
 
-async function startStudio(): Promise<{ studio: Studio; child: ChildProcess }> {
+export async function startStudio(): Promise<{ studio: Studio; child: ChildProcess }> {
   if (!existsSync(WEB_ENTRY)) throw new Error(`${WEB_ENTRY} is missing: run npm run build first (npm run test:e2e does).`);
   const dataDir = mkdtempSync(join(tmpdir(), 'animatelcm-e2e-'));
   const child = spawn(process.execPath, [WEB_ENTRY, '--port', '0', '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -39,10 +39,10 @@ test('the shell loads and shows the engine status from the real backend', async 
   expect(consoleErrors).toEqual([]);
 });
 
-test('the four places are reachable by keyboard and say what will be there', async ({ page, studio, consoleErrors }) => {
+test('the places are reachable by keyboard, with a visible focus ring', async ({ page, studio, consoleErrors }) => {
   await page.goto(studio.url);
   const nav = page.getByRole('navigation', { name: 'Places' });
-  await expect(nav.getByRole('button')).toHaveText(['Generate', 'Library', 'Timeline', 'History']);
+  await expect(nav.getByRole('button')).toContainText(['Generate', 'Library', 'Timeline', 'History']);
 
   await nav.getByRole('button', { name: 'Generate' }).focus();
   for (const name of ['Library', 'Timeline', 'History']) {
@@ -51,14 +51,12 @@ test('the four places are reachable by keyboard and say what will be there', asy
     await expect(button).toBeFocused();
     await expect(button).toHaveAttribute('aria-current', 'page');
     await expect(page.getByRole('heading', { level: 1 })).toHaveText(name);
-    // An empty state that explains, not invented content.
-    await expect(page.getByRole('note')).toContainText(/\w+/);
   }
-  // The focused item shows a visible focus ring.
   const outline = await nav.getByRole('button', { name: 'History' }).evaluate((el) => getComputedStyle(el).outlineStyle);
   expect(outline).not.toBe('none');
   await page.keyboard.press('Home');
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Generate');
+  await expect(nav.getByRole('button', { name: 'Generate' })).toBeFocused();
   expect(consoleErrors).toEqual([]);
 });
 

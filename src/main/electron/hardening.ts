@@ -3,14 +3,12 @@
  * own page, no <webview>, no permission prompts (camera, notifications, …: the studio needs none).
  */
 import { app, session } from 'electron';
+import { originOf } from './sender-check';
 
 export function hardenApp(trustedOrigins: readonly string[]): void {
   const trusted = (url: string) => {
-    try {
-      return trustedOrigins.includes(new URL(url).origin);
-    } catch {
-      return false;
-    }
+    const origin = originOf(url);
+    return origin !== null && trustedOrigins.includes(origin);
   };
   app.on('web-contents-created', (_event, contents) => {
     contents.setWindowOpenHandler(() => ({ action: 'deny' }));

@@ -12,9 +12,19 @@ export function isTrustedSender(event: SenderEvent, window: AppWindow, trustedOr
   if (window.isDestroyed() || event.sender !== window.webContents) return false;
   const frame = event.senderFrame;
   if (!frame || frame !== window.webContents.mainFrame) return false;
+  const origin = originOf(frame.url);
+  return origin !== null && trustedOrigins.includes(origin);
+}
+
+/**
+ * scheme://host[:port] of a URL. Not `new URL(u).origin`: in main that is Node's URL, which answers "null" for
+ * schemes it does not know, such as the app's own app://studio.
+ */
+export function originOf(url: string): string | null {
   try {
-    return trustedOrigins.includes(new URL(frame.url).origin);
+    const u = new URL(url);
+    return u.host ? `${u.protocol}//${u.host}` : null;
   } catch {
-    return false;
+    return null;
   }
 }

@@ -2,13 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { StudioError } from '../../shared/errors';
-import type { GenerationParams, StageTimings, StepProgress } from '../../shared/domain/generation';
+import type { GenerationParams, ProviderName, StageTimings, StepProgress } from '../../shared/domain/generation';
 import { COMPILER_VERSION } from '../compiler/cache';
 import { paramsPayload, pngTextChunks } from '../export/embedded-params';
 import { encodePng } from '../export/png';
 import { ModelSet, type CompileEvent } from './models/model-set';
 import { fileSource, type LoraSpec } from './models/model-source';
 import { NOISE_GENERATOR } from './noise/torch-randn';
+import { engineInfo } from './runtime/info';
 import { framesToRGB8, textToVideo } from './pipelines/text-to-video';
 import { latentsToPreviewRGB } from './preview/latent-rgb';
 import { ClipTokenizer } from './tokenizer/clip-tokenizer';
@@ -69,7 +70,19 @@ export async function releaseModels(): Promise<void> {
 }
 
 /** The model set for these parameters, reusing the open one when nothing that shapes it changed. */
-export async function acquireModels(params: GenerationParams, cacheRoot: string, intraOpThreads?: number): Promise<ModelSet> {
+export async function acquireModels(params: GenerationParams, cacheRoot: string, intraOpThreads?: number, onNote?: (message: string) => void): Promise<ModelSet> {
+  // Precision follows the provider that will really run (fp16 graphs on a CPU fallback would be slow and lossy),
+  // so unusable providers are dropped here, with a note, rather than discovered when a session fails to start.
+  // (The probe tries every provider, so it is skipped when only the CPU is asked for.)
+  let providers: ProviderName[] = params.providers.filter((p) => p === 'cpu');
+  if (providers.length !== params.providers.length) {
+    const info = await engineInfo();
+    providers = params.providers.filter((p) => info.providers.find((i) => i.name === p)?.usable);
+    for (const p of params.providers) {
+      if (!providers.includes(p)) onNote?.(`${info.providers.find((i) => i.name === p)?.reason ?? `${p} is not available.`} Running on ${providers[0] ?? 'cpu'} instead.`);
+    }
+  }
+  if (providers.length === 0) providers.push('cpu');
   const loras: LoraSpec[] = [];
   if (params.lcmLora) loras.push({ path: resolve(params.lcmLora.path), weight: params.lcmLora.weight });
   for (const l of params.loras) if (l.enabled !== false) loras.push({ path: resolve(l.path), weight: l.weight });
@@ -78,7 +91,7 @@ export async function acquireModels(params: GenerationParams, cacheRoot: string,
     model: stamp(params.model),
     motion: stamp(params.motion),
     loras: loras.map((l) => [stamp(l.path), l.weight]),
-    providers: params.providers,
+    providers,
     groupnorm: params.motionGroupNorm,
     cacheRoot: resolve(cacheRoot),
     intraOpThreads,
@@ -86,7 +99,7 @@ export async function acquireModels(params: GenerationParams, cacheRoot: string,
   if (current?.key === key) return current.set;
   await releaseModels();
   const source = fileSource({ model: params.model, motion: params.motion, loras });
-  const set = new ModelSet(source, { cacheRoot, providers: params.providers, groupnorm: params.motionGroupNorm, intraOpThreads });
+  const set = new ModelSet(source, { cacheRoot, providers, groupnorm: params.motionGroupNorm, intraOpThreads });
   current = { key, set };
   return set;
 }
@@ -100,7 +113,9 @@ export async function generate(req: GenerateRequest, opts: GenerateOptions = {})
   const outDir = resolve(req.outDir);
   checkDestination(outDir);
 
-  const set = await acquireModels(params, req.cacheRoot, req.intraOpThreads);
+  const set = await acquireModels(params, req.cacheRoot, req.intraOpThreads, (message) =>
+    emit({ stage: 'compile', step: 0, totalSteps: 1, elapsedMs: 0, message }),
+  );
   const compiledBefore = set.compiled.length;
   let compileMs = 0;
   set.onCompile = (e) => {

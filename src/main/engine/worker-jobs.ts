@@ -3,8 +3,16 @@
  * kind that is not listed fails with a clear INTERNAL error instead of hanging. Handlers run inside the worker,
  * off the main process's event loop, and never import Electron or the store.
  */
+import { generateJob } from './generate-job';
+import { engineVersionJob } from './jobs/engine-version-job';
+import { hashFilesJob } from './jobs/hash-files-job';
+import { ENGINE_VERSION_JOB, HASH_FILES_JOB } from './jobs/job-types';
 import type { JobHandler } from './worker-protocol';
 
 export const JOB_HANDLERS: Readonly<Record<string, JobHandler>> = {
-  // generate: the text-to-video pipeline (issue 5) adds its handler here.
+  // The text-to-video pipeline (issue 5): GenerateJobParams → GenerateResult, GenerateProgress events.
+  generate: generateJob as JobHandler,
+  // The generation queue's helpers (src/main/engine/jobs): file hashes and engine version for history records.
+  [HASH_FILES_JOB]: hashFilesJob,
+  [ENGINE_VERSION_JOB]: engineVersionJob,
 };

@@ -162,7 +162,12 @@ export class EngineHost {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      this.send({ type: 'request', id, op, params } as HostToWorker);
+      try {
+        this.send({ type: 'request', id, op, params } as HostToWorker);
+      } catch (e) {
+        this.pending.delete(id);
+        reject(asStudioError(e));
+      }
     });
   }
 
@@ -173,10 +178,9 @@ export class EngineHost {
       this.jobs.set(jobId, { resolve: resolve as (v: unknown) => void, reject, onProgress: onProgress as (p: unknown) => void });
     });
     this.setStatus({ state: 'busy', activeJobs: this.jobs.size });
-    this.start().then(
-      () => this.send({ type: 'job:start', jobId, kind, params }),
-      (e: unknown) => this.settleJob(jobId, e instanceof StudioError ? e : new StudioError('INTERNAL', String(e))),
-    );
+    this.start()
+      .then(() => this.send({ type: 'job:start', jobId, kind, params }))
+      .catch((e: unknown) => this.settleJob(jobId, asStudioError(e)));
     return { jobId, result };
   }
 
@@ -252,4 +256,8 @@ export class EngineHost {
     this.state = s;
     for (const l of this.statusListeners) l(s);
   }
+}
+
+function asStudioError(e: unknown): StudioError {
+  return e instanceof StudioError ? e : new StudioError('INTERNAL', e instanceof Error ? e.message : String(e));
 }

@@ -6,9 +6,6 @@
  *
  * The database opens on first use, not at start: a corrupt or too-new database then fails the calls that need it
  * with the store's own message, while the shell, the engine status and everything else keep working.
- *
- * A concept whose service is not written yet (the generation queue) answers StudioError('INTERNAL', '… not
- * available yet') — never invented data — so the UI can show an honest message while the rest works.
  */
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -20,12 +17,15 @@ import {
   type EngineInfo,
   type ExportOptions,
   type ExportRef,
+  type JobRef,
+  type JobSummary,
   type SettingsPatch,
   type SettingsView,
   type StudioEventPayloads,
   type StudioMethods,
   type StudioSettings,
   type TransportMode,
+  type UploadRef,
 } from '../../shared/api';
 import { validateArgs } from '../../shared/api-validation';
 import type { GenerationParams } from '../../shared/domain/generation';
@@ -38,9 +38,11 @@ import { dataLayout } from '../store/layout';
 import { SettingsStore, type JsonValue } from '../store/settings-store';
 import { EngineHost } from './engine-host';
 import { ExportService, storeLookup } from './export-service';
+import { GenerationService } from './generation-service';
 import { HistoryService } from './history-service';
 import { LibraryService } from './library-service';
 import { TimelineService } from './timeline-service';
+import { UploadService } from './upload-service';
 
 export const APP_VERSION: string = packageVersion;
 
@@ -55,10 +57,6 @@ export interface StudioServicesOptions {
 /** What a fresh studio uses until the creator changes it. */
 export const DEFAULT_SETTINGS: StudioSettings = { providers: ['cpu'], threads: null, defaultParams: {} };
 
-function notAvailable(what: string): never {
-  throw new StudioError('INTERNAL', `${what} is not available yet.`, { feature: what });
-}
-
 /** The store-backed services over one open database. */
 interface Stores {
   db: StudioDatabase;
@@ -67,6 +65,8 @@ interface Stores {
   timeline: TimelineService;
   exports: ExportService;
   settings: SettingsStore;
+  generation: GenerationService;
+  uploads: UploadService;
 }
 
 export class StudioServices implements StudioMethods {
@@ -104,7 +104,10 @@ export class StudioServices implements StudioMethods {
     this.unhook();
     this.sinks.clear();
     if (this.opened) {
+      // Queued and running jobs are cancelled (and recorded so) while the database is still open.
+      await this.opened.generation.dispose();
       this.opened.exports.cancelAll();
+      await this.opened.uploads.close();
       this.opened.db.close();
       this.opened = undefined;
     }
@@ -115,13 +118,27 @@ export class StudioServices implements StudioMethods {
   private stores(): Stores {
     if (!this.opened) {
       const db = openDatabase(this.dataDir);
+      const history = new HistoryService(db);
+      const settings = new SettingsStore(db);
+      const library = new LibraryService(db);
       this.opened = {
         db,
-        library: new LibraryService(db),
-        history: new HistoryService(db),
+        library,
+        uploads: new UploadService(join(this.dataDir, 'uploads'), (p, o) => library.importFile(p, o)),
+        history,
         timeline: new TimelineService(db),
         exports: new ExportService({ dataDir: this.dataDir, lookup: storeLookup(db), emit: (e) => this.emit('onExportProgress', e) }),
-        settings: new SettingsStore(db),
+        settings,
+        generation: new GenerationService({
+          engine: this.engine,
+          history,
+          dataDir: this.dataDir,
+          emit: (event, payload) => this.emit(event, payload),
+          threads: () => {
+            const t = settings.get('threads');
+            return typeof t === 'number' && t > 0 ? t : undefined;
+          },
+        }),
       };
     }
     return this.opened;
@@ -135,16 +152,16 @@ export class StudioServices implements StudioMethods {
     return { onnxruntimeVersion: info.onnxruntimeVersion, providers: info.providers, appVersion: APP_VERSION, mode: this.mode };
   }
 
-  // generation: waits for the generation queue service (queue → engine job → history record) -----------------------
+  // generation: the queue (generation-service.ts) runs each job in the engine worker and records it in the history
 
-  async generate(): Promise<never> {
-    notAvailable('Generation');
+  async generate(params: GenerationParams): Promise<JobRef> {
+    return { jobId: (await this.stores().generation.enqueue(params)).jobId };
   }
-  async cancelJob(): Promise<never> {
-    notAvailable('The generation queue');
+  async cancelJob(jobId: string): Promise<void> {
+    return this.stores().generation.cancel(jobId);
   }
-  async listJobs(): Promise<never> {
-    notAvailable('The generation queue');
+  async listJobs(): Promise<JobSummary[]> {
+    return this.stores().generation.listSummaries();
   }
 
   // library --------------------------------------------------------------------------------------------------------
@@ -168,6 +185,16 @@ export class StudioServices implements StudioMethods {
     return this.stores().library.refreshLibrary();
   }
 
+  async beginUpload(fileName: string, sizeBytes: number): Promise<UploadRef> {
+    return this.stores().uploads.begin(fileName, sizeBytes);
+  }
+  async uploadChunk(uploadId: string, offset: number, base64: string): Promise<void> {
+    return this.stores().uploads.chunk(uploadId, offset, base64);
+  }
+  async finishUpload(uploadId: string, options?: ImportOptions): Promise<ImportResult> {
+    return this.stores().uploads.finish(uploadId, options);
+  }
+
   // history --------------------------------------------------------------------------------------------------------
 
   async listGenerations(filter?: GenerationFilter): Promise<GenerationPage> {
@@ -176,12 +203,12 @@ export class StudioServices implements StudioMethods {
   async getGeneration(id: number): Promise<GenerationRecord> {
     return this.stores().history.getGeneration(id);
   }
-  // Re-roll and re-run insert a queued record for the queue to run; without the queue it would never run.
-  async reroll(): Promise<never> {
-    notAvailable('Re-roll (it needs the generation queue)');
+  // Re-roll and re-run insert a queued record (history) and put it in the generation queue.
+  async reroll(id: number): Promise<JobRef> {
+    return { jobId: (await this.stores().generation.reroll(id)).jobId };
   }
-  async rerunExact(): Promise<never> {
-    notAvailable('Re-run exact (it needs the generation queue)');
+  async rerunExact(id: number): Promise<JobRef> {
+    return { jobId: (await this.stores().generation.rerunExact(id)).jobId };
   }
   async reuseParams(id: number): Promise<GenerationParams> {
     return this.stores().history.reuseParams(id);

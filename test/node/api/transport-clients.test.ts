@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { BrowserWindow, IpcMainInvokeEvent } from 'electron';
-import { isTrustedSender } from '../../../src/main/electron/sender-check';
+import { isTrustedSender, originOf } from '../../../src/main/electron/sender-check';
 import { fromBridge } from '../../../src/renderer/api/bridge-client';
 import { API_EVENTS, API_METHODS, type StudioBridge } from '../../../src/shared/api';
 import { StudioError } from '../../../src/shared/errors';
@@ -32,6 +32,16 @@ describe('IPC sender check', () => {
     expect(isTrustedSender(event(fileFrame, fileFrame.mainFrame), { isDestroyed: () => false, webContents: fileFrame } as unknown as BrowserWindow, trusted)).toBe(false);
     const closed = { isDestroyed: () => true, webContents: contents } as unknown as BrowserWindow;
     expect(isTrustedSender(event(contents, mainFrame), closed, trusted)).toBe(false);
+  });
+});
+
+describe('origins of the app’s own scheme', () => {
+  it('are computed for schemes Node’s URL does not know', () => {
+    expect(new URL('app://studio/index.html').origin).toBe('null'); // why originOf exists
+    expect(originOf('app://studio/index.html#/history')).toBe('app://studio');
+    expect(originOf('http://localhost:5173/')).toBe('http://localhost:5173');
+    expect(originOf('file:///etc/passwd')).toBeNull();
+    expect(originOf('not a url')).toBeNull();
   });
 });
 

@@ -64,6 +64,15 @@ describe('family refusal', () => {
     expect(r.message).toMatch(/Stable Diffusion 2\.x/);
   });
 
+  it('refuses an SDXL LoRA recognised only by its multi-layer transformer blocks (LDM names)', () => {
+    const m = 'lora_unet_input_blocks_4_1_transformer_blocks_1_attn1_to_q';
+    const p = write('sdxl_ldm.safetensors', [
+      { name: `${m}.lora_down.weight`, shape: [4, 640] },
+      { name: `${m}.lora_up.weight`, shape: [640, 4] },
+    ]);
+    expect(refusal(p)).toMatchObject({ code: 'LORA_INCOMPATIBLE', family: 'sdxl' });
+  });
+
   it('refuses by kohya metadata even when the shapes would fit', () => {
     const p = write('meta.safetensors', [
       { name: `${XATTN}.lora_down.weight`, shape: [4, 32] },

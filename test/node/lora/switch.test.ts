@@ -8,7 +8,7 @@ import { emitGraphFile, emitModel, emitWeights } from '../../../src/main/compile
 import { conv2d, linear } from '../../../src/main/compiler/graph/layers';
 import { readNpyF32 } from '../../../src/main/compiler/io/npy';
 import { GemmMerger } from '../../../src/main/engine/lora/gemm-merger';
-import { conv1x1WithLoraSlot, linearWithLoraSlot, lowRankFeeds, type LoraSlot, type SlotMode } from '../../../src/main/engine/lora/lowrank-slots';
+import { chooseSlotMode, conv1x1WithLoraSlot, linearWithLoraSlot, lowRankFeeds, type LoraSlot, type SlotMode } from '../../../src/main/engine/lora/lowrank-slots';
 import { applyLoraStack } from '../../../src/main/engine/lora/stack';
 import { LoraSwitcher } from '../../../src/main/engine/lora/switcher';
 import { createSession, f32Tensor } from '../../../src/main/engine/runtime/session';
@@ -127,5 +127,14 @@ describe('low-rank slots (mechanism ii)', () => {
     const small = lowRankFeeds(kohya, slots, 2);
     expect(small.fallback.some((f) => f.key === `${PROJ}.weight` && /exceeds the compiled maximum 2/.test(f.why))).toBe(true);
     expect(small.fallback.some((f) => f.why === 'no run-time slot for this layer')).toBe(true);
+  });
+});
+
+describe('slot form choice', () => {
+  it('picks the weight form for many tokens and the activation form for few (SD1.5 512² levels)', () => {
+    expect(chooseSlotMode(4096, 320, 320, 32)).toBe('weight'); // 64×64 level, one sample
+    expect(chooseSlotMode(256, 1280, 1280, 32)).toBe('activation'); // 16×16 level, one sample
+    expect(chooseSlotMode(16 * 256, 1280, 1280, 32)).toBe('weight'); // same level, 8 frames × CFG
+    expect(chooseSlotMode(77, 768, 1280, 128)).toBe('activation'); // cross-attention k/v on the prompt
   });
 });

@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_PARAMS, type GenerationParams } from '../../../src/shared/domain/generation';
+import { writeSafetensors } from '../../../src/main/compiler/io/safetensors';
+import { decodePng } from '../../../src/main/export/png';
 import { generate, releaseModels, type GenerateProgress } from '../../../src/main/engine/generate';
 import { ModelSet } from '../../../src/main/engine/models/model-set';
 import { starterSource } from '../../../src/main/engine/models/model-source';
@@ -175,5 +177,42 @@ describe('text-to-video pipeline on the starter model sessions', () => {
 
   it('rejects sizes that are not multiples of the VAE factor with a clear message', async () => {
     await expect(textToVideo(set.models(), { ...req, width: 60 }, { tokenizer })).rejects.toThrow(/multiples of 8/);
+  });
+});
+
+describe('generate() with a LoRA stack on the starter model', () => {
+  /** A small kohya LoRA on two of the starter UNet's attention projections (rank 2, alpha 2). */
+  function writeLora(path: string): void {
+    const t = (name: string, shape: number[], seed: number) => {
+      const n = shape.reduce((a, b) => a * b, 1);
+      return { name, dtype: 'F32' as const, shape, data: Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.7 + seed) * 0.5) };
+    };
+    // [module, input width]: a self-attention projection (32 channels) and a cross-attention one (64-wide context).
+    const mods: Array<[string, number]> = [
+      ['down_blocks_0_attentions_0_transformer_blocks_0_attn1_to_q', 32],
+      ['up_blocks_3_attentions_0_transformer_blocks_0_attn2_to_v', 64],
+    ];
+    const tensors = mods.flatMap(([m, width], k) => [
+      t(`lora_unet_${m}.lora_down.weight`, [2, width], k),
+      t(`lora_unet_${m}.lora_up.weight`, [32, 2], k + 10),
+      { name: `lora_unet_${m}.alpha`, dtype: 'F32' as const, shape: [], data: Float32Array.of(2) },
+    ]);
+    writeSafetensors(path, tensors);
+  }
+
+  it('merges the stack before compiling (keyed by the stack), and weight 0 gives the plain model’s frames', async () => {
+    const lora = join(root, 'tiny-lora.safetensors');
+    writeLora(lora);
+    const cacheRoot = join(root, 'cache');
+    const plain = await generate({ params: SMALL, outDir: join(root, 'lora-none'), cacheRoot });
+    const withLora = await generate({ params: { ...SMALL, loras: [{ path: lora, weight: 0.8 }] }, outDir: join(root, 'lora-08'), cacheRoot });
+    expect(withLora.loraReports).toEqual([expect.stringMatching(/tiny-lora\.safetensors: applied \d+\/\d+ keys$/)]);
+    expect(withLora.compiled.some((g) => g.startsWith('unet_'))).toBe(true);
+    const zero = await generate({ params: { ...SMALL, lcmLora: { path: lora, weight: 0 } }, outDir: join(root, 'lora-0'), cacheRoot });
+    expect(zero.compiled.some((g) => g.startsWith('unet_'))).toBe(true); // another stack, another cache entry
+    const px = (dir: string) => readdirSync(dir).filter((n) => n.endsWith('.png')).sort().map((n) => Buffer.from(decodePng(readFileSync(join(dir, n))).rgb));
+    const [a, b, c] = [px(plain.outDir), px(withLora.outDir), px(zero.outDir)];
+    expect(a.some((f, i) => !f.equals(b[i]))).toBe(true);
+    a.forEach((f, i) => expect(f.equals(c[i]), `frame ${i}`).toBe(true));
   });
 });

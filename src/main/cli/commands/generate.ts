@@ -9,8 +9,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { extname, join, resolve } from 'node:path';
 import { DEFAULT_LCM_LORA_WEIGHT, DEFAULT_PARAMS, type GenerationParams, type LoraRef, type MotionGroupNormMode, type ProviderName, type StageTimings, type WeightingMode } from '../../../shared/domain/generation';
-import type { GenerationOutputs } from '../../../shared/domain/history';
+import type { GenerationHashes, GenerationOutputs } from '../../../shared/domain/history';
 import { StudioError, isStudioError } from '../../../shared/errors';
+import { hashModelFile } from '../../compiler/io/hash';
 import { ENGINE_VERSION, generate, releaseModels, type GenerateProgress, type GenerateResult } from '../../engine/generate';
 import { NOISE_GENERATOR } from '../../engine/noise/torch-randn';
 import { exportClip } from '../../export/exporter';
@@ -101,7 +102,9 @@ function progressPrinter(io: CliIO): { onProgress: (e: GenerateProgress) => void
   if (!io.isTTY) {
     return {
       onProgress: (e) => {
-        if (e.stage === 'compile' && e.message) io.stderr(e.message);
+        if (e.stage === 'compile') {
+          if (e.message && !e.compile?.reused) io.stderr(e.message);
+        }
         else if (e.stage === 'denoise') io.stderr(`step ${e.step}/${e.totalSteps} ${(e.elapsedMs / 1000).toFixed(2)} s`);
         else if (e.stage === 'decode' && e.step === e.totalSteps) io.stderr(`decoded ${e.totalSteps} frames`);
         else if (e.stage === 'write' && e.step === e.totalSteps) io.stderr(`wrote ${e.totalSteps} frames`);
@@ -112,7 +115,8 @@ function progressPrinter(io: CliIO): { onProgress: (e: GenerateProgress) => void
   return {
     onProgress: (e) => {
       if (e.stage === 'compile') {
-        if (e.message) {
+        // Loading from the cache is routine; compiles and provider fallbacks are worth a line.
+        if (e.message && !e.compile?.reused) {
           clear();
           io.stderr(e.message);
         }
@@ -146,7 +150,9 @@ export const generateCommand: CliCommand = {
     if (!params.model) io.stderr('Using the built-in starter test model: random weights, abstract output (pass --model <checkpoint> for real pictures).');
 
     const history = p.bools.has('no-history') ? undefined : openHistory(dataDir, io);
-    const record = history ? await history.service.createGeneration(params, { noise: { ...NOISE_GENERATOR }, engineVersion: ENGINE_VERSION }) : undefined;
+    const record = history
+      ? await history.service.createGeneration(params, { noise: { ...NOISE_GENERATOR }, engineVersion: ENGINE_VERSION, hashes: await fileHashes(params) })
+      : undefined;
     if (history && record) await history.service.markRunning(record.id, { engineVersion: ENGINE_VERSION });
 
     const controller = new AbortController();
@@ -212,6 +218,17 @@ export const generateCommand: CliCommand = {
     }
   },
 };
+
+/** SHA-256 of every weight file the run uses (null for the built-in starter model), for the history record. */
+async function fileHashes(params: GenerationParams): Promise<Partial<GenerationHashes>> {
+  const hash = async (path: string | undefined): Promise<string | null> => (path ? (await hashModelFile(path)).sha256.toLowerCase() : null);
+  return {
+    model: await hash(params.model),
+    motion: await hash(params.motion),
+    lcmLora: await hash(params.lcmLora?.path),
+    loras: await Promise.all(params.loras.map((l) => hash(l.path))),
+  };
+}
 
 function openHistory(dataDir: string, io: CliIO): { service: HistoryService; close(): void } | undefined {
   try {

@@ -1,4 +1,5 @@
 import { StudioError } from '../../../shared/errors';
+import { detectLora } from '../../compiler/families/lora-detect';
 import type { TensorTable, WeightSet } from '../../compiler/io/tensor';
 
 /**
@@ -68,6 +69,10 @@ export function checkLoraFamily(table: TensorTable, base: { unet?: WeightSet; te
   const arch = md['modelspec.architecture'] ?? '';
   if (arch.startsWith('stable-diffusion-xl')) throw refuse(table, arch.includes('refiner') ? 'sdxl_refiner' : 'sdxl', `modelspec.architecture=${arch}`);
   if (arch.startsWith('stable-diffusion-v2')) throw refuse(table, 'sd2', `modelspec.architecture=${arch}`);
+
+  // The library's detector (same rules the LoRA library shows), then the model-relative width check below.
+  const detected = detectLora(table)?.base;
+  if (detected === 'sdxl' || detected === 'sd2') throw refuse(table, detected, 'key names / widths (compiler/families/lora-detect)');
 
   const ctx = modelContextWidth(base.unet);
   if (ctx === undefined) return;

@@ -37,6 +37,19 @@ export function slotInputNames(module: string): { down: string; up: string } {
 export type SlotMode = 'weight' | 'activation';
 
 /**
+ * Which slot form is cheaper for one layer of a compiled graph, from its shapes: 'activation' costs
+ * tokens·R·(in+out) multiply-adds per call; 'weight' costs in·out·R plus a few full passes over the weight
+ * (the Gemm output, the Add, and onnxruntime packing a non-constant MatMul operand each call), which measured
+ * like ~24 extra multiply-adds per weight element (bench/lora.ts, README). `tokens` = rows the layer sees per
+ * call (batch × frames × h·w for spatial layers, batch × 77 for cross-attention k/v).
+ */
+export function chooseSlotMode(tokens: number, inFeatures: number, outFeatures: number, rank: number): SlotMode {
+  const activation = tokens * rank * (inFeatures + outFeatures);
+  const weight = inFeatures * outFeatures * (rank + 24);
+  return weight <= activation ? 'weight' : 'activation';
+}
+
+/**
  * Adds the low-rank branch of `slot` to `y` (the layer's base output for input `x`) and returns the sum
  * ('activation' mode). linear: x [..., in], feeds `down` [R, in] and `up` [out, R];
  * conv1x1: x [N, in, H, W], feeds `down` [R, in, 1, 1] and `up` [out, R, 1, 1] (Conv kernels).

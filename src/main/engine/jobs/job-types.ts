@@ -1,0 +1,33 @@
+/**
+ * The helper jobs the generation queue runs in the engine worker besides 'generate' (src/main/engine/generate-job.ts),
+ * as data on both sides of the worker boundary. Only types and kind names (no runtime imports), so main can import
+ * it without loading the engine.
+ */
+import type { NoiseGeneratorRef } from '../../../shared/domain/history';
+
+/** Kind names in the worker's JOB_HANDLERS table (src/main/engine/worker-jobs.ts). */
+export const GENERATE_JOB = 'generate';
+export const HASH_FILES_JOB = 'hash-files';
+export const ENGINE_VERSION_JOB = 'engine-version';
+
+export interface HashFilesJobParams {
+  paths: string[];
+}
+
+export interface FileHash {
+  path: string;
+  /** Lowercase hex SHA-256 of the whole file. */
+  sha256: string;
+  /** What the file looked like when hashed: the cache key on main's side. */
+  size: number;
+  mtimeMs: number;
+}
+
+export interface HashFilesJobResult {
+  files: FileHash[];
+}
+
+export interface EngineVersionJobResult {
+  engineVersion: string;
+  noise: NoiseGeneratorRef;
+}

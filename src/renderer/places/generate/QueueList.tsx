@@ -1,0 +1,124 @@
+import type { StepProgress } from '../../../shared/domain/generation';
+import { ErrorPanel } from '../../components/ErrorPanel';
+import { PreviewCanvas } from '../../components/PreviewCanvas';
+import { ProgressBar } from '../../components/ProgressBar';
+import { isEnded, useJobs, type JobView } from '../../state/jobs';
+import { formatDuration } from '../../state/media';
+import { useStudio } from '../../state/studio-api';
+import { useToasts } from '../../state/toasts';
+
+const STAGE_TEXT: Record<StepProgress['stage'], string> = {
+  compile: 'Preparing the model',
+  encode: 'Reading the prompt',
+  denoise: 'Sampling',
+  decode: 'Decoding frames',
+  write: 'Saving frames',
+};
+
+const STATUS_TEXT: Record<JobView['status'], string> = {
+  queued: 'Waiting',
+  running: 'Running',
+  done: 'Done',
+  failed: 'Failed',
+  cancelled: 'Cancelled',
+  interrupted: 'Interrupted',
+};
+
+/** Where the job is, 0…1: sampling dominates the time, so it is most of the bar. */
+function fractionOf(job: JobView): number | null {
+  if (job.status === 'done') return 1;
+  const p = job.progress;
+  if (!p) return job.status === 'queued' ? 0 : null;
+  const within = p.totalSteps > 0 ? p.step / p.totalSteps : 0;
+  switch (p.stage) {
+    case 'compile':
+      return 0.05 * within;
+    case 'encode':
+      return 0.05 + 0.05 * within;
+    case 'denoise':
+      return 0.1 + 0.75 * within;
+    case 'decode':
+      return 0.85 + 0.1 * within;
+    case 'write':
+      return 0.95 + 0.05 * within;
+  }
+}
+
+function progressText(job: JobView): string {
+  if (job.status !== 'running') return STATUS_TEXT[job.status];
+  const p = job.progress;
+  if (!p) return 'Starting…';
+  const stage = STAGE_TEXT[p.stage];
+  const steps = p.stage === 'denoise' ? ` — step ${p.step} of ${p.totalSteps}` : '';
+  const eta = p.etaMs !== undefined ? ` — about ${formatDuration(p.etaMs)} left` : '';
+  return `${stage}${steps}${eta}`;
+}
+
+/** The queue: newest at the top, each job with its live preview, progress, time left and a cancel button. */
+export function QueueList() {
+  const { jobs, error, cancel, clearEnded } = useJobs();
+  const { go } = useStudio();
+  const toasts = useToasts();
+  const ordered = [...jobs].reverse();
+  const anyEnded = jobs.some((j) => isEnded(j.status));
+
+  return (
+    <section className="queue" aria-labelledby="queue-title" data-testid="queue">
+      <div className="section-head">
+        <h2 id="queue-title">Queue</h2>
+        {anyEnded && (
+          <button type="button" className="link-button" onClick={clearEnded}>
+            Clear finished
+          </button>
+        )}
+      </div>
+      {error && <ErrorPanel error={error} title="The queue is not available" />}
+      {!error && jobs.length === 0 && (
+        <p className="empty-hint" data-testid="queue-empty">
+          Nothing queued. Jobs you start appear here with a live preview of each step.
+        </p>
+      )}
+      <ol className="job-list">
+        {ordered.map((job) => {
+          const aspect = job.params.width / job.params.height;
+          const running = job.status === 'running' || job.status === 'queued';
+          return (
+            <li key={job.jobId} className={`job job-${job.status}`} data-testid="job" data-status={job.status} data-job-id={job.jobId}>
+              <PreviewCanvas preview={job.preview} fps={job.params.fps} aspect={aspect} label={`Preview of “${job.params.prompt || 'untitled'}”`} />
+              <div className="job-body">
+                <p className="job-prompt" title={job.params.prompt}>
+                  {job.params.prompt || <em>No prompt</em>}
+                </p>
+                <p className="job-meta">
+                  {job.params.width}×{job.params.height} · {job.params.frames} frames · {job.params.steps} steps · seed {job.params.seed}
+                </p>
+                <ProgressBar fraction={fractionOf(job)} label={`Progress of job ${job.jobId}`} />
+                <p className="job-status" data-testid="job-status" aria-live="polite">
+                  {progressText(job)}
+                </p>
+                {job.error && job.status === 'failed' && <ErrorPanel error={job.error} compact />}
+                <div className="job-actions">
+                  {running && (
+                    <button
+                      type="button"
+                      className="button"
+                      onClick={() => cancel(job.jobId).catch((e: unknown) => toasts.error(e, 'Could not cancel the job'))}
+                      data-testid="job-cancel"
+                    >
+                      Cancel
+                    </button>
+                  )}
+                  {job.status === 'done' && job.generationId !== null && (
+                    <button type="button" className="link-button" onClick={() => go('history')}>
+                      See it in History
+                    </button>
+                  )}
+                </div>
+              </div>
+            </li>
+          );
+        })}
+      </ol>
+    </section>
+  );
+}

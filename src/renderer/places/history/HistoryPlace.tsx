@@ -1,0 +1,199 @@
+import { useEffect, useId, useState } from 'react';
+import type { JobStatus } from '../../../shared/domain/generation';
+import type { GenerationFilter, GenerationRecord } from '../../../shared/domain/history';
+import { ErrorPanel } from '../../components/ErrorPanel';
+import { FramePlayer } from '../../components/FramePlayer';
+import { targetTimeline } from '../../state/current-timeline';
+import { useDraft } from '../../state/draft';
+import { useJobs } from '../../state/jobs';
+import { framePaths } from '../../state/media';
+import { useStudio } from '../../state/studio-api';
+import { useToasts } from '../../state/toasts';
+import { useLoad } from '../../state/use-load';
+import { HistoryCard } from './HistoryCard';
+import { ParamsList } from './ParamsList';
+
+const PAGE = 48;
+const STATUSES: { value: '' | JobStatus; label: string }[] = [
+  { value: '', label: 'Any status' },
+  { value: 'done', label: 'Finished' },
+  { value: 'failed', label: 'Failed' },
+  { value: 'cancelled', label: 'Cancelled' },
+  { value: 'running', label: 'Running' },
+  { value: 'queued', label: 'Waiting' },
+];
+
+/** Every clip made, newest first, with what it takes to make it again. */
+export function HistoryPlace() {
+  const { api } = useStudio();
+  const jobs = useJobs();
+  const ids = { text: useId(), status: useId() };
+  const [text, setText] = useState('');
+  const [favourite, setFavourite] = useState(false);
+  const [status, setStatus] = useState<'' | JobStatus>('');
+  const [limit, setLimit] = useState(PAGE);
+  const [selectedId, setSelectedId] = useState<number | null>(null);
+
+  const filter: GenerationFilter = { limit, ...(text.trim() ? { text: text.trim() } : {}), ...(favourite ? { favourite: true } : {}), ...(status ? { status } : {}) };
+  const key = JSON.stringify(filter);
+  const page = useLoad(() => api.listGenerations(JSON.parse(key) as GenerationFilter), [api, key]);
+  const reload = page.reload;
+  // New jobs add waiting records; finished ones fill in their outputs.
+  const activity = jobs.jobs.map((j) => `${j.jobId}:${j.status}`).join(',');
+  useEffect(() => {
+    void reload();
+  }, [activity, jobs.finished, reload]);
+
+  const items = page.value?.items ?? [];
+  const selected = items.find((r) => r.id === selectedId) ?? null;
+  const replace = (r: GenerationRecord) => page.value && page.set({ ...page.value, items: page.value.items.map((x) => (x.id === r.id ? r : x)) });
+
+  return (
+    <section className="place place-history" data-place="history">
+      <h1 id="place-title">History</h1>
+      <p className="place-summary">Every clip you made, ready to make again. Hover a clip to play it.</p>
+      <div className="history-toolbar" role="search">
+        <input id={ids.text} type="search" aria-label="Search prompts" placeholder="Search prompts" value={text} onChange={(e) => setText(e.target.value)} data-testid="history-search" />
+        <select id={ids.status} aria-label="Status" value={status} onChange={(e) => setStatus(e.target.value as '' | JobStatus)}>
+          {STATUSES.map((s) => (
+            <option key={s.value} value={s.value}>
+              {s.label}
+            </option>
+          ))}
+        </select>
+        <label className="toggle">
+          <input type="checkbox" checked={favourite} onChange={(e) => setFavourite(e.target.checked)} />
+          Favourites
+        </label>
+        {page.value && <span className="muted">{page.value.total === 1 ? '1 clip' : `${page.value.total} clips`}</span>}
+      </div>
+      {page.error && <ErrorPanel error={page.error} title="The history could not be read" />}
+      <div className={selected ? 'history-layout with-details' : 'history-layout'}>
+        <div>
+          {!page.loading && items.length === 0 && !page.error && (
+            <div className="empty-state" role="note">
+              <p>{text || favourite || status ? 'No clips match these filters.' : 'Each clip you make is kept here with everything needed to make it again: re-roll, re-run exactly, reuse its settings, or send it to the timeline.'}</p>
+            </div>
+          )}
+          <ul className="history-grid" aria-label="Clips">
+            {items.map((r) => (
+              <HistoryCard key={r.id} record={r} selected={r.id === selectedId} onSelect={() => setSelectedId(r.id === selectedId ? null : r.id)} />
+            ))}
+          </ul>
+          {page.value && page.value.total > items.length && (
+            <button type="button" className="button" onClick={() => setLimit((l) => l + PAGE)}>
+              Show more
+            </button>
+          )}
+        </div>
+        {selected && <HistoryDetails record={selected} onChange={replace} onDeleted={() => (setSelectedId(null), void reload())} onClose={() => setSelectedId(null)} />}
+      </div>
+    </section>
+  );
+}
+
+function HistoryDetails({ record, onChange, onDeleted, onClose }: { record: GenerationRecord; onChange: (r: GenerationRecord) => void; onDeleted: () => void; onClose: () => void }) {
+  const { api, go, mediaUrl } = useStudio();
+  const draft = useDraft();
+  const jobs = useJobs();
+  const toasts = useToasts();
+  const [confirmDelete, setConfirmDelete] = useState(false);
+  const [playing, setPlaying] = useState(true);
+  useEffect(() => setConfirmDelete(false), [record.id]);
+  const urls = framePaths(record.outputs).map(mediaUrl);
+  const finished = record.status === 'done';
+
+  const run = async (what: 'reroll' | 'rerun') => {
+    try {
+      const { jobId } = what === 'reroll' ? await api.reroll(record.id) : await api.rerunExact(record.id);
+      jobs.track(jobId);
+      toasts.info(what === 'reroll' ? 'Re-roll queued with a new seed.' : 'Exact re-run queued.');
+    } catch (e) {
+      toasts.error(e, what === 'reroll' ? 'Could not re-roll' : 'Could not re-run');
+    }
+  };
+
+  return (
+    <aside className="details-pane" aria-label={`Clip #${record.id}`} data-testid="history-details">
+      <div className="section-head">
+        <h2>Clip #{record.id}</h2>
+        <button type="button" className="icon-button" aria-label="Close details" onClick={onClose}>
+          ×
+        </button>
+      </div>
+      {urls.length > 0 && (
+        <>
+          <FramePlayer urls={urls} fps={record.params.fps} aspect={record.params.width / record.params.height} playing={playing} label={`Clip #${record.id}`} />
+          <button type="button" className="link-button" onClick={() => setPlaying((p) => !p)}>
+            {playing ? 'Pause' : 'Play'}
+          </button>
+        </>
+      )}
+      {record.error && <ErrorPanel error={record.error} title="This generation failed" />}
+      <div className="action-grid">
+        <button type="button" className="button" onClick={() => void run('reroll')} data-testid="history-reroll" title="Same settings, a new seed">
+          Re-roll
+        </button>
+        <button type="button" className="button" onClick={() => void run('rerun')} data-testid="history-rerun" title="Same settings and seed: the same frames">
+          Re-run exact
+        </button>
+        <button
+          type="button"
+          className="button"
+          data-testid="history-reuse"
+          onClick={() =>
+            api.reuseParams(record.id).then(
+              (p) => (draft.replace(p), draft.setSeedLocked(true), go('generate'), toasts.info(`Settings of #${record.id} are in Generate (seed locked).`)),
+              (e: unknown) => toasts.error(e, 'Could not reuse the settings'),
+            )
+          }
+        >
+          Reuse parameters
+        </button>
+        <button
+          type="button"
+          className="button"
+          disabled={!finished}
+          data-testid="history-send"
+          onClick={() =>
+            targetTimeline(api)
+              .then((t) => api.addClip(t, record.id))
+              .then(
+                (t) => toasts.info(`Added #${record.id} to ${t.name} (${t.clips.length} clip${t.clips.length === 1 ? '' : 's'}).`),
+                (e: unknown) => toasts.error(e, 'Could not add it to the timeline'),
+              )
+          }
+        >
+          Send to timeline
+        </button>
+        <button
+          type="button"
+          className="button"
+          aria-pressed={record.favourite}
+          data-testid="history-favourite"
+          onClick={() => api.setFavourite(record.id, !record.favourite).then(onChange, (e: unknown) => toasts.error(e, 'Could not change the favourite'))}
+        >
+          {record.favourite ? '★ Favourite' : '☆ Favourite'}
+        </button>
+        <button
+          type="button"
+          className={confirmDelete ? 'button button-danger' : 'button'}
+          data-testid="history-delete"
+          onClick={() => {
+            if (!confirmDelete) return setConfirmDelete(true);
+            api.deleteGeneration(record.id).then(
+              (r) => {
+                toasts.info(`Deleted #${record.id}${r.removedClips ? ` and its ${r.removedClips} timeline clip(s)` : ''}.${r.keptFiles.length ? ` ${r.keptFiles.length} file(s) outside the data folder were kept.` : ''}`);
+                onDeleted();
+              },
+              (e: unknown) => toasts.error(e, 'Could not delete it'),
+            );
+          }}
+        >
+          {confirmDelete ? 'Really delete?' : 'Delete'}
+        </button>
+      </div>
+      <ParamsList record={record} />
+    </aside>
+  );
+}

@@ -1,0 +1,80 @@
+/**
+ * The Generate panel's working parameters, shared so other places can feed it: the library's "apply to stack",
+ * History's "reuse parameters". Starts from the defaults in Settings over the studio's defaults; the seed is
+ * rolled fresh at start unless the creator locked it.
+ */
+import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
+import { DEFAULT_PARAMS, type GenerationParams, type LoraRef } from '../../shared/domain/generation';
+import type { LibraryItem } from '../../shared/domain/library';
+import { useStudioApi } from './studio-api';
+
+/** Largest seed the noise generator takes through JSON (2^53 − 1); the die draws below 2^32 to keep it readable. */
+export const MAX_SEED = Number.MAX_SAFE_INTEGER;
+
+export function randomSeed(): number {
+  const a = new Uint32Array(1);
+  crypto.getRandomValues(a);
+  return a[0];
+}
+
+interface DraftApi {
+  params: GenerationParams;
+  seedLocked: boolean;
+  setSeedLocked(locked: boolean): void;
+  update(patch: Partial<GenerationParams>): void;
+  /** Replaces everything (reuse parameters); keeps the seed lock as the creator set it. */
+  replace(params: GenerationParams): void;
+  /** Adds a library LoRA to the stack (no duplicates: applying again re-enables it). */
+  addLora(item: LibraryItem, weight?: number): void;
+  updateLora(index: number, patch: Partial<LoraRef>): void;
+  removeLora(index: number): void;
+}
+
+const DraftContext = createContext<DraftApi | null>(null);
+
+export function DraftProvider({ children }: { children: ReactNode }) {
+  const api = useStudioApi();
+  const [params, setParams] = useState<GenerationParams>(() => ({ ...DEFAULT_PARAMS, seed: randomSeed() }));
+  const [seedLocked, setSeedLocked] = useState(false);
+
+  // The creator's defaults from Settings, once, before they have touched anything that matters.
+  useEffect(() => {
+    let live = true;
+    api.getSettings().then(
+      (s) => {
+        if (!live) return;
+        setParams((p) => ({ ...p, ...s.defaultParams, providers: s.providers.length > 0 ? s.providers : p.providers, seed: p.seed, prompt: p.prompt || (s.defaultParams.prompt ?? '') }));
+      },
+      () => undefined, // the panel still works on DEFAULT_PARAMS; Settings shows its own error
+    );
+    return () => {
+      live = false;
+    };
+  }, [api]);
+
+  const update = useCallback((patch: Partial<GenerationParams>) => setParams((p) => ({ ...p, ...patch })), []);
+  const replace = useCallback((next: GenerationParams) => setParams(next), []);
+  const addLora = useCallback(
+    (item: LibraryItem, weight = 0.8) =>
+      setParams((p) => {
+        const at = p.loras.findIndex((l) => l.path === item.path);
+        if (at >= 0) return { ...p, loras: p.loras.map((l, i) => (i === at ? { ...l, enabled: true } : l)) };
+        return { ...p, loras: [...p.loras, { path: item.path, weight, enabled: true, name: item.name, sha256: item.sha256 }] };
+      }),
+    [],
+  );
+  const updateLora = useCallback((index: number, patch: Partial<LoraRef>) => setParams((p) => ({ ...p, loras: p.loras.map((l, i) => (i === index ? { ...l, ...patch } : l)) })), []);
+  const removeLora = useCallback((index: number) => setParams((p) => ({ ...p, loras: p.loras.filter((_, i) => i !== index) })), []);
+
+  const value = useMemo<DraftApi>(
+    () => ({ params, seedLocked, setSeedLocked, update, replace, addLora, updateLora, removeLora }),
+    [params, seedLocked, update, replace, addLora, updateLora, removeLora],
+  );
+  return <DraftContext.Provider value={value}>{children}</DraftContext.Provider>;
+}
+
+export function useDraft(): DraftApi {
+  const d = useContext(DraftContext);
+  if (!d) throw new Error('useDraft outside DraftProvider');
+  return d;
+}
