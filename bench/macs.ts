@@ -40,11 +40,6 @@ function timeEmbedDim(cfg: UNetConfig): number {
   return cfg.block_out_channels[0] * 4;
 }
 
-function heads(cfg: UNetConfig, block: number): number {
-  const h = cfg.attention_head_dim;
-  return typeof h === 'number' ? h : (h[block] ?? h[h.length - 1]);
-}
-
 class Counter {
   total = 0;
   scores = 0;

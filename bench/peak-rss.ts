@@ -13,7 +13,7 @@ export interface PeakWindow {
   /** RSS when the window opened, bytes. */
   startRss: number;
   /** Closes the window: peak RSS inside it (bytes) and whether it is a true per-window peak. */
-  stop(): { peak: number; perWindow: boolean };
+  stop(): { peak: number; perWindow: boolean; anon?: number; file?: number };
 }
 
 function statusField(field: string): number | undefined {
@@ -42,7 +42,8 @@ export function openPeakWindow(): PeakWindow {
     stop: () => {
       const hwm = perWindow ? statusField('VmHWM') : undefined;
       const peak = hwm ?? process.resourceUsage().maxRSS * 1024;
-      return { peak: Math.max(peak, process.memoryUsage().rss), perWindow: perWindow && hwm !== undefined };
+      // current split of RSS: anonymous (arena, prepacked weights, JS) vs file-backed (mmapped weight pages)
+      return { peak: Math.max(peak, process.memoryUsage().rss), perWindow: perWindow && hwm !== undefined, anon: statusField('RssAnon'), file: statusField('RssFile') };
     },
   };
 }
@@ -53,3 +54,9 @@ export function currentRss(): number {
 
 export const GiB = 2 ** 30;
 export const MiB = 2 ** 20;
+
+/** "anon 3.1 + file 5.2 GiB" for a window's end state, or '' where /proc is not available. */
+export function rssSplit(p: { anon?: number; file?: number }): string {
+  if (p.anon === undefined || p.file === undefined) return '';
+  return `at the end: anonymous ${(p.anon / GiB).toFixed(2)} GiB + file-backed (mmapped weights) ${(p.file / GiB).toFixed(2)} GiB`;
+}

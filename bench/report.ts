@@ -85,7 +85,7 @@ export function target(
   return { suite, name, goal, limit, comparator, unit, measured, pass, note };
 }
 
-export function formatValue(v: number, unit: string): string {
+export function formatValue(v: number): string {
   if (!Number.isFinite(v)) return String(v);
   const a = Math.abs(v);
   const digits = a >= 100 ? 0 : a >= 10 ? 1 : a >= 1 ? 2 : 3;
@@ -101,8 +101,8 @@ export function formatTable(results: readonly SuiteResult[]): string {
   const rows: string[][] = [['suite', 'figure', 'median', 'min–max', 'unit', 'runs', 'note']];
   for (const r of results) {
     for (const f of r.figures) {
-      const spread = f.values.length > 1 ? `${formatValue(f.min, f.unit)}–${formatValue(f.max, f.unit)}` : '';
-      rows.push([r.suite, f.name, formatValue(f.median, f.unit), spread, f.unit, String(f.values.length), f.note ?? '']);
+      const spread = f.values.length > 1 ? `${formatValue(f.min)}–${formatValue(f.max)}` : '';
+      rows.push([r.suite, f.name, formatValue(f.median), spread, f.unit, String(f.values.length), f.note ?? '']);
     }
     if (r.error) rows.push([r.suite, 'ERROR', '', '', '', '', r.error]);
   }
@@ -114,7 +114,7 @@ export function formatTable(results: readonly SuiteResult[]): string {
     lines.push('', 'Targets:');
     for (const t of targets) {
       const verdict = t.pass === undefined ? 'NOT MEASURED' : t.pass ? 'PASS' : 'FAIL';
-      const measured = t.measured === undefined ? '—' : `${formatValue(t.measured, t.unit)} ${t.unit}`;
+      const measured = t.measured === undefined ? '—' : `${formatValue(t.measured)} ${t.unit}`;
       lines.push(`  ${pad(verdict, 12)} ${t.name}: ${measured} (goal ${t.goal})${t.note ? ` — ${t.note}` : ''}`);
     }
   }

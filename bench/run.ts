@@ -74,7 +74,8 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
   return { suites: suites.length ? [...new Set(suites)] : QUICK_SUITES, runs, full: flags.has('full'), jsonOut, scratch, flags };
 }
 
-export async function runBench(args: BenchArgs, log: (line: string) => void = console.log): Promise<BenchReport> {
+/** `onSuite` sees the report after every suite (the runner saves it, so a long run killed midway keeps its results). */
+export async function runBench(args: BenchArgs, log: (line: string) => void = console.log, onSuite?: (r: BenchReport) => void): Promise<BenchReport> {
   const startedAt = new Date().toISOString();
   const scratch = mkdtempSync(join(args.scratch ?? tmpdir(), 'animatelcm-bench-'));
   let matmul: Promise<MatMulRate> | undefined;
@@ -91,10 +92,12 @@ export async function runBench(args: BenchArgs, log: (line: string) => void = co
   };
   const report: BenchReport = { startedAt, argv: process.argv.slice(2), machine: await machineInfo('cpu'), suites: [] };
   const cleanup = (): void => rmSync(scratch, { recursive: true, force: true });
-  process.once('SIGINT', () => {
-    cleanup();
-    process.exit(130);
-  });
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(sig, () => {
+      cleanup();
+      process.exit(130);
+    });
+  }
   try {
     for (const name of args.suites) {
       log(`== ${name}`);
@@ -108,6 +111,7 @@ export async function runBench(args: BenchArgs, log: (line: string) => void = co
         res = { suite: name, figures: [], targets: [], notes: [], error: msg.split('\n')[0] };
       }
       report.suites.push({ ...res, seconds: (performance.now() - t0) / 1000 });
+      onSuite?.(report);
     }
   } finally {
     await full?.dispose();
@@ -123,13 +127,17 @@ export function defaultJsonPath(startedAt: string): string {
 
 async function main(): Promise<void> {
   const args = parseBenchArgs(process.argv.slice(2));
-  const report = await runBench(args);
+  let out: string | undefined;
+  const save = (r: BenchReport): void => {
+    out ??= resolve(args.jsonOut ?? defaultJsonPath(r.startedAt));
+    mkdirSync(dirname(out), { recursive: true });
+    writeFileSync(out, JSON.stringify(r, null, 2));
+  };
+  const report = await runBench(args, console.log, save);
+  save(report);
   console.log('');
   console.log(`Machine: ${report.machine.cpuModel}, ${report.machine.cores} cores, ${report.machine.ramGiB} GiB RAM, ${report.machine.os}, Node ${report.machine.node}, onnxruntime ${report.machine.onnxruntime} (${report.machine.provider}); load average at start ${report.machine.loadAverage.join(' ')}`);
   console.log(formatTable(report.suites));
-  const out = resolve(args.jsonOut ?? defaultJsonPath(report.startedAt));
-  mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(out, JSON.stringify(report, null, 2));
   console.log(`\nJSON: ${out}`);
   if (report.suites.some((s) => s.error)) process.exitCode = 1;
 }

@@ -5,10 +5,9 @@ import { emitModel } from '../../src/main/compiler/graph/emit';
 import { multiHeadAttention } from '../../src/main/compiler/graph/layers';
 import { createSession, f32Tensor } from '../../src/main/engine/runtime/session';
 import { noiseArray, type UNetShape } from '../model-set';
-import { GiB, MiB, openPeakWindow } from '../peak-rss';
-import { Recorder, secs, type SuiteContext, type Suite } from '../suite';
-import type { Recorder as R } from '../suite';
-import { describe, FULL_SIZE_DISK, requireFreeDisk, unetCall } from './full-size-common';
+import { GiB, MiB, openPeakWindow, rssSplit } from '../peak-rss';
+import { Recorder, secs, type Suite, type SuiteContext } from '../suite';
+import { describe, FULL_SIZE_DISK, reportRoofline, requireFreeDisk, unetCall } from './full-size-common';
 
 /** The real step: 16 frames at 512×512 (64×64 latent), classifier-free guidance (batch 2), fp32. */
 export const FULL_STEP_SHAPE: UNetShape = { batch: 2, frames: 16, latentHeight: 64, latentWidth: 64, tokens: 77 };
@@ -40,7 +39,7 @@ export const memorySuite: Suite = async (ctx) => {
   return r.result();
 };
 
-async function attentionMemory(r: R, dir: string, batch: number, fused: boolean): Promise<void> {
+async function attentionMemory(r: Recorder, dir: string, batch: number, fused: boolean): Promise<void> {
   const S = 4096;
   const C = 320;
   const heads = 8;
@@ -76,7 +75,7 @@ async function attentionMemory(r: R, dir: string, batch: number, fused: boolean)
   r.fig(`${label}: time`, 's', secs(ms));
 }
 
-async function unetScaling(ctx: SuiteContext, r: R): Promise<void> {
+async function unetScaling(ctx: SuiteContext, r: Recorder): Promise<void> {
   const models = ctx.fullSize();
   const frames = [2, 4, 8];
   const peaks: number[] = [];
@@ -91,7 +90,7 @@ async function unetScaling(ctx: SuiteContext, r: R): Promise<void> {
     await models.closeUNet(s);
     base = w.startRss;
     peaks.push(p.peak);
-    r.fig(`peak RSS, full-size UNet+motion, fresh session + 1 call, ${describe(s)}`, 'GiB', p.peak / GiB, `RSS before ${(w.startRss / GiB).toFixed(2)} GiB`);
+    r.fig(`peak RSS, full-size UNet+motion, fresh session + 1 call, ${describe(s)}`, 'GiB', p.peak / GiB, `RSS before ${(w.startRss / GiB).toFixed(2)} GiB; ${rssSplit(p)}`);
   }
   // least-squares line peak = a + b · samples
   const xs = frames;
@@ -114,7 +113,7 @@ async function unetScaling(ctx: SuiteContext, r: R): Promise<void> {
   );
 }
 
-async function fullStep(ctx: SuiteContext, r: R): Promise<void> {
+async function fullStep(ctx: SuiteContext, r: Recorder): Promise<void> {
   const models = ctx.fullSize();
   const s = FULL_STEP_SHAPE;
   await models.compileUNet(s);
@@ -124,6 +123,7 @@ async function fullStep(ctx: SuiteContext, r: R): Promise<void> {
   const p = w.stop();
   await models.closeUNet(s);
   r.fig(`full step: one UNet+motion call, ${describe(s)}`, 's', secs(ms), 'one run');
-  r.fig('full step: peak RSS (session + call)', 'GiB', p.peak / GiB, `RSS before ${(w.startRss / GiB).toFixed(2)} GiB`);
+  r.fig('full step: peak RSS (session + call)', 'GiB', p.peak / GiB, `RSS before ${(w.startRss / GiB).toFixed(2)} GiB; ${rssSplit(p)}`);
+  await reportRoofline(r, models, s, [ms], 'full step');
   r.target('peak RSS, 16 × 512² step, batch 2, fp32 (measured)', `≤ ${RSS_LIMIT_GB} GB`, RSS_LIMIT_GB, '<=', 'GB', p.peak / 1e9);
 }

@@ -4,7 +4,7 @@ import { ClipTokenizer } from '../../src/main/engine/tokenizer/clip-tokenizer';
 import { DEFAULT_PARAMS } from '../../src/shared/domain/generation';
 import { vaeDecoderMacs } from '../macs';
 import type { UNetShape } from '../model-set';
-import { GiB, openPeakWindow } from '../peak-rss';
+import { GiB, openPeakWindow, rssSplit } from '../peak-rss';
 import { Recorder, runsOr, secs, type Suite } from '../suite';
 import { callMacs, describe, FULL_SIZE_DISK, requireFreeDisk } from './full-size-common';
 
@@ -36,6 +36,7 @@ export const pipelineSuite: Suite = async (ctx) => {
   const unet: number[] = [];
   const decode: number[] = [];
   let peak = 0;
+  let split = '';
   for (let i = 0; i < runs; i++) {
     models.ortMs = 0;
     const callsBefore = models.unetCalls.length;
@@ -51,7 +52,9 @@ export const pipelineSuite: Suite = async (ctx) => {
       },
     });
     const ms = performance.now() - t0;
-    peak = Math.max(peak, w.stop().peak);
+    const pw = w.stop();
+    peak = Math.max(peak, pw.peak);
+    split = rssSplit(pw);
     total.push(secs(ms));
     outside.push((100 * (ms - models.ortMs)) / ms);
     const firstCall = models.unetCalls[callsBefore].ms;
@@ -68,7 +71,7 @@ export const pipelineSuite: Suite = async (ctx) => {
   r.fig('whole-generation rate', 'GMAC/s', total.map((t) => genMacs / t / 1e9), `MatMul rate median ${mm.median.toFixed(1)} GMAC/s`);
   r.fig('time outside onnxruntime', '%', outside, 'total minus time inside session.run (tensor wrapping included in "inside")');
   r.fig('first preview after start', 's', preview, 'prompt encoding + first UNet call + LCM step + latent→RGB preview');
-  r.fig('peak RSS during generation', 'GiB', peak / GiB);
+  r.fig('peak RSS during generation', 'GiB', peak / GiB, split);
   const med = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   r.target('pipeline overhead outside onnxruntime', '≤ 3 % of total', 3, '<=', '%', med(outside));
   r.target(

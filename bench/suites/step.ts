@@ -1,5 +1,5 @@
 import type { UNetShape } from '../model-set';
-import { GiB, openPeakWindow } from '../peak-rss';
+import { GiB, openPeakWindow, rssSplit } from '../peak-rss';
 import { Recorder, runsOr, secs, type Suite } from '../suite';
 import { describe, FULL_SIZE_DISK, reportRoofline, requireFreeDisk, unetCall } from './full-size-common';
 
@@ -28,8 +28,8 @@ export const stepSuite: Suite = async (ctx) => {
   r.fig('session creation', 's', secs(createMs));
   r.fig('warm-up call', 's', secs(warm), describe(s));
   r.fig('UNet+motion call', 's', times.map(secs), describe(s));
-  r.fig('peak RSS (session + calls)', 'GiB', peak.peak / GiB);
-  await reportRoofline(ctx, r, models, s, times, 'step');
+  r.fig('peak RSS (session + calls)', 'GiB', peak.peak / GiB, rssSplit(peak));
+  await reportRoofline(r, models, s, times, 'step');
   await models.closeUNet(s);
   return r.result();
 };

@@ -128,7 +128,7 @@ export async function generate(req: GenerateRequest, opts: GenerateOptions = {})
   try {
     const stepTimes: number[] = [];
     const result = await textToVideo(
-      set.models(),
+      set.models(signal),
       {
         prompt: params.prompt,
         negativePrompt: params.negativePrompt,

@@ -9,7 +9,7 @@
  * persist between them).
  */
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from '@playwright/test';
@@ -46,7 +46,7 @@ async function recordStatusTexts(page: Page) {
     const seen: string[] = [];
     (window as unknown as { __statusTexts: string[] }).__statusTexts = seen;
     new MutationObserver(() => {
-      for (const el of document.querySelectorAll('[data-testid="job-status"]')) {
+      for (const el of Array.from(document.querySelectorAll('[data-testid="job-status"]'))) {
         const t = el.textContent ?? '';
         if (seen[seen.length - 1] !== t) seen.push(t);
       }
@@ -302,6 +302,26 @@ test('generate: a running job can be cancelled, and a refused job shows the reas
   await expect(err).toBeVisible();
   await expect(err.locator('.error-message')).not.toBeEmpty();
   await expect(err.locator('details')).not.toHaveAttribute('open', '');
+
+  // An engine failure inside a job: a LoRA whose file is gone by the time the job runs.
+  const gone = join(files, 'gone.safetensors');
+  writeStarterLora(gone, 3);
+  const { item } = await call(app, 'importFile', gone);
+  rmSync(gone);
+  await page.getByLabel('Width', { exact: true }).fill('64');
+  await page.getByLabel('Height', { exact: true }).fill('64');
+  await page.getByTestId('frames-number').fill(String(TINY.frames));
+  await page.getByTestId('steps-number').fill(String(TINY.steps));
+  await page.getByTestId('lora-add').selectOption(String(item.id));
+  await expect(page.getByTestId('lora-row').getByTestId('lora-warnings')).toBeVisible();
+  await page.getByTestId('prompt').fill('this one fails');
+  await page.getByTestId('generate').click();
+  const failed = page.getByTestId('job').filter({ hasText: 'this one fails' });
+  await expect(failed).toHaveAttribute('data-status', 'failed', { timeout: 60_000 });
+  const panel = failed.getByTestId('error-panel');
+  await expect(panel.locator('.error-message')).not.toBeEmpty();
+  await panel.getByText('Details').click();
+  await expect(panel.locator('details code')).toBeVisible();
   expect(consoleErrors).toEqual([]);
 });
 

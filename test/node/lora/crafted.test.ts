@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { writeSafetensors } from '../../../src/main/compiler/io/safetensors';
 import { applyLoraStack } from '../../../src/main/engine/lora/stack';
-import { maxAbsDiff, openBase, rand, tmpDir } from './fixtures';
+import { maxAbsDiff, openBase, rand, tmpDir, removeTmpDirs } from './fixtures';
 
 /**
  * Formats the reference files do not contain, on crafted files: full `diff`/`diff_b`, LoCon Tucker `lora_mid`,
@@ -10,7 +10,10 @@ import { maxAbsDiff, openBase, rand, tmpDir } from './fixtures';
  * element from the definition (index sums), not with the library's kernels.
  */
 const base = openBase();
-afterAll(() => base.close());
+afterAll(() => {
+  base.close();
+  removeTmpDirs();
+});
 
 const CONV = 'down_blocks.0.resnets.0.conv1'; // [32, 32, 3, 3]
 const LIN = 'down_blocks.0.attentions.0.transformer_blocks.0.attn1.to_out.0'; // [32, 32] + bias

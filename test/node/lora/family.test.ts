@@ -3,11 +3,14 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { writeSafetensors } from '../../../src/main/compiler/io/safetensors';
 import { isStudioError } from '../../../src/shared/errors';
 import { applyLoraStack } from '../../../src/main/engine/lora/stack';
-import { openBase, rand, REF, rewriteLora, tmpDir } from './fixtures';
+import { openBase, rand, REF, rewriteLora, tmpDir, removeTmpDirs } from './fixtures';
 
 /** LoRAs for other families are refused with a message naming the family; unknown keys are reported. */
 const base = openBase();
-afterAll(() => base.close());
+afterAll(() => {
+  base.close();
+  removeTmpDirs();
+});
 
 function write(name: string, tensors: Array<{ name: string; shape: number[] }>, metadata?: Record<string, string>): string {
   const path = join(tmpDir(), name);

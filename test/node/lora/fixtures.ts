@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openSafetensors, writeSafetensors } from '../../../src/main/compiler/io/safetensors';
@@ -18,8 +18,17 @@ export function openBase(): { unet: WeightSet; text_encoder: WeightSet; close():
   return { unet: weightsOf(u), text_encoder: weightsOf(t), close: () => (u.close(), t.close()) };
 }
 
+const made: string[] = [];
+
 export function tmpDir(): string {
-  return mkdtempSync(join(tmpdir(), 'lora-test-'));
+  const d = mkdtempSync(join(tmpdir(), 'lora-test-'));
+  made.push(d);
+  return d;
+}
+
+/** Removes every folder `tmpDir` made in this test file (call from afterAll). */
+export function removeTmpDirs(): void {
+  for (const d of made.splice(0)) rmSync(d, { recursive: true, force: true });
 }
 
 /** Rewrites a LoRA file: each key passes through `rename` (undefined drops it); extra tensors are appended. */

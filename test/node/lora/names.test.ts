@@ -6,11 +6,14 @@ import { MemoryWeights } from '../../../src/main/compiler/io/tensor';
 import { buildLoraKeyMap } from '../../../src/main/engine/lora/keymap';
 import { diffusersToLdmUNet, unetLayoutFromNames } from '../../../src/main/engine/lora/ldm-names';
 import { applyLoraStack } from '../../../src/main/engine/lora/stack';
-import { maxAbsDiff, openBase, REF, rewriteLora, tmpDir } from './fixtures';
+import { maxAbsDiff, openBase, REF, rewriteLora, tmpDir, removeTmpDirs } from './fixtures';
 
 /** Model-first key matching: LDM block spellings, at SD1.5 size and at the fixtures' 1-layer-per-block size. */
 const base = openBase();
-afterAll(() => base.close());
+afterAll(() => {
+  base.close();
+  removeTmpDirs();
+});
 
 describe('diffusers → LDM UNet names at full SD1.5 size', () => {
   const manifest = JSON.parse(readFileSync(join(__dirname, '../../fixtures/manifests/sd15_unet.json'), 'utf8')) as {

@@ -4,11 +4,14 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { openSafetensors } from '../../../src/main/compiler/io/safetensors';
 import { applyLoraStack } from '../../../src/main/engine/lora/stack';
 import { compareMergedWeights } from '../../../src/main/verify/kinds/lora';
-import { maxAbsDiff, openBase, REF, rewriteLora, tmpDir } from './fixtures';
+import { maxAbsDiff, openBase, REF, rewriteLora, tmpDir, removeTmpDirs } from './fixtures';
 
 /** applyLoraStack against the reference merged weights of every `lora` case, plus the stack's algebra. */
 const base = openBase();
-afterAll(() => base.close());
+afterAll(() => {
+  base.close();
+  removeTmpDirs();
+});
 
 interface Run {
   name: string;

@@ -13,7 +13,7 @@ import { applyLoraStack } from '../../../src/main/engine/lora/stack';
 import { LoraSwitcher } from '../../../src/main/engine/lora/switcher';
 import { createSession, f32Tensor } from '../../../src/main/engine/runtime/session';
 import { compareArrays } from '../../../src/main/verify/compare';
-import { openBase, rand, REF, tmpDir } from './fixtures';
+import { openBase, rand, REF, tmpDir, removeTmpDirs } from './fixtures';
 
 /**
  * Both run-time mechanisms on the fixture model, end to end through onnxruntime:
@@ -24,6 +24,7 @@ const base = openBase();
 const gemm = new GemmMerger();
 afterAll(async () => {
   base.close();
+  removeTmpDirs();
   await gemm.dispose();
 });
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -91,11 +92,19 @@ describe('npm run cli -- generate', () => {
 
   it('compiles a creator’s checkpoint + motion module on the first run and reuses the cache on the next', async () => {
     const files = writeStarterFiles(root);
-    const args = ['generate', ...SMALL, '--model', files.model, '--motion', files.motion, '--data-dir', data, '--json', '--no-history'];
+    const args = ['generate', ...SMALL, '--model', files.model, '--motion', files.motion, '--data-dir', data, '--json'];
     const first = await cli(...args, '--out', join(root, 'f1'));
     expect(first.code, first.err).toBe(0);
     const j1 = JSON.parse(first.out) as GenerateJson;
     expect(j1.model.isStarter).toBe(false);
+    const db = openDatabase(data);
+    try {
+      const rec = await new HistoryService(db).getGeneration(j1.historyId!);
+      const sha = (p: string) => createHash('sha256').update(readFileSync(p)).digest('hex');
+      expect(rec.hashes).toMatchObject({ model: sha(files.model), motion: sha(files.motion), lcmLora: null });
+    } finally {
+      db.close();
+    }
     expect(j1.compiled).toHaveLength(3);
     expect(first.err).toMatch(/Compiling the UNet \+ motion module/);
 

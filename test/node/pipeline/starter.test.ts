@@ -129,6 +129,28 @@ describe('generate() with the starter model', () => {
   });
 });
 
+describe('cancel during a first-use compile', () => {
+  it('stops before the model runs and writes nothing', async () => {
+    await releaseModels();
+    const controller = new AbortController();
+    const events: GenerateProgress[] = [];
+    const out = join(root, 'cancel-compile');
+    const run = generate(
+      { params: { ...SMALL, seed: 21 }, outDir: out, cacheRoot: join(root, 'cache-cancel') },
+      {
+        signal: controller.signal,
+        onProgress: (e) => {
+          events.push(e);
+          if (e.compile?.component === 'unet' && e.compile.phase === 'start') controller.abort();
+        },
+      },
+    );
+    await expect(run).rejects.toMatchObject({ code: 'CANCELLED' });
+    expect(events.some((e) => e.stage === 'denoise')).toBe(false);
+    expect(existsSync(out)).toBe(false);
+  });
+});
+
 describe('text-to-video pipeline on the starter model sessions', () => {
   const tokenizer = ClipTokenizer.load();
   const req: TextToVideoRequest = {

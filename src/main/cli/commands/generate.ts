@@ -221,7 +221,8 @@ export const generateCommand: CliCommand = {
 
 /** SHA-256 of every weight file the run uses (null for the built-in starter model), for the history record. */
 async function fileHashes(params: GenerationParams): Promise<Partial<GenerationHashes>> {
-  const hash = async (path: string | undefined): Promise<string | null> => (path ? (await hashModelFile(path)).sha256.toLowerCase() : null);
+  // A file that cannot be read is left to generate(), which says what is wrong with it.
+  const hash = async (path: string | undefined): Promise<string | null> => (path ? (await hashModelFile(path).catch(() => undefined))?.sha256.toLowerCase() ?? null : null);
   return {
     model: await hash(params.model),
     motion: await hash(params.motion),

@@ -67,8 +67,11 @@ export class ModelSet {
     this.cache = new CompileCache(opts.cacheRoot);
   }
 
-  /** The PipelineModels view: every call compiles/opens the graph for its shape on first use. */
-  models(): PipelineModels {
+  /**
+   * The PipelineModels view: every call compiles/opens the graph for its shape on first use. With a `signal`,
+   * an abort during a (long) first-use compile stops before the model runs.
+   */
+  models(signal?: AbortSignal): PipelineModels {
     const c = this.source.configs;
     return {
       latentChannels: c.unet.in_channels,
@@ -76,18 +79,19 @@ export class ModelSet {
       vaeScalingFactor: c.vae.scaling_factor,
       contextDim: c.text_encoder.hidden_size,
       maxFrames: c.motion.motion_max_seq_length,
-      encodeText: (ids, clipSkip) => this.encodeText(ids, clipSkip),
-      unet: (sample, timestep, context, shape) => this.unet(sample, timestep, context, shape),
-      decode: (latents, h, w) => this.decode(latents, h, w),
+      encodeText: (ids, clipSkip) => this.encodeText(ids, clipSkip, signal),
+      unet: (sample, timestep, context, shape) => this.unet(sample, timestep, context, shape, signal),
+      decode: (latents, h, w) => this.decode(latents, h, w, signal),
     };
   }
 
-  async encodeText(ids: readonly number[], clipSkip: number): Promise<Float32Array> {
+  async encodeText(ids: readonly number[], clipSkip: number, signal?: AbortSignal): Promise<Float32Array> {
     const S = ids.length;
     const name = clipSkip <= 2 ? `clip_text_s${S}` : `clip_text_s${S}_skip${clipSkip}`;
     const s = await this.session('text_encoder', name, () =>
       renamed(buildClipTextGraph(this.source.weights.text_encoder, this.source.configs.text_encoder, { batch: 1, seqLen: S, floatType: this.precision, clipSkip: clipSkip > 2 ? clipSkip : undefined }), name),
     );
+    checkAborted(signal);
     const out = await s.run(
       { input_ids: { type: 'int64', dims: [1, S], data: BigInt64Array.from(ids, (v) => BigInt(v)) } },
       { outputs: [clipSkip === 1 ? 'last_hidden_state' : clipSkip === 2 ? 'penultimate_normed' : 'clip_skip_normed'] },
@@ -95,7 +99,7 @@ export class ModelSet {
     return Object.values(out)[0].data as Float32Array;
   }
 
-  async unet(sample: Float32Array, timestep: number, context: Float32Array, shape: UNetCallShape): Promise<Float32Array> {
+  async unet(sample: Float32Array, timestep: number, context: Float32Array, shape: UNetCallShape, signal?: AbortSignal): Promise<Float32Array> {
     const { batch, frames, latentHeight: h, latentWidth: w, tokens } = shape;
     const name = `unet_b${batch}_f${frames}_${h}x${w}_t${tokens}`;
     const src = this.source;
@@ -110,6 +114,7 @@ export class ModelSet {
         name,
       }),
     );
+    checkAborted(signal);
     const N = batch * frames;
     const out = await s.run({
       sample: f32Tensor(sample, [N, src.configs.unet.in_channels, h, w]),
@@ -119,11 +124,12 @@ export class ModelSet {
     return out.noise_pred.data as Float32Array;
   }
 
-  async decode(latents: Float32Array, h: number, w: number): Promise<Float32Array> {
+  async decode(latents: Float32Array, h: number, w: number, signal?: AbortSignal): Promise<Float32Array> {
     const name = `vae_decoder_${h}x${w}`;
     const s = await this.session('vae', name, () =>
       renamed(buildVaeDecoderGraph(this.source.weights.vae, this.source.configs.vae, { batch: 1, latentHeight: h, latentWidth: w, floatType: this.precision }), name),
     );
+    checkAborted(signal);
     const out = await s.run({ latents: f32Tensor(latents, [1, this.source.configs.vae.latent_channels, h, w]) });
     return out.image.data as Float32Array;
   }
@@ -192,6 +198,11 @@ export class ModelSet {
     emit('done', reused, reused ? `Loaded the compiled ${what} from the cache.` : `Compiled the ${what}.`);
     return session;
   }
+}
+
+/** A first-use compile can take long: an abort during it stops before the model runs. */
+function checkAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new StudioError('CANCELLED', 'Generation cancelled.');
 }
 
 function renamed(g: GraphIR, name: string): GraphIR {

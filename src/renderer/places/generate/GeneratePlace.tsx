@@ -71,6 +71,7 @@ export function GeneratePlace() {
       <div className="generate-layout">
         <form
           className="generate-form"
+          noValidate
           onKeyDown={onKeyDown}
           onSubmit={(e) => {
             e.preventDefault();
