@@ -209,14 +209,15 @@ describe('generate() with a LoRA stack on the starter model', () => {
       const n = shape.reduce((a, b) => a * b, 1);
       return { name, dtype: 'F32' as const, shape, data: Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.7 + seed) * 0.5) };
     };
-    // [module, input width]: a self-attention projection (32 channels) and a cross-attention one (64-wide context).
-    const mods: Array<[string, number]> = [
-      ['down_blocks_0_attentions_0_transformer_blocks_0_attn1_to_q', 32],
-      ['up_blocks_3_attentions_0_transformer_blocks_0_attn2_to_v', 64],
+    // [module, input width, output width]: a self-attention projection (64 channels) and a cross-attention one
+    // (64-wide context).
+    const mods: Array<[string, number, number]> = [
+      ['down_blocks_1_attentions_0_transformer_blocks_0_attn1_to_q', 64, 64],
+      ['up_blocks_2_attentions_0_transformer_blocks_0_attn2_to_v', 64, 64],
     ];
-    const tensors = mods.flatMap(([m, width], k) => [
+    const tensors = mods.flatMap(([m, width, out], k) => [
       t(`lora_unet_${m}.lora_down.weight`, [2, width], k),
-      t(`lora_unet_${m}.lora_up.weight`, [32, 2], k + 10),
+      t(`lora_unet_${m}.lora_up.weight`, [out, 2], k + 10),
       { name: `lora_unet_${m}.alpha`, dtype: 'F32' as const, shape: [], data: Float32Array.of(2) },
     ]);
     writeSafetensors(path, tensors);

@@ -5,7 +5,7 @@ describe('starter model', () => {
   it('is deterministic: the same bytes on every build', () => {
     const a = starterModel();
     const b = starterModel();
-    for (const name of ['conv_in.weight', 'down_blocks.0.attentions.0.transformer_blocks.0.attn1.to_q.weight']) {
+    for (const name of ['conv_in.weight', 'down_blocks.1.attentions.0.transformer_blocks.0.attn1.to_q.weight']) {
       expect(Array.from(a.unet.get(name)!.readF32())).toEqual(Array.from(b.unet.get(name)!.readF32()));
     }
     const emb = a.text_encoder.get('text_model.embeddings.token_embedding.weight')!;
@@ -27,8 +27,8 @@ describe('starter model', () => {
     expect(std).toBeGreaterThan(0.015);
     expect(std).toBeLessThan(0.025);
     // Different tensors get different streams.
-    const q = m.unet.get('down_blocks.0.attentions.0.transformer_blocks.0.attn1.to_q.weight')!.readF32();
-    const k = m.unet.get('down_blocks.0.attentions.0.transformer_blocks.0.attn1.to_k.weight')!.readF32();
+    const q = m.unet.get('down_blocks.1.attentions.0.transformer_blocks.0.attn1.to_q.weight')!.readF32();
+    const k = m.unet.get('down_blocks.1.attentions.0.transformer_blocks.0.attn1.to_k.weight')!.readF32();
     expect(q[0]).not.toBe(k[0]);
   });
 });
