@@ -1,5 +1,6 @@
 /**
- * `npm run bench -- lora` (or `npx tsx bench/lora.ts [--ranks 32,128] [--no-session] [--blocks-only] [--no-blocks]`):
+ * `npm run bench -- lora` (or `npx tsx bench/lora.ts [--ranks 32,128] [--no-session] [--blocks-only] [--no-blocks]
+ * [--no-model-set] [--model-set-only] [--slot-rank R]`):
  * LoRA run-time switching at full SD1.5 size with random weights (shapes from test/fixtures/manifests).
  *
  * Measured, per LoRA rank (a kohya LoRA on every transformer-block Linear/1×1 conv of the UNet — 192 modules —
@@ -12,7 +13,9 @@
  *   4. per-step cost of (ii): one full-width transformer block (the layers LoRA targets) with and without rank-R
  *      slots, at SD1.5's token counts for 512² (C=320 @ 64×64, C=1280 @ 16×16), plus the whole-UNet estimate
  *      from multiply-add counts (UNet 401.6 GMAC/sample at 64×64, tech brief §8).
- * A full UNet step is not run here: at 8 frames it takes minutes on this 2-core machine.
+ *   0. first, the engine's real path (`modelSetBench`): ModelSet.setLoras on a loaded full-size model, and whole
+ *      UNet + motion calls with and without slots at a CPU-affordable shape (2 frames × 16×16 latent).
+ * A full UNet step at 8 frames × 64×64 is not run here: it takes minutes on this 2-core machine.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -31,6 +34,11 @@ import { applyLoraStack } from '../src/main/engine/lora/stack';
 import { writeLoraOverlay, type OverlayTiming } from '../src/main/engine/lora/overlay';
 import { LoraSwitcher } from '../src/main/engine/lora/switcher';
 import { createSession, f32Tensor, type HostTensor } from '../src/main/engine/runtime/session';
+import { ANIMATELCM_MOTION, CLIP_L_TEXT, SD15_UNET, SD15_VAE } from '../src/main/compiler/families/configs';
+import { writeSafetensors, type TensorToWrite } from '../src/main/compiler/io/safetensors';
+import { DEFAULT_LORA_RANK, ModelSet } from '../src/main/engine/models/model-set';
+import type { ModelSource } from '../src/main/engine/models/model-source';
+import { randomModelSource } from './model-set';
 
 export interface BenchRow {
   name: string;
@@ -55,6 +63,15 @@ export interface LoraBenchOptions {
   blocks?: boolean;
   /** Repetitions of each block timing (median reported). */
   reps?: number;
+  /**
+   * Measure the engine's real path: a ModelSet over full-size random SD1.5 + AnimateLCM motion weights with
+   * rank-R slots, `setLoras` on it, and whole UNet + motion calls with and without slots. Default true.
+   */
+  modelSet?: boolean;
+  /** Compiled slot rank for the ModelSet part (default the engine's DEFAULT_LORA_RANK). */
+  slotRank?: number;
+  /** Only the ModelSet part. */
+  modelSetOnly?: boolean;
   log?: (line: string) => void;
 }
 
@@ -227,6 +244,111 @@ function unetTargetsElems(unet: WeightSet): number {
   return n;
 }
 
+/** Writes the synthetic kohya LoRA as a real .safetensors file (the engine reads LoRAs from disk). */
+function writeSyntheticKohya(path: string, unet: WeightSet, te: WeightSet, rank: number): number {
+  const { table } = syntheticKohya(unet, te, rank);
+  const tensors: TensorToWrite[] = table.names().map((n) => {
+    const v = table.get(n)!;
+    return { name: n, dtype: 'F32', shape: v.shape, data: v.readF32() };
+  });
+  writeSafetensors(path, tensors, { ss_network_dim: String(rank), ss_network_alpha: String(rank / 2) });
+  return tensors.reduce((a, t) => a + t.data.byteLength, 0);
+}
+
+/**
+ * The engine's own switch path at full size: ModelSet (compile cache in a temp folder, sessions) over random
+ * SD1.5 UNet + AnimateLCM motion module + CLIP-L weights, one UNet shape that a shared 2-core CPU can afford
+ * (batch 1, 2 frames, 16×16 latent, 77 tokens — full-size weights, small activations). Measures
+ *   - `setLoras` (read the LoRA file, normalise, key-match, build the slot feeds): "stack changed → first step
+ *     can start", with the session count checked unchanged (no compile, no base weight read);
+ *   - a whole UNet + motion call with slots (empty stack, then the LoRA fed) and, in a second ModelSet compiled
+ *     without slots, the same call: the per-step overhead at this shape. The two sets run one after the other
+ *     (two full-size sessions at once would not fit beside the other engineers' work), so load drift between
+ *     the phases is in the figure; each is a median.
+ */
+async function modelSetBench(ranks: number[], slotRank: number, reps: number, row: (name: string, value: number, unit: string, note?: string) => void, log: (l: string) => void): Promise<void> {
+  const root = mkdtempSync(join(tmpdir(), 'lora-bench-ms-'));
+  try {
+    const rnd = randomModelSource('random SD1.5 + AnimateLCM motion', { unet: SD15_UNET, motion: ANIMATELCM_MOTION, vae: SD15_VAE, text: CLIP_L_TEXT });
+    const source: ModelSource = {
+      label: rnd.label,
+      isStarter: false,
+      configs: { unet: SD15_UNET, motion: ANIMATELCM_MOTION, vae: SD15_VAE, text_encoder: CLIP_L_TEXT },
+      weights: { unet: rnd.unet, motion: rnd.motion, vae: rnd.vae, text_encoder: rnd.text },
+      identity: { unet: 'bench-random-sd15+motion', vae: 'bench-random-vae', text_encoder: 'bench-random-clip' },
+      close: () => undefined,
+    };
+    const shape = { batch: 1, frames: 2, latentHeight: 16, latentWidth: 16, tokens: 77 };
+    const N = shape.batch * shape.frames;
+    const sample = randomFill(N * 4 * 16 * 16, 11, 2);
+    const context = randomFill(N * 77 * 768, 12, 2);
+    const timed = async (f: () => Promise<unknown>): Promise<number> => {
+      const t0 = performance.now();
+      await f();
+      return performance.now() - t0;
+    };
+    const calls = async (set: ModelSet): Promise<number> => {
+      const ts: number[] = [];
+      for (let i = 0; i < reps; i++) ts.push(await timed(() => set.unet(sample, 999 - 100 * i, context, shape)));
+      return median(ts);
+    };
+    const files = new Map<number, string>();
+    for (const r of ranks) {
+      const f = join(root, `style-r${r}.safetensors`);
+      const bytes = writeSyntheticKohya(f, rnd.unet, rnd.text, r);
+      files.set(r, f);
+      log(`(setup) rank-${r} LoRA file: ${(bytes / 2 ** 20).toFixed(0)} MiB`);
+    }
+
+    // 1. with slots
+    const set = new ModelSet(source, { cacheRoot: join(root, 'cache-slots'), providers: ['cpu'], loraRank: slotRank });
+    let slotMs: number;
+    const perRank: Array<{ rank: number; ms: number }> = [];
+    try {
+      const first = await timed(() => set.unet(sample, 999, context, shape));
+      log(`(setup) ModelSet with rank-${slotRank} slots: compile + session + first UNet call ${(first / 1000).toFixed(1)} s`);
+      await set.encodeText(Array.from({ length: 77 }, (_, i) => (i === 0 ? 49406 : 49407)), 1);
+      slotMs = await calls(set);
+      const sessions = set.stats.sessionsCreated;
+      for (const r of ranks) {
+        const file = files.get(r)!;
+        let t0 = performance.now();
+        const sw = set.setLoras([{ path: file, weight: 0.8 }]);
+        const switchMs = performance.now() - t0;
+        t0 = performance.now();
+        set.setLoras([{ path: file, weight: 0.5 }]);
+        const weightMs = performance.now() - t0;
+        const firstStep = await timed(() => set.unet(sample, 999, context, shape));
+        if (set.stats.sessionsCreated !== sessions) throw new Error('a stack switch opened a session');
+        row(`r${r} ModelSet.setLoras: stack changed → first step can start`, switchMs, 'ms', `${sw.reports[0].message}; ${sw.paths.unet}/${sw.paths.text_encoder}; 0 new sessions, 0 base weight reads; weight change alone ${weightMs.toFixed(0)} ms; first UNet call after it ${(firstStep / 1000).toFixed(1)} s`);
+        perRank.push({ rank: r, ms: await calls(set) });
+      }
+      set.setLoras([]);
+    } finally {
+      await set.dispose();
+      rmSync(join(root, 'cache-slots'), { recursive: true, force: true });
+    }
+
+    // 2. the same model compiled without slots
+    const plain = new ModelSet(source, { cacheRoot: join(root, 'cache-plain'), providers: ['cpu'], loraRank: 0 });
+    let plainMs: number;
+    try {
+      await plain.unet(sample, 999, context, shape);
+      plainMs = await calls(plain);
+    } finally {
+      await plain.dispose();
+      rmSync(join(root, 'cache-plain'), { recursive: true, force: true });
+    }
+    const what = `UNet + motion call, batch 1 × 2 frames, 16×16 latent, full-size weights, median of ${reps}`;
+    row('UNet + motion call without slots', plainMs, 'ms', what);
+    const pct = (ms: number): string => `${ms >= plainMs ? '+' : ''}${(((ms - plainMs) / plainMs) * 100).toFixed(1)} % vs without slots`;
+    row(`UNet + motion call with rank-${slotRank} slots, empty stack`, slotMs, 'ms', pct(slotMs));
+    for (const p of perRank) row(`UNet + motion call with rank-${slotRank} slots, rank-${p.rank} LoRA fed`, p.ms, 'ms', pct(p.ms));
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
 export async function runLoraBench(opts: LoraBenchOptions = {}): Promise<BenchResult> {
   const log = opts.log ?? ((l: string) => console.log(l));
   const ranks = opts.ranks ?? [32, 128];
@@ -237,6 +359,11 @@ export async function runLoraBench(opts: LoraBenchOptions = {}): Promise<BenchRe
     rows.push({ name, value, unit, note });
     log(`${name}: ${unit === 'ms' ? value.toFixed(0) : value.toFixed(2)} ${unit}${note ? `  (${note})` : ''}`);
   };
+  if (opts.modelSet !== false) {
+    await modelSetBench(ranks, opts.slotRank ?? DEFAULT_LORA_RANK, opts.reps ?? 5, row, log);
+    notes.push(`ModelSet rows: the engine's real path (rank-${opts.slotRank ?? DEFAULT_LORA_RANK} slots), LoRA read from a .safetensors file; the with/without-slots UNet calls ran one after the other, not interleaved.`);
+  }
+  if (opts.modelSetOnly) return { suite: 'lora', rows, notes };
   const dir = mkdtempSync(join(tmpdir(), 'lora-bench-'));
   const gemm = new GemmMerger();
   try {
@@ -358,7 +485,16 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const args = process.argv.slice(2);
   const ri = args.indexOf('--ranks');
   const ranks = ri >= 0 ? args[ri + 1].split(',').map(Number) : undefined;
-  runLoraBench({ ranks, session: !args.includes('--no-session'), switch: !args.includes('--blocks-only'), blocks: !args.includes('--no-blocks') })
+  const si = args.indexOf('--slot-rank');
+  runLoraBench({
+    ranks,
+    session: !args.includes('--no-session'),
+    switch: !args.includes('--blocks-only'),
+    blocks: !args.includes('--no-blocks'),
+    modelSet: !args.includes('--no-model-set'),
+    modelSetOnly: args.includes('--model-set-only'),
+    slotRank: si >= 0 ? Number(args[si + 1]) : undefined,
+  })
     .then((r) => console.log(JSON.stringify(r, null, 2)))
     .catch((e) => {
       console.error(e);

@@ -87,19 +87,25 @@ export async function acquireModels(params: GenerationParams, cacheRoot: string,
   if (params.lcmLora) loras.push({ path: resolve(params.lcmLora.path), weight: params.lcmLora.weight });
   for (const l of params.loras) if (l.enabled !== false) loras.push({ path: resolve(l.path), weight: l.weight });
   const stamp = (p: string | undefined): string | undefined => (p && existsSync(p) ? `${resolve(p)}@${statSync(p).mtimeMs}:${statSync(p).size}` : p);
+  // The LoRA stack is not part of the key: a loaded set switches it at run time (ModelSet.setLoras — slot feeds,
+  // no recompile, no base weight read).
   const key = JSON.stringify({
     model: stamp(params.model),
     motion: stamp(params.motion),
-    loras: loras.map((l) => [stamp(l.path), l.weight]),
     providers,
     groupnorm: params.motionGroupNorm,
     cacheRoot: resolve(cacheRoot),
     intraOpThreads,
   });
-  if (current?.key === key) return current.set;
+  if (current?.key === key) {
+    const sw = current.set.setLoras(loras);
+    if (sw.paths.unet !== 'none' || sw.paths.text_encoder !== 'none' || current.set.stats.loraSwitches > 0) onNote?.(`${sw.message} (${Math.round(sw.elapsedMs)} ms)`);
+    return current.set;
+  }
   await releaseModels();
   const source = fileSource({ model: params.model, motion: params.motion, loras });
   const set = new ModelSet(source, { cacheRoot, providers, groupnorm: params.motionGroupNorm, intraOpThreads });
+  if (loras.length > 0) onNote?.(set.loraSwitch.message);
   current = { key, set };
   return set;
 }
@@ -190,7 +196,7 @@ export async function generate(req: GenerateRequest, opts: GenerateOptions = {})
       engineVersion: ENGINE_VERSION,
       timings: round({ compile: compileMs, encode: t.encodeMs, denoise: t.denoiseMs, unet: t.unetMs, decode: t.decodeMs, write: writeMs, total: performance.now() - t0 }),
       compiled: set.compiled.slice(compiledBefore),
-      loraReports: set.source.loraReports.map((r) => `${basename(r.file)}: ${r.message}`),
+      loraReports: set.loraReports.map((r) => `${basename(r.file)}: ${r.message}`),
     };
   } finally {
     set.onCompile = undefined;

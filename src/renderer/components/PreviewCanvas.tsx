@@ -6,7 +6,7 @@ import type { DecodedPreview } from '../state/preview-frames';
  * the clip's aspect ratio from the start, so nothing moves when the first preview arrives; frames are upscaled by
  * CSS, smoothly, since a 64-pixel preview looks calmer blurred than blocky.
  */
-export function PreviewCanvas({ preview, fps, aspect, label }: { preview: DecodedPreview | null; fps: number; aspect: number; label: string }) {
+export function PreviewCanvas({ preview, fps, aspect, label, placeholder = 'Preview appears with the first step' }: { preview: DecodedPreview | null; fps: number; aspect: number; label: string; placeholder?: string }) {
   const canvas = useRef<HTMLCanvasElement>(null);
 
   useEffect(() => {
@@ -27,8 +27,8 @@ export function PreviewCanvas({ preview, fps, aspect, label }: { preview: Decode
   }, [preview, fps]);
 
   return (
-    <div className="media-box" style={{ aspectRatio: String(aspect) }} data-testid="job-preview" data-has-preview={preview ? 'true' : 'false'}>
-      {preview ? <canvas ref={canvas} role="img" aria-label={label} /> : <span className="media-placeholder">Preview appears with the first step</span>}
+    <div className="media-box" style={{ aspectRatio: String(aspect) }}>
+      {preview ? <canvas ref={canvas} role="img" aria-label={label} /> : <span className="media-placeholder">{placeholder}</span>}
     </div>
   );
 }

@@ -1,5 +1,6 @@
 import { useId } from 'react';
 import { MAX_SEED } from '../state/draft';
+import { Icon } from './Icon';
 
 /**
  * The seed with a die to roll a new one and a lock that keeps it across generations (unlocked, Generate rolls
@@ -38,7 +39,7 @@ export function SeedControl({
           }}
         />
         <button type="button" className="icon-button" onClick={onRoll} disabled={locked} title="Roll a new seed" aria-label="Roll a new seed" data-testid="seed-roll">
-          <span aria-hidden="true">⚄</span>
+          <Icon name="die" />
         </button>
         <button
           type="button"
@@ -49,7 +50,7 @@ export function SeedControl({
           aria-label="Lock seed"
           data-testid="seed-lock"
         >
-          <span aria-hidden="true">{locked ? '🔒' : '🔓'}</span>
+          <Icon name={locked ? 'lock' : 'unlock'} />
         </button>
       </div>
     </div>

@@ -9,7 +9,7 @@ import { STARTER_UNET } from '../../../src/main/engine/starter/starter-model';
 
 export const STARTER_LORA_TRIGGER = 'studiotestfox';
 
-export function writeStarterLora(path: string, rank = 2): { modules: number } {
+export function writeStarterLora(path: string, rank = 2, title = 'starter-test-style'): { modules: number } {
   let state = 0x1234_5678;
   const next = () => {
     state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
@@ -32,7 +32,7 @@ export function writeStarterLora(path: string, rank = 2): { modules: number } {
     ss_network_module: 'networks.lora',
     ss_network_dim: String(rank),
     ss_network_alpha: String(rank),
-    ss_output_name: 'starter-test-style',
+    ss_output_name: title,
     ss_tag_frequency: JSON.stringify({ train: { [STARTER_LORA_TRIGGER]: 10, abstract: 4 } }),
   });
   return { modules };

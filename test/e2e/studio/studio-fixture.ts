@@ -46,10 +46,12 @@ export async function call<M extends ApiMethod>(app: Studio, method: M, ...args:
   return out.result.value as ApiReturn<M>;
 }
 
-/** Saves a full-page screenshot both as a test attachment and under test-results/screenshots/<name>.png. */
+/** Saves a screenshot of the window both as a test attachment and under test-results/screenshots/<name>.png. */
 export async function screenshot(page: Page, testInfo: TestInfo, name: string): Promise<void> {
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
   const path = join(SCREENSHOT_DIR, `${name}.png`);
+  // The place from its top (an action may have scrolled it), as a creator first sees it.
+  await page.locator('#main').evaluate((m) => m.scrollTo(0, 0));
   await page.screenshot({ path, fullPage: false });
   await testInfo.attach(name, { path, contentType: 'image/png' });
 }

@@ -9,7 +9,7 @@
  * persist between them).
  */
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from '@playwright/test';
@@ -67,7 +67,8 @@ test('library: import a LoRA by path, see its card and details, explain an unusa
   const card = page.getByTestId('library-card').filter({ hasText: 'starter-test-style' });
   await expect(card).toBeVisible();
   // What the backend recorded is what the card shows: hash (AutoV2 = first 10 hex of the file's SHA-256), triggers.
-  const [item] = await call(app, 'listLoras');
+  const item = (await call(app, 'listLoras')).find((l) => l.name === 'starter-test-style');
+  if (!item) throw new Error('the imported LoRA is not in the library');
   expect(item.sha256).toBe(sha256File(loraPath));
   await expect(card).toContainText(item.sha256.slice(0, 10).toUpperCase());
   await expect(card).toContainText(STARTER_LORA_TRIGGER);
@@ -97,6 +98,18 @@ test('library: import a LoRA by path, see its card and details, explain an unusa
   await page.getByTestId('import-file').setInputFiles(loraPath);
   await expect(page.getByTestId('toasts')).toContainText('already in the library');
 
+  // Drag and drop a file onto the place: uploaded and imported like the file picker's.
+  const droppedPath = join(files, 'dropped.safetensors');
+  writeStarterLora(droppedPath, 4, 'dropped-style');
+  const dropped = await page.evaluateHandle((b) => {
+    const dt = new DataTransfer();
+    dt.items.add(new File([new Uint8Array(b)], 'dropped.safetensors'));
+    return dt;
+  }, [...readFileSync(droppedPath)]);
+  await page.getByTestId('library-drop').dispatchEvent('drop', { dataTransfer: dropped });
+  await expect(page.getByTestId('library-card').filter({ hasText: 'dropped-style' })).toBeVisible();
+  expect((await call(app, 'listLoras')).find((l) => l.name === 'dropped-style')?.sha256).toBe(sha256File(droppedPath));
+
   await card.getByTestId('card-apply').click();
   await expect(card.getByTestId('card-apply')).toHaveText('In the stack ✓');
   await screenshot(page, testInfo, 'library');
@@ -105,7 +118,7 @@ test('library: import a LoRA by path, see its card and details, explain an unusa
 
 test('generate: the stack carries the LoRA, a job streams progress and previews and lands in History', async ({ page, app, consoleErrors }, testInfo) => {
   await open(page, app.url, 'Library');
-  await page.getByTestId('library-card').first().getByTestId('card-apply').click();
+  await page.getByTestId('library-card').filter({ hasText: 'starter-test-style' }).getByTestId('card-apply').click();
   await page.getByRole('button', { name: 'Go to Generate' }).click();
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Generate');
 
@@ -248,6 +261,14 @@ test('timeline: two clips in order, trim, reorder by keyboard and by drag, play,
     [second.id, 1, TINY.frames],
   ]);
 
+  // Duplicate puts a copy right after the clip; remove takes it away again.
+  await clips.nth(1).getByRole('button', { name: 'Duplicate clip 2' }).click();
+  await expect(clips).toHaveCount(3);
+  await expect(clips.nth(2)).toHaveAttribute('data-generation-id', String(second.id));
+  await expect(clips.nth(2)).toHaveAttribute('data-in', '1');
+  await clips.nth(2).getByRole('button', { name: 'Remove clip 3' }).click();
+  await expect(clips).toHaveCount(2);
+
   // Play at the clip fps: the playhead moves; pause stops it; scrub jumps.
   const timecode = page.getByTestId('timecode');
   const at0 = await timecode.textContent();
@@ -279,21 +300,42 @@ test('timeline: two clips in order, trim, reorder by keyboard and by drag, play,
   expect(consoleErrors).toEqual([]);
 });
 
-test('generate: a running job can be cancelled, and a refused job shows the reason with details', async ({ page, app, consoleErrors }) => {
+test('generate: a running job can be cancelled, and a refused job shows the reason with details', async ({ page, app, consoleErrors }, testInfo) => {
   await open(page, app.url, 'Generate');
   await page.getByTestId('prompt').fill('a long one to cancel');
-  await page.getByTestId('size-preset').selectOption('256x256');
+  // Big enough to still be sampling when cancelled (a step takes a moment), small enough to stop promptly:
+  // cancellation takes effect between UNet calls.
+  await page.getByLabel('Width', { exact: true }).fill('128');
+  await page.getByLabel('Height', { exact: true }).fill('128');
   await page.getByTestId('frames-number').fill('16');
   await page.getByTestId('steps-number').fill('12');
   await page.getByTestId('generate').click();
   const job = page.getByTestId('job').first();
   await expect(job).toContainText('a long one to cancel');
   await expect(job).toHaveAttribute('data-status', 'running', { timeout: 30_000 });
+  // Mid-run: the streamed preview is playing and the time left is shown.
+  await expect(job.getByTestId('job-preview')).toHaveAttribute('data-has-preview', 'true', { timeout: 60_000 });
+  await expect(job.getByTestId('job-status')).toContainText(/Sampling — step \d+ of 12/);
+  await screenshot(page, testInfo, 'generate-running');
   await job.getByTestId('job-cancel').click();
+  await expect(job.getByTestId('job-cancel')).toHaveText('Cancelling…');
   await expect(job).toHaveAttribute('data-status', 'cancelled', { timeout: 30_000 });
   await expect(job.getByTestId('job-status')).toHaveText('Cancelled');
+  await expect(job.getByTestId('job-cancel')).toHaveCount(0);
   const rec = (await call(app, 'listGenerations', { text: 'cancel' })).items[0];
   expect(rec.status).toBe('cancelled');
+
+  // History keeps it (filterable by status); delete asks once more, then it is gone from the store.
+  await page.getByRole('navigation', { name: 'Places' }).getByRole('button', { name: 'History' }).click();
+  await page.getByRole('combobox', { name: 'Status' }).selectOption('cancelled');
+  await expect(page.getByTestId('history-card')).toHaveCount(1);
+  await page.getByTestId('history-card').locator('.history-thumb').click();
+  await page.getByTestId('history-delete').click();
+  await expect(page.getByTestId('history-delete')).toHaveText('Really delete?');
+  await page.getByTestId('history-delete').click();
+  await expect(page.getByTestId('history-card')).toHaveCount(0);
+  expect((await call(app, 'listGenerations', { status: 'cancelled' })).total).toBe(0);
+  await page.getByRole('navigation', { name: 'Places' }).getByRole('button', { name: 'Generate' }).click();
 
   // Width not a multiple of 8: refused, with the message first and the details folded.
   await page.getByLabel('Width', { exact: true }).fill('100');
@@ -305,9 +347,12 @@ test('generate: a running job can be cancelled, and a refused job shows the reas
 
   // An engine failure inside a job: a LoRA whose file is gone by the time the job runs.
   const gone = join(files, 'gone.safetensors');
-  writeStarterLora(gone, 3);
+  writeStarterLora(gone, 3, 'gone-style');
   const { item } = await call(app, 'importFile', gone);
   rmSync(gone);
+  // Opening the LoRA picker refreshes it, so a LoRA imported meanwhile is offered.
+  await page.getByTestId('lora-add').focus();
+  await expect(page.getByTestId('lora-add').locator(`option[value="${item.id}"]`)).toHaveCount(1);
   await page.getByLabel('Width', { exact: true }).fill('64');
   await page.getByLabel('Height', { exact: true }).fill('64');
   await page.getByTestId('frames-number').fill(String(TINY.frames));
@@ -353,8 +398,10 @@ test('every place fits 1280×720 without sideways scrolling, and the keyboard re
   // Keyboard: from the navigation, Tab reaches the prompt, and the Generate button shows a focus ring.
   await page.getByRole('navigation', { name: 'Places' }).getByRole('button', { name: 'Settings' }).focus();
   await page.keyboard.press('Home');
-  await page.keyboard.press('Tab');
-  await expect(page.getByTestId('prompt')).toBeFocused();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Generate');
+  const prompt = page.getByTestId('prompt');
+  for (let i = 0; i < 8 && !(await prompt.evaluate((el) => el === document.activeElement)); i++) await page.keyboard.press('Tab');
+  await expect(prompt).toBeFocused();
   await page.getByTestId('generate').focus();
   const outline = await page.getByTestId('generate').evaluate((el) => getComputedStyle(el).outlineStyle);
   expect(outline).not.toBe('none');

@@ -223,16 +223,16 @@ describe('generate() with a LoRA stack on the starter model', () => {
     writeSafetensors(path, tensors);
   }
 
-  it('merges the stack before compiling (keyed by the stack), and weight 0 gives the plain model’s frames', async () => {
+  it('switches the stack at run time on the loaded model (no recompile), and weight 0 gives the plain model’s frames', async () => {
     const lora = join(root, 'tiny-lora.safetensors');
     writeLora(lora);
     const cacheRoot = join(root, 'cache');
     const plain = await generate({ params: SMALL, outDir: join(root, 'lora-none'), cacheRoot });
     const withLora = await generate({ params: { ...SMALL, loras: [{ path: lora, weight: 0.8 }] }, outDir: join(root, 'lora-08'), cacheRoot });
     expect(withLora.loraReports).toEqual([expect.stringMatching(/tiny-lora\.safetensors: applied \d+\/\d+ keys$/)]);
-    expect(withLora.compiled.some((g) => g.startsWith('unet_'))).toBe(true);
+    expect(withLora.compiled).toEqual([]); // slot feeds into the open sessions (engine/lora/README.md)
     const zero = await generate({ params: { ...SMALL, lcmLora: { path: lora, weight: 0 } }, outDir: join(root, 'lora-0'), cacheRoot });
-    expect(zero.compiled.some((g) => g.startsWith('unet_'))).toBe(true); // another stack, another cache entry
+    expect(zero.compiled).toEqual([]);
     const px = (dir: string) => readdirSync(dir).filter((n) => n.endsWith('.png')).sort().map((n) => Buffer.from(decodePng(readFileSync(join(dir, n))).rgb));
     const [a, b, c] = [px(plain.outDir), px(withLora.outDir), px(zero.outDir)];
     expect(a.some((f, i) => !f.equals(b[i]))).toBe(true);

@@ -1,6 +1,7 @@
 import { StudioError } from '../../../shared/errors';
 import { attr, GraphBuilder, type GraphIR } from '../graph/builder';
-import { gelu, layerNorm, linear, need, quickGelu } from '../graph/layers';
+import { gelu, layerNorm, need, quickGelu } from '../graph/layers';
+import { plannedLinear, type LoraSlotPlan } from '../../engine/lora/lowrank-slots';
 import type { WeightSet } from '../io/tensor';
 import type { ClipTextConfig } from './configs';
 
@@ -33,6 +34,8 @@ export interface ClipTextGraphOptions {
   skipLayers?: number;
   /** Adds output `hidden_states` [L+1, B, S, H] (embeddings, then every layer's output; verification). */
   hiddenStates?: boolean;
+  /** Run-time LoRA slots on the attention/MLP Linears (see unet.ts). Absent ⇒ the plain graph. */
+  loraSlots?: LoraSlotPlan;
 }
 
 export const CLIP_PREFIX = 'text_model';
@@ -86,12 +89,12 @@ export function buildClipTextGraph(w: WeightSet, cfg: ClipTextConfig, opts: Clip
     const lp = `${p}.encoder.layers.${i}`;
     x = g.scope('', () => {
       const h1 = layerNorm(g, w, `${lp}.layer_norm1`, x, cfg.layer_norm_eps);
-      const a = selfAttention(g, w, `${lp}.self_attn`, h1, { B, S, H, heads, d, mask, scale });
+      const a = selfAttention(g, w, `${lp}.self_attn`, h1, { B, S, H, heads, d, mask, scale, slots: opts.loraSlots });
       const r1 = g.scope(lp, () => g.op('Add', [x, a], {}, { name: 'residual1' }));
       const h2 = layerNorm(g, w, `${lp}.layer_norm2`, r1, cfg.layer_norm_eps);
-      const f1 = linear(g, w, `${lp}.mlp.fc1`, h2, { inFeatures: H });
+      const f1 = plannedLinear(g, w, opts.loraSlots, `${lp}.mlp.fc1`, h2, B * S, { inFeatures: H });
       const act = g.scope(`${lp}.mlp`, () => (cfg.hidden_act === 'gelu' ? gelu(g, f1) : quickGelu(g, f1)));
-      const f2 = linear(g, w, `${lp}.mlp.fc2`, act, { inFeatures: cfg.intermediate_size });
+      const f2 = plannedLinear(g, w, opts.loraSlots, `${lp}.mlp.fc2`, act, B * S, { inFeatures: cfg.intermediate_size });
       return g.scope(lp, () => g.op('Add', [r1, f2], {}, { name: 'residual2' }));
     });
     hidden.push(x);
@@ -115,11 +118,12 @@ function selfAttention(
   w: WeightSet,
   prefix: string,
   x: string,
-  s: { B: number; S: number; H: number; heads: number; d: number; mask: string; scale: string },
+  s: { B: number; S: number; H: number; heads: number; d: number; mask: string; scale: string; slots: LoraSlotPlan | undefined },
 ): string {
-  const q = linear(g, w, `${prefix}.q_proj`, x, { inFeatures: s.H });
-  const k = linear(g, w, `${prefix}.k_proj`, x, { inFeatures: s.H });
-  const v = linear(g, w, `${prefix}.v_proj`, x, { inFeatures: s.H });
+  const lin = (m: string, v: string): string => plannedLinear(g, w, s.slots, `${prefix}.${m}`, v, s.B * s.S, { inFeatures: s.H });
+  const q = lin('q_proj', x);
+  const k = lin('k_proj', x);
+  const v = lin('v_proj', x);
   const o = g.scope(prefix, () => {
     const split = g.i64([0, 0, s.heads, s.d]); // 0 = copy that dim (batch and length stay as they come)
     const qh = g.op('Transpose', [g.op('Reshape', [q, split], {}, { name: 'q_heads' })], { perm: attr.ints([0, 2, 1, 3]) }, { name: 'q_t' });
@@ -130,7 +134,7 @@ function selfAttention(
     const ctx = g.op('Transpose', [g.op('MatMul', [probs, vh], {}, { name: 'context' })], { perm: attr.ints([0, 2, 1, 3]) }, { name: 'ctx_t' });
     return g.op('Reshape', [ctx, g.i64([0, 0, s.H])], {}, { name: 'merge_heads' });
   });
-  return linear(g, w, `${prefix}.out_proj`, o, { inFeatures: s.H });
+  return lin('out_proj', o);
 }
 
 function checkShape(name: string, got: number[], want: number[]): void {

@@ -1,7 +1,8 @@
 import { StudioError } from '../../../shared/errors';
 import type { WeightSet } from '../io/tensor';
 import { attr, GraphBuilder, type GraphIR } from '../graph/builder';
-import { attention, conv2d, feedForwardGeglu, groupNorm, layerNorm, linear, need, resizeNearest, silu } from '../graph/layers';
+import { attention, conv2d, feedForwardGeglu, gelu, groupNorm, layerNorm, linear, multiHeadAttention, need, resizeNearest, silu } from '../graph/layers';
+import { plannedConv1x1, plannedLinear, type LoraSlotPlan } from '../../engine/lora/lowrank-slots';
 import type { MotionConfig, MotionGroupNorm, UNetConfig } from './configs';
 import { motionModule, motionModuleCount } from './motion';
 import { scopedOp } from './scoped-op';
@@ -43,6 +44,12 @@ export interface UNetBuildOptions {
    */
   taps?: boolean;
   name?: string;
+  /**
+   * Run-time LoRA slots (engine/lora/lowrank-slots.ts): the transformer-block Linear / 1×1 layers `plan.include`
+   * selects get inputs `lora_down:<module>` [R, in] and `lora_up:<module>` [out, R], so a LoRA stack is fed per
+   * run instead of compiled in. Absent ⇒ the plain graph, node for node.
+   */
+  loraSlots?: LoraSlotPlan;
 }
 
 /** A value together with its static shape: the decomposed GroupNorm and the reshapes need concrete shapes. */
@@ -122,7 +129,7 @@ export function buildUNetGraph(w: WeightSet, cfg: UNetConfig, opts: UNetBuildOpt
   // Every resnet projects silu(temb); compute the activation once.
   const tembAct = g.scope('time_embedding', () => silu(g, temb));
 
-  const blocks: BlockCtx = { g, w, tembAct, context, contextDim: cfg.cross_attention_dim, eps, groups, useLinear: cfg.use_linear_projection, motion, tap };
+  const blocks: BlockCtx = { g, w, tembAct, context, contextDim: cfg.cross_attention_dim, contextRows: n * ctxLen, eps, groups, useLinear: cfg.use_linear_projection, motion, tap, slots: opts.loraSlots };
 
   let h: Val = { v: conv2d(g, w, 'conv_in', sample), shape: [n, need(w, 'conv_in.weight').shape[0], opts.latentHeight, opts.latentWidth] };
   tap('conv_in', h);
@@ -215,11 +222,14 @@ interface BlockCtx {
   tembAct: string;
   context: string;
   contextDim: number;
+  /** Rows of the text context per call (N·tokens): what cross-attention k/v see (slot form choice). */
+  contextRows: number;
   eps: number;
   groups: number;
   useLinear: boolean;
   motion: MotionInflation | undefined;
   tap: (name: string, x: Val) => void;
+  slots: LoraSlotPlan | undefined;
 }
 
 /**
@@ -284,37 +294,69 @@ function transformer2d(c: BlockCtx, p: string, x: Val, heads: number, depth: num
   const nhwc = { perm: attr.ints([0, 2, 3, 1]) };
   const nchw = { perm: attr.ints([0, 3, 1, 2]) };
   const normed = groupNorm(g, w, `${p}.norm`, x.v, x.shape, c.groups, TRANSFORMER_GN_EPS);
+  const rows = n * hh * ww;
+  const conv1x1 = (m: string, v: string): string => (c.slots ? plannedConv1x1(g, w, c.slots, m, v, rows) : conv2d(g, w, m, v, { pad: 0 }));
+  const lin = (m: string, v: string): string => (c.slots ? plannedLinear(g, w, c.slots, m, v, rows) : linear(g, w, m, v));
   let h: string;
   if (!c.useLinear) {
     // SD1.5: proj_in/proj_out are 1×1 convolutions on NCHW.
-    h = conv2d(g, w, `${p}.proj_in`, normed, { pad: 0 });
+    h = conv1x1(`${p}.proj_in`, normed);
     h = op('Reshape', [op('Transpose', [h], 'to_nhwc', nhwc), g.i64([n, hh * ww, inner])], 'to_seq');
   } else {
     h = op('Reshape', [op('Transpose', [normed], 'to_nhwc', nhwc), g.i64([n, hh * ww, ch])], 'to_seq');
-    h = linear(g, w, `${p}.proj_in`, h);
+    h = lin(`${p}.proj_in`, h);
   }
-  for (let l = 0; l < depth; l++) h = basicTransformerBlock(c, `${p}.transformer_blocks.${l}`, h, heads);
+  for (let l = 0; l < depth; l++) h = basicTransformerBlock(c, `${p}.transformer_blocks.${l}`, h, heads, rows);
   if (!c.useLinear) {
     h = op('Transpose', [op('Reshape', [h, g.i64([n, hh, ww, inner])], 'from_seq')], 'to_nchw', nchw);
-    h = conv2d(g, w, `${p}.proj_out`, h, { pad: 0 });
+    h = conv1x1(`${p}.proj_out`, h);
   } else {
-    h = linear(g, w, `${p}.proj_out`, h);
+    h = lin(`${p}.proj_out`, h);
     h = op('Transpose', [op('Reshape', [h, g.i64([n, hh, ww, ch])], 'from_seq')], 'to_nchw', nchw);
   }
   return { v: op('Add', [h, x.v], 'residual'), shape: x.shape };
 }
 
 /** diffusers `BasicTransformerBlock`: self-attn, cross-attn on the text, GEGLU FF, each pre-LayerNorm + residual. */
-function basicTransformerBlock(c: BlockCtx, p: string, x: string, heads: number): string {
+function basicTransformerBlock(c: BlockCtx, p: string, x: string, heads: number, rows: number): string {
   const { g, w } = c;
   const op = scopedOp(g, p);
+  const attn = c.slots ? slottedAttention : (_c: BlockCtx, m: string, q: string, kv: string, _rows: number, _kvRows: number, hd: number, o?: { contextDim?: number }) => attention(g, w, m, q, kv, hd, o);
+  const ff = c.slots ? slottedFeedForward : (_c: BlockCtx, m: string, v: string) => feedForwardGeglu(g, w, m, v);
   let h = x;
   let nrm = layerNorm(g, w, `${p}.norm1`, h, LAYER_NORM_EPS);
-  h = op('Add', [attention(g, w, `${p}.attn1`, nrm, nrm, heads), h], 'res_attn1');
+  h = op('Add', [attn(c, `${p}.attn1`, nrm, nrm, rows, rows, heads), h], 'res_attn1');
   nrm = layerNorm(g, w, `${p}.norm2`, h, LAYER_NORM_EPS);
-  h = op('Add', [attention(g, w, `${p}.attn2`, nrm, c.context, heads, { contextDim: c.contextDim }), h], 'res_attn2');
+  h = op('Add', [attn(c, `${p}.attn2`, nrm, c.context, rows, c.contextRows, heads, { contextDim: c.contextDim }), h], 'res_attn2');
   nrm = layerNorm(g, w, `${p}.norm3`, h, LAYER_NORM_EPS);
-  return op('Add', [feedForwardGeglu(g, w, `${p}.ff`, nrm), h], 'res_ff');
+  return op('Add', [ff(c, `${p}.ff`, nrm, rows), h], 'res_ff');
+}
+
+/** `attention` (layers.ts) with each projection through the slot plan; same ops and names otherwise. */
+function slottedAttention(c: BlockCtx, p: string, x: string, context: string, rows: number, kvRows: number, heads: number, opts: { contextDim?: number } = {}): string {
+  const { g, w } = c;
+  const q = plannedLinear(g, w, c.slots, `${p}.to_q`, x, rows);
+  const k = plannedLinear(g, w, c.slots, `${p}.to_k`, context, kvRows, { inFeatures: opts.contextDim });
+  const v = plannedLinear(g, w, c.slots, `${p}.to_v`, context, kvRows, { inFeatures: opts.contextDim });
+  const inner = need(w, `${p}.to_q.weight`).shape[0];
+  if (inner % heads !== 0) {
+    throw new StudioError('MODEL_SHAPE_MISMATCH', `Attention ${p}: ${inner} channels do not split into ${heads} heads.`, { prefix: p, inner, heads });
+  }
+  const o = g.scope(p, () => multiHeadAttention(g, q, k, v, heads));
+  return plannedLinear(g, w, c.slots, `${p}.to_out.0`, o, rows);
+}
+
+/** `feedForwardGeglu` (layers.ts) with both Linears through the slot plan. */
+function slottedFeedForward(c: BlockCtx, p: string, x: string, rows: number): string {
+  const { g, w } = c;
+  const proj = `${p}.net.0.proj`;
+  const h = plannedLinear(g, w, c.slots, proj, x, rows);
+  const half = need(w, `${proj}.weight`).shape[0] / 2;
+  const act = g.scope(proj, () => {
+    const [a, gate] = g.opN('Split', [h, g.i64([half, half])], 2, { axis: attr.int(-1) }, { name: 'split' });
+    return g.op('Mul', [a, gelu(g, gate)], {}, { name: 'geglu' });
+  });
+  return plannedLinear(g, w, c.slots, `${p}.net.2`, act, rows);
 }
 
 function applyMotion(c: BlockCtx, p: string, x: Val, heads: number): Val {

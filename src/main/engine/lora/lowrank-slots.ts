@@ -167,3 +167,71 @@ export function lowRankFeeds(applied: Pick<AppliedStack, 'normalized'>, slots: r
   }
   return { feeds, fallback, usedRank };
 }
+
+/**
+ * What a graph builder needs to give layers run-time slots (the `loraSlots` option of buildUNetGraph /
+ * buildClipTextGraph). Absent option ⇒ the builder emits exactly its plain graph.
+ */
+export interface LoraSlotPlan {
+  /** Maximum total rank per layer (R); the slot inputs are [R, in] and [out, R]. */
+  rank: number;
+  /** Which modules (canonical path, no `.weight`) get a slot. Default: `isSlotModule`. */
+  include?: (module: string) => boolean;
+  /** Slot form: 'auto' (default) = `chooseSlotMode` per layer from the rows it sees in this graph. */
+  mode?: SlotMode | 'auto';
+}
+
+/**
+ * The layers community LoRAs target on SD1.5 and that a slot can carry: every Linear and 1×1 conv of the UNet's
+ * transformer blocks (proj_in/out, attn1/attn2 q/k/v/out, GEGLU FF) and every CLIP attention/MLP Linear.
+ * Resnet and sampler convolutions (3×3, LoCon) and time-embedding layers take the merged path.
+ */
+const UNET_SLOT = /^(down_blocks\.\d+|mid_block|up_blocks\.\d+)\.attentions\.\d+\.(proj_in|proj_out|transformer_blocks\.\d+\.(attn[12]\.(to_q|to_k|to_v|to_out\.0)|ff\.net\.(0\.proj|2)))$/;
+const CLIP_SLOT = /^text_model\.encoder\.layers\.\d+\.(self_attn\.(q|k|v|out)_proj|mlp\.fc[12])$/;
+
+export function isSlotModule(module: string): boolean {
+  return UNET_SLOT.test(module) || CLIP_SLOT.test(module);
+}
+
+/** The slots a model's weights have under `include` (weight shapes decide linear vs 1×1 conv), in name order. */
+export function slotsFor(w: WeightSet, include: (module: string) => boolean = isSlotModule): LoraSlot[] {
+  const out: LoraSlot[] = [];
+  for (const name of [...w.names()].sort()) {
+    if (!name.endsWith('.weight')) continue;
+    const module = name.slice(0, -'.weight'.length);
+    if (!include(module)) continue;
+    const slot = slotOf(w, module);
+    if (slot) out.push(slot);
+  }
+  return out;
+}
+
+function slotOf(w: WeightSet, module: string): LoraSlot | undefined {
+  const W = w.get(`${module}.weight`);
+  if (!W) return undefined;
+  if (W.shape.length === 2) return { module, kind: 'linear', inFeatures: W.shape[1], outFeatures: W.shape[0] };
+  if (W.shape.length === 4 && W.shape[2] === 1 && W.shape[3] === 1) return { module, kind: 'conv1x1', inFeatures: W.shape[1], outFeatures: W.shape[0] };
+  return undefined;
+}
+
+/**
+ * A Linear layer for graph builders: a slotted layer when `plan` includes `module`, else the plain `linear`
+ * (byte-identical to a build without a plan). `rows` = rows the layer sees per call, for the 'auto' form.
+ */
+export function plannedLinear(g: GraphBuilder, w: WeightSet, plan: LoraSlotPlan | undefined, module: string, x: string, rows: number, opts: { inFeatures?: number } = {}): string {
+  const slot = plan && plan.rank > 0 && (plan.include ?? isSlotModule)(module) ? slotOf(w, module) : undefined;
+  if (!plan || !slot || slot.kind !== 'linear' || (opts.inFeatures !== undefined && slot.inFeatures !== opts.inFeatures)) return linear(g, w, module, x, opts);
+  return linearWithLoraSlot(g, w, slot, x, plan.rank, modeFor(plan, slot, rows));
+}
+
+/** A 1×1 conv (stride 1, no padding) with a slot when `plan` includes `module`, else the plain conv. */
+export function plannedConv1x1(g: GraphBuilder, w: WeightSet, plan: LoraSlotPlan | undefined, module: string, x: string, rows: number): string {
+  const slot = plan && plan.rank > 0 && (plan.include ?? isSlotModule)(module) ? slotOf(w, module) : undefined;
+  if (!plan || !slot || slot.kind !== 'conv1x1') return conv2d(g, w, module, x, { pad: 0 });
+  return conv1x1WithLoraSlot(g, w, slot, x, plan.rank, modeFor(plan, slot, rows));
+}
+
+function modeFor(plan: LoraSlotPlan, slot: LoraSlot, rows: number): SlotMode {
+  const m = plan.mode ?? 'auto';
+  return m === 'auto' ? chooseSlotMode(rows, slot.inFeatures, slot.outFeatures, plan.rank) : m;
+}

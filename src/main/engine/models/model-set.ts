@@ -1,23 +1,52 @@
 import { StudioError } from '../../../shared/errors';
 import type { MotionGroupNormMode, ProviderName } from '../../../shared/domain/generation';
-import { CompileCache, type CacheKey } from '../../compiler/cache';
+import { CompileCache, fileIdentity, type CacheKey } from '../../compiler/cache';
 import { addGraph, compileGraphs } from '../../compiler/compile';
 import { buildClipTextGraph } from '../../compiler/families/clip-text';
 import { buildUNetGraph } from '../../compiler/families/unet';
 import { buildVaeDecoderGraph } from '../../compiler/families/vae';
 import type { GraphIR } from '../../compiler/graph/builder';
-import { createSession, f32Tensor, type EngineSession } from '../runtime/session';
+import type { WeightSet } from '../../compiler/io/tensor';
+import { slotsFor, type LoraSlot, type LoraSlotPlan } from '../lora/lowrank-slots';
+import { MergedWeights } from '../lora/merged-weights';
+import { planRuntimeStack, type RuntimeStackPlan } from '../lora/runtime-stack';
+import { applyLoraStack, type LoraReport } from '../lora/stack';
+import type { LoraComponent } from '../lora/types';
+import { f32ToF16 } from '../runtime/float16';
+import { createSession, f32Tensor, type EngineSession, type HostTensor } from '../runtime/session';
 import type { PipelineModels, UNetCallShape } from '../pipelines/pipeline-models';
-import type { ModelSource } from './model-source';
+import type { LoraSpec, ModelSource } from './model-source';
 
 /**
  * Binds PipelineModels to compiled ONNX sessions. Each component (text encoder, UNet + motion, VAE decoder) is
- * one compile-cache entry keyed WITHOUT the shape — config, weight identity (incl. the LoRA stack), precision,
- * GroupNorm mode — so its weights are written once; each shape the pipeline asks for (batch 1|2 for CFG,
- * frames, latent size, 77·k tokens, clip skip) is one small graph file added to that entry on first use.
- * Sessions stay open for the life of the set: a second generation with the same model, stack and shape
- * neither compiles nor reloads anything.
+ * one compile-cache entry keyed WITHOUT the shape — config, weight identity, precision, GroupNorm mode — so its
+ * weights are written once; each shape the pipeline asks for (batch 1|2 for CFG, frames, latent size, 77·k
+ * tokens, clip skip) is one small graph file added to that entry on first use. Sessions stay open for the life
+ * of the set: a second generation with the same model and shape neither compiles nor reloads anything.
+ *
+ * LoRA stacks are switched at run time (`setLoras`, engine/lora/README.md): the UNet and text encoder graphs
+ * have rank-R low-rank slot inputs on their transformer Linear / 1×1 layers, so a stack (or weight) change is
+ * new feeds into the same sessions — no compile, no session, no base weight read. Only what slots cannot carry
+ * (LoHa, LoKr, full diffs, convolutions, rank above R) is merged into a graph compiled for that part of the stack
+ * alone (cache key = its identity), which opens on the next run.
  */
+
+/**
+ * Default maximum LoRA rank per layer. 128 carries AnimateLCM's rank-64 spatial LoRA plus a rank-≤64 style LoRA
+ * (or one rank-128 LoRA) on slots; cost measured at full SD1.5 size in engine/lora/README.md (switch ≈ 2 s,
+ * per-step overhead a few percent on the CPU).
+ */
+export const DEFAULT_LORA_RANK = 128;
+
+/** What a stack change did, for progress messages and tests. */
+export interface LoraSwitch {
+  /** Per component: nothing, slot feeds only, merged graph only, or both. */
+  paths: Record<LoraComponent, 'none' | 'slots' | 'merged' | 'slots+merged'>;
+  reports: LoraReport[];
+  /** One sentence for the creator saying which path each component took. */
+  message: string;
+  elapsedMs: number;
+}
 
 export type Component = 'text_encoder' | 'unet' | 'vae';
 
@@ -40,6 +69,8 @@ export interface ModelSetOptions {
   /** Default: float32 when the first provider is the CPU, float16 on a GPU. */
   precision?: 'float32' | 'float16';
   intraOpThreads?: number;
+  /** Maximum LoRA rank of the run-time slots (default DEFAULT_LORA_RANK); 0 = no slots (every stack is merged). */
+  loraRank?: number;
 }
 
 const COMPONENT_LABEL: Record<Component, string> = { text_encoder: 'text encoder', unet: 'UNet + motion module', vae: 'VAE decoder' };
@@ -56,6 +87,11 @@ export class ModelSet {
   onCompile: ((e: CompileEvent) => void) | undefined;
   /** Where provider-fallback notes go. */
   onNote: ((message: string) => void) | undefined;
+  readonly loraRank: number;
+  /** Counters for tests and benches: sessions opened, stack switches. */
+  readonly stats = { sessionsCreated: 0, loraSwitches: 0 };
+  private readonly slots: Record<LoraComponent, LoraSlot[]>;
+  private lora!: { stackId: string; switch: LoraSwitch; plans: Record<LoraComponent, RuntimeStackPlan>; feeds: Record<LoraComponent, Record<string, HostTensor>> };
 
   constructor(
     readonly source: ModelSource,
@@ -65,6 +101,63 @@ export class ModelSet {
     this.precision = opts.precision ?? (this.providers[0] === 'cpu' ? 'float32' : 'float16');
     this.groupnorm = opts.groupnorm ?? 'per_frame';
     this.cache = new CompileCache(opts.cacheRoot);
+    this.loraRank = Math.max(0, Math.floor(opts.loraRank ?? DEFAULT_LORA_RANK));
+    this.slots = {
+      unet: this.loraRank > 0 ? slotsFor(source.weights.unet) : [],
+      text_encoder: this.loraRank > 0 ? slotsFor(source.weights.text_encoder) : [],
+    };
+    this.setLoras(source.loras ?? []);
+  }
+
+  /**
+   * Switches the LoRA stack of the loaded model (order = application order, AnimateLCM's LoRA first). Reads
+   * only the LoRA files; slot-compatible deltas become feeds for the next UNet / text-encoder run (no compile,
+   * no session, no base weight read); the rest is compiled into a graph keyed by that rest, opened on next use.
+   * Throws LORA_INCOMPATIBLE (family, unreadable file) and leaves the previous stack in place then.
+   */
+  setLoras(loras: readonly LoraSpec[]): LoraSwitch {
+    const t0 = performance.now();
+    const stackId = JSON.stringify(loras.map((l) => [safeIdentity(l.path), l.weight]));
+    if (this.lora && this.lora.stackId === stackId) return this.lora.switch; // same files, same weights
+    const w = this.source.weights;
+    let applied: ReturnType<typeof applyLoraStack>;
+    try {
+      applied = applyLoraStack({ unet: w.unet, text_encoder: w.text_encoder }, loras.map((l) => ({ file: l.path, weight: l.weight })));
+    } catch (e) {
+      if (e instanceof StudioError) throw e;
+      throw new StudioError('LORA_INCOMPATIBLE', `A LoRA could not be applied: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    const plans = {
+      unet: planRuntimeStack(applied, 'unet', this.slots.unet, this.loraRank, safeIdentity),
+      text_encoder: planRuntimeStack(applied, 'text_encoder', this.slots.text_encoder, this.loraRank, safeIdentity),
+    };
+    const feeds = { unet: this.hostFeeds(plans.unet.feeds), text_encoder: this.hostFeeds(plans.text_encoder.feeds) };
+    const path = (p: RuntimeStackPlan): LoraSwitch['paths']['unet'] =>
+      p.slottedLayers > 0 ? (p.mergedKey ? 'slots+merged' : 'slots') : p.mergedKey ? 'merged' : 'none';
+    const paths = { unet: path(plans.unet), text_encoder: path(plans.text_encoder) };
+    const sw: LoraSwitch = { paths, reports: applied.reports, message: switchMessage(plans, this.loraRank), elapsedMs: 0 };
+    const previous = this.lora;
+    this.lora = { switch: sw, plans, feeds, stackId };
+    if (previous) {
+      this.stats.loraSwitches++;
+      // Merged graphs of a stack no longer in use hold a full copy of the component's weights: close them.
+      for (const c of ['unet', 'text_encoder'] as const) {
+        const old = previous.plans[c].mergedKey;
+        if (old && old !== plans[c].mergedKey) this.closeSessions((name) => name.endsWith(`_lora-${old}`) && this.componentOf(name) === c);
+      }
+    }
+    sw.elapsedMs = performance.now() - t0;
+    return sw;
+  }
+
+  /** Coverage of the current stack, one report per LoRA. */
+  get loraReports(): LoraReport[] {
+    return this.lora.switch.reports;
+  }
+
+  /** What the last `setLoras` did. */
+  get loraSwitch(): LoraSwitch {
+    return this.lora.switch;
   }
 
   /**
@@ -87,13 +180,14 @@ export class ModelSet {
 
   async encodeText(ids: readonly number[], clipSkip: number, signal?: AbortSignal): Promise<Float32Array> {
     const S = ids.length;
-    const name = clipSkip <= 2 ? `clip_text_s${S}` : `clip_text_s${S}_skip${clipSkip}`;
-    const s = await this.session('text_encoder', name, () =>
-      renamed(buildClipTextGraph(this.source.weights.text_encoder, this.source.configs.text_encoder, { batch: 1, seqLen: S, floatType: this.precision, clipSkip: clipSkip > 2 ? clipSkip : undefined }), name),
+    const { plan, feeds } = this.current('text_encoder');
+    const name = (clipSkip <= 2 ? `clip_text_s${S}` : `clip_text_s${S}_skip${clipSkip}`) + mergedSuffix(plan);
+    const s = await this.session('text_encoder', name, plan, () =>
+      renamed(buildClipTextGraph(this.weightsFor('text_encoder', plan), this.source.configs.text_encoder, { batch: 1, seqLen: S, floatType: this.precision, clipSkip: clipSkip > 2 ? clipSkip : undefined, loraSlots: this.slotPlan() }), name),
     );
     checkAborted(signal);
     const out = await s.run(
-      { input_ids: { type: 'int64', dims: [1, S], data: BigInt64Array.from(ids, (v) => BigInt(v)) } },
+      { input_ids: { type: 'int64', dims: [1, S], data: BigInt64Array.from(ids, (v) => BigInt(v)) }, ...feeds },
       { outputs: [clipSkip === 1 ? 'last_hidden_state' : clipSkip === 2 ? 'penultimate_normed' : 'clip_skip_normed'] },
     );
     return Object.values(out)[0].data as Float32Array;
@@ -101,10 +195,11 @@ export class ModelSet {
 
   async unet(sample: Float32Array, timestep: number, context: Float32Array, shape: UNetCallShape, signal?: AbortSignal): Promise<Float32Array> {
     const { batch, frames, latentHeight: h, latentWidth: w, tokens } = shape;
-    const name = `unet_b${batch}_f${frames}_${h}x${w}_t${tokens}`;
+    const { plan, feeds } = this.current('unet');
+    const name = `unet_b${batch}_f${frames}_${h}x${w}_t${tokens}${mergedSuffix(plan)}`;
     const src = this.source;
-    const s = await this.session('unet', name, () =>
-      buildUNetGraph(src.weights.unet, src.configs.unet, {
+    const s = await this.session('unet', name, plan, () =>
+      buildUNetGraph(this.weightsFor('unet', plan), src.configs.unet, {
         batch,
         latentHeight: h,
         latentWidth: w,
@@ -112,6 +207,7 @@ export class ModelSet {
         floatType: this.precision,
         motion: { w: src.weights.motion, cfg: src.configs.motion, frames, groupnorm: this.groupnorm },
         name,
+        loraSlots: this.slotPlan(),
       }),
     );
     checkAborted(signal);
@@ -120,13 +216,15 @@ export class ModelSet {
       sample: f32Tensor(sample, [N, src.configs.unet.in_channels, h, w]),
       timestep: f32Tensor(Float32Array.of(timestep), [1]),
       encoder_hidden_states: f32Tensor(context, [N, tokens, src.configs.text_encoder.hidden_size]),
+      // The stack's slot feeds go with every UNet run (zeros when the stack is empty).
+      ...feeds,
     });
     return out.noise_pred.data as Float32Array;
   }
 
   async decode(latents: Float32Array, h: number, w: number, signal?: AbortSignal): Promise<Float32Array> {
     const name = `vae_decoder_${h}x${w}`;
-    const s = await this.session('vae', name, () =>
+    const s = await this.session('vae', name, undefined, () =>
       renamed(buildVaeDecoderGraph(this.source.weights.vae, this.source.configs.vae, { batch: 1, latentHeight: h, latentWidth: w, floatType: this.precision }), name),
     );
     checkAborted(signal);
@@ -147,23 +245,59 @@ export class ModelSet {
     this.source.close();
   }
 
-  private cacheKey(component: Component): CacheKey {
+  private current(component: LoraComponent): { plan: RuntimeStackPlan; feeds: Record<string, HostTensor> } {
+    return { plan: this.lora.plans[component], feeds: this.lora.feeds[component] };
+  }
+
+  private slotPlan(): LoraSlotPlan | undefined {
+    return this.loraRank > 0 ? { rank: this.loraRank } : undefined;
+  }
+
+  /** The base weights, or base + the deltas slots cannot carry (merged lazily, tensor by tensor, when compiled). */
+  private weightsFor(component: LoraComponent, plan: RuntimeStackPlan): WeightSet {
+    const base = this.source.weights[component];
+    return plan.mergedKey ? new MergedWeights(base, plan.merged) : base;
+  }
+
+  /** float32 slot feeds as the session wants them (converted once per switch, not per run, in an fp16 graph). */
+  private hostFeeds(feeds: Record<string, HostTensor>): Record<string, HostTensor> {
+    if (this.precision === 'float32') return feeds;
+    return Object.fromEntries(Object.entries(feeds).map(([k, t]) => [k, { type: 'float16', dims: t.dims, data: f32ToF16(t.data as Float32Array) } satisfies HostTensor]));
+  }
+
+  private componentOf(name: string): Component {
+    return name.startsWith('unet_') ? 'unet' : name.startsWith('clip_text_') ? 'text_encoder' : 'vae';
+  }
+
+  private closeSessions(which: (name: string) => boolean): void {
+    for (const [name, p] of [...this.sessions]) {
+      if (!which(name)) continue;
+      this.sessions.delete(name);
+      p.then((s) => s.dispose()).catch(() => undefined);
+    }
+  }
+
+  private cacheKey(component: Component, plan: RuntimeStackPlan | undefined): CacheKey {
     const c = this.source.configs;
     const family = { text_encoder: 'clip_text', unet: 'unet_motion', vae: 'vae_decoder' }[component];
     const config = component === 'unet' ? { unet: c.unet, motion: c.motion } : component === 'vae' ? c.vae : c.text_encoder;
+    // The LoRA stack is NOT part of the key, only the slot rank (it shapes the graph) and, for a merged graph,
+    // the identity of the merged part of the stack.
+    const slotted = component !== 'vae' && this.loraRank > 0;
     return {
       family,
       config,
       weights: [JSON.stringify(this.source.identity[component])],
+      lora: plan?.mergedKey ? { merged: plan.mergedKey } : undefined,
       precision: this.precision,
-      options: component === 'unet' ? { groupnorm: this.groupnorm } : undefined,
+      options: component === 'unet' ? { groupnorm: this.groupnorm, ...(slotted ? { loraRank: this.loraRank } : {}) } : slotted ? { loraRank: this.loraRank } : undefined,
     };
   }
 
-  private session(component: Component, name: string, build: () => GraphIR): Promise<EngineSession> {
+  private session(component: Component, name: string, plan: RuntimeStackPlan | undefined, build: () => GraphIR): Promise<EngineSession> {
     let p = this.sessions.get(name);
     if (!p) {
-      p = this.open(component, name, build);
+      p = this.open(component, name, plan, build);
       this.sessions.set(name, p);
       // A failed open must not poison later attempts.
       p.catch(() => this.sessions.delete(name));
@@ -171,13 +305,14 @@ export class ModelSet {
     return p;
   }
 
-  private async open(component: Component, name: string, build: () => GraphIR): Promise<EngineSession> {
+  private async open(component: Component, name: string, plan: RuntimeStackPlan | undefined, build: () => GraphIR): Promise<EngineSession> {
     const t0 = performance.now();
     const label = COMPONENT_LABEL[component];
     const what = this.source.isStarter ? `${label} of the starter test model` : label;
     const emit = (phase: 'start' | 'done', reused: boolean, message: string): void =>
       this.onCompile?.({ component, graph: name, phase, reused, elapsedMs: performance.now() - t0, message });
-    const key = this.cacheKey(component);
+    const key = this.cacheKey(component, plan);
+    const withMerged = plan?.mergedKey ? ` with the merged LoRA part (${plan.mergedWhy.join('; ')})` : '';
     let path: string;
     let reused = true;
     try {
@@ -185,7 +320,7 @@ export class ModelSet {
       const listed = hit && hit.manifest.files[`${name}.onnx`] !== undefined;
       if (!listed) {
         reused = false;
-        emit('start', false, `Compiling the ${what} for this shape (first use; cached afterwards)…`);
+        emit('start', false, `Compiling the ${what}${withMerged} for this shape (first use; cached afterwards)…`);
       }
       const { entry, models } = await compileGraphs(this.cache, key, () => [build()]);
       path = models[name] ?? (await addGraph(this.cache, entry, build()));
@@ -195,7 +330,8 @@ export class ModelSet {
     }
     if (!reused) this.compiled.push(name);
     const session = await createSession(path, { providers: this.providers, intraOpThreads: this.opts.intraOpThreads, onFallback: (m) => this.onNote?.(m) });
-    emit('done', reused, reused ? `Loaded the compiled ${what} from the cache.` : `Compiled the ${what}.`);
+    this.stats.sessionsCreated++;
+    emit('done', reused, reused ? `Loaded the compiled ${what}${withMerged} from the cache.` : `Compiled the ${what}${withMerged}.`);
     return session;
   }
 }
@@ -203,6 +339,33 @@ export class ModelSet {
 /** A first-use compile can take long: an abort during it stops before the model runs. */
 function checkAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new StudioError('CANCELLED', 'Generation cancelled.');
+}
+
+/** A LoRA file's identity (path, size, mtime), so an edited file counts as another stack. */
+function safeIdentity(path: string): string {
+  try {
+    return fileIdentity(path);
+  } catch {
+    return path; // an in-memory table or a missing file (applyLoraStack reports the latter)
+  }
+}
+
+function mergedSuffix(plan: RuntimeStackPlan): string {
+  return plan.mergedKey ? `_lora-${plan.mergedKey}` : '';
+}
+
+function switchMessage(plans: Record<LoraComponent, RuntimeStackPlan>, rank: number): string {
+  const parts: string[] = [];
+  for (const c of ['unet', 'text_encoder'] as const) {
+    const p = plans[c];
+    const label = c === 'unet' ? 'UNet' : 'text encoder';
+    if (p.slottedLayers === 0 && !p.mergedKey) continue;
+    const bits: string[] = [];
+    if (p.slottedLayers > 0) bits.push(`${p.slottedLayers} layers switched at run time (rank ${p.usedRank}/${rank}, no recompile)`);
+    if (p.mergedKey) bits.push(`${p.mergedLayers} layers merged into a recompiled copy — ${p.mergedWhy.join('; ')}`);
+    parts.push(`${label}: ${bits.join('; ')}`);
+  }
+  return parts.length === 0 ? 'LoRA stack: none active (plain model).' : `LoRA stack — ${parts.join('. ')}.`;
 }
 
 function renamed(g: GraphIR, name: string): GraphIR {

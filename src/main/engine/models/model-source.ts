@@ -6,14 +6,15 @@ import { detectModel } from '../../compiler/families/detect';
 import { openModel } from '../../compiler/io/open';
 import type { TensorTable, WeightSet } from '../../compiler/io/tensor';
 import { canonicalize } from '../../compiler/names/canonicalize';
-import { applyLoraStack, type LoraReport } from '../lora/stack';
+import type { LoraReport } from '../lora/stack';
 import { starterModel } from '../starter/starter-model';
 
 /**
  * Where a generation's weights come from, resolved to canonical (diffusers-named) weight sets plus their configs
- * and an identity for the compile cache: the built-in starter model, or a creator's checkpoint + motion module,
- * with the LoRA stack (AnimateLCM's spatial LoRA first, then the creator's) merged in. Nothing is read here
- * beyond headers: merged tensors are computed when the compiler asks for them.
+ * and an identity for the compile cache: the built-in starter model, or a creator's checkpoint + motion module.
+ * The weights are the BASE model's: the LoRA stack (AnimateLCM's spatial LoRA first, then the creator's) is only
+ * recorded here and applied at run time by ModelSet (`setLoras`), so changing it never re-opens the model.
+ * Nothing is read here beyond headers.
  */
 export interface ModelSource {
   /** Shown to the creator, e.g. "Starter test model (random weights — abstract output)". */
@@ -22,12 +23,14 @@ export interface ModelSource {
   configs: { unet: UNetConfig; motion: MotionConfig; vae: VaeConfig; text_encoder: ClipTextConfig };
   weights: { unet: WeightSet; motion: WeightSet; vae: WeightSet; text_encoder: WeightSet };
   /**
-   * What determines each component's compiled weights (file identities, LoRA stack). Equal identities ⇒ the
-   * cache entry and the open sessions are reused.
+   * What determines each component's compiled base weights (file identities). Equal identities ⇒ the cache
+   * entry and the open sessions are reused. The LoRA stack is not part of it.
    */
   identity: { unet: unknown; vae: unknown; text_encoder: unknown };
-  /** One line per LoRA: how many of its keys were applied. */
-  loraReports: LoraReport[];
+  /** The LoRA stack to start with (ModelSet applies it; `ModelSet.setLoras` changes it later). */
+  loras?: LoraSpec[];
+  /** Unused since run-time switching (ModelSet.loraReports holds the current stack's coverage). */
+  loraReports?: LoraReport[];
   close(): void;
 }
 
@@ -48,15 +51,13 @@ export interface ModelFiles {
 /** The starter model, optionally with LoRAs (they must target its tiny shapes, so in practice none). */
 export function starterSource(loras: LoraSpec[] = []): ModelSource {
   const s = starterModel();
-  const stack = applyStack({ unet: s.unet, text_encoder: s.text_encoder }, loras);
-  const loraIds = loras.map((l) => ({ id: fileIdentity(l.path), weight: l.weight }));
   return {
     label: s.label,
     isStarter: true,
     configs: s.configs,
-    weights: { unet: stack.unet ?? s.unet, motion: s.motion, vae: s.vae, text_encoder: stack.text_encoder ?? s.text_encoder },
-    identity: { unet: { model: s.id, lora: loraIds }, vae: { model: s.id }, text_encoder: { model: s.id, lora: loraIds } },
-    loraReports: stack.reports,
+    weights: { unet: s.unet, motion: s.motion, vae: s.vae, text_encoder: s.text_encoder },
+    identity: { unet: { model: s.id }, vae: { model: s.id }, text_encoder: { model: s.id } },
+    loras,
     close: () => undefined,
   };
 }
@@ -94,31 +95,19 @@ export function fileSource(files: ModelFiles): ModelSource {
     if (!motion || !motionCfg) {
       throw new StudioError('INVALID_PARAMS', `${basename(files.model)} has no motion module; pass one with --motion (e.g. AnimateLCM's sd15_t2v_beta).`);
     }
-    const stack = applyStack({ unet, text_encoder }, files.loras ?? []);
     const modelId = fileIdentity(files.model);
     const motionId = files.motion ? fileIdentity(files.motion) : modelId;
-    const loraIds = (files.loras ?? []).map((l) => ({ id: fileIdentity(l.path), weight: l.weight }));
     return {
       label: `${basename(files.model)}${files.motion ? ` + ${basename(files.motion)}` : ''}`,
       isStarter: false,
       configs: { unet: cfg.unet, motion: motionCfg, vae: cfg.vae, text_encoder: cfg.text_encoder },
-      weights: { unet: stack.unet ?? unet, motion, vae, text_encoder: stack.text_encoder ?? text_encoder },
-      identity: { unet: { model: modelId, motion: motionId, lora: loraIds }, vae: { model: modelId }, text_encoder: { model: modelId, lora: loraIds } },
-      loraReports: stack.reports,
+      weights: { unet, motion, vae, text_encoder },
+      identity: { unet: { model: modelId, motion: motionId }, vae: { model: modelId }, text_encoder: { model: modelId } },
+      loras: files.loras ?? [],
       close: () => opened.forEach((t) => t.close()),
     };
   } catch (e) {
     opened.forEach((t) => t.close());
     throw e;
-  }
-}
-
-function applyStack(base: { unet: WeightSet; text_encoder: WeightSet }, loras: LoraSpec[]): ReturnType<typeof applyLoraStack> | { unet?: undefined; text_encoder?: undefined; reports: LoraReport[] } {
-  if (loras.length === 0) return { reports: [] };
-  try {
-    return applyLoraStack(base, loras.map((l) => ({ file: l.path, weight: l.weight })));
-  } catch (e) {
-    if (e instanceof StudioError) throw e;
-    throw new StudioError('LORA_INCOMPATIBLE', `A LoRA could not be applied: ${e instanceof Error ? e.message : String(e)}`);
   }
 }

@@ -108,7 +108,7 @@ export function GeneratePlace() {
           </div>
           {models.error && <ErrorPanel error={models.error} title="The library could not be read" compact />}
 
-          <LoraStack loras={loras.value ?? []} modelFamily={model?.family ?? null} />
+          <LoraStack loras={loras.value ?? []} modelFamily={model?.family ?? null} onRefresh={() => void loras.reload()} />
           <p className="field-hint">
             <button type="button" className="link-button" onClick={() => go('library')}>
               Browse the LoRA library

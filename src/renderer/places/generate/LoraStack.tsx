@@ -21,7 +21,7 @@ export function loraWarnings(ref: LoraRef, item: LibraryItem | undefined, params
  * The LoRA stack: add from the library, one row per LoRA with its weight, an enable toggle (keep it in the stack
  * but off, to compare), trigger words inserted into the prompt on request, and what may stop it working.
  */
-export function LoraStack({ loras, modelFamily }: { loras: LibraryItem[]; modelFamily: string | null }) {
+export function LoraStack({ loras, modelFamily, onRefresh }: { loras: LibraryItem[]; modelFamily: string | null; onRefresh?: () => void }) {
   const draft = useDraft();
   const { params } = draft;
   const addId = useId();
@@ -80,11 +80,11 @@ export function LoraStack({ loras, modelFamily }: { loras: LibraryItem[]; modelF
           id={addId}
           value=""
           data-testid="lora-add"
+          onFocus={onRefresh}
           onChange={(e) => {
             const item = loras.find((l) => String(l.id) === e.target.value);
             if (item) draft.addLora(item);
           }}
-          disabled={addable.length === 0}
         >
           <option value="">{loras.length === 0 ? 'The library has no LoRAs yet' : addable.length === 0 ? 'All library LoRAs are in the stack' : 'Choose a LoRA…'}</option>
           {addable.map((l) => (

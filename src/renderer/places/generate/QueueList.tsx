@@ -1,9 +1,12 @@
+import { useState } from 'react';
 import type { StepProgress } from '../../../shared/domain/generation';
 import { ErrorPanel } from '../../components/ErrorPanel';
+import { FramePlayer } from '../../components/FramePlayer';
 import { PreviewCanvas } from '../../components/PreviewCanvas';
 import { ProgressBar } from '../../components/ProgressBar';
 import { isEnded, useJobs, type JobView } from '../../state/jobs';
-import { formatDuration } from '../../state/media';
+import { formatDuration, framePaths } from '../../state/media';
+import { useLoad } from '../../state/use-load';
 import { useStudio } from '../../state/studio-api';
 import { useToasts } from '../../state/toasts';
 
@@ -54,6 +57,36 @@ function progressText(job: JobView): string {
   return `${stage}${steps}${eta}`;
 }
 
+const PLACEHOLDER: Record<JobView['status'], string> = {
+  queued: 'Waiting for its turn',
+  running: 'Preview appears with the first step',
+  done: 'Done',
+  failed: 'No preview',
+  cancelled: 'Cancelled',
+  interrupted: 'Interrupted',
+};
+
+/**
+ * The job's picture: the streamed x0 preview while it runs; once done, the clip's real frames (played while
+ * hovered). Same fixed-aspect box throughout, so the list never shifts.
+ */
+function JobMedia({ job, aspect }: { job: JobView; aspect: number }) {
+  const { api, mediaUrl } = useStudio();
+  const [hover, setHover] = useState(false);
+  const done = job.status === 'done' && job.generationId !== null;
+  const record = useLoad(() => (done && job.generationId !== null ? api.getGeneration(job.generationId) : Promise.resolve(null)), [api, done, job.generationId]);
+  const urls = framePaths(record.value?.outputs ?? null).map(mediaUrl);
+  return (
+    <div className="job-media" data-testid="job-preview" data-has-preview={job.preview ? 'true' : 'false'} onMouseEnter={() => setHover(true)} onMouseLeave={() => setHover(false)}>
+      {done && urls.length > 0 ? (
+        <FramePlayer urls={urls} fps={job.params.fps} aspect={aspect} playing={hover} label={`Clip of “${job.params.prompt || 'untitled'}”`} />
+      ) : (
+        <PreviewCanvas preview={job.preview} fps={job.params.fps} aspect={aspect} label={`Preview of “${job.params.prompt || 'untitled'}”`} placeholder={PLACEHOLDER[job.status]} />
+      )}
+    </div>
+  );
+}
+
 /** The queue: newest at the top, each job with its live preview, progress, time left and a cancel button. */
 export function QueueList() {
   const { jobs, error, cancel, clearEnded } = useJobs();
@@ -61,6 +94,8 @@ export function QueueList() {
   const toasts = useToasts();
   const ordered = [...jobs].reverse();
   const anyEnded = jobs.some((j) => isEnded(j.status));
+  // Cancelling takes effect between sampling steps; say so rather than look stuck.
+  const [cancelling, setCancelling] = useState<ReadonlySet<string>>(new Set());
 
   return (
     <section className="queue" aria-labelledby="queue-title" data-testid="queue">
@@ -84,7 +119,7 @@ export function QueueList() {
           const running = job.status === 'running' || job.status === 'queued';
           return (
             <li key={job.jobId} className={`job job-${job.status}`} data-testid="job" data-status={job.status} data-job-id={job.jobId}>
-              <PreviewCanvas preview={job.preview} fps={job.params.fps} aspect={aspect} label={`Preview of “${job.params.prompt || 'untitled'}”`} />
+              <JobMedia job={job} aspect={aspect} />
               <div className="job-body">
                 <p className="job-prompt" title={job.params.prompt}>
                   {job.params.prompt || <em>No prompt</em>}
@@ -94,7 +129,7 @@ export function QueueList() {
                 </p>
                 <ProgressBar fraction={fractionOf(job)} label={`Progress of job ${job.jobId}`} />
                 <p className="job-status" data-testid="job-status" aria-live="polite">
-                  {progressText(job)}
+                  {running && cancelling.has(job.jobId) ? 'Stopping after the current step…' : progressText(job)}
                 </p>
                 {job.error && job.status === 'failed' && <ErrorPanel error={job.error} compact />}
                 <div className="job-actions">
@@ -102,10 +137,17 @@ export function QueueList() {
                     <button
                       type="button"
                       className="button"
-                      onClick={() => cancel(job.jobId).catch((e: unknown) => toasts.error(e, 'Could not cancel the job'))}
+                      disabled={cancelling.has(job.jobId)}
+                      onClick={() => {
+                        setCancelling((s) => new Set(s).add(job.jobId));
+                        cancel(job.jobId).catch((e: unknown) => {
+                          setCancelling((s) => new Set([...s].filter((id) => id !== job.jobId)));
+                          toasts.error(e, 'Could not cancel the job');
+                        });
+                      }}
                       data-testid="job-cancel"
                     >
-                      Cancel
+                      {cancelling.has(job.jobId) ? 'Cancelling…' : 'Cancel'}
                     </button>
                   )}
                   {job.status === 'done' && job.generationId !== null && (

@@ -98,7 +98,9 @@ export function SettingsPlace() {
                       />
                       {PROVIDER_LABELS[p]}
                     </label>
-                    <span className="provider-status">{status ? (status.usable ? 'available' : (status.reason ?? 'not available here')) : 'not available here'}</span>
+                    <span className="provider-status" title={status?.reason}>
+                      {status ? (status.usable ? 'available' : (status.reason ?? 'not available here')) : 'not available here'}
+                    </span>
                     <span className="spacer" />
                     {on && (
                       <>

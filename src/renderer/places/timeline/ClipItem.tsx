@@ -1,12 +1,13 @@
 import { useRef, useState, type DragEvent, type KeyboardEvent, type PointerEvent } from 'react';
 import type { TimelineClip } from '../../../shared/domain/timeline';
 import { Filmstrip } from '../../components/Filmstrip';
+import { Icon } from '../../components/Icon';
 import { framePaths } from '../../state/media';
 import { useStudio } from '../../state/studio-api';
 import { clipFrameCount } from './sequence';
 
-export const PX_PER_FRAME = 14;
-const MIN_CLIP_PX = 96;
+export const PX_PER_FRAME = 22;
+const MIN_CLIP_PX = 168;
 
 export function clipWidth(clip: TimelineClip): number {
   return Math.max(MIN_CLIP_PX, clipFrameCount(clip) * PX_PER_FRAME);
@@ -174,7 +175,7 @@ export function ClipItem({
           ›
         </button>
         <button type="button" className="icon-button" aria-label={`Duplicate clip ${index + 1}`} onClick={onDuplicate}>
-          ⧉
+          <Icon name="duplicate" size={14} />
         </button>
         <button type="button" className="icon-button" aria-label={`Remove clip ${index + 1}`} onClick={onRemove}>
           ×
