@@ -174,6 +174,13 @@ export class BenchModels implements PipelineModels {
     };
   }
 
+  /** The compiled graph file for `s` (after compileUNet). */
+  unetModelPath(s: UNetShape): string {
+    const p = this.unetModels.get(shapeName(s));
+    if (!p) throw new Error(`bench models: no UNet graph compiled for ${shapeName(s)}`);
+    return p;
+  }
+
   private async session(key: string, path: () => Promise<string>): Promise<EngineSession> {
     let s = this.sessions.get(key);
     if (!s) {

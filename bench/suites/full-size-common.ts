@@ -1,4 +1,8 @@
+import { spawn } from 'node:child_process';
 import { statfsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ProbeRequest, ProbeResult } from '../unet-memory-probe';
 import { unetCallMacs } from '../macs';
 import type { BenchModels, UNetShape } from '../model-set';
 import { noiseArray } from '../model-set';
@@ -45,4 +49,24 @@ export async function reportRoofline(r: Recorder, models: BenchModels, s: UNetSh
   r.fig(`${label}: fraction of MatMul rate`, '%', fractions, `of the MatMul median ${mm.median.toFixed(1)} GMAC/s (max ${mm.max.toFixed(1)})`);
   const sorted = [...fractions].sort((a, b) => a - b);
   r.target(`${label}: UNet+motion call vs MatMul rate`, '≥ 50 % of the measured fp32 MatMul rate', 50, '>=', '%', sorted[Math.floor(sorted.length / 2)]);
+}
+
+/**
+ * Peak RSS of a fresh process that loads the compiled UNet graph for `s` and runs it `calls` times
+ * (bench/unet-memory-probe.ts). Linux only (reads /proc/self/status).
+ */
+export async function probeUNetMemory(models: BenchModels, s: UNetShape, calls: number): Promise<ProbeResult> {
+  await models.compileUNet(s);
+  const req: ProbeRequest = { model: models.unetModelPath(s), ...s, latentChannels: models.latentChannels, contextDim: models.contextDim, calls };
+  const script = join(dirname(fileURLToPath(import.meta.url)), '..', 'unet-memory-probe.ts');
+  // process.execArgv carries tsx's loader, so the child runs TypeScript like the parent
+  const child = spawn(process.execPath, [...process.execArgv, script, JSON.stringify(req)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const code = await new Promise<number | null>((res) => child.on('close', res));
+  const line = out.split('\n').find((l) => l.startsWith('PROBE_RESULT '));
+  if (code !== 0 || !line) throw new Error(`memory probe failed (exit ${code}): ${err.split('\n').filter((l) => /error/i.test(l)).slice(0, 3).join(' | ') || err.slice(-300)}`);
+  return JSON.parse(line.slice('PROBE_RESULT '.length)) as ProbeResult;
 }

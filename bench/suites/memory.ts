@@ -7,7 +7,7 @@ import { createSession, f32Tensor } from '../../src/main/engine/runtime/session'
 import { noiseArray, type UNetShape } from '../model-set';
 import { GiB, MiB, openPeakWindow, rssSplit } from '../peak-rss';
 import { Recorder, secs, type Suite, type SuiteContext } from '../suite';
-import { describe, FULL_SIZE_DISK, reportRoofline, requireFreeDisk, unetCall } from './full-size-common';
+import { describe, FULL_SIZE_DISK, probeUNetMemory, reportRoofline, requireFreeDisk } from './full-size-common';
 
 /** The real step: 16 frames at 512×512 (64×64 latent), classifier-free guidance (batch 2), fp32. */
 export const FULL_STEP_SHAPE: UNetShape = { batch: 2, frames: 16, latentHeight: 64, latentWidth: 64, tokens: 77 };
@@ -19,8 +19,8 @@ const RSS_LIMIT_GB = 10;
  *   1. attention alone at the step's real size (B = 32, S = 4096, C = 320, 8 heads) through com.microsoft
  *      MultiHeadAttention — peak RSS growth vs the analytic size of one full score tensor (17.2 GB);
  *   2. the same attention unfused (MatMul → Softmax → MatMul) at B = 2, to show what materialising costs;
- *   3. the full-size UNet + motion at 32×32 latents, batch 1, 2/4/8 frames: peak RSS of a fresh session and
- *      two calls, a straight-line fit in the number of samples, extrapolated to 32 samples × 4× the pixels.
+ *   3. the full-size UNet + motion at 32×32 latents, batch 1, 2/4/8 frames: peak RSS of a fresh process
+ *      (bench/unet-memory-probe.ts) that creates the session and makes two calls, a straight-line fit in the number of samples, extrapolated to 32 samples × 4× the pixels.
  * With --full: the real 16 × 512² batch-2 step itself, two calls (≈ 2 × 17.7 TMAC: tens of minutes on 2 cores,
  * and more memory than a shared 23 GB machine should give it).
  */
@@ -83,26 +83,20 @@ async function unetScaling(ctx: SuiteContext, r: Recorder): Promise<void> {
   let base = 0;
   for (const f of frames) {
     const s: UNetShape = { batch: 1, frames: f, latentHeight: 32, latentWidth: 32, tokens: 77 };
-    await models.compileUNet(s);
-    const w = openPeakWindow();
-    await models.unetSession(s);
-    // two calls: from the second on, onnxruntime allocates by the memory pattern planned in the first, on top
-    // of the arena the first call grew (the step suite shows the difference)
-    await unetCall(models, s, 40 + f);
-    await unetCall(models, s, 50 + f);
-    const p = w.stop();
-    await models.closeUNet(s);
-    base = w.startRss;
-    peaks.push(p.peak);
-    r.fig(`peak RSS, full-size UNet+motion, fresh session + 2 calls, ${describe(s)}`, 'GiB', p.peak / GiB, `RSS before ${(w.startRss / GiB).toFixed(2)} GiB; ${rssSplit(p)}`);
+    // two calls: from the second on, onnxruntime allocates by the memory pattern planned in the first, on
+    // top of the arena the first call grew
+    const p = await probeUNetMemory(models, s, 2);
+    base = p.startBytes;
+    peaks.push(p.peakBytes);
+    r.fig(`peak RSS, fresh process: full-size UNet+motion session + 2 calls, ${describe(s)}`, 'GiB', p.peakBytes / GiB, `process RSS before the session ${(p.startBytes / GiB).toFixed(2)} GiB; ${rssSplit({ anon: p.anonBytes, file: p.fileBytes })}; calls ${p.callMs.map((ms) => (ms / 1000).toFixed(1)).join(', ')} s`);
   }
   // least-squares line peak = a + b · samples
   const xs = frames;
-  const mx = xs.reduce((a, b) => a + b, 0) / xs.length;
-  const my = peaks.reduce((a, b) => a + b, 0) / peaks.length;
+  const mx = xs.reduce((acc, x) => acc + x, 0) / xs.length;
+  const my = peaks.reduce((acc, y) => acc + y, 0) / peaks.length;
   const b = xs.reduce((acc, x, i) => acc + (x - mx) * (peaks[i] - my), 0) / xs.reduce((acc, x) => acc + (x - mx) ** 2, 0);
   const a = my - b * mx;
-  r.fig('peak RSS per extra 32×32 sample (fit slope)', 'MiB', b / MiB, `intercept (weights, code, arena at 0 samples) ${(a / GiB).toFixed(2)} GiB; process RSS before ${(base / GiB).toFixed(2)} GiB`);
+  r.fig('peak RSS per extra 32×32 sample (fit slope)', 'MiB', b / MiB, `intercept (weights, code, runtime at 0 samples) ${(a / GiB).toFixed(2)} GiB; a fresh process before the session ${(base / GiB).toFixed(2)} GiB`);
   const samples = FULL_STEP_SHAPE.batch * FULL_STEP_SHAPE.frames;
   const pixelRatio = (FULL_STEP_SHAPE.latentHeight * FULL_STEP_SHAPE.latentWidth) / (32 * 32);
   const extrapolated = a + b * samples * pixelRatio;
@@ -113,22 +107,17 @@ async function unetScaling(ctx: SuiteContext, r: Recorder): Promise<void> {
     '<=',
     'GB',
     extrapolated / 1e9,
-    `intercept + slope × ${samples} samples × ${pixelRatio}× pixels; valid only because attention grows linearly in pixels (flash path), an assumption the --full run checks`,
+    `intercept + slope × ${samples} samples × ${pixelRatio}× pixels, from the 32×32 fits above; valid only because attention grows linearly in pixels (flash path, measured above); --full measures it`,
   );
 }
 
 async function fullStep(ctx: SuiteContext, r: Recorder): Promise<void> {
   const models = ctx.fullSize();
   const s = FULL_STEP_SHAPE;
-  await models.compileUNet(s);
-  const w = openPeakWindow();
-  await models.unetSession(s);
-  await unetCall(models, s, 98);
-  const ms = await unetCall(models, s, 99);
-  const p = w.stop();
-  await models.closeUNet(s);
-  r.fig(`full step: second UNet+motion call, ${describe(s)}`, 's', secs(ms), 'one run');
-  r.fig('full step: peak RSS (session + 2 calls)', 'GiB', p.peak / GiB, `RSS before ${(w.startRss / GiB).toFixed(2)} GiB; ${rssSplit(p)}`);
+  const p = await probeUNetMemory(models, s, 2);
+  const ms = p.callMs[p.callMs.length - 1];
+  r.fig(`full step: second UNet+motion call, ${describe(s)}`, 's', secs(ms), 'one run, fresh process');
+  r.fig('full step: peak RSS (session + 2 calls)', 'GiB', p.peakBytes / GiB, rssSplit({ anon: p.anonBytes, file: p.fileBytes }));
   await reportRoofline(r, models, s, [ms], 'full step');
-  r.target('peak RSS, 16 × 512² step, batch 2, fp32 (measured)', `≤ ${RSS_LIMIT_GB} GB`, RSS_LIMIT_GB, '<=', 'GB', p.peak / 1e9);
+  r.target('peak RSS, 16 × 512² step, batch 2, fp32 (measured)', `≤ ${RSS_LIMIT_GB} GB`, RSS_LIMIT_GB, '<=', 'GB', p.peakBytes / 1e9);
 }

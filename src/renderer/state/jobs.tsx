@@ -15,6 +15,8 @@ export interface JobView extends JobSummary {
   preview: DecodedPreview | null;
   /** When this renderer first saw the job running (for elapsed time when the engine gives no ETA). */
   seenRunningAt: number | null;
+  /** What the engine said along the way (provider fallback, LoRA stack and its coverage), distinct, in order. */
+  notes: string[];
 }
 
 interface JobsApi {
@@ -31,6 +33,10 @@ interface JobsApi {
   track(jobId: string): void;
 }
 
+const MAX_NOTES = 4;
+/** Engine notes worth keeping on the job card; routine compile chatter ("compiling unet…") is not. */
+const isNote = (m: string): boolean => /lora|instead|not applied|fall/i.test(m);
+
 const ENDED = new Set(['done', 'failed', 'cancelled', 'interrupted']);
 export const isEnded = (status: string): boolean => ENDED.has(status);
 
@@ -42,6 +48,8 @@ export function JobsProvider({ children }: { children: ReactNode }) {
   const [error, setError] = useState<SerializedError | null>(null);
   const [finished, setFinished] = useState(0);
   const hidden = useRef(new Set<string>());
+  // Progress for a job not listed yet (its first events can beat generate()'s answer): kept until it is.
+  const early = useRef(new Map<string, Pick<JobView, 'progress' | 'preview' | 'notes'>>());
 
   const merge = useCallback((summaries: JobSummary[]) => {
     setJobs((prev) => {
@@ -49,8 +57,10 @@ export function JobsProvider({ children }: { children: ReactNode }) {
       const next = summaries
         .filter((s) => !hidden.current.has(s.jobId))
         .map((s) => {
-          const old = byId.get(s.jobId);
-          return { ...s, progress: s.progress ?? old?.progress ?? null, preview: old?.preview ?? null, seenRunningAt: old?.seenRunningAt ?? (s.status === 'running' ? Date.now() : null) };
+          const old = byId.get(s.jobId) ?? early.current.get(s.jobId);
+          early.current.delete(s.jobId);
+          const seen = byId.get(s.jobId)?.seenRunningAt;
+          return { ...s, progress: s.progress ?? old?.progress ?? null, preview: old?.preview ?? null, seenRunningAt: seen ?? (s.status === 'running' ? Date.now() : null), notes: old?.notes ?? [] };
         });
       // Keep jobs we know of that the backend no longer lists (ended and dropped from its memory).
       for (const old of prev) if (!next.some((n) => n.jobId === old.jobId)) next.push(old);
@@ -82,13 +92,19 @@ export function JobsProvider({ children }: { children: ReactNode }) {
       if (isEnded(e.status)) setFinished((n) => n + 1);
     });
     const offProgress = api.onJobProgress((p: StepProgress) => {
-      setJobs((prev) =>
-        prev.map((j) => {
-          if (j.jobId !== p.jobId) return j;
-          const { preview, ...rest } = p;
-          return { ...j, status: j.status === 'queued' ? 'running' : j.status, progress: rest, preview: preview ? decodePreview(preview) : j.preview, seenRunningAt: j.seenRunningAt ?? Date.now() };
-        }),
-      );
+      const { preview, ...rest } = p;
+      const decoded = preview ? decodePreview(preview) : null;
+      const withNote = (notes: string[]) => (p.message && p.stage === 'compile' && isNote(p.message) && !notes.includes(p.message) ? [...notes, p.message].slice(-MAX_NOTES) : notes);
+      setJobs((prev) => {
+        if (!prev.some((j) => j.jobId === p.jobId)) {
+          const e = early.current.get(p.jobId);
+          early.current.set(p.jobId, { progress: rest, preview: decoded ?? e?.preview ?? null, notes: withNote(e?.notes ?? []) });
+          return prev;
+        }
+        return prev.map((j) =>
+          j.jobId !== p.jobId ? j : { ...j, status: j.status === 'queued' ? 'running' : j.status, progress: rest, preview: decoded ?? j.preview, seenRunningAt: j.seenRunningAt ?? Date.now(), notes: withNote(j.notes) },
+        );
+      });
     });
     return () => {
       offState();

@@ -154,6 +154,8 @@ test('generate: the stack carries the LoRA, a job streams progress and previews 
   await screenshot(page, testInfo, 'generate');
   await expect(job).toHaveAttribute('data-status', 'done', { timeout: 90_000 });
   await expect(job.getByRole('progressbar')).toHaveAttribute('aria-valuenow', '100');
+  // What the engine said about the stack stays on the card.
+  await expect(job.getByTestId('job-notes')).toContainText('LoRA stack');
   const texts = await page.evaluate(() => (window as unknown as { __statusTexts: string[] }).__statusTexts);
   expect(texts.some((t) => /Sampling — step \d+ of 2/.test(t)), texts.join(' | ')).toBe(true);
 

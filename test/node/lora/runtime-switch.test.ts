@@ -254,6 +254,24 @@ describe('ModelSet: run-time switching on a loaded model (starter model)', () =>
 
   const unet = (s: ModelSet, t = 500): Promise<Float32Array> => s.unet(sample, t, context, shape);
 
+  /** The merged path done independently: the stack merged into the weights, a plain graph, its own session. */
+  async function mergedReference(loras: LoraSpec[], timesteps: number[]): Promise<Float32Array[]> {
+    const st = starterSource();
+    const applied = applyLoraStack({ unet: st.weights.unet, text_encoder: st.weights.text_encoder }, loras.map((l) => ({ file: l.path, weight: l.weight })));
+    const g = buildUNetGraph(applied.unet!, st.configs.unet, { batch: shape.batch, latentHeight: 8, latentWidth: 8, contextLength: 77, motion: { w: st.weights.motion, cfg: st.configs.motion, frames: shape.frames, groupnorm: 'per_frame' } });
+    const s = await sessionOf(g);
+    try {
+      const out: Float32Array[] = [];
+      for (const t of timesteps) {
+        const o = await s.run({ sample: f32Tensor(sample, [N, 4, 8, 8]), timestep: f32Tensor(Float32Array.of(t), [1]), encoder_hidden_states: f32Tensor(context, [N, 77, 64]) });
+        out.push(o.noise_pred.data as Float32Array);
+      }
+      return out;
+    } finally {
+      await s.dispose();
+    }
+  }
+
   it('(b)(c) switches stacks and weights by feeds only: no new session, no base weight read; weight 0 / empty == plain', async () => {
     const ids = Array.from({ length: 77 }, (_, i) => (i === 0 ? 49406 : i < 5 ? 320 + i : 49407));
     const plain = await unet(set);
@@ -293,36 +311,47 @@ describe('ModelSet: run-time switching on a loaded model (starter model)', () =>
     set.setLoras([]);
   });
 
-  it('(a) on UNet + motion: the slot path equals a set that merges the same stack before compiling', async () => {
-    plainSet = new ModelSet(starterSource([{ path: styleA, weight: -0.5 }, { path: styleB, weight: 1.2 }]), { cacheRoot: join(dir, 'cache-merged'), providers: ['cpu'], loraRank: 0 });
-    expect(plainSet.loraSwitch.paths.unet).toBe('merged');
-    set.setLoras([{ path: styleA, weight: -0.5 }, { path: styleB, weight: 1.2 }]);
-    for (const t of [999, 259]) {
-      const c = compareArrays('starter', `slots vs merged t${t}`, await unet(set, t), await unet(plainSet, t));
+  it('(a) on UNet + motion: the slot path equals the stack merged into the weights', async () => {
+    const stack = [{ path: styleA, weight: -0.5 }, { path: styleB, weight: 1.2 }];
+    expect(set.setLoras(stack).paths.unet).toBe('slots');
+    const ref = await mergedReference(stack, [999, 259]);
+    for (const [i, t] of [999, 259].entries()) {
+      const c = compareArrays('starter', `slots vs merged t${t}`, await unet(set, t), ref[i]);
       expect(c.pass, `${c.what} max_abs=${c.maxAbs}`).toBe(true);
     }
+    // a set without slots (loraRank 0) takes everything through the merged overlay path: same result
+    plainSet = new ModelSet(starterSource(stack), { cacheRoot: join(dir, 'cache-merged'), providers: ['cpu'], loraRank: 0 });
+    expect(plainSet.loraSwitch.paths.unet).toBe('merged');
+    const c = compareArrays('starter', 'overlay-merged vs merged', await unet(plainSet, 999), ref[0]);
+    expect(c.pass, `max_abs=${c.maxAbs}`).toBe(true);
   });
 
-  it('sends a 3×3 LoCon to a merged graph keyed by that part only; slotted LoRAs keep switching by feeds', async () => {
+  it('sends a 3×3 LoCon to a merged overlay keyed by that part only; slotted LoRAs keep switching by feeds', async () => {
     const opened = set.stats.sessionsCreated;
+    const readsBefore = reads.reads;
     const sw = set.setLoras([{ path: styleA, weight: 0.8 }, { path: locon, weight: 0.6 }]);
     expect(sw.paths.unet).toBe('slots+merged');
-    expect(sw.message).toMatch(/1 layers merged into a recompiled copy — locon-3x3\.safetensors: layers without a run-time slot/);
+    expect(sw.message).toMatch(/1 layers merged \(overlay of only the touched tensors, one new session\) — locon-3x3\.safetensors: layers without a run-time slot/);
     const m1 = await unet(set);
     expect(set.stats.sessionsCreated).toBe(opened + 1);
     expect(set.compiled.some((n) => /^unet_b1_f2_8x8_t77_lora-[0-9a-f]{16}$/.test(n))).toBe(true);
-    // changing only the slotted LoRA's weight keeps the merged graph
-    set.setLoras([{ path: styleA, weight: 0.3 }, { path: locon, weight: 0.6 }]);
+    expect(reads.reads - readsBefore).toBe(1); // only the one touched base tensor was read
+    // the overlay sits in the base entry, beside the untouched base weights file
+    const entries = readdirSync(join(dir, 'cache')).filter((d) => existsSync(join(dir, 'cache', d, `lora-${set['lora'].plans.unet.mergedKey}.bin`)));
+    expect(entries.length).toBe(1);
+    // changing only the slotted LoRA's weight keeps the merged session
+    const stack = [{ path: styleA, weight: 0.3 }, { path: locon, weight: 0.6 }];
+    set.setLoras(stack);
     const m2 = await unet(set);
     expect(set.stats.sessionsCreated).toBe(opened + 1);
     expect(maxAbsDiff(m1, m2)).toBeGreaterThan(1e-4);
-    const ref = new ModelSet(starterSource([{ path: styleA, weight: 0.3 }, { path: locon, weight: 0.6 }]), { cacheRoot: join(dir, 'cache-merged'), providers: ['cpu'], loraRank: 0 });
-    try {
-      const c = compareArrays('starter', 'slots+merged vs merged', m2, await unet(ref));
-      expect(c.pass, `max_abs=${c.maxAbs}`).toBe(true);
-    } finally {
-      await ref.dispose();
-    }
+    const [ref] = await mergedReference(stack, [500]);
+    const c = compareArrays('starter', 'slots+overlay vs merged', m2, ref);
+    expect(c.pass, `max_abs=${c.maxAbs}`).toBe(true);
+    // dropping the LoCon returns to the base session (no new one)
+    set.setLoras([{ path: styleA, weight: 0.3 }]);
+    await unet(set);
+    expect(set.stats.sessionsCreated).toBe(opened + 1);
     set.setLoras([]);
   });
 

@@ -8,6 +8,7 @@ import { buildVaeDecoderGraph } from '../../compiler/families/vae';
 import type { GraphIR } from '../../compiler/graph/builder';
 import type { WeightSet } from '../../compiler/io/tensor';
 import { slotsFor, type LoraSlot, type LoraSlotPlan } from '../lora/lowrank-slots';
+import { GemmMerger } from '../lora/gemm-merger';
 import { MergedWeights } from '../lora/merged-weights';
 import { planRuntimeStack, type RuntimeStackPlan } from '../lora/runtime-stack';
 import { applyLoraStack, type LoraReport } from '../lora/stack';
@@ -15,6 +16,7 @@ import type { LoraComponent } from '../lora/types';
 import { f32ToF16 } from '../runtime/float16';
 import { createSession, f32Tensor, type EngineSession, type HostTensor } from '../runtime/session';
 import type { PipelineModels, UNetCallShape } from '../pipelines/pipeline-models';
+import { compileMergedOverlay } from './lora-overlay-entry';
 import type { LoraSpec, ModelSource } from './model-source';
 
 /**
@@ -27,8 +29,9 @@ import type { LoraSpec, ModelSource } from './model-source';
  * LoRA stacks are switched at run time (`setLoras`, engine/lora/README.md): the UNet and text encoder graphs
  * have rank-R low-rank slot inputs on their transformer Linear / 1×1 layers, so a stack (or weight) change is
  * new feeds into the same sessions — no compile, no session, no base weight read. Only what slots cannot carry
- * (LoHa, LoKr, full diffs, convolutions, rank above R) is merged into a graph compiled for that part of the stack
- * alone (cache key = its identity), which opens on the next run.
+ * (LoHa, LoKr, full diffs, convolutions, rank above R) is merged, into an overlay of just the touched tensors in
+ * the component's cache entry (identity = that part of the stack alone; lora-overlay-entry.ts), and opens as one
+ * new session on the next run.
  */
 
 /**
@@ -91,6 +94,8 @@ export class ModelSet {
   /** Counters for tests and benches: sessions opened, stack switches. */
   readonly stats = { sessionsCreated: 0, loraSwitches: 0 };
   private readonly slots: Record<LoraComponent, LoraSlot[]>;
+  /** onnxruntime GEMM for merging low-rank parts into overlay tensors (opened on first merged stack). */
+  private gemm: GemmMerger | undefined;
   private lora!: { stackId: string; switch: LoraSwitch; plans: Record<LoraComponent, RuntimeStackPlan>; feeds: Record<LoraComponent, Record<string, HostTensor>> };
 
   constructor(
@@ -182,8 +187,8 @@ export class ModelSet {
     const S = ids.length;
     const { plan, feeds } = this.current('text_encoder');
     const name = (clipSkip <= 2 ? `clip_text_s${S}` : `clip_text_s${S}_skip${clipSkip}`) + mergedSuffix(plan);
-    const s = await this.session('text_encoder', name, plan, () =>
-      renamed(buildClipTextGraph(this.weightsFor('text_encoder', plan), this.source.configs.text_encoder, { batch: 1, seqLen: S, floatType: this.precision, clipSkip: clipSkip > 2 ? clipSkip : undefined, loraSlots: this.slotPlan() }), name),
+    const s = await this.session('text_encoder', name, plan, (w, graphName) =>
+      renamed(buildClipTextGraph(w, this.source.configs.text_encoder, { batch: 1, seqLen: S, floatType: this.precision, clipSkip: clipSkip > 2 ? clipSkip : undefined, loraSlots: this.slotPlan() }), graphName),
     );
     checkAborted(signal);
     const out = await s.run(
@@ -198,15 +203,15 @@ export class ModelSet {
     const { plan, feeds } = this.current('unet');
     const name = `unet_b${batch}_f${frames}_${h}x${w}_t${tokens}${mergedSuffix(plan)}`;
     const src = this.source;
-    const s = await this.session('unet', name, plan, () =>
-      buildUNetGraph(this.weightsFor('unet', plan), src.configs.unet, {
+    const s = await this.session('unet', name, plan, (weights, graphName) =>
+      buildUNetGraph(weights, src.configs.unet, {
         batch,
         latentHeight: h,
         latentWidth: w,
         contextLength: tokens,
         floatType: this.precision,
         motion: { w: src.weights.motion, cfg: src.configs.motion, frames, groupnorm: this.groupnorm },
-        name,
+        name: graphName,
         loraSlots: this.slotPlan(),
       }),
     );
@@ -233,6 +238,8 @@ export class ModelSet {
   }
 
   async dispose(): Promise<void> {
+    await this.gemm?.dispose().catch(() => undefined);
+    this.gemm = undefined;
     const all = [...this.sessions.values()];
     this.sessions.clear();
     for (const p of all) {
@@ -253,11 +260,6 @@ export class ModelSet {
     return this.loraRank > 0 ? { rank: this.loraRank } : undefined;
   }
 
-  /** The base weights, or base + the deltas slots cannot carry (merged lazily, tensor by tensor, when compiled). */
-  private weightsFor(component: LoraComponent, plan: RuntimeStackPlan): WeightSet {
-    const base = this.source.weights[component];
-    return plan.mergedKey ? new MergedWeights(base, plan.merged) : base;
-  }
 
   /** float32 slot feeds as the session wants them (converted once per switch, not per run, in an fp16 graph). */
   private hostFeeds(feeds: Record<string, HostTensor>): Record<string, HostTensor> {
@@ -277,24 +279,23 @@ export class ModelSet {
     }
   }
 
-  private cacheKey(component: Component, plan: RuntimeStackPlan | undefined): CacheKey {
+  private cacheKey(component: Component): CacheKey {
     const c = this.source.configs;
     const family = { text_encoder: 'clip_text', unet: 'unet_motion', vae: 'vae_decoder' }[component];
     const config = component === 'unet' ? { unet: c.unet, motion: c.motion } : component === 'vae' ? c.vae : c.text_encoder;
-    // The LoRA stack is NOT part of the key, only the slot rank (it shapes the graph) and, for a merged graph,
-    // the identity of the merged part of the stack.
+    // The LoRA stack is NOT part of the key, only the slot rank (it shapes the graph); the merged part of a
+    // stack lives in this same entry as an overlay (lora-overlay-entry.ts).
     const slotted = component !== 'vae' && this.loraRank > 0;
     return {
       family,
       config,
       weights: [JSON.stringify(this.source.identity[component])],
-      lora: plan?.mergedKey ? { merged: plan.mergedKey } : undefined,
       precision: this.precision,
       options: component === 'unet' ? { groupnorm: this.groupnorm, ...(slotted ? { loraRank: this.loraRank } : {}) } : slotted ? { loraRank: this.loraRank } : undefined,
     };
   }
 
-  private session(component: Component, name: string, plan: RuntimeStackPlan | undefined, build: () => GraphIR): Promise<EngineSession> {
+  private session(component: Component, name: string, plan: RuntimeStackPlan | undefined, build: (w: WeightSet, graphName: string) => GraphIR): Promise<EngineSession> {
     let p = this.sessions.get(name);
     if (!p) {
       p = this.open(component, name, plan, build);
@@ -305,13 +306,13 @@ export class ModelSet {
     return p;
   }
 
-  private async open(component: Component, name: string, plan: RuntimeStackPlan | undefined, build: () => GraphIR): Promise<EngineSession> {
+  private async open(component: Component, name: string, plan: RuntimeStackPlan | undefined, build: (w: WeightSet, graphName: string) => GraphIR): Promise<EngineSession> {
     const t0 = performance.now();
     const label = COMPONENT_LABEL[component];
     const what = this.source.isStarter ? `${label} of the starter test model` : label;
     const emit = (phase: 'start' | 'done', reused: boolean, message: string): void =>
       this.onCompile?.({ component, graph: name, phase, reused, elapsedMs: performance.now() - t0, message });
-    const key = this.cacheKey(component, plan);
+    const key = this.cacheKey(component);
     const withMerged = plan?.mergedKey ? ` with the merged LoRA part (${plan.mergedWhy.join('; ')})` : '';
     let path: string;
     let reused = true;
@@ -322,8 +323,26 @@ export class ModelSet {
         reused = false;
         emit('start', false, `Compiling the ${what}${withMerged} for this shape (first use; cached afterwards)…`);
       }
-      const { entry, models } = await compileGraphs(this.cache, key, () => [build()]);
-      path = models[name] ?? (await addGraph(this.cache, entry, build()));
+      const base = this.source.weights[component];
+      if (plan?.mergedKey && component !== 'vae') {
+        const baseName = name.slice(0, -mergedSuffix(plan).length);
+        const merged = new MergedWeights(base, plan.merged);
+        const r = await compileMergedOverlay({
+          cache: this.cache,
+          baseKey: key,
+          mergedKey: plan.mergedKey,
+          name,
+          buildBase: () => build(base, baseName),
+          buildMerged: () => build(merged, name),
+          merged,
+          gemm: (this.gemm ??= new GemmMerger({ intraOpThreads: this.opts.intraOpThreads })),
+        });
+        path = r.path;
+        if (r.timing) this.onNote?.(`Merged LoRA overlay for the ${label}: ${r.timing.tensors} tensors, ${(r.timing.bytes / 2 ** 20).toFixed(0)} MiB (base weights untouched).`);
+      } else {
+        const { entry, models } = await compileGraphs(this.cache, key, () => [build(base, name)]);
+        path = models[name] ?? (await addGraph(this.cache, entry, build(base, name)));
+      }
     } catch (e) {
       if (e instanceof StudioError) throw e;
       throw new StudioError('COMPILE_FAILED', `Compiling the ${what} failed: ${e instanceof Error ? e.message : String(e)}`, { component, graph: name });
@@ -362,7 +381,7 @@ function switchMessage(plans: Record<LoraComponent, RuntimeStackPlan>, rank: num
     if (p.slottedLayers === 0 && !p.mergedKey) continue;
     const bits: string[] = [];
     if (p.slottedLayers > 0) bits.push(`${p.slottedLayers} layers switched at run time (rank ${p.usedRank}/${rank}, no recompile)`);
-    if (p.mergedKey) bits.push(`${p.mergedLayers} layers merged into a recompiled copy — ${p.mergedWhy.join('; ')}`);
+    if (p.mergedKey) bits.push(`${p.mergedLayers} layers merged (overlay of only the touched tensors, one new session) — ${p.mergedWhy.join('; ')}`);
     parts.push(`${label}: ${bits.join('; ')}`);
   }
   return parts.length === 0 ? 'LoRA stack: none active (plain model).' : `LoRA stack — ${parts.join('. ')}.`;

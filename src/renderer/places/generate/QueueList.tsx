@@ -131,6 +131,15 @@ export function QueueList() {
                 <p className="job-status" data-testid="job-status" aria-live="polite">
                   {running && cancelling.has(job.jobId) ? 'Stopping after the current step…' : progressText(job)}
                 </p>
+                {job.notes.length > 0 && (
+                  <ul className="job-notes" data-testid="job-notes">
+                    {job.notes.map((n) => (
+                      <li key={n} className={/not applied|instead/i.test(n) ? 'warning-line' : undefined}>
+                        {n}
+                      </li>
+                    ))}
+                  </ul>
+                )}
                 {job.error && job.status === 'failed' && <ErrorPanel error={job.error} compact />}
                 <div className="job-actions">
                   {running && (
