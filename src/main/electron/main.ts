@@ -5,6 +5,7 @@
  * Options: --data-dir <dir> (or ANIMATELCM_DATA_DIR); default: Electron's per-user data folder.
  */
 import { app, BrowserWindow } from 'electron';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EngineHost } from '../services/engine-host';
@@ -24,6 +25,11 @@ function dataDirFlag(argv: readonly string[]): string | undefined {
   if (i >= 0) return argv[i + 1];
   return argv.find((a) => a.startsWith('--data-dir='))?.slice('--data-dir='.length);
 }
+
+// The studio database needs better-sqlite3 built for Electron's ABI (scripts/electron-native.mjs, run before
+// `npm start`); plain Node keeps using the build in node_modules.
+const electronSqlite = join(here, '..', '..', '.cache', 'electron-native', 'better-sqlite3', 'build', 'Release', 'better_sqlite3.node');
+if (!process.env.ANIMATELCM_SQLITE_BINDING && existsSync(electronSqlite)) process.env.ANIMATELCM_SQLITE_BINDING = electronSqlite;
 
 registerSchemes();
 hardenApp(trustedOrigins);

@@ -147,7 +147,7 @@ export function openDatabase(dataDir: string, opts: OpenDatabaseOptions = {}): S
   let snapshotDir: string | undefined;
   let check: string;
   try {
-    sqlite = new Database(path, { readonly, fileMustExist: readonly });
+    sqlite = new Database(path, { readonly, fileMustExist: readonly, ...nativeBindingOption() });
     check = sqlite.pragma('quick_check(1)', { simple: true }) as string;
   } catch (e) {
     const err = toStoreError(e, path);
@@ -159,7 +159,7 @@ export function openDatabase(dataDir: string, opts: OpenDatabaseOptions = {}): S
       const copy = join(snapshotDir, DATABASE_FILE);
       copyFileSync(path, copy);
       if (existsSync(`${path}-wal`)) copyFileSync(`${path}-wal`, `${copy}-wal`);
-      sqlite = new Database(copy, { readonly: true, fileMustExist: true });
+      sqlite = new Database(copy, { readonly: true, fileMustExist: true, ...nativeBindingOption() });
       check = sqlite.pragma('quick_check(1)', { simple: true }) as string;
     } catch (e2) {
       rmSync(snapshotDir, { recursive: true, force: true });
@@ -262,4 +262,14 @@ export function backupAndReset(dataDir: string, now: Date = new Date()): BackupR
     throw toStoreError(e, database);
   }
   return { backupPath: base, moved };
+}
+
+/**
+ * better-sqlite3 is a native addon built for one ABI. Plain Node (CLI, web mode, tests) uses the build in
+ * node_modules; Electron's main process needs a build for Electron's ABI, which `scripts/electron-native.mjs`
+ * (run before `npm start`) places elsewhere and the Electron shell names in ANIMATELCM_SQLITE_BINDING.
+ */
+function nativeBindingOption(): { nativeBinding?: string } {
+  const binding = process.env.ANIMATELCM_SQLITE_BINDING;
+  return binding ? { nativeBinding: binding } : {};
 }

@@ -74,11 +74,19 @@ export function planRuntimeStack(
   }
   const feeds: Record<string, HostTensor> = {};
   let usedRank = 0;
+  // Slots the stack does not touch share one read-only zero buffer per size: at full size and R = 128 the
+  // feeds are ~300 MB, and allocating them all on every switch would dominate its cost.
+  const zeros = new Map<number, Float32Array>();
+  const zero = (n: number): Float32Array => {
+    let z = zeros.get(n);
+    if (!z) zeros.set(n, (z = new Float32Array(n)));
+    return z;
+  };
   for (const slot of slots) {
     const list = parts.get(`${slot.module}.weight`) ?? [];
     const { inFeatures: inF, outFeatures: outF } = slot;
-    const down = new Float32Array(rank * inF);
-    const up = new Float32Array(outF * rank);
+    const down = list.length === 0 ? zero(rank * inF) : new Float32Array(rank * inF);
+    const up = list.length === 0 ? zero(outF * rank) : new Float32Array(outF * rank);
     let at = 0;
     for (const p of list) {
       down.set(p.down, at * inF); // rows of D stack along the rank

@@ -38,8 +38,11 @@ export interface BaseComponents {
   text_encoder?: WeightSet;
 }
 
-/** Tensors of a LoRA file held in memory, so the file can be closed right away (LoRAs are small). */
-function loadIntoMemory(path: string): TensorTable {
+/**
+ * Tensors of a LoRA file held in memory, so the file can be closed right away (LoRAs are small). Callers that
+ * switch stacks often (ModelSet) keep these tables and pass them back in, so a weight change re-reads nothing.
+ */
+export function loadIntoMemory(path: string): TensorTable {
   const t = openSafetensors(path);
   try {
     const views = new Map<string, TensorView>();

@@ -11,7 +11,8 @@ import { slotsFor, type LoraSlot, type LoraSlotPlan } from '../lora/lowrank-slot
 import { GemmMerger } from '../lora/gemm-merger';
 import { MergedWeights } from '../lora/merged-weights';
 import { planRuntimeStack, type RuntimeStackPlan } from '../lora/runtime-stack';
-import { applyLoraStack, type LoraReport } from '../lora/stack';
+import { applyLoraStack, loadIntoMemory, type LoraReport } from '../lora/stack';
+import type { TensorTable } from '../../compiler/io/tensor';
 import type { LoraComponent } from '../lora/types';
 import { f32ToF16 } from '../runtime/float16';
 import { createSession, f32Tensor, type EngineSession, type HostTensor } from '../runtime/session';
@@ -94,6 +95,8 @@ export class ModelSet {
   /** Counters for tests and benches: sessions opened, stack switches. */
   readonly stats = { sessionsCreated: 0, loraSwitches: 0 };
   private readonly slots: Record<LoraComponent, LoraSlot[]>;
+  /** The current stack's LoRA files, in memory, by file identity. */
+  private loraTables = new Map<string, TensorTable>();
   /** onnxruntime GEMM for merging low-rank parts into overlay tensors (opened on first merged stack). */
   private gemm: GemmMerger | undefined;
   private lora!: { stackId: string; switch: LoraSwitch; plans: Record<LoraComponent, RuntimeStackPlan>; feeds: Record<LoraComponent, Record<string, HostTensor>> };
@@ -126,8 +129,17 @@ export class ModelSet {
     if (this.lora && this.lora.stackId === stackId) return this.lora.switch; // same files, same weights
     const w = this.source.weights;
     let applied: ReturnType<typeof applyLoraStack>;
+    const tables = new Map<string, TensorTable>();
     try {
-      applied = applyLoraStack({ unet: w.unet, text_encoder: w.text_encoder }, loras.map((l) => ({ file: l.path, weight: l.weight })));
+      const entries = loras.map((l) => {
+        // The LoRA files of the current stack stay in memory: a weight change or a re-order reads no file.
+        const id = safeIdentity(l.path);
+        let t = tables.get(id) ?? this.loraTables.get(id);
+        if (!t) t = loadIntoMemory(l.path);
+        tables.set(id, t);
+        return { file: t, weight: l.weight };
+      });
+      applied = applyLoraStack({ unet: w.unet, text_encoder: w.text_encoder }, entries);
     } catch (e) {
       if (e instanceof StudioError) throw e;
       throw new StudioError('LORA_INCOMPATIBLE', `A LoRA could not be applied: ${e instanceof Error ? e.message : String(e)}`);
@@ -143,6 +155,7 @@ export class ModelSet {
     const sw: LoraSwitch = { paths, reports: applied.reports, message: switchMessage(plans, this.loraRank), elapsedMs: 0 };
     const previous = this.lora;
     this.lora = { switch: sw, plans, feeds, stackId };
+    this.loraTables = tables;
     if (previous) {
       this.stats.loraSwitches++;
       // Merged graphs of a stack no longer in use hold a full copy of the component's weights: close them.
@@ -264,7 +277,13 @@ export class ModelSet {
   /** float32 slot feeds as the session wants them (converted once per switch, not per run, in an fp16 graph). */
   private hostFeeds(feeds: Record<string, HostTensor>): Record<string, HostTensor> {
     if (this.precision === 'float32') return feeds;
-    return Object.fromEntries(Object.entries(feeds).map(([k, t]) => [k, { type: 'float16', dims: t.dims, data: f32ToF16(t.data as Float32Array) } satisfies HostTensor]));
+    const done = new Map<Float32Array, Uint16Array>(); // shared zero buffers convert once
+    const half = (a: Float32Array): Uint16Array => {
+      let h = done.get(a);
+      if (!h) done.set(a, (h = f32ToF16(a)));
+      return h;
+    };
+    return Object.fromEntries(Object.entries(feeds).map(([k, t]) => [k, { type: 'float16', dims: t.dims, data: half(t.data as Float32Array) } satisfies HostTensor]));
   }
 
   private componentOf(name: string): Component {

@@ -98,7 +98,8 @@ function HistoryDetails({ record, onChange, onDeleted, onClose }: { record: Gene
   const jobs = useJobs();
   const toasts = useToasts();
   const [confirmDelete, setConfirmDelete] = useState(false);
-  const [playing, setPlaying] = useState(true);
+  // Plays on open, unless the creator asked the system for less motion.
+  const [playing, setPlaying] = useState(() => !window.matchMedia('(prefers-reduced-motion: reduce)').matches);
   useEffect(() => setConfirmDelete(false), [record.id]);
   const urls = framePaths(record.outputs).map(mediaUrl);
   const finished = record.status === 'done';
