@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { GraphBuilder, attr } from '../../../src/main/compiler/graph/builder';
 import { EXTERNAL_ALIGN, emitGraphFile, emitModel, emitWeights, overlayIndex, writeWeightsFile } from '../../../src/main/compiler/graph/emit';
 import { linear } from '../../../src/main/compiler/graph/layers';
-import { f16ToF32, f32ToF16 } from '../../../src/main/compiler/graph/float16';
+import { f16ToF32, f32ToF16 } from '../../../src/main/compiler/io/float16';
 import { floatToHalf, halfToFloat } from '../../../src/main/compiler/io/dtype';
 import { MemoryWeights } from '../../../src/main/compiler/io/tensor';
 import { createSession, f32Tensor } from '../../../src/main/engine/runtime/session';

@@ -2,7 +2,7 @@ import { closeSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync, writ
 import { join } from 'node:path';
 import type { TensorView } from '../io/tensor';
 import type { Attr, Dim, ElemType, GraphIR, InitializerIR, NodeIR, ValueInfoIR, WeightSource } from './builder';
-import { f32ToF16 } from './float16';
+import { f32ToF16 } from '../io/float16';
 import { ProtoWriter } from './proto';
 
 /**

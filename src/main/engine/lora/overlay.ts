@@ -3,7 +3,7 @@ import { rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { GraphIR } from '../../compiler/graph/builder';
 import { alignUp, collectWeights, EXTERNAL_ALIGN, tempName, type WeightIndex } from '../../compiler/graph/emit';
-import { f32ToF16 } from '../../compiler/graph/float16';
+import { f32ToF16 } from '../../compiler/io/float16';
 import { numel } from '../../compiler/io/tensor';
 import type { GemmMerger } from './gemm-merger';
 import { transpose } from './linalg';

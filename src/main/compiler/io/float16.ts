@@ -1,6 +1,6 @@
 /**
- * Bulk float32 ↔ IEEE binary16 conversion. Used by the emitter (fp16 weight files) and by the runtime
- * (fp16 graph inputs/outputs arrive as Uint16Array bits). Works on the float32 bit pattern directly so a
+ * Float32 ↔ IEEE binary16 conversion, the one implementation: readers of F16 checkpoints, the emitter (fp16
+ * weight files) and the runtime (fp16 graph inputs/outputs arrive as Uint16Array bits). Works on the float32 bit pattern directly so a
  * full-size UNet (860 M values) converts in seconds, with round-to-nearest-even like numpy/torch `.half()`.
  */
 
@@ -59,4 +59,23 @@ export function f16ToF32(src: Uint16Array, out: Float32Array = new Float32Array(
   const t = halfTable();
   for (let i = 0; i < src.length; i++) out[i] = t[src[i]];
   return out;
+}
+
+const ONE_F32 = new Float32Array(1);
+const ONE_U32 = new Uint32Array(ONE_F32.buffer);
+
+/** One number → half bits, round-to-nearest-even. */
+export function floatToHalf(f: number): number {
+  ONE_F32[0] = f;
+  return f32BitsToHalf(ONE_U32[0]);
+}
+
+/** Half bits → number, exact (every half is representable as a float32). */
+export function halfToFloat(h: number): number {
+  return halfTable()[h & 0xffff];
+}
+
+/** The decode table itself, for bulk readers that index it directly. */
+export function halfToFloatTable(): Float32Array {
+  return halfTable();
 }
