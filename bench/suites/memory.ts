@@ -1,5 +1,5 @@
-import { join } from 'node:path';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { attr, GraphBuilder } from '../../src/main/compiler/graph/builder';
 import { emitModel } from '../../src/main/compiler/graph/emit';
 import { multiHeadAttention } from '../../src/main/compiler/graph/layers';
@@ -20,7 +20,8 @@ const RSS_LIMIT_GB = 10;
  *      MultiHeadAttention — peak RSS growth vs the analytic size of one full score tensor (17.2 GB);
  *   2. the same attention unfused (MatMul → Softmax → MatMul) at B = 2, to show what materialising costs;
  *   3. the full-size UNet + motion at 32×32 latents, batch 1, 2/4/8 frames: peak RSS of a fresh process
- *      (bench/unet-memory-probe.ts) that creates the session and makes two calls, a straight-line fit in the number of samples, extrapolated to 32 samples × 4× the pixels.
+ *      (bench/unet-memory-probe.ts) that creates the session and makes two calls; a straight-line fit in the
+ *      number of samples, extrapolated to 32 samples × 4× the pixels.
  * With --full: the real 16 × 512² batch-2 step itself, two calls (≈ 2 × 17.7 TMAC: tens of minutes on 2 cores,
  * and more memory than a shared 23 GB machine should give it).
  */

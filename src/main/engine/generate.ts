@@ -104,7 +104,13 @@ export async function acquireModels(params: GenerationParams, cacheRoot: string,
   }
   await releaseModels();
   const source = fileSource({ model: params.model, motion: params.motion, loras });
-  const set = new ModelSet(source, { cacheRoot, providers, groupnorm: params.motionGroupNorm, intraOpThreads });
+  let set: ModelSet;
+  try {
+    set = new ModelSet(source, { cacheRoot, providers, groupnorm: params.motionGroupNorm, intraOpThreads });
+  } catch (e) {
+    source.close(); // a LoRA that cannot be applied must not leave the checkpoint open
+    throw e;
+  }
   if (loras.length > 0) onNote?.(set.loraSwitch.message);
   current = { key, set };
   return set;

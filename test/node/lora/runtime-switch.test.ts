@@ -355,6 +355,19 @@ describe('ModelSet: run-time switching on a loaded model (starter model)', () =>
     set.setLoras([]);
   });
 
+  it('refuses a missing LoRA file with FILE_NOT_FOUND and keeps the current stack', () => {
+    set.setLoras([{ path: styleA, weight: 0.8 }]);
+    let code: string | undefined;
+    try {
+      set.setLoras([{ path: styleA, weight: 0.8 }, { path: join(dir, 'gone.safetensors'), weight: 1 }]);
+    } catch (e) {
+      code = (e as { code?: string }).code;
+    }
+    expect(code).toBe('FILE_NOT_FOUND');
+    expect(set.loraReports.map((r) => r.file)).toEqual([styleA]);
+    set.setLoras([]);
+  });
+
   it('(d) generations before and after a switch are reproducible', async () => {
     const tokenizer = ClipTokenizer.load();
     const req: TextToVideoRequest = { prompt: 'a red fox', negativePrompt: '', seed: 7, steps: 2, guidance: 1.5, frames: 2, width: 64, height: 64, clipSkip: 1, weighting: 'a1111', scheduler: DEFAULT_PARAMS.scheduler };

@@ -321,15 +321,17 @@ function transformer2d(c: BlockCtx, p: string, x: Val, heads: number, depth: num
 function basicTransformerBlock(c: BlockCtx, p: string, x: string, heads: number, rows: number): string {
   const { g, w } = c;
   const op = scopedOp(g, p);
-  const attn = c.slots ? slottedAttention : (_c: BlockCtx, m: string, q: string, kv: string, _rows: number, _kvRows: number, hd: number, o?: { contextDim?: number }) => attention(g, w, m, q, kv, hd, o);
-  const ff = c.slots ? slottedFeedForward : (_c: BlockCtx, m: string, v: string) => feedForwardGeglu(g, w, m, v);
+  // Without a slot plan these are exactly layers.ts' attention / feedForwardGeglu (the plain graph, node for node).
+  const attn = (m: string, q: string, kv: string, kvRows: number, o?: { contextDim?: number }): string =>
+    c.slots ? slottedAttention(c, m, q, kv, rows, kvRows, heads, o) : attention(g, w, m, q, kv, heads, o);
+  const ff = (m: string, v: string): string => (c.slots ? slottedFeedForward(c, m, v, rows) : feedForwardGeglu(g, w, m, v));
   let h = x;
   let nrm = layerNorm(g, w, `${p}.norm1`, h, LAYER_NORM_EPS);
-  h = op('Add', [attn(c, `${p}.attn1`, nrm, nrm, rows, rows, heads), h], 'res_attn1');
+  h = op('Add', [attn(`${p}.attn1`, nrm, nrm, rows), h], 'res_attn1');
   nrm = layerNorm(g, w, `${p}.norm2`, h, LAYER_NORM_EPS);
-  h = op('Add', [attn(c, `${p}.attn2`, nrm, c.context, rows, c.contextRows, heads, { contextDim: c.contextDim }), h], 'res_attn2');
+  h = op('Add', [attn(`${p}.attn2`, nrm, c.context, c.contextRows, { contextDim: c.contextDim }), h], 'res_attn2');
   nrm = layerNorm(g, w, `${p}.norm3`, h, LAYER_NORM_EPS);
-  return op('Add', [ff(c, `${p}.ff`, nrm, rows), h], 'res_ff');
+  return op('Add', [ff(`${p}.ff`, nrm), h], 'res_ff');
 }
 
 /** `attention` (layers.ts) with each projection through the slot plan; same ops and names otherwise. */

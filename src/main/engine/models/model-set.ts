@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { StudioError } from '../../../shared/errors';
 import type { MotionGroupNormMode, ProviderName } from '../../../shared/domain/generation';
 import { CompileCache, fileIdentity, type CacheKey } from '../../compiler/cache';
@@ -120,8 +121,9 @@ export class ModelSet {
   /**
    * Switches the LoRA stack of the loaded model (order = application order, AnimateLCM's LoRA first). Reads
    * only the LoRA files; slot-compatible deltas become feeds for the next UNet / text-encoder run (no compile,
-   * no session, no base weight read); the rest is compiled into a graph keyed by that rest, opened on next use.
-   * Throws LORA_INCOMPATIBLE (family, unreadable file) and leaves the previous stack in place then.
+   * no session, no base weight read); the rest is merged into an overlay of the touched tensors (keyed by that
+   * rest alone), opened as one new session on next use. Throws FILE_NOT_FOUND / LORA_INCOMPATIBLE (family,
+   * unreadable file) and leaves the previous stack in place then.
    */
   setLoras(loras: readonly LoraSpec[]): LoraSwitch {
     const t0 = performance.now();
@@ -135,6 +137,7 @@ export class ModelSet {
         // The LoRA files of the current stack stay in memory: a weight change or a re-order reads no file.
         const id = safeIdentity(l.path);
         let t = tables.get(id) ?? this.loraTables.get(id);
+        if (!t && !existsSync(l.path)) throw new StudioError('FILE_NOT_FOUND', `The LoRA file ${l.path} does not exist (moved or deleted?).`, { path: l.path });
         if (!t) t = loadIntoMemory(l.path);
         tables.set(id, t);
         return { file: t, weight: l.weight };
@@ -158,7 +161,7 @@ export class ModelSet {
     this.loraTables = tables;
     if (previous) {
       this.stats.loraSwitches++;
-      // Merged graphs of a stack no longer in use hold a full copy of the component's weights: close them.
+      // A merged session of a stack no longer in use holds its own copy of the component's weights: close it.
       for (const c of ['unet', 'text_encoder'] as const) {
         const old = previous.plans[c].mergedKey;
         if (old && old !== plans[c].mergedKey) this.closeSessions((name) => name.endsWith(`_lora-${old}`) && this.componentOf(name) === c);
