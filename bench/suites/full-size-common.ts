@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { statfsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ProbeRequest, ProbeResult } from '../unet-memory-probe';
+import type { ProbeRequest, ProbeResult } from '../memory-probe';
 import { unetCallMacs } from '../macs';
 import type { BenchModels, UNetShape } from '../model-set';
 import { noiseArray } from '../model-set';
@@ -51,14 +51,9 @@ export async function reportRoofline(r: Recorder, models: BenchModels, s: UNetSh
   r.target(`${label}: UNet+motion call vs MatMul rate`, '≥ 50 % of the measured fp32 MatMul rate', 50, '>=', '%', sorted[Math.floor(sorted.length / 2)]);
 }
 
-/**
- * Peak RSS of a fresh process that loads the compiled UNet graph for `s` and runs it `calls` times
- * (bench/unet-memory-probe.ts). Linux only (reads /proc/self/status).
- */
-export async function probeUNetMemory(models: BenchModels, s: UNetShape, calls: number): Promise<ProbeResult> {
-  await models.compileUNet(s);
-  const req: ProbeRequest = { model: models.unetModelPath(s), ...s, latentChannels: models.latentChannels, contextDim: models.contextDim, calls };
-  const script = join(dirname(fileURLToPath(import.meta.url)), '..', 'unet-memory-probe.ts');
+/** Peak RSS of a fresh process that loads `model` and runs it `calls` times on random inputs (bench/memory-probe.ts). Linux only. */
+export async function probeMemory(req: ProbeRequest): Promise<ProbeResult> {
+  const script = join(dirname(fileURLToPath(import.meta.url)), '..', 'memory-probe.ts');
   // process.execArgv carries tsx's loader, so the child runs TypeScript like the parent
   const child = spawn(process.execPath, [...process.execArgv, script, JSON.stringify(req)], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
@@ -69,4 +64,19 @@ export async function probeUNetMemory(models: BenchModels, s: UNetShape, calls: 
   const line = out.split('\n').find((l) => l.startsWith('PROBE_RESULT '));
   if (code !== 0 || !line) throw new Error(`memory probe failed (exit ${code}): ${err.split('\n').filter((l) => /error/i.test(l)).slice(0, 3).join(' | ') || err.slice(-300)}`);
   return JSON.parse(line.slice('PROBE_RESULT '.length)) as ProbeResult;
+}
+
+/** probeMemory for the compiled UNet + motion graph of shape `s`. */
+export async function probeUNetMemory(models: BenchModels, s: UNetShape, calls: number): Promise<ProbeResult> {
+  await models.compileUNet(s);
+  const n = s.batch * s.frames;
+  return probeMemory({
+    model: models.unetModelPath(s),
+    calls,
+    inputs: [
+      { name: 'sample', dims: [n, models.latentChannels, s.latentHeight, s.latentWidth] },
+      { name: 'timestep', dims: [1] },
+      { name: 'encoder_hidden_states', dims: [n, s.tokens, models.contextDim] },
+    ],
+  });
 }

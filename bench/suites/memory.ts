@@ -3,11 +3,10 @@ import { join } from 'node:path';
 import { attr, GraphBuilder } from '../../src/main/compiler/graph/builder';
 import { emitModel } from '../../src/main/compiler/graph/emit';
 import { multiHeadAttention } from '../../src/main/compiler/graph/layers';
-import { createSession, f32Tensor } from '../../src/main/engine/runtime/session';
-import { noiseArray, type UNetShape } from '../model-set';
-import { GiB, MiB, openPeakWindow, rssSplit } from '../peak-rss';
+import type { UNetShape } from '../model-set';
+import { GiB, MiB, rssSplit } from '../peak-rss';
 import { Recorder, secs, type Suite, type SuiteContext } from '../suite';
-import { describe, FULL_SIZE_DISK, probeUNetMemory, reportRoofline, requireFreeDisk } from './full-size-common';
+import { describe, FULL_SIZE_DISK, probeMemory, probeUNetMemory, reportRoofline, requireFreeDisk } from './full-size-common';
 
 /** The real step: 16 frames at 512×512 (64×64 latent), classifier-free guidance (batch 2), fp32. */
 export const FULL_STEP_SHAPE: UNetShape = { batch: 2, frames: 16, latentHeight: 64, latentWidth: 64, tokens: 77 };
@@ -16,7 +15,7 @@ const RSS_LIMIT_GB = 10;
 /**
  * `memory`. The target is the peak RSS of a 16-frame 512×512 CFG step (32 samples of 64×64 latents) ≤ 10 GB,
  * which needs attention that never materialises a full score tensor. Measured by default (minutes):
- *   1. attention alone at the step's real size (B = 32, S = 4096, C = 320, 8 heads) through com.microsoft
+ *   1. attention alone (fresh process) at the step's real size (B = 32, S = 4096, C = 320, 8 heads) through com.microsoft
  *      MultiHeadAttention — peak RSS growth vs the analytic size of one full score tensor (17.2 GB);
  *   2. the same attention unfused (MatMul → Softmax → MatMul) at B = 2, to show what materialising costs;
  *   3. the full-size UNet + motion at 32×32 latents, batch 1, 2/4/8 frames: peak RSS of a fresh process
@@ -61,20 +60,16 @@ async function attentionMemory(r: Recorder, dir: string, batch: number, fused: b
   }
   g.output(out, 'y', 'float32', [batch, S, C]);
   const { modelPath } = emitModel(g.build(), { dir: join(dir, g.name), modelFile: 'attn.onnx' });
-  const n = batch * S * C;
-  const feeds = { q: f32Tensor(noiseArray(n, 1), [batch, S, C]), k: f32Tensor(noiseArray(n, 2), [batch, S, C]), v: f32Tensor(noiseArray(n, 3), [batch, S, C]) };
-  const w = openPeakWindow();
-  const s = await createSession(modelPath, { providers: ['cpu'] });
-  const t0 = performance.now();
-  await s.run(feeds);
-  const ms = performance.now() - t0;
-  const peak = w.stop();
-  await s.dispose();
+  const p = await probeMemory({ model: modelPath, calls: 1, inputs: ['q', 'k', 'v'].map((name) => ({ name, dims: [batch, S, C] })) });
   const scoreBytes = batch * heads * S * S * 4;
-  const io = 4 * n * 4; // q, k, v and the output
   const label = `${fused ? 'MultiHeadAttention (flash path)' : 'unfused MatMul-Softmax-MatMul'} B=${batch} S=${S} C=${C} ${heads} heads`;
-  r.fig(`${label}: peak RSS growth`, 'MiB', (peak.peak - w.startRss) / MiB, `one full score tensor would be ${(scoreBytes / 1e9).toFixed(2)} GB; inputs+output ${(io / MiB).toFixed(0)} MiB`);
-  r.fig(`${label}: time`, 's', secs(ms));
+  r.fig(
+    `${label}: peak RSS growth in a fresh process`,
+    'MiB',
+    (p.peakBytes - p.startBytes) / MiB,
+    `session + 1 run, over the RSS with q, k, v allocated (${(p.feedBytes / MiB).toFixed(0)} MiB); the output is ${(p.feedBytes / 3 / MiB).toFixed(0)} MiB; one full score tensor would be ${(scoreBytes / 1e9).toFixed(2)} GB`,
+  );
+  r.fig(`${label}: time`, 's', secs(p.callMs[0]));
 }
 
 async function unetScaling(ctx: SuiteContext, r: Recorder): Promise<void> {
