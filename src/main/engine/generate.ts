@@ -6,7 +6,7 @@ import type { GenerationParams, ProviderName, StageTimings, StepProgress } from 
 import { COMPILER_VERSION } from '../compiler/cache';
 import { paramsPayload, pngTextChunks } from '../export/embedded-params';
 import { encodePng } from '../export/png';
-import { ModelSet, type CompileEvent } from './models/model-set';
+import { ModelSet, type CompileEvent, type LoraSwitch } from './models/model-set';
 import { fileSource, type LoraSpec } from './models/model-source';
 import { NOISE_GENERATOR } from './noise/torch-randn';
 import { engineInfo } from './runtime/info';
@@ -99,7 +99,10 @@ export async function acquireModels(params: GenerationParams, cacheRoot: string,
   });
   if (current?.key === key) {
     const sw = current.set.setLoras(loras);
-    if (sw.paths.unet !== 'none' || sw.paths.text_encoder !== 'none' || current.set.stats.loraSwitches > 0) onNote?.(`${sw.message} (${Math.round(sw.elapsedMs)} ms)`);
+    if (sw.paths.unet !== 'none' || sw.paths.text_encoder !== 'none' || current.set.stats.loraSwitches > 0) {
+      onNote?.(`${sw.message} (${Math.round(sw.elapsedMs)} ms)`);
+      coverageNotes(sw, onNote);
+    }
     return current.set;
   }
   await releaseModels();
@@ -111,9 +114,18 @@ export async function acquireModels(params: GenerationParams, cacheRoot: string,
     source.close(); // a LoRA that cannot be applied must not leave the checkpoint open
     throw e;
   }
-  if (loras.length > 0) onNote?.(set.loraSwitch.message);
+  if (loras.length > 0) {
+    onNote?.(set.loraSwitch.message);
+    coverageNotes(set.loraSwitch, onNote);
+  }
   current = { key, set };
   return set;
+}
+
+/** One note per LoRA file with its coverage ("applied 264/264 keys", or what was not applied), so a creator sees
+ *  a LoRA that only partly fits the model. */
+function coverageNotes(sw: LoraSwitch, onNote: ((message: string) => void) | undefined): void {
+  for (const r of sw.reports) onNote?.(`${basename(r.file)}: ${r.message}`);
 }
 
 export async function generate(req: GenerateRequest, opts: GenerateOptions = {}): Promise<GenerateResult> {

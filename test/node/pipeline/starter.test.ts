@@ -238,4 +238,24 @@ describe('generate() with a LoRA stack on the starter model', () => {
     expect(a.some((f, i) => !f.equals(b[i]))).toBe(true);
     a.forEach((f, i) => expect(f.equals(c[i]), `frame ${i}`).toBe(true));
   });
+
+  it('tells the creator, per LoRA file, how much of it applied and what did not', async () => {
+    const partial = join(root, 'partial-lora.safetensors');
+    const t = (name: string, shape: number[]) => ({ name, dtype: 'F32' as const, shape, data: new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(0.01) });
+    writeSafetensors(partial, [
+      t('lora_unet_down_blocks_1_attentions_0_transformer_blocks_0_attn1_to_k.lora_down.weight', [2, 64]),
+      t('lora_unet_down_blocks_1_attentions_0_transformer_blocks_0_attn1_to_k.lora_up.weight', [64, 2]),
+      // No such module in the starter UNet (it has 4 down blocks).
+      t('lora_unet_down_blocks_7_attentions_0_transformer_blocks_0_attn1_to_k.lora_down.weight', [2, 64]),
+      t('lora_unet_down_blocks_7_attentions_0_transformer_blocks_0_attn1_to_k.lora_up.weight', [64, 2]),
+    ]);
+    const notes: string[] = [];
+    await generate(
+      { params: { ...SMALL, loras: [{ path: partial, weight: 1 }] }, outDir: join(root, 'lora-partial'), cacheRoot: join(root, 'cache') },
+      { onProgress: (e) => e.message && notes.push(e.message) },
+    );
+    const note = notes.find((m) => m.startsWith('partial-lora.safetensors:'));
+    // Counted per tensor (lora_down and lora_up of each module).
+    expect(note).toMatch(/applied 2\/4 keys; not applied \(2 keys\): lora_unet_down_blocks_7\S*: no such module in this model/);
+  });
 });
