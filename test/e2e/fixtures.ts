@@ -3,7 +3,7 @@
  * answers), on a random port, with a fresh data folder. Started once per worker; the URL and token are read from
  * the line the server prints ("Open <url>"), exactly as a person would.
  */
-import { test as base } from '@playwright/test';
+import { test as base, type Page } from '@playwright/test';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -50,28 +50,30 @@ export async function startStudio(): Promise<{ studio: Studio; child: ChildProce
   };
 }
 
+/** Runs a fresh web-mode studio for the duration of `use`, then stops it and removes its data folder. */
+export async function withStudio(use: (studio: Studio) => Promise<void>): Promise<void> {
+  const { studio, child } = await startStudio();
+  await use(studio);
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+  if (child.exitCode === null) child.kill('SIGKILL');
+  rmSync(studio.dataDir, { recursive: true, force: true });
+}
+
+/** Console errors and uncaught page errors seen during the test; the test asserts it stays empty. */
+export async function collectConsoleErrors({ page }: { page: Page }, use: (errors: string[]) => Promise<void>): Promise<void> {
+  const errors: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(m.text());
+  });
+  page.on('pageerror', (e) => errors.push(e.message));
+  await use(errors);
+}
+
 export const test = base.extend<{ consoleErrors: string[] }, { studio: Studio }>({
-  studio: [
-    async ({}, use) => {
-      const { studio, child } = await startStudio();
-      await use(studio);
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-      if (child.exitCode === null) child.kill('SIGKILL');
-      rmSync(studio.dataDir, { recursive: true, force: true });
-    },
-    { scope: 'worker', timeout: 60_000 },
-  ],
-  /** Console errors and uncaught page errors seen during the test; the test asserts it stays empty. */
-  consoleErrors: async ({ page }, use) => {
-    const errors: string[] = [];
-    page.on('console', (m) => {
-      if (m.type() === 'error') errors.push(m.text());
-    });
-    page.on('pageerror', (e) => errors.push(e.message));
-    await use(errors);
-  },
+  studio: [async ({}, use) => withStudio(use), { scope: 'worker', timeout: 60_000 }],
+  consoleErrors: collectConsoleErrors,
 });
 
 export { expect } from '@playwright/test';

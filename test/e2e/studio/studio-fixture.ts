@@ -5,35 +5,17 @@
  */
 import { test as base, type Page, type TestInfo } from '@playwright/test';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ApiMethod, ApiReturn } from '../../../src/shared/api';
-import { startStudio, type Studio } from '../fixtures';
+import { collectConsoleErrors, withStudio, type Studio } from '../fixtures';
 import { callOverSocket } from '../socket';
 
 export const SCREENSHOT_DIR = 'test-results/screenshots';
 
 export const test = base.extend<{ consoleErrors: string[] }, { app: Studio }>({
-  app: [
-    async ({}, use) => {
-      const { studio, child } = await startStudio();
-      await use(studio);
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-      if (child.exitCode === null) child.kill('SIGKILL');
-      rmSync(studio.dataDir, { recursive: true, force: true });
-    },
-    { scope: 'worker', timeout: 60_000 },
-  ],
-  consoleErrors: async ({ page }, use) => {
-    const errors: string[] = [];
-    page.on('console', (m) => {
-      if (m.type() === 'error') errors.push(m.text());
-    });
-    page.on('pageerror', (e) => errors.push(e.message));
-    await use(errors);
-  },
+  app: [async ({}, use) => withStudio(use), { scope: 'worker', timeout: 60_000 }],
+  consoleErrors: collectConsoleErrors,
 });
 
 export { expect } from '@playwright/test';
