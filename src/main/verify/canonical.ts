@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { canonicalize } from '../compiler/names/canonicalize';
 import { openSafetensors } from '../compiler/io/safetensors';
 import type { WeightSet } from '../compiler/io/tensor';
@@ -35,4 +37,16 @@ export function canonicalizeForVerify(w: WeightSet, component: Component): Weigh
   const out = c.components[component];
   if (!out) throw new Error(`no ${component} weights found (found: ${Object.keys(c.components).join(', ') || 'none'})`);
   return out;
+}
+
+/** The weight layouts a single-component case ships: diffusers names and/or the SD single-file (LDM) names. */
+export function singleFileLayouts(dir: string): Array<{ label: 'diffusers' | 'ldm'; file: string }> {
+  const layouts = (
+    [
+      { label: 'diffusers', file: 'weights.safetensors' },
+      { label: 'ldm', file: 'weights_ldm.safetensors' },
+    ] as const
+  ).filter((l) => existsSync(join(dir, l.file)));
+  if (layouts.length === 0) throw new Error('the case has neither weights.safetensors nor weights_ldm.safetensors');
+  return layouts.map((l) => ({ ...l }));
 }

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildClipTextGraph } from '../../compiler/families/clip-text';
 import { parseClipTextConfig } from '../../compiler/families/configs';
-import { openCanonical } from '../canonical';
+import { openCanonical, singleFileLayouts } from '../canonical';
 import { compareArrays } from '../compare';
 import { f32, npyF32, npyI64, runGraphOnce } from '../run-graph';
 import type { KindHandler } from '../types';
@@ -18,11 +18,7 @@ export const clipTextHandler: KindHandler = {
     const cfg = parseClipTextConfig((ctx.files.config ?? {}) as Record<string, unknown>);
     const ids = npyI64(join(ctx.dir, 'input_ids.npy'));
     const [B, S] = ids.shape;
-    const layouts = [
-      { label: 'diffusers', file: 'weights.safetensors' },
-      { label: 'ldm', file: 'weights_ldm.safetensors' },
-    ].filter((l) => existsSync(join(ctx.dir, l.file)));
-    if (layouts.length === 0) throw new Error('the case has neither weights.safetensors nor weights_ldm.safetensors');
+    const layouts = singleFileLayouts(ctx.dir);
     for (const layout of layouts) {
       const file = openCanonical(join(ctx.dir, layout.file), 'text_encoder');
       try {

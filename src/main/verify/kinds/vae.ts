@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseVaeConfig } from '../../compiler/families/configs';
 import { buildVaeDecoderGraph, buildVaeEncoderGraph } from '../../compiler/families/vae';
-import { openCanonical } from '../canonical';
+import { openCanonical, singleFileLayouts } from '../canonical';
 import { compareArrays } from '../compare';
 import { f32, npyF32, runGraphOnce } from '../run-graph';
 import type { KindHandler } from '../types';
@@ -21,11 +21,7 @@ export const vaeHandler: KindHandler = {
     if (typeof sf === 'number' && Math.abs(sf - cfg.scaling_factor) > 1e-12) {
       throw new Error(`files.json scaling_factor ${sf} differs from the config's ${cfg.scaling_factor}`);
     }
-    const layouts = [
-      { label: 'diffusers', file: 'weights.safetensors' },
-      { label: 'ldm', file: 'weights_ldm.safetensors' },
-    ].filter((l) => existsSync(join(ctx.dir, l.file)));
-    if (layouts.length === 0) throw new Error('the case has neither weights.safetensors nor weights_ldm.safetensors');
+    const layouts = singleFileLayouts(ctx.dir);
     for (const layout of layouts) {
       const file = openCanonical(join(ctx.dir, layout.file), 'vae');
       try {
