@@ -7,7 +7,7 @@
  * live process (the app while the CLI runs, or the reverse) is still writing.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, openSync, readdirSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { processAlive } from './process-owner';
@@ -122,9 +122,13 @@ async function exists(path: string): Promise<boolean> {
 }
 
 /**
- * Remove leftovers of crashed writers in `dir` (not recursive): `.tmp-<pid>-…` and `.deleting-<pid>-…` entries
- * whose pid is not a live process. Synchronous because it runs inside openDatabase, before anything else starts.
- * Returns what was removed.
+ * Clean up after crashed writers in `dir` (not recursive), looking only at entries of processes that are gone:
+ * - `.tmp-<pid>-…`: a write that never finished. Never referenced by the history: removed.
+ * - `.deleting-<pid>-…`: something moved aside to be deleted or replaced. If its original name is free again, the
+ *   crash came before the operation committed (the history row, or the replacing folder, never landed), so it is
+ *   put back; otherwise the operation finished and the leftover is removed. Either way nothing the history points
+ *   at goes missing.
+ * Synchronous because it runs inside openDatabase, before anything else starts. Returns what was removed.
  */
 export function sweepTemporaries(dir: string): string[] {
   let names: string[];
@@ -142,6 +146,11 @@ export function sweepTemporaries(dir: string): string[] {
     if (Number.isInteger(pid) && (pid === process.pid || processAlive(pid))) continue;
     const path = join(dir, name);
     try {
+      const original = prefix === TRASH_PREFIX ? originalName(name) : undefined;
+      if (original !== undefined && !existsSync(join(dir, original))) {
+        renameSync(path, join(dir, original));
+        continue;
+      }
       rmSync(path, { recursive: true, force: true });
       removed.push(path);
     } catch {
@@ -149,4 +158,10 @@ export function sweepTemporaries(dir: string): string[] {
     }
   }
   return removed;
+}
+
+/** `.deleting-<pid>-<hex>-<name>` → `<name>` (see siblingName). */
+function originalName(trashName: string): string | undefined {
+  const m = /^\.deleting-\d+-[0-9a-f]+-(.+)$/.exec(trashName);
+  return m?.[1];
 }

@@ -10,7 +10,7 @@
  * the creator's explicit request.
  */
 import Database from 'better-sqlite3';
-import { closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readSync, renameSync, rmSync, statSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readSync, renameSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StudioError } from '../../shared/errors';
@@ -207,8 +207,9 @@ export function openDatabase(dataDir: string, opts: OpenDatabaseOptions = {}): S
       version = schemaVersion(sqlite);
       if (opts.recover !== false) {
         recovered = recoverStaleGenerations(sqlite);
-        // Half-written outputs and half-deleted ones of dead processes: never referenced, only wasted space.
+        // Leftovers of dead processes: half-written outputs go, half-done deletes are put back or finished.
         for (const dir of [layout.outputs, layout.library, layout.exports, layout.root]) sweepTemporaries(dir);
+        removeOutputsOfDeletedGenerations(sqlite, layout.outputs);
       }
     }
     return new StudioDatabase(sqlite, dataDir, readonly, version, recovered, check, snapshotDir);
@@ -272,4 +273,27 @@ export function backupAndReset(dataDir: string, now: Date = new Date()): BackupR
 function nativeBindingOption(): { nativeBinding?: string } {
   const binding = process.env.ANIMATELCM_SQLITE_BINDING;
   return binding ? { nativeBinding: binding } : {};
+}
+
+/**
+ * A delete interrupted after its row was gone but before its files were (the sweep puts moved-aside files back,
+ * since it cannot tell) leaves `outputs/<id>` with no row. Ids are never reused (AUTOINCREMENT) and a row always
+ * exists before its outputs are written, so such a folder belongs to a deleted generation: finish the delete.
+ */
+function removeOutputsOfDeletedGenerations(sqlite: Database.Database, outputsDir: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(outputsDir);
+  } catch {
+    return;
+  }
+  const exists = sqlite.prepare('SELECT 1 FROM generations WHERE id = ?');
+  for (const name of names) {
+    if (!/^[1-9]\d*$/.test(name) || exists.get(Number(name)) !== undefined) continue;
+    try {
+      rmSync(join(outputsDir, name), { recursive: true, force: true });
+    } catch {
+      // Only wasted space; tried again at the next start.
+    }
+  }
 }

@@ -47,13 +47,21 @@ describe('atomic files', () => {
     await discardTemporary(join(dir, 'never-existed'));
   });
 
-  it('sweeps temporaries of dead processes only', () => {
+  it('sweeps temporaries of dead processes only: half-writes removed, half-deletes put back or finished', () => {
     const deadPid = Number(spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout);
-    const names = [`.tmp-${deadPid}-00000000-x`, `.deleting-${deadPid}-00000000-y`, `.tmp-${process.pid}-00000000-z`, `.tmp-${process.ppid}-00000000-w`, 'keep.png', '12'];
+    const names = [
+      `.tmp-${deadPid}-00000000-x`,
+      `.deleting-${deadPid}-00000000-y`, // 'y' is gone: the operation never committed, so y comes back
+      `.deleting-${deadPid}-00000000-12`, // '12' is back in place (a replace that finished): the old copy goes
+      `.tmp-${process.pid}-00000000-z`,
+      `.tmp-${process.ppid}-00000000-w`,
+      'keep.png',
+      '12',
+    ];
     for (const n of names) mkdirSync(join(dir, n));
     const removed = sweepTemporaries(dir);
-    expect(removed.sort()).toEqual([join(dir, `.deleting-${deadPid}-00000000-y`), join(dir, `.tmp-${deadPid}-00000000-x`)].sort());
-    expect(readdirSync(dir).sort()).toEqual(names.slice(2).sort());
+    expect(removed.sort()).toEqual([join(dir, `.deleting-${deadPid}-00000000-12`), join(dir, `.tmp-${deadPid}-00000000-x`)].sort());
+    expect(readdirSync(dir).sort()).toEqual([...names.slice(3), 'y'].sort());
     expect(sweepTemporaries(join(dir, 'missing'))).toEqual([]);
   });
 });
