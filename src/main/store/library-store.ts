@@ -30,25 +30,8 @@ interface LibraryRow {
   checked_at: string;
 }
 
-/** Everything known about a file at import time. */
-export interface NewLibraryItem {
-  kind: LibraryKind;
-  name: string;
-  path: string;
-  storage: LibraryStorage;
-  sizeBytes: number;
-  sha256: string;
-  autov2: string;
-  autov3: string | null;
-  family: string;
-  familyLabel: string;
-  supported: boolean;
-  supportMessage: string | null;
-  metadata: Record<string, string>;
-  triggerWords: string[];
-  tags: string[];
-  preview: string | null;
-}
+/** Everything known about a file at import time: an item before the store gives it an id, state and timestamps. */
+export type NewLibraryItem = Omit<LibraryItem, 'id' | 'favourite' | 'previewSource' | 'availability' | 'importedAt' | 'updatedAt' | 'checkedAt'>;
 
 function toItem(r: LibraryRow): LibraryItem {
   return {
