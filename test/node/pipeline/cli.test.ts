@@ -3,29 +3,13 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../../src/main/cli';
+import { cli } from '../cli-in-process';
 import { decodePng } from '../../../src/main/export/png';
 import { HistoryService } from '../../../src/main/services/history-service';
 import { openDatabase } from '../../../src/main/store/database';
 import { writeStarterFiles } from './starter-files';
 
 /** Runs the CLI in-process, capturing stdout and stderr (stderr is not a TTY here: plain progress lines). */
-async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const ow = process.stdout.write.bind(process.stdout);
-  const ew = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((t: string) => (out.push(String(t)), true)) as typeof process.stdout.write;
-  process.stderr.write = ((t: string) => (err.push(String(t)), true)) as typeof process.stderr.write;
-  try {
-    const code = await main(args);
-    return { code, out: out.join(''), err: err.join('') };
-  } finally {
-    process.stdout.write = ow;
-    process.stderr.write = ew;
-  }
-}
-
 interface GenerateJson {
   out: string;
   historyId: number | null;

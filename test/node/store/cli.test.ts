@@ -1,7 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { main } from '../../../src/main/cli';
+import { cli } from '../cli-in-process';
 import { writeFileAtomic } from '../../../src/main/store/atomic-files';
 import { openDatabase } from '../../../src/main/store/database';
 import { HistoryService } from '../../../src/main/services/history-service';
@@ -10,22 +10,6 @@ import type { ImportResult, LibraryItem } from '../../../src/shared/domain/libra
 import { LORA_KOHYA, META, params, tempDataDir } from './helpers';
 
 /** Run the CLI in-process and capture what it prints. */
-async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const ow = process.stdout.write.bind(process.stdout);
-  const ew = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((t: string) => (out.push(String(t)), true)) as typeof process.stdout.write;
-  process.stderr.write = ((t: string) => (err.push(String(t)), true)) as typeof process.stderr.write;
-  try {
-    const code = await main(args);
-    return { code, out: out.join(''), err: err.join('') };
-  } finally {
-    process.stdout.write = ow;
-    process.stderr.write = ew;
-  }
-}
-
 describe('CLI: history and library', () => {
   let dir: string;
   let data: string;

@@ -1,5 +1,5 @@
 import { StudioError } from '../../../shared/errors';
-import type { SchedulerConfig, WeightingMode } from '../../../shared/domain/generation';
+import type { GenerationParams } from '../../../shared/domain/generation';
 import { TorchCpuGenerator } from '../noise/torch-randn';
 import { LCMScheduler } from '../schedulers/lcm';
 import type { ClipTokenizer } from '../tokenizer/clip-tokenizer';
@@ -12,19 +12,11 @@ import type { PipelineModels } from './pipeline-models';
  * Latents are kept in diffusers' video layout (B=1, C, F, h, w); the UNet sees frames folded into the batch.
  */
 
-export interface TextToVideoRequest {
-  prompt: string;
-  negativePrompt: string;
-  seed: number;
-  steps: number;
-  guidance: number;
-  frames: number;
-  width: number;
-  height: number;
-  clipSkip: number;
-  weighting: WeightingMode;
-  scheduler: SchedulerConfig;
-}
+/** The generation parameters the sampling itself depends on (models and outputs are resolved by the caller). */
+export type TextToVideoRequest = Pick<
+  GenerationParams,
+  'prompt' | 'negativePrompt' | 'seed' | 'steps' | 'guidance' | 'frames' | 'width' | 'height' | 'clipSkip' | 'weighting' | 'scheduler'
+>;
 
 /** Tensors a caller can supply instead of computing them (the reference verification replays its own). */
 export interface Injected {
