@@ -6,7 +6,8 @@
 import { generateJob } from './generate-job';
 import { engineVersionJob } from './jobs/engine-version-job';
 import { hashFilesJob } from './jobs/hash-files-job';
-import { ENGINE_VERSION_JOB, HASH_FILES_JOB } from './jobs/job-types';
+import { inspectFileJob } from './jobs/inspect-file-job';
+import { ENGINE_VERSION_JOB, HASH_FILES_JOB, INSPECT_FILE_JOB } from './jobs/job-types';
 import type { JobHandler } from './worker-protocol';
 
 export const JOB_HANDLERS: Readonly<Record<string, JobHandler>> = {
@@ -15,4 +16,6 @@ export const JOB_HANDLERS: Readonly<Record<string, JobHandler>> = {
   // The generation queue's helpers (src/main/engine/jobs): file hashes and engine version for history records.
   [HASH_FILES_JOB]: hashFilesJob,
   [ENGINE_VERSION_JOB]: engineVersionJob,
+  // The library's import (src/main/services/library-service.ts): header, detection and hashes off main.
+  [INSPECT_FILE_JOB]: inspectFileJob,
 };

@@ -24,6 +24,7 @@ import { ENGINE_VERSION_JOB, GENERATE_JOB, type EngineVersionJobResult } from '.
 import type { EngineHost } from './engine-host';
 import { FileHashCache, engineHashRunner, type HashRunner } from './generation-hashes';
 import type { HistoryService } from './history-service';
+import { checkWeightPaths } from './weight-paths';
 
 export type JobEvent = 'onJobProgress' | 'onJobState';
 export type JobEventSink = <E extends JobEvent>(event: E, payload: StudioEventPayloads[E]) => void;
@@ -109,6 +110,8 @@ export class GenerationService {
   /** Records a queued generation and puts it at the end of the queue. */
   async enqueue(params: GenerationParams): Promise<EnqueueResult> {
     this.checkOpen();
+    // Before anything is recorded: a path that is not a model never reaches the worker or the history.
+    checkWeightPaths(params);
     const { engineVersion, noise } = await this.engineVersion();
     // Hashes known from earlier runs go in now; the rest are filled in when the job starts (markRunning).
     const hashes = await this.hashes.forParams(params, { hash: false });
@@ -137,6 +140,7 @@ export class GenerationService {
   /** Same parameters, new seed (or the given one): a new history record, queued. */
   async reroll(generationId: number, opts: { seed?: number } = {}): Promise<EnqueueResult> {
     this.checkOpen();
+    checkWeightPaths((await this.history.getGeneration(generationId)).params);
     const rec = await this.history.reroll(generationId, opts);
     return this.enqueueFromHistory(rec.id);
   }
@@ -144,6 +148,7 @@ export class GenerationService {
   /** Same parameters and seed: a new history record, queued; it gives byte-identical frames. */
   async rerunExact(generationId: number): Promise<EnqueueResult> {
     this.checkOpen();
+    checkWeightPaths((await this.history.getGeneration(generationId)).params);
     const rec = await this.history.rerunExact(generationId);
     return this.enqueueFromHistory(rec.id);
   }

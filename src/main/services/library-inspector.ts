@@ -1,29 +1,25 @@
-import type { LibraryKind } from '../../shared/domain/library';
-
 /**
  * What LibraryService needs to know about a file before it goes into the library. Injected, so the service is
- * independent of how hashing and family detection are done (and tests can pass the real one or a stricter one).
+ * independent of where inspection runs: in the engine worker for the studio (`engineInspector`), in-process for
+ * the CLI (`inspectModelFile`), or a stricter one in tests.
  */
-export interface InspectedFile {
-  /** null when the file's layout did not say (the creator then picks). */
-  kind: LibraryKind | null;
-  family: string;
-  familyLabel: string;
-  supported: boolean;
-  supportMessage: string | null;
-  /** Lowercase hex. */
-  sha256: string;
-  /** 10 hex chars (AutoV2). */
-  autov2: string;
-  /** 12 hex chars (AutoV3, safetensors only). */
-  autov3: string | null;
-  metadata: Record<string, string>;
-  /** A human title from the metadata (modelspec.title, ss_output_name), if any. */
-  title: string | null;
-  triggerWords: string[];
-  /** data: URL from the file's metadata, if any. */
-  thumbnail: string | null;
-}
+import { randomUUID } from 'node:crypto';
+import { INSPECT_FILE_JOB, type InspectFileJobParams } from '../engine/jobs/job-types';
+import type { InspectedFile } from '../engine/jobs/inspect-file';
+import type { EngineHost } from './engine-host';
+
+export type { InspectedFile } from '../engine/jobs/inspect-file';
 
 /** Inspect the file at `path`; throws StudioError for files that are not models (with the reason). */
 export type FileInspector = (path: string) => Promise<InspectedFile>;
+
+/**
+ * Inspection as an engine job: the header parse, detection and full-file hash run in the engine worker (a
+ * separate process), so a large or hostile file never stalls main's event loop and costs main no memory.
+ */
+export function engineInspector(engine: EngineHost): FileInspector {
+  return async (path) => {
+    const params: InspectFileJobParams = { path };
+    return (await engine.runJob<InspectedFile>(INSPECT_FILE_JOB, `inspect-${randomUUID()}`, params).result);
+  };
+}

@@ -19,7 +19,7 @@ import { commitFile, discardTemporary, temporarySibling } from '../store/atomic-
 import type { StudioDatabase } from '../store/database';
 import { isInside } from '../store/layout';
 import { LibraryStore } from '../store/library-store';
-import { inspectModelFile, nameFromPath } from './default-inspector';
+import { inspectModelFile, nameFromPath } from '../engine/jobs/inspect-file';
 import type { FileInspector } from './library-inspector';
 
 export interface LibraryServiceOptions {

@@ -40,6 +40,7 @@ import { EngineHost } from './engine-host';
 import { ExportService, storeLookup } from './export-service';
 import { GenerationService } from './generation-service';
 import { HistoryService } from './history-service';
+import { engineInspector } from './library-inspector';
 import { LibraryService } from './library-service';
 import { TimelineService } from './timeline-service';
 import { UploadService } from './upload-service';
@@ -120,7 +121,8 @@ export class StudioServices implements StudioMethods {
       const db = openDatabase(this.dataDir);
       const history = new HistoryService(db);
       const settings = new SettingsStore(db);
-      const library = new LibraryService(db);
+      // Import's header parse, detection and hashing run in the engine worker: main's event loop stays free.
+      const library = new LibraryService(db, { inspector: engineInspector(this.engine) });
       this.opened = {
         db,
         library,

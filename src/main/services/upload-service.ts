@@ -13,6 +13,8 @@ import type { ImportOptions, ImportResult } from '../../shared/domain/library';
 import { StudioError } from '../../shared/errors';
 
 interface Upload {
+  /** The file name the creator uploaded: what errors call the file. */
+  name: string;
   dir: string;
   path: string;
   size: number;
@@ -22,6 +24,17 @@ interface Upload {
 }
 
 const ABANDONED_MS = 60 * 60 * 1000;
+
+/**
+ * An error about the temporary copy, retold about the creator's file: `<data>/uploads/<id>/x.safetensors` means
+ * nothing to them (and shows the data folder's layout), the name they uploaded does.
+ */
+function asUploadedFile(e: unknown, tempPath: string, name: string): unknown {
+  if (!(e instanceof StudioError)) return e;
+  const retell = (v: unknown): unknown => (typeof v === 'string' ? v.split(tempPath).join(name) : v);
+  const details = e.details && Object.fromEntries(Object.entries(e.details).map(([k, v]) => [k, retell(v)]));
+  return new StudioError(e.code, retell(e.message) as string, details, { cause: e });
+}
 
 export class UploadService {
   private readonly uploads = new Map<string, Upload>();
@@ -38,7 +51,7 @@ export class UploadService {
     await mkdir(dir, { recursive: true });
     const path = join(dir, fileName);
     const file = await open(path, 'w');
-    this.uploads.set(uploadId, { dir, path, size: sizeBytes, written: 0, file, touched: Date.now() });
+    this.uploads.set(uploadId, { name: fileName, dir, path, size: sizeBytes, written: 0, file, touched: Date.now() });
     return { uploadId, chunkBytes: UPLOAD_CHUNK_BYTES };
   }
 
@@ -67,6 +80,8 @@ export class UploadService {
       if (u.written !== u.size) throw new StudioError('BAD_REQUEST', `The upload is incomplete (${u.written} of ${u.size} bytes arrived).`, { uploadId });
       await u.file.close();
       return await this.importFile(u.path, { ...options, mode: 'copy' });
+    } catch (e) {
+      throw asUploadedFile(e, u.path, u.name);
     } finally {
       await this.discard(uploadId);
     }

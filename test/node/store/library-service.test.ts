@@ -3,7 +3,7 @@ import { appendFileSync, copyFileSync, existsSync, mkdirSync, readFileSync, read
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openDatabase, type StudioDatabase } from '../../../src/main/store/database';
-import { inspectModelFile } from '../../../src/main/services/default-inspector';
+import { inspectModelFile } from '../../../src/main/engine/jobs/inspect-file';
 import { LibraryService } from '../../../src/main/services/library-service';
 import { writeSafetensors } from '../../../src/main/compiler/io/safetensors';
 import { StudioError } from '../../../src/shared/errors';

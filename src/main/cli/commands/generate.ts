@@ -16,6 +16,7 @@ import { ENGINE_VERSION, generate, releaseModels, type GenerateProgress, type Ge
 import { NOISE_GENERATOR } from '../../engine/noise/torch-randn';
 import { exportClip } from '../../export/exporter';
 import { HistoryService } from '../../services/history-service';
+import { checkWeightPaths } from '../../services/weight-paths';
 import { flag, parseArgs, type CliCommand, type CliIO, type ParsedArgs } from '../command';
 import { dataDirFromArgs } from '../data-dir';
 import { openForCli } from '../store-access';
@@ -147,6 +148,8 @@ export const generateCommand: CliCommand = {
     const video = (VIDEO_FORMATS as readonly string[]).includes(ext) ? (ext as VideoFormat) : undefined;
     const dataDir = dataDirFromArgs(p);
     const json = p.bools.has('json');
+    // Before the history record: a path that is not a model is refused here, never recorded.
+    checkWeightPaths(params);
     if (!params.model) io.stderr('Using the built-in starter test model: random weights, abstract output (pass --model <checkpoint> for real pictures).');
 
     const history = p.bools.has('no-history') ? undefined : openHistory(dataDir, io);

@@ -21,7 +21,8 @@ export function isLegacyTorch(head: Uint8Array): boolean {
   return head.length >= 2 && head[0] === 0x80 && head[1] >= 1 && head[1] <= 5;
 }
 
-function legacyError(path: string): StudioError {
+/** The error for a pre-1.6 torch.save file (also raised by the sniffer, before any reader opens it). */
+export function legacyTorchError(path: string): StudioError {
   return new StudioError(
     'CKPT_LEGACY',
     `${path} is an old-style PyTorch file (saved before PyTorch 1.6, not a zip archive), which the studio cannot read safely. Convert it to .safetensors (for example with a "ckpt to safetensors" converter) or download a .safetensors version.`,
@@ -41,7 +42,7 @@ class CkptTable implements TensorTable {
   ) {
     const head = file.read(0, Math.min(file.size, 16));
     if (head[0] !== 0x50 || head[1] !== 0x4b) {
-      if (isLegacyTorch(head)) throw legacyError(path);
+      if (isLegacyTorch(head)) throw legacyTorchError(path);
       if (head.length > 8 && head[8] === 0x7b) {
         throw new StudioError('FORMAT_MISMATCH', `${path} is really a .safetensors file, not a PyTorch checkpoint. Add it as a model and the studio reads it as safetensors, or rename it to .safetensors.`, { path, actual: 'safetensors' });
       }

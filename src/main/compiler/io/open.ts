@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { StudioError } from '../../../shared/errors';
-import { isLegacyTorch, openCkpt } from './ckpt';
+import { isLegacyTorch, legacyTorchError, openCkpt } from './ckpt';
 import { FileRange } from './file-range';
 import { openSafetensors, SAFETENSORS_LIMITS } from './safetensors';
 import type { TensorTable, TensorView } from './tensor';
@@ -54,14 +54,25 @@ function withNotes(table: TensorTable, notes: string[]): OpenedModel {
   return Object.assign(table, { notes }) as OpenedModel;
 }
 
-export function openModel(path: string): OpenedModel {
+/** What `sniffModelFile` found: a container a reader exists for, and notes for the creator. */
+export interface SniffedModel {
+  format: 'safetensors' | 'ckpt' | 'folder';
+  notes: string[];
+}
+
+/**
+ * The gate every weight-file path passes before any parser sees it (import, generation, CLI): the container is
+ * decided from the first 64 bytes, and anything that is not one the studio reads is refused here with an error
+ * that says what the file is — never what it contains, so a private file given by mistake is not quoted back.
+ */
+export function sniffModelFile(path: string): SniffedModel {
   let st;
   try {
     st = statSync(path);
   } catch {
     throw new StudioError('FILE_NOT_FOUND', `There is no file or folder at ${path}.`, { path });
   }
-  if (st.isDirectory()) return openDiffusersFolder(path);
+  if (st.isDirectory()) return { format: 'folder', notes: [] };
   const file = new FileRange(path);
   let head: Uint8Array;
   try {
@@ -77,19 +88,18 @@ export function openModel(path: string): OpenedModel {
   }
   switch (format) {
     case 'safetensors':
-      return withNotes(openSafetensors(path), notes);
     case 'ckpt':
-      return withNotes(openCkpt(path), notes);
+      return { format, notes };
     case 'ckpt-legacy':
-      return withNotes(openCkpt(path), notes); // throws CKPT_LEGACY with the conversion advice
+      throw legacyTorchError(path);
     case 'empty':
       throw new StudioError('FILE_EMPTY', `${path} is empty (0 bytes). The download probably failed; download it again.`, { path });
     case 'lfs-pointer':
-      throw new StudioError('FORMAT_UNKNOWN', `${path} is a Git LFS pointer (a small text placeholder), not the model itself. Download the real file (on Hugging Face: the "download" button, not "raw").`, { path });
+      throw new StudioError('FORMAT_UNKNOWN', `${path} is a Git LFS pointer (a small text placeholder), not the model itself. Download the real file (on Hugging Face: the "download" button, not "raw").`, { path, format });
     case 'html':
-      throw new StudioError('FORMAT_UNKNOWN', `${path} is a web page, not a model: the site probably asked you to log in or accept a licence. Download the model again from its page.`, { path });
+      throw new StudioError('FORMAT_UNKNOWN', `${path} is a web page, not a model: the site probably asked you to log in or accept a licence. Download the model again from its page.`, { path, format });
     case 'gguf':
-      throw new StudioError('FORMAT_UNKNOWN', `${path} is a GGUF file (a quantised format for other tools). The studio reads .safetensors and .ckpt SD1.5 models.`, { path });
+      throw new StudioError('FORMAT_UNKNOWN', `${path} is a GGUF file (a quantised format for other tools). The studio reads .safetensors and .ckpt SD1.5 models.`, { path, format });
     case 'unknown': {
       const said = claimed ? ` It is named ${WHAT[claimed]} but its contents are not one.` : '';
       const truncated = claimed === 'safetensors' && st.size < 9;
@@ -97,6 +107,12 @@ export function openModel(path: string): OpenedModel {
       throw new StudioError('FORMAT_UNKNOWN', `${path} is not a model file the studio can read.${said} The studio reads .safetensors, PyTorch .ckpt/.pt and diffusers folders.`, { path, format });
     }
   }
+}
+
+export function openModel(path: string): OpenedModel {
+  const { format, notes } = sniffModelFile(path);
+  if (format === 'folder') return openDiffusersFolder(path);
+  return withNotes(format === 'safetensors' ? openSafetensors(path) : openCkpt(path), notes);
 }
 
 /** A diffusers component folder's weights: the first of these that exists (fp32 before fp16, safetensors first). */

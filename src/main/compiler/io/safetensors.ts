@@ -14,7 +14,11 @@ import { DTYPE_BYTES, numel, type DType, type TensorTable, type TensorView } fro
 export const SAFETENSORS_LIMITS = {
   /** Same bound as the reference implementation. */
   maxHeaderBytes: 100 * 1024 * 1024,
-  maxTensors: 1_000_000,
+  /**
+   * SD1.5 with EMA weights has ~2 200 tensors, an SDXL LyCORIS a few thousand: 100 000 leaves ample room while a
+   * hostile header of a million entries is refused before JSON.parse spends seconds and gigabytes on it.
+   */
+  maxTensors: 100_000,
   maxJsonDepth: 6,
   maxRank: 16,
   maxNameLength: 4096,
@@ -44,22 +48,52 @@ function invalid(path: string, why: string, details: Record<string, unknown> = {
   );
 }
 
-/** Nesting depth of a JSON text, counted outside strings; bounds JSON.parse before it runs. */
-function jsonDepth(text: string): number {
+function tooManyTensors(path: string): StudioError {
+  const limit = SAFETENSORS_LIMITS.maxTensors;
+  return new StudioError(
+    'LIMIT_EXCEEDED',
+    `${path} lists more than ${limit.toLocaleString('en-US')} tensors in its header, the most the studio reads (an SD1.5 checkpoint has about 1,100). It is not a model the studio can use.`,
+    { path, limit: 'tensors', max: limit },
+  );
+}
+
+/**
+ * One pass over the raw header bytes before JSON.parse runs: nesting depth and the number of top-level entries,
+ * counted outside strings (UTF-8 continuation bytes are never ASCII, so scanning bytes is exact). It stops as soon
+ * as a limit is passed, so a hostile header costs a scan of its first entries, not a parse of all of them.
+ */
+function scanHeader(bytes: Uint8Array, limits: { depth: number; entries: number }): { depth: number; entries: number } {
   let depth = 0;
   let max = 0;
+  let entries = 0;
   let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
+  for (let i = 0; i < bytes.length; i++) {
+    const c = bytes[i];
     if (inString) {
       if (c === 0x5c) i++;
       else if (c === 0x22) inString = false;
-    } else if (c === 0x22) inString = true;
-    else if (c === 0x7b || c === 0x5b) {
+    } else if (c === 0x22) {
+      inString = true;
+      // A string that opens at depth 1 right after "{" or "," is a key: one top-level entry.
+      if (depth === 1 && isKeyStart(bytes, i)) {
+        if (++entries > limits.entries) break;
+      }
+    } else if (c === 0x7b || c === 0x5b) {
       if (++depth > max) max = depth;
+      if (max > limits.depth) break;
     } else if (c === 0x7d || c === 0x5d) depth--;
   }
-  return max;
+  return { depth: max, entries };
+}
+
+/** True when the previous non-whitespace byte before `i` is "{" or "," (so the string at `i` is an object key). */
+function isKeyStart(bytes: Uint8Array, i: number): boolean {
+  for (let j = i - 1; j >= 0; j--) {
+    const c = bytes[j];
+    if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) continue;
+    return c === 0x7b || c === 0x2c;
+  }
+  return false;
 }
 
 /** Parse and validate the header of an open file. Exported for hashing and `inspect`. */
@@ -77,7 +111,8 @@ export function readSafetensorsHeader(file: FileRange): SafetensorsHeader {
   }
   const n64 = new DataView(lenBytes.buffer).getBigUint64(0, true);
   if (n64 > BigInt(SAFETENSORS_LIMITS.maxHeaderBytes)) {
-    throw invalid(path, `its header claims ${n64} bytes (the limit is ${SAFETENSORS_LIMITS.maxHeaderBytes})`, { headerLength: n64.toString() });
+    // The length field is not echoed: when this is not a safetensors file at all, those are 8 bytes of someone's file.
+    throw invalid(path, `its header length field is over the ${SAFETENSORS_LIMITS.maxHeaderBytes / (1024 * 1024)} MB limit (or it is not a .safetensors file)`);
   }
   const n = Number(n64);
   if (n < 2) throw invalid(path, 'its header is empty');
@@ -86,18 +121,21 @@ export function readSafetensorsHeader(file: FileRange): SafetensorsHeader {
   }
   const raw = file.read(8, n);
   if (raw[0] !== 0x7b) throw invalid(path, 'its header does not start with "{"');
+  const scanned = scanHeader(raw, { depth: SAFETENSORS_LIMITS.maxJsonDepth, entries: SAFETENSORS_LIMITS.maxTensors + 1 });
+  if (scanned.depth > SAFETENSORS_LIMITS.maxJsonDepth) throw invalid(path, 'its header is nested too deeply');
+  if (scanned.entries > SAFETENSORS_LIMITS.maxTensors + 1) throw tooManyTensors(path);
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(raw);
   } catch {
     throw invalid(path, 'its header is not UTF-8 text');
   }
-  if (jsonDepth(text) > SAFETENSORS_LIMITS.maxJsonDepth) throw invalid(path, 'its header is nested too deeply');
   let json: unknown;
   try {
     json = JSON.parse(text);
-  } catch (e) {
-    throw invalid(path, `its header is not valid JSON (${(e as Error).message})`);
+  } catch {
+    // JSON.parse's message quotes the text around the fault; the header may not be a model's, so it is not shown.
+    throw invalid(path, 'its header is not valid JSON');
   }
   if (typeof json !== 'object' || json === null || Array.isArray(json)) throw invalid(path, 'its header is not a JSON object');
 
@@ -107,7 +145,7 @@ export function readSafetensorsHeader(file: FileRange): SafetensorsHeader {
   const entries: SafetensorsEntry[] = [];
   const obj = json as Record<string, unknown>;
   const keys = Object.keys(obj);
-  if (keys.length > SAFETENSORS_LIMITS.maxTensors + 1) throw invalid(path, `it declares ${keys.length} tensors`);
+  if (keys.length > SAFETENSORS_LIMITS.maxTensors + 1) throw tooManyTensors(path);
   for (const name of keys) {
     const value = obj[name];
     if (name === '__metadata__') {

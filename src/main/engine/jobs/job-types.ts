@@ -1,5 +1,5 @@
 /**
- * The helper jobs the generation queue runs in the engine worker besides 'generate' (src/main/engine/generate-job.ts),
+ * The helper jobs the generation queue and the library run in the engine worker besides 'generate' (src/main/engine/generate-job.ts),
  * as data on both sides of the worker boundary. Only types and kind names (no runtime imports), so main can import
  * it without loading the engine.
  */
@@ -9,6 +9,12 @@ import type { NoiseGeneratorRef } from '../../../shared/domain/history';
 export const GENERATE_JOB = 'generate';
 export const HASH_FILES_JOB = 'hash-files';
 export const ENGINE_VERSION_JOB = 'engine-version';
+export const INSPECT_FILE_JOB = 'inspect-file';
+
+/** 'inspect-file': one file for a library import → InspectedFile (inspect-file.ts). */
+export interface InspectFileJobParams {
+  path: string;
+}
 
 export interface HashFilesJobParams {
   paths: string[];

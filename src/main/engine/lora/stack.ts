@@ -1,4 +1,4 @@
-import { openSafetensors } from '../../compiler/io/safetensors';
+import { openModel } from '../../compiler/io/open';
 import type { TensorTable, TensorView, WeightSet } from '../../compiler/io/tensor';
 import { buildLoraKeyMap } from './keymap';
 import { MergedWeights, type WeightedDelta } from './merged-weights';
@@ -11,7 +11,7 @@ import type { LoraComponent } from './types';
  * until a merged tensor is asked for, and untouched tensors are the base's own views.
  */
 export interface LoraStackEntry {
-  /** A .safetensors path or an already opened table (the caller keeps ownership of tables it passes). */
+  /** A weight-file path (.safetensors or .ckpt, sniffed) or an already opened table (the caller keeps ownership of tables it passes). */
   file: string | TensorTable;
   weight: number;
 }
@@ -43,7 +43,8 @@ export interface BaseComponents {
  * switch stacks often (ModelSet) keep these tables and pass them back in, so a weight change re-reads nothing.
  */
 export function loadIntoMemory(path: string): TensorTable {
-  const t = openSafetensors(path);
+  // Through the sniffer like every other weight file: a path that is not a model is refused before any parser runs.
+  const t = openModel(path);
   try {
     const views = new Map<string, TensorView>();
     for (const n of t.names()) {

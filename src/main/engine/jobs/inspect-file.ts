@@ -1,0 +1,94 @@
+/**
+ * What the library needs to know about a file, built on the compiler's readers: `openModel` (format sniffed from
+ * the bytes, header limits checked, no code execution), `detectModel` (family from tensor shapes; LoRA base from
+ * shapes, then metadata), `checkpointUsability` (complete? a text encoder the tokenizer can feed?),
+ * `readLoraMetadata` (title, trigger words, embedded thumbnail) and `hashModelFile` (SHA-256, AutoV2, AutoV3 in
+ * one streaming pass). Runs in the engine worker for the studio (inspect-file-job.ts), in-process for the CLI.
+ */
+import { basename } from 'node:path';
+import { hashModelFile } from '../../compiler/io/hash';
+import { openModel } from '../../compiler/io/open';
+import { detectModel, type Detected } from '../../compiler/families/detect';
+import { readLoraMetadata } from '../../compiler/families/lora-metadata';
+import { checkpointUsability } from '../../compiler/families/usability';
+import type { LibraryKind } from '../../../shared/domain/library';
+
+export interface InspectedFile {
+  /** null when the file's layout did not say (the creator then picks). */
+  kind: LibraryKind | null;
+  family: string;
+  /** What the file is, exactly: "Stable Diffusion 1.5 checkpoint", "SD1.5 UNet only (no VAE, no text encoder)", … */
+  familyLabel: string;
+  /** Whether the studio can use the file in its role (a checkpoint: complete, SD1.5, a CLIP-vocabulary text encoder). */
+  supported: boolean;
+  supportMessage: string | null;
+  /** Lowercase hex. */
+  sha256: string;
+  /** 10 hex chars (AutoV2). */
+  autov2: string;
+  /** 12 hex chars (AutoV3, safetensors only). */
+  autov3: string | null;
+  metadata: Record<string, string>;
+  /** A human title from the metadata (modelspec.title, ss_output_name), if any. */
+  title: string | null;
+  triggerWords: string[];
+  /** data: URL from the file's metadata, if any. */
+  thumbnail: string | null;
+}
+
+const LORA_BASE_LABEL: Record<string, string> = { sd15: 'SD1.5', sdxl: 'SDXL', sd2: 'SD2.x', unknown: 'Unknown base' };
+
+/** What the library calls a detected family. VAEs and text encoders alone are not library items (null). */
+function kindOf(d: Detected): LibraryKind | null {
+  if (d.family === 'lora') return 'lora';
+  if (d.family === 'motion') return 'motion';
+  if (d.family === 'sd15' || d.family === 'unet' || d.family === 'sdxl' || d.family === 'sd2' || d.family === 'sd15_inpaint') return 'checkpoint';
+  return null;
+}
+
+/**
+ * LoRAs are badged by the base model they were trained for (what decides whether they fit); checkpoints by what
+ * they hold and whether they can run; motion modules by their variant.
+ */
+function familyOf(d: Detected): Pick<InspectedFile, 'family' | 'familyLabel' | 'supported' | 'supportMessage'> {
+  if (d.lora) {
+    const base = d.lora.base;
+    const message =
+      d.message ?? (base === 'unknown' ? 'The file does not say which base model it was made for; it is checked against the model when it is applied.' : null);
+    return { family: base, familyLabel: LORA_BASE_LABEL[base] ?? base, supported: d.supported, supportMessage: message };
+  }
+  if (kindOf(d) === 'checkpoint') {
+    const u = checkpointUsability(d);
+    return { family: d.family, familyLabel: u.label, supported: u.usable, supportMessage: u.message };
+  }
+  return { family: d.family, familyLabel: d.label, supported: d.supported, supportMessage: d.message ?? null };
+}
+
+export async function inspectModelFile(path: string): Promise<InspectedFile> {
+  const table = openModel(path);
+  let detected: Detected;
+  let meta: ReturnType<typeof readLoraMetadata>;
+  try {
+    detected = detectModel(table);
+    meta = readLoraMetadata(table);
+  } finally {
+    table.close();
+  }
+  const hashes = await hashModelFile(path);
+  return {
+    kind: kindOf(detected),
+    ...familyOf(detected),
+    sha256: hashes.sha256.toLowerCase(),
+    autov2: hashes.autov2.toUpperCase(),
+    autov3: hashes.autov3?.toUpperCase() ?? null,
+    metadata: meta.raw,
+    title: meta.title ?? null,
+    triggerWords: meta.triggerWords,
+    thumbnail: meta.thumbnail ?? null,
+  };
+}
+
+/** Display name when the metadata has no title: the file name without its extension. */
+export function nameFromPath(path: string): string {
+  return basename(path).replace(/\.(safetensors|ckpt|pt|pth|bin)$/i, '');
+}

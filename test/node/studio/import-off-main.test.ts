@@ -1,0 +1,112 @@
+/**
+ * Import inspection (header parse, detection, hashing) runs in the engine worker, not on the event loop that
+ * serves every other request; header limits refuse hostile files with a clear error before they cost anything.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LibraryItem } from '../../../src/shared/domain/library';
+import { SAFETENSORS_LIMITS } from '../../../src/main/compiler/io/safetensors';
+import { openModel } from '../../../src/main/compiler/io/open';
+import { LibraryService } from '../../../src/main/services/library-service';
+import { createStudioServices, invokeApi, type StudioServices } from '../../../src/main/services/studio-services';
+import { openDatabase } from '../../../src/main/store/database';
+
+/** A header of `n` zero-size tensors (each legal on its own), written without building n objects. */
+function manyTensors(path: string, n: number): string {
+  const parts: string[] = [];
+  for (let i = 0; i < n; i++) parts.push(`"lora_unet_block_${String(i).padStart(7, '0')}.alpha":{"dtype":"F32","shape":[0],"data_offsets":[0,0]}`);
+  const json = Buffer.from(`{${parts.join(',')}}`);
+  const len = Buffer.alloc(8);
+  len.writeBigUInt64LE(BigInt(json.length));
+  writeFileSync(path, Buffer.concat([len, json]));
+  return path;
+}
+
+/** The longest the event loop went without running a 5 ms timer while `work` ran. */
+async function maxLoopStall(work: () => Promise<unknown>): Promise<{ stallMs: number; workMs: number }> {
+  let last = performance.now();
+  let stallMs = 0;
+  const timer = setInterval(() => {
+    const now = performance.now();
+    stallMs = Math.max(stallMs, now - last);
+    last = now;
+  }, 5);
+  const t0 = performance.now();
+  try {
+    await work().catch(() => undefined);
+  } finally {
+    clearInterval(timer);
+  }
+  stallMs = Math.max(stallMs, performance.now() - last);
+  return { stallMs, workMs: performance.now() - t0 };
+}
+
+let root: string;
+let bigLegal: string;
+let million: string;
+let services: StudioServices;
+
+beforeAll(() => {
+  root = mkdtempSync(join(tmpdir(), 'import-off-main-'));
+  bigLegal = manyTensors(join(root, 'big-legal.safetensors'), SAFETENSORS_LIMITS.maxTensors - 1_000);
+  million = manyTensors(join(root, 'million.safetensors'), 1_000_000);
+  services = createStudioServices({ dataDir: join(root, 'data'), mode: 'web' });
+});
+afterAll(async () => {
+  await services.close();
+  rmSync(root, { recursive: true, force: true });
+});
+
+describe('header limits', () => {
+  it('a 1,000,000-tensor header is refused with a limit error that names the file, before JSON.parse', async () => {
+    const t0 = performance.now();
+    let caught: unknown;
+    try {
+      openModel(million);
+    } catch (e) {
+      caught = e;
+    }
+    expect(caught).toMatchObject({ code: 'LIMIT_EXCEEDED', details: { limit: 'tensors', max: SAFETENSORS_LIMITS.maxTensors } });
+    expect((caught as Error).message).toContain(million);
+    expect((caught as Error).message).toMatch(/more than 100,000 tensors/);
+    // Reading the 81 MB header dominates; parsing a million entries took seconds and 1.5 GB.
+    expect(performance.now() - t0).toBeLessThan(5_000);
+
+    const res = await invokeApi(services, 'importFile', [million]);
+    expect(res).toMatchObject({ ok: false, error: { code: 'LIMIT_EXCEEDED' } });
+    expect(await services.listModels()).toEqual([]);
+  }, 60_000);
+});
+
+describe('inspection off the event loop', () => {
+  it('while a large legal header is inspected for import, the event loop and other API calls stay responsive', async () => {
+    // Start the engine worker first: this test is about inspection, not the worker's start-up.
+    await services.engine.request('ping', {});
+    await services.listModels();
+
+    // Baseline: the same inspection on this event loop blocks it for the whole parse (what import did before).
+    const db = openDatabase(join(root, 'inline-data'));
+    const inline = await maxLoopStall(() => new LibraryService(db).importFile(bigLegal));
+    db.close();
+    expect(inline.stallMs).toBeGreaterThan(500);
+
+    let answeredMs = Number.POSITIVE_INFINITY;
+    const offMain = await maxLoopStall(async () => {
+      const importing = invokeApi(services, 'importFile', [bigLegal]);
+      await new Promise((r) => setTimeout(r, 50));
+      const t = performance.now();
+      await invokeApi(services, 'listModels', []);
+      answeredMs = performance.now() - t;
+      const res = await importing;
+      // The outcome is a library item or a typed refusal, never a crash.
+      if (res.ok) expect((res.value as { item: LibraryItem }).item.path).toBe(bigLegal);
+      else expect(res.error.code).not.toBe('INTERNAL');
+    });
+    // The import took as long as before (it is the same work), but nothing on main waited for it.
+    expect(offMain.workMs).toBeGreaterThan(inline.stallMs / 2);
+    expect(offMain.stallMs).toBeLessThan(Math.min(200, inline.stallMs / 3));
+    expect(answeredMs).toBeLessThan(200);
+  }, 120_000);
+});
