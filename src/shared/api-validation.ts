@@ -163,6 +163,7 @@ const libraryFilter = obj({
   family: optional(str({ max: 100 })),
   tag: optional(str({ max: 200 })),
   favourite: optional(bool),
+  supported: optional(bool),
   text: optional(str({ max: 1000 })),
   availability: optional(availability),
 });

@@ -102,7 +102,14 @@ export class LibraryService {
     }
     const mode = options.mode ?? 'reference';
 
-    const existing = this.store.bySha256(info.sha256);
+    const known = this.store.bySha256(info.sha256);
+    // Same bytes, same verdict: an item recorded under older rules takes today's (e.g. a UNet-only file once
+    // listed as a usable checkpoint).
+    const verdict = { family: info.family, familyLabel: info.familyLabel, supported: info.supported, supportMessage: info.supportMessage };
+    const existing =
+      known && (known.family !== verdict.family || known.familyLabel !== verdict.familyLabel || known.supported !== verdict.supported || known.supportMessage !== verdict.supportMessage)
+        ? this.store.reclassify(known.id, verdict)
+        : known;
     if (existing) {
       if (existing.availability === 'ok' && (await statOrNull(existing.path)) !== null) return { item: existing, existing: true };
       // The same file, found again somewhere else: adopt the new location rather than keep a dead entry.

@@ -143,6 +143,10 @@ export class LibraryStore {
       where.push('favourite = ?');
       args.push(filter.favourite ? 1 : 0);
     }
+    if (filter.supported !== undefined) {
+      where.push('supported = ?');
+      args.push(filter.supported ? 1 : 0);
+    }
     if (filter.availability) {
       where.push('availability = ?');
       args.push(filter.availability);
@@ -202,6 +206,19 @@ export class LibraryStore {
       this.db
         .stmt("UPDATE library_items SET path = ?, storage = ?, size_bytes = ?, availability = 'ok', checked_at = ?, updated_at = ? WHERE id = ?")
         .run(path, storage, sizeBytes, now, now, id);
+    });
+    return this.require(id);
+  }
+
+  /**
+   * What a file is and whether it can be used, as a newer inspection of the same bytes says (the rules grow:
+   * an item imported before completeness was checked is corrected when it is imported again).
+   */
+  reclassify(id: number, verdict: Pick<LibraryItem, 'family' | 'familyLabel' | 'supported' | 'supportMessage'>, now: string = nowIso()): LibraryItem {
+    this.db.write(() => {
+      this.db
+        .stmt('UPDATE library_items SET family = ?, family_label = ?, supported = ?, support_message = ?, updated_at = ? WHERE id = ?')
+        .run(verdict.family, verdict.familyLabel, verdict.supported ? 1 : 0, verdict.supportMessage, now, id);
     });
     return this.require(id);
   }

@@ -30,8 +30,13 @@ export interface LibraryItem {
   autov3: string | null;
   /** Detected base family identifier (e.g. 'sd15'), 'unknown' when detection could not tell. */
   family: string;
+  /** What the file is, exactly (e.g. "Stable Diffusion 1.5 checkpoint", "SD1.5 UNet only (no VAE, no text encoder)"). */
   familyLabel: string;
-  /** False when the studio cannot use this file (another family, unknown layout); `supportMessage` says why. */
+  /**
+   * False when the studio cannot use this file in its role (another family, unknown layout; a checkpoint without
+   * its UNet, VAE or text encoder, or whose text encoder is not CLIP's 49,408 tokens); `supportMessage` says why.
+   * Decided at import; generation pickers offer only supported items.
+   */
   supported: boolean;
   supportMessage: string | null;
   /** The file's own metadata (safetensors __metadata__ strings), for the details pane. */
@@ -54,6 +59,8 @@ export interface LibraryFilter {
   family?: string;
   tag?: string;
   favourite?: boolean;
+  /** true: only what the studio can use (what generation pickers offer); false: only what it cannot. */
+  supported?: boolean;
   /** Case-insensitive substring of name, file path, trigger words or tags. */
   text?: string;
   availability?: LibraryAvailability;

@@ -1,6 +1,7 @@
 import { StudioError } from '../../../shared/errors';
 import { detectModel, summarizeDetected, type Detected } from '../../compiler/families/detect';
 import { readLoraMetadata } from '../../compiler/families/lora-metadata';
+import { checkpointUsability, type Usability } from '../../compiler/families/usability';
 import { hashModelFile, type ModelHashes } from '../../compiler/io/hash';
 import { openModel } from '../../compiler/io/open';
 import { numel, type DType } from '../../compiler/io/tensor';
@@ -31,6 +32,8 @@ export interface InspectReport {
   dropped: string[];
   notes: string[];
   hashes?: ModelHashes;
+  /** For a file with a UNet: can it be the generation's checkpoint (complete, CLIP text encoder), and what it is. */
+  checkpoint?: Omit<Usability, 'problem'>;
   lora?: Detected['lora'] & Omit<ReturnType<typeof readLoraMetadata>, 'raw'>;
 }
 
@@ -67,6 +70,10 @@ export async function inspectModel(path: string, options: { hash: boolean }): Pr
       notes: [...table.notes, ...detected.notes],
     };
     if (detected.message) report.message = detected.message;
+    if (detected.configs.unet && !detected.lora) {
+      const { problem: _problem, ...usability } = checkpointUsability(detected);
+      report.checkpoint = usability;
+    }
     if (detected.lora) {
       const { raw: _raw, ...meta } = readLoraMetadata(table);
       report.lora = { ...detected.lora, ...meta };
@@ -97,6 +104,7 @@ function text(r: InspectReport): string {
     `  tensors     ${r.tensors.length}, ${r.parameters.toLocaleString('en-US')} parameters, ${Object.entries(r.dtypes).map(([d, n]) => `${d}×${n}`).join(' ')}`,
   ];
   if (r.message) lines.push(`  note        ${r.message}`);
+  if (r.checkpoint) lines.push(`  usable      ${r.checkpoint.usable ? 'yes' : 'no'}: ${r.checkpoint.label} [${r.checkpoint.parts.join(', ')}]${r.checkpoint.message ? ` — ${r.checkpoint.message}` : ''}`);
   if (r.hashes) lines.push(`  sha256      ${r.hashes.sha256}`, `  AutoV2      ${r.hashes.autov2}${r.hashes.autov3 ? `   AutoV3 ${r.hashes.autov3}` : ''}`);
   for (const [component, config] of Object.entries(r.config)) lines.push(`  ${component.padEnd(11)} ${JSON.stringify(config)}`);
   if (r.lora) {

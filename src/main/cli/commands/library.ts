@@ -46,8 +46,10 @@ async function run(args: string[], io: CliIO): Promise<number> {
         if (!file) throw new StudioError('BAD_REQUEST', 'library import needs a file, e.g. "library import ~/models/my-lora.safetensors [--copy]".');
         const res = await library.importFile(file, { mode: parsed.bools.has('copy') ? 'copy' : 'reference', kind: kindFlag(flag(parsed, 'kind')), name: flag(parsed, 'name') });
         const i = res.item;
-        const note = i.supported ? '' : `\nNote: ${i.supportMessage}`;
-        out(res, `${res.existing ? 'Already in the library' : 'Imported'}: #${i.id} ${i.name} (${i.kind}, ${i.familyLabel}, AutoV2 ${i.autov2}${i.autov3 ? `, AutoV3 ${i.autov3}` : ''})${note}`);
+        const note = i.supported ? '' : `\nCannot be used: ${i.supportMessage}`;
+        // An unusable file is kept (its card says why) but never reported as "Imported".
+        const verb = res.existing ? 'Already in the library' : i.supported ? 'Imported' : 'Added, not usable';
+        out(res, `${verb}: #${i.id} ${i.name} (${i.kind}, ${i.familyLabel}, AutoV2 ${i.autov2}${i.autov3 ? `, AutoV3 ${i.autov3}` : ''})${note}`);
         return 0;
       }
       case 'remove': {

@@ -30,10 +30,7 @@ const PART_WORD: Record<ModelPart, string> = { unet: 'UNet', vae: 'VAE', text_en
 const NEEDED: readonly ModelPart[] = ['unet', 'vae', 'text_encoder'];
 const FULL = 'AnimateLCM needs a full SD1.5 checkpoint (UNet, VAE and text encoder in one file, or a diffusers folder)';
 
-function words(parts: readonly ModelPart[]): string {
-  const w = parts.map((p) => PART_WORD[p]);
-  return w.length <= 1 ? (w[0] ?? '') : `${w.slice(0, -1).join(', ')} and ${w[w.length - 1]}`;
-}
+const withArticles = (parts: readonly ModelPart[], joiner: string): string => parts.map((p) => `a ${PART_WORD[p]}`).join(joiner);
 
 /** A checkpoint's usability as the generation's model. */
 export function checkpointUsability(d: Detected): Usability {
@@ -51,16 +48,18 @@ export function checkpointUsability(d: Detected): Usability {
   const withMotion = motion ? ' + motion module' : '';
   if (missing.length > 0) {
     const has = NEEDED.filter((p) => parts.includes(p));
-    const what = has.length === 1 ? `${PART_WORD[has[0]]} only` : words(has);
+    const what = has.length === 1 ? `${PART_WORD[has[0]]} only` : has.map((p) => PART_WORD[p]).join(' + ');
     const label = `${sd15Sized ? 'SD1.5 ' : ''}${what}${withMotion} (no ${missing.map((p) => PART_WORD[p]).join(', no ')})`;
-    const without = missing.map((p) => `a ${PART_WORD[p]}`).join(' or ');
-    const message = `This file holds ${has.length === 1 ? 'only a' : 'a'} ${words(has)}, without ${without}. ${FULL}; use the full version of this model.`;
+    const message = `This file holds ${has.length === 1 ? 'only ' : ''}${withArticles(has, ' and ')}, without ${withArticles(missing, ' or ')}. ${FULL}; use the full version of this model.`;
     return result(false, label, message, 'parts');
   }
+  // Complete: an SD1.5 checkpoint, or one with SD1.5's layout at another size (test and distilled models).
+  const complete = d.family === 'sd15' ? d.label : `Checkpoint with UNet, VAE and text encoder${withMotion} (not SD1.5-sized)`;
+  const withTextEncoder = (what: string): string => (complete.endsWith(')') ? `${complete.slice(0, -1)}; ${what})` : `${complete} (${what})`);
   if (te && te.vocab_size !== CLIP_VOCAB_SIZE) {
     return result(
       false,
-      `${d.label} (text encoder with a ${te.vocab_size.toLocaleString('en-US')}-token vocabulary)`,
+      withTextEncoder(`text encoder with a ${te.vocab_size.toLocaleString('en-US')}-token vocabulary`),
       `Its text encoder has a ${te.vocab_size.toLocaleString('en-US')}-token vocabulary, but the studio's CLIP tokenizer (SD1.5) produces ${CLIP_VOCAB_SIZE.toLocaleString('en-US')} different tokens, so prompts cannot be encoded for it. Use a checkpoint with the standard SD1.5 (CLIP ViT-L/14) text encoder.`,
       'text_encoder',
     );
@@ -68,7 +67,7 @@ export function checkpointUsability(d: Detected): Usability {
   if (te && te.max_position_embeddings < CLIP_POSITIONS) {
     return result(
       false,
-      `${d.label} (text encoder with ${te.max_position_embeddings} positions)`,
+      withTextEncoder(`text encoder with ${te.max_position_embeddings} positions`),
       `Its text encoder takes ${te.max_position_embeddings} tokens, but SD1.5 prompts are encoded ${CLIP_POSITIONS} at a time. Use a checkpoint with the standard SD1.5 text encoder.`,
       'text_encoder',
     );
@@ -76,11 +75,10 @@ export function checkpointUsability(d: Detected): Usability {
   if (te && unet && te.hidden_size !== unet.cross_attention_dim) {
     return result(
       false,
-      `${d.label} (text encoder does not fit its UNet)`,
+      withTextEncoder('text encoder does not fit its UNet'),
       `Its text encoder gives ${te.hidden_size}-wide features but its UNet expects ${unet.cross_attention_dim}; the parts come from different models. Use a consistent SD1.5 checkpoint.`,
       'text_encoder',
     );
   }
-  const label = d.family === 'sd15' ? d.label : `Checkpoint with UNet, VAE and text encoder${withMotion} (not SD1.5-sized)`;
-  return result(true, label, null, null);
+  return result(true, complete, null, null);
 }

@@ -3,6 +3,7 @@ import { StudioError } from '../../../shared/errors';
 import { fileIdentity } from '../../compiler/cache';
 import type { ClipTextConfig, MotionConfig, UNetConfig, VaeConfig } from '../../compiler/families/configs';
 import { detectModel } from '../../compiler/families/detect';
+import { checkpointUsability, type UsabilityProblem } from '../../compiler/families/usability';
 import { openModel } from '../../compiler/io/open';
 import type { TensorTable, WeightSet } from '../../compiler/io/tensor';
 import { canonicalize } from '../../compiler/names/canonicalize';
@@ -48,6 +49,12 @@ export interface ModelFiles {
   loras?: LoraSpec[];
 }
 
+const PROBLEM_CODE: Record<UsabilityProblem, 'MODEL_FAMILY_UNSUPPORTED' | 'MODEL_KEYS_MISSING' | 'MODEL_SHAPE_MISMATCH'> = {
+  family: 'MODEL_FAMILY_UNSUPPORTED',
+  parts: 'MODEL_KEYS_MISSING',
+  text_encoder: 'MODEL_SHAPE_MISMATCH',
+};
+
 /** The starter model, optionally with LoRAs (they must target its tiny shapes, so in practice none). */
 export function starterSource(loras: LoraSpec[] = []): ModelSource {
   const s = starterModel();
@@ -74,12 +81,19 @@ export function fileSource(files: ModelFiles): ModelSource {
     opened.push(ckpt);
     const cc = canonicalize(ckpt);
     const det = detectModel(ckpt, cc);
-    if (!det.supported) throw new StudioError('MODEL_FAMILY_UNSUPPORTED', det.message ?? `${basename(files.model)} is a ${det.label}; AnimateLCM needs an SD1.5 checkpoint.`);
+    // The same judgement the library made at import, so nothing the library calls usable fails here, and nothing
+    // unusable (a UNet alone, a foreign text encoder) gets as far as onnxruntime.
+    const usability = checkpointUsability(det);
+    if (!usability.usable) {
+      throw new StudioError(PROBLEM_CODE[usability.problem ?? 'family'], `${basename(files.model)} (${usability.label}): ${usability.message}`, {
+        path: files.model,
+        parts: usability.parts,
+      });
+    }
     const { unet, vae, text_encoder } = cc.components;
     const cfg = det.configs;
     if (!unet || !cfg.unet || !vae || !cfg.vae || !text_encoder || !cfg.text_encoder) {
-      const missing = [!unet && 'UNet', !vae && 'VAE', !text_encoder && 'text encoder'].filter(Boolean).join(', ');
-      throw new StudioError('MODEL_KEYS_MISSING', `${basename(files.model)} (${det.label}) lacks: ${missing}. AnimateLCM needs a full SD1.5 checkpoint.`);
+      throw new StudioError('MODEL_KEYS_MISSING', `${basename(files.model)} (${det.label}) lacks a UNet, VAE or text encoder. AnimateLCM needs a full SD1.5 checkpoint.`);
     }
     let motion = cc.components.motion;
     let motionCfg: MotionConfig | undefined = cfg.motion;

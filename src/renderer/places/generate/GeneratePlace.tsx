@@ -35,8 +35,10 @@ export function GeneratePlace() {
     void reloadLoras();
   }, [jobs.finished, reloadLoras]);
 
-  const checkpoints = (models.value ?? []).filter((m) => m.kind === 'checkpoint');
-  const motions = (models.value ?? []).filter((m) => m.kind === 'motion');
+  // Only what can run is offered: a UNet-only file, an SDXL model or a foreign text encoder stays in the library,
+  // where its card says why.
+  const checkpoints = (models.value ?? []).filter((m) => m.kind === 'checkpoint' && m.supported);
+  const motions = (models.value ?? []).filter((m) => m.kind === 'motion' && m.supported);
   const model = checkpoints.find((m) => m.path === params.model);
   const usableProviders: ProviderStatus[] = (engine.value?.providers ?? []).filter((p) => p.usable);
   const provider = params.providers[0] ?? 'cpu';
@@ -88,8 +90,8 @@ export function GeneratePlace() {
               <select id={ids.model} value={params.model ?? ''} onChange={(e) => draft.update({ model: e.target.value || undefined })} data-testid="model-picker">
                 <option value="">Starter test model (random weights — abstract output)</option>
                 {checkpoints.map((m) => (
-                  <option key={m.id} value={m.path} disabled={!m.supported}>
-                    {m.name} ({m.familyLabel}){m.supported ? '' : ' — cannot be used'}
+                  <option key={m.id} value={m.path}>
+                    {m.name} ({m.familyLabel})
                   </option>
                 ))}
               </select>
@@ -99,7 +101,7 @@ export function GeneratePlace() {
               <select id={ids.motion} value={params.motion ?? ''} onChange={(e) => draft.update({ motion: e.target.value || undefined })} data-testid="motion-picker">
                 <option value="">{params.model ? 'Choose a motion module' : "The starter model's own"}</option>
                 {motions.map((m) => (
-                  <option key={m.id} value={m.path} disabled={!m.supported}>
+                  <option key={m.id} value={m.path}>
                     {m.name}
                   </option>
                 ))}

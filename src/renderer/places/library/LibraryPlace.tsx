@@ -61,7 +61,12 @@ export function LibraryPlace() {
     await items.reload();
     if (item.kind !== kind) setKind(item.kind);
     setSelectedId(item.id);
-    if (!item.supported) setImportError({ code: 'LORA_INCOMPATIBLE', message: `${item.name} was added, but the studio cannot use it: ${item.supportMessage ?? 'unknown layout.'}` });
+    // A file the studio cannot use is reported as that, never as "Imported": its card keeps saying why.
+    if (!item.supported) {
+      const code = item.kind === 'lora' ? 'LORA_INCOMPATIBLE' : 'MODEL_FAMILY_UNSUPPORTED';
+      setImportError({ code, message: `${item.name} (${item.familyLabel}) cannot be used: ${item.supportMessage ?? 'unknown layout.'} It is kept in the library, marked unusable.` });
+      return;
+    }
     toasts.info(existing ? `${item.name} was already in the library.` : `Imported ${item.name}.`);
   };
 
