@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NOISE_GENERATOR } from '../../../src/main/engine/noise/torch-randn';
@@ -15,6 +15,14 @@ beforeAll(() => {
 afterAll(async () => {
   await h?.close();
 });
+
+/** Random bytes behind a safetensors-looking head (length 16, then "{"): passes the sniffer, fails the parser. */
+function looksLikeSafetensors(size: number): Buffer {
+  const b = randomBytes(size);
+  b.writeBigUInt64LE(16n, 0);
+  b[8] = 0x7b;
+  return b;
+}
 
 const denoise = (jobId: string) => h.progressOf(jobId).filter((p) => p.stage === 'denoise');
 
@@ -152,13 +160,25 @@ describe('GenerationService (real worker, real SQLite, starter model at 64×64)'
     expect((await h.engine.request('ping', {})).pid).not.toBe(pid);
   });
 
-  it('a missing model file fails the job with the file named, and the history records the error', async () => {
+  it('a missing model file is refused at enqueue with the file named, and nothing is recorded', async () => {
     const gone = join(h.dataDir, 'gone-checkpoint.safetensors');
+    const before = (await h.history.listGenerations({})).total;
+    await expect(h.queue.enqueue(tinyParams({ model: gone }))).rejects.toMatchObject({ code: 'FILE_NOT_FOUND', message: expect.stringContaining('gone-checkpoint.safetensors') });
+    expect((await h.history.listGenerations({})).total).toBe(before);
+  });
+
+  it('a model file that goes missing while queued fails its job with the file named, and the history records the error', async () => {
+    const gone = join(h.dataDir, 'vanishing-checkpoint.safetensors');
+    writeFileSync(gone, looksLikeSafetensors(256));
+    // A job ahead in the queue, so the file is deleted well before its own job opens it.
+    const ahead = await h.queue.enqueue(tinyParams());
     const ref = await h.queue.enqueue(tinyParams({ model: gone }));
+    rmSync(gone);
+    await h.queue.settled(ahead.jobId);
     const view = await h.queue.settled(ref.jobId);
     expect(view.status).toBe('failed');
     expect(view.error).toMatchObject({ code: 'FILE_NOT_FOUND' });
-    expect(view.error?.message).toContain('gone-checkpoint.safetensors');
+    expect(view.error?.message).toContain('vanishing-checkpoint.safetensors');
     const rec = await h.history.getGeneration(ref.generationId);
     expect(rec).toMatchObject({ status: 'failed', error: { code: 'FILE_NOT_FOUND' } });
   });
@@ -177,15 +197,15 @@ describe('GenerationService (real worker, real SQLite, starter model at 64×64)'
     expect((await cache.hashAll([file], 'hash-2')).get(file)).toBe(sha());
     expect(runs).toBe(1);
 
-    writeFileSync(file, randomBytes(1024));
+    writeFileSync(file, looksLikeSafetensors(1024));
     utimesSync(file, new Date(), new Date(Date.now() + 5000));
     const hashes = await cache.forParams(tinyParams({ loras: [{ path: file, weight: 0.5 }] }), { hash: true, jobId: 'hash-3' });
     expect(runs).toBe(2);
     expect(hashes).toEqual({ model: null, motion: null, lcmLora: null, loras: [sha()] });
 
     // Through the queue: the run records the file's hash (hashed when the job starts), and a later job over the
-    // same unchanged file has it in its record from the moment it is queued. (Random bytes are no LoRA: the
-    // generation itself fails, with the reason recorded.)
+    // same unchanged file has it in its record from the moment it is queued. (A safetensors-looking head passes
+    // the sniffer at enqueue, but random bytes are no LoRA: the generation itself fails, with the reason recorded.)
     const params = tinyParams({ loras: [{ path: file, weight: 0.5 }] });
     const one = await h.queue.enqueue(params);
     const v1 = await h.queue.settled(one.jobId);

@@ -12,6 +12,7 @@ import { openModel } from '../../../src/main/compiler/io/open';
 import { LibraryService } from '../../../src/main/services/library-service';
 import { createStudioServices, invokeApi, type StudioServices } from '../../../src/main/services/studio-services';
 import { openDatabase } from '../../../src/main/store/database';
+import { loopMonitor } from '../generation/helpers';
 
 /** A header of `n` zero-size tensors (each legal on its own), written without building n objects. */
 function manyTensors(path: string, n: number): string {
@@ -24,23 +25,13 @@ function manyTensors(path: string, n: number): string {
   return path;
 }
 
-/** The longest the event loop went without running a 5 ms timer while `work` ran. */
+/** The longest the event loop went without running a timer while `work` ran (loopMonitor's 10 ms tick). */
 async function maxLoopStall(work: () => Promise<unknown>): Promise<{ stallMs: number; workMs: number }> {
-  let last = performance.now();
-  let stallMs = 0;
-  const timer = setInterval(() => {
-    const now = performance.now();
-    stallMs = Math.max(stallMs, now - last);
-    last = now;
-  }, 5);
+  const monitor = loopMonitor();
   const t0 = performance.now();
-  try {
-    await work().catch(() => undefined);
-  } finally {
-    clearInterval(timer);
-  }
-  stallMs = Math.max(stallMs, performance.now() - last);
-  return { stallMs, workMs: performance.now() - t0 };
+  await work().catch(() => undefined);
+  const workMs = performance.now() - t0;
+  return { stallMs: monitor.stop(), workMs };
 }
 
 let root: string;
@@ -106,7 +97,9 @@ describe('inspection off the event loop', () => {
     });
     // The import took as long as before (it is the same work), but nothing on main waited for it.
     expect(offMain.workMs).toBeGreaterThan(inline.stallMs / 2);
-    expect(offMain.stallMs).toBeLessThan(Math.min(200, inline.stallMs / 3));
-    expect(answeredMs).toBeLessThan(200);
+    // Relative to the inline stall: on a loaded machine the OS alone can hold this process back for a while.
+    console.info(`import inline: loop stalled ${inline.stallMs.toFixed(0)} ms; in the worker: ${offMain.stallMs.toFixed(0)} ms (import ${offMain.workMs.toFixed(0)} ms, listModels answered in ${answeredMs.toFixed(0)} ms)`);
+    expect(offMain.stallMs).toBeLessThan(inline.stallMs / 3);
+    expect(answeredMs).toBeLessThan(inline.stallMs / 3);
   }, 120_000);
 });
