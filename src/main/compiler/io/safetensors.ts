@@ -111,8 +111,16 @@ export function readSafetensorsHeader(file: FileRange): SafetensorsHeader {
   }
   const n64 = new DataView(lenBytes.buffer).getBigUint64(0, true);
   if (n64 > BigInt(SAFETENSORS_LIMITS.maxHeaderBytes)) {
-    // The length field is not echoed: when this is not a safetensors file at all, those are 8 bytes of someone's file.
-    throw invalid(path, `its header length field is over the ${SAFETENSORS_LIMITS.maxHeaderBytes / (1024 * 1024)} MB limit (or it is not a .safetensors file)`);
+    const limitMb = SAFETENSORS_LIMITS.maxHeaderBytes / (1024 * 1024);
+    // The length field is never echoed: when this is not a safetensors file at all, it is 8 bytes of someone's file.
+    if (n64 + 8n <= BigInt(file.size) && file.read(8, 1)[0] === 0x7b) {
+      throw new StudioError(
+        'LIMIT_EXCEEDED',
+        `${path} has a header larger than ${limitMb} MB, the most the studio reads (a model's header is a few MB at most). It is not a model the studio can use.`,
+        { path, limit: 'headerBytes', max: SAFETENSORS_LIMITS.maxHeaderBytes },
+      );
+    }
+    throw invalid(path, `its header length field is over the ${limitMb} MB limit (or it is not a .safetensors file)`);
   }
   const n = Number(n64);
   if (n < 2) throw invalid(path, 'its header is empty');
