@@ -29,7 +29,8 @@ import { emitGraphFile, emitModel, emitWeights } from '../src/main/compiler/grap
 import { gelu, layerNorm, linear, multiHeadAttention } from '../src/main/compiler/graph/layers';
 import type { TensorTable, TensorView, WeightSet } from '../src/main/compiler/io/tensor';
 import { GemmMerger } from '../src/main/engine/lora/gemm-merger';
-import { linearWithLoraSlot, lowRankFeeds, type LoraSlot, type SlotMode } from '../src/main/engine/lora/lowrank-slots';
+import { linearWithLoraSlot, type LoraSlot, type SlotMode } from '../src/main/compiler/graph/lora-slots';
+import { lowRankFeeds } from '../src/main/engine/lora/lowrank-feeds';
 import { applyLoraStack } from '../src/main/engine/lora/stack';
 import { writeLoraOverlay, type OverlayTiming } from '../src/main/engine/lora/overlay';
 import { LoraSwitcher } from '../src/main/engine/lora/switcher';

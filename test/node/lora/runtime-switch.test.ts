@@ -9,7 +9,7 @@ import { emitModel } from '../../../src/main/compiler/graph/emit';
 import { readNpyF32 } from '../../../src/main/compiler/io/npy';
 import { writeSafetensors, type TensorToWrite } from '../../../src/main/compiler/io/safetensors';
 import type { TensorView, WeightSet } from '../../../src/main/compiler/io/tensor';
-import { slotsFor } from '../../../src/main/engine/lora/lowrank-slots';
+import { slotsFor } from '../../../src/main/compiler/graph/lora-slots';
 import { MergedWeights } from '../../../src/main/engine/lora/merged-weights';
 import { planRuntimeStack } from '../../../src/main/engine/lora/runtime-stack';
 import { applyLoraStack } from '../../../src/main/engine/lora/stack';

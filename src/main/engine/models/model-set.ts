@@ -8,7 +8,7 @@ import { buildUNetGraph } from '../../compiler/families/unet';
 import { buildVaeDecoderGraph } from '../../compiler/families/vae';
 import type { GraphIR } from '../../compiler/graph/builder';
 import type { WeightSet } from '../../compiler/io/tensor';
-import { slotsFor, type LoraSlot, type LoraSlotPlan } from '../lora/lowrank-slots';
+import { slotsFor, type LoraSlot, type LoraSlotPlan } from '../../compiler/graph/lora-slots';
 import { GemmMerger } from '../lora/gemm-merger';
 import { MergedWeights } from '../lora/merged-weights';
 import { planRuntimeStack, type RuntimeStackPlan } from '../lora/runtime-stack';
