@@ -37,7 +37,8 @@ import { LoraSwitcher } from '../src/main/engine/lora/switcher';
 import { createSession, f32Tensor, type HostTensor } from '../src/main/engine/runtime/session';
 import { ANIMATELCM_MOTION, CLIP_L_TEXT, SD15_UNET, SD15_VAE } from '../src/main/compiler/families/configs';
 import { writeSafetensors, type TensorToWrite } from '../src/main/compiler/io/safetensors';
-import { DEFAULT_LORA_RANK, ModelSet } from '../src/main/engine/models/model-set';
+import { DEFAULT_LORA_RANK } from '../src/main/engine/models/lora-feeds';
+import { ModelSet } from '../src/main/engine/models/model-set';
 import type { ModelSource } from '../src/main/engine/models/model-source';
 import { randomModelSource } from './model-set';
 

@@ -6,7 +6,9 @@ import type { GenerationParams, ProviderName, StageTimings, StepProgress } from 
 import { COMPILER_VERSION } from '../compiler/cache';
 import { paramsPayload, pngTextChunks } from '../formats/params-payload';
 import { encodePng } from '../formats/png';
-import { ModelSet, type CompileEvent, type LoraSwitch } from './models/model-set';
+import type { CompileEvent } from './models/graph-compiler';
+import type { LoraSwitch } from './models/lora-feeds';
+import { ModelSet } from './models/model-set';
 import { fileSource, type LoraSpec } from './models/model-source';
 import { NOISE_GENERATOR } from './noise/torch-randn';
 import { engineInfo } from './runtime/info';
