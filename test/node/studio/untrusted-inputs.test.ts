@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GenerationParams } from '../../../src/shared/domain/generation';
 import type { GenerationPage } from '../../../src/shared/domain/history';
 import type { SerializedError } from '../../../src/shared/errors';
-import { encodePng } from '../../../src/main/export/png';
+import { encodePng } from '../../../src/main/formats/png';
 import { createStudioServices, invokeApi, type StudioServices } from '../../../src/main/services/studio-services';
 import { openDatabase } from '../../../src/main/store/database';
 import { cli } from '../cli-in-process';
