@@ -15,7 +15,7 @@ import { EXPORT_FORMATS, EXPORT_QUALITIES } from '../../shared/domain/export';
 import { StudioError } from '../../shared/errors';
 import { temporarySibling, trashSibling } from '../store/atomic-files';
 import { containerTags, gifComments, paramsPayload, pngTextChunks } from './embedded-params';
-import { buildFfmpegArgs, encodedSize, targetSize } from './ffmpeg-args';
+import { buildFfmpegArgs, buildNormaliserArgs, encodedSize, targetSize } from './ffmpeg-args';
 import { locateFfmpeg, type FfmpegTools } from './ffmpeg-locate';
 import { planFrames } from './frame-plan';
 import { writeError } from './fs-errors';
@@ -115,8 +115,17 @@ export async function exportClip(source: ExportSource, options: ExportOptions, r
       metadata: payload && (options.format === 'mp4' || options.format === 'webm') ? containerTags(payload) : undefined,
       output: temp,
     });
-    await runFfmpeg({ ffmpeg: tools.ffmpeg, args, inputFiles: plan.files, output: out, totalFrames, signal: run.signal, onProgress: run.onProgress });
+    const normaliser = plan.mixedSizes ? buildNormaliserArgs({ fps: plan.fps, target }) : undefined;
+    const reported = await runFfmpeg({ ffmpeg: tools.ffmpeg, args, normaliser, inputFiles: plan.files, output: out, totalFrames, signal: run.signal, onProgress: run.onProgress });
     if (run.signal?.aborted) throw new StudioError('CANCELLED', 'Export cancelled.');
+    // The count reported is the file's: a frame lost inside ffmpeg fails the export instead of passing unnoticed.
+    const written = asDir ? (await readdir(temp)).length : reported;
+    if (written !== totalFrames) {
+      throw new StudioError('FFMPEG_FAILED', `ffmpeg wrote ${written} of the ${totalFrames} planned frames, so the export was not saved. Please report this with the clips used.`, {
+        written,
+        planned: totalFrames,
+      });
+    }
 
     // 5. parameters where ffmpeg cannot write them
     try {
