@@ -205,6 +205,8 @@ const generationFilter = obj({
 const exportOptions = obj({
   format: literal('mp4', 'webm', 'gif', 'png'),
   outputPath: optional(path),
+  name: optional(str({ min: 1, max: 200 })),
+  overwrite: optional(bool),
   quality: optional(num({ min: 0, max: 100 })),
   width: optional(side),
   height: optional(side),

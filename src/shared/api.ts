@@ -93,8 +93,15 @@ export type { ExportFormat };
 
 export interface ExportOptions {
   format: ExportFormat;
-  /** Absolute output path (file, or folder for a PNG sequence); default: the data folder's exports/. */
+  /**
+   * Absolute output path (file, or a new or empty folder for a PNG sequence), e.g. from a save dialog. Inside the
+   * data folder only exports/ is allowed. Default: a free name in the data folder's exports/.
+   */
   outputPath?: string;
+  /** Instead of outputPath: a file name in the data folder's exports/ (web mode); the extension is added. */
+  name?: string;
+  /** Replace an existing file at the destination (never a folder). Default false: an existing target is refused. */
+  overwrite?: boolean;
   /** 0 (smallest) … 100 (best). */
   quality?: number;
   /** Output size; default: the clip's own size. */
