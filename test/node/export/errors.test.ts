@@ -116,11 +116,11 @@ describe.skipIf(!ffmpegPath)('bad exports (real ffmpeg)', () => {
 
     const aDir = join(root, 'a-dir.mp4');
     mkdirSync(aDir);
-    expect((await caught(exportClip(src, { format: 'mp4' }, { out: aDir, tools }))).message).toMatch(/is a folder/);
+    expect((await caught(exportClip(src, { format: 'mp4' }, { out: aDir, tools }))).message).toMatch(/already exists as a folder/);
 
     const kept = join(root, 'kept.webm');
     writeFileSync(kept, 'old');
-    expect((await caught(exportClip(src, { format: 'webm' }, { out: kept, tools, overwrite: false }))).message).toMatch(/already exists/);
+    expect((await caught(exportClip(src, { format: 'webm' }, { out: kept, tools }))).message).toMatch(/already exists/);
   });
 
   it.skipIf(process.platform !== 'linux')('a folder without write permission (/sys, read-only even for root)', async () => {

@@ -91,7 +91,7 @@ describe.skipIf(!haveTools)('ExportService and CLI over a real data folder', () 
 
   it('exports a timeline: clips in order, trimmed and at their speeds', async () => {
     const events: ExportProgressEvent[] = [];
-    const outputPath = join(dataDir, 'story.mp4');
+    const outputPath = join(dataDir, 'exports', 'story.mp4');
     const { exportId } = await service(events).exportTimeline(timelineId, { format: 'mp4', outputPath });
     expect(await settle(events, exportId)).toMatchObject({ status: 'done', outputPath });
     // 6 trimmed frames of A, then B's 8 frames at double speed = 4.
@@ -123,16 +123,16 @@ describe.skipIf(!haveTools)('ExportService and CLI over a real data folder', () 
 
   it('CLI: export a history id, a timeline and a frames folder; import-params reads them back', async () => {
     const io = captureIO();
-    const webm = join(dataDir, 'cli.webm');
+    const webm = join(dataDir, 'exports', 'cli.webm');
     expect(await exportCommand.run([String(genB), '--format', 'webm', '--out', webm, '--data-dir', dataDir, '--json'], io)).toBe(0);
     expect(JSON.parse(io.out[0])).toMatchObject({ path: webm, format: 'webm', frames: 8, width: 64, height: 48, fps: 8 });
 
-    const gif = join(dataDir, 'cli-timeline.gif');
+    const gif = join(dataDir, 'exports', 'cli-timeline.gif');
     expect(await exportCommand.run([`timeline:${timelineId}`, '--out', gif, '--data-dir', dataDir, '--pingpong', '--scale', '32x0', '--loop', '2'], io)).toBe(0);
     expect(io.out[1]).toMatch(/^Exported 18 frames, 32×24 at 8 fps/);
 
     const framesDir = join(history.outputDirFor(genA), 'frames');
-    const png = join(dataDir, 'cli-frames');
+    const png = join(dataDir, 'exports', 'cli-frames');
     expect(await exportCommand.run([framesDir, '--format', 'png', '--out', png, '--fps', '16', '--json'], io)).toBe(0);
     expect(JSON.parse(io.out[2])).toMatchObject({ frames: 20, fps: 16 });
 
