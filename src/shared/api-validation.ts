@@ -202,8 +202,9 @@ const generationFilter = obj({
   order: optional(literal('newest', 'oldest')),
 });
 
+const exportFormat = literal('mp4', 'webm', 'gif', 'png');
 const exportOptions = obj({
-  format: literal('mp4', 'webm', 'gif', 'png'),
+  format: exportFormat,
   outputPath: optional(path),
   name: optional(str({ min: 1, max: 200 })),
   overwrite: optional(bool),
@@ -273,6 +274,7 @@ export const API_VALIDATORS: { [M in ApiMethod]: ArgValidators<M> } = {
   exportClip: [id, exportOptions],
   exportTimeline: [id, exportOptions],
   cancelExport: [jobId],
+  chooseExportPath: [str({ min: 1, max: 200 }), exportFormat],
   getSettings: [],
   updateSettings: [settingsPatch],
 };

@@ -188,6 +188,12 @@ export interface StudioMethods {
   exportClip(generationId: number, options: ExportOptions): Promise<ExportRef>;
   exportTimeline(timelineId: number, options: ExportOptions): Promise<ExportRef>;
   cancelExport(exportId: string): Promise<void>;
+  /**
+   * Desktop only: the system's save dialog, suggesting `suggestedName` (the extension is the format's). Resolves
+   * with the chosen absolute path, or null when cancelled; the dialog has already asked before replacing a file.
+   * Web mode answers BAD_REQUEST: a browser names files under the data folder's exports/ instead.
+   */
+  chooseExportPath(suggestedName: string, format: ExportFormat): Promise<string | null>;
   // settings
   getSettings(): Promise<SettingsView>;
   updateSettings(patch: SettingsPatch): Promise<SettingsView>;
@@ -247,6 +253,7 @@ export const API_METHODS = [
   'exportClip',
   'exportTimeline',
   'cancelExport',
+  'chooseExportPath',
   'getSettings',
   'updateSettings',
 ] as const satisfies readonly (keyof StudioMethods)[];
