@@ -21,8 +21,9 @@ import { writeError } from './fs-errors';
 /** How the finished export will be put in place. */
 export type Placement = 'new-file' | 'replace-file' | 'new-folder' | 'empty-folder';
 
-function exists(out: string, what: string): StudioError {
-  return new StudioError('EXPORT_TARGET_EXISTS', `${out} already exists${what}. Choose a new name; nothing was changed.`, { path: out });
+/** `existing`: what is in the way, so a caller can offer the one way past it (overwriting a file). */
+function exists(out: string, what: string, existing: 'file' | 'folder'): StudioError {
+  return new StudioError('EXPORT_TARGET_EXISTS', `${out} already exists${what}. Choose a new name; nothing was changed.`, { path: out, existing });
 }
 
 async function entry(p: string): Promise<{ isDir: boolean; empty: boolean } | undefined> {
@@ -45,11 +46,11 @@ export async function checkDestination(out: string, format: ExportFormat, overwr
   if (format === 'png') {
     if (!e) return 'new-folder';
     if (e.isDir && e.empty) return 'empty-folder';
-    throw exists(out, e.isDir ? ' and holds files; a PNG sequence goes into a new or empty folder' : ' as a file; a PNG sequence needs a folder');
+    throw e.isDir ? exists(out, ' and holds files; a PNG sequence goes into a new or empty folder', 'folder') : exists(out, ' as a file; a PNG sequence needs a folder', 'file');
   }
   if (!e) return 'new-file';
-  if (e.isDir) throw exists(out, ` as a folder; give a file name for a ${format.toUpperCase()} export`);
-  if (!overwrite) throw exists(out, ' (allow overwriting to replace it)');
+  if (e.isDir) throw exists(out, ` as a folder; give a file name for a ${format.toUpperCase()} export`, 'folder');
+  if (!overwrite) throw exists(out, '', 'file');
   return 'replace-file';
 }
 
@@ -68,10 +69,10 @@ export async function publish(temp: string, out: string, placement: Placement): 
           await link(temp, out);
         } catch (e) {
           const code = (e as NodeJS.ErrnoException).code ?? '';
-          if (code === 'EEXIST') throw exists(out, ' (it appeared during the export)');
+          if (code === 'EEXIST') throw exists(out, ' (it appeared during the export)', 'file');
           if (!NO_LINKS.has(code)) throw e;
           // No hard links here: check once more, then rename (a tiny window instead of none).
-          if (await entry(out)) throw exists(out, ' (it appeared during the export)');
+          if (await entry(out)) throw exists(out, ' (it appeared during the export)', 'file');
           await rename(temp, out);
           return;
         }
@@ -84,7 +85,7 @@ export async function publish(temp: string, out: string, placement: Placement): 
           await rename(temp, out);
         } catch (e) {
           const now = await entry(out);
-          if (now && !(now.isDir && now.empty)) throw exists(out, ' and holds files (they appeared during the export)');
+          if (now && !(now.isDir && now.empty)) throw exists(out, ' (it appeared during the export)', now.isDir ? 'folder' : 'file');
           if (!now) throw e;
           // Windows will not rename onto an existing folder: rmdir removes it only while it is empty.
           await rmdir(out);

@@ -102,7 +102,7 @@ describe.skipIf(!haveTools)('export destinations (exporter)', () => {
     writeFileSync(file, 'my letter');
     const e = await caught(exportClip(src, { format: 'mp4' }, { out: file, tools }));
     expect(e.code).toBe('EXPORT_TARGET_EXISTS');
-    expect(e.message).toMatch(/already exists \(allow overwriting to replace it\)/);
+    expect(e.message).toMatch(/already exists\. Choose a new name; nothing was changed/);
     expect(readFileSync(file, 'utf8')).toBe('my letter');
     // A PNG sequence never goes over a file, asked or not.
     expect((await caught(exportClip(src, { format: 'png' }, { out: file, tools, overwrite: true }))).code).toBe('EXPORT_TARGET_EXISTS');
@@ -254,7 +254,7 @@ describe.skipIf(!haveTools)('export destinations (service and CLI over a real da
     const before = userFolder(dir);
     const run = (...args: string[]) => exportCommand.run([String(gen), '--data-dir', dataDir, ...args], io);
     await expect(run('--format', 'png', '--out', dir)).rejects.toMatchObject({ code: 'EXPORT_TARGET_EXISTS' });
-    await expect(run('--format', 'mp4', '--out', join(dir, 'holiday.txt'))).rejects.toMatchObject({ code: 'EXPORT_TARGET_EXISTS' });
+    await expect(run('--format', 'mp4', '--out', join(dir, 'holiday.txt'))).rejects.toMatchObject({ code: 'EXPORT_TARGET_EXISTS', message: expect.stringMatching(/add --overwrite/) });
     await expect(run('--format', 'png', '--out', 'cli-relative')).rejects.toMatchObject({ code: 'EXPORT_INVALID' });
     await expect(run('--format', 'png', '--out', dataDir, '--overwrite')).rejects.toMatchObject({ code: 'EXPORT_INVALID' });
     expect(snapshot(dir)).toEqual(before);

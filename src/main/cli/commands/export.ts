@@ -113,7 +113,13 @@ export const exportCommand: CliCommand = {
       const onSigint = () => controller.abort();
       process.once('SIGINT', onSigint);
       try {
-        const r = await service.run({ source, options, out: dest!, overwrite: p.bools.has('overwrite'), signal: controller.signal, onProgress: progressBar(io) });
+        const r = await service.run({ source, options, out: dest!, overwrite: p.bools.has('overwrite'), signal: controller.signal, onProgress: progressBar(io) }).catch((e: unknown) => {
+          // The one way past an existing file, in this tool's words.
+          if (e instanceof StudioError && e.code === 'EXPORT_TARGET_EXISTS' && e.details?.existing === 'file' && format !== 'png') {
+            throw new StudioError(e.code, `${e.message} Or add --overwrite to replace the file.`, e.details);
+          }
+          throw e;
+        });
         if (p.bools.has('json')) io.stdout(JSON.stringify(r));
         else io.stdout(`Exported ${r.frames} frames, ${r.width}×${r.height} at ${r.fps} fps (${(r.durationMs / 1000).toFixed(2)} s, ${(r.bytes / 1024).toFixed(1)} KiB) → ${r.path}`);
         return 0;
