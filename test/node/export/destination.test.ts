@@ -3,6 +3,7 @@
  * real folders holding the creator's files, a real data folder (SQLite in WAL mode, outputs/) and the CLI; after
  * every refusal, cancel or failure each file that was there is compared byte for byte and no temporary is left.
  */
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -148,6 +149,32 @@ describe.skipIf(!haveTools)('export destinations (exporter)', () => {
     for (const [format, out] of [['png', dir], ['png', join(dir, 'new-frames')], ['gif', join(dir, 'new.gif')]] as const) {
       await caught(exportClip({ kind: 'frames', dir: broken, fps: 8 }, { format }, { out, tools }));
       expect(snapshot(dir)).toEqual(before);
+    }
+  });
+
+  // A real full disk: a 256 KiB tmpfs (needs root to mount, so skipped elsewhere) mostly taken by the creator's file.
+  const small = join(root, 'small-disk');
+  const mounted = (() => {
+    if (process.platform !== 'linux' || process.getuid?.() !== 0) return false;
+    try {
+      mkdirSync(small);
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', small], { stdio: 'ignore' });
+      return true;
+    } catch {
+      return false;
+    }
+  })();
+  afterAll(() => {
+    if (mounted) execFileSync('umount', [small]);
+  });
+
+  it.skipIf(!mounted)('a full disk fails with DISK_FULL in every format, leaving only what was there', async () => {
+    writeFileSync(join(small, 'keep.bin'), Buffer.alloc(200 * 1024, 7));
+    const before = snapshot(small);
+    for (const [format, out] of [['mp4', 'a.mp4'], ['webm', 'a.webm'], ['gif', 'a.gif'], ['png', 'frames']] as const) {
+      const e = await caught(exportClip(src, { format, loop: 30, scale: { width: 320, height: 240 } }, { out: join(small, out), tools }));
+      expect([format, e.code]).toEqual([format, 'DISK_FULL']);
+      expect(snapshot(small)).toEqual(before);
     }
   });
 });
