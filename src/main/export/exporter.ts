@@ -104,15 +104,17 @@ export async function exportClip(source: ExportSource, options: ExportOptions, r
       output: temp,
     });
     const normaliser = plan.mixedSizes ? buildNormaliserArgs({ fps: plan.fps, target }) : undefined;
-    const reported = await runFfmpeg({ ffmpeg: tools.ffmpeg, args, normaliser, inputFiles: plan.files, output: out, totalFrames, signal: run.signal, onProgress: run.onProgress });
+    const ran = await runFfmpeg({ ffmpeg: tools.ffmpeg, args, normaliser, inputFiles: plan.files, output: out, totalFrames, signal: run.signal, onProgress: run.onProgress });
     if (run.signal?.aborted) throw new StudioError('CANCELLED', 'Export cancelled.');
     // The count reported is the file's: a frame lost inside ffmpeg fails the export instead of passing unnoticed.
-    const written = asDir ? (await readdir(temp)).length : reported;
+    const written = asDir ? (await readdir(temp)).length : ran.framesWritten;
     if (written !== totalFrames) {
-      throw new StudioError('FFMPEG_FAILED', `ffmpeg wrote ${written} of the ${totalFrames} planned frames, so the export was not saved. Please report this with the clips used.`, {
-        written,
-        planned: totalFrames,
-      });
+      const said = ran.messages ? ` ffmpeg said: ${ran.messages.split('\n').pop() ?? ''}` : '';
+      throw new StudioError(
+        'FFMPEG_FAILED',
+        `ffmpeg wrote ${written} of the ${totalFrames} planned frames, so the export was not saved. A damaged frame file is the usual cause.${said}`,
+        { written, planned: totalFrames, stderr: ran.messages },
+      );
     }
 
     // 5. parameters where ffmpeg cannot write them

@@ -67,13 +67,17 @@ function encoderFailure(x: Exit, o: RunFfmpegOptions): StudioError | undefined {
   );
 }
 
-/**
- * Resolves with the number of frames ffmpeg says it wrote (its last `frame=` progress value), which the caller
- * compares with the plan: a frame lost inside ffmpeg must not pass as a finished export.
- */
-export function runFfmpeg(o: RunFfmpegOptions): Promise<number> {
+export interface FfmpegOutcome {
+  /** The frames ffmpeg says it wrote (its last `frame=`): the caller compares them with the plan. */
+  framesWritten: number;
+  /** The last lines ffmpeg wrote to stderr (a damaged frame is reported there while it still exits 0). */
+  messages: string;
+}
+
+/** Resolves once the file is written; a frame lost inside ffmpeg is for the caller to catch by the count. */
+export function runFfmpeg(o: RunFfmpegOptions): Promise<FfmpegOutcome> {
   if (o.signal?.aborted) return Promise.reject(cancelled());
-  return new Promise<number>((resolve, reject) => {
+  return new Promise<FfmpegOutcome>((resolve, reject) => {
     const spawnOne = (args: string[]) => spawn(o.ffmpeg, args, { stdio: ['pipe', 'pipe', 'pipe'], windowsHide: true });
     const normaliser = o.normaliser ? spawnOne(o.normaliser) : undefined;
     const child = spawnOne(o.args);
@@ -85,6 +89,7 @@ export function runFfmpeg(o: RunFfmpegOptions): Promise<number> {
       for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
     };
 
+    let messages = '';
     const finish = (err?: StudioError) => {
       if (settled) return;
       settled = true;
@@ -92,7 +97,7 @@ export function runFfmpeg(o: RunFfmpegOptions): Promise<number> {
       if (err) {
         killAll();
         reject(err);
-      } else resolve(parser.framesWritten);
+      } else resolve({ framesWritten: parser.framesWritten, messages });
     };
     const onAbort = () => {
       aborted = true;
@@ -127,6 +132,7 @@ export function runFfmpeg(o: RunFfmpegOptions): Promise<number> {
     void Promise.all(exits).then((xs) => {
       if (aborted) return finish(cancelled());
       const enc = xs[xs.length - 1];
+      messages = xs.map((x) => x.stderr.trim()).filter(Boolean).join('\n').split('\n').slice(-4).join('\n');
       const failed = encoderFailure(enc, o);
       if (failed) return finish(failed);
       const pre = normaliser ? xs[0] : undefined;

@@ -146,8 +146,10 @@ describe.skipIf(!haveTools)('export destinations (exporter)', () => {
     const broken = join(root, 'broken-frames');
     writeFrames(broken, 3, 32, 24);
     writeFileSync(join(broken, 'frame_0001.png'), 'damaged');
-    for (const [format, out] of [['png', dir], ['png', join(dir, 'new-frames')], ['gif', join(dir, 'new.gif')]] as const) {
-      await caught(exportClip({ kind: 'frames', dir: broken, fps: 8 }, { format }, { out, tools }));
+    for (const [format, out] of [['png', join(dir, 'new-frames')], ['gif', join(dir, 'new.gif')], ['mp4', join(dir, 'new.mp4')]] as const) {
+      // ffmpeg skips a frame it cannot decode and still exits 0: the frame count catches it.
+      const e = await caught(exportClip({ kind: 'frames', dir: broken, fps: 8 }, { format }, { out, tools }));
+      expect([format, e.code, e.message]).toEqual([format, 'FFMPEG_FAILED', expect.stringMatching(/wrote [0-2] of the 3 planned frames.*damaged frame/)]);
       expect(snapshot(dir)).toEqual(before);
     }
   });
