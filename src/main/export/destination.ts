@@ -37,6 +37,11 @@ async function entry(p: string): Promise<{ isDir: boolean; empty: boolean } | un
   }
 }
 
+/** True when something (file, folder, even a dangling link) already has this name. */
+export async function isTaken(p: string): Promise<boolean> {
+  return (await entry(p)) !== undefined;
+}
+
 /** Check a destination before any work; says how the result will be placed. */
 export async function checkDestination(out: string, format: ExportFormat, overwrite: boolean): Promise<Placement> {
   if (!isAbsolute(out)) {

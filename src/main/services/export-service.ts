@@ -6,7 +6,7 @@
  * (`getGeneration`, `getTimeline`, both throwing NOT_FOUND); `storeLookup(db)` wires them over an open database.
  * The maths of export lives in src/main/export.
  */
-import { lstat, mkdir, realpath } from 'node:fs/promises';
+import { mkdir, realpath } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import type { ExportOptions as ApiExportOptions, ExportProgressEvent, ExportRef } from '../../shared/api';
 import type { ExportClip, ExportOptions, ExportProgress, ExportQuality, ExportResult, ExportSource } from '../../shared/domain/export';
@@ -14,6 +14,7 @@ import type { GenerationParams } from '../../shared/domain/generation';
 import type { GenerationRecord } from '../../shared/domain/history';
 import type { Timeline } from '../../shared/domain/timeline';
 import { StudioError, serializeError } from '../../shared/errors';
+import { isTaken } from '../export/destination';
 import { exportClip } from '../export/exporter';
 import type { FfmpegTools } from '../export/ffmpeg-locate';
 import type { StudioDatabase } from '../store/database';
@@ -126,7 +127,7 @@ export class ExportService {
   async defaultOutput(stem: string, format: ExportOptions['format']): Promise<string> {
     const dir = dataLayout(this.opts.dataDir).exports;
     const named = (n: number) => join(dir, `${stem}${format === 'png' ? '-frames' : ''}${n > 1 ? `-${n}` : ''}${format === 'png' ? '' : `.${format}`}`);
-    for (let n = 1; ; n++) if (!(await taken(named(n)))) return named(n);
+    for (let n = 1; ; n++) if (!(await isTaken(named(n)))) return named(n);
   }
 
   /** `name` under exports/ (web mode names files there: a browser cannot name a path on the server). */
@@ -222,15 +223,6 @@ export class ExportService {
       },
     ).finally(() => this.jobs.delete(exportId));
     return { exportId };
-  }
-}
-
-async function taken(p: string): Promise<boolean> {
-  try {
-    await lstat(p);
-    return true;
-  } catch {
-    return false;
   }
 }
 

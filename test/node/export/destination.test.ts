@@ -19,22 +19,11 @@ import { TimelineService } from '../../../src/main/services/timeline-service';
 import { openDatabase, type StudioDatabase } from '../../../src/main/store/database';
 import type { ExportProgressEvent } from '../../../src/shared/api';
 import type { ExportSource } from '../../../src/shared/domain/export';
-import { StudioError } from '../../../src/shared/errors';
-import { findTool, probe, TEST_PARAMS, writeFrames } from './helpers';
+import { caught, findTool, probe, settle, TEST_PARAMS, writeFrames } from './helpers';
 
 const haveTools = Boolean(findTool('ffmpeg') && findTool('ffprobe'));
 const root = mkdtempSync(join(tmpdir(), 'export-destination-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
-
-async function caught(p: Promise<unknown>): Promise<StudioError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(StudioError);
-    return e as StudioError;
-  }
-  throw new Error('expected a failure');
-}
 
 /** Every file under `dir` (relative path → SHA-256), folders as entries too: what must survive untouched. */
 function snapshot(dir: string): Record<string, string> {
@@ -213,15 +202,6 @@ describe.skipIf(!haveTools)('export destinations (service and CLI over a real da
   afterAll(() => db?.close());
 
   const service = (events: ExportProgressEvent[]) => new ExportService({ dataDir, lookup: storeLookup(db), emit: (e) => events.push(e) });
-
-  async function settle(events: ExportProgressEvent[], exportId: string): Promise<ExportProgressEvent> {
-    for (let i = 0; i < 600; i++) {
-      const last = events.filter((e) => e.exportId === exportId).at(-1);
-      if (last && ['done', 'failed', 'cancelled'].includes(last.status)) return last;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    throw new Error('export did not finish');
-  }
 
   it('the data folder itself, and anything in it but exports/, is never a target', async () => {
     expect(readdirSync(dataDir)).toEqual(expect.arrayContaining(['studio.db', 'studio.db-wal', 'outputs']));

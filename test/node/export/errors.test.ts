@@ -14,21 +14,11 @@ import { listFrames } from '../../../src/main/export/frame-plan';
 import { runFfmpeg } from '../../../src/main/export/run-ffmpeg';
 import type { ExportProgress } from '../../../src/shared/domain/export';
 import { StudioError } from '../../../src/shared/errors';
-import { findTool, writeFrames } from './helpers';
+import { caught, findTool, writeFrames } from './helpers';
 
 const ffmpegPath = findTool('ffmpeg');
 const root = mkdtempSync(join(tmpdir(), 'export-errors-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
-
-async function caught(p: Promise<unknown>): Promise<StudioError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(StudioError);
-    return e as StudioError;
-  }
-  throw new Error('expected a failure');
-}
 
 function caughtSync(f: () => unknown): StudioError {
   try {

@@ -17,7 +17,7 @@ import { openDatabase, type StudioDatabase } from '../../../src/main/store/datab
 import type { ExportProgressEvent } from '../../../src/shared/api';
 import type { GenerationParams } from '../../../src/shared/domain/generation';
 import { StudioError } from '../../../src/shared/errors';
-import { findTool, probe, TEST_PARAMS, writeFrames } from './helpers';
+import { findTool, probe, settle, TEST_PARAMS, writeFrames } from './helpers';
 
 const haveTools = Boolean(findTool('ffmpeg') && findTool('ffprobe'));
 const dataDir = mkdtempSync(join(tmpdir(), 'export-service-'));
@@ -65,15 +65,6 @@ describe.skipIf(!haveTools)('ExportService and CLI over a real data folder', () 
 
   function service(events: ExportProgressEvent[]): ExportService {
     return new ExportService({ dataDir, lookup: storeLookup(db), emit: (e) => events.push(e) });
-  }
-
-  async function settle(events: ExportProgressEvent[], exportId: string): Promise<ExportProgressEvent> {
-    for (let i = 0; i < 600; i++) {
-      const last = events.filter((e) => e.exportId === exportId).at(-1);
-      if (last && ['done', 'failed', 'cancelled'].includes(last.status)) return last;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    throw new Error('export did not finish');
   }
 
   it('exports a history record into exports/ with its parameters and model hash', async () => {
