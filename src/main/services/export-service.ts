@@ -132,8 +132,9 @@ export class ExportService {
 
   /** `name` under exports/ (web mode names files there: a browser cannot name a path on the server). */
   namedOutput(name: string, format: ExportOptions['format']): string {
-    if (/[/\\]/.test(name) || name.startsWith('.') || name.trim() !== name || name.length === 0) {
-      throw new StudioError('EXPORT_INVALID', `"${name}" is not a file name: use letters, digits, spaces or dashes, without folders or a leading dot.`, { name });
+    // Also the characters Windows forbids, so a name works wherever the data folder is moved.
+    if (/[/\\<>:"|?*\u0000-\u001f]/.test(name) || name.startsWith('.') || name.trim() !== name || name.length === 0) {
+      throw new StudioError('EXPORT_INVALID', `"${name}" is not a file name: leave out folders, the characters < > : " | ? * and a leading dot.`, { name });
     }
     const file = format === 'png' || name.toLowerCase().endsWith(`.${format}`) ? name : `${name}.${format}`;
     return join(dataLayout(this.opts.dataDir).exports, file);

@@ -254,6 +254,7 @@ describe.skipIf(!haveTools)('export destinations (service and CLI over a real da
 
     await expect(s.exportClip(gen, { format: 'mp4', name: '../escape' })).rejects.toMatchObject({ code: 'EXPORT_INVALID' });
     await expect(s.exportClip(gen, { format: 'mp4', name: '.hidden' })).rejects.toMatchObject({ code: 'EXPORT_INVALID' });
+    await expect(s.exportClip(gen, { format: 'mp4', name: 'a:b' })).rejects.toMatchObject({ code: 'EXPORT_INVALID' });
     await expect(s.exportClip(gen, { format: 'mp4', name: 'a', outputPath: join(root, 'a.mp4') })).rejects.toMatchObject({ code: 'EXPORT_INVALID' });
   });
 
