@@ -203,9 +203,12 @@ const generationFilter = obj({
   order: optional(literal('newest', 'oldest')),
 });
 
+const exportFormat = literal('mp4', 'webm', 'gif', 'png');
 const exportOptions = obj({
-  format: literal('mp4', 'webm', 'gif', 'png'),
+  format: exportFormat,
   outputPath: optional(path),
+  name: optional(str({ min: 1, max: 200 })),
+  overwrite: optional(bool),
   quality: optional(num({ min: 0, max: 100 })),
   width: optional(side),
   height: optional(side),
@@ -272,6 +275,7 @@ export const API_VALIDATORS: { [M in ApiMethod]: ArgValidators<M> } = {
   exportClip: [id, exportOptions],
   exportTimeline: [id, exportOptions],
   cancelExport: [jobId],
+  chooseExportPath: [str({ min: 1, max: 200 }), exportFormat],
   getSettings: [],
   updateSettings: [settingsPatch],
 };

@@ -93,8 +93,15 @@ export type { ExportFormat };
 
 export interface ExportOptions {
   format: ExportFormat;
-  /** Absolute output path (file, or folder for a PNG sequence); default: the data folder's exports/. */
+  /**
+   * Absolute output path (file, or a new or empty folder for a PNG sequence), e.g. from a save dialog. Inside the
+   * data folder only exports/ is allowed. Default: a free name in the data folder's exports/.
+   */
   outputPath?: string;
+  /** Instead of outputPath: a file name in the data folder's exports/ (web mode); the extension is added. */
+  name?: string;
+  /** Replace an existing file at the destination (never a folder). Default false: an existing target is refused. */
+  overwrite?: boolean;
   /** 0 (smallest) … 100 (best). */
   quality?: number;
   /** Output size; default: the clip's own size. */
@@ -181,6 +188,12 @@ export interface StudioMethods {
   exportClip(generationId: number, options: ExportOptions): Promise<ExportRef>;
   exportTimeline(timelineId: number, options: ExportOptions): Promise<ExportRef>;
   cancelExport(exportId: string): Promise<void>;
+  /**
+   * Desktop only: the system's save dialog, suggesting `suggestedName` (the extension is the format's). Resolves
+   * with the chosen absolute path, or null when cancelled; the dialog has already asked before replacing a file.
+   * Web mode answers BAD_REQUEST: a browser names files under the data folder's exports/ instead.
+   */
+  chooseExportPath(suggestedName: string, format: ExportFormat): Promise<string | null>;
   // settings
   getSettings(): Promise<SettingsView>;
   updateSettings(patch: SettingsPatch): Promise<SettingsView>;
@@ -240,6 +253,7 @@ export const API_METHODS = [
   'exportClip',
   'exportTimeline',
   'cancelExport',
+  'chooseExportPath',
   'getSettings',
   'updateSettings',
 ] as const satisfies readonly (keyof StudioMethods)[];

@@ -40,6 +40,8 @@ export type ErrorCode =
   | 'FFMPEG_NOT_FOUND'
   | 'FFMPEG_FAILED'
   | 'EXPORT_INVALID'
+  /** An export's destination exists and may not be replaced (a folder, files in it, a file without overwrite). */
+  | 'EXPORT_TARGET_EXISTS'
   | 'FILE_UNWRITABLE'
   // transport
   | 'UNAUTHORIZED'

@@ -4,12 +4,12 @@
  *
  * Options: --data-dir <dir> (or ANIMATELCM_DATA_DIR); default: Electron's per-user data folder.
  */
-import { app, BrowserWindow } from 'electron';
+import { app, BrowserWindow, dialog } from 'electron';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EngineHost } from '../services/engine-host';
-import { createStudioServices, resolveDataDir, type StudioServices } from '../services/studio-services';
+import { createStudioServices, resolveDataDir, type SavePicker, type StudioServices } from '../services/studio-services';
 import { utilityProcessLauncher } from './engine-launcher';
 import { hardenApp, hardenSession } from './hardening';
 import { startIpcServer } from './ipc-server';
@@ -37,6 +37,34 @@ hardenApp(trustedOrigins);
 let services: StudioServices | undefined;
 let stopIpc: (() => void) | undefined;
 
+const FORMAT_FILTERS: Record<Parameters<SavePicker>[1], { name: string; extensions: string[] }[]> = {
+  mp4: [{ name: 'MP4 video', extensions: ['mp4'] }],
+  webm: [{ name: 'WebM video', extensions: ['webm'] }],
+  gif: [{ name: 'GIF animation', extensions: ['gif'] }],
+  // A PNG sequence is a folder: the name typed is the folder to create.
+  png: [],
+};
+
+/** The export's save dialog, in the user's Videos folder; the system dialog asks before replacing a file. */
+function savePickerFor(win: BrowserWindow): SavePicker {
+  return async (suggestedName, format) => {
+    const file = format === 'png' || suggestedName.toLowerCase().endsWith(`.${format}`) ? suggestedName : `${suggestedName}.${format}`;
+    let folder: string;
+    try {
+      folder = app.getPath('videos');
+    } catch {
+      folder = app.getPath('home'); // no Videos folder known on this system
+    }
+    const r = await dialog.showSaveDialog(win, {
+      title: format === 'png' ? 'Export PNG frames into a new folder' : 'Export',
+      defaultPath: join(folder, file),
+      filters: FORMAT_FILTERS[format],
+      properties: ['createDirectory', 'showOverwriteConfirmation'],
+    });
+    return r.canceled || !r.filePath ? null : r.filePath;
+  };
+}
+
 function openWindow(s: StudioServices): void {
   const win = createMainWindow({
     preloadPath: join(here, '..', 'preload', 'index.cjs'),
@@ -45,7 +73,9 @@ function openWindow(s: StudioServices): void {
   });
   stopIpc?.();
   stopIpc = startIpcServer({ services: s, window: win, trustedOrigins });
+  s.setSavePicker(savePickerFor(win));
   win.on('closed', () => {
+    s.setSavePicker(undefined);
     stopIpc?.();
     stopIpc = undefined;
   });

@@ -1,22 +1,24 @@
 /**
  * One export, start to finish:
- *   1. check the options and plan the frames (trims, speeds, rate, ping-pong, loops)
+ *   1. check the options, plan the frames (trims, speeds, rate, ping-pong, loops) and the destination
  *   2. find ffmpeg
  *   3. claim a temporary name beside the destination (proves the folder is writable before any work)
  *   4. run ffmpeg into the temporary name, reporting progress; cancel kills it
  *   5. embed parameters where ffmpeg cannot (GIF comments, PNG text chunks)
- *   6. rename into place: the destination only ever holds a complete file
- * Any failure or cancel removes the temporary file or folder.
+ *   6. put it in place: the destination only ever holds a complete file, and nothing that was there is removed
+ *      unless the caller asked to overwrite a file (destination.ts)
+ * Any failure or cancel removes the temporary file or folder, and only that.
  */
-import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { mkdir, open, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import type { ExportOptions, ExportProgress, ExportResult, ExportSource } from '../../shared/domain/export';
 import { EXPORT_FORMATS, EXPORT_QUALITIES } from '../../shared/domain/export';
 import { StudioError } from '../../shared/errors';
-import { temporarySibling, trashSibling } from '../store/atomic-files';
+import { temporarySibling } from '../store/atomic-files';
+import { checkDestination, publish } from './destination';
 import { containerTags, gifComments } from './embedded-params';
 import { paramsPayload, pngTextChunks } from '../formats/params-payload';
-import { buildFfmpegArgs, encodedSize, targetSize } from './ffmpeg-args';
+import { buildFfmpegArgs, buildNormaliserArgs, encodedSize, targetSize } from './ffmpeg-args';
 import { locateFfmpeg, type FfmpegTools } from './ffmpeg-locate';
 import { planFrames } from './frame-plan';
 import { writeError } from './fs-errors';
@@ -25,13 +27,13 @@ import { addPngText } from '../formats/png';
 import { runFfmpeg } from './run-ffmpeg';
 
 export interface ExportRun {
-  /** Destination file (a folder for the PNG sequence). */
+  /** Destination file (a folder for the PNG sequence): an absolute path, new (or an empty folder for PNG). */
   out: string;
   signal?: AbortSignal;
   onProgress?: (p: ExportProgress) => void;
   /** Injected tools (tests, or a service that located them once). */
   tools?: FfmpegTools;
-  /** Replace an existing destination (default true: a save dialog already asked). */
+  /** Replace an existing *file* at `out` (default false). A folder is never replaced. */
   overwrite?: boolean;
 }
 
@@ -41,15 +43,6 @@ function checkOptions(o: ExportOptions): void {
   }
   if (o.quality !== undefined && !EXPORT_QUALITIES.includes(o.quality)) {
     throw new StudioError('EXPORT_INVALID', `Unknown quality "${String(o.quality)}"; use one of ${EXPORT_QUALITIES.join(', ')}.`);
-  }
-}
-
-async function exists(p: string): Promise<boolean> {
-  try {
-    await stat(p);
-    return true;
-  } catch {
-    return false;
   }
 }
 
@@ -84,13 +77,8 @@ export async function exportClip(source: ExportSource, options: ExportOptions, r
   const plan = planFrames(source, options);
   const target = targetSize({ width: plan.sourceWidth, height: plan.sourceHeight }, options.scale);
   const size = encodedSize(options.format, target);
-  const out = resolve(run.out);
-  if ((await exists(out)) && run.overwrite === false) {
-    throw new StudioError('EXPORT_INVALID', `${out} already exists. Choose another name or allow overwriting.`, { out });
-  }
-  if (options.format !== 'png' && (await exists(out)) && (await stat(out)).isDirectory()) {
-    throw new StudioError('EXPORT_INVALID', `${out} is a folder; give a file name for a ${options.format.toUpperCase()} export.`, { out });
-  }
+  const out = run.out;
+  const placement = await checkDestination(out, options.format, run.overwrite === true);
 
   // 2. ffmpeg
   const tools = run.tools ?? locateFfmpeg();
@@ -116,8 +104,19 @@ export async function exportClip(source: ExportSource, options: ExportOptions, r
       metadata: payload && (options.format === 'mp4' || options.format === 'webm') ? containerTags(payload) : undefined,
       output: temp,
     });
-    await runFfmpeg({ ffmpeg: tools.ffmpeg, args, inputFiles: plan.files, output: out, totalFrames, signal: run.signal, onProgress: run.onProgress });
+    const normaliser = plan.mixedSizes ? buildNormaliserArgs({ fps: plan.fps, target }) : undefined;
+    const ran = await runFfmpeg({ ffmpeg: tools.ffmpeg, args, normaliser, inputFiles: plan.files, output: out, totalFrames, signal: run.signal, onProgress: run.onProgress });
     if (run.signal?.aborted) throw new StudioError('CANCELLED', 'Export cancelled.');
+    // The count reported is the file's: a frame lost inside ffmpeg fails the export instead of passing unnoticed.
+    const written = asDir ? (await readdir(temp)).length : ran.framesWritten;
+    if (written !== totalFrames) {
+      const said = ran.messages ? ` ffmpeg said: ${ran.messages.split('\n').pop() ?? ''}` : '';
+      throw new StudioError(
+        'FFMPEG_FAILED',
+        `ffmpeg wrote ${written} of the ${totalFrames} planned frames, so the export was not saved. A damaged frame file is the usual cause.${said}`,
+        { written, planned: totalFrames, stderr: ran.messages },
+      );
+    }
 
     // 5. parameters where ffmpeg cannot write them
     try {
@@ -131,16 +130,8 @@ export async function exportClip(source: ExportSource, options: ExportOptions, r
       throw writeError(e, out);
     }
 
-    // 6. into place
-    try {
-      // A folder cannot be renamed over another: move the old one aside first, remove it after the swap.
-      const aside = asDir && (await exists(out)) ? trashSibling(out) : undefined;
-      if (aside) await rename(out, aside);
-      await rename(temp, out);
-      if (aside) await rm(aside, { recursive: true, force: true });
-    } catch (e) {
-      throw writeError(e, out);
-    }
+    // 6. into place, never over what the caller did not allow
+    await publish(temp, out, placement);
   } catch (e) {
     await rm(temp, { recursive: true, force: true }).catch(() => undefined);
     throw e;

@@ -54,7 +54,10 @@ export interface BuildArgsInput {
   fps: number;
   source: OutputSize;
   target: OutputSize;
-  /** Clips of different sizes: fit each inside the target (keeping aspect) and letterbox. */
+  /**
+   * Clips of different sizes: a normaliser process (`buildNormaliserArgs`) fits each frame into the target and
+   * these arguments then read its raw frames, all of one size (see there why).
+   */
   mixedSizes: boolean;
   quality?: ExportQuality;
   crf?: number;
@@ -66,12 +69,31 @@ export interface BuildArgsInput {
   output: string;
 }
 
+/**
+ * The first of two piped processes for clips of different sizes: PNG frames in, each fitted inside the target
+ * size (keeping its aspect, letterboxed) and written out as raw RGB frames, all of the target size.
+ *
+ * Why a separate process: ffmpeg rebuilds its filter graph whenever the input size changes, and a rebuild drops
+ * what the old graph still holds. For MP4/WebM/PNG that is nothing, but GIF's palettegen holds every frame until
+ * the end, so the clips before a size change vanished from the GIF without an error. `-reinit_filter 0` keeps the
+ * graph but then `pad` letterboxes the later sizes wrongly. Here only scale and pad see the size changes (they
+ * hold no frames), and the encoder gets a stream of one size.
+ */
+export function buildNormaliserArgs(i: { fps: number; target: OutputSize }): string[] {
+  const { width: W, height: H } = i.target;
+  return [
+    '-hide_banner', '-loglevel', 'error', '-nostats',
+    '-f', 'image2pipe', '-c:v', 'png', '-framerate', String(i.fps), '-i', 'pipe:0',
+    '-vf', `scale=${W}:${H}:flags=lanczos:force_original_aspect_ratio=decrease,pad=${W}:${H}:(ow-iw)/2:(oh-ih)/2`,
+    '-pix_fmt', 'rgb24', '-f', 'rawvideo', 'pipe:1',
+  ];
+}
+
 function sizeFilters(i: BuildArgsInput): string[] {
   const { width: W, height: H } = i.target;
   const f: string[] = [];
-  if (i.mixedSizes) {
-    f.push(`scale=${W}:${H}:flags=lanczos:force_original_aspect_ratio=decrease`, `pad=${W}:${H}:(ow-iw)/2:(oh-ih)/2`);
-  } else if (W !== i.source.width || H !== i.source.height) {
+  // Mixed sizes arrive already fitted to the target by the normaliser.
+  if (!i.mixedSizes && (W !== i.source.width || H !== i.source.height)) {
     f.push(`scale=${W}:${H}:flags=lanczos`);
   }
   const enc = encodedSize(i.format, i.target);
@@ -92,8 +114,13 @@ function checkCrf(crf: number | undefined, max: number): number | undefined {
 export function buildFfmpegArgs(i: BuildArgsInput): string[] {
   const quality = i.quality ?? 'high';
   const args = ['-hide_banner', '-loglevel', 'error', '-nostats', '-progress', 'pipe:1', '-y'];
-  // Input: concatenated PNG files on stdin at the output rate (the plan already resampled time).
-  args.push('-f', 'image2pipe', '-c:v', 'png', '-framerate', String(i.fps), '-i', 'pipe:0');
+  // Input: concatenated PNG files on stdin at the output rate (the plan already resampled time), or for mixed
+  // sizes the normaliser's raw frames of the target size.
+  if (i.mixedSizes) {
+    args.push('-f', 'rawvideo', '-pix_fmt', 'rgb24', '-video_size', `${i.target.width}x${i.target.height}`, '-framerate', String(i.fps), '-i', 'pipe:0');
+  } else {
+    args.push('-f', 'image2pipe', '-c:v', 'png', '-framerate', String(i.fps), '-i', 'pipe:0');
+  }
   const filters = sizeFilters(i);
   const meta = Object.entries(i.metadata ?? {}).flatMap(([k, v]) => ['-metadata', `${k}=${v}`]);
 

@@ -15,6 +15,11 @@ export class ProgressParser {
     private readonly emit: (p: ExportProgress) => void,
   ) {}
 
+  /** The last `frame=` ffmpeg reported: at the end, how many frames the file holds. */
+  get framesWritten(): number {
+    return this.frame;
+  }
+
   /** Feed raw stdout; emits one event per completed block. */
   push(chunk: string): void {
     const text = this.partial + chunk;

@@ -6,18 +6,19 @@
  * (`getGeneration`, `getTimeline`, both throwing NOT_FOUND); `storeLookup(db)` wires them over an open database.
  * The maths of export lives in src/main/export.
  */
-import { mkdir } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { mkdir, realpath } from 'node:fs/promises';
+import { basename, dirname, isAbsolute, join } from 'node:path';
 import type { ExportOptions as ApiExportOptions, ExportProgressEvent, ExportRef } from '../../shared/api';
 import type { ExportClip, ExportOptions, ExportProgress, ExportQuality, ExportResult, ExportSource } from '../../shared/domain/export';
 import type { GenerationParams } from '../../shared/domain/generation';
 import type { GenerationRecord } from '../../shared/domain/history';
 import type { Timeline } from '../../shared/domain/timeline';
 import { StudioError, serializeError } from '../../shared/errors';
+import { isTaken } from '../export/destination';
 import { exportClip } from '../export/exporter';
 import type { FfmpegTools } from '../export/ffmpeg-locate';
 import type { StudioDatabase } from '../store/database';
-import { dataLayout } from '../store/layout';
+import { dataLayout, isInside } from '../store/layout';
 import { HistoryService } from './history-service';
 import { TimelineService } from './timeline-service';
 
@@ -105,7 +106,10 @@ export interface ExportServiceOptions {
 export interface ExportJobRun {
   source: ExportSource;
   options: ExportOptions;
+  /** Absolute; inside the data folder only under exports/. */
   out: string;
+  /** Replace an existing file at `out` (never a folder). */
+  overwrite?: boolean;
   signal?: AbortSignal;
   onProgress?: (p: ExportProgress) => void;
 }
@@ -116,39 +120,77 @@ export class ExportService {
 
   constructor(private readonly opts: ExportServiceOptions) {}
 
-  /** Default destination: the data folder's exports/, named after what is exported. */
-  defaultOutput(stem: string, format: ExportOptions['format']): string {
+  /**
+   * Default destination: the data folder's exports/, named after what is exported, with a number added when
+   * that name is taken, so exporting again never replaces an earlier export.
+   */
+  async defaultOutput(stem: string, format: ExportOptions['format']): Promise<string> {
     const dir = dataLayout(this.opts.dataDir).exports;
-    return join(dir, format === 'png' ? `${stem}-frames` : `${stem}.${format}`);
+    const named = (n: number) => join(dir, `${stem}${format === 'png' ? '-frames' : ''}${n > 1 ? `-${n}` : ''}${format === 'png' ? '' : `.${format}`}`);
+    for (let n = 1; ; n++) if (!(await isTaken(named(n)))) return named(n);
+  }
+
+  /** `name` under exports/ (web mode names files there: a browser cannot name a path on the server). */
+  namedOutput(name: string, format: ExportOptions['format']): string {
+    // Also the characters Windows forbids, so a name works wherever the data folder is moved.
+    if (/[/\\<>:"|?*\u0000-\u001f]/.test(name) || name.startsWith('.') || name.trim() !== name || name.length === 0) {
+      throw new StudioError('EXPORT_INVALID', `"${name}" is not a file name: leave out folders, the characters < > : " | ? * and a leading dot.`, { name });
+    }
+    const file = format === 'png' || name.toLowerCase().endsWith(`.${format}`) ? name : `${name}.${format}`;
+    return join(dataLayout(this.opts.dataDir).exports, file);
+  }
+
+  /**
+   * Inside the data folder only exports/ may receive an export: everything else there (the database and its
+   * journal, outputs/, the cache) belongs to the studio. Symbolic links are followed so a link cannot reach in.
+   */
+  private async checkTarget(out: string): Promise<void> {
+    if (!isAbsolute(out)) return; // the exporter refuses it with its own message
+    const layout = dataLayout(this.opts.dataDir);
+    const [data, exportsDir, target] = await Promise.all([realTarget(layout.root), realTarget(layout.exports), realTarget(out)]);
+    if (isInside(data, target) && (target === exportsDir || !isInside(exportsDir, target))) {
+      throw new StudioError(
+        'EXPORT_INVALID',
+        `${out} is inside the studio's data folder, which holds its database and generations. Export to its exports/ folder or anywhere outside it.`,
+        { path: out, dataDir: layout.root },
+      );
+    }
   }
 
   /** Run one export to completion (the CLI awaits this; the API uses `start`). */
   async run(job: ExportJobRun): Promise<ExportResult> {
-    const out = resolve(job.out);
-    if (out.startsWith(resolve(dataLayout(this.opts.dataDir).exports))) await mkdir(dataLayout(this.opts.dataDir).exports, { recursive: true });
-    return exportClip(job.source, job.options, { out, signal: job.signal, onProgress: job.onProgress, tools: this.opts.tools });
+    await this.checkTarget(job.out);
+    const exportsDir = dataLayout(this.opts.dataDir).exports;
+    if (isAbsolute(job.out) && isInside(exportsDir, job.out)) await mkdir(exportsDir, { recursive: true });
+    return exportClip(job.source, job.options, { out: job.out, overwrite: job.overwrite, signal: job.signal, onProgress: job.onProgress, tools: this.opts.tools });
   }
 
   async generationJob(id: number, options: ExportOptions, out?: string): Promise<{ source: ExportSource; out: string }> {
-    return { source: await sourceForGeneration(this.opts.lookup, id), out: out ?? this.defaultOutput(`generation-${id}`, options.format) };
+    return { source: await sourceForGeneration(this.opts.lookup, id), out: out ?? (await this.defaultOutput(`generation-${id}`, options.format)) };
   }
 
   async timelineJob(id: number, options: ExportOptions, out?: string): Promise<{ source: ExportSource; out: string }> {
-    return { source: await sourceForTimeline(this.opts.lookup, id), out: out ?? this.defaultOutput(`timeline-${id}`, options.format) };
+    return { source: await sourceForTimeline(this.opts.lookup, id), out: out ?? (await this.defaultOutput(`timeline-${id}`, options.format)) };
+  }
+
+  /** The API's destination: a path (desktop save dialog), a name under exports/ (web mode), or a free default. */
+  private apiOutput(o: ApiExportOptions): string | undefined {
+    if (o.outputPath !== undefined && o.name !== undefined) throw new StudioError('EXPORT_INVALID', 'Give either a path or a name to export to, not both.');
+    return o.name !== undefined ? this.namedOutput(o.name, o.format) : o.outputPath;
   }
 
   // StudioMethods-shaped entry points: start a job, answer at once with its id, report through `emit`.
 
   async exportClip(generationId: number, options: ApiExportOptions): Promise<ExportRef> {
     const o = fromApiOptions(options);
-    const { source, out } = await this.generationJob(generationId, o, options.outputPath);
-    return this.start(source, o, out);
+    const { source, out } = await this.generationJob(generationId, o, this.apiOutput(options));
+    return this.start({ source, options: o, out, overwrite: options.overwrite });
   }
 
   async exportTimeline(timelineId: number, options: ApiExportOptions): Promise<ExportRef> {
     const o = fromApiOptions(options);
-    const { source, out } = await this.timelineJob(timelineId, o, options.outputPath);
-    return this.start(source, o, out);
+    const { source, out } = await this.timelineJob(timelineId, o, this.apiOutput(options));
+    return this.start({ source, options: o, out, overwrite: options.overwrite });
   }
 
   async cancelExport(exportId: string): Promise<void> {
@@ -162,16 +204,14 @@ export class ExportService {
     for (const c of this.jobs.values()) c.abort();
   }
 
-  private start(source: ExportSource, options: ExportOptions, out: string): ExportRef {
+  private start(job: Omit<ExportJobRun, 'signal' | 'onProgress'>): ExportRef {
     const exportId = `export-${this.nextId++}`;
     const controller = new AbortController();
     this.jobs.set(exportId, controller);
     const emit = (e: Omit<ExportProgressEvent, 'exportId'>) => this.opts.emit?.({ exportId, ...e });
     emit({ status: 'queued', fraction: 0 });
     void this.run({
-      source,
-      options,
-      out,
+      ...job,
       signal: controller.signal,
       onProgress: (p) => {
         if (!p.done) emit({ status: 'running', fraction: p.fraction });
@@ -184,5 +224,18 @@ export class ExportService {
       },
     ).finally(() => this.jobs.delete(exportId));
     return { exportId };
+  }
+}
+
+/** The real path of `p` (links resolved) even when its last parts do not exist yet. */
+async function realTarget(p: string): Promise<string> {
+  const rest: string[] = [];
+  for (let head = p; ; head = dirname(head)) {
+    try {
+      return join(await realpath(head), ...rest);
+    } catch {
+      if (dirname(head) === head) return p;
+      rest.unshift(basename(head));
+    }
   }
 }

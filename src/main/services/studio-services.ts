@@ -15,6 +15,7 @@ import {
   type ApiEvent,
   type ApiResult,
   type EngineInfo,
+  type ExportFormat,
   type ExportOptions,
   type ExportRef,
   type JobRef,
@@ -49,6 +50,9 @@ export const APP_VERSION: string = packageVersion;
 
 export type EventSink = <E extends ApiEvent>(event: E, payload: StudioEventPayloads[E]) => void;
 
+/** Shows a save dialog; the chosen absolute path, or null when cancelled. */
+export type SavePicker = (suggestedName: string, format: ExportFormat) => Promise<string | null>;
+
 export interface StudioServicesOptions {
   dataDir: string;
   mode: TransportMode;
@@ -77,6 +81,7 @@ export class StudioServices implements StudioMethods {
   private readonly sinks = new Set<EventSink>();
   private readonly unhook: () => void;
   private opened: Stores | undefined;
+  private savePicker: SavePicker | undefined;
 
   constructor(opts: StudioServicesOptions) {
     this.dataDir = opts.dataDir;
@@ -265,6 +270,17 @@ export class StudioServices implements StudioMethods {
   }
   async cancelExport(exportId: string): Promise<void> {
     return this.stores().exports.cancelExport(exportId);
+  }
+  async chooseExportPath(suggestedName: string, format: ExportFormat): Promise<string | null> {
+    if (!this.savePicker) {
+      throw new StudioError('BAD_REQUEST', 'There is no save dialog in web mode: give the export a name and it is saved in the data folder\'s exports/.');
+    }
+    return this.savePicker(suggestedName, format);
+  }
+
+  /** The desktop shell's save dialog (Electron's main process sets it; web mode has none). */
+  setSavePicker(picker: SavePicker | undefined): void {
+    this.savePicker = picker;
   }
 
   // settings: stored per key as JSON; absent keys fall back to DEFAULT_SETTINGS ------------------------------------

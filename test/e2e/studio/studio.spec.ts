@@ -299,6 +299,30 @@ test('timeline: two clips in order, trim, reorder by keyboard and by drag, play,
   expect(served.status()).toBe(200);
   expect(served.headers()['content-type']).toBe('video/mp4');
   copyFileSync(out, testInfo.outputPath('timeline.mp4'));
+
+  // Without a name the export gets a free name in exports/; "Export again" never replaces the previous file.
+  expect(out).toMatch(/[/\\]exports[/\\]timeline-\d+\.mp4$/);
+  const first = sha256File(out);
+  const status = dialog.getByTestId('export-progress');
+  await dialog.getByTestId('export-start').click();
+  await expect(link).toHaveAttribute('data-path', out.replace(/\.mp4$/, '-2.mp4'), { timeout: 60_000 });
+  expect(sha256File(out)).toBe(first);
+
+  // A name of the creator's own goes under exports/; afterwards the field moves on to the next name.
+  const name = dialog.getByTestId('export-name');
+  await name.fill('my story');
+  await dialog.getByTestId('export-start').click();
+  await expect(link).toHaveAttribute('data-path', /[/\\]exports[/\\]my story\.mp4$/, { timeout: 60_000 });
+  const named = (await link.getAttribute('data-path')) ?? '';
+  const namedHash = sha256File(named);
+  await expect(name).toHaveValue('my story-2');
+  // Asking for a taken name is refused with the reason, and the file stays as it was.
+  await name.fill('my story');
+  await dialog.getByTestId('export-start').click();
+  await expect(status).toHaveAttribute('data-status', 'failed', { timeout: 60_000 });
+  await expect(dialog.getByTestId('error-panel')).toContainText('already exists');
+  expect(sha256File(named)).toBe(namedHash);
+  await screenshot(page, testInfo, 'timeline-export-name-taken');
   expect(consoleErrors).toEqual([]);
 });
 

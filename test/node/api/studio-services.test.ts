@@ -67,6 +67,11 @@ describe('StudioServices', () => {
     expect(await call('listGenerations')).toMatchObject({ items: [], total: 0 });
     expect(await invokeApi(services, 'getGeneration', [999])).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });
     expect(await invokeApi(services, 'exportClip', [999, { format: 'mp4' }])).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });
+    // No save dialog without a desktop shell: web mode names exports under exports/ instead.
+    expect(await invokeApi(services, 'chooseExportPath', ['story', 'mp4'])).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST', message: expect.stringMatching(/exports\//) } });
+    services.setSavePicker(async (name, format) => `/picked/${name}.${format}`);
+    expect(await call('chooseExportPath', 'story', 'gif')).toBe('/picked/story.gif');
+    services.setSavePicker(undefined);
 
     const lora = join(__dirname, '..', '..', 'fixtures', 'reference', 'lora', 'lora_kohya.safetensors');
     const imported = (await call('importFile', lora)) as ImportResult;

@@ -66,6 +66,9 @@ describe('API argument validation', () => {
     expect(rejection(() => validateArgs('listGenerations', [{ from: 'yesterday' }])).code).toBe('BAD_REQUEST');
     expect(validateArgs('updateItem', [3, { preview: null, tags: ['anime'] }])).toEqual([3, { preview: null, tags: ['anime'] }]);
     expect(rejection(() => validateArgs('exportClip', [1, { format: 'avi' }])).code).toBe('BAD_REQUEST');
+    expect(validateArgs('exportTimeline', [2, { format: 'gif', name: 'story', overwrite: true }])).toEqual([2, { format: 'gif', name: 'story', overwrite: true }]);
+    expect(rejection(() => validateArgs('exportClip', [1, { format: 'mp4', overwrite: 'yes' }])).code).toBe('BAD_REQUEST');
+    expect(rejection(() => validateArgs('exportClip', [1, { format: 'mp4', name: '' }])).code).toBe('BAD_REQUEST');
     expect(validateArgs('trimClip', [1, 0, 16])).toEqual([1, 0, 16]);
   });
 

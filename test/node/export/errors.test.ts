@@ -14,21 +14,11 @@ import { listFrames } from '../../../src/main/export/frame-plan';
 import { runFfmpeg } from '../../../src/main/export/run-ffmpeg';
 import type { ExportProgress } from '../../../src/shared/domain/export';
 import { StudioError } from '../../../src/shared/errors';
-import { findTool, writeFrames } from './helpers';
+import { caught, findTool, writeFrames } from './helpers';
 
 const ffmpegPath = findTool('ffmpeg');
 const root = mkdtempSync(join(tmpdir(), 'export-errors-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
-
-async function caught(p: Promise<unknown>): Promise<StudioError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(StudioError);
-    return e as StudioError;
-  }
-  throw new Error('expected a failure');
-}
 
 function caughtSync(f: () => unknown): StudioError {
   try {
@@ -116,11 +106,11 @@ describe.skipIf(!ffmpegPath)('bad exports (real ffmpeg)', () => {
 
     const aDir = join(root, 'a-dir.mp4');
     mkdirSync(aDir);
-    expect((await caught(exportClip(src, { format: 'mp4' }, { out: aDir, tools }))).message).toMatch(/is a folder/);
+    expect((await caught(exportClip(src, { format: 'mp4' }, { out: aDir, tools }))).message).toMatch(/already exists as a folder/);
 
     const kept = join(root, 'kept.webm');
     writeFileSync(kept, 'old');
-    expect((await caught(exportClip(src, { format: 'webm' }, { out: kept, tools, overwrite: false }))).message).toMatch(/already exists/);
+    expect((await caught(exportClip(src, { format: 'webm' }, { out: kept, tools }))).message).toMatch(/already exists/);
   });
 
   it.skipIf(process.platform !== 'linux')('a folder without write permission (/sys, read-only even for root)', async () => {

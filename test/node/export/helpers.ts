@@ -2,8 +2,11 @@
 import { execFileSync } from 'node:child_process';
 import { accessSync, constants, mkdirSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
+import { expect } from 'vitest';
 import { encodePng } from '../../../src/main/formats/png';
+import type { ExportProgressEvent } from '../../../src/shared/api';
 import { DEFAULT_PARAMS, type GenerationParams } from '../../../src/shared/domain/generation';
+import { StudioError } from '../../../src/shared/errors';
 
 export function findTool(name: string): string | undefined {
   for (const d of (process.env.PATH ?? '').split(delimiter)) {
@@ -144,4 +147,25 @@ export function blockMeanAbsError(a: Uint8Array, b: Uint8Array, width: number, h
     }
   }
   return sum / n;
+}
+
+/** The StudioError a promise rejects with (the test fails if it resolves or throws something else). */
+export async function caught(p: Promise<unknown>): Promise<StudioError> {
+  try {
+    await p;
+  } catch (e) {
+    expect(e).toBeInstanceOf(StudioError);
+    return e as StudioError;
+  }
+  throw new Error('expected a failure');
+}
+
+/** The last event of an export job once it has settled (done, failed or cancelled). */
+export async function settle(events: ExportProgressEvent[], exportId: string): Promise<ExportProgressEvent> {
+  for (let i = 0; i < 600; i++) {
+    const last = events.filter((e) => e.exportId === exportId).at(-1);
+    if (last && ['done', 'failed', 'cancelled'].includes(last.status)) return last;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('export did not finish');
 }

@@ -17,7 +17,7 @@ import { openDatabase, type StudioDatabase } from '../../../src/main/store/datab
 import type { ExportProgressEvent } from '../../../src/shared/api';
 import type { GenerationParams } from '../../../src/shared/domain/generation';
 import { StudioError } from '../../../src/shared/errors';
-import { findTool, probe, TEST_PARAMS, writeFrames } from './helpers';
+import { findTool, probe, settle, TEST_PARAMS, writeFrames } from './helpers';
 
 const haveTools = Boolean(findTool('ffmpeg') && findTool('ffprobe'));
 const dataDir = mkdtempSync(join(tmpdir(), 'export-service-'));
@@ -67,15 +67,6 @@ describe.skipIf(!haveTools)('ExportService and CLI over a real data folder', () 
     return new ExportService({ dataDir, lookup: storeLookup(db), emit: (e) => events.push(e) });
   }
 
-  async function settle(events: ExportProgressEvent[], exportId: string): Promise<ExportProgressEvent> {
-    for (let i = 0; i < 600; i++) {
-      const last = events.filter((e) => e.exportId === exportId).at(-1);
-      if (last && ['done', 'failed', 'cancelled'].includes(last.status)) return last;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    throw new Error('export did not finish');
-  }
-
   it('exports a history record into exports/ with its parameters and model hash', async () => {
     const events: ExportProgressEvent[] = [];
     const { exportId } = await service(events).exportClip(genA, { format: 'gif', quality: 80 });
@@ -91,7 +82,7 @@ describe.skipIf(!haveTools)('ExportService and CLI over a real data folder', () 
 
   it('exports a timeline: clips in order, trimmed and at their speeds', async () => {
     const events: ExportProgressEvent[] = [];
-    const outputPath = join(dataDir, 'story.mp4');
+    const outputPath = join(dataDir, 'exports', 'story.mp4');
     const { exportId } = await service(events).exportTimeline(timelineId, { format: 'mp4', outputPath });
     expect(await settle(events, exportId)).toMatchObject({ status: 'done', outputPath });
     // 6 trimmed frames of A, then B's 8 frames at double speed = 4.
@@ -123,16 +114,16 @@ describe.skipIf(!haveTools)('ExportService and CLI over a real data folder', () 
 
   it('CLI: export a history id, a timeline and a frames folder; import-params reads them back', async () => {
     const io = captureIO();
-    const webm = join(dataDir, 'cli.webm');
+    const webm = join(dataDir, 'exports', 'cli.webm');
     expect(await exportCommand.run([String(genB), '--format', 'webm', '--out', webm, '--data-dir', dataDir, '--json'], io)).toBe(0);
     expect(JSON.parse(io.out[0])).toMatchObject({ path: webm, format: 'webm', frames: 8, width: 64, height: 48, fps: 8 });
 
-    const gif = join(dataDir, 'cli-timeline.gif');
+    const gif = join(dataDir, 'exports', 'cli-timeline.gif');
     expect(await exportCommand.run([`timeline:${timelineId}`, '--out', gif, '--data-dir', dataDir, '--pingpong', '--scale', '32x0', '--loop', '2'], io)).toBe(0);
     expect(io.out[1]).toMatch(/^Exported 18 frames, 32×24 at 8 fps/);
 
     const framesDir = join(history.outputDirFor(genA), 'frames');
-    const png = join(dataDir, 'cli-frames');
+    const png = join(dataDir, 'exports', 'cli-frames');
     expect(await exportCommand.run([framesDir, '--format', 'png', '--out', png, '--fps', '16', '--json'], io)).toBe(0);
     expect(JSON.parse(io.out[2])).toMatchObject({ frames: 20, fps: 16 });
 

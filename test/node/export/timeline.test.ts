@@ -144,4 +144,24 @@ describe.skipIf(!haveTools)('timeline export (real ffmpeg)', () => {
     const info = probe(tools.ffprobe!, out);
     expect([info.width, info.height, info.frames]).toEqual([32, 24, 6]);
   });
+
+  // Issue 13 item 9: GIF's palette filter was flushed away when ffmpeg rebuilt its graph at a size change, so
+  // the clips before the change were silently missing while the result still reported the planned count.
+  it('a timeline of 2:1-sized clips: every format gets the same frames, in either order, and reports the file\'s count', async () => {
+    const big = join(root, 'big');
+    const small = join(root, 'small');
+    writeFrames(big, 11, 64, 64, undefined, 3);
+    writeFrames(small, 7, 32, 32, undefined, 9);
+    for (const order of [[big, small], [small, big]]) {
+      const source: ExportSource = { kind: 'sequence', clips: order.map((dir) => ({ dir, fps: 8, inFrame: 0, outFrame: Number.POSITIVE_INFINITY, speed: 1 })) };
+      const side = order[0] === big ? 64 : 32;
+      for (const format of ['mp4', 'webm', 'gif', 'png'] as const) {
+        const out = join(root, `mixed-${side}.${format}`);
+        const r = await exportClip(source, { format }, { out, tools });
+        const written = format === 'png' ? readdirSync(out).length : probe(tools.ffprobe!, out).frames;
+        expect([format, side, r.frames, written], `${format} starting with the ${side}² clip`).toEqual([format, side, 18, 18]);
+        if (format !== 'png') expect(probe(tools.ffprobe!, out).durationS).toBeCloseTo(18 / 8, 1);
+      }
+    }
+  });
 });

@@ -3,6 +3,10 @@
  * timeline or a folder of PNG frames into one file (or a PNG-sequence folder). A bare number is a history id;
  * `timeline:<id>` (or `--timeline`) a timeline; an existing folder a frames folder (its params.json, if any, is
  * embedded). Progress is drawn on stderr when it is a terminal.
+ *
+ * `--out` is an absolute path (`npm run` starts in the project folder, so a relative one would not mean the
+ * shell's folder); an existing file is replaced only with `--overwrite`, a folder never; without `--out` a free
+ * name in the data folder's exports/.
  */
 import { existsSync, statSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
@@ -16,7 +20,7 @@ import { openForCli } from '../store-access';
 
 const USAGE =
   'export <history-id|timeline:<id>|frames-dir> --format mp4|webm|gif|png --out <path> [--fps N] [--quality low|medium|high|max|<crf>] ' +
-  '[--scale WxH] [--loop N] [--pingpong] [--source-fps N] [--timeline] [--no-params] [--data-dir <dir>] [--json]';
+  '[--scale WxH] [--loop N] [--pingpong] [--source-fps N] [--timeline] [--no-params] [--overwrite] [--data-dir <dir>] [--json]';
 
 function usage(message: string): StudioError {
   return new StudioError('BAD_REQUEST', `${message}\nUsage: npm run cli -- ${USAGE}`);
@@ -56,7 +60,7 @@ export const exportCommand: CliCommand = {
   summary: 'Export a generation, a timeline or a folder of PNG frames to MP4, WebM, GIF or a PNG sequence',
   usage: USAGE,
   async run(args, io) {
-    const p = parseArgs(args, ['json', 'pingpong', 'timeline', 'no-params']);
+    const p = parseArgs(args, ['json', 'pingpong', 'timeline', 'no-params', 'overwrite']);
     const target = p.positionals[0];
     if (!target) throw usage('Say what to export: a history id, timeline:<id> or a folder of PNG frames.');
     const out = flag(p, 'out');
@@ -109,7 +113,13 @@ export const exportCommand: CliCommand = {
       const onSigint = () => controller.abort();
       process.once('SIGINT', onSigint);
       try {
-        const r = await service.run({ source, options, out: dest!, signal: controller.signal, onProgress: progressBar(io) });
+        const r = await service.run({ source, options, out: dest!, overwrite: p.bools.has('overwrite'), signal: controller.signal, onProgress: progressBar(io) }).catch((e: unknown) => {
+          // The one way past an existing file, in this tool's words.
+          if (e instanceof StudioError && e.code === 'EXPORT_TARGET_EXISTS' && e.details?.existing === 'file' && format !== 'png') {
+            throw new StudioError(e.code, `${e.message} Or add --overwrite to replace the file.`, e.details);
+          }
+          throw e;
+        });
         if (p.bools.has('json')) io.stdout(JSON.stringify(r));
         else io.stdout(`Exported ${r.frames} frames, ${r.width}×${r.height} at ${r.fps} fps (${(r.durationMs / 1000).toFixed(2)} s, ${(r.bytes / 1024).toFixed(1)} KiB) → ${r.path}`);
         return 0;

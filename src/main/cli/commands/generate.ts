@@ -14,6 +14,7 @@ import { StudioError, isStudioError } from '../../../shared/errors';
 import { hashModelFile } from '../../compiler/io/hash';
 import { ENGINE_VERSION, generate, releaseModels, type GenerateProgress, type GenerateResult } from '../../engine/generate';
 import { NOISE_GENERATOR } from '../../engine/noise/torch-randn';
+import { checkDestination } from '../../export/destination';
 import { exportClip } from '../../export/exporter';
 import { HistoryService } from '../../services/history-service';
 import { checkWeightPaths } from '../../services/weight-paths';
@@ -146,6 +147,8 @@ export const generateCommand: CliCommand = {
     const out = resolve(outFlag);
     const ext = extname(out).slice(1).toLowerCase();
     const video = (VIDEO_FORMATS as readonly string[]).includes(ext) ? (ext as VideoFormat) : undefined;
+    // Before minutes of generating: an existing file at --out is never replaced (the export would refuse it).
+    if (video) await checkDestination(out, video, false);
     const dataDir = dataDirFromArgs(p);
     const json = p.bools.has('json');
     // Before the history record: a path that is not a model is refused here, never recorded.

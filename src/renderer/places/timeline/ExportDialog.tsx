@@ -5,6 +5,7 @@ import { ErrorPanel } from '../../components/ErrorPanel';
 import { ProgressBar } from '../../components/ProgressBar';
 import { Slider } from '../../components/Slider';
 import { useStudio } from '../../state/studio-api';
+import { nextExportName } from './next-export-name';
 
 const FORMATS: { value: ExportFormat; label: string }[] = [
   { value: 'mp4', label: 'MP4 (H.264) — plays everywhere' },
@@ -20,13 +21,20 @@ const SIZES = [
 ];
 
 /**
- * Export the timeline: format, quality, size; then progress and, when done, where the file is (and a link that
- * opens it, for formats a browser plays).
+ * Export the timeline: format, quality, size, where; then progress and, when done, where the file is (and a link
+ * that opens it, for formats a browser plays). Where: a name in the data folder's exports/ (empty: a free
+ * default name), or on the desktop a path from the system's save dialog. An existing name is never replaced (the
+ * service refuses it), except a file the save dialog confirmed; "Export again" moves on to the next name.
  */
 export function ExportDialog({ timelineId, width, height, onClose }: { timelineId: number; width: number; height: number; onClose: () => void }) {
-  const { api, mediaUrl } = useStudio();
+  const { api, mode, mediaUrl } = useStudio();
   const dialog = useRef<HTMLDialogElement>(null);
-  const ids = { format: useId(), size: useId() };
+  const ids = { format: useId(), size: useId(), name: useId() };
+  const suggested = `timeline-${timelineId}`;
+  const [name, setName] = useState('');
+  /** A path from the save dialog; `confirmed`: the dialog asked before replacing it. */
+  const [chosen, setChosen] = useState<{ path: string; confirmed: boolean } | null>(null);
+  const [savedOutside, setSavedOutside] = useState(false);
   const [format, setFormat] = useState<ExportFormat>('mp4');
   const [quality, setQuality] = useState(75);
   const [size, setSize] = useState('source');
@@ -50,11 +58,28 @@ export function ExportDialog({ timelineId, width, height, onClose }: { timelineI
     [api],
   );
   const latest = exportId ? seen.current.get(exportId) : undefined;
+  const advanced = useRef(new Set<string>());
   useEffect(() => {
     if (!latest) return;
     setProgress(latest);
     if (latest.error) setError(latest.error);
+    // Once per finished export: the next one goes to a new name, never over this file.
+    if (latest.status === 'done' && !advanced.current.has(latest.exportId)) {
+      advanced.current.add(latest.exportId);
+      setChosen((c) => (c ? { path: nextExportName(c.path), confirmed: false } : c));
+      setName((n) => (n.trim() ? nextExportName(n.trim()) : n));
+    }
   }, [latest]);
+
+  const choose = async () => {
+    setError(null);
+    try {
+      const path = await api.chooseExportPath(name.trim() || suggested, format);
+      if (path) setChosen({ path, confirmed: true });
+    } catch (e) {
+      setError(serializeError(e));
+    }
+  };
 
   const start = async () => {
     setError(null);
@@ -62,7 +87,13 @@ export function ExportDialog({ timelineId, width, height, onClose }: { timelineI
     const scale = size === 'source' ? 1 : Number(size);
     // Even sides: H.264 with yuv420p needs them.
     const even = (v: number) => Math.max(2, Math.round((v * scale) / 2) * 2);
-    const options: ExportOptions = { format, quality, ...(scale !== 1 ? { width: even(width), height: even(height) } : {}) };
+    const where: Partial<ExportOptions> = chosen
+      ? { outputPath: chosen.path, ...(chosen.confirmed && format !== 'png' ? { overwrite: true } : {}) }
+      : name.trim()
+        ? { name: name.trim() }
+        : {};
+    const options: ExportOptions = { format, quality, ...where, ...(scale !== 1 ? { width: even(width), height: even(height) } : {}) };
+    setSavedOutside(chosen !== null);
     try {
       const r = await api.exportTimeline(timelineId, options);
       setExportId(r.exportId);
@@ -87,7 +118,16 @@ export function ExportDialog({ timelineId, width, height, onClose }: { timelineI
         <h2 id="export-title">Export the timeline</h2>
         <div className="field">
           <label htmlFor={ids.format}>Format</label>
-          <select id={ids.format} value={format} onChange={(e) => setFormat(e.target.value as ExportFormat)} disabled={running} data-testid="export-format">
+          <select
+            id={ids.format}
+            value={format}
+            onChange={(e) => {
+              setFormat(e.target.value as ExportFormat);
+              setChosen(null); // the chosen file name carries the old format's extension
+            }}
+            disabled={running}
+            data-testid="export-format"
+          >
             {FORMATS.map((f) => (
               <option key={f.value} value={f.value}>
                 {f.label}
@@ -106,6 +146,23 @@ export function ExportDialog({ timelineId, width, height, onClose }: { timelineI
             ))}
           </select>
         </div>
+        <div className="field">
+          <label htmlFor={ids.name}>{format === 'png' ? 'Folder name' : 'File name'}</label>
+          {chosen ? (
+            <code data-testid="export-chosen">{chosen.path}</code>
+          ) : (
+            <input id={ids.name} type="text" value={name} placeholder={suggested} maxLength={200} onChange={(e) => setName(e.target.value)} disabled={running} data-testid="export-name" />
+          )}
+          {mode === 'electron' && (
+            <button type="button" className="button" onClick={() => void choose()} disabled={running} data-testid="export-choose">
+              Choose where…
+            </button>
+          )}
+          <p className="field-hint">
+            {chosen ? 'Saved where you chose.' : "Saved in the data folder's exports/."} An existing {format === 'png' ? 'folder with files' : 'file'} is never replaced
+            {chosen?.confirmed && format !== 'png' ? ' unless you confirmed it in the dialog' : ''}.
+          </p>
+        </div>
         {progress && (
           <div className="export-progress" data-testid="export-progress" data-status={progress.status}>
             <ProgressBar fraction={progress.fraction} label="Export progress" />
@@ -117,8 +174,10 @@ export function ExportDialog({ timelineId, width, height, onClose }: { timelineI
         {done && (
           <p className="export-done">
             Saved to{' '}
-            {format === 'png' ? (
-              <code data-testid="export-path">{done}</code>
+            {format === 'png' || savedOutside ? (
+              <code data-testid="export-path" data-path={done}>
+                {done}
+              </code>
             ) : (
               <a href={mediaUrl(done)} target="_blank" rel="noreferrer" data-testid="export-path" data-path={done}>
                 {done}
