@@ -51,8 +51,12 @@ const STATIC_TYPES: Readonly<Record<string, string>> = {
   '.map': 'application/json',
 };
 
-/** Large enough for a LoRA preview data: URL or a long prompt list, small enough that no page can exhaust memory. */
-const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
+/**
+ * The largest WebSocket message (one frame or a whole fragmented message) the server reads: room for an upload chunk
+ * (UPLOAD_CHUNK_BYTES as base64 in its JSON envelope) or a LoRA preview data: URL, small enough that no page can
+ * exhaust memory. A frame announcing more is refused from its header alone (close 1009) before its payload is read.
+ */
+export const WEB_MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
 
 export async function startWebServer(opts: WebServerOptions): Promise<WebServer> {
   const token = opts.token ?? newToken();
@@ -61,7 +65,7 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
   let port = 0;
 
   const sockets = new Set<WebSocket>();
-  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
+  const wss = new WebSocketServer({ noServer: true, maxPayload: WEB_MAX_MESSAGE_BYTES });
 
   const authorised = (req: IncomingMessage, url: URL): 'query' | 'cookie' | null => {
     if (tokensEqual(url.searchParams.get('token'), token)) return 'query';
@@ -95,7 +99,8 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
     if (url.pathname.startsWith(WEB_MEDIA_PATH)) return serveMedia(req, res, url, headers);
     if (url.pathname === WEB_SOCKET_PATH) return refuse(res, 426, 'Connect with a WebSocket.');
 
-    const rel = url.pathname === '/' ? 'index.html' : decodeURIComponent(url.pathname.slice(1));
+    const rel = url.pathname === '/' ? 'index.html' : decodePath(url.pathname.slice(1));
+    if (rel === undefined) return refuse(res, 400, 'The address is not valid percent-encoding.');
     const file = resolve(rendererDir, rel);
     if (!file.startsWith(rendererDir + sep) || rel.includes('\0')) return refuse(res, 404, 'Not found.');
     const type = STATIC_TYPES[extname(file).toLowerCase()];
@@ -108,9 +113,11 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
 
   /** /media/<url-encoded absolute path>, limited to the studio's folders; single byte ranges for video seeking. */
   async function serveMedia(req: IncomingMessage, res: ServerResponse, url: URL, headers: Record<string, string>): Promise<void> {
+    const requested = decodePath(url.pathname.slice(WEB_MEDIA_PATH.length));
+    if (requested === undefined) return refuse(res, 400, 'The address is not valid percent-encoding.');
     let media;
     try {
-      media = await resolveMediaFile(services.mediaRoots(), decodeURIComponent(url.pathname.slice(WEB_MEDIA_PATH.length)));
+      media = await resolveMediaFile(services.mediaRoots(), requested);
     } catch {
       return refuse(res, 404, 'Not found.');
     }
@@ -134,6 +141,8 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
   }
 
   server.on('upgrade', (req, socket, head) => {
+    // Node hands the raw socket over with no error listener: a reset during the handshake would otherwise throw.
+    socket.on('error', () => socket.destroy());
     const deny = (status: number, text: string) => {
       socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     };
@@ -147,6 +156,9 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
 
   function accept(ws: WebSocket): void {
     sockets.add(ws);
+    // ws reports a protocol violation (bad UTF-8, reserved bits or opcodes, an unmasked or oversized frame) as
+    // 'error' and then closes the socket itself; without a listener the error would end the whole process.
+    ws.on('error', () => ws.terminate());
     ws.on('close', () => sockets.delete(ws));
     ws.on('message', (data, isBinary) => {
       if (isBinary) return ws.close(1003, 'Text JSON messages only.');
@@ -191,6 +203,15 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
       await new Promise<void>((r) => server.close(() => r()));
     },
   };
+}
+
+/** A URL path segment decoded, or undefined when its percent-encoding is malformed (the client's mistake: 400). */
+function decodePath(encoded: string): string | undefined {
+  try {
+    return decodeURIComponent(encoded);
+  } catch {
+    return undefined;
+  }
 }
 
 /** Where the built renderer is, seen from this file in source (src/main/web) or in the bundle (out/main). */
