@@ -154,12 +154,20 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
     wss.handleUpgrade(req, socket, head, (ws) => accept(ws));
   });
 
+  let nextClient = 1;
+
   function accept(ws: WebSocket): void {
     sockets.add(ws);
+    // Each socket is one client: its uploads count against its own allowance and are discarded when it closes.
+    const client = `socket-${nextClient++}`;
+    const api = services.clientApi(client);
     // ws reports a protocol violation (bad UTF-8, reserved bits or opcodes, an unmasked or oversized frame) as
     // 'error' and then closes the socket itself; without a listener the error would end the whole process.
     ws.on('error', () => ws.terminate());
-    ws.on('close', () => sockets.delete(ws));
+    ws.on('close', () => {
+      sockets.delete(ws);
+      void services.releaseClient(client).catch(() => undefined);
+    });
     ws.on('message', (data, isBinary) => {
       if (isBinary) return ws.close(1003, 'Text JSON messages only.');
       let req: WireRequest;
@@ -169,7 +177,7 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
         return ws.close(1007, 'Invalid JSON.');
       }
       if (typeof req !== 'object' || req === null || !Number.isSafeInteger(req.id)) return ws.close(1008, 'Request without an id.');
-      void invokeApi(services, req.method, req.args).then((result) => send(ws, { type: 'result', id: req.id, result }));
+      void invokeApi(api, req.method, req.args).then((result) => send(ws, { type: 'result', id: req.id, result }));
     });
   }
 
