@@ -4,8 +4,9 @@
  * library as a studio-owned copy. The temporary folder is removed whatever the outcome.
  *
  * A page is untrusted input, so everything an upload holds is bounded:
- * - uploads in progress: MAX_UPLOADS_PER_CLIENT per client (one web socket, or the Electron window) and
- *   MAX_UPLOADS_IN_PROGRESS in all; one more is refused with LIMIT_EXCEEDED;
+ * - uploads in progress: MAX_UPLOADS_PER_CLIENT per client (one web socket, or the Electron window); one more is
+ *   refused with LIMIT_EXCEEDED. No cap across clients, so one page cannot starve another: the number of clients is
+ *   itself bounded by the sockets the process can hold, and an upload costs no descriptor;
  * - file descriptors: none between chunks (each chunk opens, writes and closes), so no number of uploads can
  *   exhaust the process's descriptors and break unrelated imports;
  * - time: an upload with no chunk for `idleMs` (UPLOAD_IDLE_MS) is discarded with its file;
@@ -25,8 +26,6 @@ import { createTemporaryDir, discardTemporary, sweepTemporaries } from '../store
 
 /** Uploads one client may have in progress at once. The studio's own page sends one file at a time. */
 export const MAX_UPLOADS_PER_CLIENT = 4;
-/** Uploads in progress across all clients. */
-export const MAX_UPLOADS_IN_PROGRESS = 32;
 /** An upload with no chunk for this long is abandoned (a closed tab, a stalled page). */
 export const UPLOAD_IDLE_MS = 10 * 60 * 1000;
 /** The client of calls that do not say which: the Electron window, the CLI, tests. */
@@ -73,8 +72,6 @@ export class UploadService {
     const clients = [...[...this.uploads.values()].map((u) => u.client), ...this.starting.values()];
     if (clients.filter((c) => c === client).length >= MAX_UPLOADS_PER_CLIENT)
       throw new StudioError('LIMIT_EXCEEDED', `A page may have at most ${MAX_UPLOADS_PER_CLIENT} uploads in progress; wait for one to finish.`, { limit: MAX_UPLOADS_PER_CLIENT, client });
-    if (clients.length >= MAX_UPLOADS_IN_PROGRESS)
-      throw new StudioError('LIMIT_EXCEEDED', `The studio takes at most ${MAX_UPLOADS_IN_PROGRESS} uploads at once; wait for one to finish.`, { limit: MAX_UPLOADS_IN_PROGRESS });
     const uploadId = randomUUID();
     this.starting.set(uploadId, client);
     let dir: string | undefined;
