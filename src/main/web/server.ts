@@ -7,15 +7,15 @@
  * (which also sets an HttpOnly, SameSite=Strict cookie so the bundle's own asset requests pass), then the cookie or
  * the query. Host and Origin are checked on every request (security.ts).
  */
-import { createReadStream } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { open, readFile, stat, type FileHandle } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, resolve, sep } from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { WEB_MEDIA_PATH, WEB_SOCKET_PATH, type WireMessage, type WireRequest } from '../../shared/api';
 import { serializeError } from '../../shared/errors';
-import { resolveMediaFile } from '../services/media-access';
+import { resolveMediaFile, type MediaFile } from '../services/media-access';
 import { invokeApi, type StudioServices } from '../services/studio-services';
 import { cookieName, hostAllowed, newToken, originAllowed, readCookie, securityHeaders, tokensEqual } from './security';
 
@@ -115,12 +115,25 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
   async function serveMedia(req: IncomingMessage, res: ServerResponse, url: URL, headers: Record<string, string>): Promise<void> {
     const requested = decodePath(url.pathname.slice(WEB_MEDIA_PATH.length));
     if (requested === undefined) return refuse(res, 400, 'The address is not valid percent-encoding.');
-    let media;
+    let media: MediaFile;
+    let file: FileHandle;
     try {
       media = await resolveMediaFile(services.mediaRoots(), requested);
+      // Opened before answering: a file removed meanwhile (its generation deleted) is a 404, and once open it
+      // stays readable to the end of the response even if it is removed.
+      file = await open(media.path, 'r');
     } catch {
       return refuse(res, 404, 'Not found.');
     }
+    try {
+      // The size of what was opened, in case the file changed since it was checked.
+      await sendMedia(req, res, { ...media, size: (await file.stat()).size }, file, headers);
+    } finally {
+      await file.close().catch(() => undefined);
+    }
+  }
+
+  async function sendMedia(req: IncomingMessage, res: ServerResponse, media: MediaFile, file: FileHandle, headers: Record<string, string>): Promise<void> {
     const range = /^bytes=(\d*)-(\d*)$/.exec(req.headers.range ?? '');
     let start = 0;
     let end = media.size - 1;
@@ -137,7 +150,8 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
     }
     res.writeHead(status, { ...headers, 'Content-Type': media.contentType, 'Content-Length': String(end - start + 1), 'Accept-Ranges': 'bytes' });
     if (req.method === 'HEAD' || media.size === 0) return void res.end();
-    createReadStream(media.path, { start, end }).pipe(res);
+    // pipeline, not pipe: a read error or a client that goes away ends this response, never the process.
+    await pipeline(file.createReadStream({ start, end, autoClose: false }), res).catch(() => res.destroy());
   }
 
   server.on('upgrade', (req, socket, head) => {
