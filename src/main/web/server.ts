@@ -88,7 +88,8 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (!hostAllowed(req, port)) return refuse(res, 421, 'This server answers only to 127.0.0.1 and localhost.');
     if (!originAllowed(req, port, false)) return refuse(res, 403, 'Requests from other sites are refused.');
-    const url = new URL(req.url ?? '/', `http://127.0.0.1:${port}`);
+    const url = requestUrl(req, port);
+    if (!url) return refuse(res, 400, 'The request target is not a valid address.');
     const auth = authorised(req, url);
     if (!auth) return refuse(res, 401, 'Missing or wrong token: open the URL the studio printed when it started.');
     if (req.method !== 'GET' && req.method !== 'HEAD') return refuse(res, 405, 'Only GET is served here.');
@@ -160,7 +161,8 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
     const deny = (status: number, text: string) => {
       socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     };
-    const url = new URL(req.url ?? '/', `http://127.0.0.1:${port}`);
+    const url = requestUrl(req, port);
+    if (!url) return deny(400, 'Bad Request');
     if (!hostAllowed(req, port)) return deny(421, 'Misdirected Request');
     if (!originAllowed(req, port, true)) return deny(403, 'Forbidden');
     if (url.pathname !== WEB_SOCKET_PATH) return deny(404, 'Not Found');
@@ -225,6 +227,15 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
       await new Promise<void>((r) => server.close(() => r()));
     },
   };
+}
+
+/** The request's target as a URL, or undefined when it is not one (the client's mistake: 400, never a throw). */
+function requestUrl(req: IncomingMessage, port: number): URL | undefined {
+  try {
+    return new URL(req.url ?? '/', `http://127.0.0.1:${port}`);
+  } catch {
+    return undefined;
+  }
 }
 
 /** A URL path segment decoded, or undefined when its percent-encoding is malformed (the client's mistake: 400). */

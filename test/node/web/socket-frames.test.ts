@@ -167,6 +167,25 @@ describe('web mode survives malformed WebSocket frames', () => {
     expect(await closed).toBe(1008);
   });
 
+  it('a request target that is not a URL answers 400, for a plain request and for an upgrade', async () => {
+    const statusLine = (target: string, upgrade: boolean) =>
+      new Promise<string>((resolve, reject) => {
+        const socket = connect(server.port, '127.0.0.1');
+        let reply = '';
+        socket.on('data', (d: Buffer) => (reply += d.toString('latin1')));
+        socket.on('error', reject);
+        socket.on('close', () => resolve(reply.split('\r\n')[0]));
+        const lines = [`GET ${target} HTTP/1.1`, `Host: 127.0.0.1:${server.port}`, `Origin: http://127.0.0.1:${server.port}`, 'Connection: close'];
+        if (upgrade) lines.push('Upgrade: websocket', 'Connection: Upgrade', `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}`, 'Sec-WebSocket-Version: 13');
+        socket.end([...lines, '', ''].join('\r\n'));
+      });
+    for (const target of ['//[', `http://[nope/api?token=${server.token}`]) {
+      expect(await statusLine(target, false)).toMatch(/^HTTP\/1\.1 400 /);
+      expect(await statusLine(target, true)).toMatch(/^HTTP\/1\.1 400 /);
+    }
+    expect(await ask(bystander, nextId++)).toMatchObject({ type: 'result', result: { ok: true } });
+  });
+
   it('a bad percent-encoding in a static or media URL answers 400', async () => {
     const status = (path: string) =>
       new Promise<number>((resolve, reject) => {
