@@ -2,35 +2,25 @@
  * A media file removed while its request is being served (a generation deleted as its clip loads): that response
  * fails, the server does not. The delete races the request, so the race is run many times.
  */
-import { mkdirSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createStudioServices, type StudioServices } from '../../../src/main/services/studio-services';
 import { dataLayout } from '../../../src/main/store/layout';
-import { startWebServer, type WebServer } from '../../../src/main/web/server';
+import type { WebServer } from '../../../src/main/web/server';
+import { startWebStudio, type WebStudio } from './web-studio';
 
 describe('media removed mid-request', () => {
-  let root: string;
-  let services: StudioServices;
+  let studio: WebStudio;
   let server: WebServer;
   let outputs: string;
-
   beforeAll(async () => {
-    root = mkdtempSync(join(tmpdir(), 'animatelcm-media-race-'));
-    mkdirSync(join(root, 'renderer'));
-    writeFileSync(join(root, 'renderer', 'index.html'), '<!doctype html>');
-    outputs = dataLayout(join(root, 'data')).outputs;
+    studio = await startWebStudio('animatelcm-media-race-');
+    server = studio.server;
+    outputs = dataLayout(studio.dataDir).outputs;
     mkdirSync(outputs, { recursive: true });
-    services = createStudioServices({ dataDir: join(root, 'data'), mode: 'web' });
-    server = await startWebServer({ services, rendererDir: join(root, 'renderer') });
   });
-  afterAll(async () => {
-    await server.close();
-    await services.close();
-    rmSync(root, { recursive: true, force: true });
-  });
+  afterAll(() => studio.close());
 
   const status = (path: string) =>
     new Promise<number>((resolve) => {

@@ -12,9 +12,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createStudioServices, type StudioServices } from '../../../src/main/services/studio-services';
-import { WEB_MAX_MESSAGE_BYTES, startWebServer, type WebServer } from '../../../src/main/web/server';
+import { WEB_MAX_MESSAGE_BYTES, type WebServer } from '../../../src/main/web/server';
 import type { WireMessage } from '../../../src/shared/api';
+import { startWebStudio, type WebStudio } from './web-studio';
 
 /** A raw TCP connection that has completed the WebSocket handshake; `received` collects everything after it. */
 interface RawSocket {
@@ -98,8 +98,7 @@ const badFrames: [string, () => Buffer][] = [
 ];
 
 describe('web mode survives malformed WebSocket frames', () => {
-  let root: string;
-  let services: StudioServices;
+  let studio: WebStudio;
   let server: WebServer;
   let bystander: WebSocket;
 
@@ -125,20 +124,14 @@ describe('web mode survives malformed WebSocket frames', () => {
     });
 
   beforeAll(async () => {
-    root = mkdtempSync(join(tmpdir(), 'animatelcm-frames-'));
-    const rendererDir = join(root, 'renderer');
-    mkdirSync(join(rendererDir, 'assets'), { recursive: true });
-    writeFileSync(join(rendererDir, 'index.html'), '<!doctype html><title>t</title>');
-    services = createStudioServices({ dataDir: join(root, 'data'), mode: 'web' });
-    server = await startWebServer({ services, rendererDir, port: 0 });
+    studio = await startWebStudio('animatelcm-frames-');
+    server = studio.server;
     bystander = await openClient();
   });
 
   afterAll(async () => {
     bystander.close();
-    await server.close();
-    await services.close();
-    rmSync(root, { recursive: true, force: true });
+    await studio.close();
   });
 
   let nextId = 1;

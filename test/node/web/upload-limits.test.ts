@@ -3,15 +3,14 @@
  * a typed error naming the limit; other connections keep theirs; when a socket closes its partial uploads go, files
  * and descriptors both (counted in /proc/self/fd), and valid imports on other sockets still work.
  */
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_UPLOADS_PER_CLIENT } from '../../../src/main/services/upload-service';
-import { createStudioServices, type StudioServices } from '../../../src/main/services/studio-services';
-import { startWebServer, type WebServer } from '../../../src/main/web/server';
+import type { WebServer } from '../../../src/main/web/server';
 import type { ApiResult, WireMessage } from '../../../src/shared/api';
+import { startWebStudio, until, type WebStudio } from './web-studio';
 
 const LORA = 'test/fixtures/reference/lora/lora_kohya.safetensors';
 const openDescriptors = () => readdirSync('/proc/self/fd').length;
@@ -46,37 +45,16 @@ class Page {
 
 const uploadIdOf = (r: ApiResult<unknown>) => (r as { ok: true; value: { uploadId: string } }).value.uploadId;
 
-async function until(check: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 describe('uploads over the web socket', () => {
-  let root: string;
-  let dataDir: string;
-  let services: StudioServices;
+  let studio: WebStudio;
   let server: WebServer;
-
   beforeAll(async () => {
-    root = mkdtempSync(join(tmpdir(), 'animatelcm-web-upload-'));
-    const rendererDir = join(root, 'renderer');
-    mkdirSync(rendererDir, { recursive: true });
-    writeFileSync(join(rendererDir, 'index.html'), '<!doctype html><title>t</title>');
-    dataDir = join(root, 'data');
-    services = createStudioServices({ dataDir, mode: 'web' });
-    server = await startWebServer({ services, rendererDir, port: 0 });
+    studio = await startWebStudio('animatelcm-web-upload-');
+    server = studio.server;
   });
+  afterAll(() => studio.close());
 
-  afterAll(async () => {
-    await server.close();
-    await services.close();
-    rmSync(root, { recursive: true, force: true });
-  });
-
-  const uploadFolders = () => readdirSync(join(dataDir, 'uploads'));
+  const uploadFolders = () => readdirSync(join(studio.dataDir, 'uploads'));
 
   it('bounds a flood on one socket, releases its files and descriptors when it closes, and imports still work', async () => {
     const flooder = await Page.open(server);
