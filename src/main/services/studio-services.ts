@@ -11,6 +11,7 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { version as packageVersion } from '../../../package.json';
 import {
+  API_METHODS,
   isApiMethod,
   type ApiEvent,
   type ApiResult,
@@ -44,7 +45,7 @@ import { HistoryService } from './history-service';
 import { engineInspector } from './library-inspector';
 import { LibraryService } from './library-service';
 import { TimelineService } from './timeline-service';
-import { UploadService } from './upload-service';
+import { LOCAL_CLIENT, UploadService } from './upload-service';
 
 export const APP_VERSION: string = packageVersion;
 
@@ -98,6 +99,21 @@ export class StudioServices implements StudioMethods {
 
   emit<E extends ApiEvent>(event: E, payload: StudioEventPayloads[E]): void {
     for (const sink of this.sinks) sink(event, payload);
+  }
+
+  /**
+   * The API as one client sees it (a web page's socket): the same methods, except that its uploads count against
+   * its own allowance and go when `releaseClient(client)` is called.
+   */
+  clientApi(client: string): StudioMethods {
+    const api = Object.fromEntries(API_METHODS.map((m) => [m, (this[m] as (...a: unknown[]) => Promise<unknown>).bind(this)])) as unknown as StudioMethods;
+    api.beginUpload = (fileName, sizeBytes) => this.stores().uploads.begin(fileName, sizeBytes, client);
+    return api;
+  }
+
+  /** The client is gone: what it left in progress (its uploads) is discarded. Opens nothing that is not open. */
+  async releaseClient(client: string): Promise<void> {
+    await this.opened?.uploads.releaseClient(client);
   }
 
   /** Folders whose files the media protocol / route may serve: the studio's own outputs, exports and library. */
@@ -193,7 +209,7 @@ export class StudioServices implements StudioMethods {
   }
 
   async beginUpload(fileName: string, sizeBytes: number): Promise<UploadRef> {
-    return this.stores().uploads.begin(fileName, sizeBytes);
+    return this.stores().uploads.begin(fileName, sizeBytes, LOCAL_CLIENT);
   }
   async uploadChunk(uploadId: string, offset: number, base64: string): Promise<void> {
     return this.stores().uploads.chunk(uploadId, offset, base64);

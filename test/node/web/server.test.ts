@@ -3,17 +3,17 @@
  * folders, byte ranges, events pushed to every socket, malformed messages. (The browser-level checks — page,
  * Origin, rebinding — are in test/e2e.)
  */
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dataLayout } from '../../../src/main/store/layout';
-import { createStudioServices, type StudioServices } from '../../../src/main/services/studio-services';
+import type { StudioServices } from '../../../src/main/services/studio-services';
 import { main as webMain } from '../../../src/main/web/start';
 import { startWebServer, type WebServer } from '../../../src/main/web/server';
 import type { WireMessage } from '../../../src/shared/api';
+import { startWebStudio, type WebStudio } from './web-studio';
 
 interface Reply {
   status: number;
@@ -34,36 +34,28 @@ function get(server: WebServer, path: string, headers: Record<string, string> = 
 }
 
 describe('web mode server', () => {
+  let studio: WebStudio;
   let root: string;
   let services: StudioServices;
   let server: WebServer;
-  let clip: Buffer;
+  const clip = Buffer.from(Array.from({ length: 1000 }, (_, i) => i % 251));
   let mediaPath: string;
 
   beforeAll(async () => {
-    root = mkdtempSync(join(tmpdir(), 'animatelcm-web-'));
-    const rendererDir = join(root, 'renderer');
-    mkdirSync(join(rendererDir, 'assets'), { recursive: true });
-    writeFileSync(join(rendererDir, 'index.html'), '<!doctype html><title>t</title>');
-    writeFileSync(join(rendererDir, 'assets', 'app.js'), 'console.log(1)');
-    writeFileSync(join(root, 'secret.png'), 'not yours');
-    const dataDir = join(root, 'data');
-    const outputs = dataLayout(dataDir).outputs;
-    mkdirSync(join(outputs, '1'), { recursive: true });
-    clip = Buffer.from(Array.from({ length: 1000 }, (_, i) => i % 251));
-    mediaPath = join(outputs, '1', 'clip.mp4');
-    writeFileSync(mediaPath, clip);
-    writeFileSync(join(outputs, '1', 'notes.txt'), 'text');
-    symlinkSync(join(root, 'secret.png'), join(outputs, '1', 'link.png'));
-    services = createStudioServices({ dataDir, mode: 'web' });
-    server = await startWebServer({ services, rendererDir, port: 0 });
+    studio = await startWebStudio('animatelcm-web-', (dirs) => {
+      writeFileSync(join(dirs.rendererDir, 'assets', 'app.js'), 'console.log(1)');
+      writeFileSync(join(dirs.root, 'secret.png'), 'not yours');
+      const outputs = dataLayout(dirs.dataDir).outputs;
+      mkdirSync(join(outputs, '1'), { recursive: true });
+      mediaPath = join(outputs, '1', 'clip.mp4');
+      writeFileSync(mediaPath, clip);
+      writeFileSync(join(outputs, '1', 'notes.txt'), 'text');
+      symlinkSync(join(dirs.root, 'secret.png'), join(outputs, '1', 'link.png'));
+    });
+    ({ root, services, server } = studio);
   });
 
-  afterAll(async () => {
-    await server.close();
-    await services.close();
-    rmSync(root, { recursive: true, force: true });
-  });
+  afterAll(() => studio.close());
 
   const t = () => `token=${server.token}`;
   const media = (p: string) => `/media/${encodeURIComponent(p)}?${t()}`;
