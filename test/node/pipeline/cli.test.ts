@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli } from '../cli-in-process';
 import { decodePng } from '../../../src/main/export/png';
+import type { GenerationRecord } from '../../../src/shared/domain/history';
 import { HistoryService } from '../../../src/main/services/history-service';
 import { openDatabase } from '../../../src/main/store/database';
 import { writeStarterFiles } from './starter-files';
@@ -69,6 +70,36 @@ describe('npm run cli -- generate', () => {
       expect(rec.outputs).toMatchObject({ framesDir: join(root, 'o1'), frameCount: 4 });
       expect(rec.noise.name).toBe('torch-cpu-randn');
       expect(j2.historyId).not.toBe(j1.historyId);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('history rerun / reroll run the work: a new done record, rerun byte-identical to the original', async () => {
+    const first = await cli('generate', ...SMALL, '--out', join(root, 'r0'), '--data-dir', data, '--json');
+    expect(first.code, first.err).toBe(0);
+    const original = (JSON.parse(first.out) as GenerateJson).historyId!;
+
+    const rerun = await cli('history', 'rerun', String(original), '--data-dir', data, '--json');
+    expect(rerun.code, rerun.err).toBe(0);
+    const again = JSON.parse(rerun.out) as GenerationRecord;
+    expect(again).toMatchObject({ status: 'done', origin: 'rerun', parentId: original, params: { seed: 5 } });
+    expect(again.id).not.toBe(original);
+    const a = frames(join(root, 'r0'));
+    const b = frames(again.outputs!.framesDir!);
+    expect(b).toHaveLength(4);
+    a.forEach((buf, i) => expect(buf.equals(b[i]), `frame ${i}`).toBe(true));
+
+    const reroll = await cli('history', 'reroll', String(original), '--seed', '6', '--data-dir', data);
+    expect(reroll.code, reroll.err).toBe(0);
+    const id = Number(/#(\d+)/.exec(reroll.out)?.[1]);
+    const db = openDatabase(data);
+    try {
+      const rec = await new HistoryService(db).getGeneration(id);
+      expect(rec).toMatchObject({ status: 'done', origin: 'reroll', parentId: original, params: { seed: 6 } });
+      const c = frames(rec.outputs!.framesDir!);
+      expect(c).toHaveLength(4);
+      expect(c[0].equals(a[0])).toBe(false);
     } finally {
       db.close();
     }
