@@ -7,6 +7,7 @@ import { cli } from '../cli-in-process';
 import { decodePng } from '../../../src/main/export/png';
 import type { GenerationRecord } from '../../../src/shared/domain/history';
 import { HistoryService } from '../../../src/main/services/history-service';
+import { TimelineService } from '../../../src/main/services/timeline-service';
 import { openDatabase } from '../../../src/main/store/database';
 import { writeStarterFiles } from './starter-files';
 
@@ -142,6 +143,25 @@ describe('npm run cli -- generate', () => {
     expect(statSync(out).size).toBeGreaterThan(100);
     expect(readFileSync(out).subarray(4, 8).toString('latin1')).toBe('ftyp');
     expect(readdirSync(root).filter((n) => n.startsWith('.tmp-'))).toEqual([]);
+
+    // The clip keeps its frames in the data folder, so it can go on a timeline and be exported from there.
+    const id = (JSON.parse(r.out) as GenerateJson).historyId!;
+    const db = openDatabase(data);
+    let timelineId: number;
+    try {
+      const rec = await new HistoryService(db).getGeneration(id);
+      expect(rec.outputs).toMatchObject({ framesDir: join(data, 'outputs', String(id)), frameCount: 4, videos: [out] });
+      expect(frames(rec.outputs!.framesDir!)).toHaveLength(4);
+      const timelines = new TimelineService(db);
+      timelineId = (await timelines.createTimeline('fox')).id;
+      await timelines.addClip(timelineId, id);
+    } finally {
+      db.close();
+    }
+    const gif = join(root, 'timeline.gif');
+    const exported = await cli('export', `timeline:${timelineId}`, '--format', 'gif', '--out', gif, '--data-dir', data);
+    expect(exported.code, exported.err).toBe(0);
+    expect(readFileSync(gif).subarray(0, 6).toString('latin1')).toBe('GIF89a');
   });
 
   it('explains what is missing', async () => {
