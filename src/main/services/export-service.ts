@@ -7,7 +7,7 @@
  * The maths of export lives in src/main/export.
  */
 import { mkdir } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { ExportOptions as ApiExportOptions, ExportProgressEvent, ExportRef } from '../../shared/api';
 import type { ExportClip, ExportOptions, ExportProgress, ExportQuality, ExportResult, ExportSource } from '../../shared/domain/export';
 import type { GenerationParams } from '../../shared/domain/generation';
@@ -18,6 +18,7 @@ import { exportClip } from '../export/exporter';
 import type { FfmpegTools } from '../export/ffmpeg-locate';
 import type { StudioDatabase } from '../store/database';
 import { dataLayout } from '../store/layout';
+import { recordTempPlace } from '../store/temp-places';
 import { HistoryService } from './history-service';
 import { TimelineService } from './timeline-service';
 
@@ -126,7 +127,13 @@ export class ExportService {
   async run(job: ExportJobRun): Promise<ExportResult> {
     const out = resolve(job.out);
     if (out.startsWith(resolve(dataLayout(this.opts.dataDir).exports))) await mkdir(dataLayout(this.opts.dataDir).exports, { recursive: true });
-    return exportClip(job.source, job.options, { out, signal: job.signal, onProgress: job.onProgress, tools: this.opts.tools });
+    // The temporary beside a destination outside the data folder is recorded, so a killed export's is swept at the next start.
+    const release = recordTempPlace(this.opts.dataDir, dirname(out));
+    try {
+      return await exportClip(job.source, job.options, { out, signal: job.signal, onProgress: job.onProgress, tools: this.opts.tools });
+    } finally {
+      release();
+    }
   }
 
   async generationJob(id: number, options: ExportOptions, out?: string): Promise<{ source: ExportSource; out: string }> {

@@ -34,10 +34,15 @@ export function recordTempPlace(dataDir: string, folder: string): () => void {
   const path = recordPath(dataDir, dir);
   const count = held.get(path) ?? 0;
   if (count === 0) {
-    mkdirSync(dataLayout(dataDir).tempPlaces, { recursive: true });
-    const tmp = temporarySibling(path);
-    writeFileSync(tmp, dir);
-    renameSync(tmp, path);
+    try {
+      mkdirSync(dataLayout(dataDir).tempPlaces, { recursive: true });
+      const tmp = temporarySibling(path);
+      writeFileSync(tmp, dir);
+      renameSync(tmp, path);
+    } catch {
+      // A read-only data folder: the work still runs; only a crash's leftovers there would not be swept.
+      return () => undefined;
+    }
   }
   held.set(path, count + 1);
   let released = false;
