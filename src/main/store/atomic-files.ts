@@ -143,14 +143,8 @@ async function exists(path: string): Promise<boolean> {
  * Synchronous because it runs inside openDatabase, before anything else starts. Returns what was removed.
  */
 export function sweepTemporaries(dir: string): string[] {
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch {
-    return [];
-  }
   const removed: string[] = [];
-  for (const name of names) {
+  for (const name of entriesOf(dir)) {
     const marked = parseMarkedName(name);
     // Our own temporaries may be in use right now; so may those of any other live process.
     if (!marked || ownerAlive(marked.owner)) continue;
@@ -171,9 +165,14 @@ export function sweepTemporaries(dir: string): string[] {
 
 /** True when `dir` holds temporaries or trash of ours from any process, live or dead. */
 export function holdsMarkedEntries(dir: string): boolean {
+  return entriesOf(dir).some((n) => parseMarkedName(n) !== undefined);
+}
+
+/** The names in `dir`; none when it is missing or unreadable (a sweep then has nothing to do there). */
+export function entriesOf(dir: string): string[] {
   try {
-    return readdirSync(dir).some((n) => parseMarkedName(n) !== undefined);
+    return readdirSync(dir);
   } catch {
-    return false;
+    return [];
   }
 }

@@ -10,9 +10,9 @@
  * folder holds no marked entries at all (a live process's temporaries there keep it for the next start).
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { holdsMarkedEntries, sweepTemporaries, temporarySibling } from './atomic-files';
+import { entriesOf, holdsMarkedEntries, sweepTemporaries, temporarySibling } from './atomic-files';
 import { dataLayout, isInside } from './layout';
 import { OWNER_MARKER, ownerAlive, parseOwnerMarker } from './process-owner';
 
@@ -63,14 +63,8 @@ export function recordTempPlace(dataDir: string, folder: string): () => void {
 export function sweepTempPlaces(dataDir: string): string[] {
   const dir = dataLayout(dataDir).tempPlaces;
   sweepTemporaries(dir);
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch {
-    return [];
-  }
   const removed: string[] = [];
-  for (const name of names) {
+  for (const name of entriesOf(dir)) {
     const m = /^(.+)-[0-9a-f]{16}$/.exec(name);
     const owner = m ? parseOwnerMarker(m[1]) : undefined;
     if (!owner || ownerAlive(owner)) continue;
