@@ -26,7 +26,7 @@ import { ENGINE_VERSION_JOB, GENERATE_JOB, type EngineVersionJobResult } from '.
 import { exportClip } from '../../export/exporter';
 import { EngineHost } from '../../services/engine-host';
 import { HistoryService } from '../../services/history-service';
-import { createTemporaryDir, discardTemporary } from '../../store/atomic-files';
+import { createTemporaryDir, discardTemporary, sweepTemporaries } from '../../store/atomic-files';
 import { dataLayout } from '../../store/layout';
 import { sweepLeftovers } from '../../store/recovery';
 import { recordTempPlace } from '../../store/temp-places';
@@ -205,6 +205,8 @@ export const generateCommand: CliCommand = {
       process.off('SIGINT', onSigint);
       if (scratch) await discardTemporary(scratch);
       await engine.dispose();
+      // A worker killed mid-write (out of memory, say) leaves its temporary beside --out: it is dead now, so it goes.
+      sweepTemporaries(dirname(out));
       releasePlace();
       history?.close();
     }
