@@ -154,6 +154,8 @@ export const generateCommand: CliCommand = {
         framesDir = join(scratch, 'frames');
       }
       const job: GenerateJobParams = { params, outDir: framesDir, cacheRoot: join(dataDir, 'cache') };
+      // Ctrl-C while the worker was starting had no job to cancel yet.
+      if (controller.signal.aborted) throw cancelledError();
       const result = await engine.runJob<GenerateJobResult, GenerateJobProgress>(GENERATE_JOB, jobId, job, printer.onProgress).result;
       if (controller.signal.aborted) throw cancelledError();
       timings = result.timings;
