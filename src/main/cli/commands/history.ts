@@ -144,11 +144,17 @@ async function runFromHistory(db: StudioDatabase, dataDir: string, io: CliIO, wh
     },
   });
   let jobId: string | undefined;
-  const onSigint = (): void => void (jobId && queue.cancel(jobId));
+  let interrupted = false;
+  const onSigint = (): void => {
+    interrupted = true;
+    if (jobId) void queue.cancel(jobId);
+  };
   process.once('SIGINT', onSigint);
   try {
     const job = 'reroll' in what ? await queue.reroll(what.reroll, { seed: what.seed }) : await queue.rerunExact(what.rerun);
     jobId = job.jobId;
+    // Ctrl-C while the record was being made had no job to cancel yet.
+    if (interrupted) await queue.cancel(jobId);
     const view = await queue.settled(job.jobId);
     printer.finish();
     const rec = await history.getGeneration(job.generationId);
