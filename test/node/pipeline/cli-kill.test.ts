@@ -4,13 +4,16 @@
  * must be no scratch folder (in the data folder or the system temp folder), no `.tmp-*` file beside the videos,
  * no temporaries in the data folder and no leftover records of them.
  */
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { HistoryService } from '../../../src/main/services/history-service';
+import { openDatabase } from '../../../src/main/store/database';
 import { dataLayout } from '../../../src/main/store/layout';
 import { processAlive } from '../../../src/main/store/process-owner';
-import { finished, spawnCli } from '../cli-process';
+import { finished, REPO, spawnCli } from '../cli-process';
 
 const root = mkdtempSync(join(tmpdir(), 'cli-kill-'));
 const data = join(root, 'data');
@@ -131,5 +134,36 @@ describe('CLI generate killed with SIGKILL, again and again', () => {
     expect(existsSync(layout.tempPlaces) ? readdirSync(layout.tempPlaces) : []).toEqual([]);
     // Whatever was not finished is not in the output folder as a video either: only complete files are there.
     for (const n of readdirSync(videos)) expect(n).toMatch(/^k\d\.(mp4|gif|webm)$/);
+  });
+
+  it('Ctrl-C (SIGINT to the whole process group, as a terminal sends it) cancels: exit 1, record cancelled, no output', async () => {
+    const out = join(videos, 'ctrl-c.mp4');
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main/cli.ts', 'generate', ...BASE, '--steps', '8', '--out', out, '--json'], {
+      cwd: REPO,
+      env,
+      detached: true, // its own process group, so the signal reaches the worker too, as in a terminal
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const result = finished(child);
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => {
+      const before = stderr;
+      stderr += d.toString();
+      if (!/^step 2\//m.test(before) && /^step 2\//m.test(stderr)) process.kill(-child.pid!, 'SIGINT');
+    });
+    const r = await result;
+    expect(r.signal).toBeNull();
+    expect(r.code).toBe(1);
+    expect((JSON.parse(r.stdout) as { error: { code: string } }).error.code).toBe('CANCELLED');
+    expect(existsSync(out)).toBe(false);
+    const db = openDatabase(data, { readonly: true });
+    try {
+      const [latest] = (await new HistoryService(db).listGenerations({ limit: 1 })).items;
+      expect(latest).toMatchObject({ status: 'cancelled', outputs: null });
+      expect(existsSync(join(data, 'outputs', String(latest.id)))).toBe(false);
+    } finally {
+      db.close();
+    }
+    expect(marked(videos)).toEqual([]);
   });
 });
