@@ -134,7 +134,7 @@ describe('CLI generate killed with SIGKILL, again and again', () => {
     expect(existsSync(layout.tempPlaces) ? readdirSync(layout.tempPlaces) : []).toEqual([]);
     // Whatever was not finished is not in the output folder as a video either: only complete files are there.
     for (const n of readdirSync(videos)) expect(n).toMatch(/^k\d\.(mp4|gif|webm)$/);
-  });
+  }, 300_000); // ten CLI processes: 40–90 s on the shared 2-core machine
 
   it('Ctrl-C (SIGINT to the whole process group, as a terminal sends it) cancels: exit 1, record cancelled, no output', async () => {
     const out = join(videos, 'ctrl-c.mp4');
