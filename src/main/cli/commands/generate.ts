@@ -32,6 +32,7 @@ import { sweepLeftovers } from '../../store/recovery';
 import { recordTempPlace } from '../../store/temp-places';
 import { flag, parseArgs, type CliCommand, type CliIO, type ParsedArgs } from '../command';
 import { dataDirFromArgs } from '../data-dir';
+import { sweepLegacyScratch } from '../legacy-scratch';
 import { progressPrinter } from '../progress-printer';
 import { openForCli } from '../store-access';
 
@@ -127,6 +128,7 @@ export const generateCommand: CliCommand = {
     // Opening the history sweeps what killed runs left (openDatabase); without it, sweep here.
     const history = p.bools.has('no-history') ? undefined : openHistory(dataDir, io);
     if (!history) sweepLeftovers(dataDir);
+    sweepLegacyScratch();
     const releasePlace = recordTempPlace(dataDir, dirname(out));
     const engine = new EngineHost();
     const jobId = `cli-generate-${randomUUID()}`;
