@@ -8,6 +8,7 @@ import { paramsPayload, pngTextChunks } from '../formats/params-payload';
 import { encodePng } from '../formats/png';
 import type { CompileEvent } from './models/graph-compiler';
 import type { LoraSwitch } from './models/lora-feeds';
+import { sessionBudgetBytes } from './memory/estimate';
 import { checkMemoryFits } from './memory/guard';
 import { machineMemory } from './memory/machine';
 import { ModelSet } from './models/model-set';
@@ -115,7 +116,9 @@ export async function acquireModels(params: GenerationParams, cacheRoot: string,
   const source = fileSource({ model: params.model, motion: params.motion, loras });
   let set: ModelSet;
   try {
-    set = new ModelSet(source, { cacheRoot, providers, groupnorm: params.motionGroupNorm, intraOpThreads });
+    // Sessions are kept while they fit this machine (least recently used close first), estimated like the job guard.
+    const sessionBudget = sessionBudgetBytes(machineMemory(providers), providers[0] !== 'cpu');
+    set = new ModelSet(source, { cacheRoot, providers, groupnorm: params.motionGroupNorm, intraOpThreads, sessionBudgetBytes: sessionBudget });
   } catch (e) {
     source.close(); // a LoRA that cannot be applied must not leave the checkpoint open
     throw e;

@@ -121,3 +121,12 @@ export function estimateGeneration(source: ModelSource, size: GenerationSize, ta
   const staging = Math.max(...shapes.map((s) => weightBytes(source, s.component, target.precision)));
   return { host: RUNTIME_BASE_BYTES + staging + frames, device: GPU_CONTEXT_BYTES + weights + unetArena + vaeArena, parts };
 }
+
+/**
+ * What the session pool of a long-lived model set may hold: the usable memory less the runtime base (host), or the
+ * GPU's usable memory less the provider's context (no limit when the GPU's size is unknown).
+ */
+export function sessionBudgetBytes(machine: { hostUsable: number; deviceUsable?: number }, gpu: boolean): number {
+  if (gpu) return machine.deviceUsable === undefined ? Infinity : Math.max(0, machine.deviceUsable - GPU_CONTEXT_BYTES);
+  return Math.max(0, machine.hostUsable - RUNTIME_BASE_BYTES);
+}
