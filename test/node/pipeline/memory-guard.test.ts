@@ -29,15 +29,15 @@ afterEach(() => {
 const machine = (gb: number): MachineMemory => ({ hostTotal: gb * 1e9, hostUsable: Math.floor(gb * 1e9 * USABLE_FRACTION) });
 const cpu = { precision: 'float32', gpu: false } as const;
 
-function refusal(fn: () => unknown): StudioError {
+/** The StudioError `fn` throws (anything else fails the test). */
+const refusal = (fn: () => unknown): StudioError => {
   try {
     fn();
   } catch (e) {
     if (e instanceof StudioError) return e;
-    throw e;
   }
-  throw new Error('expected a refusal');
-}
+  throw new Error('expected a StudioError');
+};
 
 describe('checkMemoryFits (starter model, CPU)', () => {
   const source = starterSource();

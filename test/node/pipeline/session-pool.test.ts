@@ -92,19 +92,8 @@ describe('SessionPool (starter model, real sessions)', () => {
 
   it('a generation whose sessions are evicted at every model switch gives the frames of one that keeps them all', async () => {
     const tokenizer = ClipTokenizer.load();
-    const req: TextToVideoRequest = {
-      prompt: 'a lighthouse on a cliff, stormy sea',
-      negativePrompt: 'blurry',
-      seed: 11,
-      steps: 2,
-      guidance: 1.5,
-      frames: 4,
-      width: 64,
-      height: 64,
-      clipSkip: 1,
-      weighting: 'a1111',
-      scheduler: DEFAULT_PARAMS.scheduler,
-    };
+    const { prompt, negativePrompt, clipSkip, weighting, scheduler } = DEFAULT_PARAMS;
+    const req: TextToVideoRequest = { prompt, negativePrompt, clipSkip, weighting, scheduler, seed: 11, steps: 2, guidance: 1.5, frames: 4, width: 64, height: 64 };
     const roomy = modelSet();
     const tight = modelSet(1); // text encoder, UNet and VAE evict each other
     const ref = await textToVideo(roomy.models(), req, { tokenizer });
