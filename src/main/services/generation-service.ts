@@ -112,6 +112,8 @@ export class GenerationService {
     this.checkOpen();
     // Before anything is recorded: a path that is not a model never reaches the worker or the history.
     checkWeightPaths(params);
+    // A job that cannot fit this machine is refused here, before it is recorded or queued (engine/memory/guard.ts).
+    await this.engine.request('memoryCheck', params);
     const { engineVersion, noise } = await this.engineVersion();
     // Hashes known from earlier runs go in now; the rest are filled in when the job starts (markRunning).
     const hashes = await this.hashes.forParams(params, { hash: false });

@@ -17,12 +17,13 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { dirname, extname, join, resolve } from 'node:path';
-import { DEFAULT_LCM_LORA_WEIGHT, DEFAULT_PARAMS, type GenerationParams, type LoraRef, type MotionGroupNormMode, type ProviderName, type StageTimings, type WeightingMode } from '../../../shared/domain/generation';
+import { DEFAULT_LCM_LORA_WEIGHT, DEFAULT_PARAMS, GENERATION_LIMITS, type GenerationParams, type LoraRef, type MotionGroupNormMode, type ProviderName, type StageTimings, type WeightingMode } from '../../../shared/domain/generation';
 import type { GenerationHashes, GenerationOutputs, GenerationRecord } from '../../../shared/domain/history';
 import { StudioError, isStudioError } from '../../../shared/errors';
 import { hashModelFile } from '../../compiler/io/hash';
 import type { GenerateJobParams, GenerateJobProgress, GenerateJobResult } from '../../engine/generate-job';
 import { ENGINE_VERSION_JOB, GENERATE_JOB, type EngineVersionJobResult } from '../../engine/jobs/job-types';
+import { checkParamsMemory } from '../../engine/memory/guard';
 import { checkDestination } from '../../export/destination';
 import { exportClip } from '../../export/exporter';
 import { EngineHost } from '../../services/engine-host';
@@ -52,12 +53,16 @@ function usage(message: string): StudioError {
   return new StudioError('BAD_REQUEST', `${message}\nUsage: npm run cli -- ${USAGE}`);
 }
 
-function numberFlag(p: ParsedArgs, name: string, opts: { integer?: boolean; min?: number } = {}): number | undefined {
+function numberFlag(p: ParsedArgs, name: string, opts: { integer?: boolean; min?: number; max?: number; multiple?: number; unit?: string } = {}): number | undefined {
   const v = flag(p, name);
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (v.trim() === '' || !Number.isFinite(n) || (opts.integer && !Number.isInteger(n)) || (opts.min !== undefined && n < opts.min)) {
-    throw usage(`--${name} must be ${opts.integer ? 'a whole number' : 'a number'}${opts.min !== undefined ? ` ≥ ${opts.min}` : ''} (got "${v}").`);
+  const { min, max, multiple } = opts;
+  const outside = (min !== undefined && n < min) || (max !== undefined && n > max) || (multiple !== undefined && n % multiple !== 0);
+  if (v.trim() === '' || !Number.isFinite(n) || (opts.integer && !Number.isInteger(n)) || outside) {
+    const range = min !== undefined && max !== undefined ? ` from ${min} to ${max}` : min !== undefined ? ` ≥ ${min}` : '';
+    const extra = [opts.unit, multiple !== undefined ? `multiples of ${multiple}` : undefined].filter(Boolean).join(', ');
+    throw usage(`--${name} must be ${opts.integer ? 'a whole number' : 'a number'}${range}${extra ? ` (${extra})` : ''}; got "${v}".`);
   }
   return n;
 }
@@ -77,9 +82,10 @@ export function paramsFromArgs(p: ParsedArgs, randomSeed: () => number = () => r
   params.seed = numberFlag(p, 'seed', { integer: true, min: 0 }) ?? randomSeed();
   params.steps = numberFlag(p, 'steps', { integer: true, min: 1 }) ?? params.steps;
   params.guidance = numberFlag(p, 'guidance', { min: 0 }) ?? params.guidance;
-  params.frames = numberFlag(p, 'frames', { integer: true, min: 1 }) ?? params.frames;
-  params.width = numberFlag(p, 'width', { integer: true, min: 8 }) ?? params.width;
-  params.height = numberFlag(p, 'height', { integer: true, min: 8 }) ?? params.height;
+  const { side, frames } = GENERATION_LIMITS;
+  params.frames = numberFlag(p, 'frames', { integer: true, ...frames }) ?? params.frames;
+  params.width = numberFlag(p, 'width', { integer: true, ...side, unit: 'pixels' }) ?? params.width;
+  params.height = numberFlag(p, 'height', { integer: true, ...side, unit: 'pixels' }) ?? params.height;
   params.fps = numberFlag(p, 'fps', { min: 0.1 }) ?? params.fps;
   params.clipSkip = numberFlag(p, 'clip-skip', { integer: true, min: 1 }) ?? params.clipSkip;
   const orig = numberFlag(p, 'original-steps', { integer: true, min: 1 });
@@ -130,6 +136,8 @@ export const generateCommand: CliCommand = {
     // Before the history record: a path that is not a model is refused here, never recorded.
     checkWeightPaths(params);
     if (!params.model) io.stderr('Using the built-in starter test model: random weights, abstract output (pass --model <checkpoint> for real pictures).');
+    // Refuse what cannot fit this machine before the run is recorded (engine/memory/guard.ts).
+    checkParamsMemory(params);
 
     // Opening the history sweeps what killed runs left (openDatabase); without it, sweep here.
     const history = p.bools.has('no-history') ? undefined : openHistory(dataDir, io);

@@ -9,7 +9,7 @@ import { graphName, textEncoderShape, type Component, type GraphId, type GraphSh
 import { DEFAULT_LORA_RANK, LoraFeeds, type LoraSwitch } from './lora-feeds';
 import type { LoraSpec, ModelSource } from './model-source';
 import { SessionPool } from './session-pool';
-import { weightBytes } from '../memory/weight-bytes';
+import { sessionMemory, type MemoryTarget } from '../memory/estimate';
 
 /**
  * A loaded model as `PipelineModels`: each call names the graph it needs as data (GraphId: component + shape +
@@ -29,8 +29,13 @@ export interface ModelSetOptions {
   intraOpThreads?: number;
   /** Maximum LoRA rank of the run-time slots (default DEFAULT_LORA_RANK); 0 = no slots (every stack is merged). */
   loraRank?: number;
-  /** Bytes the open sessions may hold together; least recently used sessions close first (default: no limit). */
+  /**
+   * Bytes the open sessions may hold together (weights + arenas, memory/estimate.ts; device bytes on a GPU); least
+   * recently used sessions close first. Default: no limit. generate() sets it from this machine (sessionBudgetBytes).
+   */
   sessionBudgetBytes?: number;
+  /** At most one UNet session open at a time (each holds the full UNet + motion weights). Default: on a GPU. */
+  oneUNet?: boolean;
 }
 
 export class ModelSet {
@@ -38,6 +43,8 @@ export class ModelSet {
   readonly precision: 'float32' | 'float16';
   readonly groupnorm: MotionGroupNormMode;
   readonly loraRank: number;
+  /** Where sessions run, for their memory estimate. */
+  readonly target: MemoryTarget;
   /** Graphs compiled (not reused) since this set was made, for tests and `--json`. */
   readonly compiled: string[] = [];
   /** Where compile events go; generate() points it at the current job. */
@@ -57,7 +64,14 @@ export class ModelSet {
     this.groupnorm = opts.groupnorm ?? 'per_frame';
     this.loraRank = Math.max(0, Math.floor(opts.loraRank ?? DEFAULT_LORA_RANK));
     this.compiler = new GraphCompiler(opts.cacheRoot, source, { precision: this.precision, groupnorm: this.groupnorm, loraRank: this.loraRank }, opts.intraOpThreads);
-    this.pool = new SessionPool({ budgetBytes: opts.sessionBudgetBytes });
+    this.target = { precision: this.precision, gpu: this.providers[0] !== 'cpu' };
+    // Two UNet sessions (another shape, or the base beside a merged LoRA graph) are two copies of its weights: a GPU
+    // cannot hold that at full size. On the CPU the budget decides (switching back to a kept session is instant).
+    const oneUNet = opts.oneUNet ?? this.target.gpu;
+    this.pool = new SessionPool({
+      budgetBytes: opts.sessionBudgetBytes,
+      exclusive: oneUNet ? (a, b) => a.shape.component === 'unet' && b.shape.component === 'unet' : undefined,
+    });
     this.lora = new LoraFeeds(source, this.loraRank, this.precision);
     this.setLoras(source.loras ?? []);
   }
@@ -161,7 +175,7 @@ export class ModelSet {
     const id: GraphId = lora?.plan.mergedKey ? { shape, mergedKey: lora.plan.mergedKey } : { shape };
     return this.pool.with(
       id,
-      weightBytes(this.source, component, this.precision),
+      this.sessionBytes(shape),
       () => this.open(id, lora?.plan),
       (s) => {
         // A first-use compile can take long: an abort during it stops before the model runs.
@@ -169,6 +183,12 @@ export class ModelSet {
         return call(s, lora?.feeds ?? {});
       },
     );
+  }
+
+  /** What the pool counts a session of `shape` at: the same estimate the job guard uses. */
+  private sessionBytes(shape: GraphShape): number {
+    const m = sessionMemory(this.source, shape, this.target);
+    return this.target.gpu ? m.device : m.host;
   }
 
   /** Compiles (on a cache miss) and opens the graph `id`; `plan` is the LoRA plan that chose it. */
