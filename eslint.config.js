@@ -30,13 +30,26 @@ const rules = {
   runtime: [
     p(['electron'], 'The engine never imports Electron.'),
     p(['better-sqlite3', '**/store/**', '**/services/**'], 'The engine never imports the store or services.'),
+    p(['**/export/**'], 'The engine never imports export (shared file formats are src/main/formats).'),
     p(react, 'React belongs to the renderer.'),
+  ],
+  compiler: [
+    p(['electron'], 'The engine and compiler never import Electron.'),
+    p(['better-sqlite3', '**/store/**', '**/services/**'], 'The engine and compiler never import the store or services.'),
+    p(react, 'React belongs to the renderer.'),
+    p(ort, 'Only src/main/engine/runtime imports onnxruntime (one place owns providers and dtypes).'),
+    p(['**/engine/**', '**/export/**', '**/formats/**'], 'The compiler turns weights into ONNX and never imports the engine that runs them (no import cycle).'),
   ],
   engine: [
     p(['electron'], 'The engine and compiler never import Electron.'),
     p(['better-sqlite3', '**/store/**', '**/services/**'], 'The engine and compiler never import the store or services.'),
     p(react, 'React belongs to the renderer.'),
     p(ort, 'Only src/main/engine/runtime imports onnxruntime (one place owns providers and dtypes).'),
+    p(['**/export/**'], 'The engine never imports export (shared file formats are src/main/formats).'),
+  ],
+  formats: [
+    p(['electron', ...ort, 'better-sqlite3', ...react, 'ws', 'ffmpeg-static'], 'src/main/formats is plain file formats: Node and src/shared only.'),
+    p(['**/engine/**', '**/compiler/**', '**/export/**', '**/services/**', '**/store/**', '**/cli/**', '**/verify/**', '**/web/**', '**/electron/**'], 'src/main/formats imports only src/shared (the engine and export both use it).'),
   ],
   main: [
     p(['electron'], 'Only src/main/electron and src/preload import electron.'),
@@ -61,6 +74,8 @@ export default tseslint.config(
   area(['src/preload/**'], [], rules.preload),
   area(['src/main/electron/**'], [], rules.electronMain),
   area(['src/main/engine/runtime/**'], [], rules.runtime),
-  area(['src/main/compiler/**', 'src/main/engine/**'], ['src/main/engine/runtime/**'], rules.engine),
-  area(['src/main/**'], ['src/main/electron/**', 'src/main/compiler/**', 'src/main/engine/**'], rules.main),
+  area(['src/main/compiler/**'], [], rules.compiler),
+  area(['src/main/engine/**'], ['src/main/engine/runtime/**'], rules.engine),
+  area(['src/main/formats/**'], [], rules.formats),
+  area(['src/main/**'], ['src/main/electron/**', 'src/main/compiler/**', 'src/main/engine/**', 'src/main/formats/**'], rules.main),
 );

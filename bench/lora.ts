@@ -29,14 +29,16 @@ import { emitGraphFile, emitModel, emitWeights } from '../src/main/compiler/grap
 import { gelu, layerNorm, linear, multiHeadAttention } from '../src/main/compiler/graph/layers';
 import type { TensorTable, TensorView, WeightSet } from '../src/main/compiler/io/tensor';
 import { GemmMerger } from '../src/main/engine/lora/gemm-merger';
-import { linearWithLoraSlot, lowRankFeeds, type LoraSlot, type SlotMode } from '../src/main/engine/lora/lowrank-slots';
+import { linearWithLoraSlot, type LoraSlot, type SlotMode } from '../src/main/compiler/graph/lora-slots';
+import { lowRankFeeds } from '../src/main/engine/lora/lowrank-feeds';
 import { applyLoraStack } from '../src/main/engine/lora/stack';
 import { writeLoraOverlay, type OverlayTiming } from '../src/main/engine/lora/overlay';
 import { LoraSwitcher } from '../src/main/engine/lora/switcher';
 import { createSession, f32Tensor, type HostTensor } from '../src/main/engine/runtime/session';
 import { ANIMATELCM_MOTION, CLIP_L_TEXT, SD15_UNET, SD15_VAE } from '../src/main/compiler/families/configs';
 import { writeSafetensors, type TensorToWrite } from '../src/main/compiler/io/safetensors';
-import { DEFAULT_LORA_RANK, ModelSet } from '../src/main/engine/models/model-set';
+import { DEFAULT_LORA_RANK } from '../src/main/engine/models/lora-feeds';
+import { ModelSet } from '../src/main/engine/models/model-set';
 import type { ModelSource } from '../src/main/engine/models/model-source';
 import { randomModelSource } from './model-set';
 

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { EXPORT_FORMATS } from '../../src/shared/domain/export';
 import { exportClip } from '../../src/main/export/exporter';
 import { locateFfmpeg } from '../../src/main/export/ffmpeg-locate';
-import { encodePng } from '../../src/main/export/png';
+import { encodePng } from '../../src/main/formats/png';
 import { Recorder, runsOr, type Suite } from '../suite';
 
 const FRAMES = 16;

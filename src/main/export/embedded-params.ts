@@ -18,27 +18,12 @@ import type { GenerationParams } from '../../shared/domain/generation';
 import { StudioError } from '../../shared/errors';
 import { locateFfmpeg, type FfmpegTools } from './ffmpeg-locate';
 import { readGifComments } from './gif-comment';
-import { coerceParams, formatParamsText, parseParamsText } from './params-text';
-import { readPngText } from './png';
+import { PNG_JSON_KEY, PNG_TEXT_KEY, type ParamsPayload } from '../formats/params-payload';
+import { coerceParams, formatParamsText, parseParamsText } from '../formats/params-text';
+import { readPngText } from '../formats/png';
 
-/** PNG keyword for the JSON (the A1111 one is "parameters"). */
-export const PNG_JSON_KEY = 'animatelcm';
-export const PNG_TEXT_KEY = 'parameters';
 /** Prefix that marks our JSON among GIF comments. */
 export const GIF_JSON_PREFIX = 'animatelcm:';
-
-export interface ParamsPayload {
-  text: string;
-  json: string;
-}
-
-export function paramsPayload(p: GenerationParams): ParamsPayload {
-  return { text: formatParamsText(p), json: JSON.stringify(p) };
-}
-
-export function pngTextChunks(p: ParamsPayload): Record<string, string> {
-  return { [PNG_TEXT_KEY]: p.text, [PNG_JSON_KEY]: p.json };
-}
 
 export function gifComments(p: ParamsPayload): string[] {
   return [p.text, GIF_JSON_PREFIX + p.json];

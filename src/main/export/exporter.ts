@@ -14,13 +14,14 @@ import type { ExportOptions, ExportProgress, ExportResult, ExportSource } from '
 import { EXPORT_FORMATS, EXPORT_QUALITIES } from '../../shared/domain/export';
 import { StudioError } from '../../shared/errors';
 import { temporarySibling, trashSibling } from '../store/atomic-files';
-import { containerTags, gifComments, paramsPayload, pngTextChunks } from './embedded-params';
+import { containerTags, gifComments } from './embedded-params';
+import { paramsPayload, pngTextChunks } from '../formats/params-payload';
 import { buildFfmpegArgs, encodedSize, targetSize } from './ffmpeg-args';
 import { locateFfmpeg, type FfmpegTools } from './ffmpeg-locate';
 import { planFrames } from './frame-plan';
 import { writeError } from './fs-errors';
 import { insertGifComments } from './gif-comment';
-import { addPngText } from './png';
+import { addPngText } from '../formats/png';
 import { runFfmpeg } from './run-ffmpeg';
 
 export interface ExportRun {

@@ -12,8 +12,8 @@ import { join } from 'node:path';
 import type { ExportOptions, ExportSource } from '../../shared/domain/export';
 import type { GenerationParams } from '../../shared/domain/generation';
 import { StudioError } from '../../shared/errors';
-import { coerceParams } from './params-text';
-import { readPngSize } from './png';
+import { coerceParams } from '../formats/params-text';
+import { readPngSize } from '../formats/png';
 
 export interface FramePlan {
   /** One PNG path per output frame (after speed, ping-pong and, except for GIF, loop repetition). */

@@ -4,9 +4,9 @@
  * or a wrong environment's global is reported — and that the right one is not.
  */
 import { ESLint } from 'eslint';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import ts from 'typescript';
 import { afterAll, describe, expect, it } from 'vitest';
 
@@ -35,6 +35,12 @@ describe('lint boundaries (eslint.config.js)', () => {
     ['src/main/x.ts', "import React from 'react';\nvoid React;\n"],
     ['src/main/electron/x.ts', "import { useState } from 'react';\nvoid useState;\n"],
     ['src/preload/x.ts', "import Database from 'better-sqlite3';\nvoid Database;\n"],
+    // no import cycles between the compiler, the engine and export
+    ['src/main/compiler/families/x.ts', "import { lowRankFeeds } from '../../engine/lora/lowrank-feeds';\nvoid lowRankFeeds;\n"],
+    ['src/main/compiler/x.ts', "import type { HostTensor } from '../engine/runtime/session';\nexport type T = HostTensor;\n"],
+    ['src/main/engine/x.ts', "import { exportClip } from '../export/exporter';\nvoid exportClip;\n"],
+    ['src/main/engine/runtime/x.ts', "import { exportClip } from '../../export/exporter';\nvoid exportClip;\n"],
+    ['src/main/formats/x.ts', "import { exportClip } from '../export/exporter';\nvoid exportClip;\n"],
   ])('%s: reports %s', async (file, code) => {
     expect(await importErrors(file, code)).not.toEqual([]);
   });
@@ -45,8 +51,43 @@ describe('lint boundaries (eslint.config.js)', () => {
     ['src/main/engine/runtime/x.ts', "import ort from 'onnxruntime-node';\nvoid ort;\n"],
     ['src/renderer/x.ts', "import { useState } from 'react';\nvoid useState;\n"],
     ['src/main/services/x.ts', "import { readFileSync } from 'node:fs';\nvoid readFileSync;\n"],
+    ['src/main/engine/x.ts', "import { encodePng } from '../formats/png';\nvoid encodePng;\n"],
+    ['src/main/export/x.ts', "import { encodePng } from '../formats/png';\nvoid encodePng;\n"],
+    ['src/main/engine/x.ts', "import { buildUNetGraph } from '../compiler/families/unet';\nvoid buildUNetGraph;\n"],
   ])('%s: allows %s', async (file, code) => {
     expect(await importErrors(file, code)).toEqual([]);
+  });
+});
+
+/** Relative imports of every .ts file under `dir`, resolved to repository paths. */
+function importsUnder(dir: string): Array<{ from: string; to: string }> {
+  const out: Array<{ from: string; to: string }> = [];
+  for (const f of readdirSync(join(repo, dir), { recursive: true, encoding: 'utf8' })) {
+    if (!f.endsWith('.ts')) continue;
+    const file = join(repo, dir, f);
+    const src = readFileSync(file, 'utf8');
+    for (const m of src.matchAll(/(?:from|import)\s*\(?\s*'(\.[^']*)'/g)) {
+      out.push({ from: relative(repo, file), to: relative(repo, resolve(dirname(file), m[1])) });
+    }
+  }
+  return out;
+}
+
+describe('no import cycles between layers (the real source tree)', () => {
+  it('the compiler imports nothing from the engine, export or formats', () => {
+    const all = importsUnder('src/main/compiler');
+    expect(all.length).toBeGreaterThan(50); // the scan sees the compiler's imports
+    expect(all.filter((i) => /^src\/main\/(engine|export|formats)\//.test(i.to))).toEqual([]);
+  });
+
+  it('the engine imports nothing from export (frames are written through src/main/formats)', () => {
+    const all = importsUnder('src/main/engine');
+    expect(all.some((i) => i.to.startsWith('src/main/formats/'))).toBe(true);
+    expect(all.filter((i) => i.to.startsWith('src/main/export/'))).toEqual([]);
+  });
+
+  it('formats imports only src/shared and itself', () => {
+    expect(importsUnder('src/main/formats').filter((i) => !/^src\/(shared|main\/formats)\//.test(i.to))).toEqual([]);
   });
 });
 

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readEmbeddedParams, tagsWithFfmetadata } from '../../../src/main/export/embedded-params';
 import { exportClip } from '../../../src/main/export/exporter';
 import { locateFfmpeg, type FfmpegTools } from '../../../src/main/export/ffmpeg-locate';
-import { decodePng } from '../../../src/main/export/png';
+import { decodePng } from '../../../src/main/formats/png';
 import type { ExportFormat, ExportProgress } from '../../../src/shared/domain/export';
 import { blockMeanAbsError, decodeFrames, findTool, meanAbsError, probe, TEST_PARAMS, writeFrames } from './helpers';
 

@@ -2,7 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import { accessSync, constants, mkdirSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import { encodePng } from '../../../src/main/export/png';
+import { encodePng } from '../../../src/main/formats/png';
 import { DEFAULT_PARAMS, type GenerationParams } from '../../../src/shared/domain/generation';
 
 export function findTool(name: string): string | undefined {

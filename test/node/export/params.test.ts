@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readEmbeddedParams } from '../../../src/main/export/embedded-params';
 import { insertGifComments, readGifComments } from '../../../src/main/export/gif-comment';
-import { coerceParams, formatParamsText, parseParamsText } from '../../../src/main/export/params-text';
-import { encodePng } from '../../../src/main/export/png';
+import { coerceParams, formatParamsText, parseParamsText } from '../../../src/main/formats/params-text';
+import { encodePng } from '../../../src/main/formats/png';
 import { DEFAULT_PARAMS, type GenerationParams } from '../../../src/shared/domain/generation';
 import { gradientFrame, TEST_PARAMS } from './helpers';
 

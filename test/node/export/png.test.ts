@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { addPngText, decodePng, encodePng, readPngSize, readPngText } from '../../../src/main/export/png';
+import { addPngText, decodePng, encodePng, readPngSize, readPngText } from '../../../src/main/formats/png';
 import { StudioError } from '../../../src/shared/errors';
 import { findTool, gradientFrame } from './helpers';
 

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportClip } from '../../../src/main/export/exporter';
 import { locateFfmpeg, type FfmpegTools } from '../../../src/main/export/ffmpeg-locate';
 import { listFrames, pingpong, planFrames, resampleIndices } from '../../../src/main/export/frame-plan';
-import { decodePng, encodePng } from '../../../src/main/export/png';
+import { decodePng, encodePng } from '../../../src/main/formats/png';
 import type { ExportSource } from '../../../src/shared/domain/export';
 import { findTool, gradientFrame, probe, TEST_PARAMS, writeFrames } from './helpers';
 

@@ -9,7 +9,7 @@ import { emitModel } from '../../../src/main/compiler/graph/emit';
 import { readNpyF32 } from '../../../src/main/compiler/io/npy';
 import { writeSafetensors, type TensorToWrite } from '../../../src/main/compiler/io/safetensors';
 import type { TensorView, WeightSet } from '../../../src/main/compiler/io/tensor';
-import { slotsFor } from '../../../src/main/engine/lora/lowrank-slots';
+import { slotsFor } from '../../../src/main/compiler/graph/lora-slots';
 import { MergedWeights } from '../../../src/main/engine/lora/merged-weights';
 import { planRuntimeStack } from '../../../src/main/engine/lora/runtime-stack';
 import { applyLoraStack } from '../../../src/main/engine/lora/stack';
@@ -337,7 +337,9 @@ describe('ModelSet: run-time switching on a loaded model (starter model)', () =>
     expect(set.compiled.some((n) => /^unet_b1_f2_8x8_t77_lora-[0-9a-f]{16}$/.test(n))).toBe(true);
     expect(reads.reads - readsBefore).toBe(1); // only the one touched base tensor was read
     // the overlay sits in the base entry, beside the untouched base weights file
-    const entries = readdirSync(join(dir, 'cache')).filter((d) => existsSync(join(dir, 'cache', d, `lora-${set['lora'].plans.unet.mergedKey}.bin`)));
+    const mergedKey = set.pool.resident().find((id) => id.shape.component === 'unet' && id.mergedKey)?.mergedKey;
+    expect(mergedKey).toMatch(/^[0-9a-f]{16}$/);
+    const entries = readdirSync(join(dir, 'cache')).filter((d) => existsSync(join(dir, 'cache', d, `lora-${mergedKey}.bin`)));
     expect(entries.length).toBe(1);
     // changing only the slotted LoRA's weight keeps the merged session
     const stack = [{ path: styleA, weight: 0.3 }, { path: locon, weight: 0.6 }];

@@ -8,7 +8,8 @@ import { emitGraphFile, emitModel, emitWeights } from '../../../src/main/compile
 import { conv2d, linear } from '../../../src/main/compiler/graph/layers';
 import { readNpyF32 } from '../../../src/main/compiler/io/npy';
 import { GemmMerger } from '../../../src/main/engine/lora/gemm-merger';
-import { chooseSlotMode, conv1x1WithLoraSlot, linearWithLoraSlot, lowRankFeeds, type LoraSlot, type SlotMode } from '../../../src/main/engine/lora/lowrank-slots';
+import { chooseSlotMode, conv1x1WithLoraSlot, linearWithLoraSlot, type LoraSlot, type SlotMode } from '../../../src/main/compiler/graph/lora-slots';
+import { lowRankFeeds } from '../../../src/main/engine/lora/lowrank-feeds';
 import { applyLoraStack } from '../../../src/main/engine/lora/stack';
 import { LoraSwitcher } from '../../../src/main/engine/lora/switcher';
 import { createSession, f32Tensor } from '../../../src/main/engine/runtime/session';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli } from '../cli-in-process';
-import { decodePng } from '../../../src/main/export/png';
+import { decodePng } from '../../../src/main/formats/png';
 import { HistoryService } from '../../../src/main/services/history-service';
 import { openDatabase } from '../../../src/main/store/database';
 import { writeStarterFiles } from './starter-files';

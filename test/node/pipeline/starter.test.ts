@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_PARAMS, type GenerationParams } from '../../../src/shared/domain/generation';
 import { writeSafetensors } from '../../../src/main/compiler/io/safetensors';
-import { decodePng } from '../../../src/main/export/png';
+import { decodePng } from '../../../src/main/formats/png';
 import { generate, releaseModels, type GenerateProgress } from '../../../src/main/engine/generate';
 import { ModelSet } from '../../../src/main/engine/models/model-set';
 import { starterSource } from '../../../src/main/engine/models/model-source';

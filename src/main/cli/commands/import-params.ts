@@ -4,7 +4,7 @@
  */
 import { StudioError } from '../../../shared/errors';
 import { readEmbeddedParams } from '../../export/embedded-params';
-import { formatParamsText } from '../../export/params-text';
+import { formatParamsText } from '../../formats/params-text';
 import { parseArgs, type CliCommand } from '../command';
 
 export const importParamsCommand: CliCommand = {

@@ -1,7 +1,7 @@
 import { StudioError } from '../../../shared/errors';
 import { attr, GraphBuilder, type GraphIR } from '../graph/builder';
 import { gelu, layerNorm, need, quickGelu } from '../graph/layers';
-import { plannedLinear, type LoraSlotPlan } from '../../engine/lora/lowrank-slots';
+import { plannedLinear, type LoraSlotPlan } from '../graph/lora-slots';
 import type { WeightSet } from '../io/tensor';
 import type { ClipTextConfig } from './configs';
 

@@ -2,7 +2,7 @@ import { StudioError } from '../../../shared/errors';
 import type { WeightSet } from '../io/tensor';
 import { attr, GraphBuilder, type GraphIR } from '../graph/builder';
 import { attention, conv2d, feedForwardGeglu, gelu, groupNorm, layerNorm, linear, multiHeadAttention, need, resizeNearest, silu } from '../graph/layers';
-import { plannedConv1x1, plannedLinear, type LoraSlotPlan } from '../../engine/lora/lowrank-slots';
+import { plannedConv1x1, plannedLinear, type LoraSlotPlan } from '../graph/lora-slots';
 import type { MotionConfig, MotionGroupNorm, UNetConfig } from './configs';
 import { motionModule, motionModuleCount } from './motion';
 import { scopedOp } from './scoped-op';
@@ -45,7 +45,7 @@ export interface UNetBuildOptions {
   taps?: boolean;
   name?: string;
   /**
-   * Run-time LoRA slots (engine/lora/lowrank-slots.ts): the transformer-block Linear / 1×1 layers `plan.include`
+   * Run-time LoRA slots (compiler/graph/lora-slots.ts): the transformer-block Linear / 1×1 layers `plan.include`
    * selects get inputs `lora_down:<module>` [R, in] and `lora_up:<module>` [out, R], so a LoRA stack is fed per
    * run instead of compiled in. Absent ⇒ the plain graph, node for node.
    */

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { HostTensor } from '../runtime/session';
-import { slotInputNames, type LoraSlot } from './lowrank-slots';
+import { slotInputNames, type LoraSlot } from '../../compiler/graph/lora-slots';
 import type { WeightedDelta } from './merged-weights';
 import type { AppliedStack } from './stack';
 import type { LoraComponent } from './types';

@@ -1,8 +1,6 @@
-import type { GraphBuilder } from '../../compiler/graph/builder';
-import { conv2d, linear, need } from '../../compiler/graph/layers';
-import type { WeightSet } from '../../compiler/io/tensor';
-import type { HostTensor } from '../runtime/session';
-import type { AppliedStack } from './stack';
+import type { WeightSet } from '../io/tensor';
+import type { GraphBuilder } from './builder';
+import { conv2d, linear, need } from './layers';
 
 /**
  * Run-time low-rank LoRA (mechanism ii): a graph compiled once with, per targeted layer, two extra inputs of a
@@ -12,7 +10,8 @@ import type { AppliedStack } from './stack';
  *
  * Only plain low-rank modules (kohya/LoCon without 3×3 kernels, PEFT, attn-procs) on Linear and 1×1-conv
  * layers fit; LoHa, LoKr, full diffs, 3×3 LoCon, or a stack whose total rank exceeds R must take the merged
- * path (`fallback` lists why), which the switcher prepares in the background.
+ * path. This file is the graph side (what the UNet and CLIP builders call); the run side — turning a stack into
+ * the slot feeds — is engine/lora/lowrank-feeds.ts.
  */
 export interface LoraSlot {
   /** Canonical module path (no `.weight`). */
@@ -107,65 +106,6 @@ export function conv1x1WithLoraSlot(g: GraphBuilder, w: WeightSet, slot: LoraSlo
     if (b) inputs.push(g.weight(b));
     return g.op('Conv', inputs, {}, { name: 'conv' });
   });
-}
-
-export interface LowRankFeeds {
-  feeds: Record<string, HostTensor>;
-  /** Touched weights the slots cannot carry, with the reason; non-empty means the merged path is needed. */
-  fallback: Array<{ key: string; why: string }>;
-  /** Largest total rank any slot needed. */
-  usedRank: number;
-}
-
-/** Feeds for every slot (zeros where the stack has nothing), from an applied stack's normalised LoRAs. */
-export function lowRankFeeds(applied: Pick<AppliedStack, 'normalized'>, slots: readonly LoraSlot[], rank: number, component: 'unet' | 'text_encoder' = 'unet'): LowRankFeeds {
-  const bySlot = new Map(slots.map((s) => [`${s.module}.weight`, s]));
-  const parts = new Map<string, Array<{ up: Float32Array; down: Float32Array; r: number; s: number }>>();
-  const fallback: LowRankFeeds['fallback'] = [];
-  for (const { weight, lora } of applied.normalized) {
-    for (const d of lora.deltas) {
-      if (d.target.component !== component) continue;
-      const slot = bySlot.get(d.target.key);
-      if (!slot) {
-        fallback.push({ key: d.target.key, why: 'no run-time slot for this layer' });
-        continue;
-      }
-      const f = d.kind === 'lowrank' ? d.factors?.() : undefined;
-      if (!f || f.inner !== slot.inFeatures || f.out !== slot.outFeatures) {
-        fallback.push({ key: d.target.key, why: f ? 'a 3×3 or reshaped kernel' : `${d.kind} is not low-rank` });
-        continue;
-      }
-      let list = parts.get(d.target.key);
-      if (!list) parts.set(d.target.key, (list = []));
-      list.push({ up: f.up, down: f.down, r: f.rank, s: weight * d.scale });
-    }
-  }
-  const feeds: Record<string, HostTensor> = {};
-  let usedRank = 0;
-  for (const slot of slots) {
-    const key = `${slot.module}.weight`;
-    const list = parts.get(key) ?? [];
-    const total = list.reduce((a, p) => a + p.r, 0);
-    usedRank = Math.max(usedRank, total);
-    const inF = slot.inFeatures;
-    const outF = slot.outFeatures;
-    const down = new Float32Array(inF * rank);
-    const up = new Float32Array(rank * outF);
-    if (total > rank) {
-      fallback.push({ key, why: `stack rank ${total} exceeds the compiled maximum ${rank}` });
-    } else {
-      let at = 0;
-      for (const p of list) {
-        down.set(p.down, at * inF); // rows of D stack along the rank
-        for (let o = 0; o < outF; o++) for (let k = 0; k < p.r; k++) up[o * rank + at + k] = p.s * p.up[o * p.r + k];
-        at += p.r;
-      }
-    }
-    const names = slotInputNames(slot.module);
-    feeds[names.down] = { type: 'float32', dims: slot.kind === 'linear' ? [rank, inF] : [rank, inF, 1, 1], data: down };
-    feeds[names.up] = { type: 'float32', dims: slot.kind === 'linear' ? [outF, rank] : [outF, rank, 1, 1], data: up };
-  }
-  return { feeds, fallback, usedRank };
 }
 
 /**

@@ -1,0 +1,91 @@
+import type { MotionGroupNormMode } from '../../../shared/domain/generation';
+import type { CacheKey } from '../../compiler/cache';
+import type { ModelSource } from './model-source';
+
+/**
+ * What a compiled graph IS, as data: the component, the shape its dims are fixed to, and which weights it runs on
+ * (the base weights, or a merged LoRA overlay). Everything that needs to know something about a graph — the
+ * session pool, LoRA switching, the memory estimate, progress events — reads these fields; the file name in the
+ * cache (`graphName`) is derived from them for the cache and for people, and nothing parses it back.
+ */
+
+export type Component = 'text_encoder' | 'unet' | 'vae';
+
+/** The static dims of one graph (onnxruntime plans memory per shape, so each shape is its own graph). */
+export type GraphShape =
+  | {
+      component: 'text_encoder';
+      /** 77·k token ids. */
+      tokens: number;
+      /** CLIP skip beyond the penultimate layer (3, 4); absent for 1 and 2, which one graph serves as two outputs. */
+      deepSkip?: number;
+    }
+  | {
+      component: 'unet';
+      /** 1, or 2 when classifier-free guidance batches uncond + cond. */
+      batch: number;
+      frames: number;
+      latentHeight: number;
+      latentWidth: number;
+      /** Context length, 77·k. */
+      tokens: number;
+    }
+  | { component: 'vae'; latentHeight: number; latentWidth: number };
+
+export interface GraphId {
+  shape: GraphShape;
+  /**
+   * RuntimeStackPlan.mergedKey of the merged LoRA part this graph runs on (UNet and text encoder only); absent
+   * for the base weights. The merged part's identity, not the whole stack's: slotted LoRAs are feeds.
+   */
+  mergedKey?: string;
+}
+
+/** The text encoder's shape for `clipSkip` (1 and 2 share a graph: it outputs both the last and penultimate states). */
+export function textEncoderShape(tokens: number, clipSkip: number): GraphShape {
+  return clipSkip > 2 ? { component: 'text_encoder', tokens, deepSkip: clipSkip } : { component: 'text_encoder', tokens };
+}
+
+/** The graph's file name (without `.onnx`) in its component's cache entry, e.g. `unet_b2_f16_64x64_t77`. */
+export function graphName(id: GraphId): string {
+  return baseGraphName(id.shape) + (id.mergedKey ? `_lora-${id.mergedKey}` : '');
+}
+
+function baseGraphName(s: GraphShape): string {
+  switch (s.component) {
+    case 'text_encoder':
+      return s.deepSkip ? `clip_text_s${s.tokens}_skip${s.deepSkip}` : `clip_text_s${s.tokens}`;
+    case 'unet':
+      return `unet_b${s.batch}_f${s.frames}_${s.latentHeight}x${s.latentWidth}_t${s.tokens}`;
+    case 'vae':
+      return `vae_decoder_${s.latentHeight}x${s.latentWidth}`;
+  }
+}
+
+/** How a model set compiles: the options that change every graph of a component. */
+export interface CompileSettings {
+  precision: 'float32' | 'float16';
+  groupnorm: MotionGroupNormMode;
+  /** Rank of the run-time LoRA slots; 0 = graphs without slots. */
+  loraRank: number;
+}
+
+/**
+ * The compile-cache entry of one component: config, weight identity, precision, GroupNorm mode, slot rank — NOT
+ * the shape (each shape is one small graph file in the entry, over one shared weights file) and NOT the LoRA
+ * stack (slot feeds at run time; the merged part is an overlay inside this same entry, lora-overlay-entry.ts).
+ */
+export function componentCacheKey(source: ModelSource, component: Component, settings: CompileSettings): CacheKey {
+  const c = source.configs;
+  const family = { text_encoder: 'clip_text', unet: 'unet_motion', vae: 'vae_decoder' }[component];
+  const config = component === 'unet' ? { unet: c.unet, motion: c.motion } : component === 'vae' ? c.vae : c.text_encoder;
+  const slotted = component !== 'vae' && settings.loraRank > 0;
+  const slotOption = slotted ? { loraRank: settings.loraRank } : {};
+  return {
+    family,
+    config,
+    weights: [JSON.stringify(source.identity[component])],
+    precision: settings.precision,
+    options: component === 'unet' ? { groupnorm: settings.groupnorm, ...slotOption } : slotted ? slotOption : undefined,
+  };
+}
