@@ -80,7 +80,9 @@ export function componentCacheKey(source: ModelSource, component: Component, set
   const family = { text_encoder: 'clip_text', unet: 'unet_motion', vae: 'vae_decoder' }[component];
   const config = component === 'unet' ? { unet: c.unet, motion: c.motion } : component === 'vae' ? c.vae : c.text_encoder;
   const slotted = component !== 'vae' && settings.loraRank > 0;
-  const slotOption = slotted ? { loraRank: settings.loraRank } : {};
+  // motionSlots: UNet graphs also carry slots on the motion modules' attentions (MotionLoRAs); graphs cached
+  // before that lack those inputs, so they live under another key.
+  const slotOption = slotted ? (component === 'unet' ? { loraRank: settings.loraRank, motionSlots: 1 } : { loraRank: settings.loraRank }) : {};
   return {
     family,
     config,
