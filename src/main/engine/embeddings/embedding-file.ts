@@ -34,7 +34,7 @@ export function readEmbeddingFile(path: string, opts: { width: number; name?: st
   const file = basename(path);
   const table = openModel(path);
   try {
-    const { view, format } = findVectors(table, file);
+    const { view, format } = embeddingLayout(table);
     const shape = view.shape;
     const count = shape.length === 1 ? 1 : shape[0];
     const width = shape[shape.length - 1];
@@ -58,9 +58,19 @@ export function readEmbeddingFile(path: string, opts: { width: number; name?: st
   }
 }
 
-function findVectors(table: TensorTable, file: string): { view: TensorView; format: EmbeddingFormat } {
+/**
+ * Where an opened file keeps its embedding vectors, by layout. Throws FORMAT_MISMATCH when the file is not an
+ * embedding and MODEL_FAMILY_UNSUPPORTED for SDXL embeddings (`clip_g` + `clip_l`).
+ */
+export function embeddingLayout(table: TensorTable): { view: TensorView; format: EmbeddingFormat; count: number; width: number } {
+  const { view, format } = findVectors(table);
+  return { view, format, count: view.shape.length === 1 ? 1 : view.shape[0], width: view.shape[view.shape.length - 1] };
+}
+
+function findVectors(table: TensorTable): { view: TensorView; format: EmbeddingFormat } {
   const names = table.names();
   const path = table.path;
+  const file = basename(path);
   if (names.some((n) => n === 'clip_g' || n === 'clip_l')) {
     throw new StudioError('MODEL_FAMILY_UNSUPPORTED', `${file} is an SDXL embedding (clip_g / clip_l vectors); AnimateLCM uses SD1.5 models. Pick the SD1.5 version of this embedding.`, { path, keys: names.slice(0, 4) });
   }
