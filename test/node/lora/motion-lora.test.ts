@@ -9,7 +9,7 @@ import { starterSource, type LoraSpec } from '../../../src/main/engine/models/mo
 import { createSession, f32Tensor } from '../../../src/main/engine/runtime/session';
 import { compareArrays } from '../../../src/main/verify/compare';
 import { StudioError } from '../../../src/shared/errors';
-import { maxAbsDiff, rand, removeTmpDirs, tmpDir } from './fixtures';
+import { maxAbsDiff, rand, removeTmpDirs, tmpDir, writeMotionLora } from './fixtures';
 
 /**
  * MotionLoRAs in a loaded model (configurations the lora_motion fixture does not hold): an AnimateDiff-layout
@@ -17,27 +17,6 @@ import { maxAbsDiff, rand, removeTmpDirs, tmpDir } from './fixtures';
  * feeds on the same sessions, equal to the stack merged into the weights.
  */
 afterAll(() => removeTmpDirs());
-
-const MOTION_ATTN = /^(.*\.motion_modules\.\d+)\.transformer_blocks\.(\d+)\.attn([12])\.(to_q|to_k|to_v|to_out\.0)\.weight$/;
-
-/** A MotionLoRA in AnimateDiff's original key layout (v2_lora_*.ckpt), rank r, W' = W + m·up·down. */
-function writeMotionLora(path: string, r: number, seed: number): number {
-  const st = starterSource();
-  const tensors: TensorToWrite[] = [];
-  let i = 0;
-  for (const n of st.weights.motion.names().sort()) {
-    const m = MOTION_ATTN.exec(n);
-    if (!m) continue;
-    const [outF, inF] = st.weights.motion.get(n)!.shape;
-    const p = m[4] === 'to_out.0' ? 'to_out' : m[4];
-    const stem = `${m[1]}.temporal_transformer.transformer_blocks.${m[2]}.attention_blocks.${Number(m[3]) - 1}.processor.${p}_lora`;
-    tensors.push({ name: `${stem}.down.weight`, dtype: 'F32', shape: [r, inF], data: rand(r * inF, seed + 2 * i, 0.3) });
-    tensors.push({ name: `${stem}.up.weight`, dtype: 'F32', shape: [outF, r], data: rand(outF * r, seed + 2 * i + 1, 0.3) });
-    i++;
-  }
-  writeSafetensors(path, tensors);
-  return tensors.length;
-}
 
 function writeSpatial(path: string): void {
   const m = 'lora_unet_down_blocks_1_attentions_0_transformer_blocks_0_attn1_to_q';
