@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildUNetGraph } from '../../../src/main/compiler/families/unet';
 import { emitModel } from '../../../src/main/compiler/graph/emit';
-import { writeSafetensors, type TensorToWrite } from '../../../src/main/compiler/io/safetensors';
+import { writeSafetensors } from '../../../src/main/compiler/io/safetensors';
 import { applyLoraStack } from '../../../src/main/engine/lora/stack';
 import { ModelSet } from '../../../src/main/engine/models/model-set';
 import { starterSource, type LoraSpec } from '../../../src/main/engine/models/model-source';

@@ -133,6 +133,20 @@ describe('generate --embedding / --vae / MotionLoRA (starter model)', () => {
   });
 });
 
+describe('tokenize --embedding (the token counter)', () => {
+  it('counts each embedding as its vectors, with ids as diffusers gives them on the full CLIP vocabulary', async () => {
+    const TI = join(REF, 'textual_inversion');
+    const table = JSON.parse(readFileSync(join(TI, 'prompts.json'), 'utf8')) as { positive: Array<{ text: string; input_ids_full_clip_vocab: number[] }> };
+    // prompts without emphasis syntax (the fixture tokenizes emphasis literally)
+    for (const p of table.positive.filter((x) => !x.text.includes('('))) {
+      const r = await cli('tokenize', '--json', '--embedding', join(TI, 'EasyNegative.pt'), '--embedding', join(TI, 'charturnerv2.pt'), p.text);
+      expect(r.code, r.err).toBe(0);
+      const j = JSON.parse(r.out) as { chunks: Array<{ ids: number[] }> };
+      expect(j.chunks[0].ids, p.text).toEqual(p.input_ids_full_clip_vocab);
+    }
+  });
+});
+
 describe('inspect names the kind of a creator file', () => {
   it.each([
     [join(REF, 'lora_motion/motion_lora.ckpt'), 'motion_lora'],

@@ -30,7 +30,8 @@ export interface TextualInversion {
 /** Text-encoder widths of the families people download embeddings for (SD1.x CLIP-L, SD2 OpenCLIP-H). */
 const WIDTH_FAMILY: Record<number, string> = { 768: 'Stable Diffusion 1.x', 1024: 'Stable Diffusion 2.x', 1280: 'SDXL (OpenCLIP bigG)' };
 
-export function readEmbeddingFile(path: string, opts: { width: number; name?: string }): TextualInversion {
+/** `width`: the text encoder's (checked); omitted only where no model is involved (the token counter). */
+export function readEmbeddingFile(path: string, opts: { width?: number; name?: string }): TextualInversion {
   const file = basename(path);
   const table = openModel(path);
   try {
@@ -38,7 +39,7 @@ export function readEmbeddingFile(path: string, opts: { width: number; name?: st
     const shape = view.shape;
     const count = shape.length === 1 ? 1 : shape[0];
     const width = shape[shape.length - 1];
-    if (width !== opts.width) {
+    if (opts.width !== undefined && width !== opts.width) {
       const family = WIDTH_FAMILY[width];
       throw new StudioError(
         'MODEL_SHAPE_MISMATCH',

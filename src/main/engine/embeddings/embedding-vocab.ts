@@ -63,6 +63,16 @@ export class EmbeddingVocab {
     return undefined;
   }
 
+  /** The embedding a placeholder id belongs to (undefined for ordinary vocabulary ids). */
+  embeddingOf(id: number): TextualInversion | undefined {
+    let end = this.vocabSize;
+    for (const e of this.embeddings) {
+      end += e.count;
+      if (id >= end - e.count && id < end) return e;
+    }
+    return undefined;
+  }
+
   /** Every trigger word in `tokens` replaced by its placeholder ids (the multi-vector expansion). */
   expand(tokens: readonly number[]): number[] {
     const out: number[] = [];
