@@ -30,6 +30,15 @@ describe('API argument validation', () => {
     expect(e.details).toMatchObject({ path: 'generate#0.loras[0].weight' });
   });
 
+  it('carries embeddings and a VAE override in the generation parameters', () => {
+    const params = { ...DEFAULT_PARAMS, prompt: 'EasyNegative', embeddings: [{ path: '/m/EasyNegative.safetensors' }, { path: '/m/charturnerv2.pt', name: 'charturnerv2', vectors: 3 }], vae: '/m/vae-ft-mse-840000-ema-pruned.safetensors' };
+    expect(validateArgs('generate', [params])).toEqual([params]);
+    const e = rejection(() => validateArgs('generate', [{ ...DEFAULT_PARAMS, embeddings: [{ path: '' }] }]));
+    expect(e.details).toMatchObject({ path: 'generate#0.embeddings[0].path' });
+    expect(rejection(() => validateArgs('generate', [{ ...DEFAULT_PARAMS, vae: 42 }])).details).toMatchObject({ path: 'generate#0.vae' });
+    expect(rejection(() => validateArgs('generate', [{ ...DEFAULT_PARAMS, embeddings: [{ path: '/x.pt', vectors: 0 }] }])).code).toBe('BAD_REQUEST');
+  });
+
   it.each([
     ['non-integer seed', { seed: 1.5 }],
     ['seed beyond 2^53', { seed: 2 ** 53 }],
