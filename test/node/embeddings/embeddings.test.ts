@@ -7,7 +7,7 @@ import { readEmbeddingFile } from '../../../src/main/engine/embeddings/embedding
 import { EmbeddingVocab } from '../../../src/main/engine/embeddings/embedding-vocab';
 import { CHUNK_BODY, ClipTokenizer } from '../../../src/main/engine/tokenizer/clip-tokenizer';
 import { tokenizeWeighted } from '../../../src/main/engine/tokenizer/prompt-weighting';
-import { StudioError } from '../../../src/shared/errors';
+import { refusal } from '../refusal';
 
 /**
  * Textual-inversion embeddings beyond what the fixture holds: emphasis syntax around an embedding (A1111 weights
@@ -28,15 +28,6 @@ function vocabOf(files: string[]): EmbeddingVocab {
   );
 }
 
-function refusal(f: () => unknown): StudioError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof StudioError) return e;
-    throw e;
-  }
-  throw new Error('expected a refusal');
-}
 
 describe('embeddings in prompts (A1111 dialect)', () => {
   const vocab = vocabOf(['EasyNegative.pt', 'charturnerv2.safetensors']);

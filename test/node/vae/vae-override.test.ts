@@ -7,6 +7,7 @@ import { openSafetensors, writeSafetensors, type TensorToWrite } from '../../../
 import { openVaeOverride } from '../../../src/main/engine/models/vae-override';
 import { openCanonical } from '../../../src/main/verify/canonical';
 import { StudioError } from '../../../src/shared/errors';
+import { refusal } from '../refusal';
 
 /**
  * Standalone VAE files replacing a model's VAE, in the layout variants the fixture does not ship (prefixes,
@@ -44,15 +45,6 @@ function rewrite(name: string, map: (key: string, shape: number[]) => { key: str
   return path;
 }
 
-function refusal(f: () => unknown): StudioError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof StudioError) return e;
-    throw e;
-  }
-  throw new Error('expected a refusal');
-}
 
 describe('openVaeOverride', () => {
   const reference = withModel((m) => {
