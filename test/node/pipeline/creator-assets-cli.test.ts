@@ -95,6 +95,7 @@ describe('generate --embedding / --vae / MotionLoRA (starter model)', () => {
     } finally {
       db.close();
     }
+    expect((await cli('history', 'show', String(id), '--data-dir', data)).out).toContain(`  embedding: ${shiny} [`);
   });
 
   it('refuses an embedding of another width with the reason', async () => {
@@ -118,6 +119,8 @@ describe('generate --embedding / --vae / MotionLoRA (starter model)', () => {
     } finally {
       db.close();
     }
+    const shown = await cli('history', 'show', String(id), '--data-dir', data);
+    expect(shown.out).toContain(`  vae:       ${vaeOther}`);
     const bad = await gen('vae-bad', '--prompt', 'a red kite', '--vae', motionLora, '--no-history');
     expect(bad.code).not.toBe(0);
     expect(`${bad.out}${bad.err}`).toMatch(/v2_lora_PanLeft\.safetensors is not a VAE/);
