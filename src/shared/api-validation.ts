@@ -7,7 +7,7 @@
  */
 import { StudioError } from './errors';
 import { API_METHODS, type ApiArgs, type ApiMethod } from './api';
-import type { GenerationParams } from './domain/generation';
+import { GENERATION_LIMITS, type GenerationParams } from './domain/generation';
 
 /** Returns the value typed, or throws StudioError('BAD_REQUEST') naming the path that failed. */
 export type Validator<T> = (value: unknown, path: string) => T;
@@ -101,8 +101,8 @@ const path = str({ min: 1, max: 4096 });
 const seed = num({ min: 0, max: Number.MAX_SAFE_INTEGER, integer: true });
 /** Image sides: multiples of 8 (the VAE downsamples by 8), within what any machine could hold. */
 const side: Validator<number> = (v, p) => {
-  const n = num({ min: 64, max: 2048, integer: true })(v, p);
-  if (n % 8 !== 0) fail(p, 'a multiple of 8', v);
+  const n = num({ min: GENERATION_LIMITS.side.min, max: GENERATION_LIMITS.side.max, integer: true })(v, p);
+  if (n % GENERATION_LIMITS.side.multiple !== 0) fail(p, `a multiple of ${GENERATION_LIMITS.side.multiple}`, v);
   return n;
 };
 
@@ -112,7 +112,7 @@ const generationShape = {
   seed,
   steps: num({ min: 1, max: 100, integer: true }),
   guidance: num({ min: 0, max: 30 }),
-  frames: num({ min: 1, max: 256, integer: true }),
+  frames: num({ min: GENERATION_LIMITS.frames.min, max: GENERATION_LIMITS.frames.max, integer: true }),
   width: side,
   height: side,
   fps: num({ min: 1, max: 120 }),

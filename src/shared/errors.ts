@@ -27,6 +27,8 @@ export type ErrorCode =
   | 'CACHE_CORRUPT'
   | 'PROVIDER_UNAVAILABLE'
   | 'INFERENCE_FAILED'
+  /** A generation's estimated peak memory exceeds what this machine can give it (refused before it starts). */
+  | 'MEMORY_INSUFFICIENT'
   | 'INVALID_PARAMS'
   | 'CANCELLED'
   /** The engine worker died mid-job (native crash, out of memory); it restarts for the next job. */

@@ -8,6 +8,8 @@ import { paramsPayload, pngTextChunks } from '../formats/params-payload';
 import { encodePng } from '../formats/png';
 import type { CompileEvent } from './models/graph-compiler';
 import type { LoraSwitch } from './models/lora-feeds';
+import { checkMemoryFits } from './memory/guard';
+import { machineMemory } from './memory/machine';
 import { ModelSet } from './models/model-set';
 import { fileSource, type LoraSpec } from './models/model-source';
 import { NOISE_GENERATOR } from './noise/torch-randn';
@@ -61,6 +63,8 @@ export interface GenerateResult {
   /** Graphs compiled by this call (empty when everything came from the cache or was already open). */
   compiled: string[];
   loraReports: string[];
+  /** The guard's estimate of this generation's peak (host, and device on a GPU) and the process's real peak RSS so far. */
+  memory: { estimatedHostBytes: number; estimatedDeviceBytes: number; peakRssBytes: number };
 }
 
 let tokenizer: ClipTokenizer | undefined;
@@ -144,6 +148,8 @@ export async function generate(req: GenerateRequest, opts: GenerateOptions = {})
   const set = await acquireModels(params, req.cacheRoot, req.intraOpThreads, (message) =>
     emit({ stage: 'compile', step: 0, totalSteps: 1, elapsedMs: 0, message }),
   );
+  // Refuse what cannot fit before anything is compiled or opened (memory/guard.ts).
+  const memory = checkMemoryFits(set.source, params, { precision: set.precision, gpu: set.providers[0] !== 'cpu' }, machineMemory(set.providers));
   const compiledBefore = set.compiled.length;
   let compileMs = 0;
   set.onCompile = (e) => {
@@ -231,6 +237,7 @@ export async function generate(req: GenerateRequest, opts: GenerateOptions = {})
       timings: round({ compile: compileMs, encode: t.encodeMs, denoise: t.denoiseMs, unet: t.unetMs, decode: t.decodeMs, write: writeMs, total: performance.now() - t0 }),
       compiled: set.compiled.slice(compiledBefore),
       loraReports: set.loraReports.map((r) => `${basename(r.file)}: ${r.message}`),
+      memory: { estimatedHostBytes: memory.estimate.host, estimatedDeviceBytes: memory.estimate.device, peakRssBytes: process.resourceUsage().maxRSS * 1024 },
     };
   } finally {
     set.onCompile = undefined;

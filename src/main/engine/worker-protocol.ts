@@ -3,16 +3,20 @@
  * (src/main/engine/worker.ts). Plain structured-clone data only, so the same protocol runs over an Electron
  * utilityProcess port, a Node child process ('advanced' serialisation) or a worker_threads port.
  *
- * Requests are short questions answered once (`ping`, `info`). Jobs are long: started, then any number of
+ * Requests are short questions answered once (`ping`, `info`, `memoryCheck`). Jobs are long: started, then any number of
  * `job:progress`, then exactly one `job:result` or `job:error` (a cancelled job ends with job:error CANCELLED).
  */
 import type { SerializedError } from '../../shared/errors';
+import type { GenerationParams } from '../../shared/domain/generation';
+import type { MemoryFigures } from './memory/guard';
 import type { EngineInfo } from './runtime/info';
 
 /** Request operations and what each answers. */
 export interface WorkerRequests {
   ping: { params: Record<string, never>; value: { pid: number; uptimeMs: number } };
   info: { params: { refresh?: boolean }; value: EngineInfo };
+  /** The job guard (memory/guard.ts): answers the estimate, or fails MEMORY_INSUFFICIENT. */
+  memoryCheck: { params: GenerationParams; value: MemoryFigures | undefined };
 }
 export type WorkerOp = keyof WorkerRequests;
 

@@ -7,6 +7,7 @@
  */
 import { parentPort as threadPort } from 'node:worker_threads';
 import { serializeError, StudioError } from '../../shared/errors';
+import { checkParamsMemory } from './memory/guard';
 import { engineInfo } from './runtime/info';
 import { JOB_HANDLERS } from './worker-jobs';
 import type { HostToWorker, WorkerRequests, WorkerToHost } from './worker-protocol';
@@ -55,6 +56,7 @@ const running = new Map<string, AbortController>();
 const requests: { [O in keyof WorkerRequests]: (params: WorkerRequests[O]['params']) => Promise<WorkerRequests[O]['value']> } = {
   ping: async () => ({ pid: process.pid, uptimeMs: Date.now() - started }),
   info: (params) => engineInfo({ refresh: params.refresh }),
+  memoryCheck: async (params) => checkParamsMemory(params),
 };
 
 async function answer(msg: Extract<HostToWorker, { type: 'request' }>): Promise<void> {

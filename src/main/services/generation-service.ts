@@ -109,6 +109,8 @@ export class GenerationService {
   /** Records a queued generation and puts it at the end of the queue. */
   async enqueue(params: GenerationParams): Promise<EnqueueResult> {
     this.checkOpen();
+    // A job that cannot fit this machine is refused here, before it is recorded or queued (engine/memory/guard.ts).
+    await this.engine.request('memoryCheck', params);
     const { engineVersion, noise } = await this.engineVersion();
     // Hashes known from earlier runs go in now; the rest are filled in when the job starts (markRunning).
     const hashes = await this.hashes.forParams(params, { hash: false });

@@ -80,6 +80,15 @@ export const DEFAULT_SCHEDULER: SchedulerConfig = {
   timestep_scaling: 10,
 };
 
+/**
+ * Bounds every entry point checks before a job exists (API validation, CLI flags): sides are multiples of the VAE's
+ * 8× factor; within them, whether a size fits THIS machine is the engine's memory guard's call.
+ */
+export const GENERATION_LIMITS = {
+  side: { min: 64, max: 2048, multiple: 8 },
+  frames: { min: 1, max: 256 },
+} as const;
+
 export const DEFAULT_PARAMS: GenerationParams = {
   prompt: '',
   negativePrompt: '',

@@ -8,11 +8,12 @@ import { randomInt } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { extname, join, resolve } from 'node:path';
-import { DEFAULT_LCM_LORA_WEIGHT, DEFAULT_PARAMS, type GenerationParams, type LoraRef, type MotionGroupNormMode, type ProviderName, type StageTimings, type WeightingMode } from '../../../shared/domain/generation';
+import { DEFAULT_LCM_LORA_WEIGHT, DEFAULT_PARAMS, GENERATION_LIMITS, type GenerationParams, type LoraRef, type MotionGroupNormMode, type ProviderName, type StageTimings, type WeightingMode } from '../../../shared/domain/generation';
 import type { GenerationHashes, GenerationOutputs } from '../../../shared/domain/history';
 import { StudioError, isStudioError } from '../../../shared/errors';
 import { hashModelFile } from '../../compiler/io/hash';
 import { ENGINE_VERSION, generate, releaseModels, type GenerateProgress, type GenerateResult } from '../../engine/generate';
+import { checkParamsMemory } from '../../engine/memory/guard';
 import { NOISE_GENERATOR } from '../../engine/noise/torch-randn';
 import { exportClip } from '../../export/exporter';
 import { HistoryService } from '../../services/history-service';
@@ -34,12 +35,16 @@ function usage(message: string): StudioError {
   return new StudioError('BAD_REQUEST', `${message}\nUsage: npm run cli -- ${USAGE}`);
 }
 
-function numberFlag(p: ParsedArgs, name: string, opts: { integer?: boolean; min?: number } = {}): number | undefined {
+function numberFlag(p: ParsedArgs, name: string, opts: { integer?: boolean; min?: number; max?: number; multiple?: number; unit?: string } = {}): number | undefined {
   const v = flag(p, name);
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (v.trim() === '' || !Number.isFinite(n) || (opts.integer && !Number.isInteger(n)) || (opts.min !== undefined && n < opts.min)) {
-    throw usage(`--${name} must be ${opts.integer ? 'a whole number' : 'a number'}${opts.min !== undefined ? ` ≥ ${opts.min}` : ''} (got "${v}").`);
+  const { min, max, multiple } = opts;
+  const outside = (min !== undefined && n < min) || (max !== undefined && n > max) || (multiple !== undefined && n % multiple !== 0);
+  if (v.trim() === '' || !Number.isFinite(n) || (opts.integer && !Number.isInteger(n)) || outside) {
+    const range = min !== undefined && max !== undefined ? ` from ${min} to ${max}` : min !== undefined ? ` ≥ ${min}` : '';
+    const extra = [opts.unit, multiple !== undefined ? `multiples of ${multiple}` : undefined].filter(Boolean).join(', ');
+    throw usage(`--${name} must be ${opts.integer ? 'a whole number' : 'a number'}${range}${extra ? ` (${extra})` : ''}; got "${v}".`);
   }
   return n;
 }
@@ -59,9 +64,10 @@ export function paramsFromArgs(p: ParsedArgs, randomSeed: () => number = () => r
   params.seed = numberFlag(p, 'seed', { integer: true, min: 0 }) ?? randomSeed();
   params.steps = numberFlag(p, 'steps', { integer: true, min: 1 }) ?? params.steps;
   params.guidance = numberFlag(p, 'guidance', { min: 0 }) ?? params.guidance;
-  params.frames = numberFlag(p, 'frames', { integer: true, min: 1 }) ?? params.frames;
-  params.width = numberFlag(p, 'width', { integer: true, min: 8 }) ?? params.width;
-  params.height = numberFlag(p, 'height', { integer: true, min: 8 }) ?? params.height;
+  const { side, frames } = GENERATION_LIMITS;
+  params.frames = numberFlag(p, 'frames', { integer: true, ...frames }) ?? params.frames;
+  params.width = numberFlag(p, 'width', { integer: true, ...side, unit: 'pixels' }) ?? params.width;
+  params.height = numberFlag(p, 'height', { integer: true, ...side, unit: 'pixels' }) ?? params.height;
   params.fps = numberFlag(p, 'fps', { min: 0.1 }) ?? params.fps;
   params.clipSkip = numberFlag(p, 'clip-skip', { integer: true, min: 1 }) ?? params.clipSkip;
   const orig = numberFlag(p, 'original-steps', { integer: true, min: 1 });
@@ -153,6 +159,8 @@ export const generateCommand: CliCommand = {
     const dataDir = dataDirFromArgs(p);
     const json = p.bools.has('json');
     if (!params.model) io.stderr('Using the built-in starter test model: random weights, abstract output (pass --model <checkpoint> for real pictures).');
+    // Refuse what cannot fit this machine before the run is recorded (engine/memory/guard.ts).
+    checkParamsMemory(params);
 
     const history = p.bools.has('no-history') ? undefined : openHistory(dataDir, io);
     // Embedding files are identified in the history by their hash, like LoRAs (params.embeddings[].sha256).

@@ -1,0 +1,123 @@
+import type { GraphShape } from '../models/graph-identity';
+import type { ModelSource } from '../models/model-source';
+import { weightBytes } from './weight-bytes';
+
+/**
+ * Peak memory of a generation, from the shapes alone, before anything is compiled or opened. One estimate serves
+ * the job guard (refuse a job that cannot fit, before it starts) and the session pool (how many bytes each open
+ * session holds), so both agree on what a session costs.
+ *
+ * Model (measured, README.md): a generation process holds a fixed runtime base, each open session's weights
+ * (onnxruntime keeps its own copy in anonymous memory), each session's activation arena — which onnxruntime
+ * grows to the largest run it has seen and keeps until the session closes — and the decoded frames:
+ *
+ *   peak ≈ base + Σ weights + α_unet·N·h·w·C₀·e + α_vae·H·W·C_vae·e + 15·F·H·W
+ *
+ * N = samples per UNet call (frames × 2 with guidance > 1), h·w the latent size, C₀ the UNet's first block width,
+ * H·W the pixels of one decoded frame (decoded one at a time), C_vae the VAE decoder's widest full-resolution
+ * block, e the bytes per activation element (4 fp32, 2 fp16), 15 bytes per frame pixel for float32 RGB + 8-bit
+ * RGB. The α are calibrated on peak RSS of whole generations; the test (test/node/pipeline/memory-estimate.test.ts)
+ * checks the estimate against fresh worker processes at several sizes.
+ */
+
+/** Node, onnxruntime and three sessions' fixed costs, without their weights or arenas (measured: 208 MiB). */
+export const RUNTIME_BASE_BYTES = 208 * 2 ** 20;
+/**
+ * UNet arena per sample, latent pixel and first-block channel, in activation elements. 81 with plain resnet +
+ * motion blocks at full latent resolution (the starter model, fitted on 10 generations); 118 when full resolution
+ * also has transformer blocks (SD1.5: attention + GEGLU feed-forward; full-size UNet + motion module, 8 × 32×32
+ * samples, 6.18 GiB peak with 5.3 GB of weights — README "Performance").
+ */
+export const UNET_ARENA_PLAIN = 81;
+export const UNET_ARENA_WITH_ATTENTION = 118;
+/** VAE decoder arena per output pixel and full-resolution channel, in activation elements (fitted: 8.5). */
+export const VAE_ARENA = 8.5;
+/** Host bytes per frame pixel after decoding: float32 RGB (12) + 8-bit RGB (3). */
+export const FRAME_BYTES_PER_PIXEL = 15;
+/** A GPU provider's own context and workspace (CUDA / DirectML; not measured on this project's machines). */
+export const GPU_CONTEXT_BYTES = 512 * 2 ** 20;
+
+/** Where sessions run and in what precision. */
+export interface MemoryTarget {
+  precision: 'float32' | 'float16';
+  /** True when the first provider is a GPU: weights and arenas then live in device memory. */
+  gpu: boolean;
+}
+
+export interface MemorySplit {
+  /** Process memory (RSS). */
+  host: number;
+  /** GPU memory (0 on the CPU). */
+  device: number;
+}
+
+/** What one generation asks for. */
+export interface GenerationSize {
+  width: number;
+  height: number;
+  frames: number;
+  guidance: number;
+}
+
+export interface GenerationEstimate extends MemorySplit {
+  /** Where the bytes go, for messages and tests (all on the side the target puts them). */
+  parts: { base: number; weights: number; unetArena: number; vaeArena: number; frames: number };
+}
+
+const elementBytes = (t: MemoryTarget): number => (t.precision === 'float16' ? 2 : 4);
+
+/** Activation arena of one session for its shape, in bytes. */
+export function arenaBytes(source: ModelSource, shape: GraphShape, target: MemoryTarget): number {
+  const c = source.configs;
+  const e = elementBytes(target);
+  switch (shape.component) {
+    case 'unet': {
+      const attentionAtFullRes = c.unet.down_block_types[0]?.includes('CrossAttn') ?? false;
+      const alpha = attentionAtFullRes ? UNET_ARENA_WITH_ATTENTION : UNET_ARENA_PLAIN;
+      return alpha * shape.batch * shape.frames * shape.latentHeight * shape.latentWidth * c.unet.block_out_channels[0] * e;
+    }
+    case 'vae': {
+      const factor = 2 ** (c.vae.block_out_channels.length - 1);
+      return VAE_ARENA * shape.latentHeight * factor * shape.latentWidth * factor * c.vae.block_out_channels[0] * e;
+    }
+    case 'text_encoder':
+      return 0; // 77·k tokens: within the runtime base
+  }
+}
+
+/** Bytes one open session holds (its weights and its arena), on the host or the device. */
+export function sessionMemory(source: ModelSource, shape: GraphShape, target: MemoryTarget): MemorySplit {
+  const bytes = weightBytes(source, shape.component, target.precision) + arenaBytes(source, shape, target);
+  return target.gpu ? { host: 0, device: bytes } : { host: bytes, device: 0 };
+}
+
+/** The graphs a generation of `size` opens (text encoder for 77 tokens, UNet, VAE decoder). */
+export function generationShapes(source: ModelSource, size: GenerationSize): GraphShape[] {
+  const f = 2 ** (source.configs.vae.block_out_channels.length - 1);
+  const h = Math.ceil(size.height / f);
+  const w = Math.ceil(size.width / f);
+  return [
+    { component: 'text_encoder', tokens: 77 },
+    { component: 'unet', batch: size.guidance > 1 ? 2 : 1, frames: size.frames, latentHeight: h, latentWidth: w, tokens: 77 },
+    { component: 'vae', latentHeight: h, latentWidth: w },
+  ];
+}
+
+/** Peak memory of one generation of `size` in a fresh process. */
+export function estimateGeneration(source: ModelSource, size: GenerationSize, target: MemoryTarget): GenerationEstimate {
+  const shapes = generationShapes(source, size);
+  let weights = 0;
+  let unetArena = 0;
+  let vaeArena = 0;
+  for (const s of shapes) {
+    weights += weightBytes(source, s.component, target.precision);
+    if (s.component === 'unet') unetArena = arenaBytes(source, s, target);
+    if (s.component === 'vae') vaeArena = arenaBytes(source, s, target);
+  }
+  const frames = FRAME_BYTES_PER_PIXEL * size.frames * size.width * size.height;
+  const parts = { base: RUNTIME_BASE_BYTES, weights, unetArena, vaeArena, frames };
+  if (!target.gpu) return { host: RUNTIME_BASE_BYTES + weights + unetArena + vaeArena + frames, device: 0, parts };
+  // On a GPU, weights pass through the host while a session loads (the largest component at a time).
+  const staging = Math.max(...shapes.map((s) => weightBytes(source, s.component, target.precision)));
+  return { host: RUNTIME_BASE_BYTES + staging + frames, device: GPU_CONTEXT_BYTES + weights + unetArena + vaeArena, parts };
+}

@@ -1,0 +1,116 @@
+/**
+ * The job guard: sizes outside the bounds are refused by the CLI with a sentence naming them, and a job whose
+ * estimated peak memory cannot fit this machine is refused before it is recorded or started — by the CLI and by
+ * the generation queue — with what it needs, what the machine has, and a size and frame count that fit.
+ */
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { StudioError } from '../../../src/shared/errors';
+import { estimateGeneration } from '../../../src/main/engine/memory/estimate';
+import { checkMemoryFits } from '../../../src/main/engine/memory/guard';
+import { MEMORY_LIMIT_ENV, USABLE_FRACTION, type MachineMemory } from '../../../src/main/engine/memory/machine';
+import { starterSource } from '../../../src/main/engine/models/model-source';
+import { HistoryService } from '../../../src/main/services/history-service';
+import { openDatabase } from '../../../src/main/store/database';
+import { cli } from '../cli-in-process';
+import { makeHarness, tinyParams } from '../generation/helpers';
+
+let root: string;
+beforeAll(() => {
+  root = mkdtempSync(join(tmpdir(), 'memory-guard-'));
+});
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+afterEach(() => {
+  delete process.env[MEMORY_LIMIT_ENV];
+});
+
+const machine = (gb: number): MachineMemory => ({ hostTotal: gb * 1e9, hostUsable: Math.floor(gb * 1e9 * USABLE_FRACTION) });
+const cpu = { precision: 'float32', gpu: false } as const;
+
+function refusal(fn: () => unknown): StudioError {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof StudioError) return e;
+    throw e;
+  }
+  throw new Error('expected a refusal');
+}
+
+describe('checkMemoryFits (starter model, CPU)', () => {
+  const source = starterSource();
+
+  it('refuses 2048×2048 × 16 frames on a 24 GB machine, naming the need, the machine and what fits', () => {
+    const size = { width: 2048, height: 2048, frames: 16, guidance: 1.5 };
+    const e = refusal(() => checkMemoryFits(source, size, cpu, machine(24)));
+    expect(e.code).toBe('MEMORY_INSUFFICIENT');
+    const m = /^A 2048×2048 clip of 16 frames needs about (\d+) GB of memory; this machine has 24 GB \(about 20 GB usable for a generation\) — try (\d+)×(\d+), or at most (\d+) frames at 2048×2048\.$/.exec(e.message);
+    expect(m, e.message).not.toBeNull();
+    const [need, w, h, frames] = m!.slice(1).map(Number);
+    expect(need).toBe(Math.round(estimateGeneration(source, size, cpu).host / 1e9));
+    expect(w).toBe(h);
+    // the suggestions fit, and are the largest that do (next 64-pixel step / next frame does not)
+    const usable = machine(24).hostUsable;
+    expect(estimateGeneration(source, { ...size, width: w, height: h }, cpu).host).toBeLessThanOrEqual(usable);
+    expect(estimateGeneration(source, { ...size, width: w + 64, height: h + 64 }, cpu).host).toBeGreaterThan(usable);
+    expect(estimateGeneration(source, { ...size, frames }, cpu).host).toBeLessThanOrEqual(usable);
+    expect(estimateGeneration(source, { ...size, frames: frames + 1 }, cpu).host).toBeGreaterThan(usable);
+  });
+
+  it('keeps the aspect ratio when it suggests a smaller size, and lets what fits through', () => {
+    const e = refusal(() => checkMemoryFits(source, { width: 2048, height: 1024, frames: 32, guidance: 1.5 }, cpu, machine(8)));
+    const [, w, h] = /try (\d+)×(\d+)/.exec(e.message)!.map(Number);
+    expect(w / h).toBeCloseTo(2, 1);
+    expect(checkMemoryFits(source, { width: 512, height: 512, frames: 16, guidance: 1.5 }, cpu, machine(8)).estimate.host).toBeLessThan(3e9);
+  });
+});
+
+describe('CLI: bounds and the memory guard before anything is recorded', () => {
+  it('refuses --width 100000 and --frames 1000 with the bounds, writing nothing', async () => {
+    const data = join(root, 'bounds');
+    const wide = await cli('generate', '--prompt', 'x', '--width', '100000', '--out', join(root, 'wide'), '--data-dir', data);
+    expect(wide.code).toBe(1);
+    expect(wide.err).toMatch(/--width must be a whole number from 64 to 2048 \(pixels, multiples of 8\); got "100000"/);
+    const long = await cli('generate', '--prompt', 'x', '--frames', '1000', '--out', join(root, 'long'), '--data-dir', data);
+    expect(long.code).toBe(1);
+    expect(long.err).toMatch(/--frames must be a whole number from 1 to 256; got "1000"/);
+    expect(existsSync(join(root, 'wide'))).toBe(false);
+    expect(existsSync(data)).toBe(false);
+  });
+
+  it('refuses a clip that does not fit this machine before it is recorded in the history', async () => {
+    const data = join(root, 'guard');
+    process.env[MEMORY_LIMIT_ENV] = '2';
+    const r = await cli('generate', '--prompt', 'x', '--width', '1024', '--height', '1024', '--frames', '16', '--out', join(root, 'big'), '--data-dir', data, '--json');
+    expect(r.code).toBe(1);
+    const { error } = JSON.parse(r.out) as { error: { code: string; message: string } };
+    expect(error.code).toBe('MEMORY_INSUFFICIENT');
+    expect(error.message).toMatch(/^A 1024×1024 clip of 16 frames needs about \d+(\.\d)? GB of memory; this machine has 2\.0 GB \(about 1\.7 GB usable for a generation\) — try \d+×\d+, or at most \d+ frames at 1024×1024\.$/);
+    expect(existsSync(join(root, 'big'))).toBe(false);
+    if (existsSync(data)) {
+      const db = openDatabase(data);
+      expect((await new HistoryService(db).listGenerations({})).items).toEqual([]);
+      db.close();
+    }
+  });
+});
+
+describe('generation queue: the guard runs before a job is recorded', () => {
+  it('refuses in enqueue with MEMORY_INSUFFICIENT and records nothing; a job that fits is queued', async () => {
+    process.env[MEMORY_LIMIT_ENV] = '1'; // inherited by the worker the harness starts
+    const h = makeHarness();
+    try {
+      await expect(h.queue.enqueue(tinyParams({ width: 2048, height: 2048, frames: 16 }))).rejects.toMatchObject({
+        code: 'MEMORY_INSUFFICIENT',
+        message: expect.stringMatching(/^A 2048×2048 clip of 16 frames needs about \d+ GB of memory; this machine has 1\.0 GB/),
+      });
+      expect((await h.history.listGenerations({})).items).toEqual([]);
+      const ok = await h.queue.enqueue(tinyParams());
+      expect(ok.generationId).toBeGreaterThan(0);
+    } finally {
+      await h.close();
+    }
+  });
+});
