@@ -2,17 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { API_METHODS } from '../../../src/shared/api';
 import { API_VALIDATORS, validateArgs } from '../../../src/shared/api-validation';
 import { DEFAULT_PARAMS } from '../../../src/shared/domain/generation';
-import { StudioError } from '../../../src/shared/errors';
-
-function rejection(fn: () => unknown): StudioError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof StudioError) return e;
-    throw e;
-  }
-  throw new Error('expected a BAD_REQUEST');
-}
+import { refusal as rejection } from '../refusal';
 
 describe('API argument validation', () => {
   it('has validators for every method of the contract', () => {
