@@ -129,6 +129,18 @@ const generationShape = {
     }),
     { max: 64 },
   ),
+  embeddings: optional(
+    arr(
+      obj({
+        path,
+        name: optional(str({ max: 1000 })),
+        vectors: optional(num({ min: 1, max: 1000, integer: true })),
+        sha256: optional(str({ max: 64 })),
+      }),
+      { max: 64 },
+    ),
+  ),
+  vae: optional(path),
   clipSkip: num({ min: 1, max: 12, integer: true }),
   weighting: literal('a1111', 'comfy'),
   motionGroupNorm: literal('per_frame', 'across_frames'),

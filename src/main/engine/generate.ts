@@ -18,6 +18,8 @@ import { engineInfo } from './runtime/info';
 import { framesToRGB8, textToVideo } from './pipelines/text-to-video';
 import { latentsToPreviewRGB } from './preview/latent-rgb';
 import { ClipTokenizer } from './tokenizer/clip-tokenizer';
+import { readEmbeddingFile } from './embeddings/embedding-file';
+import { EmbeddingVocab } from './embeddings/embedding-vocab';
 
 /**
  * One generation, start to finish, for both the CLI and the engine worker:
@@ -139,7 +141,7 @@ function coverageNotes(sw: LoraSwitch, onNote: ((message: string) => void) | und
 
 export async function generate(req: GenerateRequest, opts: GenerateOptions = {}): Promise<GenerateResult> {
   const t0 = performance.now();
-  const { params } = req;
+  let { params } = req;
   const { signal } = opts;
   const emit = (p: GenerateProgress): void => opts.onProgress?.(p);
   checkAborted(signal);
@@ -159,6 +161,17 @@ export async function generate(req: GenerateRequest, opts: GenerateOptions = {})
   };
   set.onNote = (message) => emit({ stage: 'compile', step: 0, totalSteps: 1, elapsedMs: 0, message });
   tokenizer ??= ClipTokenizer.load();
+  // Per generation: a standalone VAE instead of the checkpoint's (only the VAE sessions change), and the
+  // textual-inversion embeddings the prompts may call by name (small files, read every time).
+  set.setVae(params.vae ? resolve(params.vae) : undefined);
+  const embeddings = loadEmbeddings(params, set.source.configs.text_encoder.hidden_size, tokenizer);
+  set.setEmbeddings(embeddings);
+  if (params.vae) emit({ stage: 'compile', step: 0, totalSteps: 1, elapsedMs: 0, message: `VAE: ${basename(params.vae)} (instead of the checkpoint's).` });
+  if (embeddings) {
+    emit({ stage: 'compile', step: 0, totalSteps: 1, elapsedMs: 0, message: `Embeddings: ${embeddings.embeddings.map((e) => `${e.name} (${e.count} vector${e.count === 1 ? '' : 's'})`).join(', ')}.` });
+    // Recorded with the output (params.json, PNG chunks): the word and vector count each file gave.
+    params = { ...params, embeddings: (params.embeddings ?? []).map((e, i) => ({ ...e, name: embeddings.embeddings[i].name, vectors: embeddings.embeddings[i].count })) };
+  }
 
   try {
     const stepTimes: number[] = [];
@@ -179,6 +192,7 @@ export async function generate(req: GenerateRequest, opts: GenerateOptions = {})
       },
       {
         tokenizer,
+        embeddings,
         signal,
         onStage: (e) => emit({ stage: e.stage, step: e.done, totalSteps: e.total, elapsedMs: e.elapsedMs }),
         onStep: (e) => {
@@ -232,6 +246,14 @@ export async function generate(req: GenerateRequest, opts: GenerateOptions = {})
     set.onCompile = undefined;
     set.onNote = undefined;
   }
+}
+
+/** The generation's embeddings as vocabulary for `tokenizer`, or undefined when it has none. */
+function loadEmbeddings(params: GenerationParams, width: number, tok: ClipTokenizer): EmbeddingVocab | undefined {
+  const refs = params.embeddings ?? [];
+  if (refs.length === 0) return undefined;
+  const list = refs.map((e) => readEmbeddingFile(resolve(e.path), { width }));
+  return new EmbeddingVocab(list, (t) => tok.encode(t), tok.vocabSize);
 }
 
 export function frameName(index: number): string {

@@ -18,6 +18,18 @@ export interface LoraRef {
   name?: string;
 }
 
+/** A textual-inversion embedding a prompt calls by name (A1111's convention: the file name is the word). */
+export interface EmbeddingRef {
+  /** Path of the embedding file (.pt, .safetensors, .bin). */
+  path: string;
+  /** The word that calls it, filled in by the engine from the file (for the history record). */
+  name?: string;
+  /** Vectors it takes in the prompt, filled in by the engine. */
+  vectors?: number;
+  /** SHA-256 of the file, filled in by the services for the history record. */
+  sha256?: string;
+}
+
 export interface SchedulerConfig {
   name: 'lcm';
   beta_start: number;
@@ -46,6 +58,10 @@ export interface GenerationParams {
   /** AnimateLCM spatial LoRA and its weight (default 0.8). */
   lcmLora?: { path: string; weight: number };
   loras: LoraRef[];
+  /** Textual-inversion embeddings the prompt and negative prompt may use by name. */
+  embeddings?: EmbeddingRef[];
+  /** Standalone VAE file replacing the checkpoint's VAE for this generation; undefined = the checkpoint's. */
+  vae?: string;
   clipSkip: number;
   weighting: WeightingMode;
   motionGroupNorm: MotionGroupNormMode;

@@ -2,17 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { API_METHODS } from '../../../src/shared/api';
 import { API_VALIDATORS, validateArgs } from '../../../src/shared/api-validation';
 import { DEFAULT_PARAMS } from '../../../src/shared/domain/generation';
-import { StudioError } from '../../../src/shared/errors';
-
-function rejection(fn: () => unknown): StudioError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof StudioError) return e;
-    throw e;
-  }
-  throw new Error('expected a BAD_REQUEST');
-}
+import { refusal as rejection } from '../refusal';
 
 describe('API argument validation', () => {
   it('has validators for every method of the contract', () => {
@@ -28,6 +18,15 @@ describe('API argument validation', () => {
     const e = rejection(() => validateArgs('generate', [{ ...DEFAULT_PARAMS, loras: [{ path: '/x.safetensors', weight: 'strong' }] }]));
     expect(e.code).toBe('BAD_REQUEST');
     expect(e.details).toMatchObject({ path: 'generate#0.loras[0].weight' });
+  });
+
+  it('carries embeddings and a VAE override in the generation parameters', () => {
+    const params = { ...DEFAULT_PARAMS, prompt: 'EasyNegative', embeddings: [{ path: '/m/EasyNegative.safetensors' }, { path: '/m/charturnerv2.pt', name: 'charturnerv2', vectors: 3 }], vae: '/m/vae-ft-mse-840000-ema-pruned.safetensors' };
+    expect(validateArgs('generate', [params])).toEqual([params]);
+    const e = rejection(() => validateArgs('generate', [{ ...DEFAULT_PARAMS, embeddings: [{ path: '' }] }]));
+    expect(e.details).toMatchObject({ path: 'generate#0.embeddings[0].path' });
+    expect(rejection(() => validateArgs('generate', [{ ...DEFAULT_PARAMS, vae: 42 }])).details).toMatchObject({ path: 'generate#0.vae' });
+    expect(rejection(() => validateArgs('generate', [{ ...DEFAULT_PARAMS, embeddings: [{ path: '/x.pt', vectors: 0 }] }])).code).toBe('BAD_REQUEST');
   });
 
   it.each([

@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openSafetensors, writeSafetensors } from '../../../src/main/compiler/io/safetensors';
+import { openSafetensors, writeSafetensors, type TensorToWrite } from '../../../src/main/compiler/io/safetensors';
+import { starterSource } from '../../../src/main/engine/models/model-source';
 import type { TensorTable, WeightSet } from '../../../src/main/compiler/io/tensor';
 
 /** Shared helpers for the LoRA tests: the reference cases' base models and LoRA files, and crafted files. */
@@ -73,4 +74,25 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let m = 0;
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
   return m;
+}
+
+const MOTION_ATTN = /^(.*\.motion_modules\.\d+)\.transformer_blocks\.(\d+)\.attn([12])\.(to_q|to_k|to_v|to_out\.0)\.weight$/;
+
+/** A MotionLoRA in AnimateDiff's original key layout (v2_lora_*.ckpt), rank r, W' = W + m·up·down. */
+export function writeMotionLora(path: string, r: number, seed: number): number {
+  const st = starterSource();
+  const tensors: TensorToWrite[] = [];
+  let i = 0;
+  for (const n of st.weights.motion.names().sort()) {
+    const m = MOTION_ATTN.exec(n);
+    if (!m) continue;
+    const [outF, inF] = st.weights.motion.get(n)!.shape;
+    const p = m[4] === 'to_out.0' ? 'to_out' : m[4];
+    const stem = `${m[1]}.temporal_transformer.transformer_blocks.${m[2]}.attention_blocks.${Number(m[3]) - 1}.processor.${p}_lora`;
+    tensors.push({ name: `${stem}.down.weight`, dtype: 'F32', shape: [r, inF], data: rand(r * inF, seed + 2 * i, 0.3) });
+    tensors.push({ name: `${stem}.up.weight`, dtype: 'F32', shape: [outF, r], data: rand(outF * r, seed + 2 * i + 1, 0.3) });
+    i++;
+  }
+  writeSafetensors(path, tensors);
+  return tensors.length;
 }

@@ -55,8 +55,9 @@ function fixtureRuns(): FixtureRun[] {
   for (const c of readdirSync(REF).sort()) {
     const fj = join(REF, c, 'files.json');
     if (!existsSync(fj)) continue;
-    const files = JSON.parse(readFileSync(fj, 'utf8')) as { kind: string; runs?: Array<{ name: string; loras: Array<{ file: string; multiplier: number }>; outputs: { noise_pred?: Record<string, string>; te_last_hidden_state?: string } }> };
-    if (files.kind !== 'lora') continue;
+    const files = JSON.parse(readFileSync(fj, 'utf8')) as { kind: string; base?: { motion_adapter?: string }; runs?: Array<{ name: string; loras: Array<{ file: string; multiplier: number }>; outputs: { noise_pred?: Record<string, string>; te_last_hidden_state?: string } }> };
+    // MotionLoRA cases run on UNet + motion: their slot path is tested in motion-lora.test.ts.
+    if (files.kind !== 'lora' || files.base?.motion_adapter) continue;
     for (const r of files.runs ?? []) {
       out.push({ dir: join(REF, c), name: `${c}/${r.name}`, loras: r.loras.map((l) => ({ file: join(REF, c, l.file), weight: l.multiplier })), noisePred: r.outputs.noise_pred ?? {}, te: r.outputs.te_last_hidden_state });
     }

@@ -7,11 +7,11 @@ describe('verify kind lora', () => {
   it('passes every comparison of every lora case', async () => {
     const r = await runVerify(REF, { kinds: ['lora'] });
     expect(r.failures).toEqual([]);
-    expect(r.cases.length).toBe(6);
-    expect(r.comparisons.length).toBe(36);
+    expect(r.cases.length).toBe(7);
+    expect(r.comparisons.length).toBe(51);
     expect(r.comparisons.filter((c) => !c.pass)).toEqual([]);
-    expect(r.comparisons.filter((c) => c.what.includes('merged weights')).length).toBe(13);
-    expect(r.comparisons.filter((c) => c.what.includes('noise_pred')).length).toBe(16);
+    expect(r.comparisons.filter((c) => c.what.includes('merged weights')).length).toBe(17);
+    expect(r.comparisons.filter((c) => c.what.includes('noise_pred')).length).toBe(26);
     expect(verifyPassed(r)).toBe(true);
   });
 });

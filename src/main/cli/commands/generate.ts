@@ -41,7 +41,7 @@ import { openForCli } from '../store-access';
 
 const USAGE =
   'generate --prompt <text> [--negative <text>] [--seed N] [--steps N] [--guidance X] [--frames N] [--width W --height H] [--fps N] ' +
-  '[--model <checkpoint>] [--motion <file>] [--lcm-lora <file>[:<weight>]] [--lora <file>:<weight> …] [--provider cpu|cuda|dml|coreml] ' +
+  '[--model <checkpoint>] [--motion <file>] [--lcm-lora <file>[:<weight>]] [--lora <file>:<weight> …] [--embedding <file> …] [--vae <file>] [--provider cpu|cuda|dml|coreml] ' +
   '[--clip-skip N] [--weighting a1111|comfy] [--groupnorm per_frame|across_frames] [--original-steps N] ' +
   '--out <dir|file.mp4|file.webm|file.gif> [--json] [--no-history] [--data-dir <dir>]';
 
@@ -107,6 +107,11 @@ export function paramsFromArgs(p: ParsedArgs, randomSeed: () => number = () => r
   const lcm = flag(p, 'lcm-lora');
   if (lcm) params.lcmLora = parseWeighted(lcm, 'lcm-lora', DEFAULT_LCM_LORA_WEIGHT);
   params.loras = (p.flags.get('lora') ?? []).map((v): LoraRef => parseWeighted(v, 'lora', undefined));
+  // Textual-inversion embeddings, called in the prompts by file name (A1111); a standalone VAE file.
+  const embeddings = p.flags.get('embedding') ?? [];
+  if (embeddings.length > 0) params.embeddings = embeddings.map((e) => ({ path: resolve(e) }));
+  const vae = flag(p, 'vae');
+  if (vae) params.vae = resolve(vae);
   const providers = p.flags.get('provider');
   if (providers) {
     const bad = providers.filter((x) => !PROVIDERS.includes(x as ProviderName));
@@ -141,6 +146,10 @@ export const generateCommand: CliCommand = {
 
     // Opening the history sweeps what killed runs left (openDatabase); without it, sweep here.
     const history = p.bools.has('no-history') ? undefined : openHistory(dataDir, io);
+    // Embedding files are identified in the history by their hash, like LoRAs (params.embeddings[].sha256).
+    if (history && params.embeddings) {
+      params.embeddings = await Promise.all(params.embeddings.map(async (e) => ({ ...e, sha256: (await hashModelFile(e.path).catch(() => undefined))?.sha256.toLowerCase() })));
+    }
     if (!history) sweepLeftovers(dataDir);
     sweepLegacyScratch();
     const releasePlace = recordTempPlace(dataDir, dirname(out));

@@ -53,6 +53,8 @@ function details(r: GenerationRecord): string {
     `  model:     ${p.model ?? '(starter model)'}${r.hashes.model ? ` [${r.hashes.model.slice(0, 10)}]` : ''}`,
     `  motion:    ${p.motion ?? '(starter motion module)'}${r.hashes.motion ? ` [${r.hashes.motion.slice(0, 10)}]` : ''}`,
     ...p.loras.map((l, i) => `  lora:      ${l.path} × ${l.weight}${l.enabled === false ? ' (off)' : ''}${r.hashes.loras[i] ? ` [${r.hashes.loras[i]!.slice(0, 10)}]` : ''}`),
+    ...(p.embeddings ?? []).map((e) => `  embedding: ${e.path}${e.sha256 ? ` [${e.sha256.slice(0, 10)}]` : ''}`),
+    ...(p.vae ? [`  vae:       ${p.vae}`] : []),
     `  noise:     ${r.noise.name} v${r.noise.version}; engine ${r.engineVersion}`,
     `  created:   ${r.createdAt}${r.startedAt ? `, started ${r.startedAt}` : ''}${r.finishedAt ? `, finished ${r.finishedAt}` : ''}`,
   ];

@@ -6,7 +6,13 @@ import { hashModelFile, type ModelHashes } from '../../compiler/io/hash';
 import { openModel } from '../../compiler/io/open';
 import { numel, type DType } from '../../compiler/io/tensor';
 import { canonicalize } from '../../compiler/names/canonicalize';
+import { embeddingLayout, type EmbeddingFormat } from '../../engine/embeddings/embedding-file';
+import { isStudioError } from '../../../shared/errors';
 import { parseArgs, type CliCommand } from '../command';
+import { basename, extname } from 'node:path';
+
+/** What the file is for a creator: the kinds the studio uses differently. */
+export type AssetKind = 'checkpoint' | 'unet' | 'text_encoder' | 'vae' | 'motion_module' | 'lora' | 'motion_lora' | 'embedding' | 'other';
 
 /**
  * `inspect <file|folder> [--json] [--no-hash]`: what a model file is, read with the same bounded, no-code readers
@@ -18,6 +24,8 @@ export interface InspectReport {
   container: string;
   layout: string;
   family: string;
+  /** checkpoint, vae, motion_module, lora, motion_lora (AnimateDiff MotionLoRA), embedding (textual inversion), … */
+  kind: AssetKind;
   label: string;
   /** One line: family, channels, heads, motion length, mid block, GroupNorm mode. */
   summary: string;
@@ -35,6 +43,26 @@ export interface InspectReport {
   /** For a file with a UNet: can it be the generation's checkpoint (complete, CLIP text encoder), and what it is. */
   checkpoint?: Omit<Usability, 'problem'>;
   lora?: Detected['lora'] & Omit<ReturnType<typeof readLoraMetadata>, 'raw'>;
+  /** Textual-inversion embeddings: the word that calls it (A1111: the file name), vectors, width, layout. */
+  embedding?: { word: string; vectors: number; width: number; format: EmbeddingFormat };
+}
+
+function kindOf(d: Detected): AssetKind {
+  if (d.lora) return d.lora.motion ? 'motion_lora' : 'lora';
+  const byFamily: Partial<Record<Detected['family'], AssetKind>> = { sd15: 'checkpoint', unet: 'unet', clip: 'text_encoder', vae: 'vae', motion: 'motion_module' };
+  return byFamily[d.family] ?? 'other';
+}
+
+/** The embedding in `table`, or undefined when it is not one (SDXL embeddings throw their typed refusal). */
+function embeddingOf(table: Parameters<typeof embeddingLayout>[0]): InspectReport['embedding'] | undefined {
+  try {
+    const e = embeddingLayout(table);
+    const stem = basename(table.path, extname(table.path));
+    return { word: e.format === 'diffusers' && stem.startsWith('learned_embeds') ? e.view.name : stem, vectors: e.count, width: e.width, format: e.format };
+  } catch (err) {
+    if (isStudioError(err) && err.code === 'FORMAT_MISMATCH') return undefined;
+    throw err;
+  }
 }
 
 export async function inspectModel(path: string, options: { hash: boolean }): Promise<InspectReport> {
@@ -57,6 +85,7 @@ export async function inspectModel(path: string, options: { hash: boolean }): Pr
       container: table.container,
       layout: detected.lora ? 'lora' : canonical.layout,
       family: detected.family,
+      kind: kindOf(detected),
       label: detected.label,
       summary: summarizeDetected(detected),
       supported: detected.supported,
@@ -78,7 +107,19 @@ export async function inspectModel(path: string, options: { hash: boolean }): Pr
       const { raw: _raw, ...meta } = readLoraMetadata(table);
       report.lora = { ...detected.lora, ...meta };
     }
-    if (!detected.supported) {
+    const embedding = detected.family === 'unknown' ? embeddingOf(table) : undefined;
+    if (embedding) {
+      Object.assign(report, {
+        family: 'embedding',
+        kind: 'embedding',
+        label: 'Textual-inversion embedding',
+        supported: true,
+        summary: `embedding "${embedding.word}": ${embedding.vectors} vector(s) of width ${embedding.width} (${embedding.format})`,
+        unmatched: [],
+        embedding,
+      });
+      delete report.message;
+    } else if (!detected.supported) {
       const code = detected.family === 'unknown' ? 'MODEL_FAMILY_UNKNOWN' : 'MODEL_FAMILY_UNSUPPORTED';
       throw new StudioError(code, detected.message ?? `${detected.label} is not supported.`, {
         path, family: detected.family, label: detected.label, container: table.container, tensors: tensors.length, unmatched: canonical.unmatched.slice(0, 20),
@@ -100,6 +141,7 @@ function text(r: InspectReport): string {
     `${r.path}`,
     `  container   ${r.container} (${r.layout} layout)`,
     `  family      ${r.family}: ${r.label}${r.supported ? '' : ' (not supported)'}`,
+    `  kind        ${r.kind}`,
     `  detected    ${r.summary}`,
     `  tensors     ${r.tensors.length}, ${r.parameters.toLocaleString('en-US')} parameters, ${Object.entries(r.dtypes).map(([d, n]) => `${d}×${n}`).join(' ')}`,
   ];

@@ -36,6 +36,12 @@ export interface ClipTextGraphOptions {
   hiddenStates?: boolean;
   /** Run-time LoRA slots on the attention/MLP Linears (see unet.ts). Absent ⇒ the plain graph. */
   loraSlots?: LoraSlotPlan;
+  /**
+   * Textual-inversion vectors fed per run: adds input `extra_token_embeddings` [K, H] (K free, ≥ 1) appended to
+   * the token table, so id vocab_size + k looks up row k — diffusers' resized table, without recompiling when
+   * the embeddings change. Absent ⇒ the plain graph.
+   */
+  extraTokens?: boolean;
 }
 
 export const CLIP_PREFIX = 'text_model';
@@ -71,7 +77,10 @@ export function buildClipTextGraph(w: WeightSet, cfg: ClipTextConfig, opts: Clip
   checkShape(tok.name, tok.shape, [cfg.vocab_size, H]);
   checkShape(pos.name, pos.shape, [cfg.max_position_embeddings, H]);
   let x = g.scope(`${p}.embeddings`, () => {
-    const te = g.op('Gather', [g.weight(tok), ids], { axis: attr.int(0) }, { name: 'token_embedding' });
+    const table = opts.extraTokens
+      ? g.op('Concat', [g.weight(tok), g.input('extra_token_embeddings', floatType, ['ti_vectors', H])], { axis: attr.int(0) }, { name: 'extended_table' })
+      : g.weight(tok);
+    const te = g.op('Gather', [table, ids], { axis: attr.int(0) }, { name: 'token_embedding' });
     const positions = g.i64(Array.from({ length: S }, (_, i) => i));
     const pe = g.op('Gather', [g.weight(pos), positions], { axis: attr.int(0) }, { name: 'position_embedding' });
     return g.op('Add', [te, pe], {}, { name: 'add' });

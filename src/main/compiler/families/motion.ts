@@ -1,7 +1,8 @@
 import { StudioError } from '../../../shared/errors';
 import type { WeightSet } from '../io/tensor';
 import { attr, type GraphBuilder } from '../graph/builder';
-import { attention, feedForwardGeglu, groupNorm, layerNorm, linear, need } from '../graph/layers';
+import { attention, feedForwardGeglu, groupNorm, layerNorm, linear, multiHeadAttention, need } from '../graph/layers';
+import { plannedLinear, type LoraSlotPlan } from '../graph/lora-slots';
 import type { MotionGroupNorm } from './configs';
 import { scopedOp } from './scoped-op';
 
@@ -31,6 +32,11 @@ export interface MotionModuleOptions {
   groupnorm: MotionGroupNorm;
   /** The adapter's motion_max_seq_length: the longest clip its positional table covers. */
   maxFrames: number;
+  /**
+   * Run-time LoRA slots on the temporal attentions' q/k/v/out (MotionLoRAs switch by feeds, like spatial LoRAs).
+   * Absent ⇒ the plain graph, node for node.
+   */
+  loraSlots?: LoraSlotPlan;
 }
 
 /**
@@ -93,7 +99,7 @@ export function motionModule(g: GraphBuilder, w: WeightSet, prefix: string, x: s
   h = op('Reshape', [h, g.i64([b * hw, f, c])], 'fold_pixels');
   h = linear(g, w, `${prefix}.proj_in`, h);
   const pe = g.scope(prefix, () => g.constFloat(sinusoidalTable(f, inner), [f, inner], 'pos_embed'));
-  for (let k = 0; k < depth; k++) h = temporalBlock(g, w, `${prefix}.transformer_blocks.${k}`, h, pe, o.heads);
+  for (let k = 0; k < depth; k++) h = temporalBlock(g, w, `${prefix}.transformer_blocks.${k}`, h, pe, o.heads, o.loraSlots, b * hw * f);
   h = linear(g, w, `${prefix}.proj_out`, h);
   // [B·H·W, F, C] → [B, H·W, F, C] → [B, F, C, H·W] → [B·F, C, H, W]
   h = op('Reshape', [h, g.i64([b, hw, f, c])], 'unfold_pixels');
@@ -102,16 +108,30 @@ export function motionModule(g: GraphBuilder, w: WeightSet, prefix: string, x: s
   return op('Add', [h, x], 'residual');
 }
 
-function temporalBlock(g: GraphBuilder, w: WeightSet, p: string, x: string, pe: string, heads: number): string {
+function temporalBlock(g: GraphBuilder, w: WeightSet, p: string, x: string, pe: string, heads: number, slots: LoraSlotPlan | undefined, rows: number): string {
   const op = scopedOp(g, p);
   let h = x;
   for (const k of [1, 2]) {
     // The PE goes into the attention input only, never into the residual stream.
     const nrm = op('Add', [layerNorm(g, w, `${p}.norm${k}`, h, LAYER_NORM_EPS), pe], `pos_embed${k}`);
-    h = op('Add', [attention(g, w, `${p}.attn${k}`, nrm, nrm, heads), h], `res_attn${k}`);
+    const a = slots ? slottedSelfAttention(g, w, `${p}.attn${k}`, nrm, heads, slots, rows) : attention(g, w, `${p}.attn${k}`, nrm, nrm, heads);
+    h = op('Add', [a, h], `res_attn${k}`);
   }
   const nrm = layerNorm(g, w, `${p}.norm3`, h, LAYER_NORM_EPS);
   return op('Add', [feedForwardGeglu(g, w, `${p}.ff`, nrm), h], 'res_ff');
+}
+
+/** `attention` (layers.ts) over `x` itself, each projection through the slot plan; same ops and names otherwise. */
+function slottedSelfAttention(g: GraphBuilder, w: WeightSet, p: string, x: string, heads: number, slots: LoraSlotPlan, rows: number): string {
+  const q = plannedLinear(g, w, slots, `${p}.to_q`, x, rows);
+  const k = plannedLinear(g, w, slots, `${p}.to_k`, x, rows);
+  const v = plannedLinear(g, w, slots, `${p}.to_v`, x, rows);
+  const inner = need(w, `${p}.to_q.weight`).shape[0];
+  if (inner % heads !== 0) {
+    throw new StudioError('MODEL_SHAPE_MISMATCH', `Attention ${p}: ${inner} channels do not split into ${heads} heads.`, { prefix: p, inner, heads });
+  }
+  const o = g.scope(p, () => multiHeadAttention(g, q, k, v, heads));
+  return plannedLinear(g, w, slots, `${p}.to_out.0`, o, rows);
 }
 
 /**

@@ -127,10 +127,12 @@ export interface LoraSlotPlan {
  * Resnet and sampler convolutions (3×3, LoCon) and time-embedding layers take the merged path.
  */
 const UNET_SLOT = /^(down_blocks\.\d+|mid_block|up_blocks\.\d+)\.attentions\.\d+\.(proj_in|proj_out|transformer_blocks\.\d+\.(attn[12]\.(to_q|to_k|to_v|to_out\.0)|ff\.net\.(0\.proj|2)))$/;
+/** AnimateDiff motion-module attention (what MotionLoRAs target): q/k/v/out of both temporal self-attentions. */
+const MOTION_SLOT = /^(down_blocks\.\d+|mid_block|up_blocks\.\d+)\.motion_modules\.\d+\.transformer_blocks\.\d+\.attn[12]\.(to_q|to_k|to_v|to_out\.0)$/;
 const CLIP_SLOT = /^text_model\.encoder\.layers\.\d+\.(self_attn\.(q|k|v|out)_proj|mlp\.fc[12])$/;
 
 export function isSlotModule(module: string): boolean {
-  return UNET_SLOT.test(module) || CLIP_SLOT.test(module);
+  return UNET_SLOT.test(module) || CLIP_SLOT.test(module) || MOTION_SLOT.test(module);
 }
 
 /** The slots a model's weights have under `include` (weight shapes decide linear vs 1×1 conv), in name order. */

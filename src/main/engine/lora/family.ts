@@ -79,7 +79,8 @@ export function checkLoraFamily(table: TensorTable, base: { unet?: WeightSet; te
   const seen = new Set<string>();
   for (const n of names) {
     const m = /^(.*attn2[._]to_[kv])(?:\.|_lora\.)/.exec(n) ?? /^(.*attn2[._]processor[._]to_[kv]_lora)\./.exec(n);
-    if (!m || seen.has(m[1])) continue;
+    // Motion modules' attn2 is temporal SELF-attention (its width is the block's channels, not the text's).
+    if (!m || seen.has(m[1]) || m[1].includes('motion_modules')) continue;
     seen.add(m[1]);
     const w = downInWidth(table, m[1]);
     if (w !== undefined && w !== ctx) {

@@ -1,6 +1,6 @@
 import type { WeightSet } from '../../compiler/io/tensor';
 import { diffusersToLdmUNet, unetLayoutFromNames } from './ldm-names';
-import type { LoraComponent } from './types';
+import type { LoraTargetComponent } from './types';
 
 /**
  * Model-first key matching (ComfyUI's approach): for every weight the model actually has, list every module name
@@ -8,7 +8,7 @@ import type { LoraComponent } from './types';
  * (`_` → `.`) is lossy (`to_out_0`, `ff_net_0_proj`, `transformer_blocks`), this is not.
  */
 export interface ModuleTarget {
-  component: LoraComponent;
+  component: LoraTargetComponent;
   /** Canonical module path, without `.weight` / `.bias`. */
   module: string;
 }
@@ -23,7 +23,10 @@ function modulesOf(weights: WeightSet): string[] {
   return out;
 }
 
-export function buildLoraKeyMap(base: { unet?: WeightSet; text_encoder?: WeightSet }): LoraKeyMap {
+/** MotionAdapter attention Linears: `<mm>.transformer_blocks.k.attn{1,2}.{to_q,to_k,to_v,to_out.0}`. */
+const MOTION_ATTN = /^(.*\.motion_modules\.\d+)\.transformer_blocks\.(\d+)\.attn([12])\.(to_q|to_k|to_v|to_out\.0)$/;
+
+export function buildLoraKeyMap(base: { unet?: WeightSet; text_encoder?: WeightSet; motion?: WeightSet }): LoraKeyMap {
   const map: LoraKeyMap = new Map();
   const add = (name: string, t: ModuleTarget): void => {
     if (!map.has(name)) map.set(name, t);
@@ -49,6 +52,23 @@ export function buildLoraKeyMap(base: { unet?: WeightSet; text_encoder?: WeightS
         const proc = `${ap[1]}.processor.${ap[2] === 'to_out.0' ? 'to_out' : ap[2]}_lora`;
         add(proc, t);
         add(`unet.${proc}`, t);
+      }
+    }
+  }
+  if (base.motion) {
+    for (const m of modulesOf(base.motion)) {
+      const t: ModuleTarget = { component: 'motion', module: m };
+      add(`lora_unet_${m.replace(/\./g, '_')}`, t);
+      add(`unet.${m}`, t);
+      add(m, t);
+      const a = MOTION_ATTN.exec(m);
+      if (a) {
+        const p = a[4] === 'to_out.0' ? 'to_out' : a[4];
+        // AnimateDiff's MotionLoRA files (v2_lora_ZoomIn.ckpt …): the original TemporalTransformer3DModel names,
+        // attention_blocks.{0,1} = attn{1,2}; diffusers' converted files use the attn-procs spelling below.
+        add(`${a[1]}.temporal_transformer.transformer_blocks.${a[2]}.attention_blocks.${Number(a[3]) - 1}.processor.${p}_lora`, t);
+        add(`${m.slice(0, -a[4].length)}processor.${p}_lora`, t);
+        add(`unet.${m.slice(0, -a[4].length)}processor.${p}_lora`, t);
       }
     }
   }

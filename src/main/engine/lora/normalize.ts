@@ -74,7 +74,7 @@ function deltasFor(g: ModuleGroup, ctx: ModuleContext): LoraDelta[] {
   throw new ModuleError(`${g.name}: only ${[...g.tensors.keys()].join(', ')}, no weights to apply`);
 }
 
-export function normalizeLora(table: TensorTable, base: { unet?: WeightSet; text_encoder?: WeightSet }, keyMap: LoraKeyMap = buildLoraKeyMap(base)): NormalizedLora {
+export function normalizeLora(table: TensorTable, base: { unet?: WeightSet; text_encoder?: WeightSet; motion?: WeightSet }, keyMap: LoraKeyMap = buildLoraKeyMap(base)): NormalizedLora {
   checkLoraFamily(table, base);
   const { groups, loose } = groupLoraKeys(table);
   const deltas: LoraDelta[] = [];
@@ -89,7 +89,7 @@ export function normalizeLora(table: TensorTable, base: { unet?: WeightSet; text
       for (const k of keys) unmatchedSet.add(k);
       continue;
     }
-    const weights = target.component === 'unet' ? base.unet : base.text_encoder;
+    const weights = base[target.component];
     const w = weights?.get(`${target.module}.weight`);
     if (!w) {
       reasons.set(g.name, 'no such module in this model');

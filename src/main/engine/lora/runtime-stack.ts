@@ -3,7 +3,7 @@ import type { HostTensor } from '../runtime/session';
 import { slotInputNames, type LoraSlot } from '../../compiler/graph/lora-slots';
 import type { WeightedDelta } from './merged-weights';
 import type { AppliedStack } from './stack';
-import type { LoraComponent } from './types';
+import type { LoraTargetComponent } from './types';
 
 /**
  * How one component (UNet or text encoder) of a loaded model takes a LoRA stack at run time: every delta a
@@ -16,7 +16,7 @@ import type { LoraComponent } from './types';
  * Weight-0 entries contribute nothing on either side, so "weight 0" is exactly the plain model.
  */
 export interface RuntimeStackPlan {
-  component: LoraComponent;
+  component: LoraTargetComponent;
   /** Slot inputs for every slot of the compiled graph (zeros where the stack has nothing). */
   feeds: Record<string, HostTensor>;
   /** Deltas the slots cannot carry, by canonical weight name, in stack order. */
@@ -34,7 +34,7 @@ export interface RuntimeStackPlan {
 /** `fileId(path)` names a LoRA file's contents (path + size + mtime) for the merged part's cache key. */
 export function planRuntimeStack(
   applied: Pick<AppliedStack, 'normalized'>,
-  component: LoraComponent,
+  component: LoraTargetComponent,
   slots: readonly LoraSlot[],
   rank: number,
   fileId: (file: string) => string,

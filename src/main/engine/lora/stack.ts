@@ -3,7 +3,7 @@ import type { TensorTable, TensorView, WeightSet } from '../../compiler/io/tenso
 import { buildLoraKeyMap } from './keymap';
 import { MergedWeights, type WeightedDelta } from './merged-weights';
 import { normalizeLora, type NormalizedLora } from './normalize';
-import type { LoraComponent } from './types';
+import type { LoraTargetComponent } from './types';
 
 /**
  * A LoRA stack applied to a loaded model: W' = W + Σ mᵢ·ΔWᵢ in stack order (negative multipliers allowed),
@@ -28,6 +28,8 @@ export interface LoraReport {
 export interface AppliedStack {
   unet?: MergedWeights;
   text_encoder?: MergedWeights;
+  /** The motion modules (present when the base has them): MotionLoRAs land here. */
+  motion?: MergedWeights;
   reports: LoraReport[];
   /** The normalised LoRAs, in stack order (the low-rank run-time path reads their factors). */
   normalized: Array<{ file: string; weight: number; lora: NormalizedLora }>;
@@ -36,6 +38,8 @@ export interface AppliedStack {
 export interface BaseComponents {
   unet?: WeightSet;
   text_encoder?: WeightSet;
+  /** MotionAdapter-named motion modules; without them MotionLoRA keys are reported as not applied. */
+  motion?: WeightSet;
 }
 
 /**
@@ -43,7 +47,7 @@ export interface BaseComponents {
  * switch stacks often (ModelSet) keep these tables and pass them back in, so a weight change re-reads nothing.
  */
 export function loadIntoMemory(path: string): TensorTable {
-  // Through the sniffer like every other weight file: a path that is not a model is refused before any parser runs.
+  // Through the sniffer like every other weight file: a path that is not a model is refused before any parser runs. By content: MotionLoRAs ship as .ckpt.
   const t = openModel(path);
   try {
     const views = new Map<string, TensorView>();
@@ -71,7 +75,7 @@ export function coverageMessage(lora: NormalizedLora): string {
 
 export function applyLoraStack(base: BaseComponents, stack: readonly LoraStackEntry[]): AppliedStack {
   const keyMap = buildLoraKeyMap(base);
-  const contributions: Record<LoraComponent, Map<string, WeightedDelta[]>> = { unet: new Map(), text_encoder: new Map() };
+  const contributions: Record<LoraTargetComponent, Map<string, WeightedDelta[]>> = { unet: new Map(), text_encoder: new Map(), motion: new Map() };
   const reports: LoraReport[] = [];
   const normalized: AppliedStack['normalized'] = [];
   for (const entry of stack) {
@@ -90,6 +94,7 @@ export function applyLoraStack(base: BaseComponents, stack: readonly LoraStackEn
   return {
     unet: base.unet ? new MergedWeights(base.unet, contributions.unet) : undefined,
     text_encoder: base.text_encoder ? new MergedWeights(base.text_encoder, contributions.text_encoder) : undefined,
+    motion: base.motion ? new MergedWeights(base.motion, contributions.motion) : undefined,
     reports,
     normalized,
   };

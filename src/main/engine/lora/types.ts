@@ -3,6 +3,8 @@
  * Stacking, verification and the run-time switcher only ever see this form, never a file format.
  */
 export type LoraComponent = 'unet' | 'text_encoder';
+/** What a delta can target: the spatial components plus `motion`, the AnimateDiff motion modules (MotionAdapter names) MotionLoRAs change. */
+export type LoraTargetComponent = LoraComponent | 'motion';
 
 export type LoraKind = 'lowrank' | 'full' | 'loha' | 'lokr';
 
@@ -10,7 +12,7 @@ export type LoraKind = 'lowrank' | 'full' | 'loha' | 'lokr';
 export type LoraFormat = 'kohya' | 'diffusers_peft' | 'diffusers_attn_procs' | 'lycoris_loha' | 'lycoris_lokr' | 'full_diff';
 
 export interface LoraTarget {
-  component: LoraComponent;
+  component: LoraTargetComponent;
   /** Canonical weight name (diffusers/transformers, no component prefix), e.g. `…attn1.to_q.weight`. */
   key: string;
 }

@@ -109,7 +109,7 @@ export class GraphCompiler {
     const loraSlots: LoraSlotPlan | undefined = this.settings.loraRank > 0 ? { rank: this.settings.loraRank } : undefined;
     switch (shape.component) {
       case 'text_encoder':
-        return { ...buildClipTextGraph(weights, configs.text_encoder, { batch: 1, seqLen: shape.tokens, floatType, clipSkip: shape.deepSkip, loraSlots }), name };
+        return { ...buildClipTextGraph(weights, configs.text_encoder, { batch: 1, seqLen: shape.tokens, floatType, clipSkip: shape.deepSkip, loraSlots, extraTokens: shape.extraTokens }), name };
       case 'unet':
         return buildUNetGraph(weights, configs.unet, {
           batch: shape.batch,

@@ -19,6 +19,8 @@ export type GraphShape =
       tokens: number;
       /** CLIP skip beyond the penultimate layer (3, 4); absent for 1 and 2, which one graph serves as two outputs. */
       deepSkip?: number;
+      /** Takes textual-inversion vectors as extra token-table rows per run (input `extra_token_embeddings`). */
+      extraTokens?: boolean;
     }
   | {
       component: 'unet';
@@ -54,7 +56,7 @@ export function graphName(id: GraphId): string {
 function baseGraphName(s: GraphShape): string {
   switch (s.component) {
     case 'text_encoder':
-      return s.deepSkip ? `clip_text_s${s.tokens}_skip${s.deepSkip}` : `clip_text_s${s.tokens}`;
+      return (s.deepSkip ? `clip_text_s${s.tokens}_skip${s.deepSkip}` : `clip_text_s${s.tokens}`) + (s.extraTokens ? '_ti' : '');
     case 'unet':
       return `unet_b${s.batch}_f${s.frames}_${s.latentHeight}x${s.latentWidth}_t${s.tokens}`;
     case 'vae':
@@ -80,7 +82,9 @@ export function componentCacheKey(source: ModelSource, component: Component, set
   const family = { text_encoder: 'clip_text', unet: 'unet_motion', vae: 'vae_decoder' }[component];
   const config = component === 'unet' ? { unet: c.unet, motion: c.motion } : component === 'vae' ? c.vae : c.text_encoder;
   const slotted = component !== 'vae' && settings.loraRank > 0;
-  const slotOption = slotted ? { loraRank: settings.loraRank } : {};
+  // motionSlots: UNet graphs also carry slots on the motion modules' attentions (MotionLoRAs); graphs cached
+  // before that lack those inputs, so they live under another key.
+  const slotOption = slotted ? (component === 'unet' ? { loraRank: settings.loraRank, motionSlots: 1 } : { loraRank: settings.loraRank }) : {};
   return {
     family,
     config,

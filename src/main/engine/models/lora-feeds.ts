@@ -44,6 +44,8 @@ export class LoraFeeds {
   /** Stack switches after the first `set`. */
   switches = 0;
   private readonly slots: Record<LoraComponent, LoraSlot[]>;
+  /** Slots on the motion modules' attentions; they live in the UNet + motion graph, so their feeds join the UNet's. */
+  private readonly motionSlots: LoraSlot[];
   /** The current stack's LoRA files, in memory, by file identity. */
   private tables = new Map<string, TensorTable>();
   private state: { stackId: string; switch: LoraSwitch; plans: Record<LoraComponent, RuntimeStackPlan>; feeds: Record<LoraComponent, Record<string, HostTensor>> } | undefined;
@@ -58,6 +60,7 @@ export class LoraFeeds {
       unet: this.rank > 0 ? slotsFor(source.weights.unet) : [],
       text_encoder: this.rank > 0 ? slotsFor(source.weights.text_encoder) : [],
     };
+    this.motionSlots = this.rank > 0 ? slotsFor(source.weights.motion) : [];
   }
 
   /**
@@ -81,7 +84,7 @@ export class LoraFeeds {
         tables.set(id, t);
         return { file: t, weight: l.weight };
       });
-      applied = applyLoraStack({ unet: w.unet, text_encoder: w.text_encoder }, entries);
+      applied = applyLoraStack({ unet: w.unet, text_encoder: w.text_encoder, motion: w.motion }, entries);
     } catch (e) {
       if (e instanceof StudioError) throw e;
       throw new StudioError('LORA_INCOMPATIBLE', `A LoRA could not be applied: ${e instanceof Error ? e.message : String(e)}`);
@@ -90,10 +93,23 @@ export class LoraFeeds {
       unet: planRuntimeStack(applied, 'unet', this.slots.unet, this.rank, safeIdentity),
       text_encoder: planRuntimeStack(applied, 'text_encoder', this.slots.text_encoder, this.rank, safeIdentity),
     };
-    const feeds = { unet: this.inFloatType(plans.unet.feeds), text_encoder: this.inFloatType(plans.text_encoder.feeds) };
+    // MotionLoRAs (AnimateDiff camera motions) ride slots on the motion modules only: the merged-overlay path
+    // rewrites the UNet's own weights file, not the motion module's.
+    const motion = planRuntimeStack(applied, 'motion', this.motionSlots, this.rank, safeIdentity);
+    if (motion.mergedKey) {
+      throw new StudioError(
+        'LORA_INCOMPATIBLE',
+        `This motion LoRA stack cannot be switched in at run time: ${motion.mergedWhy.join('; ')}. Use fewer motion LoRAs at once (their ranks add up to at most ${this.rank}) or plain low-rank motion LoRAs.`,
+        { why: motion.mergedWhy, rank: this.rank },
+      );
+    }
+    const feeds = { unet: this.inFloatType({ ...plans.unet.feeds, ...motion.feeds }), text_encoder: this.inFloatType(plans.text_encoder.feeds) };
     const path = (p: RuntimeStackPlan): LoraSwitch['paths']['unet'] =>
       p.slottedLayers > 0 ? (p.mergedKey ? 'slots+merged' : 'slots') : p.mergedKey ? 'merged' : 'none';
-    const sw: LoraSwitch = { paths: { unet: path(plans.unet), text_encoder: path(plans.text_encoder) }, reports: applied.reports, message: switchMessage(plans, this.rank), elapsedMs: 0 };
+    const unetPath = path(plans.unet);
+    // The motion slots are inputs of the UNet + motion graph: a motion LoRA makes that component's path 'slots'.
+    const withMotion = motion.slottedLayers === 0 ? unetPath : unetPath === 'none' ? 'slots' : unetPath === 'merged' ? 'slots+merged' : unetPath;
+    const sw: LoraSwitch = { paths: { unet: withMotion, text_encoder: path(plans.text_encoder) }, reports: applied.reports, message: switchMessage(plans, this.rank, motion), elapsedMs: 0 };
     const previous = this.state;
     this.state = { switch: sw, plans, feeds, stackId };
     this.tables = tables;
@@ -147,8 +163,9 @@ function safeIdentity(path: string): string {
   }
 }
 
-function switchMessage(plans: Record<LoraComponent, RuntimeStackPlan>, rank: number): string {
+function switchMessage(plans: Record<LoraComponent, RuntimeStackPlan>, rank: number, motion: RuntimeStackPlan): string {
   const parts: string[] = [];
+  if (motion.slottedLayers > 0) parts.push(`motion modules: ${motion.slottedLayers} layers switched at run time (rank ${motion.usedRank}/${rank}, no recompile)`);
   for (const c of ['unet', 'text_encoder'] as const) {
     const p = plans[c];
     const label = c === 'unet' ? 'UNet' : 'text encoder';

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { StudioError } from '../../../shared/errors';
 import type { MotionGroupNormMode, ProviderName } from '../../../shared/domain/generation';
 import type { LoraReport } from '../lora/stack';
@@ -10,6 +11,12 @@ import { DEFAULT_LORA_RANK, LoraFeeds, type LoraSwitch } from './lora-feeds';
 import type { LoraSpec, ModelSource } from './model-source';
 import { SessionPool } from './session-pool';
 import { sessionMemory, type MemoryTarget } from '../memory/estimate';
+import { weightBytes } from '../memory/weight-bytes';
+import { fileIdentity } from '../../compiler/cache';
+import type { WeightSet } from '../../compiler/io/tensor';
+import type { EmbeddingVocab } from '../embeddings/embedding-vocab';
+import { f32ToF16 } from '../runtime/float16';
+import { openVaeOverride, type VaeOverride } from './vae-override';
 
 /**
  * A loaded model as `PipelineModels`: each call names the graph it needs as data (GraphId: component + shape +
@@ -54,6 +61,10 @@ export class ModelSet {
   readonly pool: SessionPool;
   private readonly compiler: GraphCompiler;
   private readonly lora: LoraFeeds;
+  /** The checkpoint's own VAE, restored when an override is removed. */
+  private readonly baseVae: { weights: WeightSet; identity: unknown };
+  private vaeOverride: (VaeOverride & { id: string }) | undefined;
+  private embeddings: { vocab: EmbeddingVocab; rows: HostTensor } | undefined;
 
   constructor(
     readonly source: ModelSource,
@@ -73,6 +84,7 @@ export class ModelSet {
       exclusive: oneUNet ? (a, b) => a.shape.component === 'unet' && b.shape.component === 'unet' : undefined,
     });
     this.lora = new LoraFeeds(source, this.loraRank, this.precision);
+    this.baseVae = { weights: source.weights.vae, identity: source.identity.vae };
     this.setLoras(source.loras ?? []);
   }
 
@@ -95,6 +107,44 @@ export class ModelSet {
       void this.pool.close((id) => retired.some((r) => r.component === id.shape.component && r.mergedKey === id.mergedKey));
     }
     return sw;
+  }
+
+  /**
+   * Replaces the checkpoint's VAE by a standalone VAE file (undefined = the checkpoint's own again). Only the VAE
+   * decoder's sessions close; its graphs compile into their own cache entry (keyed by the file), and the UNet and
+   * text encoder stay loaded. Throws the typed errors of `openVaeOverride` and keeps the current VAE then.
+   */
+  setVae(path: string | undefined): void {
+    const id = path === undefined ? undefined : existsSync(path) ? fileIdentity(path) : path;
+    if (id === this.vaeOverride?.id) return;
+    // openVaeOverride says what is wrong with a missing, corrupt or foreign file (typed errors).
+    const next = path === undefined || id === undefined ? undefined : { ...openVaeOverride(path, { weights: this.baseVae.weights, config: this.source.configs.vae }), id };
+    this.vaeOverride?.close();
+    this.vaeOverride = next;
+    this.source.weights.vae = next ? next.weights : this.baseVae.weights;
+    this.source.identity.vae = next ? { vae: next.id } : this.baseVae.identity;
+    void this.pool.close((g) => g.shape.component === 'vae');
+  }
+
+  /** The VAE file in use instead of the checkpoint's, if any. */
+  get vaePath(): string | undefined {
+    return this.vaeOverride?.path;
+  }
+
+  /**
+   * The textual-inversion embeddings prompts may use (undefined or empty = none). Their vectors are fed to the
+   * text encoder as extra token-table rows, so changing them compiles nothing beyond the first use of the
+   * `_ti` text-encoder graph.
+   */
+  setEmbeddings(vocab: EmbeddingVocab | undefined): void {
+    if (!vocab || vocab.size === 0) {
+      this.embeddings = undefined;
+      return;
+    }
+    const H = this.source.configs.text_encoder.hidden_size;
+    const data = vocab.rows(H);
+    const dims = [data.length / H, H];
+    this.embeddings = { vocab, rows: this.precision === 'float16' ? { type: 'float16', dims, data: f32ToF16(data) } : { type: 'float32', dims, data } };
   }
 
   /** Coverage of the current stack, one report per LoRA. */
@@ -127,9 +177,15 @@ export class ModelSet {
 
   async encodeText(ids: readonly number[], clipSkip: number, signal?: AbortSignal): Promise<Float32Array> {
     const S = ids.length;
-    const out = await this.run(textEncoderShape(S, clipSkip), signal, (s, feeds) =>
+    // Only a prompt that really uses an embedding runs the graph with the extended token table.
+    const ti = this.embeddings && ids.some((id) => id >= this.embeddings!.vocab.vocabSize) ? this.embeddings : undefined;
+    if (!ti && ids.some((id) => id >= this.source.configs.text_encoder.vocab_size)) {
+      throw new StudioError('INVALID_PARAMS', 'The prompt uses an embedding that is not loaded.', { ids: ids.filter((id) => id >= this.source.configs.text_encoder.vocab_size).slice(0, 5) });
+    }
+    const shape = ti ? { ...textEncoderShape(S, clipSkip), extraTokens: true } : textEncoderShape(S, clipSkip);
+    const out = await this.run(shape, signal, (s, feeds) =>
       s.run(
-        { input_ids: { type: 'int64', dims: [1, S], data: BigInt64Array.from(ids, (v) => BigInt(v)) }, ...feeds },
+        { input_ids: { type: 'int64', dims: [1, S], data: BigInt64Array.from(ids, (v) => BigInt(v)) }, ...feeds, ...(ti ? { extra_token_embeddings: ti.rows } : {}) },
         { outputs: [clipSkip === 1 ? 'last_hidden_state' : clipSkip === 2 ? 'penultimate_normed' : 'clip_skip_normed'] },
       ),
     );
@@ -160,6 +216,7 @@ export class ModelSet {
   }
 
   async dispose(): Promise<void> {
+    this.vaeOverride?.close();
     await this.compiler.dispose();
     await this.pool.dispose();
     this.source.close();

@@ -2,6 +2,7 @@ import { StudioError } from '../../../shared/errors';
 import type { GenerationParams } from '../../../shared/domain/generation';
 import { TorchCpuGenerator } from '../noise/torch-randn';
 import { LCMScheduler } from '../schedulers/lcm';
+import type { EmbeddingVocab } from '../embeddings/embedding-vocab';
 import type { ClipTokenizer } from '../tokenizer/clip-tokenizer';
 import { applyWeightsA1111, applyWeightsComfy, padChunks, tokenizeWeighted } from '../tokenizer/prompt-weighting';
 import type { PipelineModels } from './pipeline-models';
@@ -57,6 +58,8 @@ export interface Trace {
 
 export interface TextToVideoOptions {
   tokenizer?: ClipTokenizer;
+  /** Textual-inversion embeddings the prompts may call by name (the models must hold the same vocabulary). */
+  embeddings?: EmbeddingVocab;
   signal?: AbortSignal;
   onStep?: (e: StepEvent) => void;
   /** Called as prompts are encoded and as each frame is decoded (`done` of `total`). */
@@ -92,7 +95,7 @@ export async function textToVideo(models: PipelineModels, req: TextToVideoReques
   // 2. Encode prompts (weighted, chunked by 75 tokens; positive and negative padded to the same length).
   throwIfAborted(signal);
   opts.onStage?.({ stage: 'encode', done: 0, total: 1, elapsedMs: 0 });
-  const embeds = opts.inject?.promptEmbeds ?? (await encodePrompts(models, req, doCfg, requireTokenizer(opts.tokenizer)));
+  const embeds = opts.inject?.promptEmbeds ?? (await encodePrompts(models, req, doCfg, requireTokenizer(opts.tokenizer), opts.embeddings));
   const encodeMs = performance.now() - t0;
   opts.onStage?.({ stage: 'encode', done: 1, total: 1, elapsedMs: encodeMs });
 
@@ -233,9 +236,9 @@ function checkInputs(models: PipelineModels, req: TextToVideoRequest): void {
   if (!Number.isInteger(req.clipSkip) || req.clipSkip < 1 || req.clipSkip > 4) bad(`CLIP skip must be 1–4 (got ${req.clipSkip}).`, { clipSkip: req.clipSkip });
 }
 
-async function encodePrompts(models: PipelineModels, req: TextToVideoRequest, doCfg: boolean, tokenizer: ClipTokenizer) {
-  const pos = tokenizeWeighted(tokenizer, req.prompt, { mode: req.weighting });
-  const neg = tokenizeWeighted(tokenizer, req.negativePrompt, { mode: req.weighting });
+async function encodePrompts(models: PipelineModels, req: TextToVideoRequest, doCfg: boolean, tokenizer: ClipTokenizer, embeddings?: EmbeddingVocab) {
+  const pos = tokenizeWeighted(tokenizer, req.prompt, { mode: req.weighting, embeddings });
+  const neg = tokenizeWeighted(tokenizer, req.negativePrompt, { mode: req.weighting, embeddings });
   const [p, n] = doCfg ? padChunks(pos, neg) : [pos, neg];
   const D = models.contextDim;
   let empty: Float32Array | undefined;

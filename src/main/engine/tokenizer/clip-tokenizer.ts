@@ -107,6 +107,14 @@ export class ClipTokenizer {
     return tok;
   }
 
+  /**
+   * A tokenizer from plain merges text (`merges.txt`, header line first), e.g. a model's own truncated vocabulary;
+   * ids follow CLIP's construction (bytes, bytes + `</w>`, merges, then the two special tokens).
+   */
+  static fromMerges(mergesText: string): ClipTokenizer {
+    return new ClipTokenizer(mergesText.replace(/\s+$/, ''));
+  }
+
   /** The cleaned text and its vocabulary strings (for debugging and the golden tests). */
   bpeTokens(text: string): string[] {
     const out: string[] = [];

@@ -1,3 +1,5 @@
+import { StudioError } from '../../../shared/errors';
+import type { EmbeddingVocab } from '../embeddings/embedding-vocab';
 import { CHUNK_BODY, CONTEXT_LENGTH, type ClipTokenizer } from './clip-tokenizer';
 
 /**
@@ -21,6 +23,11 @@ export interface PromptEncodingOptions {
   clipSkip?: number;
   /** A1111 `comma_padding_backtrack` (tokens; 0 disables). Default 20, A1111's default. */
   commaPaddingBacktrack?: number;
+  /**
+   * Textual-inversion embeddings: each trigger word becomes its vectors' placeholder ids (one position per vector,
+   * all with the weight of the text around them), never split across chunks (A1111 moves it to the next chunk).
+   */
+  embeddings?: EmbeddingVocab;
 }
 
 export interface WeightedChunk {
@@ -177,7 +184,7 @@ function parseParentheses(s: string): string[] {
 
 /** Tokenizes a weighted prompt into 77-token chunks (75 body tokens each) with per-token weights. */
 export function tokenizeWeighted(tokenizer: ClipTokenizer, text: string, opts: PromptEncodingOptions = {}): WeightedChunks {
-  return (opts.mode ?? 'a1111') === 'comfy' ? chunksComfy(tokenizer, text) : chunksA1111(tokenizer, text, opts.commaPaddingBacktrack ?? 20);
+  return (opts.mode ?? 'a1111') === 'comfy' ? chunksComfy(tokenizer, text, opts.embeddings) : chunksA1111(tokenizer, text, opts.commaPaddingBacktrack ?? 20, opts.embeddings);
 }
 
 function finishChunk(tok: ClipTokenizer, ids: number[], weights: number[]): WeightedChunk {
@@ -195,8 +202,8 @@ export function emptyChunk(tok: ClipTokenizer): WeightedChunk {
   return finishChunk(tok, [], []);
 }
 
-/** A1111 `tokenize_line` without textual inversion: see the module comment. */
-function chunksA1111(tok: ClipTokenizer, text: string, backtrack: number): WeightedChunks {
+/** A1111 `tokenize_line` (modules/sd_hijack_clip.py): see the module comment. */
+function chunksA1111(tok: ClipTokenizer, text: string, backtrack: number, embeddings?: EmbeddingVocab): WeightedChunks {
   const parsed = parsePromptAttention(text);
   const chunks: WeightedChunk[] = [];
   let ids: number[] = [];
@@ -214,7 +221,9 @@ function chunksA1111(tok: ClipTokenizer, text: string, backtrack: number): Weigh
       next();
       continue;
     }
-    for (const token of tok.encode(span)) {
+    const tokens = tok.encode(span);
+    for (let at = 0; at < tokens.length; ) {
+      const token = tokens[at];
       if (token === comma) {
         lastComma = ids.length;
       } else if (backtrack !== 0 && ids.length === CHUNK_BODY && lastComma !== -1 && ids.length - lastComma <= backtrack) {
@@ -228,22 +237,40 @@ function chunksA1111(tok: ClipTokenizer, text: string, backtrack: number): Weigh
         ws = relocWs;
       }
       if (ids.length === CHUNK_BODY) next();
-      ids.push(token);
-      ws.push(weight);
+      const emb = embeddings?.matchAt(tokens, at);
+      if (!emb) {
+        ids.push(token);
+        ws.push(weight);
+        at++;
+        continue;
+      }
+      if (emb.ids.length > CHUNK_BODY) throw tooLong(emb.embedding.name, emb.ids.length);
+      if (ids.length + emb.ids.length > CHUNK_BODY) next();
+      ids.push(...emb.ids);
+      ws.push(...emb.ids.map(() => weight));
+      at += emb.length;
     }
   }
   if (ids.length > 0 || chunks.length === 0) next();
   return { chunks };
 }
 
-/** ComfyUI `tokenize_with_weights` for SD1 (pad with EOS, 77 per chunk, groups < 8 tokens kept whole). */
-function chunksComfy(tok: ClipTokenizer, text: string): WeightedChunks {
+function tooLong(name: string, vectors: number): StudioError {
+  return new StudioError('INVALID_PARAMS', `The embedding "${name}" has ${vectors} vectors, more than the ${CHUNK_BODY} a prompt chunk holds; it cannot be used.`, { name, vectors });
+}
+
+/**
+ * ComfyUI `tokenize_with_weights` for SD1 (pad with EOS, 77 per chunk, groups < 8 tokens kept whole). Embeddings
+ * are called by their word as in A1111 (not ComfyUI's `embedding:` prefix) and expanded inside their group.
+ */
+function chunksComfy(tok: ClipTokenizer, text: string, embeddings?: EmbeddingVocab): WeightedChunks {
   const MAX_WORD = 8;
   const groups: Array<Array<[number, number]>> = [];
   for (const [span, weight] of parseComfyWeights(text)) {
     // ComfyUI splits only at " embedding:" markers; without embeddings each span is one group.
     if (span === '') continue;
-    groups.push(tok.encode(span).map((t) => [t, weight] as [number, number]));
+    const ids = embeddings ? embeddings.expand(tok.encode(span)) : tok.encode(span);
+    groups.push(ids.map((t) => [t, weight] as [number, number]));
   }
   const chunks: WeightedChunk[] = [];
   let ids: number[] = [];

@@ -10,7 +10,9 @@ import { canonicalizeForVerify } from '../canonical';
 import { compareArrays } from '../compare';
 import { f32, npyF32, npyI64, openWeightsFile, runGraphOnce } from '../run-graph';
 import type { Comparison, KindHandler, VerifyContext } from '../types';
-import { runUNet } from './unet2d';
+import { parseMotionConfig } from '../../compiler/families/configs';
+import { foldFrames, unfoldFrames } from './unet-motion';
+import { loadMotionAdapter, runUNet } from './unet2d';
 
 /**
  * kind `lora`: for every run in files.json `runs` (any formats, multipliers, stacks), apply the stack to the
@@ -22,6 +24,8 @@ import { runUNet } from './unet2d';
  */
 interface LoraRun {
   name: string;
+  /** Motion cases: the motion-module GroupNorm of this run. */
+  groupnorm?: string;
   loras: Array<{ file: string; format?: string; multiplier: number }>;
   outputs: {
     noise_pred?: Record<string, string>;
@@ -36,6 +40,9 @@ interface LoraBase {
   unet_config: string;
   text_encoder?: string;
   text_encoder_config?: string;
+  /** MotionLoRA cases: the model is UNetMotionModel.from_unet2d(unet, adapter). */
+  motion_adapter?: string;
+  motion_adapter_config?: string;
 }
 
 function parseRuns(ctx: VerifyContext): { base: LoraBase; runs: LoraRun[] } {
@@ -49,6 +56,18 @@ function parseRuns(ctx: VerifyContext): { base: LoraBase; runs: LoraRun[] } {
 
 function readJson(path: string): Record<string, unknown> {
   return JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+}
+
+/** Several merged components seen as one (their canonical names are disjoint: UNet and motion modules). */
+function joinMerged(parts: Array<{ touched(): string[]; get: WeightSet['get'] } | undefined>): { touched(): string[]; get: WeightSet['get'] } {
+  const present = parts.filter((p): p is NonNullable<typeof p> => p !== undefined);
+  return {
+    touched: () => present.flatMap((p) => p.touched()),
+    get: (n) => {
+      for (const p of present) if (p.touched().includes(n)) return p.get(n);
+      return present[0]?.get(n);
+    },
+  };
 }
 
 /** Compares every tensor of `refPath` with `merged`, and the changed-set with the reference's key set. */
@@ -90,19 +109,27 @@ export const loraHandler: KindHandler = {
     const { base, runs } = parseRuns(ctx);
     const unetFile = openWeightsFile(join(ctx.dir, base.unet));
     const teFile = base.text_encoder ? openWeightsFile(join(ctx.dir, base.text_encoder)) : undefined;
+    const motionFile = base.motion_adapter ? loadMotionAdapter(join(ctx.dir, base.motion_adapter)) : undefined;
     try {
       const unet = canonicalizeForVerify(unetFile, 'unet');
       const textEncoder = teFile ? canonicalizeForVerify(teFile, 'text_encoder') : undefined;
       const unetCfg = parseUNetConfig(readJson(join(ctx.dir, base.unet_config)));
       const timesteps = Object.keys(runs[0].outputs.noise_pred ?? {}).map(Number);
       const sample = existsSync(join(ctx.dir, 'sample.npy')) ? npyF32(join(ctx.dir, 'sample.npy')) : undefined;
-      const context = existsSync(join(ctx.dir, 'encoder_hidden_states.npy')) ? npyF32(join(ctx.dir, 'encoder_hidden_states.npy')) : undefined;
+      const inputs = (ctx.files.inputs ?? {}) as { encoder_hidden_states?: string };
+      const contextFile = typeof inputs.encoder_hidden_states === 'string' ? inputs.encoder_hidden_states : 'encoder_hidden_states.npy';
+      const context = existsSync(join(ctx.dir, contextFile)) ? npyF32(join(ctx.dir, contextFile)) : undefined;
+      const motionCfg = motionFile && base.motion_adapter_config ? parseMotionConfig(readJson(join(ctx.dir, base.motion_adapter_config))) : undefined;
+      // Motion cases: the sample is a video (B, C, F, H, W); the graph takes frames folded into the batch.
+      const video = motionFile && sample ? sample : undefined;
+      const frames = video ? video.shape[2] : 1;
+      const unetSample = video ? foldFrames(video) : sample;
       const ids = existsSync(join(ctx.dir, 'te_input_ids.npy')) ? npyI64(join(ctx.dir, 'te_input_ids.npy')) : undefined;
 
       for (const run of runs) {
         const label = `${run.name}`;
         const applied = applyLoraStack(
-          { unet, text_encoder: textEncoder },
+          { unet, text_encoder: textEncoder, motion: motionFile?.weights },
           run.loras.map((l) => ({ file: join(ctx.dir, l.file), weight: l.multiplier })),
         );
         for (const r of applied.reports) {
@@ -113,18 +140,21 @@ export const loraHandler: KindHandler = {
         // (a) merged weights
         const o = run.outputs;
         if (o.unet_merged_changed_weights && applied.unet) {
-          ctx.report(compareMergedWeights(ctx.name, `${label} unet merged weights`, applied.unet, join(ctx.dir, o.unet_merged_changed_weights)));
+          const merged = applied.motion ? joinMerged([applied.unet, applied.motion]) : applied.unet;
+          ctx.report(compareMergedWeights(ctx.name, `${label} unet merged weights`, merged, join(ctx.dir, o.unet_merged_changed_weights)));
         }
         if (o.te_merged_changed_weights && applied.text_encoder) {
           ctx.report(compareMergedWeights(ctx.name, `${label} te merged weights`, applied.text_encoder, join(ctx.dir, o.te_merged_changed_weights)));
         }
         // (b) forward passes through the compiled graphs
-        if (o.noise_pred && applied.unet && sample && context) {
+        if (o.noise_pred && applied.unet && unetSample && context) {
           const ts = Object.keys(o.noise_pred).map(Number);
-          const outs = await runUNet(applied.unet, unetCfg, { sample, context, timesteps: ts.length ? ts : timesteps }, { workDir: join(ctx.workDir, `lora_${run.name}`), modelFile: 'unet_lora.onnx' });
+          const groupnorm = run.groupnorm === 'per_frame' ? 'per_frame' : 'across_frames';
+          const motion = applied.motion && motionCfg ? { w: applied.motion, cfg: motionCfg, frames, groupnorm: groupnorm as 'per_frame' | 'across_frames' } : undefined;
+          const outs = await runUNet(applied.unet, unetCfg, { sample: unetSample, context, timesteps: ts.length ? ts : timesteps }, { workDir: join(ctx.workDir, `lora_${run.name}`), modelFile: 'unet_lora.onnx', motion });
           outs.forEach((out, i) => {
             const ref = npyF32(join(ctx.dir, (o.noise_pred as Record<string, string>)[String(ts[i])])).data;
-            ctx.report(compareArrays(ctx.name, `${label} noise_pred_t${ts[i]}`, out, ref));
+            ctx.report(compareArrays(ctx.name, `${label} noise_pred_t${ts[i]}`, video ? unfoldFrames(out, unetSample.shape, frames) : out, ref));
           });
         }
         if (o.te_last_hidden_state && applied.text_encoder && ids && base.text_encoder_config) {
@@ -138,6 +168,7 @@ export const loraHandler: KindHandler = {
     } finally {
       unetFile.close();
       teFile?.close();
+      motionFile?.close();
     }
   },
 };

@@ -10,6 +10,7 @@ import { randomSeed, useDraft } from '../../state/draft';
 import { useJobs } from '../../state/jobs';
 import { useStudio } from '../../state/studio-api';
 import { useLoad } from '../../state/use-load';
+import { ExtraFiles } from './ExtraFiles';
 import { LoraStack } from './LoraStack';
 import { QueueList } from './QueueList';
 import { SIZE_MAX, SIZE_MIN, SIZE_PRESETS, SIZE_STEP } from './size-presets';
@@ -47,7 +48,8 @@ export function GeneratePlace() {
     setSubmitting(true);
     setSubmitError(null);
     try {
-      await jobs.generate({ ...params, loras: params.loras.map((l) => ({ ...l, enabled: l.enabled !== false })) });
+      const embeddings = (params.embeddings ?? []).filter((e) => e.path.trim() !== '');
+      await jobs.generate({ ...params, loras: params.loras.map((l) => ({ ...l, enabled: l.enabled !== false })), embeddings: embeddings.length > 0 ? embeddings : undefined });
       if (!draft.seedLocked) draft.update({ seed: randomSeed() });
     } catch (e) {
       setSubmitError(e);
@@ -116,6 +118,8 @@ export function GeneratePlace() {
               Browse the LoRA library
             </button>
           </p>
+
+          <ExtraFiles />
 
           <SeedControl seed={params.seed} locked={draft.seedLocked} onSeed={(seed) => draft.update({ seed })} onLocked={draft.setSeedLocked} onRoll={() => draft.update({ seed: randomSeed() })} />
 

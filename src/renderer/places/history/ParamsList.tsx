@@ -29,6 +29,18 @@ export function ParamsList({ record }: { record: GenerationRecord }) {
           <dd>{p.loras.map((l) => `${l.name ?? l.path.split(/[\\/]/).pop()} ${l.weight}${l.enabled === false ? ' (off)' : ''}`).join(', ')}</dd>
         </>
       )}
+      {(p.embeddings?.length ?? 0) > 0 && (
+        <>
+          <dt>Embeddings</dt>
+          <dd>{(p.embeddings ?? []).map((e) => e.name ?? e.path.split(/[\\/]/).pop()).join(', ')}</dd>
+        </>
+      )}
+      {p.vae && (
+        <>
+          <dt>VAE</dt>
+          <dd title={p.vae}>{p.vae.split(/[\\/]/).pop()}</dd>
+        </>
+      )}
       <dt>Noise</dt>
       <dd>
         {record.noise.name} {record.noise.version}

@@ -1,6 +1,6 @@
 import type { TensorView } from '../../../compiler/io/tensor';
 import { numel } from '../../../compiler/io/tensor';
-import type { LoraComponent, LoraDelta, LoraTarget } from '../types';
+import type { LoraDelta, LoraTarget, LoraTargetComponent } from '../types';
 
 /**
  * The tensors of one LoRA module, keyed by their suffix without the leading dot (`lora_down.weight`, `alpha`,
@@ -13,7 +13,7 @@ export interface ModuleGroup {
 }
 
 export interface ModuleContext {
-  component: LoraComponent;
+  component: LoraTargetComponent;
   /** Canonical module path (no `.weight`). */
   module: string;
   /** Shape of the model's `.weight` (and `.bias`, when it has one). */

@@ -63,7 +63,8 @@ function fromPattern(pattern: Record<string, number> | undefined, module: string
 
 export function peftScale(metadata: Record<string, string>, ctx: Pick<ModuleContext, 'component' | 'module'>, rank: number, alphaTensor?: number): { scale: number; alpha: number } {
   if (alphaTensor !== undefined && alphaTensor !== 0) return { scale: alphaTensor / rank, alpha: alphaTensor };
-  const cfg = peftConfig(metadata, ctx.component);
+  // diffusers keeps motion modules inside the UNet (UNetMotionModel), so their PEFT config is the UNet's.
+  const cfg = peftConfig(metadata, ctx.component === 'motion' ? 'unet' : ctx.component);
   if (!cfg) return { scale: 1, alpha: rank };
   const alpha = fromPattern(cfg.alpha_pattern, ctx.module) ?? cfg.lora_alpha ?? rank;
   return { scale: cfg.use_rslora ? alpha / Math.sqrt(rank) : alpha / rank, alpha };
