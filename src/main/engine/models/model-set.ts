@@ -11,7 +11,6 @@ import { DEFAULT_LORA_RANK, LoraFeeds, type LoraSwitch } from './lora-feeds';
 import type { LoraSpec, ModelSource } from './model-source';
 import { SessionPool } from './session-pool';
 import { sessionMemory, type MemoryTarget } from '../memory/estimate';
-import { weightBytes } from '../memory/weight-bytes';
 import { fileIdentity } from '../../compiler/cache';
 import type { WeightSet } from '../../compiler/io/tensor';
 import type { EmbeddingVocab } from '../embeddings/embedding-vocab';
