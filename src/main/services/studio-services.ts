@@ -7,8 +7,7 @@
  * The database opens on first use, not at start: a corrupt or too-new database then fails the calls that need it
  * with the store's own message, while the shell, the engine status and everything else keep working.
  */
-import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { version as packageVersion } from '../../../package.json';
 import {
   isApiMethod,
@@ -296,22 +295,6 @@ export async function invokeApi(api: StudioMethods, method: unknown, args: unkno
   }
 }
 
-
-/**
- * The data folder: an explicit flag, else ANIMATELCM_DATA_DIR, else the platform's per-user data folder
- * (the Electron shell passes app.getPath('userData') as its fallback instead).
- */
-export function resolveDataDir(flag: string | undefined, fallback: string = platformDataDir()): string {
-  const chosen = flag ?? process.env.ANIMATELCM_DATA_DIR;
-  return resolve(chosen && chosen.length > 0 ? chosen : fallback);
-}
-
-function platformDataDir(): string {
-  const name = 'AnimateLCM Studio';
-  if (process.platform === 'win32') return join(process.env.APPDATA ?? join(homedir(), 'AppData', 'Roaming'), name);
-  if (process.platform === 'darwin') return join(homedir(), 'Library', 'Application Support', name);
-  return join(process.env.XDG_DATA_HOME ?? join(homedir(), '.local', 'share'), 'animatelcm-studio');
-}
 
 export function createStudioServices(opts: { dataDir: string; mode: TransportMode; engine?: EngineHost }): StudioServices {
   return new StudioServices({ dataDir: opts.dataDir, mode: opts.mode, engine: opts.engine ?? new EngineHost() });
