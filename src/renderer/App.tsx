@@ -5,10 +5,12 @@ import { StatusBar } from './components/StatusBar';
 import { PLACES, placeFromHash, type PlaceId } from './places';
 import { PlaceRouter } from './places/PlaceRouter';
 import { StudioProvider } from './state/studio-context';
+import { useTheme } from './state/theme';
 
 /** The frame: navigation on the left, the current place in the middle, what the engine sees at the bottom. */
 export function App({ connection }: { connection: Connection }) {
   const [place, setPlace] = useState<PlaceId>(() => placeFromHash(window.location.hash));
+  const [theme, toggleTheme] = useTheme();
 
   useEffect(() => {
     const onHash = () => setPlace(placeFromHash(window.location.hash));
@@ -27,6 +29,10 @@ export function App({ connection }: { connection: Connection }) {
       <div className="app">
         <header className="app-header">
           <span className="app-title">AnimateLCM Studio</span>
+          <span className="spacer" />
+          <button type="button" className="button button-small" onClick={toggleTheme} aria-pressed={theme === 'light'} data-testid="theme-toggle">
+            {theme === 'dark' ? 'Light theme' : 'Dark theme'}
+          </button>
         </header>
         <Navigation places={PLACES} current={place} onSelect={go} />
         <main className="app-main" id="main" aria-labelledby="place-title">

@@ -290,6 +290,7 @@ export const API_VALIDATORS: { [M in ApiMethod]: ArgValidators<M> } = {
   generate: [generationParams],
   cancelJob: [jobId],
   listJobs: [],
+  countTokens: [str({ max: 20_000 }), optional(literal('a1111', 'comfy'))],
   listModels: [optional(libraryFilter)],
   listLoras: [optional(libraryFilter)],
   importFile: [path, optional(importOptions)],

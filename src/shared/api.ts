@@ -10,7 +10,8 @@
  * (src/shared/api-validation.ts) before a service sees them.
  */
 import type { SerializedError } from './errors';
-import type { GenerationParams, JobStatus, ProviderName, StepProgress } from './domain/generation';
+import type { GenerationParams, JobStatus, ProviderName, StepProgress, WeightingMode } from './domain/generation';
+import type { TokenCount } from './domain/prompt-tokens';
 import type { DeleteGenerationResult, GenerationFilter, GenerationPage, GenerationRecord } from './domain/history';
 import type { ImportOptions, ImportResult, LibraryFilter, LibraryItem, LibraryItemUpdate, RefreshResult } from './domain/library';
 import type { ExportFormat } from './domain/export';
@@ -147,6 +148,8 @@ export interface StudioMethods {
   generate(params: GenerationParams): Promise<JobRef>;
   cancelJob(jobId: string): Promise<void>;
   listJobs(): Promise<JobSummary[]>;
+  /** How the text encoder splits a prompt: tokens in each 75-token chunk (the prompt box's counter). */
+  countTokens(text: string, mode?: WeightingMode): Promise<TokenCount>;
   // library
   listModels(filter?: LibraryFilter): Promise<LibraryItem[]>;
   listLoras(filter?: LibraryFilter): Promise<LibraryItem[]>;
@@ -211,6 +214,7 @@ export const API_METHODS = [
   'generate',
   'cancelJob',
   'listJobs',
+  'countTokens',
   'listModels',
   'listLoras',
   'importFile',

@@ -27,7 +27,8 @@ import {
   type UploadRef,
 } from '../../shared/api';
 import { validateArgs } from '../../shared/api-validation';
-import type { GenerationParams } from '../../shared/domain/generation';
+import type { GenerationParams, WeightingMode } from '../../shared/domain/generation';
+import type { TokenCount } from '../../shared/domain/prompt-tokens';
 import type { DeleteGenerationResult, GenerationFilter, GenerationPage, GenerationRecord } from '../../shared/domain/history';
 import type { ImportOptions, ImportResult, LibraryFilter, LibraryItem, LibraryItemUpdate, RefreshResult } from '../../shared/domain/library';
 import type { Timeline, TimelineSummary } from '../../shared/domain/timeline';
@@ -40,6 +41,7 @@ import { ExportService, storeLookup } from './export-service';
 import { GenerationService } from './generation-service';
 import { HistoryService } from './history-service';
 import { LibraryService } from './library-service';
+import { PromptService } from './prompt-service';
 import { TimelineService } from './timeline-service';
 import { UploadService } from './upload-service';
 
@@ -75,6 +77,7 @@ export class StudioServices implements StudioMethods {
   private readonly sinks = new Set<EventSink>();
   private readonly unhook: () => void;
   private opened: Stores | undefined;
+  private readonly prompts = new PromptService();
 
   constructor(opts: StudioServicesOptions) {
     this.dataDir = opts.dataDir;
@@ -161,6 +164,9 @@ export class StudioServices implements StudioMethods {
   }
   async listJobs(): Promise<JobSummary[]> {
     return this.stores().generation.listSummaries();
+  }
+  async countTokens(text: string, mode?: WeightingMode): Promise<TokenCount> {
+    return this.prompts.countTokens(text, mode);
   }
 
   // library --------------------------------------------------------------------------------------------------------

@@ -2,6 +2,7 @@ import { useId } from 'react';
 import type { GenerationParams, LoraRef } from '../../../shared/domain/generation';
 import type { LibraryItem } from '../../../shared/domain/library';
 import { loraFitsModel } from '../../../shared/domain/lora-fit';
+import { PARAM_LIMITS } from '../../../shared/domain/param-limits';
 import { Slider } from '../../components/Slider';
 import { useDraft } from '../../state/draft';
 
@@ -63,7 +64,7 @@ export function LoraStack({ loras, modelFamily, onRefresh }: { loras: LibraryIte
                   ×
                 </button>
               </div>
-              <Slider label="Weight" value={ref.weight} min={-1} max={2} step={0.05} onChange={(v) => draft.updateLora(i, { weight: Math.round(v * 100) / 100 })} testId={`lora-weight-${i}`} />
+              <Slider label="Weight" value={ref.weight} {...PARAM_LIMITS.loraWeight} integer={false} onChange={(v) => draft.updateLora(i, { weight: Math.round(v * 100) / 100 })} testId={`lora-weight-${i}`} />
               {warnings.length > 0 && (
                 <ul className="warnings" data-testid="lora-warnings">
                   {warnings.map((w) => (
