@@ -105,3 +105,214 @@ test('generate: a second take; B swaps the previous one into the viewer and back
   await expect(page.getByTestId('viewer-frame')).toHaveAttribute('alt', /blue fox/);
   expect(consoleErrors).toEqual([]);
 });
+
+test('truthful state: saved settings reach Generate at once, refused values say why, errors read as words, a cancelled job keeps no bar', async ({ page, app, consoleErrors }, testInfo) => {
+  await page.setViewportSize({ width: 1280, height: 720 });
+  await page.goto(app.url);
+  // Settings apply without a restart: save a default, go back to Generate, it is there.
+  await goPlace(page, 'Settings');
+  await page.getByLabel('Steps value').fill('5');
+  await page.getByLabel('Frames value').fill('12');
+  await page.getByTestId('settings-save').click();
+  await expect(page.getByTestId('toasts')).toContainText('Settings saved');
+  await goPlace(page, 'Generate');
+  await expect(page.getByTestId('steps-number')).toHaveValue('5');
+  await expect(page.getByTestId('frames-number')).toHaveValue('12');
+
+  // Out of range: refused with the reason, the last good value stays (no silent clamp).
+  await page.getByTestId('frames-number').fill('0');
+  await expect(page.getByTestId('frames-problem')).toHaveText('Frames goes from 2 to 64; 0 was not applied, it stays at 12.');
+  await page.getByTestId('frames-number').fill('8');
+  await expect(page.getByTestId('frames-problem')).toHaveCount(0);
+  // Beyond the slider but inside what the engine takes: accepted as typed, not pulled back to the slider's end.
+  await page.getByTestId('steps-number').fill('50');
+  await expect(page.getByTestId('steps-problem')).toHaveCount(0);
+  await expect(page.getByTestId('steps')).toHaveAttribute('aria-valuetext', '50');
+  await page.getByTestId('steps-number').fill('2');
+
+  // The negative prompt's placeholder reads as a hint, not as a value.
+  const negative = page.getByTestId('negative-prompt');
+  await expect(negative).toHaveAttribute('placeholder', /^Optional:/);
+  expect(await negative.evaluate((el) => getComputedStyle(el, '::placeholder').fontStyle)).toBe('italic');
+
+  // A refused request reads as a sentence; the field path is in the details.
+  await page.getByTestId('prompt').fill('refused one');
+  await page.getByLabel('Width', { exact: true }).fill('100');
+  await page.getByTestId('generate').click();
+  const err = page.locator('.submit-error [data-testid="error-panel"]');
+  await expect(err.locator('.error-message')).toHaveText('Width must be a multiple of 8, not 100.');
+  await err.getByText('Details').click();
+  await expect(err.locator('details')).toContainText('generate#0.width');
+  await err.locator('xpath=..').getByRole('button', { name: 'Dismiss' }).click();
+
+  // Cancel a running job: its card keeps no progress bar, the viewer says what cancelling means.
+  await page.getByLabel('Width', { exact: true }).fill('128');
+  await page.getByLabel('Height', { exact: true }).fill('128');
+  await page.getByTestId('frames-number').fill('16');
+  await page.getByTestId('steps-number').fill('12');
+  await page.getByTestId('prompt').fill('cancel me');
+  await page.getByTestId('generate').click();
+  const job = page.getByTestId('job').filter({ hasText: 'cancel me' });
+  await expect(job).toHaveAttribute('data-status', 'running', { timeout: 30_000 });
+  await job.getByTestId('job-cancel').click();
+  await expect(job).toHaveAttribute('data-status', 'cancelled', { timeout: 30_000 });
+  await expect(job.getByRole('progressbar')).toHaveCount(0);
+  await expect(page.getByTestId('viewer').getByRole('progressbar')).toHaveCount(0);
+  await expect(page.getByTestId('viewer-reason')).toContainText('Cancelled');
+  await screenshot(page, testInfo, 'ux-generate-cancelled-1280x720');
+  expect(consoleErrors).toEqual([]);
+});
+
+test('prompt: <lora:name:weight> is applied, tokens are counted per 75-token chunk, Ctrl+↑/↓ weights the selected words', async ({ page, app, consoleErrors }) => {
+  await call(app, 'importFile', loraPath);
+  await page.setViewportSize({ width: 1280, height: 720 });
+  await page.goto(app.url);
+  const prompt = page.getByTestId('prompt');
+  await prompt.fill('a cat');
+  await expect(page.getByTestId('prompt-tokens')).toHaveText(/2\/75/);
+  await prompt.fill(Array(80).fill('cat').join(' '));
+  await expect(page.getByTestId('prompt-tokens')).toHaveText(/75\/75 · 5\/75 \(2 chunks\)/);
+
+  // Ctrl+↑ on the word at the caret wraps it with a weight; again raises it; Ctrl+↓ twice takes it back off.
+  await prompt.fill('a red fox');
+  await prompt.evaluate((el: HTMLTextAreaElement) => el.setSelectionRange(3, 3));
+  await prompt.press('Control+ArrowUp');
+  await expect(prompt).toHaveValue('a (red:1.1) fox');
+  await prompt.press('Control+ArrowUp');
+  await expect(prompt).toHaveValue('a (red:1.2) fox');
+  await prompt.press('Control+ArrowDown');
+  await prompt.press('Control+ArrowDown');
+  await expect(prompt).toHaveValue('a red fox');
+
+  // A tag naming no library LoRA is refused with its name; a known one moves into the stack at its weight.
+  await tiny(page);
+  await prompt.fill(`${STARTER_LORA_TRIGGER} fox <lora:nowhere:1>`);
+  await expect(page.getByTestId('prompt-notes')).toContainText('no LoRA named “nowhere”');
+  await page.getByTestId('generate').click();
+  await expect(page.locator('.submit-error .error-message')).toContainText('“nowhere”');
+  await prompt.fill(`${STARTER_LORA_TRIGGER} fox <lora:ux-style:0.5>`);
+  await expect(page.getByTestId('prompt-notes')).toContainText('applies ux-style at 0.5');
+  await page.getByTestId('generate').click();
+  await expect(page.getByTestId('job').first()).toHaveAttribute('data-status', 'done', { timeout: 90_000 });
+  const [rec] = (await call(app, 'listGenerations', { status: 'done', limit: 1 })).items;
+  expect(rec.params.prompt).toBe(`${STARTER_LORA_TRIGGER} fox`);
+  expect(rec.params.loras.map((l) => [l.name, l.weight])).toEqual([['ux-style', 0.5]]);
+  expect(consoleErrors).toEqual([]);
+});
+
+test('engine options: clip skip, weighting, GroupNorm and the AnimateLCM LoRA reach the engine; the provider order is kept', async ({ page, app, consoleErrors }, testInfo) => {
+  await page.setViewportSize({ width: 1920, height: 1080 });
+  await page.goto(app.url);
+  await page.getByTestId('prompt').fill('engine options');
+  await tiny(page);
+  await page.getByTestId('advanced-options').locator('summary').click();
+  await page.getByTestId('clip-skip-number').fill('2');
+  await page.getByTestId('weighting').selectOption('comfy');
+  await page.getByTestId('group-norm').selectOption('across_frames');
+  const lcm = (await call(app, 'listLoras')).find((l) => l.name === 'ux-style');
+  await page.getByTestId('lcm-lora').selectOption(lcm?.path ?? '');
+  await page.getByTestId('lcm-lora-weight-number').fill('0.7');
+  await page.getByTestId('provider-picker').selectOption('cpu');
+  await expect(page.getByTestId('provider-order-hint')).toBeVisible();
+  await screenshot(page, testInfo, 'ux-generate-engine-options-1920x1080');
+  await page.getByTestId('generate').click();
+  await expect(page.getByTestId('job').first()).toHaveAttribute('data-status', 'done', { timeout: 90_000 });
+  const [rec] = (await call(app, 'listGenerations', { status: 'done', limit: 1 })).items;
+  expect(rec.params).toMatchObject({ clipSkip: 2, weighting: 'comfy', motionGroupNorm: 'across_frames', lcmLora: { path: lcm?.path, weight: 0.7 } });
+  expect(rec.params.providers[0]).toBe('cpu');
+  expect(consoleErrors).toEqual([]);
+});
+
+test('history: a gallery with filters, the reason for every clip that is missing, library names, and two takes side by side', async ({ page, app, consoleErrors }, testInfo) => {
+  await page.setViewportSize({ width: 1920, height: 1080 });
+  await page.goto(app.url);
+  await goPlace(page, 'History');
+  const cards = page.getByTestId('history-card');
+  const all = (await call(app, 'listGenerations', {})).total;
+  await expect(cards).toHaveCount(all);
+
+  // The cancelled job says why it has no clip, with a readable badge.
+  const cancelled = cards.and(page.locator('[data-status="cancelled"]')).first();
+  await expect(cancelled.getByTestId('history-reason')).toContainText('Cancelled while');
+  // Filters: LoRA (by library name), date, status.
+  await page.getByTestId('history-lora-filter').selectOption({ label: 'ux-style' });
+  const withLora = (await call(app, 'listGenerations', { lora: (await call(app, 'listLoras')).find((l) => l.name === 'ux-style')?.sha256 })).total;
+  expect(withLora).toBeGreaterThan(0);
+  await expect(cards).toHaveCount(withLora);
+  await page.getByTestId('history-lora-filter').selectOption('');
+  await page.getByTestId('history-date-filter').selectOption('1');
+  await expect(cards).toHaveCount(all);
+  await page.getByTestId('history-date-filter').selectOption('');
+
+  // Details: library names for the LoRA, the motion module shown.
+  const done = (await call(app, 'listGenerations', { status: 'done', lora: (await call(app, 'listLoras')).find((l) => l.name === 'ux-style')?.sha256 })).items;
+  await page.locator(`[data-testid="history-card"][data-generation-id="${done[0].id}"] .history-thumb`).click();
+  const details = page.getByTestId('history-details');
+  await expect(details.getByTestId('history-loras')).toContainText('ux-style');
+  await expect(details.getByTestId('history-motion')).toHaveText("The starter model's own");
+  await expect(details.getByTestId('history-model')).toHaveText('Starter test model');
+
+  // Two takes side by side.
+  const [a, b] = (await call(app, 'listGenerations', { status: 'done', order: 'oldest' })).items;
+  await page.locator(`[data-testid="history-card"][data-generation-id="${a.id}"]`).getByTestId('history-compare').check();
+  await page.locator(`[data-testid="history-card"][data-generation-id="${b.id}"]`).getByTestId('history-compare').check();
+  const view = page.getByTestId('history-compare-view');
+  await expect(view.getByTestId('compare-take')).toHaveCount(2);
+  await expect(view.getByTestId('compare-differences')).toContainText('prompt');
+  await screenshot(page, testInfo, 'ux-history-compare-1920x1080');
+  expect(consoleErrors).toEqual([]);
+});
+
+test('every place at 1280×720 and 1920×1080: photographed, no sideways scrolling, dark by default with a light theme, shortcuts listed on ?', async ({ page, app, consoleErrors }, testInfo) => {
+  for (const size of SIZES) {
+    await page.setViewportSize(size);
+    await page.goto(app.url);
+    expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe('dark');
+    for (const place of PLACES) {
+      await goPlace(page, place);
+      const sideways = await page.evaluate(() => {
+        const m = document.getElementById('main');
+        return Math.max(document.documentElement.scrollWidth - document.documentElement.clientWidth, m ? m.scrollWidth - m.clientWidth : 0);
+      });
+      expect(sideways, `${place} at ${size.width}×${size.height} scrolls sideways by ${sideways}px`).toBeLessThanOrEqual(0);
+      if (place === 'Generate') expect(await inView(page, 'generate'), 'the Generate button is in view').toBe(true);
+      await screenshot(page, testInfo, `place-${place.toLowerCase()}-${size.width}x${size.height}`);
+    }
+  }
+  // Light theme, kept across a reload.
+  await page.setViewportSize({ width: 1280, height: 720 });
+  await page.getByTestId('theme-toggle').click();
+  await page.reload();
+  expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe('light');
+  await goPlace(page, 'Generate');
+  await screenshot(page, testInfo, 'place-generate-light-1280x720');
+  await page.getByTestId('theme-toggle').click();
+
+  // Shortcuts: Alt+2 goes to Library, ? lists them all, Esc closes.
+  await page.locator('body').click({ position: { x: 5, y: 5 } });
+  await page.keyboard.press('Alt+2');
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Library');
+  await page.keyboard.press('?');
+  const help = page.getByTestId('shortcuts-help');
+  await expect(help).toBeVisible();
+  await expect(help).toContainText('Ctrl+Enter');
+  await expect(help).toContainText('Ctrl+↑ / Ctrl+↓');
+  await screenshot(page, testInfo, 'shortcuts-1280x720');
+  await page.keyboard.press('Escape');
+  await expect(help).toBeHidden();
+  // Every control on Generate has a name a screen reader can say.
+  await goPlace(page, 'Generate');
+  await page.getByTestId('advanced-options').locator('summary').click();
+  const unnamed = await page.evaluate(() =>
+    Array.from(document.querySelectorAll('#main input, #main select, #main textarea, #main button'))
+      .filter((el) => {
+        const e = el as HTMLInputElement;
+        if (e.type === 'hidden') return false;
+        const labelled = (e.labels?.length ?? 0) > 0 || e.getAttribute('aria-label') || e.getAttribute('aria-labelledby') || (e.tagName === 'BUTTON' && (e.textContent ?? '').trim());
+        return !labelled;
+      })
+      .map((el) => el.outerHTML.slice(0, 120)),
+  );
+  expect(unnamed).toEqual([]);
+  expect(consoleErrors).toEqual([]);
+});

@@ -365,7 +365,9 @@ test('generate: a running job can be cancelled, and a refused job shows the reas
   await page.getByTestId('generate').click();
   const failed = page.getByTestId('job').filter({ hasText: 'this one fails' });
   await expect(failed).toHaveAttribute('data-status', 'failed', { timeout: 60_000 });
-  const panel = failed.getByTestId('error-panel');
+  // The card says it failed and why in a line; the viewer shows the whole message with the details folded.
+  await expect(failed.getByTestId('job-status')).toContainText('Failed:');
+  const panel = page.getByTestId('viewer').getByTestId('error-panel');
   await expect(panel.locator('.error-message')).not.toBeEmpty();
   await panel.getByText('Details').click();
   await expect(panel.locator('details code')).toBeVisible();

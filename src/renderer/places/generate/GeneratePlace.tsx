@@ -1,4 +1,4 @@
-import { useEffect, useId, useMemo, useState, type KeyboardEvent } from 'react';
+import { useEffect, useId, useMemo, useRef, useState, type KeyboardEvent } from 'react';
 import { serializeError, StudioError } from '../../../shared/errors';
 import { applyPromptLoras, extractPromptLoras, findLoraForTag } from '../../../shared/domain/prompt-loras';
 import { PARAM_LIMITS } from '../../../shared/domain/param-limits';
@@ -92,6 +92,19 @@ export function GeneratePlace() {
       setSubmitting(false);
     }
   };
+
+  // Ctrl+Enter queues from anywhere on this place, not only from inside the form.
+  const submitRef = useRef(submit);
+  submitRef.current = submit;
+  useEffect(() => {
+    const onKey = (e: globalThis.KeyboardEvent) => {
+      if (e.defaultPrevented || e.key !== 'Enter' || !(e.ctrlKey || e.metaKey)) return;
+      e.preventDefault();
+      void submitRef.current();
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, []);
 
   const onKeyDown = (e: KeyboardEvent) => {
     if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) {

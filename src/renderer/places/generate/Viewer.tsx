@@ -7,6 +7,7 @@ import type { JobView } from '../../state/jobs';
 import { framePaths } from '../../state/media';
 import { useStudio } from '../../state/studio-api';
 import { useLoad } from '../../state/use-load';
+import { typingIn } from '../../shortcuts';
 import { fractionOf, hasBar, progressText } from './job-progress';
 
 /** The frames of a finished job, as media URLs (empty until loaded or when the job made none). */
@@ -42,7 +43,7 @@ export function Viewer({ job, previous }: { job: JobView | null; previous: JobVi
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       const t = e.target as HTMLElement | null;
-      if (t && (t.tagName === 'INPUT' || t.tagName === 'TEXTAREA' || t.tagName === 'SELECT' || t.isContentEditable)) return;
+      if (typingIn(t)) return;
       if (e.ctrlKey || e.metaKey || e.altKey) return;
       if (e.key === 'b' || e.key === 'B') {
         if (previous) setComparing((c) => !c);
