@@ -8,6 +8,7 @@
 import { StudioError } from './errors';
 import { API_METHODS, type ApiArgs, type ApiMethod } from './api';
 import type { GenerationParams } from './domain/generation';
+import { CLIP_SPEED_MAX, CLIP_SPEED_MIN } from './domain/timeline';
 
 /** Returns the value typed, or throws StudioError('BAD_REQUEST') naming the path that failed. */
 export type Validator<T> = (value: unknown, path: string) => T;
@@ -317,6 +318,7 @@ export const API_VALIDATORS: { [M in ApiMethod]: ArgValidators<M> } = {
   trimClip: [id, frame, frame],
   removeClip: [id],
   duplicateClip: [id],
+  setClipSpeed: [id, num({ min: CLIP_SPEED_MIN, max: CLIP_SPEED_MAX })],
   exportClip: [id, exportOptions],
   exportTimeline: [id, exportOptions],
   cancelExport: [jobId],

@@ -180,6 +180,8 @@ export interface StudioMethods {
   trimClip(clipId: number, inFrame: number, outFrame: number): Promise<Timeline>;
   removeClip(clipId: number): Promise<Timeline>;
   duplicateClip(clipId: number): Promise<Timeline>;
+  /** Playback speed of a clip on its timeline, CLIP_SPEED_MIN … CLIP_SPEED_MAX (1 = the generation's fps). */
+  setClipSpeed(clipId: number, speed: number): Promise<Timeline>;
   // export
   exportClip(generationId: number, options: ExportOptions): Promise<ExportRef>;
   exportTimeline(timelineId: number, options: ExportOptions): Promise<ExportRef>;
@@ -241,6 +243,7 @@ export const API_METHODS = [
   'trimClip',
   'removeClip',
   'duplicateClip',
+  'setClipSpeed',
   'exportClip',
   'exportTimeline',
   'cancelExport',

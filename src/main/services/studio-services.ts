@@ -257,6 +257,9 @@ export class StudioServices implements StudioMethods {
   async duplicateClip(clipId: number): Promise<Timeline> {
     return this.stores().timeline.duplicateClip(clipId);
   }
+  async setClipSpeed(clipId: number, speed: number): Promise<Timeline> {
+    return this.stores().timeline.setClipSpeed(clipId, speed);
+  }
 
   // export ---------------------------------------------------------------------------------------------------------
 

@@ -136,7 +136,15 @@ export class TimelinesStore {
       if (g.status !== 'done') {
         throw badRequest(`Generation #${generationId} is ${g.status}; only finished clips can go on a timeline.`, { generationId, status: g.status });
       }
-      const frames = sourceFrames(parseJson<GenerationOutputs | null>(g.outputs_json, null), JSON.parse(g.params_json) as GenerationParams);
+      const outputs = parseJson<GenerationOutputs | null>(g.outputs_json, null);
+      // A clip needs pictures: a record that kept neither frames nor a video would play as nothing.
+      if (!outputs || outputs.frameCount <= 0 || (!outputs.framesDir && outputs.videos.length === 0)) {
+        throw badRequest(`Generation #${generationId} finished without frames on disk (none were kept, or they were deleted), so there is nothing to put on the timeline. Re-run it to make the frames again.`, {
+          generationId,
+          outputs,
+        });
+      }
+      const frames = sourceFrames(outputs, JSON.parse(g.params_json) as GenerationParams);
       const inFrame = opts.inFrame ?? 0;
       const outFrame = opts.outFrame ?? frames;
       this.checkTrim(inFrame, outFrame, frames, { generationId });

@@ -263,6 +263,84 @@ test('history: a gallery with filters, the reason for every clip that is missing
   expect(consoleErrors).toEqual([]);
 });
 
+test('timeline: ruler with zoom, scrubbing across clips with snapping, speed, split, undo/redo of every edit, several timelines', async ({ page, app, consoleErrors }, testInfo) => {
+  const [a, b] = (await call(app, 'listGenerations', { status: 'done', order: 'oldest' })).items;
+  const t = await call(app, 'createTimeline', 'Edit me');
+  await call(app, 'addClip', t.id, a.id);
+  await call(app, 'addClip', t.id, b.id);
+  await page.setViewportSize({ width: 1280, height: 720 });
+  await page.goto(app.url);
+  await goPlace(page, 'Timeline');
+  await page.getByTestId('timeline-picker').selectOption(String(t.id));
+  const clips = page.getByTestId('clip');
+  await expect(clips).toHaveCount(2);
+  const frames = (c: typeof a) => c.outputs?.frameCount ?? 0;
+
+  // Clips are as wide as they last: a's width / b's width = their durations' ratio; zoom scales both.
+  const width = async (i: number) => (await clips.nth(i).boundingBox())?.width ?? 0;
+  const ratio = frames(a) / a.params.fps / (frames(b) / b.params.fps);
+  expect((await width(0)) / (await width(1))).toBeCloseTo(ratio, 1);
+  const before = await width(0);
+  await page.getByTestId('zoom').fill('320');
+  await expect.poll(() => width(0)).toBeCloseTo(before * 2, -1);
+
+  // Scrub on the ruler: clicking just past the second clip's start snaps to it (the playhead sits on its first frame).
+  const ruler = await page.getByTestId('ruler').boundingBox();
+  const second = await clips.nth(1).boundingBox();
+  if (!ruler || !second) throw new Error('no ruler or clip box');
+  await page.mouse.click(second.x + 5, ruler.y + ruler.height / 2);
+  await expect(page.getByTestId('viewer-frame')).toHaveAttribute('alt', `Frame ${frames(a) + 1} of ${frames(a) + frames(b)}`);
+  // Dragging along the ruler moves the playhead across the clip boundary.
+  await page.mouse.move(second.x - 40, ruler.y + 10);
+  await page.mouse.down();
+  await page.mouse.move(second.x + 60, ruler.y + 10, { steps: 5 });
+  await page.mouse.up();
+  const playhead = await page.getByTestId('playhead').boundingBox();
+  expect(playhead?.x ?? 0).toBeGreaterThan(second.x);
+
+  // Speed 2× halves the second clip's width.
+  await clips.nth(1).focus();
+  const w1 = await width(1);
+  await page.getByTestId('clip-speed').selectOption('2');
+  await expect(clips.nth(1)).toHaveAttribute('data-speed', '2');
+  await expect.poll(() => width(1)).toBeCloseTo(w1 / 2, -1);
+
+  // Split at the playhead: three clips, the cut where the playhead was.
+  await page.getByTestId('scrubber').fill(String(frames(a) + 3));
+  await page.getByTestId('split').click();
+  await expect(clips).toHaveCount(3);
+  await expect(clips.nth(1)).toHaveAttribute('data-out', '3');
+  await expect(clips.nth(2)).toHaveAttribute('data-in', '3');
+  await screenshot(page, testInfo, 'ux-timeline-edited-1280x720');
+
+  // Undo the split, then the speed; redo the speed. The stored timeline follows each step.
+  await page.locator('body').click({ position: { x: 5, y: 5 } });
+  await page.keyboard.press('Control+z');
+  await expect(clips).toHaveCount(2);
+  await page.keyboard.press('Control+z');
+  await expect(clips.nth(1)).toHaveAttribute('data-speed', '1');
+  expect((await call(app, 'getTimeline', t.id)).clips.map((c) => [c.generationId, c.inFrame, c.outFrame, c.speed])).toEqual([
+    [a.id, 0, frames(a), 1],
+    [b.id, 0, frames(b), 1],
+  ]);
+  await page.keyboard.press('Control+Shift+z');
+  await expect(clips.nth(1)).toHaveAttribute('data-speed', '2');
+  // Remove, then undo brings the clip back (re-added from its generation) in its place.
+  await clips.nth(0).focus();
+  await page.getByRole('button', { name: 'Remove clip 1' }).click();
+  await expect(clips).toHaveCount(1);
+  await page.keyboard.press('Control+z');
+  await expect(clips).toHaveCount(2);
+  await expect(clips.nth(0)).toHaveAttribute('data-generation-id', String(a.id));
+
+  // Several timelines: a new one is empty and opens; the picker goes back.
+  await page.getByTestId('timeline-new').click();
+  await expect(page.getByRole('note')).toContainText('No clips yet');
+  await page.getByTestId('timeline-picker').selectOption(String(t.id));
+  await expect(clips).toHaveCount(2);
+  expect(consoleErrors).toEqual([]);
+});
+
 test('every place at 1280×720 and 1920×1080: photographed, no sideways scrolling, dark by default with a light theme, shortcuts listed on ?', async ({ page, app, consoleErrors }, testInfo) => {
   for (const size of SIZES) {
     await page.setViewportSize(size);

@@ -264,11 +264,13 @@ test('timeline: two clips in order, trim, reorder by keyboard and by drag, play,
   ]);
 
   // Duplicate puts a copy right after the clip; remove takes it away again.
-  await clips.nth(1).getByRole('button', { name: 'Duplicate clip 2' }).click();
+  await clips.nth(1).focus();
+  await page.getByRole('button', { name: 'Duplicate clip 2' }).click();
   await expect(clips).toHaveCount(3);
   await expect(clips.nth(2)).toHaveAttribute('data-generation-id', String(second.id));
   await expect(clips.nth(2)).toHaveAttribute('data-in', '1');
-  await clips.nth(2).getByRole('button', { name: 'Remove clip 3' }).click();
+  await clips.nth(2).focus();
+  await page.getByRole('button', { name: 'Remove clip 3' }).click();
   await expect(clips).toHaveCount(2);
 
   // Play at the clip fps: the playhead moves; pause stops it; scrub jumps.

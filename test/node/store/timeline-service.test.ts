@@ -50,6 +50,17 @@ describe('TimelineService', () => {
     cleanup();
   });
 
+  it('refuses a finished generation that kept no frames, saying why', async () => {
+    const t = await timelines.createTimeline('Blank');
+    const g = await history.createGeneration(params({ frames: 8, prompt: 'blank' }), META);
+    await history.markRunning(g.id);
+    await history.markDone(g.id, { framesDir: null, frameCount: 0, videos: [], thumbnail: null });
+    const e = await rejection(timelines.addClip(t.id, g.id));
+    expect(e.code).toBe('BAD_REQUEST');
+    expect(e.message).toMatch(/without frames on disk/);
+    expect((await timelines.getTimeline(t.id)).clips).toEqual([]);
+  });
+
   it('adds clips whole by default, carrying what export and drawing need', async () => {
     const t = await timelines.createTimeline('  My project ');
     expect(t).toMatchObject({ name: 'My project', clips: [] });
