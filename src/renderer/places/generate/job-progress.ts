@@ -2,6 +2,7 @@
 import type { StepProgress } from '../../../shared/domain/generation';
 import type { JobView } from '../../state/jobs';
 import { formatDuration } from '../../state/media';
+import { STATUS_TEXT } from '../../state/status-text';
 
 const STAGE_TEXT: Record<StepProgress['stage'], string> = {
   compile: 'Preparing the model',
@@ -11,14 +12,7 @@ const STAGE_TEXT: Record<StepProgress['stage'], string> = {
   write: 'Saving frames',
 };
 
-export const STATUS_TEXT: Record<JobView['status'], string> = {
-  queued: 'Waiting',
-  running: 'Running',
-  done: 'Done',
-  failed: 'Failed',
-  cancelled: 'Cancelled',
-  interrupted: 'Interrupted',
-};
+export { STATUS_TEXT };
 
 /**
  * Where the job is, 0…1 (sampling dominates the time, so it is most of the bar); null while the engine has said

@@ -3,7 +3,8 @@ import type { GenerationRecord } from '../../../shared/domain/history';
 import { FramePlayer } from '../../components/FramePlayer';
 import { framePaths } from '../../state/media';
 import { useStudio } from '../../state/studio-api';
-import { RECORD_STATUS_TEXT, recordReason } from './record-reason';
+import { STATUS_TEXT } from '../../state/status-text';
+import { recordReason } from './record-reason';
 
 /**
  * A clip in the gallery: still until hovered or focused, then it plays at its own fps. A record without a clip
@@ -42,7 +43,7 @@ export function HistoryCard({
         onFocus={() => setLive(true)}
         onBlur={() => setLive(false)}
         aria-pressed={selected}
-        aria-label={`#${record.id}: ${p.prompt || 'no prompt'}, seed ${p.seed}, ${RECORD_STATUS_TEXT[record.status]}. Show details`}
+        aria-label={`#${record.id}: ${p.prompt || 'no prompt'}, seed ${p.seed}, ${STATUS_TEXT[record.status]}. Show details`}
       >
         {stillUrls.length > 0 ? (
           <FramePlayer urls={stillUrls} fps={p.fps} aspect={p.width / p.height} playing={live} label="" />
@@ -53,7 +54,7 @@ export function HistoryCard({
             </span>
           </div>
         )}
-        <span className={`status-badge status-badge-${record.status} history-status`}>{RECORD_STATUS_TEXT[record.status]}</span>
+        <span className={`status-badge status-badge-${record.status} history-status`}>{STATUS_TEXT[record.status]}</span>
         {record.favourite && (
           <span className="history-fav" aria-label="Favourite">
             ★

@@ -1,6 +1,7 @@
 import { useEffect, useId, useState } from 'react';
 import type { JobStatus } from '../../../shared/domain/generation';
 import type { GenerationFilter, GenerationRecord } from '../../../shared/domain/history';
+import type { LibraryItem } from '../../../shared/domain/library';
 import { ErrorPanel } from '../../components/ErrorPanel';
 import { FramePlayer } from '../../components/FramePlayer';
 import { targetTimeline } from '../../state/current-timeline';
@@ -96,22 +97,8 @@ export function HistoryPlace() {
             </option>
           ))}
         </select>
-        <select id={ids.model} aria-label="Model" value={model} onChange={(e) => setModel(e.target.value)} data-testid="history-model-filter">
-          <option value="">Any model</option>
-          {names.checkpoints.map((m) => (
-            <option key={m.id} value={m.sha256}>
-              {m.name}
-            </option>
-          ))}
-        </select>
-        <select id={ids.lora} aria-label="LoRA" value={lora} onChange={(e) => setLora(e.target.value)} data-testid="history-lora-filter">
-          <option value="">Any LoRA</option>
-          {names.loras.map((l) => (
-            <option key={l.id} value={l.sha256}>
-              {l.name}
-            </option>
-          ))}
-        </select>
+        <LibrarySelect id={ids.model} label="Model" anyLabel="Any model" items={names.checkpoints} value={model} onChange={setModel} testId="history-model-filter" />
+        <LibrarySelect id={ids.lora} label="LoRA" anyLabel="Any LoRA" items={names.loras} value={lora} onChange={setLora} testId="history-lora-filter" />
         <select id={ids.date} aria-label="Date" value={date} onChange={(e) => setDate(e.target.value)} data-testid="history-date-filter">
           {DATES.map((d) => (
             <option key={d.value} value={d.value}>
@@ -156,6 +143,20 @@ export function HistoryPlace() {
         {selected && <HistoryDetails record={selected} names={names} onChange={replace} onDeleted={() => (setSelectedId(null), void reload())} onClose={() => setSelectedId(null)} />}
       </div>
     </section>
+  );
+}
+
+/** A filter by a library item, valued by its SHA-256 (what the history records). */
+function LibrarySelect({ id, label, anyLabel, items, value, onChange, testId }: { id: string; label: string; anyLabel: string; items: LibraryItem[]; value: string; onChange: (v: string) => void; testId: string }) {
+  return (
+    <select id={id} aria-label={label} value={value} onChange={(e) => onChange(e.target.value)} data-testid={testId}>
+      <option value="">{anyLabel}</option>
+      {items.map((m) => (
+        <option key={m.id} value={m.sha256}>
+          {m.name}
+        </option>
+      ))}
+    </select>
   );
 }
 

@@ -24,12 +24,3 @@ export function recordReason(r: GenerationRecord): string | null {
       return r.outputs && r.outputs.frameCount > 0 ? null : 'Finished, but its frames are no longer on disk.';
   }
 }
-
-export const RECORD_STATUS_TEXT: Record<GenerationRecord['status'], string> = {
-  queued: 'Waiting',
-  running: 'Running',
-  done: 'Done',
-  failed: 'Failed',
-  cancelled: 'Cancelled',
-  interrupted: 'Interrupted',
-};
