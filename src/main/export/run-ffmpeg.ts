@@ -8,9 +8,9 @@
  * links or copies and no dependence on ffmpeg's concat timing rules.
  */
 import { spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
 import type { ExportProgress } from '../../shared/domain/export';
 import { StudioError } from '../../shared/errors';
+import { frameBytes, type PlannedFrame } from './crossfade';
 import { ffmpegWriteError } from './fs-errors';
 import { ProgressParser } from './progress';
 
@@ -18,7 +18,7 @@ export interface RunFfmpegOptions {
   ffmpeg: string;
   args: string[];
   /** PNG files written to stdin in order (the args must read `-f image2pipe -i pipe:0`). */
-  inputFiles?: readonly string[];
+  inputFiles?: readonly PlannedFrame[];
   /** The output path, for error messages. */
   output: string;
   totalFrames: number;
@@ -91,7 +91,7 @@ export function runFfmpeg(o: RunFfmpegOptions): Promise<void> {
     const feed = async () => {
       for (const file of o.inputFiles ?? []) {
         if (settled || aborted) return;
-        const data = await readFile(file);
+        const data = await frameBytes(file);
         if (settled || aborted) return;
         if (!child.stdin.write(data)) {
           await new Promise<void>((r) => {
