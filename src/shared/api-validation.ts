@@ -8,7 +8,7 @@
 import { StudioError } from './errors';
 import { API_METHODS, type ApiArgs, type ApiMethod } from './api';
 import type { GenerationParams } from './domain/generation';
-import { CLIP_SPEED_MAX, CLIP_SPEED_MIN } from './domain/timeline';
+import { CLIP_SPEED_MAX, CLIP_SPEED_MIN, CROSSFADE_MAX } from './domain/timeline';
 
 /** Returns the value typed, or throws StudioError('BAD_REQUEST') naming the path that failed. */
 export type Validator<T> = (value: unknown, path: string) => T;
@@ -319,6 +319,7 @@ export const API_VALIDATORS: { [M in ApiMethod]: ArgValidators<M> } = {
   removeClip: [id],
   duplicateClip: [id],
   setClipSpeed: [id, num({ min: CLIP_SPEED_MIN, max: CLIP_SPEED_MAX })],
+  setClipCrossfade: [id, num({ min: 0, max: CROSSFADE_MAX })],
   exportClip: [id, exportOptions],
   exportTimeline: [id, exportOptions],
   cancelExport: [jobId],

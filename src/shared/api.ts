@@ -182,6 +182,8 @@ export interface StudioMethods {
   duplicateClip(clipId: number): Promise<Timeline>;
   /** Playback speed of a clip on its timeline, CLIP_SPEED_MIN … CLIP_SPEED_MAX (1 = the generation's fps). */
   setClipSpeed(clipId: number, speed: number): Promise<Timeline>;
+  /** Seconds the clip fades in over the previous one, 0 (a cut) … CROSSFADE_MAX; export blends the frames. */
+  setClipCrossfade(clipId: number, seconds: number): Promise<Timeline>;
   // export
   exportClip(generationId: number, options: ExportOptions): Promise<ExportRef>;
   exportTimeline(timelineId: number, options: ExportOptions): Promise<ExportRef>;
@@ -244,6 +246,7 @@ export const API_METHODS = [
   'removeClip',
   'duplicateClip',
   'setClipSpeed',
+  'setClipCrossfade',
   'exportClip',
   'exportTimeline',
   'cancelExport',

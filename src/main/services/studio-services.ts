@@ -260,6 +260,9 @@ export class StudioServices implements StudioMethods {
   async setClipSpeed(clipId: number, speed: number): Promise<Timeline> {
     return this.stores().timeline.setClipSpeed(clipId, speed);
   }
+  async setClipCrossfade(clipId: number, seconds: number): Promise<Timeline> {
+    return this.stores().timeline.setClipCrossfade(clipId, seconds);
+  }
 
   // export ---------------------------------------------------------------------------------------------------------
 

@@ -6,6 +6,7 @@
  * prompt conveniences (<lora:…> applied, token counter, Ctrl+↑/↓), the engine options, the themes, and every
  * place photographed at 1280×720 and 1920×1080 into test-results/screenshots/ with no sideways scrolling.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -338,6 +339,41 @@ test('timeline: ruler with zoom, scrubbing across clips with snapping, speed, sp
   await expect(page.getByRole('note')).toContainText('No clips yet');
   await page.getByTestId('timeline-picker').selectOption(String(t.id));
   await expect(clips).toHaveCount(2);
+  expect(consoleErrors).toEqual([]);
+});
+
+test('timeline: a crossfade between two clips shows in the viewer and the exported file is shorter by the overlap', async ({ page, app, consoleErrors }, testInfo) => {
+  const small = (await call(app, 'listGenerations', { status: 'done', order: 'oldest' })).items.filter((r) => r.params.width === 64 && r.params.frames === 8 && r.params.fps === 8);
+  expect(small.length).toBeGreaterThanOrEqual(2);
+  const t = await call(app, 'createTimeline', 'Fades');
+  await call(app, 'addClip', t.id, small[0].id);
+  await call(app, 'addClip', t.id, small[1].id);
+  await page.setViewportSize({ width: 1280, height: 720 });
+  await page.goto(app.url);
+  await goPlace(page, 'Timeline');
+  await page.getByTestId('timeline-picker').selectOption(String(t.id));
+  const clips = page.getByTestId('clip');
+  await expect(clips).toHaveCount(2);
+  await clips.nth(1).focus();
+  await page.getByTestId('clip-crossfade').selectOption('0.25');
+  await expect(clips.nth(1)).toHaveAttribute('data-crossfade', '0.25');
+  // 16 frames at 8 fps overlapped by 2: 14 frames, 1.75 s.
+  await expect(page.getByTestId('timecode')).toHaveText(/\/ 0:01\.75$/);
+  await page.getByTestId('scrubber').fill('7');
+  await expect(page.getByTestId('viewer-overlay')).toBeVisible();
+  await screenshot(page, testInfo, 'ux-timeline-crossfade-1280x720');
+
+  await page.getByTestId('export-open').click();
+  const dialog = page.getByTestId('export-dialog');
+  await dialog.getByTestId('export-format').selectOption('mp4');
+  await dialog.getByTestId('export-start').click();
+  const link = dialog.getByTestId('export-path');
+  await expect(link).toBeVisible({ timeout: 60_000 });
+  const out = (await link.getAttribute('data-path')) ?? '';
+  const probe = JSON.parse(execFileSync('ffprobe', ['-v', 'error', '-count_frames', '-select_streams', 'v:0', '-show_entries', 'stream=nb_read_frames', '-of', 'json', out], { encoding: 'utf8' })) as {
+    streams: { nb_read_frames: string }[];
+  };
+  expect(Number(probe.streams[0].nb_read_frames)).toBe(14);
   expect(consoleErrors).toEqual([]);
 });
 

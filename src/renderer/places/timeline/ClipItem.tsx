@@ -15,6 +15,7 @@ export function ClipItem({
   index,
   count,
   widthPx,
+  overlapPx,
   frameWidthPx,
   active,
   selected,
@@ -30,6 +31,8 @@ export function ClipItem({
   index: number;
   count: number;
   widthPx: number;
+  /** How far the clip reaches back over the previous one (its crossfade), in pixels. */
+  overlapPx: number;
   /** Pixels one source frame takes at this zoom and speed. */
   frameWidthPx: number;
   active: boolean;
@@ -104,8 +107,8 @@ export function ClipItem({
   const label = `Clip ${index + 1} of ${count}: ${clip.source.prompt || 'no prompt'}, frames ${inFrame + 1}–${outFrame} of ${n}, ${seconds} s${clip.speed !== 1 ? ` at ${clip.speed}×` : ''}`;
   return (
     <li
-      className={`clip${active ? ' clip-active' : ''}${selected ? ' clip-selected' : ''}${dropTarget ? ' clip-drop' : ''}`}
-      style={{ width: draft ? shownWidth : widthPx }}
+      className={`clip${overlapPx > 0 ? ' clip-fading' : ''}${active ? ' clip-active' : ''}${selected ? ' clip-selected' : ''}${dropTarget ? ' clip-drop' : ''}`}
+      style={{ width: draft ? shownWidth : widthPx, marginLeft: overlapPx > 0 ? -overlapPx : undefined }}
       tabIndex={0}
       aria-label={label}
       aria-describedby="clip-keys"
@@ -116,6 +119,7 @@ export function ClipItem({
       data-in={clip.inFrame}
       data-out={clip.outFrame}
       data-speed={clip.speed}
+      data-crossfade={clip.crossfade}
       draggable
       onKeyDown={onClipKey}
       onFocus={(e) => e.target === e.currentTarget && onSelect()}
@@ -148,6 +152,7 @@ export function ClipItem({
         <span className="clip-label" aria-hidden="true">
           #{clip.generationId}
           {clip.speed !== 1 ? ` · ${clip.speed}×` : ''}
+          {clip.crossfade > 0 && index > 0 ? ` · ⤫ ${clip.crossfade}s` : ''}
         </span>
         <div className="trim-handle trim-in" role="slider" tabIndex={0} aria-label={`Trim start of clip ${index + 1}`} aria-valuemin={0} aria-valuemax={outFrame - 1} aria-valuenow={inFrame} data-testid="trim-in" {...handleDrag('in')} />
         <div className="trim-handle trim-out" role="slider" tabIndex={0} aria-label={`Trim end of clip ${index + 1}`} aria-valuemin={inFrame + 1} aria-valuemax={n} aria-valuenow={outFrame} data-testid="trim-out" {...handleDrag('out')} />

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useId, useMemo, useRef, useState, type CSSProperties, type KeyboardEvent, type PointerEvent } from 'react';
-import { CLIP_SPEED_MAX, CLIP_SPEED_MIN, type Timeline } from '../../../shared/domain/timeline';
+import { CLIP_SPEED_MAX, CLIP_SPEED_MIN, CROSSFADE_MAX, type Timeline } from '../../../shared/domain/timeline';
 import { ErrorPanel } from '../../components/ErrorPanel';
 import { setCurrentTimeline, useCurrentTimeline } from '../../state/current-timeline';
 import { useStudio } from '../../state/studio-api';
@@ -8,10 +8,11 @@ import { useLoad } from '../../state/use-load';
 import { typingIn } from '../../shortcuts';
 import { ClipItem } from './ClipItem';
 import { ExportDialog } from './ExportDialog';
-import { buildSequence, formatTime, totalMs } from './sequence';
+import { buildSequence, crossfadeTooLong, formatTime, totalMs } from './sequence';
 import { useUndoableTimeline } from './timeline-undo';
 import { clipSpans, frameAtMs, msToPx, pxToMs, snapMs, tickStep, ZOOM_DEFAULT, ZOOM_MAX, ZOOM_MIN } from './track-geometry';
 
+const CROSSFADES = [0, 0.125, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 4].filter((s) => s <= CROSSFADE_MAX);
 const SPEEDS = [0.25, 0.5, 0.75, 1, 1.25, 1.5, 2, 3, 4].filter((s) => s >= CLIP_SPEED_MIN && s <= CLIP_SPEED_MAX);
 
 /**
@@ -23,7 +24,7 @@ export function TimelinePlace() {
   const { api, go, mediaUrl } = useStudio();
   const toasts = useToasts();
   const current = useCurrentTimeline();
-  const ids = { pick: useId(), zoom: useId(), speed: useId() };
+  const ids = { pick: useId(), zoom: useId(), speed: useId(), fade: useId() };
   const list = useLoad(() => api.listTimelines(), [api]);
   const [timeline, setTimeline] = useState<Timeline | null>(null);
   const [error, setError] = useState<unknown>(null);
@@ -243,6 +244,7 @@ export function TimelinePlace() {
               <div className="gen-viewer-fit" style={{ '--aspect': String(aspect) } as CSSProperties}>
                 <div className="media-box" style={{ aspectRatio: String(aspect) }}>
                   {at?.path && <img src={mediaUrl(at.path)} alt={`Frame ${pos + 1} of ${seq.length}`} draggable={false} data-testid="viewer-frame" />}
+                  {at?.overlay?.path && <img src={mediaUrl(at.overlay.path)} alt="" draggable={false} style={{ opacity: at.overlay.alpha }} data-testid="viewer-overlay" />}
                 </div>
               </div>
             </div>
@@ -291,6 +293,7 @@ export function TimelinePlace() {
                     index={i}
                     count={timeline.clips.length}
                     widthPx={msToPx(spans[i].endMs - spans[i].startMs, zoom)}
+                    overlapPx={i > 0 ? msToPx(spans[i - 1].endMs - spans[i].startMs, zoom) : 0}
                     frameWidthPx={msToPx(spans[i].frameMs, zoom)}
                     active={at?.clipIndex === i}
                     selected={clip.id === selectedId}
@@ -336,6 +339,25 @@ export function TimelinePlace() {
                     </option>
                   ))}
               </select>
+              {selectedIndex > 0 && (
+                <>
+                  <label htmlFor={ids.fade}>Crossfade in</label>
+                  <select id={ids.fade} value={selected.crossfade} data-testid="clip-crossfade" onChange={(e) => void mutate('Could not change the crossfade', () => api.setClipCrossfade(selected.id, Number(e.target.value)))}>
+                    {[...new Set([...CROSSFADES, selected.crossfade])]
+                      .sort((a, b) => a - b)
+                      .map((s) => (
+                        <option key={s} value={s}>
+                          {s === 0 ? 'None (cut)' : `${s} s`}
+                        </option>
+                      ))}
+                  </select>
+                  {crossfadeTooLong(timeline, selectedIndex) && (
+                    <span className="warning-line" role="alert" data-testid="crossfade-too-long">
+                      Longer than a clip it joins: export will refuse it until it is shorter.
+                    </span>
+                  )}
+                </>
+              )}
               <button type="button" className="button button-small" aria-label={`Move clip ${selectedIndex + 1} left`} disabled={selectedIndex === 0} onClick={() => void mutate('Could not move the clip', () => api.moveClip(selected.id, selectedIndex - 1))}>
                 ← Earlier
               </button>

@@ -31,6 +31,7 @@ export async function restoreTimeline(api: StudioApi, current: Timeline, target:
     if (!c) continue;
     if (c.inFrame !== w.inFrame || c.outFrame !== w.outFrame) t = await api.trimClip(w.id, w.inFrame, w.outFrame);
     if (c.speed !== w.speed) t = await api.setClipSpeed(w.id, w.speed);
+    if (c.crossfade !== w.crossfade) t = await api.setClipCrossfade(w.id, w.crossfade);
   }
   for (let i = 0; i < wanted.length; i++) if (t.clips[i]?.id !== wanted[i].id) t = await api.moveClip(wanted[i].id, i);
   if (t.name !== target.name) t = await api.renameTimeline(t.id, target.name);

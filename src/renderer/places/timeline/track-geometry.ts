@@ -3,7 +3,7 @@
  * pixels per second, so the ruler, the clips and the playhead share one time axis. Pure, so they always agree.
  */
 import type { Timeline } from '../../../shared/domain/timeline';
-import type { SequenceFrame } from './sequence';
+import { overlapMs, type SequenceFrame } from './sequence';
 
 export interface ClipSpan {
   clipIndex: number;
@@ -13,11 +13,13 @@ export interface ClipSpan {
   frameMs: number;
 }
 
+/** Each clip's time on the track; a crossfade starts a clip before the previous one ends (overlapMs). */
 export function clipSpans(timeline: Timeline): ClipSpan[] {
   let t = 0;
   return timeline.clips.map((c, clipIndex) => {
     const frameMs = 1000 / (Math.max(1, c.source.fps) * c.speed);
-    const span = { clipIndex, startMs: t, endMs: t + (c.outFrame - c.inFrame) * frameMs, frameMs };
+    const startMs = t - overlapMs(timeline, clipIndex);
+    const span = { clipIndex, startMs, endMs: startMs + (c.outFrame - c.inFrame) * frameMs, frameMs };
     t = span.endMs;
     return span;
   });
