@@ -35,6 +35,12 @@ export function App({ connection }: { connection: Connection }) {
       } else if (e.key === '?' && !e.ctrlKey && !e.metaKey && !e.altKey && !typingIn(e.target)) {
         e.preventDefault();
         setHelp((h) => !h);
+      } else if (e.key === '/' && !e.ctrlKey && !e.metaKey && !e.altKey && !typingIn(e.target)) {
+        const search = document.querySelector<HTMLInputElement>('#main input[type="search"]');
+        if (search) {
+          e.preventDefault();
+          search.focus();
+        }
       }
     };
     window.addEventListener('keydown', onKey);

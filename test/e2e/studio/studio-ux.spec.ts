@@ -21,6 +21,7 @@ const PLACES = ['Generate', 'Library', 'Timeline', 'History', 'Settings'] as con
 const SIZES = [
   { width: 1280, height: 720 },
   { width: 1920, height: 1080 },
+  { width: 2560, height: 1440 },
 ] as const;
 
 const files = mkdtempSync(join(tmpdir(), 'animatelcm-ux-files-'));
@@ -194,7 +195,7 @@ test('prompt: <lora:name:weight> is applied, tokens are counted per 75-token chu
   await prompt.fill(`${STARTER_LORA_TRIGGER} fox <lora:ux-style:0.5>`);
   await expect(page.getByTestId('prompt-notes')).toContainText('applies ux-style at 0.5');
   await page.getByTestId('generate').click();
-  await expect(page.getByTestId('job').first()).toHaveAttribute('data-status', 'done', { timeout: 90_000 });
+  await expect(page.getByTestId('job').filter({ hasText: `${STARTER_LORA_TRIGGER} fox` })).toHaveAttribute('data-status', 'done', { timeout: 90_000 });
   const [rec] = (await call(app, 'listGenerations', { status: 'done', limit: 1 })).items;
   expect(rec.params.prompt).toBe(`${STARTER_LORA_TRIGGER} fox`);
   expect(rec.params.loras.map((l) => [l.name, l.weight])).toEqual([['ux-style', 0.5]]);
@@ -217,7 +218,7 @@ test('engine options: clip skip, weighting, GroupNorm and the AnimateLCM LoRA re
   await expect(page.getByTestId('provider-order-hint')).toBeVisible();
   await screenshot(page, testInfo, 'ux-generate-engine-options-1920x1080');
   await page.getByTestId('generate').click();
-  await expect(page.getByTestId('job').first()).toHaveAttribute('data-status', 'done', { timeout: 90_000 });
+  await expect(page.getByTestId('job').filter({ hasText: 'engine options' })).toHaveAttribute('data-status', 'done', { timeout: 90_000 });
   const [rec] = (await call(app, 'listGenerations', { status: 'done', limit: 1 })).items;
   expect(rec.params).toMatchObject({ clipSkip: 2, weighting: 'comfy', motionGroupNorm: 'across_frames', lcmLora: { path: lcm?.path, weight: 0.7 } });
   expect(rec.params.providers[0]).toBe('cpu');
@@ -370,6 +371,17 @@ test('timeline: a crossfade between two clips shows in the viewer and the export
   const link = dialog.getByTestId('export-path');
   await expect(link).toBeVisible({ timeout: 60_000 });
   const out = (await link.getAttribute('data-path')) ?? '';
+  // "Done" sits beside a full bar, at once (no bar still sliding up from where it was).
+  const bar = dialog.getByRole('progressbar');
+  await expect(bar).toHaveAttribute('aria-valuenow', '100');
+  expect(await bar.evaluate((el) => (el.firstElementChild as HTMLElement).getBoundingClientRect().width / el.getBoundingClientRect().width)).toBe(1);
+  await page.keyboard.press('Escape');
+  await expect(dialog).toHaveCount(0);
+  // Ctrl+E opens the export dialog again.
+  await page.locator('body').click({ position: { x: 5, y: 5 } });
+  await page.keyboard.press('Control+e');
+  await expect(page.getByTestId('export-dialog')).toBeVisible();
+  await page.keyboard.press('Escape');
   const probe = JSON.parse(execFileSync('ffprobe', ['-v', 'error', '-count_frames', '-select_streams', 'v:0', '-show_entries', 'stream=nb_read_frames', '-of', 'json', out], { encoding: 'utf8' })) as {
     streams: { nb_read_frames: string }[];
   };
@@ -377,7 +389,7 @@ test('timeline: a crossfade between two clips shows in the viewer and the export
   expect(consoleErrors).toEqual([]);
 });
 
-test('every place at 1280×720 and 1920×1080: photographed, no sideways scrolling, dark by default with a light theme, shortcuts listed on ?', async ({ page, app, consoleErrors }, testInfo) => {
+test('every place at 1280×720, 1920×1080 and 2560×1440: photographed, no sideways scrolling, dark by default with a light theme, shortcuts listed on ?', async ({ page, app, consoleErrors }, testInfo) => {
   for (const size of SIZES) {
     await page.setViewportSize(size);
     await page.goto(app.url);
@@ -414,19 +426,36 @@ test('every place at 1280×720 and 1920×1080: photographed, no sideways scrolli
   await screenshot(page, testInfo, 'shortcuts-1280x720');
   await page.keyboard.press('Escape');
   await expect(help).toBeHidden();
-  // Every control on Generate has a name a screen reader can say.
-  await goPlace(page, 'Generate');
-  await page.getByTestId('advanced-options').locator('summary').click();
-  const unnamed = await page.evaluate(() =>
-    Array.from(document.querySelectorAll('#main input, #main select, #main textarea, #main button'))
-      .filter((el) => {
-        const e = el as HTMLInputElement;
-        if (e.type === 'hidden') return false;
-        const labelled = (e.labels?.length ?? 0) > 0 || e.getAttribute('aria-label') || e.getAttribute('aria-labelledby') || (e.tagName === 'BUTTON' && (e.textContent ?? '').trim());
-        return !labelled;
-      })
-      .map((el) => el.outerHTML.slice(0, 120)),
-  );
-  expect(unnamed).toEqual([]);
+  // '/' jumps to the search box.
+  await page.locator('body').click({ position: { x: 5, y: 5 } });
+  await page.keyboard.press('/');
+  await expect(page.getByTestId('library-search')).toBeFocused();
+  // History: F favourites the open clip, as its button does.
+  await goPlace(page, 'History');
+  const card = page.getByTestId('history-card').and(page.locator('[data-status="done"]')).first();
+  await card.locator('.history-thumb').click();
+  const fav = page.getByTestId('history-favourite');
+  const was = await fav.getAttribute('aria-pressed');
+  await page.locator('body').click({ position: { x: 5, y: 5 } });
+  await page.keyboard.press('f');
+  await expect(fav).toHaveAttribute('aria-pressed', was === 'true' ? 'false' : 'true');
+
+  // Every control in every place has a name a screen reader can say.
+  for (const place of PLACES) {
+    await goPlace(page, place);
+    if (place === 'Generate') await page.getByTestId('advanced-options').locator('summary').click();
+    if (place === 'Timeline') await page.getByTestId('clip').first().focus();
+    const unnamed = await page.evaluate(() =>
+      Array.from(document.querySelectorAll('#main input, #main select, #main textarea, #main button, #main [role="slider"]'))
+        .filter((el) => {
+          const e = el as HTMLInputElement;
+          if (e.type === 'hidden' || e.hidden) return false; // not rendered, so not announced
+          const labelled = (e.labels?.length ?? 0) > 0 || e.getAttribute('aria-label') || e.getAttribute('aria-labelledby') || (e.tagName === 'BUTTON' && (e.textContent ?? '').trim());
+          return !labelled;
+        })
+        .map((el) => el.outerHTML.slice(0, 120)),
+    );
+    expect(unnamed, place).toEqual([]);
+  }
   expect(consoleErrors).toEqual([]);
 });

@@ -31,10 +31,12 @@ export function Viewer({ job, previous }: { job: JobView | null; previous: JobVi
   const [frame, setFrame] = useState(0);
   const scrubId = useId();
 
+  // A different take starts from its first frame, playing; the same take keeps the creator's frame and pause.
+  const shownId = shown?.jobId;
   useEffect(() => {
     setFrame(0);
     setPlaying(true);
-  }, [shown?.jobId, urls.length]);
+  }, [shownId]);
   useEffect(() => {
     if (!previous) setComparing(false);
   }, [previous]);

@@ -1,4 +1,5 @@
-import { useEffect, useId, useState } from 'react';
+import { useEffect, useId, useRef, useState } from 'react';
+import { useKeyButtons } from '../../components/use-key-buttons';
 import type { JobStatus } from '../../../shared/domain/generation';
 import type { GenerationFilter, GenerationRecord } from '../../../shared/domain/history';
 import type { LibraryItem } from '../../../shared/domain/library';
@@ -18,6 +19,8 @@ import { ParamsList } from './ParamsList';
 import { recordReason } from './record-reason';
 
 const PAGE = 48;
+/** Keys for the open clip's actions (listed in ../../shortcuts.ts). */
+const HISTORY_KEYS = { r: 'history-reroll', e: 'history-rerun', u: 'history-reuse', t: 'history-send', f: 'history-favourite' };
 const STATUSES: { value: '' | JobStatus; label: string }[] = [
   { value: '', label: 'Any status' },
   { value: 'done', label: 'Finished' },
@@ -166,6 +169,8 @@ function HistoryDetails({ record, names, onChange, onDeleted, onClose }: { recor
   const jobs = useJobs();
   const toasts = useToasts();
   const [confirmDelete, setConfirmDelete] = useState(false);
+  const pane = useRef<HTMLElement>(null);
+  useKeyButtons(pane, HISTORY_KEYS);
   // Plays on open, unless the creator asked the system for less motion.
   const [playing, setPlaying] = useState(() => !window.matchMedia('(prefers-reduced-motion: reduce)').matches);
   useEffect(() => setConfirmDelete(false), [record.id]);
@@ -183,7 +188,7 @@ function HistoryDetails({ record, names, onChange, onDeleted, onClose }: { recor
   };
 
   return (
-    <aside className="details-pane" aria-label={`Clip #${record.id}`} data-testid="history-details">
+    <aside className="details-pane" ref={pane} aria-label={`Clip #${record.id}`} data-testid="history-details">
       <div className="section-head">
         <h2>Clip #{record.id}</h2>
         <button type="button" className="icon-button" aria-label="Close details" onClick={onClose}>
@@ -208,16 +213,16 @@ function HistoryDetails({ record, names, onChange, onDeleted, onClose }: { recor
         )
       )}
       <div className="action-grid">
-        <button type="button" className="button" onClick={() => void run('reroll')} data-testid="history-reroll" title="Same settings, a new seed">
+        <button type="button" className="button" onClick={() => void run('reroll')} data-testid="history-reroll" aria-keyshortcuts="R" title="Same settings, a new seed">
           Re-roll
         </button>
-        <button type="button" className="button" onClick={() => void run('rerun')} data-testid="history-rerun" title="Same settings and seed: the same frames">
+        <button type="button" className="button" onClick={() => void run('rerun')} data-testid="history-rerun" aria-keyshortcuts="E" title="Same settings and seed: the same frames">
           Re-run exact
         </button>
         <button
           type="button"
           className="button"
-          data-testid="history-reuse"
+          data-testid="history-reuse" aria-keyshortcuts="U"
           onClick={() =>
             api.reuseParams(record.id).then(
               (p) => (draft.replace(p), draft.setSeedLocked(true), go('generate'), toasts.info(`Settings of #${record.id} are in Generate (seed locked).`)),
@@ -231,7 +236,7 @@ function HistoryDetails({ record, names, onChange, onDeleted, onClose }: { recor
           type="button"
           className="button"
           disabled={!finished}
-          data-testid="history-send"
+          data-testid="history-send" aria-keyshortcuts="T"
           onClick={() =>
             targetTimeline(api)
               .then((t) => api.addClip(t, record.id))
@@ -247,7 +252,7 @@ function HistoryDetails({ record, names, onChange, onDeleted, onClose }: { recor
           type="button"
           className="button"
           aria-pressed={record.favourite}
-          data-testid="history-favourite"
+          data-testid="history-favourite" aria-keyshortcuts="F"
           onClick={() => api.setFavourite(record.id, !record.favourite).then(onChange, (e: unknown) => toasts.error(e, 'Could not change the favourite'))}
         >
           {record.favourite ? '★ Favourite' : '☆ Favourite'}

@@ -137,11 +137,14 @@ export function TimelinePlace() {
       } else if (!mod && !e.altKey && (e.key === 's' || e.key === 'S')) {
         e.preventDefault();
         split();
+      } else if (mod && e.key.toLowerCase() === 'e' && timeline && timeline.clips.length > 0) {
+        e.preventDefault();
+        setExporting(true);
       }
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, [undoRedo, split]);
+  }, [undoRedo, split, timeline]);
 
   const onViewerKey = (e: KeyboardEvent) => {
     if (e.target !== e.currentTarget) return;
@@ -219,7 +222,7 @@ export function TimelinePlace() {
           Redo
         </button>
         <span className="spacer" />
-        <button type="button" className="button button-primary" disabled={!timeline || timeline.clips.length === 0} onClick={() => setExporting(true)} data-testid="export-open">
+        <button type="button" className="button button-primary" disabled={!timeline || timeline.clips.length === 0} onClick={() => setExporting(true)} aria-keyshortcuts="Control+E" data-testid="export-open">
           Export…
         </button>
       </div>
