@@ -282,6 +282,9 @@ test('timeline: ruler with zoom, scrubbing across clips with snapping, speed, sp
   const width = async (i: number) => (await clips.nth(i).boundingBox())?.width ?? 0;
   const ratio = frames(a) / a.params.fps / (frames(b) / b.params.fps);
   expect((await width(0)) / (await width(1))).toBeCloseTo(ratio, 1);
+  // Opened fitted to the track; zoom from 160 to 320 px/s doubles the widths.
+  await expect(page.getByTestId('zoom-fit')).toHaveAttribute('aria-pressed', 'true');
+  await page.getByTestId('zoom').fill('160');
   const before = await width(0);
   await page.getByTestId('zoom').fill('320');
   await expect.poll(() => width(0)).toBeCloseTo(before * 2, -1);

@@ -106,6 +106,9 @@ export function Viewer({ job, previous }: { job: JobView | null; previous: JobVi
                 setPlaying(false);
                 setFrame(e.target.valueAsNumber);
               }}
+              // Touching the scrubber pauses even when it lands on the frame already shown (no change event then).
+              onInput={() => setPlaying(false)}
+              onPointerDown={() => setPlaying(false)}
             />
             <span className="gen-viewer-timecode" data-testid="viewer-timecode">
               {frame + 1}/{urls.length}

@@ -30,7 +30,18 @@ export function TimelinePlace() {
   const [error, setError] = useState<unknown>(null);
   const [playing, setPlaying] = useState(false);
   const [pos, setPos] = useState(0);
-  const [zoom, setZoom] = useState(ZOOM_DEFAULT);
+  // null: fit the whole timeline to the track's width (until the creator zooms).
+  const [zoomChoice, setZoomChoice] = useState<number | null>(null);
+  const trackBox = useRef<HTMLDivElement>(null);
+  const hasClips = Boolean(timeline && timeline.clips.length > 0);
+  const [trackPx, setTrackPx] = useState(0);
+  useEffect(() => {
+    const el = trackBox.current;
+    if (!el) return;
+    const ro = new ResizeObserver(() => setTrackPx(el.clientWidth));
+    ro.observe(el);
+    return () => ro.disconnect();
+  }, [hasClips]);
   const [selectedId, setSelectedId] = useState<number | null>(null);
   const [exporting, setExporting] = useState(false);
   const [busy, setBusy] = useState(false);
@@ -58,6 +69,8 @@ export function TimelinePlace() {
   const seq = useMemo(() => (timeline ? buildSequence(timeline) : []), [timeline]);
   const spans = useMemo(() => (timeline ? clipSpans(timeline) : []), [timeline]);
   const duration = totalMs(seq);
+  const fitZoom = duration > 0 && trackPx > 0 ? Math.max(ZOOM_MIN, Math.min(ZOOM_MAX, Math.floor(((trackPx - 16) / duration) * 1000))) : ZOOM_DEFAULT;
+  const zoom = zoomChoice ?? fitZoom;
   const at = seq[Math.min(pos, Math.max(0, seq.length - 1))];
   const selected = timeline?.clips.find((c) => c.id === selectedId) ?? null;
   const selectedIndex = selected && timeline ? timeline.clips.indexOf(selected) : -1;
@@ -275,11 +288,14 @@ export function TimelinePlace() {
               <label htmlFor={ids.zoom} className="zoom-label">
                 Zoom
               </label>
-              <input id={ids.zoom} type="range" min={ZOOM_MIN} max={ZOOM_MAX} step={10} value={zoom} onChange={(e) => setZoom(e.target.valueAsNumber)} aria-valuetext={`${zoom} pixels per second`} data-testid="zoom" className="zoom" />
+              <input id={ids.zoom} type="range" min={ZOOM_MIN} max={ZOOM_MAX} step={10} value={zoom} onChange={(e) => setZoomChoice(e.target.valueAsNumber)} aria-valuetext={`${zoom} pixels per second`} data-testid="zoom" className="zoom" />
+              <button type="button" className="button button-small" onClick={() => setZoomChoice(null)} aria-pressed={zoomChoice === null} data-testid="zoom-fit">
+                Fit
+              </button>
             </div>
           </div>
 
-          <div className="track-scroll">
+          <div className="track-scroll" ref={trackBox}>
             <div className="track-inner" style={{ width: trackWidth }}>
               <div className="ruler" ref={ruler} {...rulerPointer} data-testid="ruler" role="slider" tabIndex={-1} aria-label="Time ruler: drag to scrub" aria-valuemin={0} aria-valuemax={Math.round(duration)} aria-valuenow={Math.round(at?.startMs ?? 0)}>
                 {ticks.map((s) => (
