@@ -6,15 +6,16 @@
  * prompt conveniences (<lora:…> applied, token counter, Ctrl+↑/↓), the engine options, the themes, and every
  * place photographed at 1280×720 and 1920×1080 into test-results/screenshots/ with no sideways scrolling.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from '@playwright/test';
 import { STARTER_LORA_TRIGGER, writeStarterLora } from './starter-lora';
-import { call, expect, screenshot, test } from './studio-fixture';
+import { call, expect, exportMp4ViaDialog, probeVideo, screenshot, test } from './studio-fixture';
 
 test.describe.configure({ mode: 'serial' });
+// Its own backend: the studio spec beside it expects a fresh library and history.
+test.use({ backend: 'studio-ux' });
 test.setTimeout(120_000);
 
 const PLACES = ['Generate', 'Library', 'Timeline', 'History', 'Settings'] as const;
@@ -31,6 +32,18 @@ writeStarterLora(loraPath, 2, 'ux-style');
 async function goPlace(page: Page, place: string) {
   await page.getByRole('navigation', { name: 'Places' }).getByRole('button', { name: place }).click();
   await expect(page.getByRole('heading', { level: 1 })).toHaveText(place);
+}
+
+/** A new timeline holding these generations, opened in the Timeline place. */
+async function openTimelineWith(page: Page, app: Parameters<typeof call>[0], name: string, generationIds: number[]) {
+  const t = await call(app, 'createTimeline', name);
+  for (const id of generationIds) await call(app, 'addClip', t.id, id);
+  await page.setViewportSize({ width: 1280, height: 720 });
+  await page.goto(app.url);
+  await goPlace(page, 'Timeline');
+  await page.getByTestId('timeline-picker').selectOption(String(t.id));
+  await expect(page.getByTestId('clip')).toHaveCount(generationIds.length);
+  return t;
 }
 
 async function tiny(page: Page, frames = 8, steps = 2) {
@@ -267,15 +280,8 @@ test('history: a gallery with filters, the reason for every clip that is missing
 
 test('timeline: ruler with zoom, scrubbing across clips with snapping, speed, split, undo/redo of every edit, several timelines', async ({ page, app, consoleErrors }, testInfo) => {
   const [a, b] = (await call(app, 'listGenerations', { status: 'done', order: 'oldest' })).items;
-  const t = await call(app, 'createTimeline', 'Edit me');
-  await call(app, 'addClip', t.id, a.id);
-  await call(app, 'addClip', t.id, b.id);
-  await page.setViewportSize({ width: 1280, height: 720 });
-  await page.goto(app.url);
-  await goPlace(page, 'Timeline');
-  await page.getByTestId('timeline-picker').selectOption(String(t.id));
+  const t = await openTimelineWith(page, app, 'Edit me', [a.id, b.id]);
   const clips = page.getByTestId('clip');
-  await expect(clips).toHaveCount(2);
   const frames = (c: typeof a) => c.outputs?.frameCount ?? 0;
 
   // Clips are as wide as they last: a's width / b's width = their durations' ratio; zoom scales both.
@@ -349,15 +355,8 @@ test('timeline: ruler with zoom, scrubbing across clips with snapping, speed, sp
 test('timeline: a crossfade between two clips shows in the viewer and the exported file is shorter by the overlap', async ({ page, app, consoleErrors }, testInfo) => {
   const small = (await call(app, 'listGenerations', { status: 'done', order: 'oldest' })).items.filter((r) => r.params.width === 64 && r.params.frames === 8 && r.params.fps === 8);
   expect(small.length).toBeGreaterThanOrEqual(2);
-  const t = await call(app, 'createTimeline', 'Fades');
-  await call(app, 'addClip', t.id, small[0].id);
-  await call(app, 'addClip', t.id, small[1].id);
-  await page.setViewportSize({ width: 1280, height: 720 });
-  await page.goto(app.url);
-  await goPlace(page, 'Timeline');
-  await page.getByTestId('timeline-picker').selectOption(String(t.id));
+  await openTimelineWith(page, app, 'Fades', [small[0].id, small[1].id]);
   const clips = page.getByTestId('clip');
-  await expect(clips).toHaveCount(2);
   await clips.nth(1).focus();
   await page.getByTestId('clip-crossfade').selectOption('0.25');
   await expect(clips.nth(1)).toHaveAttribute('data-crossfade', '0.25');
@@ -367,13 +366,7 @@ test('timeline: a crossfade between two clips shows in the viewer and the export
   await expect(page.getByTestId('viewer-overlay')).toBeVisible();
   await screenshot(page, testInfo, 'ux-timeline-crossfade-1280x720');
 
-  await page.getByTestId('export-open').click();
-  const dialog = page.getByTestId('export-dialog');
-  await dialog.getByTestId('export-format').selectOption('mp4');
-  await dialog.getByTestId('export-start').click();
-  const link = dialog.getByTestId('export-path');
-  await expect(link).toBeVisible({ timeout: 60_000 });
-  const out = (await link.getAttribute('data-path')) ?? '';
+  const { dialog, out } = await exportMp4ViaDialog(page);
   // "Done" sits beside a full bar, at once (no bar still sliding up from where it was).
   const bar = dialog.getByRole('progressbar');
   await expect(bar).toHaveAttribute('aria-valuenow', '100');
@@ -385,10 +378,7 @@ test('timeline: a crossfade between two clips shows in the viewer and the export
   await page.keyboard.press('Control+e');
   await expect(page.getByTestId('export-dialog')).toBeVisible();
   await page.keyboard.press('Escape');
-  const probe = JSON.parse(execFileSync('ffprobe', ['-v', 'error', '-count_frames', '-select_streams', 'v:0', '-show_entries', 'stream=nb_read_frames', '-of', 'json', out], { encoding: 'utf8' })) as {
-    streams: { nb_read_frames: string }[];
-  };
-  expect(Number(probe.streams[0].nb_read_frames)).toBe(14);
+  expect(Number(probeVideo(out).nb_read_frames)).toBe(14);
   expect(consoleErrors).toEqual([]);
 });
 

@@ -8,14 +8,13 @@
  * The tests run in order and build on each other (one backend per worker; the library, history and timeline
  * persist between them).
  */
-import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from '@playwright/test';
 import type { GenerationRecord } from '../../../src/shared/domain/history';
 import { STARTER_LORA_TRIGGER, writeStarterLora } from './starter-lora';
-import { call, expect, frameHashes, screenshot, sha256File, test } from './studio-fixture';
+import { call, expect, exportMp4ViaDialog, frameHashes, probeVideo, screenshot, sha256File, test } from './studio-fixture';
 
 test.describe.configure({ mode: 'serial' });
 test.setTimeout(120_000);
@@ -283,17 +282,9 @@ test('timeline: two clips in order, trim, reorder by keyboard and by drag, play,
   await expect(page.getByTestId('viewer-frame')).toHaveAttribute('alt', /Frame 11 of 13/);
   await screenshot(page, testInfo, 'timeline');
 
-  await page.getByTestId('export-open').click();
-  const dialog = page.getByTestId('export-dialog');
-  await dialog.getByTestId('export-format').selectOption('mp4');
-  await dialog.getByTestId('export-start').click();
-  const link = dialog.getByTestId('export-path');
-  await expect(link).toBeVisible({ timeout: 60_000 });
+  const { link, out } = await exportMp4ViaDialog(page);
   await screenshot(page, testInfo, 'timeline-export');
-  const out = (await link.getAttribute('data-path')) ?? '';
-  const probe = JSON.parse(
-    execFileSync('ffprobe', ['-v', 'error', '-count_frames', '-select_streams', 'v:0', '-show_entries', 'stream=codec_name,width,height,nb_read_frames', '-of', 'json', out], { encoding: 'utf8' }),
-  ) as { streams: { codec_name: string; width: number; height: number; nb_read_frames: string }[] };
+  const probe = { streams: [probeVideo(out)] };
   expect(probe.streams[0].codec_name).toBe('h264');
   expect(Number(probe.streams[0].nb_read_frames)).toBe(TINY.frames - 2 + (TINY.frames - 1));
   // The link serves the file through the token-protected media route.
