@@ -4,7 +4,10 @@ import { connect } from './api/connection';
 import { App } from './App';
 import { StartupError } from './components/StartupError';
 import { serializeError } from '../shared/errors';
+import { applyTheme, storedTheme } from './state/theme';
 import './styles.css';
+
+applyTheme(storedTheme());
 
 const root = createRoot(document.getElementById('root') as HTMLElement);
 

@@ -8,13 +8,62 @@
 import { StudioError } from './errors';
 import { API_METHODS, type ApiArgs, type ApiMethod } from './api';
 import { GENERATION_LIMITS, type GenerationParams } from './domain/generation';
+import { CLIP_SPEED_MAX, CLIP_SPEED_MIN, CROSSFADE_MAX } from './domain/timeline';
 
 /** Returns the value typed, or throws StudioError('BAD_REQUEST') naming the path that failed. */
 export type Validator<T> = (value: unknown, path: string) => T;
 
 function fail(path: string, expected: string, value: unknown): never {
   const got = value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value;
-  throw new StudioError('BAD_REQUEST', `Invalid request: ${path} must be ${expected} (got ${got}).`, { path, expected, got });
+  throw new StudioError('BAD_REQUEST', `${fieldLabel(path)} must be ${expected}, not ${shown(value)}.`, { path, expected, got });
+}
+
+/** Creator-facing names of the fields a form sends; anything else is named by its last path segment. */
+const FIELD_LABELS: Record<string, string> = {
+  prompt: 'The prompt',
+  negativePrompt: 'The negative prompt',
+  seed: 'The seed',
+  steps: 'Steps',
+  guidance: 'Guidance',
+  frames: 'Frames',
+  width: 'Width',
+  height: 'Height',
+  fps: 'Frames per second',
+  clipSkip: 'Clip skip',
+  weighting: 'Prompt weighting',
+  motionGroupNorm: 'Motion GroupNorm mode',
+  threads: 'Threads',
+  quality: 'Quality',
+  inFrame: 'The first frame',
+  outFrame: 'The last frame',
+};
+
+/** "generate#0.loras[1].weight" → "LoRA 2's weight", "generate#0.width" → "Width" (the path stays in details). */
+function fieldLabel(path: string): string {
+  const lora = /\.loras\[(\d+)\]\.(\w+)$/.exec(path);
+  if (lora) return `LoRA ${Number(lora[1]) + 1}'s ${lora[2]}`;
+  if (/\.lcmLora\.weight$/.test(path)) return 'The AnimateLCM LoRA weight';
+  const last = /(\w+)$/.exec(path)?.[1] ?? path;
+  return FIELD_LABELS[last] ?? (/#\d+$/.test(path) ? `The request (${path})` : `"${last}"`);
+}
+
+function shown(value: unknown): string {
+  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : 'not a number';
+  if (typeof value === 'string') return value.length > 40 ? `a ${value.length}-character text` : JSON.stringify(value);
+  if (value === undefined) return 'missing';
+  if (value === null) return 'empty';
+  return Array.isArray(value) ? 'a list' : typeof value === 'object' ? 'an object' : typeof value;
+}
+
+/** "from 64 to 2048", "of at least 1", … in words, for messages. */
+function rangeWords(min: number, max: number): string {
+  const lo = min > -Number.MAX_VALUE;
+  const hi = max < Number.MAX_VALUE;
+  const fmt = (n: number) => (n === Number.MAX_SAFE_INTEGER ? '2^53−1' : String(n));
+  if (lo && hi) return ` from ${fmt(min)} to ${fmt(max)}`;
+  if (lo) return ` of at least ${fmt(min)}`;
+  if (hi) return ` of at most ${fmt(max)}`;
+  return '';
 }
 
 const MAX_STRING = 100_000;
@@ -25,7 +74,7 @@ export const str =
   (v, path) => {
     const min = opts.min ?? 0;
     const max = opts.max ?? MAX_STRING;
-    if (typeof v !== 'string' || v.length < min || v.length > max) fail(path, `a string of ${min}…${max} characters`, v);
+    if (typeof v !== 'string' || v.length < min || v.length > max) fail(path, min > 0 ? `a text of ${min} to ${max} characters` : `a text of at most ${max} characters`, v);
     return v;
   };
 
@@ -34,9 +83,9 @@ export const num =
   (v, path) => {
     const min = opts.min ?? -Number.MAX_VALUE;
     const max = opts.max ?? Number.MAX_VALUE;
-    const kind = opts.integer ? 'an integer' : 'a number';
+    const kind = opts.integer ? 'a whole number' : 'a number';
     if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max || (opts.integer && !Number.isInteger(v)))
-      fail(path, `${kind} in ${min}…${max}`, v);
+      fail(path, `${kind}${rangeWords(min, max)}`, v);
     return v;
   };
 
@@ -258,6 +307,7 @@ export const API_VALIDATORS: { [M in ApiMethod]: ArgValidators<M> } = {
   generate: [generationParams],
   cancelJob: [jobId],
   listJobs: [],
+  countTokens: [str({ max: 20_000 }), optional(literal('a1111', 'comfy'))],
   listModels: [optional(libraryFilter)],
   listLoras: [optional(libraryFilter)],
   importFile: [path, optional(importOptions)],
@@ -284,6 +334,8 @@ export const API_VALIDATORS: { [M in ApiMethod]: ArgValidators<M> } = {
   trimClip: [id, frame, frame],
   removeClip: [id],
   duplicateClip: [id],
+  setClipSpeed: [id, num({ min: CLIP_SPEED_MIN, max: CLIP_SPEED_MAX })],
+  setClipCrossfade: [id, num({ min: 0, max: CROSSFADE_MAX })],
   exportClip: [id, exportOptions],
   exportTimeline: [id, exportOptions],
   cancelExport: [jobId],

@@ -10,7 +10,8 @@
  * (src/shared/api-validation.ts) before a service sees them.
  */
 import type { SerializedError } from './errors';
-import type { GenerationParams, JobStatus, ProviderName, StepProgress } from './domain/generation';
+import type { GenerationParams, JobStatus, ProviderName, StepProgress, WeightingMode } from './domain/generation';
+import type { TokenCount } from './domain/prompt-tokens';
 import type { DeleteGenerationResult, GenerationFilter, GenerationPage, GenerationRecord } from './domain/history';
 import type { ImportOptions, ImportResult, LibraryFilter, LibraryItem, LibraryItemUpdate, RefreshResult } from './domain/library';
 import type { ExportFormat } from './domain/export';
@@ -154,6 +155,8 @@ export interface StudioMethods {
   generate(params: GenerationParams): Promise<JobRef>;
   cancelJob(jobId: string): Promise<void>;
   listJobs(): Promise<JobSummary[]>;
+  /** How the text encoder splits a prompt: tokens in each 75-token chunk (the prompt box's counter). */
+  countTokens(text: string, mode?: WeightingMode): Promise<TokenCount>;
   // library
   listModels(filter?: LibraryFilter): Promise<LibraryItem[]>;
   listLoras(filter?: LibraryFilter): Promise<LibraryItem[]>;
@@ -184,6 +187,10 @@ export interface StudioMethods {
   trimClip(clipId: number, inFrame: number, outFrame: number): Promise<Timeline>;
   removeClip(clipId: number): Promise<Timeline>;
   duplicateClip(clipId: number): Promise<Timeline>;
+  /** Playback speed of a clip on its timeline, CLIP_SPEED_MIN … CLIP_SPEED_MAX (1 = the generation's fps). */
+  setClipSpeed(clipId: number, speed: number): Promise<Timeline>;
+  /** Seconds the clip fades in over the previous one, 0 (a cut) … CROSSFADE_MAX; export blends the frames. */
+  setClipCrossfade(clipId: number, seconds: number): Promise<Timeline>;
   // export
   exportClip(generationId: number, options: ExportOptions): Promise<ExportRef>;
   exportTimeline(timelineId: number, options: ExportOptions): Promise<ExportRef>;
@@ -224,6 +231,7 @@ export const API_METHODS = [
   'generate',
   'cancelJob',
   'listJobs',
+  'countTokens',
   'listModels',
   'listLoras',
   'importFile',
@@ -250,6 +258,8 @@ export const API_METHODS = [
   'trimClip',
   'removeClip',
   'duplicateClip',
+  'setClipSpeed',
+  'setClipCrossfade',
   'exportClip',
   'exportTimeline',
   'cancelExport',

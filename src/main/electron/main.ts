@@ -2,14 +2,16 @@
  * The desktop app's entry (out/main/index.js). Thin on purpose: lifecycle, the window, protocols, the IPC server.
  * The studio itself lives in the services; inference runs in the engine's utility process.
  *
- * Options: --data-dir <dir> (or ANIMATELCM_DATA_DIR); default: Electron's per-user data folder.
+ * Options: --data-dir <dir> (or ANIMATELCM_DATA_DIR); default: the same per-user folder as web mode and the CLI
+ * (src/main/data-dir.ts).
  */
 import { app, BrowserWindow, dialog } from 'electron';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EngineHost } from '../services/engine-host';
-import { createStudioServices, resolveDataDir, type SavePicker, type StudioServices } from '../services/studio-services';
+import { dataDirFromArgv } from '../data-dir';
+import { createStudioServices, type SavePicker, type StudioServices } from '../services/studio-services';
 import { utilityProcessLauncher } from './engine-launcher';
 import { hardenApp, hardenSession } from './hardening';
 import { startIpcServer } from './ipc-server';
@@ -19,12 +21,6 @@ import { createMainWindow } from './window';
 const here = dirname(fileURLToPath(import.meta.url));
 const devServer = process.env.ELECTRON_RENDERER_URL;
 const trustedOrigins = devServer ? [APP_ORIGIN, new URL(devServer).origin] : [APP_ORIGIN];
-
-function dataDirFlag(argv: readonly string[]): string | undefined {
-  const i = argv.indexOf('--data-dir');
-  if (i >= 0) return argv[i + 1];
-  return argv.find((a) => a.startsWith('--data-dir='))?.slice('--data-dir='.length);
-}
 
 // The studio database needs better-sqlite3 built for Electron's ABI (scripts/electron-native.mjs, run before
 // `npm start`); plain Node keeps using the build in node_modules.
@@ -94,7 +90,7 @@ if (!app.requestSingleInstanceLock()) {
 
   void app.whenReady().then(() => {
     hardenSession();
-    const dataDir = resolveDataDir(dataDirFlag(process.argv), app.getPath('userData'));
+    const dataDir = dataDirFromArgv(process.argv);
     const s = createStudioServices({ dataDir, mode: 'electron', engine: new EngineHost(utilityProcessLauncher) });
     services = s;
     handleProtocols(join(here, '..', 'renderer'), () => s.mediaRoots());

@@ -13,11 +13,15 @@ import type { ExportOptions, ExportSource } from '../../shared/domain/export';
 import type { GenerationParams } from '../../shared/domain/generation';
 import { StudioError } from '../../shared/errors';
 import { coerceParams } from '../formats/params-text';
+import { joinWithCrossfade, type PlannedFrame } from './crossfade';
 import { readPngSize } from '../formats/png';
 
 export interface FramePlan {
-  /** One PNG path per output frame (after speed, ping-pong and, except for GIF, loop repetition). */
-  files: string[];
+  /**
+   * One PNG path per output frame (after speed, ping-pong and, except for GIF, loop repetition); a crossfade's
+   * frames are blends of two (crossfade.ts).
+   */
+  files: PlannedFrame[];
   fps: number;
   /** Size of the first source frame. */
   sourceWidth: number;
@@ -97,9 +101,10 @@ export function planFrames(source: ExportSource, options: ExportOptions): FrameP
   const fps = options.fps ?? Math.max(...clips.map((c) => c.fps));
   if (!positive(fps) || fps > 240) throw new StudioError('EXPORT_INVALID', `Frame rate ${fps} is out of range (above 0, at most 240).`, { fps });
 
-  let files: string[] = [];
+  let files: PlannedFrame[] = [];
   const sizes: Array<{ width: number; height: number }> = [];
-  for (const c of clips) {
+  let previous = 0;
+  for (const [k, c] of clips.entries()) {
     const frames = listFrames(c.dir);
     if (frames.length === 0) throw new StudioError('EXPORT_INVALID', `The folder ${c.dir} holds no PNG frames, so there is nothing to export.`, { dir: c.dir });
     const outFrame = Math.min(c.outFrame, frames.length);
@@ -111,7 +116,18 @@ export function planFrames(source: ExportSource, options: ExportOptions): FrameP
       );
     }
     sizes.push(pngSize(frames[c.inFrame]));
-    files.push(...resampleIndices(c.inFrame, outFrame - c.inFrame, c.fps * c.speed, fps).map((i) => frames[i]));
+    const own = resampleIndices(c.inFrame, outFrame - c.inFrame, c.fps * c.speed, fps).map((i) => frames[i]);
+    // A crossfade overlaps this clip's start with the previous clip's end; both must be long enough to hold it.
+    const fade = k > 0 && c.crossfade ? Math.round(c.crossfade * fps) : 0;
+    if (fade > 0 && (fade >= own.length || fade >= previous)) {
+      throw new StudioError(
+        'EXPORT_INVALID',
+        `The ${c.crossfade} s crossfade into clip ${k + 1} is as long as a clip it joins (${(previous / fps).toFixed(2)} s and ${(own.length / fps).toFixed(2)} s); shorten the crossfade.`,
+        { clip: k + 1, crossfade: c.crossfade, previousFrames: previous, frames: own.length },
+      );
+    }
+    files = joinWithCrossfade(files, own, fade);
+    previous = own.length;
   }
 
   if (options.pingpong) files = pingpong(files);

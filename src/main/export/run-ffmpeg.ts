@@ -8,9 +8,9 @@
  * links or copies and no dependence on ffmpeg's concat timing rules.
  */
 import { spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
 import type { ExportProgress } from '../../shared/domain/export';
 import { StudioError } from '../../shared/errors';
+import { frameBytes, type PlannedFrame } from './crossfade';
 import { ffmpegWriteError } from './fs-errors';
 import { ProgressParser } from './progress';
 
@@ -18,7 +18,7 @@ export interface RunFfmpegOptions {
   ffmpeg: string;
   args: string[];
   /** PNG files written to stdin in order (the args must read `-f image2pipe -i pipe:0`). */
-  inputFiles?: readonly string[];
+  inputFiles?: readonly PlannedFrame[];
   /**
    * Arguments of a first ffmpeg that reads the PNG files instead and whose stdout feeds the main one's stdin
    * (clips of different sizes, see `buildNormaliserArgs`).
@@ -147,7 +147,7 @@ export function runFfmpeg(o: RunFfmpegOptions): Promise<FfmpegOutcome> {
     const feed = async () => {
       for (const file of o.inputFiles ?? []) {
         if (settled || aborted) return;
-        const data = await readFile(file);
+        const data = await frameBytes(file);
         if (settled || aborted) return;
         if (!sink.write(data)) {
           await new Promise<void>((r) => {

@@ -73,7 +73,7 @@ export async function sourceForTimeline(lookup: ExportLookup, id: number): Promi
   const clips: ExportClip[] = [];
   for (const c of [...t.clips].sort((a, b) => a.position - b.position)) {
     const r = await lookup.getGeneration(c.generationId);
-    clips.push({ dir: framesDirOf(r), fps: c.source.fps, inFrame: c.inFrame, outFrame: c.outFrame, speed: c.speed, params: paramsForRecord(r) });
+    clips.push({ dir: framesDirOf(r), fps: c.source.fps, inFrame: c.inFrame, outFrame: c.outFrame, speed: c.speed, crossfade: c.crossfade, params: paramsForRecord(r) });
   }
   return { kind: 'sequence', clips };
 }

@@ -7,8 +7,7 @@
  * The database opens on first use, not at start: a corrupt or too-new database then fails the calls that need it
  * with the store's own message, while the shell, the engine status and everything else keep working.
  */
-import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { version as packageVersion } from '../../../package.json';
 import {
   API_METHODS,
@@ -30,7 +29,8 @@ import {
   type UploadRef,
 } from '../../shared/api';
 import { validateArgs } from '../../shared/api-validation';
-import type { GenerationParams } from '../../shared/domain/generation';
+import type { GenerationParams, WeightingMode } from '../../shared/domain/generation';
+import type { TokenCount } from '../../shared/domain/prompt-tokens';
 import type { DeleteGenerationResult, GenerationFilter, GenerationPage, GenerationRecord } from '../../shared/domain/history';
 import type { ImportOptions, ImportResult, LibraryFilter, LibraryItem, LibraryItemUpdate, RefreshResult } from '../../shared/domain/library';
 import type { Timeline, TimelineSummary } from '../../shared/domain/timeline';
@@ -44,6 +44,7 @@ import { GenerationService } from './generation-service';
 import { HistoryService } from './history-service';
 import { engineInspector } from './library-inspector';
 import { LibraryService } from './library-service';
+import { PromptService } from './prompt-service';
 import { TimelineService } from './timeline-service';
 import { LOCAL_CLIENT, UploadService } from './upload-service';
 
@@ -83,6 +84,7 @@ export class StudioServices implements StudioMethods {
   private readonly unhook: () => void;
   private opened: Stores | undefined;
   private savePicker: SavePicker | undefined;
+  private readonly prompts = new PromptService();
 
   constructor(opts: StudioServicesOptions) {
     this.dataDir = opts.dataDir;
@@ -186,6 +188,9 @@ export class StudioServices implements StudioMethods {
   async listJobs(): Promise<JobSummary[]> {
     return this.stores().generation.listSummaries();
   }
+  async countTokens(text: string, mode?: WeightingMode): Promise<TokenCount> {
+    return this.prompts.countTokens(text, mode);
+  }
 
   // library --------------------------------------------------------------------------------------------------------
 
@@ -275,6 +280,12 @@ export class StudioServices implements StudioMethods {
   async duplicateClip(clipId: number): Promise<Timeline> {
     return this.stores().timeline.duplicateClip(clipId);
   }
+  async setClipSpeed(clipId: number, speed: number): Promise<Timeline> {
+    return this.stores().timeline.setClipSpeed(clipId, speed);
+  }
+  async setClipCrossfade(clipId: number, seconds: number): Promise<Timeline> {
+    return this.stores().timeline.setClipCrossfade(clipId, seconds);
+  }
 
   // export ---------------------------------------------------------------------------------------------------------
 
@@ -330,22 +341,6 @@ export async function invokeApi(api: StudioMethods, method: unknown, args: unkno
   }
 }
 
-
-/**
- * The data folder: an explicit flag, else ANIMATELCM_DATA_DIR, else the platform's per-user data folder
- * (the Electron shell passes app.getPath('userData') as its fallback instead).
- */
-export function resolveDataDir(flag: string | undefined, fallback: string = platformDataDir()): string {
-  const chosen = flag ?? process.env.ANIMATELCM_DATA_DIR;
-  return resolve(chosen && chosen.length > 0 ? chosen : fallback);
-}
-
-function platformDataDir(): string {
-  const name = 'AnimateLCM Studio';
-  if (process.platform === 'win32') return join(process.env.APPDATA ?? join(homedir(), 'AppData', 'Roaming'), name);
-  if (process.platform === 'darwin') return join(homedir(), 'Library', 'Application Support', name);
-  return join(process.env.XDG_DATA_HOME ?? join(homedir(), '.local', 'share'), 'animatelcm-studio');
-}
 
 export function createStudioServices(opts: { dataDir: string; mode: TransportMode; engine?: EngineHost }): StudioServices {
   return new StudioServices({ dataDir: opts.dataDir, mode: opts.mode, engine: opts.engine ?? new EngineHost() });

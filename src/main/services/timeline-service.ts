@@ -54,6 +54,9 @@ export class TimelineService {
   async setClipSpeed(clipId: number, speed: number): Promise<Timeline> {
     return this.store.setClipSpeed(clipId, speed);
   }
+  async setClipCrossfade(clipId: number, seconds: number): Promise<Timeline> {
+    return this.store.setClipCrossfade(clipId, seconds);
+  }
 
   async removeClip(clipId: number): Promise<Timeline> {
     return this.store.removeClip(clipId);

@@ -5,7 +5,7 @@
 import { StudioError } from '../../shared/errors';
 import type { GenerationOutputs } from '../../shared/domain/history';
 import type { GenerationParams } from '../../shared/domain/generation';
-import { CLIP_SPEED_MAX, CLIP_SPEED_MIN, type Timeline, type TimelineClip, type TimelineSummary } from '../../shared/domain/timeline';
+import { CLIP_SPEED_MAX, CLIP_SPEED_MIN, CROSSFADE_MAX, type Timeline, type TimelineClip, type TimelineSummary } from '../../shared/domain/timeline';
 import type { StudioDatabase } from './database';
 import { nowIso, parseJson } from './json-columns';
 
@@ -24,6 +24,7 @@ interface ClipRow {
   in_frame: number;
   out_frame: number;
   speed: number;
+  crossfade: number;
   params_json: string;
   outputs_json: string | null;
 }
@@ -44,6 +45,7 @@ function toClip(r: ClipRow): TimelineClip {
     inFrame: r.in_frame,
     outFrame: r.out_frame,
     speed: r.speed,
+    crossfade: r.crossfade,
     source: { outputs, fps: params.fps, width: params.width, height: params.height, prompt: params.prompt },
   };
 }
@@ -137,6 +139,13 @@ export class TimelinesStore {
         throw badRequest(`Generation #${generationId} is ${g.status}; only finished clips can go on a timeline.`, { generationId, status: g.status });
       }
       const outputs = parseJson<GenerationOutputs | null>(g.outputs_json, null);
+      // A clip needs pictures: a record that kept neither frames nor a video would play as nothing.
+      if (!outputs || outputs.frameCount <= 0) {
+        throw badRequest(`Generation #${generationId} finished without frames on disk (none were kept, or they were deleted), so there is nothing to put on the timeline. Re-run it to make the frames again.`, {
+          generationId,
+          outputs,
+        });
+      }
       // A timeline cuts and exports frames; a clip kept only as a video would fail at export, so say it now.
       if (!outputs?.framesDir) {
         throw badRequest(
@@ -196,6 +205,23 @@ export class TimelinesStore {
     const timelineId = this.db.write(() => {
       const c = this.requireClip(clipId);
       this.db.stmt('UPDATE timeline_clips SET speed = ? WHERE id = ?').run(speed, clipId);
+      this.touch(c.timeline_id, now);
+      return c.timeline_id;
+    });
+    return this.require(timelineId);
+  }
+
+  /**
+   * How many seconds the clip fades in over the end of the one before it (0 = a cut). Whether both clips are long
+   * enough is checked at export, where their trims and speeds are final.
+   */
+  setClipCrossfade(clipId: number, seconds: number, now: string = nowIso()): Timeline {
+    if (!Number.isFinite(seconds) || seconds < 0 || seconds > CROSSFADE_MAX) {
+      throw badRequest(`A crossfade lasts from 0 (a cut) to ${CROSSFADE_MAX} seconds.`, { seconds });
+    }
+    const timelineId = this.db.write(() => {
+      const c = this.requireClip(clipId);
+      this.db.stmt('UPDATE timeline_clips SET crossfade = ? WHERE id = ?').run(seconds, clipId);
       this.touch(c.timeline_id, now);
       return c.timeline_id;
     });

@@ -11,7 +11,8 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { flag, parseArgs } from '../cli/command';
-import { createStudioServices, resolveDataDir } from '../services/studio-services';
+import { resolveDataDir } from '../data-dir';
+import { createStudioServices } from '../services/studio-services';
 import { defaultRendererDir, startWebServer } from './server';
 
 const USAGE = 'Usage: npm run web -- [--port <n>] [--data-dir <dir>] [--renderer-dir <dir>]';

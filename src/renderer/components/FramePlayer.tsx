@@ -14,6 +14,7 @@ export function FramePlayer({
   onFrame,
   label,
   loop = true,
+  testId,
 }: {
   urls: string[];
   fps: number;
@@ -23,6 +24,7 @@ export function FramePlayer({
   onFrame?: (index: number) => void;
   label: string;
   loop?: boolean;
+  testId?: string;
 }) {
   const [shown, setShown] = useState(frame ?? 0);
   const onFrameRef = useRef(onFrame);
@@ -52,7 +54,7 @@ export function FramePlayer({
   const url = urls[Math.min(shown, urls.length - 1)];
   return (
     <div className="media-box" style={{ aspectRatio: String(aspect) }}>
-      {url ? <img src={url} alt={label} draggable={false} /> : <span className="media-placeholder">No frames</span>}
+      {url ? <img src={url} alt={label} draggable={false} data-testid={testId} /> : <span className="media-placeholder">No frames</span>}
     </div>
   );
 }

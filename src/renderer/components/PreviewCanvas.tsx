@@ -6,7 +6,7 @@ import type { DecodedPreview } from '../state/preview-frames';
  * the clip's aspect ratio from the start, so nothing moves when the first preview arrives; frames are upscaled by
  * CSS, smoothly, since a 64-pixel preview looks calmer blurred than blocky.
  */
-export function PreviewCanvas({ preview, fps, aspect, label, placeholder = 'Preview appears with the first step' }: { preview: DecodedPreview | null; fps: number; aspect: number; label: string; placeholder?: string }) {
+export function PreviewCanvas({ preview, fps, aspect, label, placeholder = 'Preview appears with the first step', testId }: { preview: DecodedPreview | null; fps: number; aspect: number; label: string; placeholder?: string; testId?: string }) {
   const canvas = useRef<HTMLCanvasElement>(null);
 
   useEffect(() => {
@@ -28,7 +28,7 @@ export function PreviewCanvas({ preview, fps, aspect, label, placeholder = 'Prev
 
   return (
     <div className="media-box" style={{ aspectRatio: String(aspect) }}>
-      {preview ? <canvas ref={canvas} role="img" aria-label={label} /> : <span className="media-placeholder">{placeholder}</span>}
+      {preview ? <canvas ref={canvas} role="img" aria-label={label} data-testid={testId} /> : <span className="media-placeholder">{placeholder}</span>}
     </div>
   );
 }

@@ -1,8 +1,8 @@
 /**
  * Splits a prompt into spans for highlighting the A1111 weighting syntax: `(word)` ×1.1, `[word]` ÷1.1,
- * `(word:1.3)` explicit weight, `\(` escapes, `BREAK`, and `<lora:name:w>` tags (which the studio does not apply
- * from the prompt: the LoRA stack does that, so they are flagged). Unbalanced brackets are flagged too. A display
- * concern only: the tokenizer parses the prompt for real.
+ * `(word:1.3)` explicit weight, `\(` escapes, `BREAK`, and `<lora:name:w>` tags (applied from the prompt: Generate
+ * moves each into the LoRA stack, src/shared/domain/prompt-loras.ts; in a negative prompt they mean nothing and are
+ * flagged). Unbalanced brackets are flagged too. A display concern only: the tokenizer parses the prompt for real.
  */
 export type PromptSpanKind = 'text' | 'paren' | 'bracket' | 'weight' | 'escape' | 'break' | 'lora' | 'error';
 
@@ -81,9 +81,9 @@ export function tokenizePrompt(prompt: string): PromptSpan[] {
 }
 
 /** Human notes about the syntax (shown under the editor), empty when all is well. */
-export function promptNotes(spans: PromptSpan[]): string[] {
+export function promptNotes(spans: PromptSpan[], loraTags: 'apply' | 'ignore' = 'apply'): string[] {
   const notes: string[] = [];
   if (spans.some((s) => s.kind === 'error')) notes.push('Unbalanced brackets: an opening or closing bracket has no partner.');
-  if (spans.some((s) => s.kind === 'lora')) notes.push('<lora:…> tags are not applied from the prompt; add the LoRA to the stack below instead.');
+  if (loraTags === 'ignore' && spans.some((s) => s.kind === 'lora')) notes.push('<lora:…> tags do nothing in a negative prompt; put them in the prompt or use the LoRA stack.');
   return notes;
 }

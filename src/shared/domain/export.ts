@@ -25,6 +25,8 @@ export interface ExportClip {
   outFrame: number;
   /** Playback speed: 2 plays twice as fast (half the duration), 0.5 half as fast. */
   speed: number;
+  /** Seconds this clip fades in over the end of the previous one (0 or absent: a cut). */
+  crossfade?: number;
   params?: GenerationParams;
 }
 

@@ -14,6 +14,8 @@ export interface TimelineClip {
   outFrame: number;
   /** Playback speed multiplier (1 = the generation's own fps); 0.25 … 4. */
   speed: number;
+  /** Seconds this clip fades in over the end of the previous one (0 = a cut; the first clip's is unused). */
+  crossfade: number;
   /** What the clip is cut from, for drawing and export: the generation's outputs, fps, size and prompt. */
   source: TimelineClipSource;
 }
@@ -48,3 +50,4 @@ export interface TimelineSummary {
 
 export const CLIP_SPEED_MIN = 0.25;
 export const CLIP_SPEED_MAX = 4;
+export const CROSSFADE_MAX = 4;

@@ -3,7 +3,8 @@
  * timelines never leak into the shell specs), plus helpers: API calls from the test process, screenshots saved as
  * artefacts under test-results/screenshots/, and file hashes.
  */
-import { test as base, type Page, type TestInfo } from '@playwright/test';
+import { expect, test as base, type Locator, type Page, type TestInfo } from '@playwright/test';
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,12 +14,37 @@ import { callOverSocket } from '../socket';
 
 export const SCREENSHOT_DIR = 'test-results/screenshots';
 
-export const test = base.extend<{ consoleErrors: string[] }, { app: Studio }>({
-  app: [async ({}, use) => withStudio(use), { scope: 'worker', timeout: 60_000 }],
+/**
+ * `backend` names the backend a spec file builds on; a spec that needs its own fresh one sets it with
+ * `test.use({ backend: '<name>' })`, and Playwright then runs it in its own worker with its own `app`.
+ */
+export const test = base.extend<{ consoleErrors: string[] }, { app: Studio; backend: string }>({
+  backend: ['studio', { scope: 'worker', option: true }],
+  // Depends on `backend` only so that a different name means a different worker (and so a fresh backend).
+  app: [async ({ backend }, use) => (void backend, withStudio(use)), { scope: 'worker', timeout: 60_000 }],
   consoleErrors: collectConsoleErrors,
 });
 
-export { expect } from '@playwright/test';
+export { expect };
+
+/** Timeline → Export… → MP4 → Export, waiting for the file; the dialog, its link and the written path. */
+export async function exportMp4ViaDialog(page: Page): Promise<{ dialog: Locator; link: Locator; out: string }> {
+  await page.getByTestId('export-open').click();
+  const dialog = page.getByTestId('export-dialog');
+  await dialog.getByTestId('export-format').selectOption('mp4');
+  await dialog.getByTestId('export-start').click();
+  const link = dialog.getByTestId('export-path');
+  await expect(link).toBeVisible({ timeout: 60_000 });
+  return { dialog, link, out: (await link.getAttribute('data-path')) ?? '' };
+}
+
+/** ffprobe's view of a video's first stream, frames counted by decoding. */
+export function probeVideo(file: string): { codec_name: string; width: number; height: number; nb_read_frames: string } {
+  const out = execFileSync('ffprobe', ['-v', 'error', '-count_frames', '-select_streams', 'v:0', '-show_entries', 'stream=codec_name,width,height,nb_read_frames', '-of', 'json', file], {
+    encoding: 'utf8',
+  });
+  return (JSON.parse(out) as { streams: { codec_name: string; width: number; height: number; nb_read_frames: string }[] }).streams[0];
+}
 
 /** A StudioApi call from the test process (the same backend the page uses), unwrapped or thrown. */
 export async function call<M extends ApiMethod>(app: Studio, method: M, ...args: unknown[]): Promise<ApiReturn<M>> {

@@ -8,7 +8,6 @@
  * The tests run in order and build on each other (one backend per worker; the library, history and timeline
  * persist between them).
  */
-import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,7 +16,7 @@ import type { GenerationRecord } from '../../../src/shared/domain/history';
 import { writeSafetensors } from '../../../src/main/compiler/io/safetensors';
 import { STARTER_TEXT } from '../../../src/main/engine/starter/starter-model';
 import { STARTER_LORA_TRIGGER, writeStarterLora } from './starter-lora';
-import { call, expect, frameHashes, screenshot, sha256File, test } from './studio-fixture';
+import { call, expect, exportMp4ViaDialog, frameHashes, probeVideo, screenshot, sha256File, test } from './studio-fixture';
 
 test.describe.configure({ mode: 'serial' });
 test.setTimeout(120_000);
@@ -266,11 +265,13 @@ test('timeline: two clips in order, trim, reorder by keyboard and by drag, play,
   ]);
 
   // Duplicate puts a copy right after the clip; remove takes it away again.
-  await clips.nth(1).getByRole('button', { name: 'Duplicate clip 2' }).click();
+  await clips.nth(1).focus();
+  await page.getByRole('button', { name: 'Duplicate clip 2' }).click();
   await expect(clips).toHaveCount(3);
   await expect(clips.nth(2)).toHaveAttribute('data-generation-id', String(second.id));
   await expect(clips.nth(2)).toHaveAttribute('data-in', '1');
-  await clips.nth(2).getByRole('button', { name: 'Remove clip 3' }).click();
+  await clips.nth(2).focus();
+  await page.getByRole('button', { name: 'Remove clip 3' }).click();
   await expect(clips).toHaveCount(2);
 
   // Play at the clip fps: the playhead moves; pause stops it; scrub jumps.
@@ -283,17 +284,9 @@ test('timeline: two clips in order, trim, reorder by keyboard and by drag, play,
   await expect(page.getByTestId('viewer-frame')).toHaveAttribute('alt', /Frame 11 of 13/);
   await screenshot(page, testInfo, 'timeline');
 
-  await page.getByTestId('export-open').click();
-  const dialog = page.getByTestId('export-dialog');
-  await dialog.getByTestId('export-format').selectOption('mp4');
-  await dialog.getByTestId('export-start').click();
-  const link = dialog.getByTestId('export-path');
-  await expect(link).toBeVisible({ timeout: 60_000 });
+  const { dialog, link, out } = await exportMp4ViaDialog(page);
   await screenshot(page, testInfo, 'timeline-export');
-  const out = (await link.getAttribute('data-path')) ?? '';
-  const probe = JSON.parse(
-    execFileSync('ffprobe', ['-v', 'error', '-count_frames', '-select_streams', 'v:0', '-show_entries', 'stream=codec_name,width,height,nb_read_frames', '-of', 'json', out], { encoding: 'utf8' }),
-  ) as { streams: { codec_name: string; width: number; height: number; nb_read_frames: string }[] };
+  const probe = { streams: [probeVideo(out)] };
   expect(probe.streams[0].codec_name).toBe('h264');
   expect(Number(probe.streams[0].nb_read_frames)).toBe(TINY.frames - 2 + (TINY.frames - 1));
   // The link serves the file through the token-protected media route.
@@ -391,7 +384,9 @@ test('generate: a running job can be cancelled, and a refused job shows the reas
   await page.getByTestId('generate').click();
   const failed = page.getByTestId('job').filter({ hasText: 'this one fails' });
   await expect(failed).toHaveAttribute('data-status', 'failed', { timeout: 60_000 });
-  const panel = failed.getByTestId('error-panel');
+  // The card says it failed and why in a line; the viewer shows the whole message with the details folded.
+  await expect(failed.getByTestId('job-status')).toContainText('Failed:');
+  const panel = page.getByTestId('viewer').getByTestId('error-panel');
   await expect(panel.locator('.error-message')).not.toBeEmpty();
   await panel.getByText('Details').click();
   await expect(panel.locator('details code')).toBeVisible();

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_METHODS, type EngineInfo, type EngineStatus } from '../../../src/shared/api';
 import type { ImportResult, LibraryItem } from '../../../src/shared/domain/library';
 import type { Timeline } from '../../../src/shared/domain/timeline';
-import { DEFAULT_SETTINGS, createStudioServices, invokeApi, resolveDataDir, type StudioServices } from '../../../src/main/services/studio-services';
+import { DEFAULT_SETTINGS, createStudioServices, invokeApi, type StudioServices } from '../../../src/main/services/studio-services';
 import { version } from '../../../package.json';
 
 describe('StudioServices', () => {
@@ -93,19 +93,5 @@ describe('StudioServices', () => {
     const again = createStudioServices({ dataDir, mode: 'web' });
     expect(await invokeApi(again, 'getSettings', [])).toMatchObject({ ok: true, value: { threads: 4 } });
     await again.close();
-  });
-
-  it('resolves the data folder from the flag, then ANIMATELCM_DATA_DIR, then the fallback', () => {
-    const saved = process.env.ANIMATELCM_DATA_DIR;
-    try {
-      process.env.ANIMATELCM_DATA_DIR = '/tmp/from-env';
-      expect(resolveDataDir('/tmp/from-flag', '/tmp/fallback')).toBe('/tmp/from-flag');
-      expect(resolveDataDir(undefined, '/tmp/fallback')).toBe('/tmp/from-env');
-      delete process.env.ANIMATELCM_DATA_DIR;
-      expect(resolveDataDir(undefined, '/tmp/fallback')).toBe('/tmp/fallback');
-    } finally {
-      if (saved === undefined) delete process.env.ANIMATELCM_DATA_DIR;
-      else process.env.ANIMATELCM_DATA_DIR = saved;
-    }
   });
 });

@@ -29,6 +29,16 @@ describe('API argument validation', () => {
     expect(rejection(() => validateArgs('generate', [{ ...DEFAULT_PARAMS, embeddings: [{ path: '/x.pt', vectors: 0 }] }])).code).toBe('BAD_REQUEST');
   });
 
+  it("says what is wrong in a creator's words, the path kept in details", () => {
+    const width = rejection(() => validateArgs('generate', [{ ...DEFAULT_PARAMS, width: 3000 }]));
+    expect(width.message).toBe('Width must be a whole number from 64 to 2048, not 3000.');
+    expect(width.details).toMatchObject({ path: 'generate#0.width' });
+    expect(rejection(() => validateArgs('generate', [{ ...DEFAULT_PARAMS, width: 500 }])).message).toBe('Width must be a multiple of 8, not 500.');
+    const weight = rejection(() => validateArgs('generate', [{ ...DEFAULT_PARAMS, loras: [{ path: '/x.safetensors', weight: 'strong' }] }]));
+    expect(weight.message).toBe(`LoRA 1's weight must be a number from -10 to 10, not "strong".`);
+    expect(weight.message).not.toMatch(/generate#|got number/);
+  });
+
   it.each([
     ['non-integer seed', { seed: 1.5 }],
     ['seed beyond 2^53', { seed: 2 ** 53 }],

@@ -1,7 +1,9 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseArgs } from '../../../src/main/cli/command';
-import { dataDirFromArgs, defaultDataDir, resolveDataDir } from '../../../src/main/cli/data-dir';
+import { dataDirFromArgs } from '../../../src/main/cli/data-dir';
+import { dataDirFromArgv, defaultDataDir, resolveDataDir } from '../../../src/main/data-dir';
 
 describe('data folder resolution', () => {
   it('uses the platform folder: XDG on Linux, Application Support on macOS, APPDATA on Windows', () => {
@@ -20,5 +22,27 @@ describe('data folder resolution', () => {
     expect(dataDirFromArgs(parseArgs(['list']), env)).toBe('/portable/data');
     expect(resolveDataDir(undefined, { ANIMATELCM_DATA_DIR: '' })).toBe(defaultDataDir(process.platform, { ANIMATELCM_DATA_DIR: '' }));
     if (process.platform === 'linux') expect(resolveDataDir(undefined, { XDG_DATA_HOME: '/x' })).toBe(join('/x', 'animatelcm-studio'));
+  });
+
+  it('reads --data-dir from a raw argument list the way the desktop app receives it', () => {
+    const env = { ANIMATELCM_DATA_DIR: '/portable/data' };
+    expect(dataDirFromArgv(['electron', '.', '--data-dir', '/a'], env)).toBe('/a');
+    expect(dataDirFromArgv(['electron', '.', '--data-dir=/b'], env)).toBe('/b');
+    expect(dataDirFromArgv(['electron', '.'], env)).toBe('/portable/data');
+    expect(dataDirFromArgv(['electron', '.'], { XDG_DATA_HOME: '/x' })).toBe(process.platform === 'linux' ? '/x/animatelcm-studio' : defaultDataDir(process.platform, { XDG_DATA_HOME: '/x' }));
+  });
+
+  it('is decided in one place: no other source file reads the variable, asks Electron for userData or defines its own', () => {
+    const files: string[] = [];
+    const walk = (dir: string) => {
+      for (const e of readdirSync(dir, { withFileTypes: true })) {
+        const p = join(dir, e.name);
+        if (e.isDirectory()) walk(p);
+        else if (/\.(ts|tsx|mjs)$/.test(e.name)) files.push(p);
+      }
+    };
+    walk('src');
+    const offenders = files.filter((f) => f !== join('src', 'main', 'data-dir.ts')).filter((f) => /env(\.|\[['"])ANIMATELCM_DATA_DIR|getPath\(['"]userData|function (resolveDataDir|defaultDataDir|platformDataDir)/.test(readFileSync(f, 'utf8')));
+    expect(offenders).toEqual([]);
   });
 });

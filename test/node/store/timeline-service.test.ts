@@ -62,6 +62,27 @@ describe('TimelineService', () => {
     cleanup();
   });
 
+  it('refuses a finished generation that kept no frames, saying why', async () => {
+    const t = await timelines.createTimeline('Blank');
+    const g = await history.createGeneration(params({ frames: 8, prompt: 'blank' }), META);
+    await history.markRunning(g.id);
+    await history.markDone(g.id, { framesDir: null, frameCount: 0, videos: [], thumbnail: null });
+    const e = await rejection(timelines.addClip(t.id, g.id));
+    expect(e.code).toBe('BAD_REQUEST');
+    expect(e.message).toMatch(/without frames on disk/);
+    expect((await timelines.getTimeline(t.id)).clips).toEqual([]);
+  });
+
+  it('keeps a crossfade per clip (0 = a cut, the default), refusing one outside 0…4 s', async () => {
+    const t = await timelines.createTimeline('Fades');
+    let tl = await timelines.addClip(t.id, gens[0]);
+    tl = await timelines.addClip(t.id, gens[1]);
+    expect(tl.clips.map((c) => c.crossfade)).toEqual([0, 0]);
+    tl = await timelines.setClipCrossfade(tl.clips[1].id, 0.5);
+    expect((await timelines.getTimeline(t.id)).clips.map((c) => c.crossfade)).toEqual([0, 0.5]);
+    expect((await rejection(timelines.setClipCrossfade(tl.clips[1].id, 5))).message).toMatch(/0 \(a cut\) to 4 seconds/);
+  });
+
   it('adds clips whole by default, carrying what export and drawing need', async () => {
     const t = await timelines.createTimeline('  My project ');
     expect(t).toMatchObject({ name: 'My project', clips: [] });

@@ -3,7 +3,7 @@ import type { Timeline, TimelineClip } from '../../../src/shared/domain/timeline
 import { buildSequence, formatTime, totalMs } from '../../../src/renderer/places/timeline/sequence';
 import { framePath, framePaths } from '../../../src/renderer/state/media';
 
-function clip(id: number, frames: number, fps: number, inFrame: number, outFrame: number, speed = 1): TimelineClip {
+function clip(id: number, frames: number, fps: number, inFrame: number, outFrame: number, speed = 1, crossfade = 0): TimelineClip {
   return {
     id,
     timelineId: 1,
@@ -12,6 +12,7 @@ function clip(id: number, frames: number, fps: number, inFrame: number, outFrame
     inFrame,
     outFrame,
     speed,
+    crossfade,
     source: { outputs: { framesDir: `/data/outputs/${id}/frames`, frameCount: frames, videos: [], thumbnail: null }, fps, width: 64, height: 64, prompt: `clip ${id}` },
   };
 }
@@ -48,5 +49,21 @@ describe('timeline sequence', () => {
     expect(formatTime(0)).toBe('0:00.00');
     expect(formatTime(1625)).toBe('0:01.63');
     expect(formatTime(61_500)).toBe('1:01.50');
+  });
+
+  it('overlaps a crossfade: the incoming clip shows over the outgoing one with rising opacity, the whole is shorter', () => {
+    // Two 8-frame clips at 8 fps with a 0.25 s crossfade: 2 frames overlap, 14 frames shown.
+    const seq = buildSequence(timeline([clip(1, 8, 8, 0, 8), clip(2, 8, 8, 0, 8, 1, 0.25)]));
+    expect(seq).toHaveLength(14);
+    expect(totalMs(seq)).toBe(14 * 125);
+    const fading = seq.filter((f) => f.overlay);
+    expect(fading.map((f) => [f.clipIndex, f.frame])).toEqual([
+      [0, 6],
+      [0, 7],
+    ]);
+    expect(fading.map((f) => f.overlay?.path)).toEqual([framePath({ framesDir: '/data/outputs/2/frames', frameCount: 8, videos: [], thumbnail: null }, 0), framePath({ framesDir: '/data/outputs/2/frames', frameCount: 8, videos: [], thumbnail: null }, 1)]);
+    expect(fading[0].overlay?.alpha).toBeLessThan(fading[1].overlay?.alpha ?? 0);
+    // The incoming clip continues from its third frame right after the overlap.
+    expect(seq[8]).toMatchObject({ clipIndex: 1, frame: 2, startMs: 8 * 125 });
   });
 });

@@ -1,23 +1,46 @@
-import { useEffect, useId, useState, type KeyboardEvent } from 'react';
-import type { ProviderStatus } from '../../../shared/api';
-import type { ProviderName } from '../../../shared/domain/generation';
-import { serializeError } from '../../../shared/errors';
+import { useEffect, useId, useMemo, useRef, useState, type KeyboardEvent } from 'react';
+import { serializeError, StudioError } from '../../../shared/errors';
+import { applyPromptLoras, extractPromptLoras, findLoraForTag } from '../../../shared/domain/prompt-loras';
+import { PARAM_LIMITS } from '../../../shared/domain/param-limits';
 import { ErrorPanel } from '../../components/ErrorPanel';
 import { PromptEditor } from '../../components/PromptEditor';
+import { ProgressBar } from '../../components/ProgressBar';
 import { SeedControl } from '../../components/SeedControl';
 import { Slider } from '../../components/Slider';
 import { randomSeed, useDraft } from '../../state/draft';
-import { useJobs } from '../../state/jobs';
+import { isEnded, useJobs, type JobView } from '../../state/jobs';
 import { useStudio } from '../../state/studio-api';
 import { useLoad } from '../../state/use-load';
 import { ExtraFiles } from './ExtraFiles';
+import { AdvancedOptions } from './AdvancedOptions';
+import { fractionOf, progressText } from './job-progress';
 import { LoraStack } from './LoraStack';
 import { QueueList } from './QueueList';
 import { SIZE_MAX, SIZE_MIN, SIZE_PRESETS, SIZE_STEP } from './size-presets';
+import { TokenCounter } from './TokenCounter';
+import { Viewer } from './Viewer';
 
-export const PROVIDER_LABELS: Record<ProviderName, string> = { cpu: 'CPU', cuda: 'CUDA', dml: 'DirectML', coreml: 'CoreML', webgpu: 'WebGPU' };
+export { PROVIDER_LABELS } from './provider-labels';
 
-/** Prompt in, clip out: the form on the left, the queue with live previews on the right. */
+/** The job the viewer shows: the one chosen in the strip, else the running one, else the newest. */
+function pickShown(jobs: JobView[], selectedId: string | null): JobView | null {
+  const chosen = selectedId ? jobs.find((j) => j.jobId === selectedId) : undefined;
+  if (chosen) return chosen;
+  return jobs.find((j) => j.status === 'running') ?? jobs[jobs.length - 1] ?? null;
+}
+
+/** The take before `job` (the newest finished job queued before it), for comparison. */
+function previousTake(jobs: JobView[], job: JobView | null): JobView | null {
+  if (!job) return null;
+  const at = jobs.findIndex((j) => j.jobId === job.jobId);
+  for (let i = at - 1; i >= 0; i--) if (jobs[i].status === 'done') return jobs[i];
+  return null;
+}
+
+/**
+ * Prompt in, clip out: the controls in a side panel whose Generate button and running job never scroll away, a
+ * large viewer in the middle, the queue as a strip under it.
+ */
 export function GeneratePlace() {
   const { api, go } = useStudio();
   const draft = useDraft();
@@ -25,7 +48,8 @@ export function GeneratePlace() {
   const jobs = useJobs();
   const [submitting, setSubmitting] = useState(false);
   const [submitError, setSubmitError] = useState<unknown>(null);
-  const ids = { model: useId(), motion: useId(), provider: useId(), width: useId(), height: useId(), size: useId() };
+  const [selectedId, setSelectedId] = useState<string | null>(null);
+  const ids = { model: useId(), motion: useId(), width: useId(), height: useId(), size: useId() };
 
   const models = useLoad(() => api.listModels(), [api]);
   const loras = useLoad(() => api.listLoras(), [api]);
@@ -41,15 +65,30 @@ export function GeneratePlace() {
   const checkpoints = (models.value ?? []).filter((m) => m.kind === 'checkpoint' && m.supported);
   const motions = (models.value ?? []).filter((m) => m.kind === 'motion' && m.supported);
   const model = checkpoints.find((m) => m.path === params.model);
-  const usableProviders: ProviderStatus[] = (engine.value?.providers ?? []).filter((p) => p.usable);
-  const provider = params.providers[0] ?? 'cpu';
+  const library = useMemo(() => loras.value ?? [], [loras.value]);
+
+  // <lora:name:weight> tags: say now which will apply and which name no library LoRA.
+  const tagNotes = useMemo(() => {
+    const { tags } = extractPromptLoras(params.prompt);
+    return tags.map((t) => {
+      const item = findLoraForTag(t, library);
+      return item ? `${t.text} applies ${item.name} at ${t.weight} when you press Generate.` : `${t.text}: no LoRA named “${t.name}” in the library, so Generate will refuse it. Import it first.`;
+    });
+  }, [params.prompt, library]);
 
   const submit = async () => {
     setSubmitting(true);
     setSubmitError(null);
     try {
       const embeddings = (params.embeddings ?? []).filter((e) => e.path.trim() !== '');
-      await jobs.generate({ ...params, loras: params.loras.map((l) => ({ ...l, enabled: l.enabled !== false })), embeddings: embeddings.length > 0 ? embeddings : undefined });
+      const applied = applyPromptLoras({ ...params, loras: params.loras.map((l) => ({ ...l, enabled: l.enabled !== false })), embeddings: embeddings.length > 0 ? embeddings : undefined }, library);
+      if (!applied.ok) {
+        throw new StudioError('BAD_REQUEST', `The prompt names ${applied.missing.map((t) => `“${t.name}”`).join(', ')}, which the library does not have. Import the LoRA or remove the tag.`, {
+          tags: applied.missing.map((t) => t.text),
+        });
+      }
+      await jobs.generate(applied.params);
+      setSelectedId(null); // follow the new job in the viewer
       if (!draft.seedLocked) draft.update({ seed: randomSeed() });
     } catch (e) {
       setSubmitError(e);
@@ -57,6 +96,19 @@ export function GeneratePlace() {
       setSubmitting(false);
     }
   };
+
+  // Ctrl+Enter queues from anywhere on this place, not only from inside the form.
+  const submitRef = useRef(submit);
+  submitRef.current = submit;
+  useEffect(() => {
+    const onKey = (e: globalThis.KeyboardEvent) => {
+      if (e.defaultPrevented || e.key !== 'Enter' || !(e.ctrlKey || e.metaKey)) return;
+      e.preventDefault();
+      void submitRef.current();
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, []);
 
   const onKeyDown = (e: KeyboardEvent) => {
     if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) {
@@ -67,119 +119,153 @@ export function GeneratePlace() {
 
   const sizeKey = `${params.width}x${params.height}`;
   const preset = SIZE_PRESETS.find((p) => `${p.width}x${p.height}` === sizeKey);
+  const shown = pickShown(jobs.jobs, selectedId);
+  const running = jobs.jobs.find((j) => j.status === 'running') ?? jobs.jobs.find((j) => j.status === 'queued') ?? null;
+  const waiting = jobs.jobs.filter((j) => !isEnded(j.status)).length;
 
   return (
     <section className="place place-generate" data-place="generate">
-      <h1 id="place-title">Generate</h1>
-      <p className="place-summary">Prompt in, short animated clip out. Ctrl+Enter queues from anywhere in the form.</p>
       <div className="generate-layout">
-        <form
-          className="generate-form"
-          noValidate
-          onKeyDown={onKeyDown}
-          onSubmit={(e) => {
-            e.preventDefault();
-            void submit();
-          }}
-          aria-label="Generation settings"
-        >
-          <PromptEditor label="Prompt" value={params.prompt} onChange={(prompt) => draft.update({ prompt })} placeholder="a fox running through snow, (watercolor:1.2)" testId="prompt" />
-          <PromptEditor label="Negative prompt" value={params.negativePrompt} onChange={(negativePrompt) => draft.update({ negativePrompt })} rows={2} placeholder="blurry, low quality" testId="negative-prompt" />
-
-          <div className="form-row">
-            <div className="field">
-              <label htmlFor={ids.model}>Model</label>
-              <select id={ids.model} value={params.model ?? ''} onChange={(e) => draft.update({ model: e.target.value || undefined })} data-testid="model-picker">
-                <option value="">Starter test model (random weights — abstract output)</option>
-                {checkpoints.map((m) => (
-                  <option key={m.id} value={m.path}>
-                    {m.name} ({m.familyLabel})
-                  </option>
-                ))}
-              </select>
-            </div>
-            <div className="field">
-              <label htmlFor={ids.motion}>Motion module</label>
-              <select id={ids.motion} value={params.motion ?? ''} onChange={(e) => draft.update({ motion: e.target.value || undefined })} data-testid="motion-picker">
-                <option value="">{params.model ? 'Choose a motion module' : "The starter model's own"}</option>
-                {motions.map((m) => (
-                  <option key={m.id} value={m.path}>
-                    {m.name}
-                  </option>
-                ))}
-              </select>
-            </div>
+        <aside className="generate-panel" aria-labelledby="place-title">
+          <div className="generate-panel-head">
+            <h1 id="place-title">Generate</h1>
+            <p className="place-summary">Prompt in, short animated clip out.</p>
           </div>
-          {models.error && <ErrorPanel error={models.error} title="The library could not be read" compact />}
+          <form
+            id="generate-form"
+            className="generate-form"
+            noValidate
+            onKeyDown={onKeyDown}
+            onSubmit={(e) => {
+              e.preventDefault();
+              void submit();
+            }}
+            aria-label="Generation settings"
+          >
+            <PromptEditor
+              label="Prompt"
+              value={params.prompt}
+              onChange={(prompt) => draft.update({ prompt })}
+              placeholder="Describe the clip, e.g. a fox running through snow, (watercolor:1.2)"
+              testId="prompt"
+              notes={tagNotes}
+              footer={<TokenCounter text={extractPromptLoras(params.prompt).prompt} mode={params.weighting} testId="prompt-tokens" />}
+            />
+            <PromptEditor
+              label="Negative prompt"
+              value={params.negativePrompt}
+              onChange={(negativePrompt) => draft.update({ negativePrompt })}
+              rows={2}
+              placeholder="Optional: what to steer away from"
+              testId="negative-prompt"
+              loraTags="ignore"
+              footer={<TokenCounter text={params.negativePrompt} mode={params.weighting} testId="negative-tokens" />}
+            />
 
-          <LoraStack loras={loras.value ?? []} modelFamily={model?.family ?? null} onRefresh={() => void loras.reload()} />
-          <p className="field-hint">
-            <button type="button" className="link-button" onClick={() => go('library')}>
-              Browse the LoRA library
-            </button>
-          </p>
+            <div className="form-row">
+              <div className="field">
+                <label htmlFor={ids.model}>Model</label>
+                <select id={ids.model} value={params.model ?? ''} onChange={(e) => draft.update({ model: e.target.value || undefined })} data-testid="model-picker">
+                  <option value="">Starter test model (random weights — abstract output)</option>
+                  {checkpoints.map((m) => (
+                    <option key={m.id} value={m.path} disabled={!m.supported}>
+                      {m.name} ({m.familyLabel}){m.supported ? '' : ' — cannot be used'}
+                    </option>
+                  ))}
+                </select>
+              </div>
+              <div className="field">
+                <label htmlFor={ids.motion}>Motion module</label>
+                <select id={ids.motion} value={params.motion ?? ''} onChange={(e) => draft.update({ motion: e.target.value || undefined })} data-testid="motion-picker">
+                  <option value="">{params.model ? 'Choose a motion module' : "The starter model's own"}</option>
+                  {motions.map((m) => (
+                    <option key={m.id} value={m.path} disabled={!m.supported}>
+                      {m.name}
+                    </option>
+                  ))}
+                </select>
+              </div>
+            </div>
+            {models.error && <ErrorPanel error={models.error} title="The library could not be read" compact />}
 
-          <ExtraFiles />
+            <LoraStack loras={library} modelFamily={model?.family ?? null} onRefresh={() => void loras.reload()} />
+            <p className="field-hint">
+              <button type="button" className="link-button" onClick={() => go('library')}>
+                Browse the LoRA library
+              </button>
+            </p>
 
-          <SeedControl seed={params.seed} locked={draft.seedLocked} onSeed={(seed) => draft.update({ seed })} onLocked={draft.setSeedLocked} onRoll={() => draft.update({ seed: randomSeed() })} />
+            <ExtraFiles />
 
-          <div className="form-grid">
-            <Slider label="Steps" value={params.steps} min={1} max={12} onChange={(steps) => draft.update({ steps })} hint="4 is enough with AnimateLCM; 6–8 for more detail." testId="steps" />
-            <Slider label="Guidance" value={params.guidance} min={1} max={3} step={0.1} onChange={(guidance) => draft.update({ guidance: Math.round(guidance * 10) / 10 })} hint="1 is twice as fast; 1.5 follows the prompt and negative prompt more." testId="guidance" />
-            <Slider label="Frames" value={params.frames} min={2} max={32} onChange={(frames) => draft.update({ frames })} hint="16 is what the motion module was trained on." testId="frames" />
-            <Slider label="Frames per second" value={params.fps} min={1} max={30} onChange={(fps) => draft.update({ fps })} testId="fps" />
+            <SeedControl seed={params.seed} locked={draft.seedLocked} onSeed={(seed) => draft.update({ seed })} onLocked={draft.setSeedLocked} onRoll={() => draft.update({ seed: randomSeed() })} />
+
+            <div className="form-grid">
+              <Slider label="Steps" value={params.steps} {...PARAM_LIMITS.steps} onChange={(steps) => draft.update({ steps })} hint="4 is enough with AnimateLCM; 6–8 for more detail." testId="steps" />
+              <Slider label="Guidance" value={params.guidance} {...PARAM_LIMITS.guidance} onChange={(guidance) => draft.update({ guidance: Math.round(guidance * 10) / 10 })} hint="1 is twice as fast; 1.5 follows the prompt more." testId="guidance" />
+              <Slider label="Frames" value={params.frames} {...PARAM_LIMITS.frames} onChange={(frames) => draft.update({ frames })} hint="16 is what the motion module was trained on." testId="frames" />
+              <Slider label="Frames per second" value={params.fps} {...PARAM_LIMITS.fps} onChange={(fps) => draft.update({ fps })} testId="fps" />
+            </div>
+
+            <div className="form-row">
+              <div className="field">
+                <label htmlFor={ids.size}>Size</label>
+                <select
+                  id={ids.size}
+                  value={preset ? sizeKey : 'custom'}
+                  data-testid="size-preset"
+                  onChange={(e) => {
+                    const p = SIZE_PRESETS.find((x) => `${x.width}x${x.height}` === e.target.value);
+                    if (p) draft.update({ width: p.width, height: p.height });
+                  }}
+                >
+                  {SIZE_PRESETS.map((p) => (
+                    <option key={p.label} value={`${p.width}x${p.height}`}>
+                      {p.label}
+                    </option>
+                  ))}
+                  {!preset && <option value="custom">Custom {params.width}×{params.height}</option>}
+                </select>
+              </div>
+              <div className="field field-narrow">
+                <label htmlFor={ids.width}>Width</label>
+                <input id={ids.width} type="number" min={SIZE_MIN} max={SIZE_MAX} step={SIZE_STEP} value={params.width} onChange={(e) => Number.isInteger(e.target.valueAsNumber) && draft.update({ width: e.target.valueAsNumber })} />
+              </div>
+              <div className="field field-narrow">
+                <label htmlFor={ids.height}>Height</label>
+                <input id={ids.height} type="number" min={SIZE_MIN} max={SIZE_MAX} step={SIZE_STEP} value={params.height} onChange={(e) => Number.isInteger(e.target.valueAsNumber) && draft.update({ height: e.target.valueAsNumber })} />
+              </div>
+            </div>
+            {(params.width % SIZE_STEP !== 0 || params.height % SIZE_STEP !== 0) && <p className="warning-line">Width and height must be multiples of {SIZE_STEP}.</p>}
+
+            <AdvancedOptions providers={engine.value?.providers ?? []} loras={library} />
+          </form>
+
+          <div className="generate-footer" data-testid="generate-footer">
+            {submitError !== null && <SubmitError error={submitError} onDismiss={() => setSubmitError(null)} />}
+            <div className="form-actions">
+              <button type="submit" form="generate-form" className="button button-primary button-large" disabled={submitting} data-testid="generate" aria-keyshortcuts="Control+Enter">
+                {submitting ? 'Queueing…' : 'Generate'}
+              </button>
+              <span className="field-hint">
+                Ctrl+Enter · {draft.seedLocked ? 'seed locked' : 'new seed after each job'}
+              </span>
+            </div>
+            {running && (
+              <button type="button" className="running-job" data-testid="running-job" data-status={running.status} onClick={() => setSelectedId(running.jobId)} aria-label={`Show the running job in the viewer: ${progressText(running)}`}>
+                <span className="running-job-text">
+                  {progressText(running)}
+                  {waiting > 1 ? ` · ${waiting - 1} more waiting` : ''}
+                </span>
+                <ProgressBar fraction={fractionOf(running)} label="Progress of the running job" />
+              </button>
+            )}
           </div>
+        </aside>
 
-          <div className="form-row">
-            <div className="field">
-              <label htmlFor={ids.size}>Size</label>
-              <select
-                id={ids.size}
-                value={preset ? sizeKey : 'custom'}
-                data-testid="size-preset"
-                onChange={(e) => {
-                  const p = SIZE_PRESETS.find((x) => `${x.width}x${x.height}` === e.target.value);
-                  if (p) draft.update({ width: p.width, height: p.height });
-                }}
-              >
-                {SIZE_PRESETS.map((p) => (
-                  <option key={p.label} value={`${p.width}x${p.height}`}>
-                    {p.label}
-                  </option>
-                ))}
-                {!preset && <option value="custom">Custom {params.width}×{params.height}</option>}
-              </select>
-            </div>
-            <div className="field field-narrow">
-              <label htmlFor={ids.width}>Width</label>
-              <input id={ids.width} type="number" min={SIZE_MIN} max={SIZE_MAX} step={SIZE_STEP} value={params.width} onChange={(e) => Number.isInteger(e.target.valueAsNumber) && draft.update({ width: e.target.valueAsNumber })} />
-            </div>
-            <div className="field field-narrow">
-              <label htmlFor={ids.height}>Height</label>
-              <input id={ids.height} type="number" min={SIZE_MIN} max={SIZE_MAX} step={SIZE_STEP} value={params.height} onChange={(e) => Number.isInteger(e.target.valueAsNumber) && draft.update({ height: e.target.valueAsNumber })} />
-            </div>
-            <div className="field">
-              <label htmlFor={ids.provider}>Runs on</label>
-              <select id={ids.provider} value={provider} onChange={(e) => draft.update({ providers: [e.target.value as ProviderName] })} data-testid="provider-picker">
-                {(usableProviders.length > 0 ? usableProviders.map((p) => p.name) : [provider]).map((p) => (
-                  <option key={p} value={p}>
-                    {PROVIDER_LABELS[p] ?? p}
-                  </option>
-                ))}
-              </select>
-            </div>
-          </div>
-          {(params.width % SIZE_STEP !== 0 || params.height % SIZE_STEP !== 0) && <p className="warning-line">Width and height must be multiples of {SIZE_STEP}.</p>}
-
-          <div className="form-actions">
-            <button type="submit" className="button button-primary" disabled={submitting} data-testid="generate">
-              {submitting ? 'Queueing…' : 'Generate'}
-            </button>
-            <span className="field-hint">{draft.seedLocked ? 'Seed locked.' : 'A new seed is rolled after each queued job.'}</span>
-          </div>
-          {submitError !== null && <SubmitError error={submitError} onDismiss={() => setSubmitError(null)} />}
-        </form>
-        <QueueList />
+        <div className="generate-stage">
+          <Viewer job={shown} previous={previousTake(jobs.jobs, shown)} />
+          <QueueList selectedId={shown?.jobId ?? null} onSelect={setSelectedId} />
+        </div>
       </div>
     </section>
   );

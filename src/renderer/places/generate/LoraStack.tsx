@@ -1,6 +1,8 @@
 import { useId } from 'react';
 import type { GenerationParams, LoraRef } from '../../../shared/domain/generation';
 import type { LibraryItem } from '../../../shared/domain/library';
+import { loraFitsModel } from '../../../shared/domain/lora-fit';
+import { PARAM_LIMITS } from '../../../shared/domain/param-limits';
 import { Slider } from '../../components/Slider';
 import { useDraft } from '../../state/draft';
 
@@ -9,7 +11,7 @@ export function loraWarnings(ref: LoraRef, item: LibraryItem | undefined, params
   if (!item) return ['This LoRA is not in the library any more; it will be read from its path if the file is still there.'];
   const w: string[] = [];
   if (!item.supported) w.push(item.supportMessage ?? `${item.name} cannot be used by the studio.`);
-  else if (modelFamily && item.family !== 'unknown' && item.family !== modelFamily) w.push(`Made for ${item.familyLabel}; the chosen model is another family, so it will not apply.`);
+  else if (!loraFitsModel(item.family, modelFamily)) w.push(`Made for ${item.familyLabel}; the chosen model is another base, so the studio will refuse it.`);
   if (item.availability === 'missing') w.push('The file has moved or been deleted since it was imported.');
   if (item.availability === 'changed') w.push('The file changed since it was imported; re-import it so its hash is current.');
   if (ref.enabled !== false && item.triggerWords.length > 0 && !item.triggerWords.some((t) => params.prompt.toLowerCase().includes(t.toLowerCase())))
@@ -62,7 +64,7 @@ export function LoraStack({ loras, modelFamily, onRefresh }: { loras: LibraryIte
                   ×
                 </button>
               </div>
-              <Slider label="Weight" value={ref.weight} min={-1} max={2} step={0.05} onChange={(v) => draft.updateLora(i, { weight: Math.round(v * 100) / 100 })} testId={`lora-weight-${i}`} />
+              <Slider label="Weight" value={ref.weight} {...PARAM_LIMITS.loraWeight} integer={false} onChange={(v) => draft.updateLora(i, { weight: Math.round(v * 100) / 100 })} testId={`lora-weight-${i}`} />
               {warnings.length > 0 && (
                 <ul className="warnings" data-testid="lora-warnings">
                   {warnings.map((w) => (

@@ -1,74 +1,26 @@
 import { useState } from 'react';
-import type { StepProgress } from '../../../shared/domain/generation';
-import { ErrorPanel } from '../../components/ErrorPanel';
 import { FramePlayer } from '../../components/FramePlayer';
 import { PreviewCanvas } from '../../components/PreviewCanvas';
 import { ProgressBar } from '../../components/ProgressBar';
 import { isEnded, useJobs, type JobView } from '../../state/jobs';
-import { formatDuration, framePaths } from '../../state/media';
+import { framePaths } from '../../state/media';
 import { useLoad } from '../../state/use-load';
 import { useStudio } from '../../state/studio-api';
 import { useToasts } from '../../state/toasts';
+import { STATUS_TEXT, fractionOf, hasBar, progressText } from './job-progress';
 
-const STAGE_TEXT: Record<StepProgress['stage'], string> = {
-  compile: 'Preparing the model',
-  encode: 'Reading the prompt',
-  denoise: 'Sampling',
-  decode: 'Decoding frames',
-  write: 'Saving frames',
-};
-
-const STATUS_TEXT: Record<JobView['status'], string> = {
+const PLACEHOLDER: Record<JobView['status'], string> = {
   queued: 'Waiting',
-  running: 'Running',
+  running: 'Preview with the first step',
   done: 'Done',
   failed: 'Failed',
   cancelled: 'Cancelled',
   interrupted: 'Interrupted',
 };
 
-/** Where the job is, 0…1: sampling dominates the time, so it is most of the bar. */
-function fractionOf(job: JobView): number | null {
-  if (job.status === 'done') return 1;
-  const p = job.progress;
-  if (!p) return job.status === 'queued' ? 0 : null;
-  const within = p.totalSteps > 0 ? p.step / p.totalSteps : 0;
-  switch (p.stage) {
-    case 'compile':
-      return 0.05 * within;
-    case 'encode':
-      return 0.05 + 0.05 * within;
-    case 'denoise':
-      return 0.1 + 0.75 * within;
-    case 'decode':
-      return 0.85 + 0.1 * within;
-    case 'write':
-      return 0.95 + 0.05 * within;
-  }
-}
-
-function progressText(job: JobView): string {
-  if (job.status !== 'running') return STATUS_TEXT[job.status];
-  const p = job.progress;
-  if (!p) return 'Starting…';
-  const stage = STAGE_TEXT[p.stage];
-  const steps = p.stage === 'denoise' ? ` — step ${p.step} of ${p.totalSteps}` : '';
-  const eta = p.etaMs !== undefined ? ` — about ${formatDuration(p.etaMs)} left` : '';
-  return `${stage}${steps}${eta}`;
-}
-
-const PLACEHOLDER: Record<JobView['status'], string> = {
-  queued: 'Waiting for its turn',
-  running: 'Preview appears with the first step',
-  done: 'Done',
-  failed: 'No preview',
-  cancelled: 'Cancelled',
-  interrupted: 'Interrupted',
-};
-
 /**
- * The job's picture: the streamed x0 preview while it runs; once done, the clip's real frames (played while
- * hovered). Same fixed-aspect box throughout, so the list never shifts.
+ * The job's thumbnail: the streamed x0 preview while it runs; once done, the clip's real frames (played while
+ * hovered). Same fixed-aspect box throughout, so the strip never shifts.
  */
 function JobMedia({ job, aspect }: { job: JobView; aspect: number }) {
   const { api, mediaUrl } = useStudio();
@@ -87,8 +39,11 @@ function JobMedia({ job, aspect }: { job: JobView; aspect: number }) {
   );
 }
 
-/** The queue: newest at the top, each job with its live preview, progress, time left and a cancel button. */
-export function QueueList() {
+/**
+ * The queue as a strip under the viewer: newest first, each job a card with its live thumbnail, progress, status
+ * and cancel. Choosing a card shows that job in the viewer.
+ */
+export function QueueList({ selectedId, onSelect }: { selectedId: string | null; onSelect: (jobId: string) => void }) {
   const { jobs, error, cancel, clearEnded } = useJobs();
   const { go } = useStudio();
   const toasts = useToasts();
@@ -101,51 +56,55 @@ export function QueueList() {
     <section className="queue" aria-labelledby="queue-title" data-testid="queue">
       <div className="section-head">
         <h2 id="queue-title">Queue</h2>
+        <span className="muted queue-count">{jobs.length === 0 ? '' : `${jobs.filter((j) => !isEnded(j.status)).length} waiting or running · ${jobs.length} in all`}</span>
+        <span className="spacer" />
         {anyEnded && (
           <button type="button" className="link-button" onClick={clearEnded}>
             Clear finished
           </button>
         )}
       </div>
-      {error && <ErrorPanel error={error} title="The queue is not available" />}
+      {error && <p className="warning-line">The queue is not available: {error.message}</p>}
       {!error && jobs.length === 0 && (
         <p className="empty-hint" data-testid="queue-empty">
-          Nothing queued. Jobs you start appear here with a live preview of each step.
+          Nothing queued. Jobs you start line up here; the one in the viewer is outlined.
         </p>
       )}
       <ol className="job-list">
         {ordered.map((job) => {
           const aspect = job.params.width / job.params.height;
           const running = job.status === 'running' || job.status === 'queued';
+          const selected = job.jobId === selectedId;
           return (
-            <li key={job.jobId} className={`job job-${job.status}`} data-testid="job" data-status={job.status} data-job-id={job.jobId}>
-              <JobMedia job={job} aspect={aspect} />
+            <li key={job.jobId} className={`job job-${job.status}${selected ? ' job-selected' : ''}`} data-testid="job" data-status={job.status} data-job-id={job.jobId} aria-current={selected ? 'true' : undefined}>
+              <button type="button" className="job-select" onClick={() => onSelect(job.jobId)} aria-label={`Show “${job.params.prompt || 'untitled'}” in the viewer`}>
+                <JobMedia job={job} aspect={aspect} />
+              </button>
               <div className="job-body">
                 <p className="job-prompt" title={job.params.prompt}>
-                  {job.params.prompt || <em>No prompt</em>}
+                  <span className={`status-badge status-badge-${job.status}`}>{STATUS_TEXT[job.status]}</span> {job.params.prompt || <em>No prompt</em>}
                 </p>
                 <p className="job-meta">
-                  {job.params.width}×{job.params.height} · {job.params.frames} frames · {job.params.steps} steps · seed {job.params.seed}
+                  {job.params.width}×{job.params.height} · {job.params.frames} fr · {job.params.steps} steps · seed {job.params.seed}
                 </p>
-                <ProgressBar fraction={fractionOf(job)} label={`Progress of job ${job.jobId}`} />
-                <p className="job-status" data-testid="job-status" aria-live="polite">
+                {hasBar(job) && <ProgressBar fraction={fractionOf(job)} label={`Progress of job ${job.jobId}`} />}
+                <p className="job-status" data-testid="job-status" aria-live="polite" title={progressText(job)}>
                   {running && cancelling.has(job.jobId) ? 'Stopping after the current step…' : progressText(job)}
                 </p>
                 {job.notes.length > 0 && (
                   <ul className="job-notes" data-testid="job-notes">
                     {job.notes.map((n) => (
-                      <li key={n} className={/not applied|instead/i.test(n) ? 'warning-line' : undefined}>
+                      <li key={n} className={/not applied|instead/i.test(n) ? 'warning-line' : undefined} title={n}>
                         {n}
                       </li>
                     ))}
                   </ul>
                 )}
-                {job.error && job.status === 'failed' && <ErrorPanel error={job.error} compact />}
                 <div className="job-actions">
                   {running && (
                     <button
                       type="button"
-                      className="button"
+                      className="button button-small"
                       disabled={cancelling.has(job.jobId)}
                       onClick={() => {
                         setCancelling((s) => new Set(s).add(job.jobId));
@@ -161,7 +120,7 @@ export function QueueList() {
                   )}
                   {job.status === 'done' && job.generationId !== null && (
                     <button type="button" className="link-button" onClick={() => go('history')}>
-                      See it in History
+                      In History
                     </button>
                   )}
                 </div>

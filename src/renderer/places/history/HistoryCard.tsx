@@ -3,26 +3,37 @@ import type { GenerationRecord } from '../../../shared/domain/history';
 import { FramePlayer } from '../../components/FramePlayer';
 import { framePaths } from '../../state/media';
 import { useStudio } from '../../state/studio-api';
+import { STATUS_TEXT } from '../../state/status-text';
+import { recordReason } from './record-reason';
 
-const STATUS_TEXT: Record<GenerationRecord['status'], string> = {
-  queued: 'Waiting',
-  running: 'Running',
-  done: '',
-  failed: 'Failed',
-  cancelled: 'Cancelled',
-  interrupted: 'Interrupted',
-};
-
-/** A clip in the history: still until hovered or focused, then it plays at its own fps. */
-export function HistoryCard({ record, selected, onSelect }: { record: GenerationRecord; selected: boolean; onSelect: () => void }) {
+/**
+ * A clip in the gallery: still until hovered or focused, then it plays at its own fps. A record without a clip
+ * says why in the picture's place. "Compare" puts it in the side-by-side view (two at a time).
+ */
+export function HistoryCard({
+  record,
+  selected,
+  comparing,
+  onSelect,
+  onCompare,
+  modelName,
+}: {
+  record: GenerationRecord;
+  selected: boolean;
+  comparing: boolean;
+  onSelect: () => void;
+  onCompare: () => void;
+  modelName: string;
+}) {
   const { mediaUrl } = useStudio();
   const [live, setLive] = useState(false);
   const urls = framePaths(record.outputs).map(mediaUrl);
   const thumb = record.outputs?.thumbnail;
   const stillUrls = urls.length > 0 ? urls : thumb && !thumb.startsWith('data:') ? [mediaUrl(thumb)] : thumb ? [thumb] : [];
   const p = record.params;
+  const reason = recordReason(record);
   return (
-    <li className={`history-card${selected ? ' card-selected' : ''}`} data-testid="history-card" data-generation-id={record.id} data-status={record.status}>
+    <li className={`history-card${selected ? ' card-selected' : ''}${comparing ? ' card-comparing' : ''}`} data-testid="history-card" data-generation-id={record.id} data-status={record.status}>
       <button
         type="button"
         className="history-thumb"
@@ -32,22 +43,37 @@ export function HistoryCard({ record, selected, onSelect }: { record: Generation
         onFocus={() => setLive(true)}
         onBlur={() => setLive(false)}
         aria-pressed={selected}
-        aria-label={`#${record.id}: ${p.prompt || 'no prompt'}, seed ${p.seed}. Show details`}
+        aria-label={`#${record.id}: ${p.prompt || 'no prompt'}, seed ${p.seed}, ${STATUS_TEXT[record.status]}. Show details`}
       >
-        <FramePlayer urls={stillUrls} fps={p.fps} aspect={p.width / p.height} playing={live} label="" />
-        {STATUS_TEXT[record.status] && <span className={`badge history-status status-${record.status}`}>{STATUS_TEXT[record.status]}</span>}
+        {stillUrls.length > 0 ? (
+          <FramePlayer urls={stillUrls} fps={p.fps} aspect={p.width / p.height} playing={live} label="" />
+        ) : (
+          <div className="media-box history-reason-box" style={{ aspectRatio: String(p.width / p.height) }}>
+            <span className="history-reason" data-testid="history-reason">
+              {reason}
+            </span>
+          </div>
+        )}
+        <span className={`status-badge status-badge-${record.status} history-status`}>{STATUS_TEXT[record.status]}</span>
         {record.favourite && (
           <span className="history-fav" aria-label="Favourite">
             ★
           </span>
         )}
       </button>
-      <p className="history-caption" title={p.prompt}>
-        <span className="history-id">#{record.id}</span> {p.prompt || <em>no prompt</em>}
-      </p>
-      <p className="history-meta">
-        seed {p.seed} · {p.steps} steps · {p.frames}f
-      </p>
+      <div className="history-card-body">
+        <p className="history-caption" title={p.prompt}>
+          <span className="history-id">#{record.id}</span> {p.prompt || <em>no prompt</em>}
+        </p>
+        <p className="history-meta">
+          {modelName} · seed {p.seed} · {p.steps} steps · {p.frames}f · {new Date(record.createdAt).toLocaleString()}
+        </p>
+        {reason && stillUrls.length > 0 && <p className="history-meta history-reason-line">{reason}</p>}
+        <label className="toggle history-compare">
+          <input type="checkbox" checked={comparing} onChange={onCompare} data-testid="history-compare" aria-label={`Compare #${record.id} side by side`} />
+          Compare
+        </label>
+      </div>
     </li>
   );
 }

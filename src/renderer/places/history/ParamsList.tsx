@@ -1,8 +1,11 @@
 import type { GenerationRecord } from '../../../shared/domain/history';
+import type { LibraryNames } from '../../state/library-names';
 import { formatDuration } from '../../state/media';
 
-/** Everything a record was made with, in a creator's words (the full record is one click away in Details). */
-export function ParamsList({ record }: { record: GenerationRecord }) {
+const STARTER = 'Starter test model';
+
+/** Everything a record was made with, in a creator's words: library names, not stored file names. */
+export function ParamsList({ record, names }: { record: GenerationRecord; names: LibraryNames }) {
   const p = record.params;
   const total = record.timings.total ?? Object.values(record.timings).reduce((a, b) => a + b, 0);
   return (
@@ -18,7 +21,13 @@ export function ParamsList({ record }: { record: GenerationRecord }) {
       <dt>Seed</dt>
       <dd data-testid="history-seed">{p.seed}</dd>
       <dt>Model</dt>
-      <dd title={p.model}>{p.model ? p.model.split(/[\\/]/).pop() : 'Starter test model'}</dd>
+      <dd title={p.model} data-testid="history-model">
+        {names.nameOf(p.model, record.hashes.model, STARTER)}
+      </dd>
+      <dt>Motion module</dt>
+      <dd title={p.motion} data-testid="history-motion">
+        {names.nameOf(p.motion, record.hashes.motion, p.model ? 'None chosen' : "The starter model's own")}
+      </dd>
       <dt>Settings</dt>
       <dd>
         {p.steps} steps · guidance {p.guidance} · {p.frames} frames · {p.width}×{p.height} · {p.fps} fps
@@ -26,7 +35,7 @@ export function ParamsList({ record }: { record: GenerationRecord }) {
       {p.loras.length > 0 && (
         <>
           <dt>LoRAs</dt>
-          <dd>{p.loras.map((l) => `${l.name ?? l.path.split(/[\\/]/).pop()} ${l.weight}${l.enabled === false ? ' (off)' : ''}`).join(', ')}</dd>
+          <dd data-testid="history-loras">{p.loras.map((l, i) => `${names.nameOf(l.path, record.hashes.loras[i] ?? l.sha256) ?? l.name} ${l.weight}${l.enabled === false ? ' (off)' : ''}`).join(', ')}</dd>
         </>
       )}
       {(p.embeddings?.length ?? 0) > 0 && (
@@ -41,6 +50,18 @@ export function ParamsList({ record }: { record: GenerationRecord }) {
           <dd title={p.vae}>{p.vae.split(/[\\/]/).pop()}</dd>
         </>
       )}
+      {p.lcmLora && (
+        <>
+          <dt>AnimateLCM LoRA</dt>
+          <dd>
+            {names.nameOf(p.lcmLora.path, record.hashes.lcmLora)} {p.lcmLora.weight}
+          </dd>
+        </>
+      )}
+      <dt>Engine</dt>
+      <dd>
+        clip skip {p.clipSkip} · {p.weighting === 'a1111' ? 'A1111' : 'ComfyUI'} weighting · GroupNorm {p.motionGroupNorm === 'per_frame' ? 'per frame' : 'across frames'} · {p.providers.join(' → ')}
+      </dd>
       <dt>Noise</dt>
       <dd>
         {record.noise.name} {record.noise.version}

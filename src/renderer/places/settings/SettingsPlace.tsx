@@ -2,6 +2,7 @@ import { useEffect, useId, useState } from 'react';
 import type { SettingsView } from '../../../shared/api';
 import type { GenerationParams, ProviderName } from '../../../shared/domain/generation';
 import { DEFAULT_PARAMS } from '../../../shared/domain/generation';
+import { PARAM_LIMITS } from '../../../shared/domain/param-limits';
 import { ErrorPanel } from '../../components/ErrorPanel';
 import { Slider } from '../../components/Slider';
 import { useDraft } from '../../state/draft';
@@ -58,7 +59,8 @@ export function SettingsPlace() {
     try {
       const s = await api.updateSettings({ providers, threads, defaultParams: defaults });
       settings.set(s);
-      toasts.info('Settings saved. New generations use them.');
+      draft.settingsSaved(s);
+      toasts.info('Settings saved; Generate uses them from now on.');
     } catch (e) {
       toasts.error(e, 'Settings were not saved');
     } finally {
@@ -143,10 +145,10 @@ export function SettingsPlace() {
           <fieldset>
             <legend>Defaults for new generations</legend>
             <div className="form-grid">
-              <Slider label="Steps" value={d.steps} min={1} max={12} onChange={(steps) => setDefaults({ ...d, steps })} />
-              <Slider label="Guidance" value={d.guidance} min={1} max={3} step={0.1} onChange={(guidance) => setDefaults({ ...d, guidance: Math.round(guidance * 10) / 10 })} />
-              <Slider label="Frames" value={d.frames} min={2} max={32} onChange={(frames) => setDefaults({ ...d, frames })} />
-              <Slider label="Frames per second" value={d.fps} min={1} max={30} onChange={(fps) => setDefaults({ ...d, fps })} />
+              <Slider label="Steps" value={d.steps} {...PARAM_LIMITS.steps} onChange={(steps) => setDefaults({ ...d, steps })} />
+              <Slider label="Guidance" value={d.guidance} {...PARAM_LIMITS.guidance} onChange={(guidance) => setDefaults({ ...d, guidance: Math.round(guidance * 10) / 10 })} />
+              <Slider label="Frames" value={d.frames} {...PARAM_LIMITS.frames} onChange={(frames) => setDefaults({ ...d, frames })} />
+              <Slider label="Frames per second" value={d.fps} {...PARAM_LIMITS.fps} onChange={(fps) => setDefaults({ ...d, fps })} />
             </div>
             <div className="form-row">
               <div className="field field-narrow">

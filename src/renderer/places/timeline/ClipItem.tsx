@@ -1,31 +1,28 @@
 import { useRef, useState, type DragEvent, type KeyboardEvent, type PointerEvent } from 'react';
 import type { TimelineClip } from '../../../shared/domain/timeline';
 import { Filmstrip } from '../../components/Filmstrip';
-import { Icon } from '../../components/Icon';
 import { framePaths } from '../../state/media';
 import { useStudio } from '../../state/studio-api';
 import { clipFrameCount } from './sequence';
 
-export const PX_PER_FRAME = 22;
-const MIN_CLIP_PX = 168;
-
-export function clipWidth(clip: TimelineClip): number {
-  return Math.max(MIN_CLIP_PX, clipFrameCount(clip) * PX_PER_FRAME);
-}
-
 /**
- * One clip on the track: its filmstrip at full source length with the trimmed parts dimmed, two trim handles
- * (drag, or focus and use the arrow keys), drag to reorder (or Alt+←/→ while the clip is focused), and its actions.
+ * One clip on the track, as wide as it lasts on the time axis: its kept frames as a filmstrip, a trim handle at
+ * each edge (drag, or focus and use the arrow keys), drag to reorder (or Alt+←/→ while focused), click to select
+ * and seek. Its actions (speed, split, duplicate, remove) are in the clip bar under the track.
  */
 export function ClipItem({
   clip,
   index,
   count,
+  widthPx,
+  overlapPx,
+  frameWidthPx,
   active,
+  selected,
+  onSelect,
   onTrim,
   onMove,
   onRemove,
-  onDuplicate,
   onSeek,
   onDragStart,
   onDropOn,
@@ -33,44 +30,45 @@ export function ClipItem({
   clip: TimelineClip;
   index: number;
   count: number;
+  widthPx: number;
+  /** How far the clip reaches back over the previous one (its crossfade), in pixels. */
+  overlapPx: number;
+  /** Pixels one source frame takes at this zoom and speed. */
+  frameWidthPx: number;
   active: boolean;
+  selected: boolean;
+  onSelect: () => void;
   onTrim: (inFrame: number, outFrame: number) => void;
   onMove: (position: number) => void;
   onRemove: () => void;
-  onDuplicate: () => void;
   onSeek: (sourceFrame: number) => void;
   onDragStart: () => void;
   onDropOn: () => void;
 }) {
   const { mediaUrl } = useStudio();
   const n = clipFrameCount(clip);
-  const width = clipWidth(clip);
-  const perFrame = width / n;
   const urls = framePaths(clip.source.outputs).map(mediaUrl);
   // While a handle is dragged the trim is local; it is committed once on release.
-  const [draft, setDraft] = useState<{ inFrame: number; outFrame: number } | null>(null);
+  const [draft, setDraft] = useState<{ inFrame: number; outFrame: number; x0: number } | null>(null);
   const strip = useRef<HTMLDivElement>(null);
   const [dropTarget, setDropTarget] = useState(false);
   const inFrame = draft?.inFrame ?? clip.inFrame;
   const outFrame = draft?.outFrame ?? clip.outFrame;
-
-  const frameAt = (clientX: number) => {
-    const r = strip.current?.getBoundingClientRect();
-    if (!r) return 0;
-    return Math.round((clientX - r.left) / perFrame);
-  };
+  const shownWidth = Math.max(6, (outFrame - inFrame) * frameWidthPx);
 
   const handleDrag = (which: 'in' | 'out') => ({
     onPointerDown: (e: PointerEvent<HTMLDivElement>) => {
       e.preventDefault();
       e.stopPropagation();
       e.currentTarget.setPointerCapture(e.pointerId);
-      setDraft({ inFrame: clip.inFrame, outFrame: clip.outFrame });
+      setDraft({ inFrame: clip.inFrame, outFrame: clip.outFrame, x0: e.clientX });
     },
     onPointerMove: (e: PointerEvent<HTMLDivElement>) => {
       if (!draft) return;
-      const f = frameAt(e.clientX);
-      setDraft((d) => (d ? (which === 'in' ? { ...d, inFrame: Math.max(0, Math.min(f, d.outFrame - 1)) } : { ...d, outFrame: Math.min(n, Math.max(f, d.inFrame + 1)) }) : d));
+      const df = Math.round((e.clientX - draft.x0) / frameWidthPx);
+      setDraft((d) =>
+        d ? (which === 'in' ? { ...d, inFrame: Math.max(0, Math.min(clip.inFrame + df, d.outFrame - 1)) } : { ...d, outFrame: Math.min(n, Math.max(clip.outFrame + df, d.inFrame + 1)) }) : d,
+      );
     },
     onPointerUp: () => {
       if (draft && (draft.inFrame !== clip.inFrame || draft.outFrame !== clip.outFrame)) onTrim(draft.inFrame, draft.outFrame);
@@ -98,27 +96,33 @@ export function ClipItem({
       e.altKey && e.key === 'ArrowLeft' && index > 0 ? () => onMove(index - 1)
       : e.altKey && e.key === 'ArrowRight' && index < count - 1 ? () => onMove(index + 1)
       : e.key === 'Delete' ? onRemove
+      : e.key === 'Enter' ? onSelect
       : null;
     if (!action) return;
     e.preventDefault();
     action();
   };
 
-  const label = `Clip ${index + 1} of ${count}: ${clip.source.prompt || 'no prompt'}, frames ${inFrame + 1}–${outFrame} of ${n}`;
+  const seconds = ((outFrame - inFrame) / (clip.source.fps * clip.speed)).toFixed(2);
+  const label = `Clip ${index + 1} of ${count}: ${clip.source.prompt || 'no prompt'}, frames ${inFrame + 1}–${outFrame} of ${n}, ${seconds} s${clip.speed !== 1 ? ` at ${clip.speed}×` : ''}`;
   return (
     <li
-      className={`clip${active ? ' clip-active' : ''}${dropTarget ? ' clip-drop' : ''}`}
-      style={{ width }}
+      className={`clip${overlapPx > 0 ? ' clip-fading' : ''}${active ? ' clip-active' : ''}${selected ? ' clip-selected' : ''}${dropTarget ? ' clip-drop' : ''}`}
+      style={{ width: draft ? shownWidth : widthPx, marginLeft: overlapPx > 0 ? -overlapPx : undefined }}
       tabIndex={0}
       aria-label={label}
       aria-describedby="clip-keys"
+      aria-current={selected ? 'true' : undefined}
       data-testid="clip"
       data-clip-id={clip.id}
       data-generation-id={clip.generationId}
       data-in={clip.inFrame}
       data-out={clip.outFrame}
+      data-speed={clip.speed}
+      data-crossfade={clip.crossfade}
       draggable
       onKeyDown={onClipKey}
+      onFocus={(e) => e.target === e.currentTarget && onSelect()}
       onDragStart={(e: DragEvent) => {
         e.dataTransfer.effectAllowed = 'move';
         e.dataTransfer.setData('text/plain', String(clip.id));
@@ -135,51 +139,23 @@ export function ClipItem({
         onDropOn();
       }}
     >
-      <div className="clip-strip" ref={strip} onClick={(e) => onSeek(Math.min(n - 1, Math.max(0, Math.floor(frameAt(e.clientX)))))}>
-        <Filmstrip urls={urls} max={Math.max(1, Math.floor(width / 48))} inFrame={inFrame} outFrame={outFrame} label="" />
-        <div className="trim-shade" style={{ left: 0, width: inFrame * perFrame }} />
-        <div className="trim-shade" style={{ left: outFrame * perFrame, right: 0 }} />
-        <div
-          className="trim-handle trim-in"
-          style={{ left: inFrame * perFrame }}
-          role="slider"
-          tabIndex={0}
-          aria-label={`Trim start of clip ${index + 1}`}
-          aria-valuemin={0}
-          aria-valuemax={outFrame - 1}
-          aria-valuenow={inFrame}
-          data-testid="trim-in"
-          {...handleDrag('in')}
-        />
-        <div
-          className="trim-handle trim-out"
-          style={{ left: outFrame * perFrame }}
-          role="slider"
-          tabIndex={0}
-          aria-label={`Trim end of clip ${index + 1}`}
-          aria-valuemin={inFrame + 1}
-          aria-valuemax={n}
-          aria-valuenow={outFrame}
-          data-testid="trim-out"
-          {...handleDrag('out')}
-        />
-      </div>
-      <div className="clip-foot">
-        <span className="clip-title" title={clip.source.prompt}>
-          #{clip.generationId} · {outFrame - inFrame}f
+      <div
+        className="clip-strip"
+        ref={strip}
+        onClick={(e) => {
+          onSelect();
+          const r = strip.current?.getBoundingClientRect();
+          if (r) onSeek(Math.min(outFrame - 1, Math.max(inFrame, inFrame + Math.floor((e.clientX - r.left) / frameWidthPx))));
+        }}
+      >
+        <Filmstrip urls={urls.slice(inFrame, outFrame)} max={Math.max(1, Math.floor(shownWidth / 40))} label="" />
+        <span className="clip-label" aria-hidden="true">
+          #{clip.generationId}
+          {clip.speed !== 1 ? ` · ${clip.speed}×` : ''}
+          {clip.crossfade > 0 && index > 0 ? ` · ⤫ ${clip.crossfade}s` : ''}
         </span>
-        <button type="button" className="icon-button" aria-label={`Move clip ${index + 1} left`} disabled={index === 0} onClick={() => onMove(index - 1)}>
-          ‹
-        </button>
-        <button type="button" className="icon-button" aria-label={`Move clip ${index + 1} right`} disabled={index === count - 1} onClick={() => onMove(index + 1)}>
-          ›
-        </button>
-        <button type="button" className="icon-button" aria-label={`Duplicate clip ${index + 1}`} onClick={onDuplicate}>
-          <Icon name="duplicate" size={14} />
-        </button>
-        <button type="button" className="icon-button" aria-label={`Remove clip ${index + 1}`} onClick={onRemove}>
-          ×
-        </button>
+        <div className="trim-handle trim-in" role="slider" tabIndex={0} aria-label={`Trim start of clip ${index + 1}`} aria-valuemin={0} aria-valuemax={outFrame - 1} aria-valuenow={inFrame} data-testid="trim-in" {...handleDrag('in')} />
+        <div className="trim-handle trim-out" role="slider" tabIndex={0} aria-label={`Trim end of clip ${index + 1}`} aria-valuemin={inFrame + 1} aria-valuemax={n} aria-valuenow={outFrame} data-testid="trim-out" {...handleDrag('out')} />
       </div>
     </li>
   );
