@@ -50,6 +50,13 @@ export interface UNetBuildOptions {
    * run instead of compiled in. Absent ⇒ the plain graph, node for node.
    */
   loraSlots?: LoraSlotPlan;
+  /**
+   * ControlNet residual inputs (compiler/families/controlnet.ts): `down_residual_i` (one per skip feature, in
+   * the order the up path collects them) and `mid_residual`, added after the whole down pass and to the mid
+   * block output, as diffusers' `down_block_additional_residuals` / `mid_block_additional_residual`. The
+   * pipeline feeds zeros when no ControlNet is on at a step. Absent ⇒ the plain graph, node for node.
+   */
+  controlResiduals?: boolean;
 }
 
 /** A value together with its static shape: the decomposed GroupNorm and the reshapes need concrete shapes. */
@@ -63,18 +70,18 @@ const TRANSFORMER_GN_EPS = 1e-6;
 /** LayerNorm eps of BasicTransformerBlock (diffusers default norm_eps 1e-5). */
 const LAYER_NORM_EPS = 1e-5;
 
-function perBlock(v: number | number[], i: number, what: string): number {
+export function perBlock(v: number | number[], i: number, what: string): number {
   if (typeof v === 'number') return v;
   const x = v[i];
   if (x === undefined) throw new StudioError('MODEL_SHAPE_MISMATCH', `The model config lists no ${what} for block ${i}.`, { what, block: i });
   return x;
 }
 
-function isCrossAttn(type: string): boolean {
+export function isCrossAttn(type: string): boolean {
   return type.startsWith('CrossAttn');
 }
 
-function checkBlockType(type: string, allowed: string[], where: string): void {
+export function checkBlockType(type: string, allowed: string[], where: string): void {
   if (!allowed.includes(type)) {
     throw new StudioError('MODEL_FAMILY_UNSUPPORTED', `This UNet uses a ${type} ${where}; only SD1.5-style blocks (${allowed.join(', ')}) are supported.`, { type });
   }
@@ -153,6 +160,8 @@ export function buildUNetGraph(w: WeightSet, cfg: UNetConfig, opts: UNetBuildOpt
     tap(p, h);
   }
 
+  if (opts.controlResiduals) addControlResiduals(g, skips, floatType);
+
   if (cfg.mid_block_type !== null) {
     const p = 'mid_block';
     const last = nBlocks - 1;
@@ -160,6 +169,7 @@ export function buildUNetGraph(w: WeightSet, cfg: UNetConfig, opts: UNetBuildOpt
     h = transformer2d(blocks, `${p}.attentions.0`, h, perBlock(heads, last, 'head count'), perBlock(tlayers, last, 'transformer depth'));
     if (motion && motion.cfg.use_motion_mid_block) h = applyMotion(blocks, `${p}.motion_modules.0`, h, motionHeads(motion.cfg, last, nBlocks, 'mid'));
     h = resnet(blocks, `${p}.resnets.1`, h);
+    if (opts.controlResiduals) h = { v: g.scope('control', () => g.op('Add', [h.v, g.input('mid_residual', floatType, h.shape)], {}, { name: 'add_mid' })), shape: h.shape };
     tap(p, h);
   }
 
@@ -200,11 +210,22 @@ export function buildUNetGraph(w: WeightSet, cfg: UNetConfig, opts: UNetBuildOpt
 }
 
 /**
+ * Skip feature #i += input `down_residual_i`, in place in the skip list: after the whole down pass, so motion
+ * modules inside the down blocks see uncontrolled features and only the up path sees controlled skips.
+ */
+function addControlResiduals(g: GraphBuilder, skips: Val[], floatType: 'float32' | 'float16'): void {
+  skips.forEach((s, i) => {
+    const r = g.input(`down_residual_${i}`, floatType, s.shape);
+    skips[i] = { v: g.scope('control', () => g.op('Add', [s.v, r], {}, { name: `add_down_${i}` })), shape: s.shape };
+  });
+}
+
+/**
  * A weight the graph never reads means the config does not describe the file (deeper transformers, an extra
  * embedding such as LCM's `time_embedding.cond_proj`): the output would be silently wrong, so refuse. The
  * sinusoidal position tables are the exception: they are recomputed, never read.
  */
-function checkAllWeightsUsed(graph: GraphIR, w: WeightSet, what: string): void {
+export function checkAllWeightsUsed(graph: GraphIR, w: WeightSet, what: string): void {
   const used = new Set(graph.initializers.flatMap((i) => (i.source.kind === 'weight' ? [i.source.view.name] : [])));
   const unused = w.names().filter((k) => !used.has(k) && !/\.pos_(embed|encoder)\./.test(k));
   if (unused.length > 0) {
@@ -216,7 +237,7 @@ function checkAllWeightsUsed(graph: GraphIR, w: WeightSet, what: string): void {
   }
 }
 
-interface BlockCtx {
+export interface BlockCtx {
   g: GraphBuilder;
   w: WeightSet;
   tembAct: string;
@@ -246,7 +267,7 @@ export function timestepFrequencies(dim: number, freqShift: number): Float32Arra
   return out;
 }
 
-function timestepProjection(g: GraphBuilder, w: WeightSet, cfg: UNetConfig, t: string): Val {
+export function timestepProjection(g: GraphBuilder, w: WeightSet, cfg: UNetConfig, t: string): Val {
   const dim = need(w, 'time_embedding.linear_1.weight').shape[1];
   const half = Math.floor(dim / 2);
   return g.scope('time_proj', () => {
@@ -265,7 +286,7 @@ function timestepProjection(g: GraphBuilder, w: WeightSet, cfg: UNetConfig, t: s
 }
 
 /** diffusers `ResnetBlock2D` (time_embedding_norm "default", output_scale_factor 1). */
-function resnet(c: BlockCtx, p: string, x: Val): Val {
+export function resnet(c: BlockCtx, p: string, x: Val): Val {
   const { g, w } = c;
   const op = scopedOp(g, p);
   const [n, , hh, ww] = x.shape;
@@ -286,7 +307,7 @@ function resnet(c: BlockCtx, p: string, x: Val): Val {
 }
 
 /** diffusers `Transformer2DModel` (continuous input): GroupNorm → proj_in → BasicTransformerBlock×L → proj_out → +x. */
-function transformer2d(c: BlockCtx, p: string, x: Val, heads: number, depth: number): Val {
+export function transformer2d(c: BlockCtx, p: string, x: Val, heads: number, depth: number): Val {
   const { g, w } = c;
   const op = scopedOp(g, p);
   const [n, ch, hh, ww] = x.shape;
