@@ -146,7 +146,7 @@ export function detectModel(table: TensorTable, canonical: Canonical = canonical
     // SDXL / SD2 ControlNets have weights an SD1.5 one lacks: their facts come from raw shapes, and they are refused.
     try {
       const cn = canonicalizeControlNet(table);
-      configs.controlnet = controlNetConfig(cn.weights, cn.layout, configFromMetadata(table, 'controlnet'), notes);
+      configs.controlnet = controlNetConfig(cn.weights, cn.layout, configFromMetadata(table, 'model'), notes);
     } catch {
       notes.push('ControlNet: some weights do not fit an SD1.5 ControlNet.');
     }
