@@ -15,6 +15,7 @@ import { engineInfo } from './runtime/info';
 import { framesToRGB8, textToVideo } from './pipelines/text-to-video';
 import { latentsToPreviewRGB } from './preview/latent-rgb';
 import { ClipTokenizer } from './tokenizer/clip-tokenizer';
+import { prepareControl, type PreparedControl } from './control/generation-control';
 
 /**
  * One generation, start to finish, for both the CLI and the engine worker:
@@ -151,7 +152,16 @@ export async function generate(req: GenerateRequest, opts: GenerateOptions = {})
   set.onNote = (message) => emit({ stage: 'compile', step: 0, totalSteps: 1, elapsedMs: 0, message });
   tokenizer ??= ClipTokenizer.load();
 
+  let prepared: PreparedControl | undefined;
   try {
+    const units = (params.controlNets ?? []).filter((u) => u.enabled !== false);
+    if (units.length > 0) {
+      prepared = await prepareControl(units, {
+        frames: params.frames, width: params.width, height: params.height, vaeScaleFactor: set.models().vaeScaleFactor,
+        cacheRoot: req.cacheRoot, providers: set.providers, precision: set.precision, intraOpThreads: req.intraOpThreads,
+      });
+      for (const message of prepared.notes) emit({ stage: 'compile', step: 0, totalSteps: 1, elapsedMs: 0, message });
+    }
     const stepTimes: number[] = [];
     const result = await textToVideo(
       set.models(signal),
@@ -171,6 +181,7 @@ export async function generate(req: GenerateRequest, opts: GenerateOptions = {})
       {
         tokenizer,
         signal,
+        control: prepared?.control,
         onStage: (e) => emit({ stage: e.stage, step: e.done, totalSteps: e.total, elapsedMs: e.elapsedMs }),
         onStep: (e) => {
           stepTimes.push(e.elapsedMs);
@@ -219,6 +230,7 @@ export async function generate(req: GenerateRequest, opts: GenerateOptions = {})
       loraReports: set.loraReports.map((r) => `${basename(r.file)}: ${r.message}`),
     };
   } finally {
+    await prepared?.dispose();
     set.onCompile = undefined;
     set.onNote = undefined;
   }
