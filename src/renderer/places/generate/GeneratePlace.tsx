@@ -11,6 +11,7 @@ import { useJobs } from '../../state/jobs';
 import { useStudio } from '../../state/studio-api';
 import { useLoad } from '../../state/use-load';
 import { LoraStack } from './LoraStack';
+import { ControlNetUnits } from './ControlNetUnits';
 import { QueueList } from './QueueList';
 import { SIZE_MAX, SIZE_MIN, SIZE_PRESETS, SIZE_STEP } from './size-presets';
 
@@ -116,6 +117,7 @@ export function GeneratePlace() {
               Browse the LoRA library
             </button>
           </p>
+          <ControlNetUnits />
 
           <SeedControl seed={params.seed} locked={draft.seedLocked} onSeed={(seed) => draft.update({ seed })} onLocked={draft.setSeedLocked} onRoll={() => draft.update({ seed: randomSeed() })} />
 
