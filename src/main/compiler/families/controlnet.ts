@@ -3,7 +3,7 @@ import type { WeightSet } from '../io/tensor';
 import { attr, GraphBuilder, type GraphIR } from '../graph/builder';
 import { conv2d, linear, need, silu } from '../graph/layers';
 import type { UNetConfig } from './configs';
-import { checkAllWeightsUsed, checkBlockType, isCrossAttn, perBlock, resnet, timestepProjection, transformer2d, type BlockCtx, type Val } from './unet';
+import { checkAllWeightsUsed, checkBlockType, downPass, midBlock, timestepProjection, type BlockCtx, type Val } from './unet';
 
 /**
  * diffusers `ControlNetModel` (SD1.5 ControlNets: lllyasviel control_v11p_sd15_* and their kin) as an ONNX graph.
@@ -87,28 +87,9 @@ export function buildControlNetGraph(w: WeightSet, cfg: UNetConfig, opts: Contro
 
   const c0 = need(w, 'conv_in.weight').shape[0];
   let h: Val = { v: g.op('Add', [conv2d(g, w, 'conv_in', sample), hintOut], {}, { name: 'add_hint' }), shape: [n, c0, opts.latentHeight, opts.latentWidth] };
-  const skips: Val[] = [h];
-  const heads = cfg.attention_head_dim;
-  const tlayers = cfg.transformer_layers_per_block as number | number[];
-  for (let i = 0; i < nBlocks; i++) {
-    const p = `down_blocks.${i}`;
-    const cross = isCrossAttn(cfg.down_block_types[i]);
-    for (let j = 0; j < cfg.layers_per_block; j++) {
-      h = resnet(blocks, `${p}.resnets.${j}`, h);
-      if (cross) h = transformer2d(blocks, `${p}.attentions.${j}`, h, perBlock(heads, i, 'head count'), perBlock(tlayers, i, 'transformer depth'));
-      skips.push(h);
-    }
-    if (i < nBlocks - 1) {
-      const conv = `${p}.downsamplers.0.conv`;
-      const [oh, ow] = [Math.floor((h.shape[2] + 2 * cfg.downsample_padding - 3) / 2) + 1, Math.floor((h.shape[3] + 2 * cfg.downsample_padding - 3) / 2) + 1];
-      h = { v: conv2d(g, w, conv, h.v, { stride: 2, pad: cfg.downsample_padding }), shape: [n, need(w, `${conv}.weight`).shape[0], oh, ow] };
-      skips.push(h);
-    }
-  }
-  const last = nBlocks - 1;
-  h = resnet(blocks, 'mid_block.resnets.0', h);
-  h = transformer2d(blocks, 'mid_block.attentions.0', h, perBlock(heads, last, 'head count'), perBlock(tlayers, last, 'transformer depth'));
-  h = resnet(blocks, 'mid_block.resnets.1', h);
+  const down = downPass(blocks, cfg, h);
+  const skips = down.skips;
+  h = midBlock(blocks, cfg, down.h);
 
   const zero = (prefix: string, x: Val, out: string): void => {
     const y = conv2d(g, w, prefix, x.v, { pad: 0 });

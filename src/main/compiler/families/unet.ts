@@ -140,37 +140,16 @@ export function buildUNetGraph(w: WeightSet, cfg: UNetConfig, opts: UNetBuildOpt
 
   let h: Val = { v: conv2d(g, w, 'conv_in', sample), shape: [n, need(w, 'conv_in.weight').shape[0], opts.latentHeight, opts.latentWidth] };
   tap('conv_in', h);
-  const skips: Val[] = [h];
-
-  for (let i = 0; i < nBlocks; i++) {
-    const p = `down_blocks.${i}`;
-    const cross = isCrossAttn(cfg.down_block_types[i]);
-    for (let j = 0; j < cfg.layers_per_block; j++) {
-      h = resnet(blocks, `${p}.resnets.${j}`, h);
-      if (cross) h = transformer2d(blocks, `${p}.attentions.${j}`, h, perBlock(heads, i, 'head count'), perBlock(tlayers, i, 'transformer depth'));
-      if (motion) h = applyMotion(blocks, `${p}.motion_modules.${j}`, h, motionHeads(motion.cfg, i, nBlocks, 'down'));
-      skips.push(h);
-    }
-    if (i < nBlocks - 1) {
-      const conv = `${p}.downsamplers.0.conv`;
-      const [oh, ow] = [Math.floor((h.shape[2] + 2 * cfg.downsample_padding - 3) / 2) + 1, Math.floor((h.shape[3] + 2 * cfg.downsample_padding - 3) / 2) + 1];
-      h = { v: conv2d(g, w, conv, h.v, { stride: 2, pad: cfg.downsample_padding }), shape: [n, need(w, `${conv}.weight`).shape[0], oh, ow] };
-      skips.push(h);
-    }
-    tap(p, h);
-  }
+  const down = downPass(blocks, cfg, h);
+  h = down.h;
+  const skips = down.skips;
 
   if (opts.controlResiduals) addControlResiduals(g, skips, floatType);
 
   if (cfg.mid_block_type !== null) {
-    const p = 'mid_block';
-    const last = nBlocks - 1;
-    h = resnet(blocks, `${p}.resnets.0`, h);
-    h = transformer2d(blocks, `${p}.attentions.0`, h, perBlock(heads, last, 'head count'), perBlock(tlayers, last, 'transformer depth'));
-    if (motion && motion.cfg.use_motion_mid_block) h = applyMotion(blocks, `${p}.motion_modules.0`, h, motionHeads(motion.cfg, last, nBlocks, 'mid'));
-    h = resnet(blocks, `${p}.resnets.1`, h);
+    h = midBlock(blocks, cfg, h);
     if (opts.controlResiduals) h = { v: g.scope('control', () => g.op('Add', [h.v, g.input('mid_residual', floatType, h.shape)], {}, { name: 'add_mid' })), shape: h.shape };
-    tap(p, h);
+    tap('mid_block', h);
   }
 
   for (let i = 0; i < nBlocks; i++) {
@@ -207,6 +186,51 @@ export function buildUNetGraph(w: WeightSet, cfg: UNetConfig, opts: UNetBuildOpt
   checkAllWeightsUsed(graph, w, 'UNet');
   if (motion) checkAllWeightsUsed(graph, motion.w, 'motion module');
   return graph;
+}
+
+/**
+ * The encoder's down blocks (the UNet's, and a ControlNet's own copy): resnet (+ cross-attention) (+ motion module)
+ * per layer, then the downsampler; returns the last feature and the skip features the up path (or the ControlNet's
+ * zero convs) take, `first` (conv_in's output) first.
+ */
+export function downPass(c: BlockCtx, cfg: UNetConfig, first: Val): { h: Val; skips: Val[] } {
+  const { g, w, motion } = c;
+  const nBlocks = cfg.block_out_channels.length;
+  const n = first.shape[0];
+  const heads = cfg.attention_head_dim;
+  const tlayers = cfg.transformer_layers_per_block as number | number[];
+  let h = first;
+  const skips: Val[] = [h];
+  for (let i = 0; i < nBlocks; i++) {
+    const p = `down_blocks.${i}`;
+    const cross = isCrossAttn(cfg.down_block_types[i]);
+    for (let j = 0; j < cfg.layers_per_block; j++) {
+      h = resnet(c, `${p}.resnets.${j}`, h);
+      if (cross) h = transformer2d(c, `${p}.attentions.${j}`, h, perBlock(heads, i, 'head count'), perBlock(tlayers, i, 'transformer depth'));
+      if (motion) h = applyMotion(c, `${p}.motion_modules.${j}`, h, motionHeads(motion.cfg, i, nBlocks, 'down'));
+      skips.push(h);
+    }
+    if (i < nBlocks - 1) {
+      const conv = `${p}.downsamplers.0.conv`;
+      const [oh, ow] = [Math.floor((h.shape[2] + 2 * cfg.downsample_padding - 3) / 2) + 1, Math.floor((h.shape[3] + 2 * cfg.downsample_padding - 3) / 2) + 1];
+      h = { v: conv2d(g, w, conv, h.v, { stride: 2, pad: cfg.downsample_padding }), shape: [n, need(w, `${conv}.weight`).shape[0], oh, ow] };
+      skips.push(h);
+    }
+    c.tap(p, h);
+  }
+  return { h, skips };
+}
+
+/** `UNetMidBlock2DCrossAttn`: resnet, cross-attention (+ the mid motion module when the adapter has one), resnet. */
+export function midBlock(c: BlockCtx, cfg: UNetConfig, x: Val): Val {
+  const last = cfg.block_out_channels.length - 1;
+  const heads = cfg.attention_head_dim;
+  const tlayers = cfg.transformer_layers_per_block as number | number[];
+  const motion = c.motion;
+  let h = resnet(c, 'mid_block.resnets.0', x);
+  h = transformer2d(c, 'mid_block.attentions.0', h, perBlock(heads, last, 'head count'), perBlock(tlayers, last, 'transformer depth'));
+  if (motion && motion.cfg.use_motion_mid_block) h = applyMotion(c, 'mid_block.motion_modules.0', h, motionHeads(motion.cfg, last, cfg.block_out_channels.length, 'mid'));
+  return resnet(c, 'mid_block.resnets.1', h);
 }
 
 /**

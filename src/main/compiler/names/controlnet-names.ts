@@ -1,6 +1,6 @@
 import { StudioError } from '../../../shared/errors';
-import type { TensorTable, TensorView, WeightSet } from '../io/tensor';
-import { canonicalize } from './canonicalize';
+import type { TensorTable, WeightSet } from '../io/tensor';
+import { CanonicalWeights, canonicalize, renamed } from './canonicalize';
 
 /**
  * ControlNet files onto diffusers `ControlNetModel` names. Two layouts exist in the wild:
@@ -24,33 +24,16 @@ export interface ControlNetWeights {
   layout: 'diffusers' | 'ldm';
 }
 
-class Renamed implements WeightSet {
-  readonly map = new Map<string, TensorView>();
-  names(): string[] {
-    return [...this.map.keys()];
-  }
-  get(name: string): TensorView | undefined {
-    return this.map.get(name);
-  }
-  has(name: string): boolean {
-    return this.map.has(name);
-  }
-}
-
-function rename(v: TensorView, name: string): TensorView {
-  return { name, dtype: v.dtype, shape: v.shape, readF32: () => v.readF32(), readRaw: () => v.readRaw() };
-}
-
 /** Maps `table` (a ControlNet file in either layout) onto diffusers names; refuses keys it cannot place. */
 export function canonicalizeControlNet(table: TensorTable): ControlNetWeights {
   const all = table.names();
   const prefixed = all.some((n) => n.startsWith(CONTROL_PREFIX));
   const names = prefixed ? all.filter((n) => n.startsWith(CONTROL_PREFIX)) : all;
   const local = (n: string): string => (prefixed ? n.slice(CONTROL_PREFIX.length) : n);
-  const out = new Renamed();
+  const out = new CanonicalWeights();
   const put = (original: string, name: string): void => {
     const v = table.get(original);
-    if (v) out.map.set(name, rename(v, name));
+    if (v) out.map.set(name, renamed(v, name));
   };
   const hintIdx = [...new Set(names.map((n) => /^input_hint_block\.(\d+)\./.exec(local(n))).filter((m) => m !== null).map((m) => Number(m[1])))].sort((a, b) => a - b);
   const hintName = (k: number): string => {
@@ -95,7 +78,7 @@ export function canonicalizeControlNet(table: TensorTable): ControlNetWeights {
   const unet = c.components.unet;
   for (const k of unet?.names() ?? []) {
     const v = unet?.get(k);
-    if (v) out.map.set(k, rename(v, k));
+    if (v) out.map.set(k, renamed(v, k));
   }
   if (c.layout.includes('ldm')) ldm = true;
   return { weights: out, layout: ldm ? 'ldm' : 'diffusers' };
