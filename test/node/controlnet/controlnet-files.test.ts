@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseUNetConfig } from '../../../src/main/compiler/families/configs';
 import { buildControlNetGraph, controlResidualShapes } from '../../../src/main/compiler/families/controlnet';
@@ -130,6 +132,27 @@ describe('ControlNet fixture files', () => {
       expect(detectModel(t).family).toBe('unet');
     } finally {
       t.close();
+    }
+  });
+});
+
+describe('a diffusers ControlNet folder (config.json + diffusion_pytorch_model.safetensors)', () => {
+  it('opens as a folder, detects as a ControlNet and takes heads and groups from its config', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cn-folder-'));
+    try {
+      copyFileSync('test/fixtures/reference/controlnet/controlnet.safetensors', join(dir, 'diffusion_pytorch_model.safetensors'));
+      copyFileSync('test/fixtures/reference/controlnet/config.json', join(dir, 'config.json'));
+      const t = openModel(dir);
+      try {
+        const d = detectModel(t);
+        expect(d.family).toBe('controlnet');
+        expect(d.configs.controlnet!.norm_num_groups).toBe(8);
+        expect(d.configs.controlnet!.layout).toBe('diffusers');
+      } finally {
+        t.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
