@@ -113,6 +113,27 @@ describe('pipeline_animatediff_lcm_controlnet', () => {
       expect(Math.max(...ab.map((v, i) => Math.abs(v - ba[i])))).toBeLessThan(1e-5);
     }, 120_000);
 
+    it('composes with across-frames GroupNorm: the control steers that model too', async () => {
+      const across = new ModelSet(caseSource(ctx), { cacheRoot: join(root, 'cache'), providers: ['cpu'], groupnorm: 'across_frames', precision: 'float32' });
+      try {
+        const run = async (units: ControlUnitRun[]) =>
+          (
+            await textToVideo(
+              across.models(),
+              { prompt: '', negativePrompt: '', seed: 1051, steps: 3, guidance: 1.5, frames: F, width: W, height: H, clipSkip: 1, weighting: 'a1111', scheduler: schedulerFrom(ctx) },
+              { inject: { promptEmbeds: { cond: npyF32(join(CASE, 'prompt_embeds.npy')).data, uncond: npyF32(join(CASE, 'negative_prompt_embeds.npy')).data, tokens: 77 } }, control: { units } },
+            )
+          ).frames;
+        const plain = await run([]);
+        const controlled = await run([{ net, frames, scale: 0.8, start: 0, end: 0.75 }]);
+        const perFrame = await generate([{ net, frames, scale: 0.8, start: 0, end: 0.75 }]);
+        expect(Math.max(...controlled.map((v, i) => Math.abs(v - plain[i])))).toBeGreaterThan(1e-2);
+        expect(Math.max(...controlled.map((v, i) => Math.abs(v - perFrame[i])))).toBeGreaterThan(1e-3);
+      } finally {
+        await across.dispose();
+      }
+    }, 120_000);
+
     it('refuses conditioning frames of the wrong size or count and bad windows before running', async () => {
       await expect(generate([{ net, frames: frames.subarray(0, per * 2), scale: 1, start: 0, end: 1 }])).rejects.toThrow(/clip needs 4 frames/);
       await expect(generate([{ net, frames, scale: 1, start: 0.5, end: 0.5 }])).rejects.toThrow(/0 ≤ start < end ≤ 1/);
