@@ -16,6 +16,7 @@ import { formatTable, type BenchReport, type SuiteResult } from './report';
 import { measureMatMulRate, type MatMulRate } from './roofline';
 import type { Suite, SuiteContext } from './suite';
 import { compileSuite } from './suites/compile';
+import { controlnetSuite } from './suites/controlnet';
 import { exportSuite } from './suites/export';
 import { loraSuite } from './suites/lora';
 import { memorySuite } from './suites/memory';
@@ -33,6 +34,7 @@ export const SUITES: Record<string, Suite> = {
   pipeline: pipelineSuite,
   lora: loraSuite,
   export: exportSuite,
+  controlnet: controlnetSuite,
 };
 
 /** Run when no suite is named: minutes, not hours, on a 2-core machine. */

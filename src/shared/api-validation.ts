@@ -203,6 +203,24 @@ const generationShape = {
     timestep_scaling: num({ min: 0, max: 1000 }),
   }),
   providers: arr(providerName, { max: 8 }),
+  controlNets: optional(
+    arr(
+      obj({
+        model: path,
+        control: path,
+        scale: num({ min: -10, max: 10 }),
+        start: num({ min: 0, max: 1 }),
+        end: num({ min: 0, max: 1 }),
+        preprocess: literal('canny', 'none'),
+        cannyLow: optional(num({ min: 0, max: 10_000 })),
+        cannyHigh: optional(num({ min: 0, max: 10_000 })),
+        enabled: optional(bool),
+        modelSha256: optional(str({ max: 64 })),
+        controlSha256: optional(str({ max: 64 })),
+      }),
+      { max: 8 },
+    ),
+  ),
 };
 
 export const generationParams: Validator<GenerationParams> = obj(generationShape);

@@ -20,6 +20,7 @@ import { latentsToPreviewRGB } from './preview/latent-rgb';
 import { ClipTokenizer } from './tokenizer/clip-tokenizer';
 import { readEmbeddingFile } from './embeddings/embedding-file';
 import { EmbeddingVocab } from './embeddings/embedding-vocab';
+import { prepareControl, type PreparedControl } from './control/generation-control';
 
 /**
  * One generation, start to finish, for both the CLI and the engine worker:
@@ -173,7 +174,16 @@ export async function generate(req: GenerateRequest, opts: GenerateOptions = {})
     params = { ...params, embeddings: (params.embeddings ?? []).map((e, i) => ({ ...e, name: embeddings.embeddings[i].name, vectors: embeddings.embeddings[i].count })) };
   }
 
+  let prepared: PreparedControl | undefined;
   try {
+    const units = (params.controlNets ?? []).filter((u) => u.enabled !== false);
+    if (units.length > 0) {
+      prepared = await prepareControl(units, {
+        frames: params.frames, width: params.width, height: params.height, vaeScaleFactor: set.models().vaeScaleFactor,
+        cacheRoot: req.cacheRoot, providers: set.providers, precision: set.precision, intraOpThreads: req.intraOpThreads,
+      });
+      for (const message of prepared.notes) emit({ stage: 'compile', step: 0, totalSteps: 1, elapsedMs: 0, message });
+    }
     const stepTimes: number[] = [];
     const result = await textToVideo(
       set.models(signal),
@@ -194,6 +204,7 @@ export async function generate(req: GenerateRequest, opts: GenerateOptions = {})
         tokenizer,
         embeddings,
         signal,
+        control: prepared?.control,
         onStage: (e) => emit({ stage: e.stage, step: e.done, totalSteps: e.total, elapsedMs: e.elapsedMs }),
         onStep: (e) => {
           stepTimes.push(e.elapsedMs);
@@ -243,6 +254,7 @@ export async function generate(req: GenerateRequest, opts: GenerateOptions = {})
       memory: { estimatedHostBytes: memory.estimate.host, estimatedDeviceBytes: memory.estimate.device, peakRssBytes: process.resourceUsage().maxRSS * 1024 },
     };
   } finally {
+    await prepared?.dispose();
     set.onCompile = undefined;
     set.onNote = undefined;
   }

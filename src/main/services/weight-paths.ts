@@ -6,6 +6,7 @@
 import type { GenerationParams } from '../../shared/domain/generation';
 import { StudioError, isStudioError } from '../../shared/errors';
 import { sniffModelFile } from '../compiler/io/open';
+import { existsSync } from 'node:fs';
 
 export interface WeightPath {
   /** How the creator knows this file: "checkpoint", "motion module", "LoRA 2", … */
@@ -22,11 +23,20 @@ export function weightPaths(params: GenerationParams): WeightPath[] {
   params.loras.forEach((l, i) => {
     if (l.enabled !== false) out.push({ role: `LoRA ${i + 1}`, path: l.path });
   });
+  (params.controlNets ?? []).forEach((u, i) => {
+    if (u.enabled !== false) out.push({ role: `ControlNet ${i + 1}`, path: u.model });
+  });
   return out;
 }
 
 /** Throws the sniffer's typed error, prefixed with the file's role, for the first path that is not a model. */
 export function checkWeightPaths(params: GenerationParams): void {
+  (params.controlNets ?? []).forEach((u, i) => {
+    // The conditioning input is decoded in the worker; a path that is not there is refused before recording.
+    if (u.enabled !== false && !existsSync(u.control)) {
+      throw new StudioError('FILE_NOT_FOUND', `The ControlNet ${i + 1} conditioning input ${u.control} does not exist.`, { path: u.control, role: `ControlNet ${i + 1} input` });
+    }
+  });
   for (const { role, path } of weightPaths(params)) {
     try {
       sniffModelFile(path);

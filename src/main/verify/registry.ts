@@ -8,6 +8,8 @@ import { unet2dHandler } from './kinds/unet2d';
 import { unetMotionHandler } from './kinds/unet-motion';
 import { pipelineHandler } from './kinds/pipeline';
 import { textualInversionHandler } from './kinds/textual-inversion';
+import { controlnetHandler } from './kinds/controlnet';
+import { pipelineControlNetHandler } from './kinds/pipeline-controlnet';
 
 /**
  * Every reference-case kind the engine can verify. Add a kind: write `kinds/<kind>.ts` exporting a
@@ -23,6 +25,8 @@ export const KIND_HANDLERS: readonly KindHandler[] = [
   loraHandler,
   pipelineHandler,
   textualInversionHandler,
+  controlnetHandler,
+  pipelineControlNetHandler,
 ];
 
 export function handlerFor(kind: string): KindHandler | undefined {

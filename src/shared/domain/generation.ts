@@ -1,3 +1,4 @@
+import type { ControlNetUnit } from './controlnet';
 /**
  * What a generation is, as every layer sees it: the renderer's form, the queue, the pipeline, the history row
  * and the metadata embedded in exported clips. Everything needed to reproduce a clip is here.
@@ -67,6 +68,8 @@ export interface GenerationParams {
   motionGroupNorm: MotionGroupNormMode;
   scheduler: SchedulerConfig;
   providers: ProviderName[];
+  /** ControlNet units (domain/controlnet.ts), applied in order; absent or empty = none. */
+  controlNets?: ControlNetUnit[];
 }
 
 /** AnimateLCM's official T2V settings (G-U-N/AnimateLCM inference-t2v.yaml and its Gradio defaults). */

@@ -38,11 +38,15 @@ import { dataDirFromArgs } from '../data-dir';
 import { sweepLegacyScratch } from '../legacy-scratch';
 import { progressPrinter } from '../progress-printer';
 import { openForCli } from '../store-access';
+import { controlUnitsFromArgs } from '../controlnet-args';
+import { checkControlNetUnits } from '../../engine/control/check-units';
+import { hashMediaInput } from '../../media/hash-input';
 
 const USAGE =
   'generate --prompt <text> [--negative <text>] [--seed N] [--steps N] [--guidance X] [--frames N] [--width W --height H] [--fps N] ' +
   '[--model <checkpoint>] [--motion <file>] [--lcm-lora <file>[:<weight>]] [--lora <file>:<weight> …] [--embedding <file> …] [--vae <file>] [--provider cpu|cuda|dml|coreml] ' +
   '[--clip-skip N] [--weighting a1111|comfy] [--groupnorm per_frame|across_frames] [--original-steps N] ' +
+  '[--controlnet <model-file> --control <image|video|frames-dir> [--control-scale X] [--control-start A] [--control-end B] [--preprocess canny|none] …] ' +
   '--out <dir|file.mp4|file.webm|file.gif> [--json] [--no-history] [--data-dir <dir>]';
 
 const VIDEO_FORMATS = ['mp4', 'webm', 'gif'] as const;
@@ -129,6 +133,7 @@ export const generateCommand: CliCommand = {
   async run(args, io) {
     const p = parseArgs(args, ['json', 'no-history']);
     const params = paramsFromArgs(p);
+    const controlNets = controlUnitsFromArgs(args, usage);
     const outFlag = flag(p, 'out');
     if (!outFlag) throw usage('Say where the clip goes with --out <folder> (PNG frames + params.json) or --out <file.mp4|.webm|.gif>.');
     const out = resolve(outFlag);
@@ -140,6 +145,13 @@ export const generateCommand: CliCommand = {
     const json = p.bools.has('json');
     // Before the history record: a path that is not a model is refused here, never recorded.
     checkWeightPaths(params);
+    if (controlNets.length > 0) {
+      // Refused here, before the history record, when a file is not a ControlNet or an input cannot be read.
+      await checkControlNetUnits(controlNets, join(dataDir, 'cache'), params);
+      params.controlNets = await Promise.all(
+        controlNets.map(async (u) => ({ ...u, modelSha256: (await hashModelFile(u.model)).sha256.toLowerCase(), controlSha256: await hashMediaInput(u.control) })),
+      );
+    }
     if (!params.model) io.stderr('Using the built-in starter test model: random weights, abstract output (pass --model <checkpoint> for real pictures).');
     // Refuse what cannot fit this machine before the run is recorded (engine/memory/guard.ts).
     checkParamsMemory(params);

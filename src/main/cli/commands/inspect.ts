@@ -83,7 +83,7 @@ export async function inspectModel(path: string, options: { hash: boolean }): Pr
     const report: InspectReport = {
       path,
       container: table.container,
-      layout: detected.lora ? 'lora' : canonical.layout,
+      layout: detected.lora ? 'lora' : detected.configs.controlnet ? `controlnet-${detected.configs.controlnet.layout}` : canonical.layout,
       family: detected.family,
       kind: kindOf(detected),
       label: detected.label,
@@ -94,7 +94,8 @@ export async function inspectModel(path: string, options: { hash: boolean }): Pr
       parameters,
       tensors,
       metadata: table.metadata,
-      unmatched: detected.lora ? [] : canonical.unmatched,
+      // A ControlNet maps through its own canonicaliser (names/controlnet-names.ts), which refuses what it cannot place.
+      unmatched: detected.lora || detected.configs.controlnet ? [] : canonical.unmatched,
       dropped: canonical.dropped,
       notes: [...table.notes, ...detected.notes],
     };

@@ -3,6 +3,8 @@ import { canonicalize, type Canonical } from '../names/canonicalize';
 import { parseClipTextConfig, parseMotionConfig, parseUNetConfig, parseVaeConfig, type ClipTextConfig, type MotionConfig, type UNetConfig, type VaeConfig } from './configs';
 import { FAMILIES, MOTION_VARIANTS, matches, type Facts, type FamilyId } from './family-table';
 import { detectLora, type LoraBase } from './lora-detect';
+import { canonicalizeControlNet, looksLikeControlNet } from '../names/controlnet-names';
+import { hintDownscale } from './controlnet';
 
 /**
  * Which model a table holds and its configuration, from tensor SHAPES (and key presence) only. A diffusers
@@ -16,12 +18,20 @@ export interface DetectedMotion extends MotionConfig {
   pe_length: number;
 }
 
+/** A ControlNet's encoder config (the UNet fields it uses), its file layout, and its control image's shape. */
+export interface DetectedControlNet extends UNetConfig {
+  layout: 'diffusers' | 'ldm';
+  conditioning_channels: number;
+  /** The control image is this many times the latent (3 stride-2 hint convs: 8, the VAE's factor). */
+  hint_downscale: number;
+}
+
 export interface Detected {
   family: FamilyId;
   label: string;
   supported: boolean;
   message?: string;
-  configs: { unet?: UNetConfig; vae?: VaeConfig; text_encoder?: ClipTextConfig; motion?: DetectedMotion };
+  configs: { unet?: UNetConfig; vae?: VaeConfig; text_encoder?: ClipTextConfig; motion?: DetectedMotion; controlnet?: DetectedControlNet };
   lora?: { base: LoraBase; formats: string[]; motion: boolean };
   /** What was assumed rather than read (e.g. head counts), for `inspect` and logs. */
   notes: string[];
@@ -130,7 +140,17 @@ export function detectModel(table: TensorTable, canonical: Canonical = canonical
   const lora = detectLora(table);
   const c = canonical.components;
   const configs: Detected['configs'] = {};
-  if (!lora) {
+  const names0 = table.names();
+  const isControlNet = !lora && looksLikeControlNet(names0);
+  if (isControlNet) {
+    // SDXL / SD2 ControlNets have weights an SD1.5 one lacks: their facts come from raw shapes, and they are refused.
+    try {
+      const cn = canonicalizeControlNet(table);
+      configs.controlnet = controlNetConfig(cn.weights, cn.layout, configFromMetadata(table, 'model'), notes);
+    } catch {
+      notes.push('ControlNet: some weights do not fit an SD1.5 ControlNet.');
+    }
+  } else if (!lora) {
     if (c.unet) configs.unet = unetConfig(c.unet, configFromMetadata(table, 'unet'), notes);
     if (c.vae) configs.vae = vaeConfig(c.vae, configFromMetadata(table, 'vae'), notes);
     if (c.text_encoder) configs.text_encoder = clipConfig(c.text_encoder, configFromMetadata(table, 'text_encoder'), notes);
@@ -143,7 +163,8 @@ export function detectModel(table: TensorTable, canonical: Canonical = canonical
     hasClip: !!configs.text_encoder,
     hasMotion: !!configs.motion,
     isLora: !!lora,
-    unetCross: configs.unet?.cross_attention_dim ?? 0,
+    isControlNet,
+    unetCross: configs.unet?.cross_attention_dim ?? (isControlNet ? crossWidth(table) : 0),
     unetIn: configs.unet?.in_channels ?? 0,
     sdxlMarkers: names.some((n) => /^(model\.diffusion_model\.label_emb\.|conditioner\.embedders\.1\.|add_embedding\.|unet\.add_embedding\.|text_encoder_2\.)/.test(n)),
     sd2Markers: names.some((n) => n.startsWith('cond_stage_model.model.')),
@@ -166,6 +187,23 @@ export function detectModel(table: TensorTable, canonical: Canonical = canonical
     }
   }
   return out;
+}
+
+/** Cross-attention key width from raw names (any layout): 768 SD1.5, 1024 SD2, 2048 SDXL. */
+function crossWidth(table: TensorTable): number {
+  const k = table.names().find((n) => /attn2\.to_k\.weight$/.test(n));
+  return (k && table.get(k)?.shape[1]) || 0;
+}
+
+function controlNetConfig(w: WeightSet, layout: 'diffusers' | 'ldm', json: Record<string, unknown> | undefined, notes: string[]): DetectedControlNet {
+  const unet = unetConfig(w, json, notes);
+  return {
+    ...unet,
+    up_block_types: [],
+    layout,
+    conditioning_channels: dim(w, 'controlnet_cond_embedding.conv_in.weight', 1),
+    hint_downscale: hintDownscale(w),
+  };
 }
 
 function baseFromMetadata(md: Record<string, string>): LoraBase {

@@ -2,7 +2,7 @@
  * Model families as data. Detection computes a handful of shape facts (families/facts.ts) and picks the first
  * entry whose every condition holds; nothing here looks at file names. Adding a family = adding a row.
  */
-export type FamilyId = 'sd15' | 'unet' | 'vae' | 'clip' | 'motion' | 'lora' | 'sdxl' | 'sd2' | 'sd15_inpaint' | 'unknown';
+export type FamilyId = 'controlnet' | 'sd15' | 'unet' | 'vae' | 'clip' | 'motion' | 'lora' | 'sdxl' | 'sd2' | 'sd15_inpaint' | 'unknown';
 
 /** Facts read from tensor shapes and key presence. Numbers are 0 when the tensor is absent. */
 export interface Facts {
@@ -11,6 +11,8 @@ export interface Facts {
   hasClip: boolean;
   hasMotion: boolean;
   isLora: boolean;
+  /** ControlNet keys (hint block, zero convs) in either layout. */
+  isControlNet: boolean;
   /** Width of the UNet's cross-attention keys (attn2.to_k input): 768 SD1, 1024 SD2, 2048 SDXL. */
   unetCross: number;
   unetIn: number;
@@ -33,8 +35,14 @@ export interface FamilyRow {
 
 const NEED_SD15 = 'AnimateLCM needs a Stable Diffusion 1.5 model (SD1.5 checkpoints and fine-tunes); pick an SD1.5 version of this model.';
 
+const NEED_SD15_CONTROLNET = 'AnimateLCM needs SD1.5 ControlNets (control_v11p_sd15_* and other ControlNets trained on SD1.5).';
+
 export const FAMILIES: readonly FamilyRow[] = [
   { id: 'lora', label: 'LoRA / LyCORIS adapter', supported: true, when: { isLora: true } },
+  { id: 'sdxl', label: 'SDXL ControlNet', supported: false, message: `This is an SDXL ControlNet. ${NEED_SD15_CONTROLNET}`, when: { isControlNet: true, sdxlMarkers: true } },
+  { id: 'sdxl', label: 'SDXL ControlNet', supported: false, message: `This is an SDXL ControlNet. ${NEED_SD15_CONTROLNET}`, when: { isControlNet: true, unetCross: 2048 } },
+  { id: 'sd2', label: 'Stable Diffusion 2.x ControlNet', supported: false, message: `This is a Stable Diffusion 2.x ControlNet. ${NEED_SD15_CONTROLNET}`, when: { isControlNet: true, unetCross: 1024 } },
+  { id: 'controlnet', label: 'SD1.5 ControlNet', supported: true, when: { isControlNet: true } },
   { id: 'sdxl', label: 'Stable Diffusion XL model', supported: false, message: `This is an SDXL model. ${NEED_SD15}`, when: { sdxlMarkers: true } },
   { id: 'sdxl', label: 'Stable Diffusion XL model', supported: false, message: `This is an SDXL model. ${NEED_SD15}`, when: { unetCross: 2048 } },
   { id: 'sd2', label: 'Stable Diffusion 2.x model', supported: false, message: `This is a Stable Diffusion 2.x model. ${NEED_SD15}`, when: { unetCross: 1024 } },

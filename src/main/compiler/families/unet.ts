@@ -50,6 +50,13 @@ export interface UNetBuildOptions {
    * run instead of compiled in. Absent ⇒ the plain graph, node for node.
    */
   loraSlots?: LoraSlotPlan;
+  /**
+   * ControlNet residual inputs (compiler/families/controlnet.ts): `down_residual_i` (one per skip feature, in
+   * the order the up path collects them) and `mid_residual`, added after the whole down pass and to the mid
+   * block output, as diffusers' `down_block_additional_residuals` / `mid_block_additional_residual`. The
+   * pipeline feeds zeros when no ControlNet is on at a step. Absent ⇒ the plain graph, node for node.
+   */
+  controlResiduals?: boolean;
 }
 
 /** A value together with its static shape: the decomposed GroupNorm and the reshapes need concrete shapes. */
@@ -63,18 +70,18 @@ const TRANSFORMER_GN_EPS = 1e-6;
 /** LayerNorm eps of BasicTransformerBlock (diffusers default norm_eps 1e-5). */
 const LAYER_NORM_EPS = 1e-5;
 
-function perBlock(v: number | number[], i: number, what: string): number {
+export function perBlock(v: number | number[], i: number, what: string): number {
   if (typeof v === 'number') return v;
   const x = v[i];
   if (x === undefined) throw new StudioError('MODEL_SHAPE_MISMATCH', `The model config lists no ${what} for block ${i}.`, { what, block: i });
   return x;
 }
 
-function isCrossAttn(type: string): boolean {
+export function isCrossAttn(type: string): boolean {
   return type.startsWith('CrossAttn');
 }
 
-function checkBlockType(type: string, allowed: string[], where: string): void {
+export function checkBlockType(type: string, allowed: string[], where: string): void {
   if (!allowed.includes(type)) {
     throw new StudioError('MODEL_FAMILY_UNSUPPORTED', `This UNet uses a ${type} ${where}; only SD1.5-style blocks (${allowed.join(', ')}) are supported.`, { type });
   }
@@ -133,34 +140,16 @@ export function buildUNetGraph(w: WeightSet, cfg: UNetConfig, opts: UNetBuildOpt
 
   let h: Val = { v: conv2d(g, w, 'conv_in', sample), shape: [n, need(w, 'conv_in.weight').shape[0], opts.latentHeight, opts.latentWidth] };
   tap('conv_in', h);
-  const skips: Val[] = [h];
+  const down = downPass(blocks, cfg, h);
+  h = down.h;
+  const skips = down.skips;
 
-  for (let i = 0; i < nBlocks; i++) {
-    const p = `down_blocks.${i}`;
-    const cross = isCrossAttn(cfg.down_block_types[i]);
-    for (let j = 0; j < cfg.layers_per_block; j++) {
-      h = resnet(blocks, `${p}.resnets.${j}`, h);
-      if (cross) h = transformer2d(blocks, `${p}.attentions.${j}`, h, perBlock(heads, i, 'head count'), perBlock(tlayers, i, 'transformer depth'));
-      if (motion) h = applyMotion(blocks, `${p}.motion_modules.${j}`, h, motionHeads(motion.cfg, i, nBlocks, 'down'));
-      skips.push(h);
-    }
-    if (i < nBlocks - 1) {
-      const conv = `${p}.downsamplers.0.conv`;
-      const [oh, ow] = [Math.floor((h.shape[2] + 2 * cfg.downsample_padding - 3) / 2) + 1, Math.floor((h.shape[3] + 2 * cfg.downsample_padding - 3) / 2) + 1];
-      h = { v: conv2d(g, w, conv, h.v, { stride: 2, pad: cfg.downsample_padding }), shape: [n, need(w, `${conv}.weight`).shape[0], oh, ow] };
-      skips.push(h);
-    }
-    tap(p, h);
-  }
+  if (opts.controlResiduals) addControlResiduals(g, skips, floatType);
 
   if (cfg.mid_block_type !== null) {
-    const p = 'mid_block';
-    const last = nBlocks - 1;
-    h = resnet(blocks, `${p}.resnets.0`, h);
-    h = transformer2d(blocks, `${p}.attentions.0`, h, perBlock(heads, last, 'head count'), perBlock(tlayers, last, 'transformer depth'));
-    if (motion && motion.cfg.use_motion_mid_block) h = applyMotion(blocks, `${p}.motion_modules.0`, h, motionHeads(motion.cfg, last, nBlocks, 'mid'));
-    h = resnet(blocks, `${p}.resnets.1`, h);
-    tap(p, h);
+    h = midBlock(blocks, cfg, h);
+    if (opts.controlResiduals) h = { v: g.scope('control', () => g.op('Add', [h.v, g.input('mid_residual', floatType, h.shape)], {}, { name: 'add_mid' })), shape: h.shape };
+    tap('mid_block', h);
   }
 
   for (let i = 0; i < nBlocks; i++) {
@@ -200,11 +189,67 @@ export function buildUNetGraph(w: WeightSet, cfg: UNetConfig, opts: UNetBuildOpt
 }
 
 /**
+ * The encoder's down blocks (the UNet's, and a ControlNet's own copy): resnet (+ cross-attention) (+ motion module)
+ * per layer, then the downsampler; returns the last feature and the skip features the up path (or the ControlNet's
+ * zero convs) take, `first` (conv_in's output) first.
+ */
+export function downPass(c: BlockCtx, cfg: UNetConfig, first: Val): { h: Val; skips: Val[] } {
+  const { g, w, motion } = c;
+  const nBlocks = cfg.block_out_channels.length;
+  const n = first.shape[0];
+  const heads = cfg.attention_head_dim;
+  const tlayers = cfg.transformer_layers_per_block as number | number[];
+  let h = first;
+  const skips: Val[] = [h];
+  for (let i = 0; i < nBlocks; i++) {
+    const p = `down_blocks.${i}`;
+    const cross = isCrossAttn(cfg.down_block_types[i]);
+    for (let j = 0; j < cfg.layers_per_block; j++) {
+      h = resnet(c, `${p}.resnets.${j}`, h);
+      if (cross) h = transformer2d(c, `${p}.attentions.${j}`, h, perBlock(heads, i, 'head count'), perBlock(tlayers, i, 'transformer depth'));
+      if (motion) h = applyMotion(c, `${p}.motion_modules.${j}`, h, motionHeads(motion.cfg, i, nBlocks, 'down'));
+      skips.push(h);
+    }
+    if (i < nBlocks - 1) {
+      const conv = `${p}.downsamplers.0.conv`;
+      const [oh, ow] = [Math.floor((h.shape[2] + 2 * cfg.downsample_padding - 3) / 2) + 1, Math.floor((h.shape[3] + 2 * cfg.downsample_padding - 3) / 2) + 1];
+      h = { v: conv2d(g, w, conv, h.v, { stride: 2, pad: cfg.downsample_padding }), shape: [n, need(w, `${conv}.weight`).shape[0], oh, ow] };
+      skips.push(h);
+    }
+    c.tap(p, h);
+  }
+  return { h, skips };
+}
+
+/** `UNetMidBlock2DCrossAttn`: resnet, cross-attention (+ the mid motion module when the adapter has one), resnet. */
+export function midBlock(c: BlockCtx, cfg: UNetConfig, x: Val): Val {
+  const last = cfg.block_out_channels.length - 1;
+  const heads = cfg.attention_head_dim;
+  const tlayers = cfg.transformer_layers_per_block as number | number[];
+  const motion = c.motion;
+  let h = resnet(c, 'mid_block.resnets.0', x);
+  h = transformer2d(c, 'mid_block.attentions.0', h, perBlock(heads, last, 'head count'), perBlock(tlayers, last, 'transformer depth'));
+  if (motion && motion.cfg.use_motion_mid_block) h = applyMotion(c, 'mid_block.motion_modules.0', h, motionHeads(motion.cfg, last, cfg.block_out_channels.length, 'mid'));
+  return resnet(c, 'mid_block.resnets.1', h);
+}
+
+/**
+ * Skip feature #i += input `down_residual_i`, in place in the skip list: after the whole down pass, so motion
+ * modules inside the down blocks see uncontrolled features and only the up path sees controlled skips.
+ */
+function addControlResiduals(g: GraphBuilder, skips: Val[], floatType: 'float32' | 'float16'): void {
+  skips.forEach((s, i) => {
+    const r = g.input(`down_residual_${i}`, floatType, s.shape);
+    skips[i] = { v: g.scope('control', () => g.op('Add', [s.v, r], {}, { name: `add_down_${i}` })), shape: s.shape };
+  });
+}
+
+/**
  * A weight the graph never reads means the config does not describe the file (deeper transformers, an extra
  * embedding such as LCM's `time_embedding.cond_proj`): the output would be silently wrong, so refuse. The
  * sinusoidal position tables are the exception: they are recomputed, never read.
  */
-function checkAllWeightsUsed(graph: GraphIR, w: WeightSet, what: string): void {
+export function checkAllWeightsUsed(graph: GraphIR, w: WeightSet, what: string): void {
   const used = new Set(graph.initializers.flatMap((i) => (i.source.kind === 'weight' ? [i.source.view.name] : [])));
   const unused = w.names().filter((k) => !used.has(k) && !/\.pos_(embed|encoder)\./.test(k));
   if (unused.length > 0) {
@@ -216,7 +261,7 @@ function checkAllWeightsUsed(graph: GraphIR, w: WeightSet, what: string): void {
   }
 }
 
-interface BlockCtx {
+export interface BlockCtx {
   g: GraphBuilder;
   w: WeightSet;
   tembAct: string;
@@ -246,7 +291,7 @@ export function timestepFrequencies(dim: number, freqShift: number): Float32Arra
   return out;
 }
 
-function timestepProjection(g: GraphBuilder, w: WeightSet, cfg: UNetConfig, t: string): Val {
+export function timestepProjection(g: GraphBuilder, w: WeightSet, cfg: UNetConfig, t: string): Val {
   const dim = need(w, 'time_embedding.linear_1.weight').shape[1];
   const half = Math.floor(dim / 2);
   return g.scope('time_proj', () => {
@@ -265,7 +310,7 @@ function timestepProjection(g: GraphBuilder, w: WeightSet, cfg: UNetConfig, t: s
 }
 
 /** diffusers `ResnetBlock2D` (time_embedding_norm "default", output_scale_factor 1). */
-function resnet(c: BlockCtx, p: string, x: Val): Val {
+export function resnet(c: BlockCtx, p: string, x: Val): Val {
   const { g, w } = c;
   const op = scopedOp(g, p);
   const [n, , hh, ww] = x.shape;
@@ -286,7 +331,7 @@ function resnet(c: BlockCtx, p: string, x: Val): Val {
 }
 
 /** diffusers `Transformer2DModel` (continuous input): GroupNorm → proj_in → BasicTransformerBlock×L → proj_out → +x. */
-function transformer2d(c: BlockCtx, p: string, x: Val, heads: number, depth: number): Val {
+export function transformer2d(c: BlockCtx, p: string, x: Val, heads: number, depth: number): Val {
   const { g, w } = c;
   const op = scopedOp(g, p);
   const [n, ch, hh, ww] = x.shape;

@@ -40,7 +40,7 @@ const BARE_ROUTES: Array<{ re: RegExp; component: Component }> = [
 ];
 
 /** Renamed, lazily squeezed views under canonical names. */
-class CanonicalWeights implements WeightSet {
+export class CanonicalWeights implements WeightSet {
   readonly map = new Map<string, TensorView>();
   /** canonical → original key, for diagnostics. */
   readonly source = new Map<string, string>();
@@ -57,7 +57,7 @@ class CanonicalWeights implements WeightSet {
 
 const SQUEEZE = /^(encoder|decoder)\.mid_block\.attentions\.0\.(to_q|to_k|to_v|to_out\.0)\.weight$/;
 
-function renamed(v: TensorView, name: string): TensorView {
+export function renamed(v: TensorView, name: string): TensorView {
   const squeeze = SQUEEZE.test(name) && v.shape.length === 4 && v.shape[2] === 1 && v.shape[3] === 1;
   return {
     name,

@@ -120,6 +120,7 @@ export class GraphCompiler {
           motion: { w: base.motion, cfg: configs.motion, frames: shape.frames, groupnorm: this.settings.groupnorm },
           name,
           loraSlots,
+          controlResiduals: shape.control,
         });
       case 'vae':
         return { ...buildVaeDecoderGraph(weights, configs.vae, { batch: 1, latentHeight: shape.latentHeight, latentWidth: shape.latentWidth, floatType }), name };

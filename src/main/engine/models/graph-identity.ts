@@ -31,6 +31,8 @@ export type GraphShape =
       latentWidth: number;
       /** Context length, 77·k. */
       tokens: number;
+      /** With ControlNet residual inputs (compiler/families/unet.ts `controlResiduals`); same weights, another graph. */
+      control?: true;
     }
   | { component: 'vae'; latentHeight: number; latentWidth: number };
 
@@ -58,7 +60,7 @@ function baseGraphName(s: GraphShape): string {
     case 'text_encoder':
       return (s.deepSkip ? `clip_text_s${s.tokens}_skip${s.deepSkip}` : `clip_text_s${s.tokens}`) + (s.extraTokens ? '_ti' : '');
     case 'unet':
-      return `unet_b${s.batch}_f${s.frames}_${s.latentHeight}x${s.latentWidth}_t${s.tokens}`;
+      return `unet_b${s.batch}_f${s.frames}_${s.latentHeight}x${s.latentWidth}_t${s.tokens}${s.control ? '_ctl' : ''}`;
     case 'vae':
       return `vae_decoder_${s.latentHeight}x${s.latentWidth}`;
   }

@@ -16,6 +16,9 @@ import type { WeightSet } from '../../compiler/io/tensor';
 import type { EmbeddingVocab } from '../embeddings/embedding-vocab';
 import { f32ToF16 } from '../runtime/float16';
 import { openVaeOverride, type VaeOverride } from './vae-override';
+import type { ControlResiduals } from '../control/control-residuals';
+import { controlResidualShapes } from '../../compiler/families/controlnet';
+import type { UNetConfig } from '../../compiler/families/configs';
 
 /**
  * A loaded model as `PipelineModels`: each call names the graph it needs as data (GraphId: component + shape +
@@ -169,7 +172,7 @@ export class ModelSet {
       contextDim: c.text_encoder.hidden_size,
       maxFrames: c.motion.motion_max_seq_length,
       encodeText: (ids, clipSkip) => this.encodeText(ids, clipSkip, signal),
-      unet: (sample, timestep, context, shape) => this.unet(sample, timestep, context, shape, signal),
+      unet: (sample, timestep, context, shape, control) => this.unet(sample, timestep, context, shape, signal, control),
       decode: (latents, h, w) => this.decode(latents, h, w, signal),
     };
   }
@@ -191,17 +194,20 @@ export class ModelSet {
     return Object.values(out)[0].data as Float32Array;
   }
 
-  async unet(sample: Float32Array, timestep: number, context: Float32Array, shape: UNetCallShape, signal?: AbortSignal): Promise<Float32Array> {
+  async unet(sample: Float32Array, timestep: number, context: Float32Array, shape: UNetCallShape, signal?: AbortSignal, control?: ControlResiduals): Promise<Float32Array> {
     const { batch, frames, latentHeight, latentWidth, tokens } = shape;
     const c = this.source.configs;
     const N = batch * frames;
-    const out = await this.run({ component: 'unet', batch, frames, latentHeight, latentWidth, tokens }, signal, (s, feeds) =>
+    const graphShape: GraphShape = control ? { component: 'unet', batch, frames, latentHeight, latentWidth, tokens, control: true } : { component: 'unet', batch, frames, latentHeight, latentWidth, tokens };
+    const controlFeeds = control ? residualFeeds(control, c.unet, N, latentHeight, latentWidth) : {};
+    const out = await this.run(graphShape, signal, (s, feeds) =>
       s.run({
         sample: f32Tensor(sample, [N, c.unet.in_channels, latentHeight, latentWidth]),
         timestep: f32Tensor(Float32Array.of(timestep), [1]),
         encoder_hidden_states: f32Tensor(context, [N, tokens, c.text_encoder.hidden_size]),
         // The stack's slot feeds go with every UNet run (zeros when the stack is empty).
         ...feeds,
+        ...controlFeeds,
       }),
     );
     return out.noise_pred.data as Float32Array;
@@ -266,4 +272,15 @@ export class ModelSet {
     emit('done', reused, reused ? `Loaded the compiled ${what}${withMerged} from the cache.` : `Compiled the ${what}${withMerged}.`);
     return session;
   }
+}
+
+/** ControlNet residuals as the controlled UNet graph's `down_residual_i` / `mid_residual` inputs. */
+function residualFeeds(r: ControlResiduals, cfg: UNetConfig, rows: number, h: number, w: number): Record<string, HostTensor> {
+  const shapes = controlResidualShapes(cfg, rows, h, w);
+  if (shapes.down.length !== r.down.length) {
+    throw new StudioError('MODEL_SHAPE_MISMATCH', `The ControlNet gives ${r.down.length} residuals but this UNet has ${shapes.down.length} skip features: it was made for another base model.`);
+  }
+  const feeds: Record<string, HostTensor> = { mid_residual: f32Tensor(r.mid, shapes.mid) };
+  r.down.forEach((d, i) => (feeds[`down_residual_${i}`] = f32Tensor(d, shapes.down[i])));
+  return feeds;
 }

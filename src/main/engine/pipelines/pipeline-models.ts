@@ -1,3 +1,5 @@
+import type { ControlResiduals } from '../control/control-residuals';
+
 /**
  * What the text-to-video pipeline needs from its models, as plain async functions over float32 arrays.
  * `model-set.ts` binds these to compiled ONNX sessions; the verify kind binds the same functions to the
@@ -23,8 +25,9 @@ export interface PipelineModels {
   /**
    * One UNet + motion call. `sample` is [N, C, h, w] with frames folded into the batch (index b·F + f),
    * `context` is [N, tokens, contextDim] (already repeated per frame). Returns noise_pred [N, C, h, w].
+   * With `control` (ControlNet residuals, summed and scaled), the UNet graph with residual inputs runs.
    */
-  unet(sample: Float32Array, timestep: number, context: Float32Array, shape: UNetCallShape): Promise<Float32Array>;
+  unet(sample: Float32Array, timestep: number, context: Float32Array, shape: UNetCallShape, control?: ControlResiduals): Promise<Float32Array>;
 
   /** VAE decode of one frame's UNSCALED latents [1, C, h, w] → image [1, 3, h·s, w·s] in [-1, 1] (not clamped). */
   decode(latents: Float32Array, latentHeight: number, latentWidth: number): Promise<Float32Array>;

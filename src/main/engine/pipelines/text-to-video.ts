@@ -6,6 +6,7 @@ import type { EmbeddingVocab } from '../embeddings/embedding-vocab';
 import type { ClipTokenizer } from '../tokenizer/clip-tokenizer';
 import { applyWeightsA1111, applyWeightsComfy, padChunks, tokenizeWeighted } from '../tokenizer/prompt-weighting';
 import type { PipelineModels } from './pipeline-models';
+import { checkControlUnits, ControlStepper, type PipelineControl } from '../control/pipeline-control';
 
 /**
  * AnimateLCM text-to-video, read top to bottom like diffusers' pipeline_animatediff.py:
@@ -66,6 +67,8 @@ export interface TextToVideoOptions {
   onStage?: (e: StageEvent) => void;
   inject?: Injected;
   trace?: boolean;
+  /** ControlNet units (engine/control): their residuals go into every UNet call. Absent or empty ⇒ plain UNet. */
+  control?: PipelineControl;
 }
 
 export interface TextToVideoResult {
@@ -85,6 +88,8 @@ export async function textToVideo(models: PipelineModels, req: TextToVideoReques
 
   // 1. Check inputs: concise errors rather than silent correction.
   checkInputs(models, req);
+  const control = opts.control && opts.control.units.length > 0 ? opts.control : undefined;
+  if (control) checkControlUnits(control.units, req.frames, req.width, req.height);
   const h = req.height / models.vaeScaleFactor;
   const w = req.width / models.vaeScaleFactor;
   const F = req.frames;
@@ -126,6 +131,7 @@ export async function textToVideo(models: PipelineModels, req: TextToVideoReques
   // 5. Denoising loop.
   const trace: Trace | undefined = opts.trace ? { latentModelInput: [], unetOutput: [], noisePred: [], latentsIn: [], denoised: [], latents: [] } : undefined;
   let unetMs = 0;
+  const stepper = control ? new ControlStepper(control, timesteps.length, doCfg ? 2 : 1) : undefined;
   const tLoop = performance.now();
   for (let i = 0; i < timesteps.length; i++) {
     throwIfAborted(signal);
@@ -134,7 +140,9 @@ export async function textToVideo(models: PipelineModels, req: TextToVideoReques
     const folded = foldFrames(latents, C, F, h, w);
     const sample = doCfg ? concat(folded, folded) : folded;
     const tu = performance.now();
-    const out = await models.unet(sample, t, context, { batch: doCfg ? 2 : 1, frames: F, latentHeight: h, latentWidth: w, tokens });
+    const callShape = { batch: doCfg ? 2 : 1, frames: F, latentHeight: h, latentWidth: w, tokens };
+    const residuals = stepper ? await stepper.residuals(i, sample, t, context, callShape) : undefined;
+    const out = await models.unet(sample, t, context, callShape, residuals);
     unetMs += performance.now() - tu;
     const per = C * F * h * w;
     let noisePred: Float32Array;

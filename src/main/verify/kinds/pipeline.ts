@@ -5,7 +5,7 @@ import type { SchedulerConfig } from '../../../shared/domain/generation';
 import { parseClipTextConfig, parseMotionConfig, parseUNetConfig, parseVaeConfig } from '../../compiler/families/configs';
 import { ModelSet } from '../../engine/models/model-set';
 import type { ModelSource } from '../../engine/models/model-source';
-import { textToVideo, type Trace } from '../../engine/pipelines/text-to-video';
+import { textToVideo, type TextToVideoOptions, type TextToVideoResult, type Trace } from '../../engine/pipelines/text-to-video';
 import { openCanonical, type Component } from '../canonical';
 import { compareArrays } from '../compare';
 import { npyF32, npyI64 } from '../run-graph';
@@ -25,7 +25,22 @@ const LATENT_REL_L2 = 1e-4;
 
 export const pipelineHandler: KindHandler = {
   kind: 'pipeline_animatediff_lcm',
-  async run(ctx) {
+  run: (ctx) => runPipelineCase(ctx),
+};
+
+/**
+ * What a pipeline kind adds to the plain replay (e.g. ControlNet units): `prepare` runs before the pipeline and
+ * returns its extra options; `check` runs after it, with the result; `dispose` always.
+ */
+export interface PipelineCaseExtension {
+  prepare(): Promise<Pick<TextToVideoOptions, 'control'>>;
+  check(result: TextToVideoResult): void;
+  dispose(): Promise<void>;
+}
+
+/** Replays the case through our pipeline and reports every comparison (see the file comment). */
+export async function runPipelineCase(ctx: VerifyContext, ext?: PipelineCaseExtension): Promise<void> {
+  {
     const groupnorm = ctx.files.groupnorm;
     if (groupnorm !== 'per_frame' && groupnorm !== 'across_frames') {
       throw new StudioError('FORMAT_MISMATCH', `${ctx.name}: files.json groupnorm must be per_frame or across_frames, not ${String(groupnorm)}.`);
@@ -59,6 +74,7 @@ export const pipelineHandler: KindHandler = {
       const noise = npyF32(join(ctx.dir, 'step_noise.npy'));
       const per = noise.data.length / Math.max(1, noise.shape[0]);
       const stepNoise = Array.from({ length: noise.shape[0] }, (_, i) => noise.data.slice(i * per, (i + 1) * per));
+      const extra = ext ? await ext.prepare() : {};
       const result = await textToVideo(
         models,
         {
@@ -81,8 +97,10 @@ export const pipelineHandler: KindHandler = {
             stepNoise,
           },
           trace: true,
+          ...extra,
         },
       );
+      ext?.check(result);
 
       const refTimesteps = Array.from(npyI64(join(ctx.dir, 'timesteps.npy')).data, Number);
       const tsOk = refTimesteps.length === result.timesteps.length && refTimesteps.every((t, i) => t === result.timesteps[i]);
@@ -108,13 +126,14 @@ export const pipelineHandler: KindHandler = {
       ctx.report(compareArrays(ctx.name, 'video_decoded_raw', trace.decodedRaw ?? new Float32Array(0), arr('video_decoded_raw.npy')));
       ctx.report(compareArrays(ctx.name, 'frames', result.frames, arr('frames.npy')));
     } finally {
+      await ext?.dispose();
       await set.dispose();
     }
-  },
-};
+  }
+}
 
 /** The case's components (files.json `components`, configs beside each file) as a ModelSource. */
-function caseSource(ctx: VerifyContext): ModelSource {
+export function caseSource(ctx: VerifyContext): ModelSource {
   const comps = (ctx.files.components ?? {}) as Record<string, unknown>;
   const path = (key: string): string => {
     const p = comps[key];
@@ -156,7 +175,7 @@ function caseSource(ctx: VerifyContext): ModelSource {
 }
 
 /** files.json `scheduler_config` (diffusers LCMScheduler config) as the pipeline's SchedulerConfig. */
-function schedulerFrom(ctx: VerifyContext): SchedulerConfig {
+export function schedulerFrom(ctx: VerifyContext): SchedulerConfig {
   const j = (ctx.files.scheduler_config ?? JSON.parse(readFileSync(join(ctx.dir, 'scheduler_config.json'), 'utf8'))) as Record<string, unknown>;
   const unsupported = (['thresholding', 'clip_sample', 'rescale_betas_zero_snr'] as const).filter((k) => j[k] === true);
   if (unsupported.length > 0 || (j.prediction_type !== undefined && j.prediction_type !== 'epsilon') || j.trained_betas) {

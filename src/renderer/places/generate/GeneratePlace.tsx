@@ -15,6 +15,7 @@ import { ExtraFiles } from './ExtraFiles';
 import { AdvancedOptions } from './AdvancedOptions';
 import { fractionOf, progressText } from './job-progress';
 import { LoraStack } from './LoraStack';
+import { ControlNetUnits } from './ControlNetUnits';
 import { QueueList } from './QueueList';
 import { SIZE_MAX, SIZE_MIN, SIZE_PRESETS, SIZE_STEP } from './size-presets';
 import { TokenCounter } from './TokenCounter';
@@ -196,6 +197,7 @@ export function GeneratePlace() {
             </p>
 
             <ExtraFiles />
+            <ControlNetUnits />
 
             <SeedControl seed={params.seed} locked={draft.seedLocked} onSeed={(seed) => draft.update({ seed })} onLocked={draft.setSeedLocked} onRoll={() => draft.update({ seed: randomSeed() })} />
 
