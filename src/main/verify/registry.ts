@@ -9,6 +9,7 @@ import { unetMotionHandler } from './kinds/unet-motion';
 import { pipelineHandler } from './kinds/pipeline';
 import { randpermHandler } from './kinds/randperm';
 import { freenoiseComponentsHandler } from './kinds/freenoise-components';
+import { pipelineFreeNoiseHandler } from './kinds/pipeline-freenoise';
 
 /**
  * Every reference-case kind the engine can verify. Add a kind: write `kinds/<kind>.ts` exporting a
@@ -25,6 +26,7 @@ export const KIND_HANDLERS: readonly KindHandler[] = [
   pipelineHandler,
   randpermHandler,
   freenoiseComponentsHandler,
+  pipelineFreeNoiseHandler,
 ];
 
 export function handlerFor(kind: string): KindHandler | undefined {

@@ -3,6 +3,8 @@
  * and the metadata embedded in exported clips. Everything needed to reproduce a clip is here.
  */
 
+import type { ContextWindowParams, PromptKeyframe } from './context-windows';
+
 export type ProviderName = 'cpu' | 'cuda' | 'dml' | 'coreml' | 'webgpu';
 
 export type WeightingMode = 'a1111' | 'comfy';
@@ -51,6 +53,13 @@ export interface GenerationParams {
   motionGroupNorm: MotionGroupNormMode;
   scheduler: SchedulerConfig;
   providers: ProviderName[];
+  /**
+   * FreeNoise context windows (long clips, context-windows.ts); absent = the motion module sees every frame at
+   * once, as before (up to its trained length).
+   */
+  contextWindows?: ContextWindowParams;
+  /** Prompt travel: prompts from later frames on (`prompt` is frame 0's); absent or empty = one prompt. */
+  promptKeyframes?: PromptKeyframe[];
 }
 
 /** AnimateLCM's official T2V settings (G-U-N/AnimateLCM inference-t2v.yaml and its Gradio defaults). */

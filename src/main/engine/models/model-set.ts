@@ -1,4 +1,5 @@
 import { StudioError } from '../../../shared/errors';
+import { windowFusionPlan } from '../../compiler/families/context-windows';
 import type { MotionGroupNormMode, ProviderName } from '../../../shared/domain/generation';
 import type { LoraReport } from '../lora/stack';
 import type { RuntimeStackPlan } from '../lora/runtime-stack';
@@ -126,7 +127,9 @@ export class ModelSet {
     const { batch, frames, latentHeight, latentWidth, tokens } = shape;
     const c = this.source.configs;
     const N = batch * frames;
-    const out = await this.run({ component: 'unet', batch, frames, latentHeight, latentWidth, tokens }, signal, (s, feeds) =>
+    // Windows that would be one window of every frame are the plain graph (no second compile of the same thing).
+    const windows = shape.windows && windowFusionPlan(frames, shape.windows) ? { windows: shape.windows } : {};
+    const out = await this.run({ component: 'unet', batch, frames, latentHeight, latentWidth, tokens, ...windows }, signal, (s, feeds) =>
       s.run({
         sample: f32Tensor(sample, [N, c.unet.in_channels, latentHeight, latentWidth]),
         timestep: f32Tensor(Float32Array.of(timestep), [1]),

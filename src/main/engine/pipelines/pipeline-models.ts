@@ -1,3 +1,5 @@
+import type { ContextWindowSpec } from '../../compiler/families/context-windows';
+
 /**
  * What the text-to-video pipeline needs from its models, as plain async functions over float32 arrays.
  * `model-set.ts` binds these to compiled ONNX sessions; the verify kind binds the same functions to the
@@ -38,4 +40,6 @@ export interface UNetCallShape {
   latentWidth: number;
   /** 77 · number of prompt chunks. */
   tokens: number;
+  /** FreeNoise context windows in the motion modules (a graph of its own); absent = every frame at once. */
+  windows?: ContextWindowSpec;
 }
