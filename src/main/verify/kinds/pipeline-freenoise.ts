@@ -9,7 +9,7 @@ import { TorchCpuGenerator } from '../../engine/noise/torch-randn';
 import { textToVideo, type Trace } from '../../engine/pipelines/text-to-video';
 import { compareArrays } from '../compare';
 import { npyF32, npyI64 } from '../run-graph';
-import type { KindHandler, VerifyContext } from '../types';
+import type { KindHandler } from '../types';
 import { caseSource, schedulerFrom } from './pipeline';
 
 /**
