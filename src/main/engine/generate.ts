@@ -8,6 +8,7 @@ import { paramsPayload, pngTextChunks } from '../formats/params-payload';
 import { encodePng } from '../formats/png';
 import type { CompileEvent } from './models/graph-compiler';
 import type { LoraSwitch } from './models/lora-feeds';
+import { windowFusionPlan } from '../compiler/families/context-windows';
 import { ModelSet } from './models/model-set';
 import { fileSource, type LoraSpec } from './models/model-source';
 import { NOISE_GENERATOR } from './noise/torch-randn';
@@ -153,6 +154,7 @@ export async function generate(req: GenerateRequest, opts: GenerateOptions = {})
 
   try {
     const stepTimes: number[] = [];
+    const windows = contextWindowCount(params);
     const result = await textToVideo(
       set.models(signal),
       {
@@ -167,10 +169,13 @@ export async function generate(req: GenerateRequest, opts: GenerateOptions = {})
         clipSkip: params.clipSkip,
         weighting: params.weighting,
         scheduler: params.scheduler,
+        ...(params.contextWindows ? { contextWindows: params.contextWindows } : {}),
+        ...(params.promptKeyframes?.length ? { promptKeyframes: params.promptKeyframes } : {}),
       },
       {
         tokenizer,
         signal,
+        onWarning: (message) => emit({ stage: 'compile', step: 0, totalSteps: 1, elapsedMs: 0, message }),
         onStage: (e) => emit({ stage: e.stage, step: e.done, totalSteps: e.total, elapsedMs: e.elapsedMs }),
         onStep: (e) => {
           stepTimes.push(e.elapsedMs);
@@ -182,7 +187,8 @@ export async function generate(req: GenerateRequest, opts: GenerateOptions = {})
             totalSteps: e.totalSteps,
             elapsedMs: e.elapsedMs,
             etaMs: mean * (e.totalSteps - e.step),
-            message: `step ${e.step}/${e.totalSteps} (t=${e.timestep})`,
+            message: `step ${e.step}/${e.totalSteps} (t=${e.timestep})${windows ? `, ${windows.count} context windows of ${windows.length} frames` : ''}`,
+            ...(windows ? { contextWindows: windows } : {}),
             preview: { width: preview.width, height: preview.height, frames: preview.frames.map(rgbaToRgbBase64) },
           });
         },
@@ -222,6 +228,13 @@ export async function generate(req: GenerateRequest, opts: GenerateOptions = {})
     set.onCompile = undefined;
     set.onNote = undefined;
   }
+}
+
+/** How many context windows each step runs (undefined without windows, or when one window holds the clip). */
+function contextWindowCount(params: GenerationParams): { count: number; length: number } | undefined {
+  const w = params.contextWindows;
+  const plan = w && windowFusionPlan(params.frames, w);
+  return plan ? { count: plan.starts.length, length: plan.length } : undefined;
 }
 
 export function frameName(index: number): string {

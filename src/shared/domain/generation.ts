@@ -111,6 +111,8 @@ export interface StepProgress {
   etaMs?: number;
   message?: string;
   preview?: PreviewFrames;
+  /** Denoise steps of a clip with context windows: how many windows of how many frames each step runs. */
+  contextWindows?: { count: number; length: number };
 }
 
 export interface PreviewFrames {

@@ -21,11 +21,13 @@ import { checkWeightPaths } from '../../services/weight-paths';
 import { flag, parseArgs, type CliCommand, type CliIO, type ParsedArgs } from '../command';
 import { dataDirFromArgs } from '../data-dir';
 import { openForCli } from '../store-access';
+import { LONG_CLIP_USAGE, contextWindowsFromArgs, promptKeyframesFromArgs } from './long-clip-flags';
 
 const USAGE =
   'generate --prompt <text> [--negative <text>] [--seed N] [--steps N] [--guidance X] [--frames N] [--width W --height H] [--fps N] ' +
   '[--model <checkpoint>] [--motion <file>] [--lcm-lora <file>[:<weight>]] [--lora <file>:<weight> …] [--provider cpu|cuda|dml|coreml] ' +
   '[--clip-skip N] [--weighting a1111|comfy] [--groupnorm per_frame|across_frames] [--original-steps N] ' +
+  `${LONG_CLIP_USAGE} ` +
   '--out <dir|file.mp4|file.webm|file.gif> [--json] [--no-history] [--data-dir <dir>]';
 
 const VIDEO_FORMATS = ['mp4', 'webm', 'gif'] as const;
@@ -92,6 +94,10 @@ export function paramsFromArgs(p: ParsedArgs, randomSeed: () => number = () => r
     // The CPU always works: keep it as the last resort after the chosen accelerator.
     params.providers = [...new Set([...(providers as ProviderName[]), 'cpu' as const])];
   }
+  const contextWindows = contextWindowsFromArgs(p, usage);
+  if (contextWindows) params.contextWindows = contextWindows;
+  const promptKeyframes = promptKeyframesFromArgs(p, usage);
+  if (promptKeyframes) params.promptKeyframes = promptKeyframes;
   return params;
 }
 
@@ -107,7 +113,7 @@ function progressPrinter(io: CliIO): { onProgress: (e: GenerateProgress) => void
         if (e.stage === 'compile') {
           if (e.message && !e.compile?.reused) io.stderr(e.message);
         }
-        else if (e.stage === 'denoise') io.stderr(`step ${e.step}/${e.totalSteps} ${(e.elapsedMs / 1000).toFixed(2)} s`);
+        else if (e.stage === 'denoise') io.stderr(`step ${e.step}/${e.totalSteps} ${(e.elapsedMs / 1000).toFixed(2)} s${e.contextWindows ? `, ${e.contextWindows.count} context windows of ${e.contextWindows.length} frames` : ''}`);
         else if (e.stage === 'decode' && e.step === e.totalSteps) io.stderr(`decoded ${e.totalSteps} frames`);
         else if (e.stage === 'write' && e.step === e.totalSteps) io.stderr(`wrote ${e.totalSteps} frames`);
       },
