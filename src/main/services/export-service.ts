@@ -19,6 +19,7 @@ import { exportClip } from '../export/exporter';
 import type { FfmpegTools } from '../export/ffmpeg-locate';
 import type { StudioDatabase } from '../store/database';
 import { dataLayout, isInside } from '../store/layout';
+import { recordTempPlace } from '../store/temp-places';
 import { HistoryService } from './history-service';
 import { TimelineService } from './timeline-service';
 
@@ -162,7 +163,13 @@ export class ExportService {
     await this.checkTarget(job.out);
     const exportsDir = dataLayout(this.opts.dataDir).exports;
     if (isAbsolute(job.out) && isInside(exportsDir, job.out)) await mkdir(exportsDir, { recursive: true });
-    return exportClip(job.source, job.options, { out: job.out, overwrite: job.overwrite, signal: job.signal, onProgress: job.onProgress, tools: this.opts.tools });
+    // The temporary beside a destination outside the data folder is recorded, so a killed export's is swept at the next start.
+    const release = recordTempPlace(this.opts.dataDir, dirname(job.out));
+    try {
+      return await exportClip(job.source, job.options, { out: job.out, overwrite: job.overwrite, signal: job.signal, onProgress: job.onProgress, tools: this.opts.tools });
+    } finally {
+      release();
+    }
   }
 
   async generationJob(id: number, options: ExportOptions, out?: string): Promise<{ source: ExportSource; out: string }> {

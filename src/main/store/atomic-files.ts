@@ -3,20 +3,31 @@
  * renamed into place (rename is atomic within one file system on POSIX and NTFS). A crash at any point leaves either
  * the old state or the new one, plus at worst a `.tmp-…` leftover that `sweepTemporaries` removes later.
  *
- * Temporary names embed the writer's pid (`.tmp-<pid>-<rand>-<name>`) so a sweep never removes a file another
- * live process (the app while the CLI runs, or the reverse) is still writing.
+ * Temporary names carry the writer's owner marker (`.tmp-<pid>[.<start>]-<rand>-<name>`, see process-owner.ts) so a
+ * sweep never removes a file another live process (the app while the CLI runs, or the reverse) is still writing,
+ * and does remove those of a dead process even when its pid has been given to a new one.
  */
 import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, openSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { processAlive } from './process-owner';
+import { OWNER_MARKER, ownerAlive, parseOwnerMarker } from './process-owner';
 
 const TEMP_PREFIX = '.tmp-';
 const TRASH_PREFIX = '.deleting-';
+/** `.tmp-<owner>-<8 hex>-<name>` / `.deleting-…`; anything else (a creator's own `.tmp-notes`) is not ours. */
+const MARKED_NAME = /^(\.tmp-|\.deleting-)(\d+(?:\.[0-9a-z]+)?)-[0-9a-f]{8}-(.+)$/s;
 
 function siblingName(prefix: string, finalPath: string): string {
-  return join(dirname(finalPath), `${prefix}${process.pid}-${randomBytes(4).toString('hex')}-${basename(finalPath)}`);
+  return join(dirname(finalPath), `${prefix}${OWNER_MARKER}-${randomBytes(4).toString('hex')}-${basename(finalPath)}`);
+}
+
+/** A temporary or trash name of ours: its kind, its writer and the name it stands for. */
+export function parseMarkedName(name: string): { kind: 'tmp' | 'deleting'; owner: { pid: number; start?: string }; original: string } | undefined {
+  const m = MARKED_NAME.exec(name);
+  const owner = m ? parseOwnerMarker(m[2]) : undefined;
+  if (!m || !owner) return undefined;
+  return { kind: m[1] === TEMP_PREFIX ? 'tmp' : 'deleting', owner, original: m[3] };
 }
 
 /** A temporary path next to `finalPath` (same folder, so the final rename stays on one file system). */
@@ -122,33 +133,25 @@ async function exists(path: string): Promise<boolean> {
 }
 
 /**
- * Clean up after crashed writers in `dir` (not recursive), looking only at entries of processes that are gone:
- * - `.tmp-<pid>-…`: a write that never finished. Never referenced by the history: removed.
- * - `.deleting-<pid>-…`: something moved aside to be deleted or replaced. If its original name is free again, the
+ * Clean up after crashed writers in `dir` (not recursive), looking only at our marked entries of processes that
+ * are gone (see parseMarkedName; other names are left alone, so this is safe in a creator's own folder):
+ * - `.tmp-<owner>-…`: a write that never finished. Never referenced by the history: removed.
+ * - `.deleting-<owner>-…`: something moved aside to be deleted or replaced. If its original name is free again, the
  *   crash came before the operation committed (the history row, or the replacing folder, never landed), so it is
  *   put back; otherwise the operation finished and the leftover is removed. Either way nothing the history points
  *   at goes missing.
  * Synchronous because it runs inside openDatabase, before anything else starts. Returns what was removed.
  */
 export function sweepTemporaries(dir: string): string[] {
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch {
-    return [];
-  }
   const removed: string[] = [];
-  for (const name of names) {
-    const prefix = name.startsWith(TEMP_PREFIX) ? TEMP_PREFIX : name.startsWith(TRASH_PREFIX) ? TRASH_PREFIX : undefined;
-    if (!prefix) continue;
-    const pid = Number.parseInt(name.slice(prefix.length), 10);
+  for (const name of entriesOf(dir)) {
+    const marked = parseMarkedName(name);
     // Our own temporaries may be in use right now; so may those of any other live process.
-    if (Number.isInteger(pid) && (pid === process.pid || processAlive(pid))) continue;
+    if (!marked || ownerAlive(marked.owner)) continue;
     const path = join(dir, name);
     try {
-      const original = prefix === TRASH_PREFIX ? originalName(name) : undefined;
-      if (original !== undefined && !existsSync(join(dir, original))) {
-        renameSync(path, join(dir, original));
+      if (marked.kind === 'deleting' && !existsSync(join(dir, marked.original))) {
+        renameSync(path, join(dir, marked.original));
         continue;
       }
       rmSync(path, { recursive: true, force: true });
@@ -160,8 +163,16 @@ export function sweepTemporaries(dir: string): string[] {
   return removed;
 }
 
-/** `.deleting-<pid>-<hex>-<name>` → `<name>` (see siblingName). */
-function originalName(trashName: string): string | undefined {
-  const m = /^\.deleting-\d+-[0-9a-f]+-(.+)$/.exec(trashName);
-  return m?.[1];
+/** True when `dir` holds temporaries or trash of ours from any process, live or dead. */
+export function holdsMarkedEntries(dir: string): boolean {
+  return entriesOf(dir).some((n) => parseMarkedName(n) !== undefined);
+}
+
+/** The names in `dir`; none when it is missing or unreadable (a sweep then has nothing to do there). */
+export function entriesOf(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
 }

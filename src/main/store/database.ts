@@ -17,9 +17,8 @@ import { StudioError } from '../../shared/errors';
 import { DATABASE_FILE, dataLayout, type DataLayout } from './layout';
 import { STUDIO_APPLICATION_ID } from './migrations/001-library';
 import { LATEST_SCHEMA_VERSION, migrate, schemaVersion } from './migrations/index';
-import { recoverStaleGenerations } from './recovery';
+import { recoverStaleGenerations, sweepLeftovers } from './recovery';
 import { toStoreError } from './sqlite-errors';
-import { sweepTemporaries } from './atomic-files';
 
 export interface OpenDatabaseOptions {
   /** Open without writing anything: no migrations, no recovery. Works for databases from newer versions. */
@@ -208,7 +207,7 @@ export function openDatabase(dataDir: string, opts: OpenDatabaseOptions = {}): S
       if (opts.recover !== false) {
         recovered = recoverStaleGenerations(sqlite);
         // Leftovers of dead processes: half-written outputs go, half-done deletes are put back or finished.
-        for (const dir of [layout.outputs, layout.library, layout.exports, layout.root]) sweepTemporaries(dir);
+        sweepLeftovers(dataDir);
         removeOutputsOfDeletedGenerations(sqlite, layout.outputs);
       }
     }

@@ -11,6 +11,10 @@ export interface DataLayout {
   library: string;
   /** Exported clips when the creator does not pick a destination. */
   exports: string;
+  /** Work folders of a single run (frames of a CLI video made without a history record), named as temporaries. */
+  scratch: string;
+  /** Folders outside the data folder where a running process has temporaries (temp-places.ts). */
+  tempPlaces: string;
 }
 
 export const DATABASE_FILE = 'studio.db';
@@ -22,6 +26,8 @@ export function dataLayout(dataDir: string): DataLayout {
     outputs: join(dataDir, 'outputs'),
     library: join(dataDir, 'library'),
     exports: join(dataDir, 'exports'),
+    scratch: join(dataDir, 'scratch'),
+    tempPlaces: join(dataDir, 'temp-places'),
   };
 }
 

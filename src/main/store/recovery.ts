@@ -1,5 +1,8 @@
 import type Database from 'better-sqlite3';
+import { sweepTemporaries } from './atomic-files';
+import { dataLayout } from './layout';
 import { PROCESS_OWNER, processAlive } from './process-owner';
+import { sweepTempPlaces } from './temp-places';
 
 /**
  * At start: generations still 'queued' or 'running' whose owning process is gone can never finish; mark them
@@ -19,4 +22,16 @@ export function recoverStaleGenerations(db: Database.Database, now: string = new
     for (const r of stale) update.run(now, r.id);
   }).immediate();
   return stale.map((r) => r.id);
+}
+
+/**
+ * At start: what dead processes left on disk. Half-written outputs and scratch folders in the data folder go,
+ * half-done deletes are put back or finished (sweepTemporaries), and temporaries they left in folders outside the
+ * data folder (an export or CLI --out destination, recorded by temp-places.ts) are removed. Entries of live
+ * processes are never touched. Needs no database: the CLI runs it even when it records no history.
+ */
+export function sweepLeftovers(dataDir: string): void {
+  const layout = dataLayout(dataDir);
+  for (const dir of [layout.outputs, layout.library, layout.exports, layout.scratch, layout.root]) sweepTemporaries(dir);
+  sweepTempPlaces(dataDir);
 }

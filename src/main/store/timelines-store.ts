@@ -136,7 +136,15 @@ export class TimelinesStore {
       if (g.status !== 'done') {
         throw badRequest(`Generation #${generationId} is ${g.status}; only finished clips can go on a timeline.`, { generationId, status: g.status });
       }
-      const frames = sourceFrames(parseJson<GenerationOutputs | null>(g.outputs_json, null), JSON.parse(g.params_json) as GenerationParams);
+      const outputs = parseJson<GenerationOutputs | null>(g.outputs_json, null);
+      // A timeline cuts and exports frames; a clip kept only as a video would fail at export, so say it now.
+      if (!outputs?.framesDir) {
+        throw badRequest(
+          `Generation #${generationId} kept no frames, only its video file, so it cannot be cut on a timeline. Re-run it exactly to make the same clip with its frames, then add that one.`,
+          { generationId, reason: 'no-frames' },
+        );
+      }
+      const frames = sourceFrames(outputs, JSON.parse(g.params_json) as GenerationParams);
       const inFrame = opts.inFrame ?? 0;
       const outFrame = opts.outFrame ?? frames;
       this.checkTrim(inFrame, outFrame, frames, { generationId });

@@ -2,7 +2,7 @@
  * Export from the studio's own records: a real data folder (SQLite store, history and timeline services), the
  * ExportService's job API with its events and cancel, and the `export` / `import-params` CLI commands.
  */
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +14,7 @@ import { ExportService, fromApiOptions, storeLookup } from '../../../src/main/se
 import { HistoryService } from '../../../src/main/services/history-service';
 import { TimelineService } from '../../../src/main/services/timeline-service';
 import { openDatabase, type StudioDatabase } from '../../../src/main/store/database';
+import { dataLayout } from '../../../src/main/store/layout';
 import type { ExportProgressEvent } from '../../../src/shared/api';
 import type { GenerationParams } from '../../../src/shared/domain/generation';
 import { StudioError } from '../../../src/shared/errors';
@@ -103,6 +104,23 @@ describe.skipIf(!haveTools)('ExportService and CLI over a real data folder', () 
     expect(readdirSync(join(dataDir, 'exports')).filter((n) => n.startsWith('.') || n === 'c.webm')).toEqual([]);
     expect(source.kind).toBe('frames');
     await expect(s.cancelExport(exportId)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+
+  it('records a destination outside the data folder while exporting into it (the next start sweeps a killed one)', async () => {
+    const mine = mkdtempSync(join(tmpdir(), 'export-elsewhere-'));
+    try {
+      const s = service([]);
+      const { source } = await s.generationJob(genA, { format: 'gif' });
+      const during: string[][] = [];
+      const places = dataLayout(dataDir).tempPlaces;
+      await s.run({ source, options: { format: 'gif' }, out: join(mine, 'clip.gif'), onProgress: () => void during.push(readdirSync(places).map((n) => readFileSync(join(places, n), 'utf8'))) });
+      expect(during.length).toBeGreaterThan(0);
+      expect(during[0]).toEqual([mine]);
+      expect(readdirSync(places)).toEqual([]);
+      expect(readdirSync(mine)).toEqual(['clip.gif']);
+    } finally {
+      rmSync(mine, { recursive: true, force: true });
+    }
   });
 
   it('refuses records that cannot be exported', async () => {

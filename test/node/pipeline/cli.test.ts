@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli } from '../cli-in-process';
 import { decodePng } from '../../../src/main/formats/png';
+import type { GenerationRecord } from '../../../src/shared/domain/history';
 import { HistoryService } from '../../../src/main/services/history-service';
+import { TimelineService } from '../../../src/main/services/timeline-service';
 import { openDatabase } from '../../../src/main/store/database';
 import { writeStarterFiles } from './starter-files';
 
@@ -74,6 +76,36 @@ describe('npm run cli -- generate', () => {
     }
   });
 
+  it('history rerun / reroll run the work: a new done record, rerun byte-identical to the original', async () => {
+    const first = await cli('generate', ...SMALL, '--out', join(root, 'r0'), '--data-dir', data, '--json');
+    expect(first.code, first.err).toBe(0);
+    const original = (JSON.parse(first.out) as GenerateJson).historyId!;
+
+    const rerun = await cli('history', 'rerun', String(original), '--data-dir', data, '--json');
+    expect(rerun.code, rerun.err).toBe(0);
+    const again = JSON.parse(rerun.out) as GenerationRecord;
+    expect(again).toMatchObject({ status: 'done', origin: 'rerun', parentId: original, params: { seed: 5 } });
+    expect(again.id).not.toBe(original);
+    const a = frames(join(root, 'r0'));
+    const b = frames(again.outputs!.framesDir!);
+    expect(b).toHaveLength(4);
+    a.forEach((buf, i) => expect(buf.equals(b[i]), `frame ${i}`).toBe(true));
+
+    const reroll = await cli('history', 'reroll', String(original), '--seed', '6', '--data-dir', data);
+    expect(reroll.code, reroll.err).toBe(0);
+    const id = Number(/#(\d+)/.exec(reroll.out)?.[1]);
+    const db = openDatabase(data);
+    try {
+      const rec = await new HistoryService(db).getGeneration(id);
+      expect(rec).toMatchObject({ status: 'done', origin: 'reroll', parentId: original, params: { seed: 6 } });
+      const c = frames(rec.outputs!.framesDir!);
+      expect(c).toHaveLength(4);
+      expect(c[0].equals(a[0])).toBe(false);
+    } finally {
+      db.close();
+    }
+  });
+
   it('compiles a creator’s checkpoint + motion module on the first run and reuses the cache on the next', async () => {
     const files = writeStarterFiles(root);
     const args = ['generate', ...SMALL, '--model', files.model, '--motion', files.motion, '--data-dir', data, '--json'];
@@ -111,6 +143,25 @@ describe('npm run cli -- generate', () => {
     expect(statSync(out).size).toBeGreaterThan(100);
     expect(readFileSync(out).subarray(4, 8).toString('latin1')).toBe('ftyp');
     expect(readdirSync(root).filter((n) => n.startsWith('.tmp-'))).toEqual([]);
+
+    // The clip keeps its frames in the data folder, so it can go on a timeline and be exported from there.
+    const id = (JSON.parse(r.out) as GenerateJson).historyId!;
+    const db = openDatabase(data);
+    let timelineId: number;
+    try {
+      const rec = await new HistoryService(db).getGeneration(id);
+      expect(rec.outputs).toMatchObject({ framesDir: join(data, 'outputs', String(id)), frameCount: 4, videos: [out] });
+      expect(frames(rec.outputs!.framesDir!)).toHaveLength(4);
+      const timelines = new TimelineService(db);
+      timelineId = (await timelines.createTimeline('fox')).id;
+      await timelines.addClip(timelineId, id);
+    } finally {
+      db.close();
+    }
+    const gif = join(root, 'timeline.gif');
+    const exported = await cli('export', `timeline:${timelineId}`, '--format', 'gif', '--out', gif, '--data-dir', data);
+    expect(exported.code, exported.err).toBe(0);
+    expect(readFileSync(gif).subarray(0, 6).toString('latin1')).toBe('GIF89a');
   });
 
   it('explains what is missing', async () => {

@@ -31,9 +31,21 @@ describe('TimelineService', () => {
   async function finished(frames: number, prompt: string): Promise<number> {
     const g = await history.createGeneration(params({ frames, prompt, fps: 10 }), META);
     await history.markRunning(g.id);
+    const dir = history.outputDirFor(g.id);
+    await writeFileAtomic(join(dir, 'frame_0000.png'), 'png');
+    const video = join(dir, 'clip.mp4');
+    await writeFileAtomic(video, 'v');
+    await history.markDone(g.id, { framesDir: dir, frameCount: frames, videos: [video], thumbnail: null });
+    return g.id;
+  }
+
+  /** A clip saved only as a video (what `generate --out x.mp4` made before it kept frames). */
+  async function videoOnly(): Promise<number> {
+    const g = await history.createGeneration(params({ frames: 4 }), META);
+    await history.markRunning(g.id);
     const video = join(history.outputDirFor(g.id), 'clip.mp4');
     await writeFileAtomic(video, 'v');
-    await history.markDone(g.id, { framesDir: null, frameCount: frames, videos: [video], thumbnail: null });
+    await history.markDone(g.id, { framesDir: null, frameCount: 4, videos: [video], thumbnail: null });
     return g.id;
   }
 
@@ -106,6 +118,10 @@ describe('TimelineService', () => {
     const queued = await history.createGeneration(params(), META);
     const e = await rejection(timelines.addClip(t.id, queued.id));
     expect(e.message).toContain('queued');
+    // Timelines cut and export frames: a clip without them is refused when it is added, not when it is exported.
+    const noFrames = await rejection(timelines.addClip(t.id, await videoOnly()));
+    expect(noFrames.code).toBe('BAD_REQUEST');
+    expect(noFrames.message).toMatch(/kept no frames.*re-run/i);
     expect((await rejection(timelines.addClip(t.id, 9999))).code).toBe('NOT_FOUND');
     expect((await rejection(timelines.addClip(9999, gens[0]))).code).toBe('NOT_FOUND');
     expect((await rejection(timelines.moveClip(9999, 0))).code).toBe('NOT_FOUND');

@@ -55,6 +55,19 @@ describe('parseComfyWeights: ComfyUI token_weights', () => {
     // Nested explicit weight replaces, not multiplies.
     expect(parseComfyWeights('(x (y:0.5))')).toEqual([['x ', 1.1], ['y', 0.5]]);
   });
+
+  it('takes 20,000 characters of nested parentheses without exhausting the stack (ComfyUI recurses per level)', () => {
+    const depth = 10_000;
+    const spans = parseComfyWeights(`${'('.repeat(depth)}fox${')'.repeat(depth)}`);
+    expect(spans).toHaveLength(1);
+    expect(spans[0][0]).toBe('fox');
+    expect(spans[0][1]).toBe(Infinity); // 1.1^10000 overflows, as it does in Python
+    const mixed = parseComfyWeights(`${'(a '.repeat(depth / 2)}${'(b:0.5)'}${')'.repeat(depth / 2)}`);
+    expect(mixed.at(-1)).toEqual(['b', 0.5]);
+    expect(mixed[0]).toEqual(['a ', 1.1]);
+    expect(mixed[2]).toEqual(['a ', 1.1 * 1.1 * 1.1]);
+    expect(tokenizeWeighted(tok, `${'('.repeat(depth)}fox${')'.repeat(depth)}`, { mode: 'comfy' }).chunks).toHaveLength(1);
+  });
 });
 
 describe('tokenizeWeighted', () => {

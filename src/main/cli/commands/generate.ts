@@ -1,25 +1,41 @@
 /**
  * `generate --prompt … --out <dir|file.mp4|.webm|.gif>`: one clip from the command line, through the same
- * `generate()` the studio's engine worker runs. No `--model` → the built-in starter test model (random weights,
- * abstract output), compiled into `<data dir>/cache` on first use. The run is recorded in the data folder's
- * history like a studio generation. Progress: a bar on stderr when it is a terminal, plain lines otherwise.
+ * `generate` job the studio runs, in an engine worker process (as web mode does). No `--model` → the built-in
+ * starter test model (random weights, abstract output), compiled into `<data dir>/cache` on first use. The run is
+ * recorded in the data folder's history like a studio generation. Progress: a bar on stderr when it is a
+ * terminal, plain lines otherwise.
+ *
+ * Why a worker and not this process: onnxruntime reads the process's command line when it starts and crashes
+ * (SIGSEGV, stack overflow) once that passes ~29,000 bytes — and here the command line holds the prompt. The
+ * worker's command line is short whatever the prompt; a native crash there also becomes an error message.
+ *
+ * Files: a video's frames are kept as the record's output folder (`<data>/outputs/<id>/`), so the clip can be cut
+ * on a timeline and re-exported; without a record they go to a scratch folder in `<data>/scratch`. Temporaries
+ * beside `--out` are recorded in the data folder (store/temp-places.ts), so a run killed half-way is cleaned up
+ * at the next start.
  */
-import { randomInt } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { extname, join, resolve } from 'node:path';
+import { randomInt, randomUUID } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { dirname, extname, join, resolve } from 'node:path';
 import { DEFAULT_LCM_LORA_WEIGHT, DEFAULT_PARAMS, type GenerationParams, type LoraRef, type MotionGroupNormMode, type ProviderName, type StageTimings, type WeightingMode } from '../../../shared/domain/generation';
-import type { GenerationHashes, GenerationOutputs } from '../../../shared/domain/history';
+import type { GenerationHashes, GenerationOutputs, GenerationRecord } from '../../../shared/domain/history';
 import { StudioError, isStudioError } from '../../../shared/errors';
 import { hashModelFile } from '../../compiler/io/hash';
-import { ENGINE_VERSION, generate, releaseModels, type GenerateProgress, type GenerateResult } from '../../engine/generate';
-import { NOISE_GENERATOR } from '../../engine/noise/torch-randn';
+import type { GenerateJobParams, GenerateJobProgress, GenerateJobResult } from '../../engine/generate-job';
+import { ENGINE_VERSION_JOB, GENERATE_JOB, type EngineVersionJobResult } from '../../engine/jobs/job-types';
 import { checkDestination } from '../../export/destination';
 import { exportClip } from '../../export/exporter';
+import { EngineHost } from '../../services/engine-host';
 import { HistoryService } from '../../services/history-service';
+import { createTemporaryDir, discardTemporary, sweepTemporaries } from '../../store/atomic-files';
+import { dataLayout } from '../../store/layout';
+import { sweepLeftovers } from '../../store/recovery';
+import { recordTempPlace } from '../../store/temp-places';
 import { checkWeightPaths } from '../../services/weight-paths';
 import { flag, parseArgs, type CliCommand, type CliIO, type ParsedArgs } from '../command';
 import { dataDirFromArgs } from '../data-dir';
+import { sweepLegacyScratch } from '../legacy-scratch';
+import { progressPrinter } from '../progress-printer';
 import { openForCli } from '../store-access';
 import { LONG_CLIP_USAGE, contextWindowsFromArgs, promptKeyframesFromArgs } from './long-clip-flags';
 
@@ -101,46 +117,6 @@ export function paramsFromArgs(p: ParsedArgs, randomSeed: () => number = () => r
   return params;
 }
 
-function progressPrinter(io: CliIO): { onProgress: (e: GenerateProgress) => void; finish(): void } {
-  let barShown = false;
-  const clear = (): void => {
-    if (barShown) process.stderr.write('\r\x1b[K');
-    barShown = false;
-  };
-  if (!io.isTTY) {
-    return {
-      onProgress: (e) => {
-        if (e.stage === 'compile') {
-          if (e.message && !e.compile?.reused) io.stderr(e.message);
-        }
-        else if (e.stage === 'denoise') io.stderr(`step ${e.step}/${e.totalSteps} ${(e.elapsedMs / 1000).toFixed(2)} s${e.contextWindows ? `, ${e.contextWindows.count} context windows of ${e.contextWindows.length} frames` : ''}`);
-        else if (e.stage === 'decode' && e.step === e.totalSteps) io.stderr(`decoded ${e.totalSteps} frames`);
-        else if (e.stage === 'write' && e.step === e.totalSteps) io.stderr(`wrote ${e.totalSteps} frames`);
-      },
-      finish: () => undefined,
-    };
-  }
-  return {
-    onProgress: (e) => {
-      if (e.stage === 'compile') {
-        // Loading from the cache is routine; compiles and provider fallbacks are worth a line.
-        if (e.message && !e.compile?.reused) {
-          clear();
-          io.stderr(e.message);
-        }
-        return;
-      }
-      const width = 30;
-      const frac = e.totalSteps > 0 ? e.step / e.totalSteps : 0;
-      const filled = Math.round(frac * width);
-      const eta = e.etaMs !== undefined && e.etaMs > 0 ? `  ETA ${(e.etaMs / 1000).toFixed(1)} s` : '';
-      process.stderr.write(`\r\x1b[K[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${e.stage.padEnd(7)} ${e.step}/${e.totalSteps}${eta}`);
-      barShown = true;
-    },
-    finish: clear,
-  };
-}
-
 export const generateCommand: CliCommand = {
   name: 'generate',
   summary: 'Generate a clip from a prompt (no --model: the built-in starter test model, abstract output)',
@@ -161,33 +137,49 @@ export const generateCommand: CliCommand = {
     checkWeightPaths(params);
     if (!params.model) io.stderr('Using the built-in starter test model: random weights, abstract output (pass --model <checkpoint> for real pictures).');
 
+    // Opening the history sweeps what killed runs left (openDatabase); without it, sweep here.
     const history = p.bools.has('no-history') ? undefined : openHistory(dataDir, io);
-    const record = history
-      ? await history.service.createGeneration(params, { noise: { ...NOISE_GENERATOR }, engineVersion: ENGINE_VERSION, hashes: await fileHashes(params) })
-      : undefined;
-    if (history && record) await history.service.markRunning(record.id, { engineVersion: ENGINE_VERSION });
-
+    if (!history) sweepLeftovers(dataDir);
+    sweepLegacyScratch();
+    const releasePlace = recordTempPlace(dataDir, dirname(out));
+    const engine = new EngineHost();
+    const jobId = `cli-generate-${randomUUID()}`;
     const controller = new AbortController();
-    const onSigint = (): void => controller.abort();
+    const onSigint = (): void => {
+      controller.abort();
+      engine.cancelJob(jobId);
+    };
     process.once('SIGINT', onSigint);
     const printer = progressPrinter(io);
     const started = performance.now();
+    let record: GenerationRecord | undefined;
     let scratch: string | undefined;
     let timings: StageTimings = {};
     try {
-      let result: GenerateResult;
-      let outputs: GenerationOutputs;
+      const { engineVersion, noise } = await engine.runJob<EngineVersionJobResult>(ENGINE_VERSION_JOB, `${jobId}:version`, {}).result;
+      if (history) {
+        record = await history.service.createGeneration(params, { noise, engineVersion, hashes: await fileHashes(params) });
+        await history.service.markRunning(record.id, { engineVersion });
+      }
+      let framesDir = out;
+      if (video && record) framesDir = history!.service.outputDirFor(record.id);
+      else if (video) {
+        scratch = await createTemporaryDir(join(dataLayout(dataDir).scratch, 'generate'));
+        framesDir = join(scratch, 'frames');
+      }
+      const job: GenerateJobParams = { params, outDir: framesDir, cacheRoot: join(dataDir, 'cache') };
+      // Ctrl-C while the worker was starting had no job to cancel yet.
+      if (controller.signal.aborted) throw cancelledError();
+      const result = await engine.runJob<GenerateJobResult, GenerateJobProgress>(GENERATE_JOB, jobId, job, printer.onProgress).result;
+      if (controller.signal.aborted) throw cancelledError();
+      timings = result.timings;
+      let outputs: GenerationOutputs = { framesDir: result.outDir, frameCount: result.frameCount, videos: [], thumbnail: null };
       if (video) {
-        scratch = mkdtempSync(join(tmpdir(), 'animatelcm-generate-'));
-        result = await generate({ params, outDir: join(scratch, 'frames'), cacheRoot: join(dataDir, 'cache') }, { signal: controller.signal, onProgress: printer.onProgress });
         const tExport = performance.now();
         await exportClip({ kind: 'frames', dir: result.outDir, fps: params.fps, params }, { format: video }, { out, signal: controller.signal });
-        timings = { ...result.timings, export: Math.round(performance.now() - tExport) };
-        outputs = { framesDir: null, frameCount: result.frameCount, videos: [out], thumbnail: null };
-      } else {
-        result = await generate({ params, outDir: out, cacheRoot: join(dataDir, 'cache') }, { signal: controller.signal, onProgress: printer.onProgress });
-        timings = result.timings;
-        outputs = { framesDir: result.outDir, frameCount: result.frameCount, videos: [], thumbnail: null };
+        timings = { ...timings, export: Math.round(performance.now() - tExport) };
+        // The frames stay with the record (timelines and re-exports read them); scratch frames do not.
+        outputs = { ...outputs, framesDir: record ? result.outDir : null, videos: [out] };
       }
       timings.total = Math.round(performance.now() - started);
       printer.finish();
@@ -217,19 +209,29 @@ export const generateCommand: CliCommand = {
       return 0;
     } catch (e) {
       printer.finish();
+      // Ctrl-C reaches the worker too (same process group); whatever it then reports, the run was cancelled.
+      const cancelled = controller.signal.aborted || (isStudioError(e) && e.code === 'CANCELLED');
       if (history && record) {
-        const cancelled = controller.signal.aborted || (isStudioError(e) && e.code === 'CANCELLED');
         await (cancelled ? history.service.markCancelled(record.id, timings) : history.service.markFailed(record.id, e, timings)).catch(() => undefined);
+        // A record that did not finish keeps no output folder (as in the studio's queue).
+        if (video) await rm(history.service.outputDirFor(record.id), { recursive: true, force: true }).catch(() => undefined);
       }
-      throw e;
+      throw cancelled ? cancelledError() : e;
     } finally {
       process.off('SIGINT', onSigint);
-      if (scratch) rmSync(scratch, { recursive: true, force: true });
+      if (scratch) await discardTemporary(scratch);
+      await engine.dispose();
+      // A worker killed mid-write (out of memory, say) leaves its temporary beside --out: it is dead now, so it goes.
+      sweepTemporaries(dirname(out));
+      releasePlace();
       history?.close();
-      await releaseModels();
     }
   },
 };
+
+function cancelledError(): StudioError {
+  return new StudioError('CANCELLED', 'Generation cancelled.');
+}
 
 /** SHA-256 of every weight file the run uses (null for the built-in starter model), for the history record. */
 async function fileHashes(params: GenerationParams): Promise<Partial<GenerationHashes>> {

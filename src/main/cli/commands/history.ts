@@ -1,14 +1,19 @@
 /**
  * `history list|show|reroll|rerun|delete`: the generation history of a data folder.
- * reroll/rerun only create the queued record and print it (id and parameters); running it is the generate
- * command's job (`generate --history-id <id>` once that lands, or the app's queue, which picks up queued records).
+ * reroll/rerun make the new record and run it to the end through the studio's own queue (GenerationService, engine
+ * worker process), so the record ends done (frames in `<data>/outputs/<id>/`), failed or cancelled — never left
+ * queued for a queue that does not exist once the command exits (the next start would call it interrupted).
  */
 import { StudioError } from '../../../shared/errors';
 import type { JobStatus } from '../../../shared/domain/generation';
 import type { GenerationFilter, GenerationRecord } from '../../../shared/domain/history';
+import { EngineHost } from '../../services/engine-host';
+import { GenerationService } from '../../services/generation-service';
 import { HistoryService } from '../../services/history-service';
+import type { StudioDatabase } from '../../store/database';
 import { flag, parseArgs, type CliCommand, type CliIO } from '../command';
 import { dataDirFromArgs } from '../data-dir';
+import { progressPrinter } from '../progress-printer';
 import { openForCli } from '../store-access';
 
 const STATUSES: readonly JobStatus[] = ['queued', 'running', 'done', 'failed', 'cancelled', 'interrupted'];
@@ -106,8 +111,8 @@ async function run(args: string[], io: CliIO): Promise<number> {
       case 'rerun': {
         const id = idArg(parsed.positionals, sub);
         const seed = intFlag(flag(parsed, 'seed'), 'seed');
-        const r = sub === 'reroll' ? await history.reroll(id, { seed }) : await history.rerunExact(id);
-        out(r, `Queued generation #${r.id} (${sub} of #${id}, seed ${r.params.seed}). Run it with the generate command or the app's queue.\n${details(r)}`);
+        const r = await runFromHistory(db, dataDir, io, sub === 'reroll' ? { reroll: id, seed } : { rerun: id });
+        out(r, `Generation #${r.id} (${sub} of #${id}, seed ${r.params.seed}) done: ${r.outputs?.frameCount ?? 0} frames in ${r.outputs?.framesDir ?? '?'}\n${details(r)}`);
         return 0;
       }
       case 'delete': {
@@ -122,12 +127,56 @@ async function run(args: string[], io: CliIO): Promise<number> {
   }
 }
 
+/**
+ * Re-roll or re-run exactly: the queue makes the new record and runs it in an engine worker; progress goes to
+ * stderr, Ctrl-C cancels. Resolves with the finished record; a failed or cancelled run throws its error.
+ */
+async function runFromHistory(db: StudioDatabase, dataDir: string, io: CliIO, what: { reroll: number; seed?: number } | { rerun: number }): Promise<GenerationRecord> {
+  const history = new HistoryService(db);
+  const engine = new EngineHost();
+  const printer = progressPrinter(io);
+  const queue = new GenerationService({
+    engine,
+    history,
+    dataDir,
+    emit: (event, payload) => {
+      if (event === 'onJobProgress') printer.onProgress(payload as Parameters<typeof printer.onProgress>[0]);
+    },
+  });
+  let jobId: string | undefined;
+  let interrupted = false;
+  const onSigint = (): void => {
+    interrupted = true;
+    if (jobId) void queue.cancel(jobId);
+  };
+  process.once('SIGINT', onSigint);
+  try {
+    const job = 'reroll' in what ? await queue.reroll(what.reroll, { seed: what.seed }) : await queue.rerunExact(what.rerun);
+    jobId = job.jobId;
+    // Ctrl-C while the record was being made had no job to cancel yet.
+    if (interrupted) await queue.cancel(jobId);
+    const view = await queue.settled(job.jobId);
+    printer.finish();
+    const rec = await history.getGeneration(job.generationId);
+    if (view.status === 'done') return rec;
+    const from = 'reroll' in what ? `re-roll of #${what.reroll}` : `re-run of #${what.rerun}`;
+    if (view.status === 'cancelled') throw new StudioError('CANCELLED', `Generation #${rec.id} (${from}) was cancelled.`, { id: rec.id });
+    const err = view.error ?? rec.error;
+    throw new StudioError(err?.code ?? 'INTERNAL', `Generation #${rec.id} (${from}) failed: ${err?.message ?? 'unknown error'}`, { id: rec.id, cause: err });
+  } finally {
+    printer.finish();
+    process.off('SIGINT', onSigint);
+    await queue.dispose();
+    await engine.dispose();
+  }
+}
+
 export const historyCommand: CliCommand = {
   name: 'history',
   summary: 'List, show, re-roll, re-run or delete generations in the history',
   usage:
     'history list [--search <words>] [--status <s>] [--model <hash|path>] [--lora <hash|path>] [--from <date>] [--to <date>] [--favourite] [--limit N] [--offset N]\n' +
     '       history show <id> | history reroll <id> [--seed N] | history rerun <id> | history delete <id>\n' +
-    '       (all: [--json] [--data-dir <dir>]; reroll/rerun queue a new record and print it, they do not generate)',
+    '       (all: [--json] [--data-dir <dir>]; reroll/rerun generate the new record\'s frames into <data dir>/outputs/<id>/ and print it)',
   run,
 };

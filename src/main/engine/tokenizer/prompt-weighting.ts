@@ -108,25 +108,34 @@ export function parseComfyWeights(text: string): AttentionSpan[] {
   return comfyTokenWeights(escaped, 1.0).map(([s, w]) => [unescape(s), w]);
 }
 
+/**
+ * ComfyUI recurses once per nesting level; a pasted prompt can nest thousands deep, so this walks the same
+ * levels with an explicit stack (same spans, same order, no call-stack limit).
+ */
 function comfyTokenWeights(text: string, current: number): AttentionSpan[] {
   const out: AttentionSpan[] = [];
-  for (let x of parseParentheses(text)) {
-    let weight = current;
+  const levels: { parts: string[]; next: number; weight: number }[] = [{ parts: parseParentheses(text), next: 0, weight: current }];
+  while (levels.length > 0) {
+    const level = levels[levels.length - 1];
+    if (level.next >= level.parts.length) {
+      levels.pop();
+      continue;
+    }
+    let x = level.parts[level.next++];
     if (x.length >= 2 && x.endsWith(')') && x.startsWith('(')) {
       x = x.slice(1, -1);
+      let weight = level.weight * 1.1;
       const colon = x.lastIndexOf(':');
-      weight *= 1.1;
       if (colon > 0) {
-        const tail = x.slice(colon + 1);
-        const parsed = pythonFloat(tail);
+        const parsed = pythonFloat(x.slice(colon + 1));
         if (parsed !== undefined) {
           weight = parsed;
           x = x.slice(0, colon);
         }
       }
-      out.push(...comfyTokenWeights(x, weight));
+      levels.push({ parts: parseParentheses(x), next: 0, weight });
     } else {
-      out.push([x, current]);
+      out.push([x, level.weight]);
     }
   }
   return out;
@@ -141,32 +150,28 @@ function pythonFloat(s: string): number | undefined {
   return Number(t);
 }
 
+/** ComfyUI `parse_parentheses`: the top-level `(…)` groups and the text between them (slices, not char appends). */
 function parseParentheses(s: string): string[] {
   const result: string[] = [];
-  let current = '';
+  let start = 0;
   let level = 0;
-  for (const ch of s) {
-    if (ch === '(') {
-      if (level === 0) {
-        if (current) result.push(current);
-        current = '(';
-      } else {
-        current += ch;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 0x28 /* ( */) {
+      if (level === 0 && i > start) {
+        result.push(s.slice(start, i));
+        start = i;
       }
       level++;
-    } else if (ch === ')') {
+    } else if (c === 0x29 /* ) */) {
       level--;
       if (level === 0) {
-        result.push(current + ')');
-        current = '';
-      } else {
-        current += ch;
+        result.push(s.slice(start, i + 1));
+        start = i + 1;
       }
-    } else {
-      current += ch;
     }
   }
-  if (current) result.push(current);
+  if (start < s.length) result.push(s.slice(start));
   return result;
 }
 

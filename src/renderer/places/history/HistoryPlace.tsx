@@ -154,7 +154,8 @@ function HistoryDetails({ record, onChange, onDeleted, onClose }: { record: Gene
         <button
           type="button"
           className="button"
-          disabled={!finished}
+          disabled={!finished || !record.outputs?.framesDir}
+          title={finished && !record.outputs?.framesDir ? 'This clip kept only its video file, not its frames; re-run it exactly to cut it on a timeline' : undefined}
           data-testid="history-send"
           onClick={() =>
             targetTimeline(api)
