@@ -55,10 +55,14 @@ describe('generate: long clips', () => {
     } finally {
       db.close();
     }
-    const again = await cli('generate', ...LONG, ...WINDOWS, '--out', join(root, 'b'), '--data-dir', data, '--no-history');
+    // Re-run exact (through the studio's queue in an engine worker) reproduces the long clip byte for byte.
+    const again = await cli('history', 'rerun', String(j.historyId), '--data-dir', data, '--json');
     expect(again.code, again.err).toBe(0);
+    const rerun = JSON.parse(again.out) as { status: string; params: GenerationParams; outputs: { framesDir: string } };
+    expect(rerun.status).toBe('done');
+    expect(rerun.params.promptKeyframes).toEqual(params.promptKeyframes);
     const a = pngs(join(root, 'a'));
-    const b = pngs(join(root, 'b'));
+    const b = pngs(rerun.outputs.framesDir);
     expect(a).toHaveLength(40);
     a.forEach((buf, i) => expect(buf.equals(b[i]), `frame ${i}`).toBe(true));
     // Prompt travel changes the clip: without the keyframes the frames differ.
