@@ -10,6 +10,8 @@ import { randomSeed, useDraft } from '../../state/draft';
 import { useJobs } from '../../state/jobs';
 import { useStudio } from '../../state/studio-api';
 import { useLoad } from '../../state/use-load';
+import { MAX_LONG_CLIP_FRAMES } from '../../../shared/domain/context-windows';
+import { LongClipControls, LONG_CLIP_HINT } from './LongClipControls';
 import { LoraStack } from './LoraStack';
 import { QueueList } from './QueueList';
 import { SIZE_MAX, SIZE_MIN, SIZE_PRESETS, SIZE_STEP } from './size-presets';
@@ -122,9 +124,11 @@ export function GeneratePlace() {
           <div className="form-grid">
             <Slider label="Steps" value={params.steps} min={1} max={12} onChange={(steps) => draft.update({ steps })} hint="4 is enough with AnimateLCM; 6–8 for more detail." testId="steps" />
             <Slider label="Guidance" value={params.guidance} min={1} max={3} step={0.1} onChange={(guidance) => draft.update({ guidance: Math.round(guidance * 10) / 10 })} hint="1 is twice as fast; 1.5 follows the prompt and negative prompt more." testId="guidance" />
-            <Slider label="Frames" value={params.frames} min={2} max={32} onChange={(frames) => draft.update({ frames })} hint="16 is what the motion module was trained on." testId="frames" />
+            <Slider label="Frames" value={params.frames} min={2} max={params.contextWindows ? MAX_LONG_CLIP_FRAMES : 32} onChange={(frames) => draft.update({ frames })} hint={params.contextWindows ? LONG_CLIP_HINT : '16 is what the motion module was trained on; turn on context windows (Advanced) for up to 256.'} testId="frames" />
             <Slider label="Frames per second" value={params.fps} min={1} max={30} onChange={(fps) => draft.update({ fps })} testId="fps" />
           </div>
+
+          <LongClipControls params={params} update={draft.update} />
 
           <div className="form-row">
             <div className="field">

@@ -1,0 +1,107 @@
+import { useId } from 'react';
+import { CONTEXT_MODES, CONTEXT_NOISES, CONTEXT_WEIGHTINGS, DEFAULT_CONTEXT_WINDOWS, type ContextWindowParams, type PromptKeyframe } from '../../../shared/domain/context-windows';
+import type { GenerationParams } from '../../../shared/domain/generation';
+import { Slider } from '../../components/Slider';
+
+/**
+ * Long clips (docs/freenoise.md) on the Generate form, under "Advanced": context windows on/off and their settings,
+ * and the prompt keyframes (prompt travel). The Frames slider's range follows: up to 256 with windows.
+ */
+
+const WEIGHTING_LABELS: Record<string, string> = { flat: 'Flat', pyramid: 'Pyramid (blends seams)', delayed_reverse_sawtooth: 'Delayed reverse sawtooth' };
+const NOISE_LABELS: Record<string, string> = { shuffle_context: 'Shuffled per window', repeat_context: 'Repeated per window', random: 'Independent' };
+
+export const LONG_CLIP_HINT =
+  'Past 16 frames, context windows keep the motion module inside overlapping 16-frame windows and blend them, so long clips stay sharp; time and memory grow in step with frames.';
+
+export function LongClipControls({ params, update }: { params: GenerationParams; update: (patch: Partial<GenerationParams>) => void }) {
+  const ids = { on: useId(), weighting: useId(), noise: useId(), mode: useId() };
+  const w = params.contextWindows;
+  const setWindows = (patch: Partial<ContextWindowParams>) => update({ contextWindows: { ...(w ?? DEFAULT_CONTEXT_WINDOWS), ...patch } });
+  const keyframes = params.promptKeyframes ?? [];
+  const setKeyframes = (next: PromptKeyframe[]) => update({ promptKeyframes: [...next].sort((a, b) => a.frame - b.frame) });
+  const nextFrame = (): number => {
+    const used = new Set([0, ...keyframes.map((k) => k.frame)]);
+    for (let f = Math.floor(params.frames / 2); f < params.frames; f++) if (!used.has(f)) return f;
+    return Math.max(1, params.frames - 1);
+  };
+  return (
+    <details className="advanced long-clip" data-testid="long-clip">
+      <summary>Advanced: long clips and prompt travel</summary>
+      <div className="field">
+        <label htmlFor={ids.on}>
+          <input
+            id={ids.on}
+            type="checkbox"
+            checked={w !== undefined}
+            data-testid="context-windows"
+            onChange={(e) => update(e.target.checked ? { contextWindows: { ...DEFAULT_CONTEXT_WINDOWS } } : { contextWindows: undefined, frames: Math.min(params.frames, 32) })}
+          />{' '}
+          Context windows (clips up to 256 frames)
+        </label>
+        <p className="field-hint">{LONG_CLIP_HINT}</p>
+      </div>
+      {w && (
+        <div className="form-grid">
+          <Slider label="Window length" value={w.length} min={4} max={32} onChange={(length) => setWindows({ length, stride: Math.min(w.stride, length - 1) })} hint="16 = what the motion module was trained on." testId="context-length" />
+          <Slider label="Window stride" value={w.stride} min={1} max={Math.max(1, w.length - 1)} onChange={(stride) => setWindows({ stride })} hint="Frames between window starts; smaller overlaps more (slower, smoother)." testId="context-stride" />
+          <div className="field">
+            <label htmlFor={ids.weighting}>Blending</label>
+            <select id={ids.weighting} value={w.weighting} data-testid="context-weighting" onChange={(e) => setWindows({ weighting: e.target.value as ContextWindowParams['weighting'] })}>
+              {CONTEXT_WEIGHTINGS.map((x) => (
+                <option key={x} value={x}>
+                  {WEIGHTING_LABELS[x]}
+                </option>
+              ))}
+            </select>
+          </div>
+          <div className="field">
+            <label htmlFor={ids.noise}>Starting noise</label>
+            <select id={ids.noise} value={w.noise} data-testid="context-noise" onChange={(e) => setWindows({ noise: e.target.value as ContextWindowParams['noise'] })}>
+              {CONTEXT_NOISES.map((x) => (
+                <option key={x} value={x}>
+                  {NOISE_LABELS[x]}
+                </option>
+              ))}
+            </select>
+          </div>
+          <div className="field">
+            <label htmlFor={ids.mode}>Compatibility</label>
+            <select id={ids.mode} value={w.mode} data-testid="context-mode" onChange={(e) => setWindows({ mode: e.target.value as ContextWindowParams['mode'] })}>
+              {CONTEXT_MODES.map((x) => (
+                <option key={x} value={x}>
+                  {x === 'studio' ? 'Studio (recommended)' : 'diffusers (exact, with its defects)'}
+                </option>
+              ))}
+            </select>
+          </div>
+        </div>
+      )}
+      <fieldset className="prompt-keyframes" data-testid="prompt-keyframes">
+        <legend>Prompt keyframes</legend>
+        <p className="field-hint">The prompt above is frame 0; each keyframe takes over from its frame, blending from the one before.</p>
+        {keyframes.map((k, i) => (
+          <div className="form-row keyframe" key={i} data-testid="keyframe">
+            <input
+              type="number"
+              aria-label="Keyframe frame"
+              className="field-narrow"
+              min={1}
+              max={params.frames - 1}
+              value={k.frame}
+              data-testid="keyframe-frame"
+              onChange={(e) => Number.isInteger(e.target.valueAsNumber) && setKeyframes(keyframes.map((x, j) => (j === i ? { ...x, frame: e.target.valueAsNumber } : x)))}
+            />
+            <input type="text" aria-label={`Prompt from frame ${k.frame}`} value={k.prompt} data-testid="keyframe-prompt" onChange={(e) => update({ promptKeyframes: keyframes.map((x, j) => (j === i ? { ...x, prompt: e.target.value } : x)) })} />
+            <button type="button" className="link-button" onClick={() => setKeyframes(keyframes.filter((_, j) => j !== i))}>
+              Delete
+            </button>
+          </div>
+        ))}
+        <button type="button" className="button" data-testid="add-keyframe" onClick={() => setKeyframes([...keyframes, { frame: nextFrame(), prompt: '' }])}>
+          Add keyframe
+        </button>
+      </fieldset>
+    </details>
+  );
+}
