@@ -19,7 +19,9 @@ export function LongClipControls({ params, update }: { params: GenerationParams;
   const w = params.contextWindows;
   const setWindows = (patch: Partial<ContextWindowParams>) => update({ contextWindows: { ...(w ?? DEFAULT_CONTEXT_WINDOWS), ...patch } });
   const keyframes = params.promptKeyframes ?? [];
-  const setKeyframes = (next: PromptKeyframe[]) => update({ promptKeyframes: [...next].sort((a, b) => a.frame - b.frame) });
+  // Rows keep the order they were added in (re-sorting while a frame number is typed would move the row being
+  // edited); the pipeline sorts keyframes by frame.
+  const setKeyframes = (next: PromptKeyframe[]) => update({ promptKeyframes: next });
   const nextFrame = (): number => {
     const used = new Set([0, ...keyframes.map((k) => k.frame)]);
     for (let f = Math.floor(params.frames / 2); f < params.frames; f++) if (!used.has(f)) return f;
