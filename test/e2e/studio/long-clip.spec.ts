@@ -5,7 +5,7 @@
  */
 import type { Page } from '@playwright/test';
 import type { GenerationRecord } from '../../../src/shared/domain/history';
-import { call, expect, screenshot, test } from './studio-fixture';
+import { call, expect, recordStatusTexts, screenshot, test } from './studio-fixture';
 
 test.setTimeout(180_000);
 
@@ -44,18 +44,10 @@ test('generate: a 40-frame clip with context windows and a prompt keyframe', asy
   await rows.nth(1).getByRole('button', { name: 'Delete' }).click();
   await expect(rows).toHaveCount(1);
   await expect(rows.first().getByTestId('keyframe-frame')).toHaveValue('24');
+  await page.getByTestId('prompt-keyframes').scrollIntoViewIfNeeded();
   await screenshot(page, testInfo, 'generate-long-clip');
 
-  await page.evaluate(() => {
-    const seen: string[] = [];
-    (window as unknown as { __statusTexts: string[] }).__statusTexts = seen;
-    new MutationObserver(() => {
-      for (const el of Array.from(document.querySelectorAll('[data-testid="job-status"]'))) {
-        const t = el.textContent ?? '';
-        if (seen[seen.length - 1] !== t) seen.push(t);
-      }
-    }).observe(document.body, { subtree: true, childList: true, characterData: true });
-  });
+  await recordStatusTexts(page);
   await page.getByTestId('generate').click();
   const job = page.getByTestId('job').first();
   await expect(job).toHaveAttribute('data-status', 'done', { timeout: 150_000 });

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import type { Page } from '@playwright/test';
 import type { GenerationRecord } from '../../../src/shared/domain/history';
 import { STARTER_LORA_TRIGGER, writeStarterLora } from './starter-lora';
-import { call, expect, frameHashes, screenshot, sha256File, test } from './studio-fixture';
+import { call, expect, frameHashes, recordStatusTexts, screenshot, sha256File, test } from './studio-fixture';
 
 test.describe.configure({ mode: 'serial' });
 test.setTimeout(120_000);
@@ -38,20 +38,6 @@ async function setTinyParams(page: Page) {
   await page.getByTestId('frames-number').fill(String(TINY.frames));
   await page.getByTestId('steps-number').fill(String(TINY.steps));
   await page.getByTestId('guidance-number').fill('1');
-}
-
-/** Records every text the job status lines show, so a fast job's progress cannot slip between two polls. */
-async function recordStatusTexts(page: Page) {
-  await page.evaluate(() => {
-    const seen: string[] = [];
-    (window as unknown as { __statusTexts: string[] }).__statusTexts = seen;
-    new MutationObserver(() => {
-      for (const el of Array.from(document.querySelectorAll('[data-testid="job-status"]'))) {
-        const t = el.textContent ?? '';
-        if (seen[seen.length - 1] !== t) seen.push(t);
-      }
-    }).observe(document.body, { subtree: true, childList: true, characterData: true });
-  });
 }
 
 async function doneRecords(app: Parameters<typeof call>[0]): Promise<GenerationRecord[]> {

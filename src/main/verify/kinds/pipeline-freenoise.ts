@@ -6,11 +6,11 @@ import { ModelSet } from '../../engine/models/model-set';
 import { freeNoiseLatents } from '../../engine/freenoise/initial-noise';
 import { interpolateKeyframes } from '../../engine/freenoise/prompt-travel';
 import { TorchCpuGenerator } from '../../engine/noise/torch-randn';
-import { textToVideo, type Trace } from '../../engine/pipelines/text-to-video';
+import { textToVideo } from '../../engine/pipelines/text-to-video';
 import { compareArrays } from '../compare';
 import { npyF32, npyI64 } from '../run-graph';
 import type { KindHandler } from '../types';
-import { caseSource, schedulerFrom } from './pipeline';
+import { caseSource, reportPipelineRun, schedulerFrom } from './pipeline';
 
 /**
  * kind `pipeline_animatediff_lcm_freenoise`: diffusers' AnimateDiffPipeline with FreeNoise (context windows,
@@ -20,8 +20,6 @@ import { caseSource, schedulerFrom } from './pipeline';
  * so the draw order is checked too. The text encoder is checked on the keyframe ids; the per-frame embeddings are
  * our interpolation of the case's keyframe embeddings (exact against the case's per-frame file), and those go in.
  */
-
-const LATENT_REL_L2 = 1e-4;
 
 export const pipelineFreeNoiseHandler: KindHandler = {
   kind: 'pipeline_animatediff_lcm_freenoise',
@@ -96,28 +94,7 @@ export const pipelineFreeNoiseHandler: KindHandler = {
         },
         { inject: { frameEmbeds: { cond, uncond, tokens: 77 } }, trace: true },
       );
-      const refTimesteps = Array.from(npyI64(join(ctx.dir, 'timesteps.npy')).data, Number);
-      const tsOk = refTimesteps.join() === result.timesteps.join();
-      ctx.report({ case: ctx.name, what: 'timesteps', maxAbs: tsOk ? 0 : Infinity, relL2: tsOk ? 0 : 1, pass: tsOk, note: tsOk ? undefined : `got ${result.timesteps.join(',')}` });
-      const trace = result.trace as Trace;
-      const latentWise = { maxRelL2: LATENT_REL_L2 };
-      const perStep: Array<[keyof Trace, string, { maxRelL2?: number }]> = [
-        ['latentsIn', 'step_latents_in.npy', latentWise],
-        ['latentModelInput', 'step_latent_model_input.npy', latentWise],
-        ['unetOutput', 'step_unet_output.npy', {}],
-        ['noisePred', 'step_noise_pred.npy', {}],
-        ['denoised', 'step_denoised.npy', latentWise],
-        ['latents', 'step_latents.npy', latentWise],
-      ];
-      for (const [field, file, opts] of perStep) {
-        const ours = trace[field] as Float32Array[];
-        const ref = arr(file);
-        const n = ref.length / steps;
-        ours.forEach((o, i) => ctx.report(compareArrays(ctx.name, `step${i} ${file.replace('.npy', '').replace('step_', '')}`, o, ref.subarray(i * n, (i + 1) * n), opts)));
-      }
-      ctx.report(compareArrays(ctx.name, 'vae_decoder_input', trace.latents[trace.latents.length - 1], arr('vae_decoder_input.npy'), latentWise));
-      ctx.report(compareArrays(ctx.name, 'video_decoded_raw', trace.decodedRaw ?? new Float32Array(0), arr('video_decoded_raw.npy')));
-      ctx.report(compareArrays(ctx.name, 'frames', result.frames, arr('frames.npy')));
+      reportPipelineRun(ctx, result, steps);
     } finally {
       await set.dispose();
     }

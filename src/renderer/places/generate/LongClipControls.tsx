@@ -10,12 +10,30 @@ import { Slider } from '../../components/Slider';
 
 const WEIGHTING_LABELS: Record<string, string> = { flat: 'Flat', pyramid: 'Pyramid (blends seams)', delayed_reverse_sawtooth: 'Delayed reverse sawtooth' };
 const NOISE_LABELS: Record<string, string> = { shuffle_context: 'Shuffled per window', repeat_context: 'Repeated per window', random: 'Independent' };
+const MODE_LABELS: Record<string, string> = { studio: 'Studio (recommended)', diffusers: 'diffusers (exact, with its defects)' };
+
+/** A labelled select over a fixed list of values. */
+function Choice<T extends string>({ label, value, options, labels, testId, onChange }: { label: string; value: T; options: readonly T[]; labels: Record<string, string>; testId: string; onChange: (v: T) => void }) {
+  const id = useId();
+  return (
+    <div className="field">
+      <label htmlFor={id}>{label}</label>
+      <select id={id} value={value} data-testid={testId} onChange={(e) => onChange(e.target.value as T)}>
+        {options.map((x) => (
+          <option key={x} value={x}>
+            {labels[x]}
+          </option>
+        ))}
+      </select>
+    </div>
+  );
+}
 
 export const LONG_CLIP_HINT =
   'Past 16 frames, context windows keep the motion module inside overlapping 16-frame windows and blend them, so long clips stay sharp; time and memory grow in step with frames.';
 
 export function LongClipControls({ params, update }: { params: GenerationParams; update: (patch: Partial<GenerationParams>) => void }) {
-  const ids = { on: useId(), weighting: useId(), noise: useId(), mode: useId() };
+  const ids = { on: useId() };
   const w = params.contextWindows;
   const setWindows = (patch: Partial<ContextWindowParams>) => update({ contextWindows: { ...(w ?? DEFAULT_CONTEXT_WINDOWS), ...patch } });
   const keyframes = params.promptKeyframes ?? [];
@@ -47,36 +65,9 @@ export function LongClipControls({ params, update }: { params: GenerationParams;
         <div className="form-grid">
           <Slider label="Window length" value={w.length} min={4} max={32} onChange={(length) => setWindows({ length, stride: Math.min(w.stride, length - 1) })} hint="16 = what the motion module was trained on." testId="context-length" />
           <Slider label="Window stride" value={w.stride} min={1} max={Math.max(1, w.length - 1)} onChange={(stride) => setWindows({ stride })} hint="Frames between window starts; smaller overlaps more (slower, smoother)." testId="context-stride" />
-          <div className="field">
-            <label htmlFor={ids.weighting}>Blending</label>
-            <select id={ids.weighting} value={w.weighting} data-testid="context-weighting" onChange={(e) => setWindows({ weighting: e.target.value as ContextWindowParams['weighting'] })}>
-              {CONTEXT_WEIGHTINGS.map((x) => (
-                <option key={x} value={x}>
-                  {WEIGHTING_LABELS[x]}
-                </option>
-              ))}
-            </select>
-          </div>
-          <div className="field">
-            <label htmlFor={ids.noise}>Starting noise</label>
-            <select id={ids.noise} value={w.noise} data-testid="context-noise" onChange={(e) => setWindows({ noise: e.target.value as ContextWindowParams['noise'] })}>
-              {CONTEXT_NOISES.map((x) => (
-                <option key={x} value={x}>
-                  {NOISE_LABELS[x]}
-                </option>
-              ))}
-            </select>
-          </div>
-          <div className="field">
-            <label htmlFor={ids.mode}>Compatibility</label>
-            <select id={ids.mode} value={w.mode} data-testid="context-mode" onChange={(e) => setWindows({ mode: e.target.value as ContextWindowParams['mode'] })}>
-              {CONTEXT_MODES.map((x) => (
-                <option key={x} value={x}>
-                  {x === 'studio' ? 'Studio (recommended)' : 'diffusers (exact, with its defects)'}
-                </option>
-              ))}
-            </select>
-          </div>
+          <Choice label="Blending" value={w.weighting} options={CONTEXT_WEIGHTINGS} labels={WEIGHTING_LABELS} testId="context-weighting" onChange={(weighting) => setWindows({ weighting })} />
+          <Choice label="Starting noise" value={w.noise} options={CONTEXT_NOISES} labels={NOISE_LABELS} testId="context-noise" onChange={(noise) => setWindows({ noise })} />
+          <Choice label="Compatibility" value={w.mode} options={CONTEXT_MODES} labels={MODE_LABELS} testId="context-mode" onChange={(mode) => setWindows({ mode })} />
         </div>
       )}
       <fieldset className="prompt-keyframes" data-testid="prompt-keyframes">
