@@ -1,6 +1,6 @@
 /**
  * Long clips on the Generate form: context windows under Advanced lift the frame limit (starter model: 32 → 256),
- * prompt keyframes are added, edited, moved and deleted, and a 40-frame clip with windows and a keyframe runs
+ * prompt keyframes are added at the lane's playhead, edited, moved and deleted, and a 40-frame clip with windows and a keyframe runs
  * with the window count in its progress and lands in History with both settings.
  */
 import type { Page } from '@playwright/test';
@@ -34,16 +34,23 @@ test('generate: a 40-frame clip with context windows and a prompt keyframe', asy
   await page.getByTestId('steps-number').fill('2');
   await page.getByTestId('guidance-number').fill('1');
 
-  // Add two keyframes, edit, move one, delete the other.
+  // Add two keyframes at the playhead (a frame holds one), edit, move one, delete the other; the lane shows them.
+  await page.getByTestId('keyframe-playhead').fill('20');
   await page.getByTestId('add-keyframe').click();
+  await page.getByTestId('keyframe-playhead').fill('30');
   await page.getByTestId('add-keyframe').click();
+  await expect(page.getByTestId('add-keyframe')).toBeDisabled();
   const rows = page.getByTestId('keyframe');
   await expect(rows).toHaveCount(2);
+  await expect(page.getByTestId('keyframe-marker')).toHaveCount(2);
+  await expect(rows.nth(1).getByTestId('keyframe-frame')).toHaveValue('30');
   await rows.nth(0).getByTestId('keyframe-prompt').fill('a blue cube');
   await rows.nth(0).getByTestId('keyframe-frame').fill('24');
   await rows.nth(1).getByRole('button', { name: 'Delete' }).click();
   await expect(rows).toHaveCount(1);
   await expect(rows.first().getByTestId('keyframe-frame')).toHaveValue('24');
+  await expect(page.getByTestId('keyframe-marker')).toHaveCount(1);
+  await expect(page.getByTestId('keyframe-marker')).toHaveAttribute('title', 'Frame 24: a blue cube');
   await page.getByTestId('prompt-keyframes').scrollIntoViewIfNeeded();
   await screenshot(page, testInfo, 'generate-long-clip');
 

@@ -1,4 +1,4 @@
-import { useId } from 'react';
+import { useId, useState } from 'react';
 import { CONTEXT_MODES, CONTEXT_NOISES, CONTEXT_WEIGHTINGS, DEFAULT_CONTEXT_WINDOWS, type ContextWindowParams, type PromptKeyframe } from '../../../shared/domain/context-windows';
 import type { GenerationParams } from '../../../shared/domain/generation';
 import { Slider } from '../../components/Slider';
@@ -40,11 +40,9 @@ export function LongClipControls({ params, update }: { params: GenerationParams;
   // Rows keep the order they were added in (re-sorting while a frame number is typed would move the row being
   // edited); the pipeline sorts keyframes by frame.
   const setKeyframes = (next: PromptKeyframe[]) => update({ promptKeyframes: next });
-  const nextFrame = (): number => {
-    const used = new Set([0, ...keyframes.map((k) => k.frame)]);
-    for (let f = Math.floor(params.frames / 2); f < params.frames; f++) if (!used.has(f)) return f;
-    return Math.max(1, params.frames - 1);
-  };
+  const [playhead, setPlayhead] = useState(Math.floor(params.frames / 2));
+  const at = Math.min(Math.max(1, playhead), Math.max(1, params.frames - 1));
+  const taken = at === 0 || keyframes.some((k) => k.frame === at);
   return (
     <details className="advanced long-clip" data-testid="long-clip">
       <summary>Advanced: long clips and prompt travel</summary>
@@ -91,10 +89,31 @@ export function LongClipControls({ params, update }: { params: GenerationParams;
             </button>
           </div>
         ))}
-        <button type="button" className="button" data-testid="add-keyframe" onClick={() => setKeyframes([...keyframes, { frame: nextFrame(), prompt: '' }])}>
-          Add keyframe
+        <KeyframeLane frames={params.frames} keyframes={keyframes} playhead={at} onPlayhead={setPlayhead} />
+        <button type="button" className="button" data-testid="add-keyframe" disabled={taken} onClick={() => setKeyframes([...keyframes, { frame: at, prompt: '' }])}>
+          Add keyframe at frame {at}
         </button>
       </fieldset>
     </details>
+  );
+}
+
+/**
+ * The clip's frames as a lane: a playhead (a range over frames 1…F−1) and a marker per keyframe at its frame, frame
+ * 0 being the main prompt. Clicking a marker moves the playhead to it.
+ */
+function KeyframeLane({ frames, keyframes, playhead, onPlayhead }: { frames: number; keyframes: PromptKeyframe[]; playhead: number; onPlayhead: (f: number) => void }) {
+  const span = Math.max(1, frames - 1);
+  const pos = (f: number) => `${(100 * f) / span}%`;
+  return (
+    <div className="keyframe-lane" data-testid="keyframe-lane">
+      <div className="keyframe-markers" aria-hidden="true">
+        <span className="keyframe-marker keyframe-marker-main" style={{ left: pos(0) }} title="Frame 0: the prompt" />
+        {keyframes.map((k, i) => (
+          <button key={i} type="button" tabIndex={-1} className="keyframe-marker" style={{ left: pos(Math.min(k.frame, span)) }} title={`Frame ${k.frame}: ${k.prompt}`} data-testid="keyframe-marker" onClick={() => onPlayhead(k.frame)} />
+        ))}
+      </div>
+      <input type="range" min={1} max={span} value={playhead} aria-label="Keyframe playhead (frame)" data-testid="keyframe-playhead" onChange={(e) => onPlayhead(e.target.valueAsNumber)} />
+    </div>
   );
 }
