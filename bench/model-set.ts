@@ -6,6 +6,7 @@ import { buildClipTextGraph } from '../src/main/compiler/families/clip-text';
 import type { ClipTextConfig, MotionConfig, UNetConfig, VaeConfig } from '../src/main/compiler/families/configs';
 import { clipTextParameterShapes, motionParameterShapes, unetParameterShapes, vaeParameterShapes, type ShapeMap } from '../src/main/compiler/families/parameter-shapes';
 import { buildUNetGraph } from '../src/main/compiler/families/unet';
+import { windowFusionPlan, type ContextWindowSpec } from '../src/main/compiler/families/context-windows';
 import { buildVaeDecoderGraph } from '../src/main/compiler/families/vae';
 import type { GraphIR } from '../src/main/compiler/graph/builder';
 import type { TensorView, WeightSet } from '../src/main/compiler/io/tensor';
@@ -77,6 +78,8 @@ export interface UNetShape {
   latentHeight: number;
   latentWidth: number;
   tokens: number;
+  /** FreeNoise context windows in the motion modules (the long-clip suite). */
+  windows?: ContextWindowSpec;
 }
 
 export interface CompileTiming {
@@ -94,7 +97,8 @@ export interface SessionTiming {
 }
 
 function shapeName(s: UNetShape): string {
-  return `unet_motion_b${s.batch}_f${s.frames}_${s.latentHeight}x${s.latentWidth}_t${s.tokens}`;
+  const w = s.windows ? `_ctx${s.windows.length}s${s.windows.stride}${s.windows.weighting}-${s.windows.mode}` : '';
+  return `unet_motion_b${s.batch}_f${s.frames}_${s.latentHeight}x${s.latentWidth}_t${s.tokens}${w}`;
 }
 
 export class BenchModels implements PipelineModels {
@@ -136,7 +140,7 @@ export class BenchModels implements PipelineModels {
       latentWidth: s.latentWidth,
       contextLength: s.tokens,
       name: shapeName(s),
-      motion: { w: this.source.motion, cfg: c.motion, frames: s.frames, groupnorm: 'per_frame' },
+      motion: { w: this.source.motion, cfg: c.motion, frames: s.frames, groupnorm: 'per_frame', windows: s.windows && windowFusionPlan(s.frames, s.windows) },
     });
   }
 

@@ -24,6 +24,7 @@ import { pipelineSuite } from './suites/pipeline';
 import { rooflineSuite } from './suites/roofline';
 import { stepSuite } from './suites/step';
 import { tinySuite } from './suites/tiny';
+import { longClipSuite } from './suites/long-clip';
 
 export const SUITES: Record<string, Suite> = {
   tiny: tinySuite,
@@ -35,10 +36,11 @@ export const SUITES: Record<string, Suite> = {
   lora: loraSuite,
   export: exportSuite,
   controlnet: controlnetSuite,
+  'long-clip': longClipSuite,
 };
 
 /** Run when no suite is named: minutes, not hours, on a 2-core machine. */
-export const QUICK_SUITES = ['tiny', 'roofline', 'export'];
+export const QUICK_SUITES = ['tiny', 'roofline', 'export', 'long-clip'];
 
 export interface BenchArgs {
   suites: string[];

@@ -221,6 +221,17 @@ const generationShape = {
       { max: 8 },
     ),
   ),
+  // FreeNoise long clips (domain/context-windows.ts); the pipeline checks them against the frame count.
+  contextWindows: optional(
+    obj({
+      length: num({ min: 1, max: 256, integer: true }),
+      stride: num({ min: 1, max: 256, integer: true }),
+      weighting: literal('flat', 'pyramid', 'delayed_reverse_sawtooth'),
+      noise: literal('shuffle_context', 'repeat_context', 'random'),
+      mode: literal('studio', 'diffusers'),
+    }),
+  ),
+  promptKeyframes: optional(arr(obj({ frame: num({ min: 0, max: 255, integer: true }), prompt: str({ max: 20_000 }) }), { max: 256 })),
 };
 
 export const generationParams: Validator<GenerationParams> = obj(generationShape);

@@ -22,7 +22,7 @@ export function progressPrinter(io: CliIO): ProgressPrinter {
       onProgress: (e) => {
         if (e.stage === 'compile') {
           if (e.message && !e.compile?.reused) io.stderr(e.message);
-        } else if (e.stage === 'denoise') io.stderr(`step ${e.step}/${e.totalSteps} ${(e.elapsedMs / 1000).toFixed(2)} s`);
+        } else if (e.stage === 'denoise') io.stderr(`step ${e.step}/${e.totalSteps} ${(e.elapsedMs / 1000).toFixed(2)} s${e.contextWindows ? `, ${e.contextWindows.count} context windows of ${e.contextWindows.length} frames` : ''}`);
         else if (e.stage === 'decode' && e.step === e.totalSteps) io.stderr(`decoded ${e.totalSteps} frames`);
         else if (e.stage === 'write' && e.step === e.totalSteps) io.stderr(`wrote ${e.totalSteps} frames`);
       },

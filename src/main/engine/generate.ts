@@ -11,6 +11,7 @@ import type { LoraSwitch } from './models/lora-feeds';
 import { sessionBudgetBytes } from './memory/estimate';
 import { checkMemoryFits } from './memory/guard';
 import { machineMemory } from './memory/machine';
+import { windowFusionPlan } from '../compiler/families/context-windows';
 import { ModelSet } from './models/model-set';
 import { fileSource, type LoraSpec } from './models/model-source';
 import { NOISE_GENERATOR } from './noise/torch-randn';
@@ -185,6 +186,7 @@ export async function generate(req: GenerateRequest, opts: GenerateOptions = {})
       for (const message of prepared.notes) emit({ stage: 'compile', step: 0, totalSteps: 1, elapsedMs: 0, message });
     }
     const stepTimes: number[] = [];
+    const windows = contextWindowCount(params);
     const result = await textToVideo(
       set.models(signal),
       {
@@ -199,12 +201,15 @@ export async function generate(req: GenerateRequest, opts: GenerateOptions = {})
         clipSkip: params.clipSkip,
         weighting: params.weighting,
         scheduler: params.scheduler,
+        ...(params.contextWindows ? { contextWindows: params.contextWindows } : {}),
+        ...(params.promptKeyframes?.length ? { promptKeyframes: params.promptKeyframes } : {}),
       },
       {
         tokenizer,
         embeddings,
         signal,
         control: prepared?.control,
+        onWarning: (message) => emit({ stage: 'compile', step: 0, totalSteps: 1, elapsedMs: 0, message }),
         onStage: (e) => emit({ stage: e.stage, step: e.done, totalSteps: e.total, elapsedMs: e.elapsedMs }),
         onStep: (e) => {
           stepTimes.push(e.elapsedMs);
@@ -216,7 +221,8 @@ export async function generate(req: GenerateRequest, opts: GenerateOptions = {})
             totalSteps: e.totalSteps,
             elapsedMs: e.elapsedMs,
             etaMs: mean * (e.totalSteps - e.step),
-            message: `step ${e.step}/${e.totalSteps} (t=${e.timestep})`,
+            message: `step ${e.step}/${e.totalSteps} (t=${e.timestep})${windows ? `, ${windows.count} context windows of ${windows.length} frames` : ''}`,
+            ...(windows ? { contextWindows: windows } : {}),
             preview: { width: preview.width, height: preview.height, frames: preview.frames.map(rgbaToRgbBase64) },
           });
         },
@@ -266,6 +272,13 @@ function loadEmbeddings(params: GenerationParams, width: number, tok: ClipTokeni
   if (refs.length === 0) return undefined;
   const list = refs.map((e) => readEmbeddingFile(resolve(e.path), { width }));
   return new EmbeddingVocab(list, (t) => tok.encode(t), tok.vocabSize);
+}
+
+/** How many context windows each step runs (undefined without windows, or when one window holds the clip). */
+function contextWindowCount(params: GenerationParams): { count: number; length: number } | undefined {
+  const w = params.contextWindows;
+  const plan = w && windowFusionPlan(params.frames, w);
+  return plan ? { count: plan.starts.length, length: plan.length } : undefined;
 }
 
 export function frameName(index: number): string {

@@ -12,6 +12,7 @@
  * field by field with type checks instead of trusting a cast.
  */
 import { DEFAULT_PARAMS, type GenerationParams, type LoraRef, type ProviderName } from '../../shared/domain/generation';
+import { CONTEXT_MODES, CONTEXT_NOISES, CONTEXT_WEIGHTINGS, DEFAULT_CONTEXT_WINDOWS } from '../../shared/domain/context-windows';
 
 /** The engine's name in the "Version" field, so a reader knows which tool wrote the line. */
 export const PARAMS_VERSION_TAG = 'AnimateLCM Studio';
@@ -61,6 +62,8 @@ export function formatParamsText(p: GenerationParams): string {
     ['Motion module', p.motion ? baseName(p.motion) : undefined],
     ['Motion hash', x.motionHash ? shortHash(x.motionHash) : undefined],
     ['LCM LoRA weight', p.lcmLora ? p.lcmLora.weight : undefined],
+    ['Context windows', p.contextWindows ? `${p.contextWindows.length}/${p.contextWindows.stride} ${p.contextWindows.weighting} ${p.contextWindows.noise} ${p.contextWindows.mode}` : undefined],
+    ['Prompt travel', p.promptKeyframes?.length ? p.promptKeyframes.map((k) => `${k.frame}=${k.prompt}`).join(' | ') : undefined],
   ];
   const active = p.loras.filter((l) => l.enabled !== false);
   if (active.length) {
@@ -181,5 +184,20 @@ export function coerceParams(v: unknown): GenerationParams | undefined {
   if (typeof v.model === 'string') p.model = v.model;
   if (typeof v.motion === 'string') p.motion = v.motion;
   if (isObj(v.lcmLora) && typeof v.lcmLora.path === 'string') p.lcmLora = { path: v.lcmLora.path, weight: num(v.lcmLora.weight, 0.8) };
+  const cw = v.contextWindows;
+  if (isObj(cw)) {
+    const d = DEFAULT_CONTEXT_WINDOWS;
+    const pick = <T extends string>(x: unknown, allowed: readonly T[], fallback: T): T => (allowed.includes(x as T) ? (x as T) : fallback);
+    p.contextWindows = {
+      length: num(cw.length, d.length),
+      stride: num(cw.stride, d.stride),
+      weighting: pick(cw.weighting, CONTEXT_WEIGHTINGS, d.weighting),
+      noise: pick(cw.noise, CONTEXT_NOISES, d.noise),
+      mode: pick(cw.mode, CONTEXT_MODES, d.mode),
+    };
+  }
+  if (Array.isArray(v.promptKeyframes)) {
+    p.promptKeyframes = v.promptKeyframes.filter(isObj).filter((k) => typeof k.prompt === 'string').map((k) => ({ frame: num(k.frame, 0), prompt: k.prompt as string }));
+  }
   return p;
 }

@@ -10,6 +10,9 @@ import { pipelineHandler } from './kinds/pipeline';
 import { textualInversionHandler } from './kinds/textual-inversion';
 import { controlnetHandler } from './kinds/controlnet';
 import { pipelineControlNetHandler } from './kinds/pipeline-controlnet';
+import { randpermHandler } from './kinds/randperm';
+import { freenoiseComponentsHandler } from './kinds/freenoise-components';
+import { pipelineFreeNoiseHandler } from './kinds/pipeline-freenoise';
 
 /**
  * Every reference-case kind the engine can verify. Add a kind: write `kinds/<kind>.ts` exporting a
@@ -27,6 +30,9 @@ export const KIND_HANDLERS: readonly KindHandler[] = [
   textualInversionHandler,
   controlnetHandler,
   pipelineControlNetHandler,
+  randpermHandler,
+  freenoiseComponentsHandler,
+  pipelineFreeNoiseHandler,
 ];
 
 export function handlerFor(kind: string): KindHandler | undefined {

@@ -4,6 +4,8 @@ import type { ControlNetUnit } from './controlnet';
  * and the metadata embedded in exported clips. Everything needed to reproduce a clip is here.
  */
 
+import type { ContextWindowParams, PromptKeyframe } from './context-windows';
+
 export type ProviderName = 'cpu' | 'cuda' | 'dml' | 'coreml' | 'webgpu';
 
 export type WeightingMode = 'a1111' | 'comfy';
@@ -70,6 +72,13 @@ export interface GenerationParams {
   providers: ProviderName[];
   /** ControlNet units (domain/controlnet.ts), applied in order; absent or empty = none. */
   controlNets?: ControlNetUnit[];
+  /**
+   * FreeNoise context windows (long clips, context-windows.ts); absent = the motion module sees every frame at
+   * once, as before (up to its trained length).
+   */
+  contextWindows?: ContextWindowParams;
+  /** Prompt travel: prompts from later frames on (`prompt` is frame 0's); absent or empty = one prompt. */
+  promptKeyframes?: PromptKeyframe[];
 }
 
 /** AnimateLCM's official T2V settings (G-U-N/AnimateLCM inference-t2v.yaml and its Gradio defaults). */
@@ -130,6 +139,8 @@ export interface StepProgress {
   etaMs?: number;
   message?: string;
   preview?: PreviewFrames;
+  /** Denoise steps of a clip with context windows: how many windows of how many frames each step runs. */
+  contextWindows?: { count: number; length: number };
 }
 
 export interface PreviewFrames {

@@ -75,3 +75,17 @@ export function frameHashes(dir: string): string[] {
 export function sha256File(path: string): string {
   return createHash('sha256').update(readFileSync(path)).digest('hex');
 }
+
+/** Records every text the job status lines show, so a fast job's progress cannot slip between two polls. */
+export async function recordStatusTexts(page: Page) {
+  await page.evaluate(() => {
+    const seen: string[] = [];
+    (window as unknown as { __statusTexts: string[] }).__statusTexts = seen;
+    new MutationObserver(() => {
+      for (const el of Array.from(document.querySelectorAll('[data-testid="job-status"]'))) {
+        const t = el.textContent ?? '';
+        if (seen[seen.length - 1] !== t) seen.push(t);
+      }
+    }).observe(document.body, { subtree: true, childList: true, characterData: true });
+  });
+}

@@ -16,7 +16,7 @@ import type { GenerationRecord } from '../../../src/shared/domain/history';
 import { writeSafetensors } from '../../../src/main/compiler/io/safetensors';
 import { STARTER_TEXT } from '../../../src/main/engine/starter/starter-model';
 import { STARTER_LORA_TRIGGER, writeStarterLora } from './starter-lora';
-import { call, expect, exportMp4ViaDialog, frameHashes, probeVideo, screenshot, sha256File, test } from './studio-fixture';
+import { call, expect, exportMp4ViaDialog, frameHashes, probeVideo, recordStatusTexts, screenshot, sha256File, test } from './studio-fixture';
 
 test.describe.configure({ mode: 'serial' });
 test.setTimeout(120_000);
@@ -39,20 +39,6 @@ async function setTinyParams(page: Page) {
   await page.getByTestId('frames-number').fill(String(TINY.frames));
   await page.getByTestId('steps-number').fill(String(TINY.steps));
   await page.getByTestId('guidance-number').fill('1');
-}
-
-/** Records every text the job status lines show, so a fast job's progress cannot slip between two polls. */
-async function recordStatusTexts(page: Page) {
-  await page.evaluate(() => {
-    const seen: string[] = [];
-    (window as unknown as { __statusTexts: string[] }).__statusTexts = seen;
-    new MutationObserver(() => {
-      for (const el of Array.from(document.querySelectorAll('[data-testid="job-status"]'))) {
-        const t = el.textContent ?? '';
-        if (seen[seen.length - 1] !== t) seen.push(t);
-      }
-    }).observe(document.body, { subtree: true, childList: true, characterData: true });
-  });
 }
 
 async function doneRecords(app: Parameters<typeof call>[0]): Promise<GenerationRecord[]> {

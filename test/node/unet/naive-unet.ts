@@ -144,6 +144,8 @@ export interface NaiveMotion {
   cfg: MotionConfig;
   frames: number;
   groupnorm: 'per_frame' | 'across_frames';
+  /** FreeNoise context windows, written out by hand in the test: window starts (each `length` frames) and weights. */
+  windows?: { length: number; starts: number[]; weights: number[] };
 }
 
 interface Ctx {
@@ -240,15 +242,43 @@ function motionModule(m: NaiveMotion, p: string, x: T, heads: number): T {
   const table = pe(f, h.shape[2]);
   const withPe = (t: T): T => ({ shape: t.shape, data: t.data.map((val, i) => val + table.data[i % (f * t.shape[2])]) });
   const blk = `${p}.transformer_blocks.0`;
-  for (const k of [1, 2]) {
-    const q = withPe(layerNorm(h, W(`${blk}.norm${k}.weight`), W(`${blk}.norm${k}.bias`), 1e-5));
-    h = add(attn(W, `${blk}.attn${k}`, q, q, heads), h);
+  if (m.windows) {
+    h = windowedAttention(W, blk, h, heads, m.windows);
+  } else {
+    for (const k of [1, 2]) {
+      const q = withPe(layerNorm(h, W(`${blk}.norm${k}.weight`), W(`${blk}.norm${k}.bias`), 1e-5));
+      h = add(attn(W, `${blk}.attn${k}`, q, q, heads), h);
+    }
   }
   h = add(ff(W, `${blk}.ff`, layerNorm(h, W(`${blk}.norm3.weight`), W(`${blk}.norm3.bias`), 1e-5)), h);
   h = linear(h, W(`${p}.proj_out.weight`), W(`${p}.proj_out.bias`));
   const y = tensor(x.shape);
   for (let v = 0; v < b; v++) for (let fi = 0; fi < f; fi++) for (let ch = 0; ch < c; ch++) for (let px = 0; px < hh * ww; px++) y.data[((v * f + fi) * c + ch) * hh * ww + px] = h.data[((v * hh * ww + px) * f + fi) * c + ch];
   return add(y, x);
+}
+
+/**
+ * FreeNoise's windowed attentions as the paper describes them, one window at a time: each window's frames go
+ * through both attentions (PE rows 0..L−1), and every frame is the weighted mean of its windows' outputs.
+ */
+function windowedAttention(W: Lookup, blk: string, x: T, heads: number, win: { length: number; starts: number[]; weights: number[] }): T {
+  const [r, f, c] = x.shape;
+  const L = win.length;
+  const table = pe(L, c);
+  const acc = tensor([r, f, c]);
+  const cnt = new Float64Array(f);
+  for (const s of win.starts) {
+    let h = tensor([r, L, c]);
+    for (let i = 0; i < r; i++) for (let p = 0; p < L; p++) for (let k = 0; k < c; k++) h.data[(i * L + p) * c + k] = x.data[(i * f + s + p) * c + k];
+    for (const k of [1, 2]) {
+      const n = layerNorm(h, W(`${blk}.norm${k}.weight`), W(`${blk}.norm${k}.bias`), 1e-5);
+      const q = { shape: n.shape, data: n.data.map((v, i) => v + table.data[i % (L * c)]) };
+      h = add(attn(W, `${blk}.attn${k}`, q, q, heads), h);
+    }
+    for (let i = 0; i < r; i++) for (let p = 0; p < L; p++) for (let k = 0; k < c; k++) acc.data[(i * f + s + p) * c + k] += h.data[(i * L + p) * c + k] * win.weights[p];
+    for (let p = 0; p < L; p++) cnt[s + p] += win.weights[p];
+  }
+  return { shape: acc.shape, data: acc.data.map((v, i) => v / cnt[Math.floor(i / c) % f]) };
 }
 
 /** UNet2DConditionModel.forward (or UNetMotionModel.forward with `motion`) on float64; t is one timestep for all rows. */

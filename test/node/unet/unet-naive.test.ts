@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { parseMotionConfig, parseUNetConfig, type MotionConfig, type MotionGroupNorm, type UNetConfig } from '../../../src/main/compiler/families/configs';
 import { compareArrays, formatComparison } from '../../../src/main/verify/compare';
 import { runUNet } from '../../../src/main/verify/kinds/unet2d';
+import { windowFusionPlan, type ContextWindowSpec } from '../../../src/main/compiler/families/context-windows';
 import { tensor } from './naive';
 import { motionShapes, naiveUNet, randomWeights, rng, unetShapes } from './naive-unet';
 
@@ -32,7 +33,7 @@ interface Case {
   w: number;
   ctxLen: number;
   timesteps: number[];
-  motion?: { cfg: MotionConfig; frames: number; groupnorm: MotionGroupNorm };
+  motion?: { cfg: MotionConfig; frames: number; groupnorm: MotionGroupNorm; windows?: { spec: ContextWindowSpec; starts: number[]; weights: number[] } };
 }
 
 async function check(name: string, c: Case, seed: number): Promise<void> {
@@ -47,10 +48,12 @@ async function check(name: string, c: Case, seed: number): Promise<void> {
   const outs = await runUNet(weights, c.cfg, { sample, context: text, timesteps: c.timesteps }, {
     workDir: dir,
     modelFile: 'm.onnx',
-    motion: c.motion && mw ? { w: mw.weights, cfg: c.motion.cfg, frames, groupnorm: c.motion.groupnorm } : undefined,
+    motion: c.motion && mw ? { w: mw.weights, cfg: c.motion.cfg, frames, groupnorm: c.motion.groupnorm, windows: c.motion.windows && windowFusionPlan(frames, c.motion.windows.spec) } : undefined,
   });
   c.timesteps.forEach((t, i) => {
-    const ref = naiveUNet(lookup, c.cfg, tensor(sample.shape, sample.data), t, tensor(text.shape, text.data), c.motion && mw ? { W: mw.lookup, ...c.motion } : undefined);
+    const win = c.motion?.windows;
+    const naiveMotion = c.motion && mw ? { W: mw.lookup, cfg: c.motion.cfg, frames, groupnorm: c.motion.groupnorm, windows: win && { length: win.spec.length, starts: win.starts, weights: win.weights } } : undefined;
+    const ref = naiveUNet(lookup, c.cfg, tensor(sample.shape, sample.data), t, tensor(text.shape, text.data), naiveMotion);
     expect(ref.shape).toEqual([n, c.cfg.out_channels, c.h, c.w]);
     const cmp = compareArrays(name, `noise_pred_t${t}`, outs[i], ref.data);
     if (process.env.UNET_TEST_VERBOSE) console.log(formatComparison(cmp));
@@ -135,5 +138,19 @@ describe('UNet graph vs a naive float64 forward (configs outside the fixtures)',
       use_motion_mid_block: false,
     });
     await check('motion-3blocks', { cfg, batch: 1, h: 6, w: 5, ctxLen: 154, timesteps: [259], motion: { cfg: mcfg, frames: 6, groupnorm: 'per_frame' } }, 41);
+  });
+
+  // FreeNoise studio mode, configurations the fixtures (diffusers mode) do not contain. Windows and weights are
+  // written out by hand here; the naive forward takes each window in turn and divides by the summed weights.
+  it('motion UNet with context windows (studio): 11 frames, length 4, stride 3, pyramid, the tail window blended over all its frames, batch 2, per_frame', async () => {
+    const spec: ContextWindowSpec = { length: 4, stride: 3, weighting: 'pyramid', mode: 'studio' };
+    const windows = { spec, starts: [0, 3, 6, 7], weights: [1, 2, 2, 1] };
+    await check('freenoise-studio-pyramid-tail', { cfg: motionBase, batch: 2, h: 4, w: 6, ctxLen: 77, timesteps: [999], motion: { cfg: motionCfg, frames: 11, groupnorm: 'per_frame', windows } }, 41);
+  });
+
+  it('motion UNet with context windows (studio): 12 frames (above the trained 8), odd length 5 with delayed_reverse_sawtooth, stride 2, across_frames', async () => {
+    const spec: ContextWindowSpec = { length: 5, stride: 2, weighting: 'delayed_reverse_sawtooth', mode: 'studio' };
+    const windows = { spec, starts: [0, 2, 4, 6, 7], weights: [0.01, 0.01, 3, 2, 1] };
+    await check('freenoise-studio-sawtooth-odd', { cfg: motionBase, batch: 1, h: 4, w: 6, ctxLen: 77, timesteps: [500], motion: { cfg: motionCfg, frames: 12, groupnorm: 'across_frames', windows } }, 43);
   });
 });

@@ -41,12 +41,14 @@ import { openForCli } from '../store-access';
 import { controlUnitsFromArgs } from '../controlnet-args';
 import { checkControlNetUnits } from '../../engine/control/check-units';
 import { hashMediaInput } from '../../media/hash-input';
+import { LONG_CLIP_USAGE, contextWindowsFromArgs, promptKeyframesFromArgs } from './long-clip-flags';
 
 const USAGE =
   'generate --prompt <text> [--negative <text>] [--seed N] [--steps N] [--guidance X] [--frames N] [--width W --height H] [--fps N] ' +
   '[--model <checkpoint>] [--motion <file>] [--lcm-lora <file>[:<weight>]] [--lora <file>:<weight> …] [--embedding <file> …] [--vae <file>] [--provider cpu|cuda|dml|coreml] ' +
   '[--clip-skip N] [--weighting a1111|comfy] [--groupnorm per_frame|across_frames] [--original-steps N] ' +
   '[--controlnet <model-file> --control <image|video|frames-dir> [--control-scale X] [--control-start A] [--control-end B] [--preprocess canny|none] …] ' +
+  `${LONG_CLIP_USAGE} ` +
   '--out <dir|file.mp4|file.webm|file.gif> [--json] [--no-history] [--data-dir <dir>]';
 
 const VIDEO_FORMATS = ['mp4', 'webm', 'gif'] as const;
@@ -123,6 +125,10 @@ export function paramsFromArgs(p: ParsedArgs, randomSeed: () => number = () => r
     // The CPU always works: keep it as the last resort after the chosen accelerator.
     params.providers = [...new Set([...(providers as ProviderName[]), 'cpu' as const])];
   }
+  const contextWindows = contextWindowsFromArgs(p, usage);
+  if (contextWindows) params.contextWindows = contextWindows;
+  const promptKeyframes = promptKeyframesFromArgs(p, usage);
+  if (promptKeyframes) params.promptKeyframes = promptKeyframes;
   return params;
 }
 

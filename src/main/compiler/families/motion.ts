@@ -4,6 +4,7 @@ import { attr, type GraphBuilder } from '../graph/builder';
 import { attention, feedForwardGeglu, groupNorm, layerNorm, linear, multiHeadAttention, need } from '../graph/layers';
 import { plannedLinear, type LoraSlotPlan } from '../graph/lora-slots';
 import type { MotionGroupNorm } from './configs';
+import type { WindowFusionPlan } from './context-windows';
 import { scopedOp } from './scoped-op';
 
 /**
@@ -37,6 +38,13 @@ export interface MotionModuleOptions {
    * Absent ⇒ the plain graph, node for node.
    */
   loraSlots?: LoraSlotPlan;
+  /**
+   * FreeNoise context windows (context-windows.ts): each transformer block's two attentions run per window (all
+   * windows batched as sequences of `length` frames, positional table rows 0..length−1 in every window), their
+   * outputs are fused by the plan's weights, and the feed-forward runs once on every frame. GroupNorm, proj_in,
+   * proj_out and the residual always see all frames. Absent ⇒ one window of all frames (the plain module).
+   */
+  windows?: WindowFusionPlan;
 }
 
 /**
@@ -81,7 +89,8 @@ export function motionModule(g: GraphBuilder, w: WeightSet, prefix: string, x: s
   const [n, c, hh, ww] = shape;
   const f = o.frames;
   if (n % f !== 0) throw new Error(`motion module ${prefix}: ${n} rows are not a whole number of ${f}-frame videos`);
-  if (f > o.maxFrames) {
+  if (o.windows && o.windows.frames !== f) throw new Error(`motion module ${prefix}: a window plan for ${o.windows.frames} frames on a ${f}-frame graph`);
+  if (!o.windows && f > o.maxFrames) {
     throw new StudioError('INVALID_PARAMS', `${f} frames requested; this motion module handles at most ${o.maxFrames}.`, { frames: f, max: o.maxFrames });
   }
   const b = n / f;
@@ -98,8 +107,12 @@ export function motionModule(g: GraphBuilder, w: WeightSet, prefix: string, x: s
   h = op('Transpose', [h], 'to_frame_seq', { perm: attr.ints([0, 3, 1, 2]) });
   h = op('Reshape', [h, g.i64([b * hw, f, c])], 'fold_pixels');
   h = linear(g, w, `${prefix}.proj_in`, h);
-  const pe = g.scope(prefix, () => g.constFloat(sinusoidalTable(f, inner), [f, inner], 'pos_embed'));
-  for (let k = 0; k < depth; k++) h = temporalBlock(g, w, `${prefix}.transformer_blocks.${k}`, h, pe, o.heads, o.loraSlots, b * hw * f);
+  const seq = o.windows ? o.windows.length : f;
+  const pe = g.scope(prefix, () => g.constFloat(sinusoidalTable(seq, inner), [seq, inner], 'pos_embed'));
+  for (let k = 0; k < depth; k++) {
+    const p = `${prefix}.transformer_blocks.${k}`;
+    h = o.windows ? windowedTemporalBlock(g, w, p, h, [b * hw, f, inner], pe, o.heads, o.windows, o.loraSlots) : temporalBlock(g, w, p, h, pe, o.heads, o.loraSlots, b * hw * f);
+  }
   h = linear(g, w, `${prefix}.proj_out`, h);
   // [B·H·W, F, C] → [B, H·W, F, C] → [B, F, C, H·W] → [B·F, C, H, W]
   h = op('Reshape', [h, g.i64([b, hw, f, c])], 'unfold_pixels');
@@ -132,6 +145,42 @@ function slottedSelfAttention(g: GraphBuilder, w: WeightSet, p: string, x: strin
   }
   const o = g.scope(p, () => multiHeadAttention(g, q, k, v, heads));
   return plannedLinear(g, w, slots, `${p}.to_out.0`, o, rows);
+}
+
+/**
+ * diffusers `FreeNoiseTransformerBlock` on x [R, F, C]: the windows are gathered into one batch of R·W sequences
+ * of L frames (attention is per sequence, so batching is exact and cost is linear in the window count), both
+ * attentions run on it, each output row is scaled by its position's weight, and every frame sums its
+ * contributions in window order (diffusers' accumulation order) before one division by its denominator. The
+ * plan's slot indices point past the last window at a zero row for frames with fewer contributions.
+ */
+export function windowedTemporalBlock(g: GraphBuilder, w: WeightSet, p: string, x: string, dims: [number, number, number], pe: string, heads: number, plan: WindowFusionPlan, slots?: LoraSlotPlan): string {
+  const op = scopedOp(g, p);
+  const [rows, f, c] = dims;
+  const L = plan.length;
+  const nw = plan.starts.length;
+  const frameIndex = plan.starts.flatMap((s) => Array.from({ length: L }, (_, i) => s + i));
+  let h = op('Gather', [x, g.i64(frameIndex)], 'gather_windows', { axis: attr.int(1) });
+  h = op('Reshape', [h, g.i64([rows * nw, L, c])], 'batch_windows');
+  for (const k of [1, 2]) {
+    const nrm = op('Add', [layerNorm(g, w, `${p}.norm${k}`, h, LAYER_NORM_EPS), pe], `pos_embed${k}`);
+    const a = slots ? slottedSelfAttention(g, w, `${p}.attn${k}`, nrm, heads, slots, rows * nw * L) : attention(g, w, `${p}.attn${k}`, nrm, nrm, heads);
+    h = op('Add', [a, h], `res_attn${k}`);
+  }
+  h = op('Reshape', [h, g.i64([rows, nw * L, c])], 'unbatch_windows');
+  const positionWeights = Array.from({ length: nw * L }, (_, i) => plan.weights[i % L]);
+  const weightsConst = g.scope(p, () => g.constFloat(positionWeights, [1, nw * L, 1], 'window_weights'));
+  h = op('Mul', [h, weightsConst], 'weigh');
+  h = op('Pad', [h, g.i64([0, 0, 0, 0, 1, 0])], 'zero_row');
+  let acc = '';
+  plan.slots.forEach((slot, k) => {
+    const part = op('Gather', [h, g.i64(slot)], `contribution${k}`, { axis: attr.int(1) });
+    acc = k === 0 ? part : op('Add', [acc, part], `accumulate${k}`);
+  });
+  const denominators = g.scope(p, () => g.constFloat(plan.denominators, [1, f, 1], 'denominators'));
+  const fused = op('Div', [acc, denominators], 'fuse');
+  const nrm = layerNorm(g, w, `${p}.norm3`, fused, LAYER_NORM_EPS);
+  return op('Add', [feedForwardGeglu(g, w, `${p}.ff`, nrm), fused], 'res_ff');
 }
 
 /**

@@ -4,6 +4,7 @@ import { attr, GraphBuilder, type GraphIR } from '../graph/builder';
 import { attention, conv2d, feedForwardGeglu, gelu, groupNorm, layerNorm, linear, multiHeadAttention, need, resizeNearest, silu } from '../graph/layers';
 import { plannedConv1x1, plannedLinear, type LoraSlotPlan } from '../graph/lora-slots';
 import type { MotionConfig, MotionGroupNorm, UNetConfig } from './configs';
+import type { WindowFusionPlan } from './context-windows';
 import { motionModule, motionModuleCount } from './motion';
 import { scopedOp } from './scoped-op';
 
@@ -27,6 +28,8 @@ export interface MotionInflation {
   cfg: MotionConfig;
   frames: number;
   groupnorm: MotionGroupNorm;
+  /** FreeNoise context windows in every motion transformer block (motion.ts); absent = one window of all frames. */
+  windows?: WindowFusionPlan;
 }
 
 export interface UNetBuildOptions {
@@ -109,6 +112,7 @@ export function buildUNetGraph(w: WeightSet, cfg: UNetConfig, opts: UNetBuildOpt
   g.metadata['family'] = motion ? 'unet_motion' : 'unet2d';
   g.metadata['shape'] = JSON.stringify({ batch: opts.batch, frames, latentHeight: opts.latentHeight, latentWidth: opts.latentWidth, contextLength: ctxLen });
   if (motion) g.metadata['motion_groupnorm'] = motion.groupnorm;
+  if (motion?.windows) g.metadata['context_windows'] = JSON.stringify({ length: motion.windows.length, starts: motion.windows.starts, weights: Array.from(motion.windows.weights) });
 
   const inCh = need(w, 'conv_in.weight').shape[1];
   if (inCh !== cfg.in_channels) {
@@ -409,7 +413,7 @@ function slottedFeedForward(c: BlockCtx, p: string, x: string, rows: number): st
 function applyMotion(c: BlockCtx, p: string, x: Val, heads: number): Val {
   const m = c.motion;
   if (!m) throw new Error('unreachable');
-  const y: Val = { v: motionModule(c.g, m.w, p, x.v, x.shape, { frames: m.frames, heads, groups: m.cfg.motion_norm_num_groups, groupnorm: m.groupnorm, maxFrames: m.cfg.motion_max_seq_length, loraSlots: c.slots }), shape: x.shape };
+  const y: Val = { v: motionModule(c.g, m.w, p, x.v, x.shape, { frames: m.frames, heads, groups: m.cfg.motion_norm_num_groups, groupnorm: m.groupnorm, maxFrames: m.cfg.motion_max_seq_length, loraSlots: c.slots, windows: m.windows }), shape: x.shape };
   c.tap(p, y);
   return y;
 }
@@ -429,7 +433,7 @@ function checkMotionMatches(cfg: UNetConfig, m: MotionInflation): void {
   if (mc.motion_layers_per_block !== cfg.layers_per_block) {
     throw new StudioError('MODEL_SHAPE_MISMATCH', `This motion module has ${mc.motion_layers_per_block} modules per block, but the UNet has ${cfg.layers_per_block} layers per block.`);
   }
-  if (!(m.frames >= 1 && m.frames <= mc.motion_max_seq_length)) {
+  if (!(m.frames >= 1 && (m.windows !== undefined || m.frames <= mc.motion_max_seq_length))) {
     throw new StudioError('INVALID_PARAMS', `${m.frames} frames requested; this motion module handles 1 to ${mc.motion_max_seq_length} frames.`, { frames: m.frames, max: mc.motion_max_seq_length });
   }
   // Every module the architecture needs must be present (a v1/v3 module without mid block sets use_motion_mid_block false).

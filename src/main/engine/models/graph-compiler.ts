@@ -2,6 +2,7 @@ import { StudioError } from '../../../shared/errors';
 import { CompileCache } from '../../compiler/cache';
 import { addGraph, compileGraphs } from '../../compiler/compile';
 import { buildClipTextGraph } from '../../compiler/families/clip-text';
+import { windowFusionPlan } from '../../compiler/families/context-windows';
 import { buildUNetGraph } from '../../compiler/families/unet';
 import { buildVaeDecoderGraph } from '../../compiler/families/vae';
 import type { GraphIR } from '../../compiler/graph/builder';
@@ -117,7 +118,7 @@ export class GraphCompiler {
           latentWidth: shape.latentWidth,
           contextLength: shape.tokens,
           floatType,
-          motion: { w: base.motion, cfg: configs.motion, frames: shape.frames, groupnorm: this.settings.groupnorm },
+          motion: { w: base.motion, cfg: configs.motion, frames: shape.frames, groupnorm: this.settings.groupnorm, windows: shape.windows && windowFusionPlan(shape.frames, shape.windows) },
           name,
           loraSlots,
           controlResiduals: shape.control,

@@ -1,5 +1,6 @@
 import type { MotionGroupNormMode } from '../../../shared/domain/generation';
 import type { CacheKey } from '../../compiler/cache';
+import type { ContextWindowSpec } from '../../compiler/families/context-windows';
 import type { ModelSource } from './model-source';
 
 /**
@@ -33,6 +34,8 @@ export type GraphShape =
       tokens: number;
       /** With ControlNet residual inputs (compiler/families/unet.ts `controlResiduals`); same weights, another graph. */
       control?: true;
+      /** FreeNoise context windows (compiled into the motion modules); absent = every frame at once. */
+      windows?: ContextWindowSpec;
     }
   | { component: 'vae'; latentHeight: number; latentWidth: number };
 
@@ -60,10 +63,17 @@ function baseGraphName(s: GraphShape): string {
     case 'text_encoder':
       return (s.deepSkip ? `clip_text_s${s.tokens}_skip${s.deepSkip}` : `clip_text_s${s.tokens}`) + (s.extraTokens ? '_ti' : '');
     case 'unet':
-      return `unet_b${s.batch}_f${s.frames}_${s.latentHeight}x${s.latentWidth}_t${s.tokens}${s.control ? '_ctl' : ''}`;
+      return `unet_b${s.batch}_f${s.frames}_${s.latentHeight}x${s.latentWidth}_t${s.tokens}${s.control ? '_ctl' : ''}` + (s.windows ? windowsSuffix(s.windows) : '');
     case 'vae':
       return `vae_decoder_${s.latentHeight}x${s.latentWidth}`;
   }
+}
+
+const WEIGHTING_CODE = { flat: 'f', pyramid: 'p', delayed_reverse_sawtooth: 's' } as const;
+
+/** `_ctx16s4p` (studio) or `_ctx16s4p-diffusers`: window length, stride, weighting and mode. */
+function windowsSuffix(w: ContextWindowSpec): string {
+  return `_ctx${w.length}s${w.stride}${WEIGHTING_CODE[w.weighting]}${w.mode === 'diffusers' ? '-diffusers' : ''}`;
 }
 
 /** How a model set compiles: the options that change every graph of a component. */

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { StudioError } from '../../../shared/errors';
+import { windowFusionPlan } from '../../compiler/families/context-windows';
 import type { MotionGroupNormMode, ProviderName } from '../../../shared/domain/generation';
 import type { LoraReport } from '../lora/stack';
 import type { RuntimeStackPlan } from '../lora/runtime-stack';
@@ -198,7 +199,9 @@ export class ModelSet {
     const { batch, frames, latentHeight, latentWidth, tokens } = shape;
     const c = this.source.configs;
     const N = batch * frames;
-    const graphShape: GraphShape = control ? { component: 'unet', batch, frames, latentHeight, latentWidth, tokens, control: true } : { component: 'unet', batch, frames, latentHeight, latentWidth, tokens };
+    // Windows that would be one window of every frame are the plain graph (no second compile of the same thing).
+    const windows = shape.windows && windowFusionPlan(frames, shape.windows) ? { windows: shape.windows } : {};
+    const graphShape: GraphShape = { component: 'unet', batch, frames, latentHeight, latentWidth, tokens, ...(control ? { control: true as const } : {}), ...windows };
     const controlFeeds = control ? residualFeeds(control, c.unet, N, latentHeight, latentWidth) : {};
     const out = await this.run(graphShape, signal, (s, feeds) =>
       s.run({

@@ -95,6 +95,23 @@ export class TorchCpuGenerator {
     }
     return out;
   }
+
+  /**
+   * `torch.randperm(n, generator)` on the CPU (aten `randperm_cpu`, small-n branch, n < 2^32/20): a Fisher–Yates
+   * walk over 0..n−1 where step i swaps r[i] with r[i + (word mod (n − i))]; n − 1 words (none for n ≤ 1). It
+   * leaves the cached scalar normal alone, so randn / randperm interleave exactly as on one torch generator.
+   */
+  randperm(n: number): number[] {
+    if (!Number.isInteger(n) || n < 0 || n >= 214748364) throw new RangeError(`randperm needs 0 ≤ n < 2^32/20, got ${n}`);
+    const r = Array.from({ length: n }, (_, i) => i);
+    for (let i = 0; i + 1 < n; i++) {
+      const z = this.engine.nextU32() % (n - i);
+      const t = r[i];
+      r[i] = r[i + z];
+      r[i + z] = t;
+    }
+    return r;
+  }
 }
 
 /** Box–Muller on 16 uniforms in place: u1 = 1 − data[j], u2 = data[j + 8], float32 throughout (torch AVX2). */

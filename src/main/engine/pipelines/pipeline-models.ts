@@ -1,4 +1,5 @@
 import type { ControlResiduals } from '../control/control-residuals';
+import type { ContextWindowSpec } from '../../compiler/families/context-windows';
 
 /**
  * What the text-to-video pipeline needs from its models, as plain async functions over float32 arrays.
@@ -41,4 +42,6 @@ export interface UNetCallShape {
   latentWidth: number;
   /** 77 · number of prompt chunks. */
   tokens: number;
+  /** FreeNoise context windows in the motion modules (a graph of its own); absent = every frame at once. */
+  windows?: ContextWindowSpec;
 }

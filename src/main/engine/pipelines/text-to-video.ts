@@ -4,7 +4,11 @@ import { TorchCpuGenerator } from '../noise/torch-randn';
 import { LCMScheduler } from '../schedulers/lcm';
 import type { EmbeddingVocab } from '../embeddings/embedding-vocab';
 import type { ClipTokenizer } from '../tokenizer/clip-tokenizer';
-import { applyWeightsA1111, applyWeightsComfy, padChunks, tokenizeWeighted } from '../tokenizer/prompt-weighting';
+import { applyWeightsA1111, applyWeightsComfy, padChunks, tokenizeWeighted, type WeightedChunks } from '../tokenizer/prompt-weighting';
+import { MAX_LONG_CLIP_FRAMES } from '../../../shared/domain/context-windows';
+import { checkContextWindows } from '../../compiler/families/context-windows';
+import { freeNoiseLatents } from '../freenoise/initial-noise';
+import { encodePromptTravel, travels } from '../freenoise/prompt-travel-encode';
 import type { PipelineModels } from './pipeline-models';
 import { checkControlUnits, ControlStepper, type PipelineControl } from '../control/pipeline-control';
 
@@ -18,12 +22,15 @@ import { checkControlUnits, ControlStepper, type PipelineControl } from '../cont
 export type TextToVideoRequest = Pick<
   GenerationParams,
   'prompt' | 'negativePrompt' | 'seed' | 'steps' | 'guidance' | 'frames' | 'width' | 'height' | 'clipSkip' | 'weighting' | 'scheduler'
->;
+> &
+  Partial<Pick<GenerationParams, 'contextWindows' | 'promptKeyframes'>>;
 
 /** Tensors a caller can supply instead of computing them (the reference verification replays its own). */
 export interface Injected {
   /** [1, tokens, D] each; `uncond` is only needed when guidance > 1. */
   promptEmbeds?: { cond: Float32Array; uncond?: Float32Array; tokens: number };
+  /** Per-frame embeddings [F, tokens, D] each (prompt travel); `uncond` only when guidance > 1. */
+  frameEmbeds?: { cond: Float32Array; uncond?: Float32Array; tokens: number };
   /** [1, C, F, h, w]. */
   initialLatents?: Float32Array;
   /** One [1, C, F, h, w] tensor per step but the last. */
@@ -69,6 +76,8 @@ export interface TextToVideoOptions {
   trace?: boolean;
   /** ControlNet units (engine/control): their residuals go into every UNet call. Absent or empty ⇒ plain UNet. */
   control?: PipelineControl;
+  /** Advice that does not stop the run (e.g. a context length above the motion module's trained length). */
+  onWarning?: (message: string) => void;
 }
 
 export interface TextToVideoResult {
@@ -90,6 +99,8 @@ export async function textToVideo(models: PipelineModels, req: TextToVideoReques
   checkInputs(models, req);
   const control = opts.control && opts.control.units.length > 0 ? opts.control : undefined;
   if (control) checkControlUnits(control.units, req.frames, req.width, req.height);
+  const windows = req.contextWindows;
+  if (windows) checkContextWindows(windows, req.frames, models.maxFrames).forEach((m) => opts.onWarning?.(m));
   const h = req.height / models.vaeScaleFactor;
   const w = req.width / models.vaeScaleFactor;
   const F = req.frames;
@@ -100,7 +111,9 @@ export async function textToVideo(models: PipelineModels, req: TextToVideoReques
   // 2. Encode prompts (weighted, chunked by 75 tokens; positive and negative padded to the same length).
   throwIfAborted(signal);
   opts.onStage?.({ stage: 'encode', done: 0, total: 1, elapsedMs: 0 });
-  const embeds = opts.inject?.promptEmbeds ?? (await encodePrompts(models, req, doCfg, requireTokenizer(opts.tokenizer), opts.embeddings));
+  const travel = travels(req);
+  const embeds = travel ? undefined : (opts.inject?.promptEmbeds ?? (await encodePrompts(models, req, doCfg, requireTokenizer(opts.tokenizer), opts.embeddings)));
+  const frameEmbeds = travel ? (opts.inject?.frameEmbeds ?? (await encodePromptTravel(models, req, doCfg, requireTokenizer(opts.tokenizer), encodeChunks, opts.embeddings))) : undefined;
   const encodeMs = performance.now() - t0;
   opts.onStage?.({ stage: 'encode', done: 1, total: 1, elapsedMs: encodeMs });
 
@@ -118,15 +131,26 @@ export async function textToVideo(models: PipelineModels, req: TextToVideoReques
 
   // 4. Initial latents from the seed (torch CPU randn stream; later draws are the scheduler's noise).
   const generator = new TorchCpuGenerator(req.seed);
-  let latents = opts.inject?.initialLatents ?? generator.randn(latentShape);
+  let latents =
+    opts.inject?.initialLatents ??
+    (windows ? freeNoiseLatents(generator, { batch: 1, channels: C, frames: F, height: h, width: w }, windows) : generator.randn(latentShape));
   if (latents.length !== C * F * h * w) {
     throw new StudioError('INVALID_PARAMS', `Initial latents have ${latents.length} values; expected ${C * F * h * w}.`);
   }
 
   // Context for every folded sample: uncond videos first, then cond, each repeated per frame.
-  const tokens = embeds.tokens;
   const D = models.contextDim;
-  const context = repeatPerFrame(doCfg ? [embeds.uncond!, embeds.cond] : [embeds.cond], F, tokens * D);
+  let tokens: number;
+  let context: Float32Array;
+  if (frameEmbeds) {
+    tokens = frameEmbeds.tokens;
+    context = doCfg ? concat(frameEmbeds.uncond!, frameEmbeds.cond) : frameEmbeds.cond;
+  } else {
+    const e = embeds!;
+    tokens = e.tokens;
+    context = repeatPerFrame(doCfg ? [e.uncond!, e.cond] : [e.cond], F, tokens * D);
+  }
+  const unetWindows = windows ? { windows: { length: windows.length, stride: windows.stride, weighting: windows.weighting, mode: windows.mode } } : {};
 
   // 5. Denoising loop.
   const trace: Trace | undefined = opts.trace ? { latentModelInput: [], unetOutput: [], noisePred: [], latentsIn: [], denoised: [], latents: [] } : undefined;
@@ -140,7 +164,7 @@ export async function textToVideo(models: PipelineModels, req: TextToVideoReques
     const folded = foldFrames(latents, C, F, h, w);
     const sample = doCfg ? concat(folded, folded) : folded;
     const tu = performance.now();
-    const callShape = { batch: doCfg ? 2 : 1, frames: F, latentHeight: h, latentWidth: w, tokens };
+    const callShape = { batch: doCfg ? 2 : 1, frames: F, latentHeight: h, latentWidth: w, tokens, ...unetWindows };
     const residuals = stepper ? await stepper.residuals(i, sample, t, context, callShape) : undefined;
     const out = await models.unet(sample, t, context, callShape, residuals);
     unetMs += performance.now() - tu;
@@ -231,8 +255,11 @@ function checkInputs(models: PipelineModels, req: TextToVideoRequest): void {
   if (!Number.isInteger(req.width) || !Number.isInteger(req.height) || req.width <= 0 || req.height <= 0 || req.width % s !== 0 || req.height % s !== 0) {
     bad(`Width and height must be positive multiples of ${s} pixels (got ${req.width}×${req.height}).`, { width: req.width, height: req.height, multiple: s });
   }
-  if (!Number.isInteger(req.frames) || req.frames < 1 || req.frames > models.maxFrames) {
-    bad(`Frames must be between 1 and ${models.maxFrames} for this motion module (got ${req.frames}).`, { frames: req.frames });
+  // Context windows keep every motion-module attention within one window, so clips may exceed the trained length.
+  const maxFrames = req.contextWindows ? MAX_LONG_CLIP_FRAMES : models.maxFrames;
+  if (!Number.isInteger(req.frames) || req.frames < 1 || req.frames > maxFrames) {
+    const hint = req.contextWindows ? ' with context windows' : ` for this motion module without context windows (turn them on for up to ${MAX_LONG_CLIP_FRAMES})`;
+    bad(`Frames must be between 1 and ${maxFrames}${hint} (got ${req.frames}).`, { frames: req.frames, max: maxFrames });
   }
   if (!Number.isInteger(req.steps) || req.steps < 1 || req.steps > req.scheduler.original_inference_steps) {
     bad(`Steps must be between 1 and ${req.scheduler.original_inference_steps} (got ${req.steps}); AnimateLCM works best with 4–8.`, { steps: req.steps });
@@ -248,27 +275,29 @@ async function encodePrompts(models: PipelineModels, req: TextToVideoRequest, do
   const pos = tokenizeWeighted(tokenizer, req.prompt, { mode: req.weighting, embeddings });
   const neg = tokenizeWeighted(tokenizer, req.negativePrompt, { mode: req.weighting, embeddings });
   const [p, n] = doCfg ? padChunks(pos, neg) : [pos, neg];
+  const cond = await encodeChunks(models, req, tokenizer, p.chunks);
+  const uncond = doCfg ? await encodeChunks(models, req, tokenizer, n.chunks) : undefined;
+  return { cond, uncond, tokens: p.chunks.length * 77 };
+}
+
+/** One prompt's weighted chunks → [77·k, D] (weights applied per chunk, A1111 or Comfy style). */
+export async function encodeChunks(models: PipelineModels, req: TextToVideoRequest, tokenizer: ClipTokenizer, chunks: WeightedChunks['chunks']): Promise<Float32Array> {
   const D = models.contextDim;
   let empty: Float32Array | undefined;
-  const encode = async (chunks: typeof p.chunks): Promise<Float32Array> => {
-    const out = new Float32Array(chunks.length * 77 * D);
-    for (let k = 0; k < chunks.length; k++) {
-      let z = await models.encodeText(chunks[k].ids, req.clipSkip);
-      if (chunks[k].weights.some((x) => x !== 1)) {
-        if (req.weighting === 'comfy') {
-          empty ??= await models.encodeText(tokenizer.inputIds(''), req.clipSkip);
-          z = applyWeightsComfy(z, empty, chunks[k].weights, 77, D);
-        } else {
-          z = applyWeightsA1111(z, chunks[k].weights, 77, D);
-        }
+  const out = new Float32Array(chunks.length * 77 * D);
+  for (let k = 0; k < chunks.length; k++) {
+    let z = await models.encodeText(chunks[k].ids, req.clipSkip);
+    if (chunks[k].weights.some((x) => x !== 1)) {
+      if (req.weighting === 'comfy') {
+        empty ??= await models.encodeText(tokenizer.inputIds(''), req.clipSkip);
+        z = applyWeightsComfy(z, empty, chunks[k].weights, 77, D);
+      } else {
+        z = applyWeightsA1111(z, chunks[k].weights, 77, D);
       }
-      out.set(z, k * 77 * D);
     }
-    return out;
-  };
-  const cond = await encode(p.chunks);
-  const uncond = doCfg ? await encode(n.chunks) : undefined;
-  return { cond, uncond, tokens: p.chunks.length * 77 };
+    out.set(z, k * 77 * D);
+  }
+  return out;
 }
 
 function requireTokenizer(t: ClipTokenizer | undefined): ClipTokenizer {

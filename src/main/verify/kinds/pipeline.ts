@@ -102,34 +102,42 @@ export async function runPipelineCase(ctx: VerifyContext, ext?: PipelineCaseExte
       );
       ext?.check(result);
 
-      const refTimesteps = Array.from(npyI64(join(ctx.dir, 'timesteps.npy')).data, Number);
-      const tsOk = refTimesteps.length === result.timesteps.length && refTimesteps.every((t, i) => t === result.timesteps[i]);
-      ctx.report({ case: ctx.name, what: 'timesteps', maxAbs: tsOk ? 0 : Number.POSITIVE_INFINITY, relL2: tsOk ? 0 : 1, pass: tsOk, note: tsOk ? undefined : `got ${result.timesteps.join(',')}, expected ${refTimesteps.join(',')}` });
-
-      const trace = result.trace as Trace;
-      const latentWise = { maxRelL2: LATENT_REL_L2 };
-      const perStep: Array<[keyof Trace, string, { maxRelL2?: number }]> = [
-        ['latentsIn', 'step_latents_in.npy', latentWise],
-        ['latentModelInput', 'step_latent_model_input.npy', latentWise],
-        ['unetOutput', 'step_unet_output.npy', {}],
-        ['noisePred', 'step_noise_pred.npy', {}],
-        ['denoised', 'step_denoised.npy', latentWise],
-        ['latents', 'step_latents.npy', latentWise],
-      ];
-      for (const [field, file, opts] of perStep) {
-        const ours = trace[field] as Float32Array[];
-        const ref = arr(file);
-        const n = ref.length / steps;
-        ours.forEach((o, i) => ctx.report(compareArrays(ctx.name, `step${i} ${file.replace('.npy', '').replace('step_', '')}`, o, ref.subarray(i * n, (i + 1) * n), opts)));
-      }
-      ctx.report(compareArrays(ctx.name, 'vae_decoder_input', trace.latents[trace.latents.length - 1], arr('vae_decoder_input.npy'), latentWise));
-      ctx.report(compareArrays(ctx.name, 'video_decoded_raw', trace.decodedRaw ?? new Float32Array(0), arr('video_decoded_raw.npy')));
-      ctx.report(compareArrays(ctx.name, 'frames', result.frames, arr('frames.npy')));
+      reportPipelineRun(ctx, result, steps);
     } finally {
       await ext?.dispose();
       await set.dispose();
     }
   }
+}
+
+/**
+ * Compares a traced pipeline run with the case: timesteps, every per-step tensor, the decoder input, the decoded
+ * video and the frames (latent-space tensors relatively, the rest elementwise).
+ */
+export function reportPipelineRun(ctx: VerifyContext, result: TextToVideoResult, steps: number): void {
+  const arr = (name: string): Float32Array => npyF32(join(ctx.dir, name)).data;
+  const refTimesteps = Array.from(npyI64(join(ctx.dir, 'timesteps.npy')).data, Number);
+  const tsOk = refTimesteps.length === result.timesteps.length && refTimesteps.every((t, i) => t === result.timesteps[i]);
+  ctx.report({ case: ctx.name, what: 'timesteps', maxAbs: tsOk ? 0 : Number.POSITIVE_INFINITY, relL2: tsOk ? 0 : 1, pass: tsOk, note: tsOk ? undefined : `got ${result.timesteps.join(',')}, expected ${refTimesteps.join(',')}` });
+  const trace = result.trace as Trace;
+  const latentWise = { maxRelL2: LATENT_REL_L2 };
+  const perStep: Array<[keyof Trace, string, { maxRelL2?: number }]> = [
+    ['latentsIn', 'step_latents_in.npy', latentWise],
+    ['latentModelInput', 'step_latent_model_input.npy', latentWise],
+    ['unetOutput', 'step_unet_output.npy', {}],
+    ['noisePred', 'step_noise_pred.npy', {}],
+    ['denoised', 'step_denoised.npy', latentWise],
+    ['latents', 'step_latents.npy', latentWise],
+  ];
+  for (const [field, file, opts] of perStep) {
+    const ours = trace[field] as Float32Array[];
+    const ref = arr(file);
+    const n = ref.length / steps;
+    ours.forEach((o, i) => ctx.report(compareArrays(ctx.name, `step${i} ${file.replace('.npy', '').replace('step_', '')}`, o, ref.subarray(i * n, (i + 1) * n), opts)));
+  }
+  ctx.report(compareArrays(ctx.name, 'vae_decoder_input', trace.latents[trace.latents.length - 1], arr('vae_decoder_input.npy'), latentWise));
+  ctx.report(compareArrays(ctx.name, 'video_decoded_raw', trace.decodedRaw ?? new Float32Array(0), arr('video_decoded_raw.npy')));
+  ctx.report(compareArrays(ctx.name, 'frames', result.frames, arr('frames.npy')));
 }
 
 /** The case's components (files.json `components`, configs beside each file) as a ModelSource. */

@@ -14,6 +14,8 @@ import { useLoad } from '../../state/use-load';
 import { ExtraFiles } from './ExtraFiles';
 import { AdvancedOptions } from './AdvancedOptions';
 import { fractionOf, progressText } from './job-progress';
+import { MAX_LONG_CLIP_FRAMES } from '../../../shared/domain/context-windows';
+import { LongClipControls, LONG_CLIP_HINT } from './LongClipControls';
 import { LoraStack } from './LoraStack';
 import { ControlNetUnits } from './ControlNetUnits';
 import { QueueList } from './QueueList';
@@ -204,7 +206,7 @@ export function GeneratePlace() {
             <div className="form-grid">
               <Slider label="Steps" value={params.steps} {...PARAM_LIMITS.steps} onChange={(steps) => draft.update({ steps })} hint="4 is enough with AnimateLCM; 6–8 for more detail." testId="steps" />
               <Slider label="Guidance" value={params.guidance} {...PARAM_LIMITS.guidance} onChange={(guidance) => draft.update({ guidance: Math.round(guidance * 10) / 10 })} hint="1 is twice as fast; 1.5 follows the prompt more." testId="guidance" />
-              <Slider label="Frames" value={params.frames} {...PARAM_LIMITS.frames} onChange={(frames) => draft.update({ frames })} hint="16 is what the motion module was trained on." testId="frames" />
+              <Slider label="Frames" value={params.frames} {...PARAM_LIMITS.frames} max={params.contextWindows ? MAX_LONG_CLIP_FRAMES : PARAM_LIMITS.frames.max} onChange={(frames) => draft.update({ frames })} hint={params.contextWindows ? LONG_CLIP_HINT : '16 is what the motion module was trained on; turn on context windows (below) for up to 256.'} testId="frames" />
               <Slider label="Frames per second" value={params.fps} {...PARAM_LIMITS.fps} onChange={(fps) => draft.update({ fps })} testId="fps" />
             </div>
 
@@ -238,6 +240,8 @@ export function GeneratePlace() {
               </div>
             </div>
             {(params.width % SIZE_STEP !== 0 || params.height % SIZE_STEP !== 0) && <p className="warning-line">Width and height must be multiples of {SIZE_STEP}.</p>}
+
+            <LongClipControls params={params} update={draft.update} />
 
             <AdvancedOptions providers={engine.value?.providers ?? []} loras={library} />
           </form>

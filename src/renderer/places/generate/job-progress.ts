@@ -49,7 +49,8 @@ export function progressText(job: JobView): string {
   const p = job.progress;
   if (!p) return 'Starting…';
   const stage = STAGE_TEXT[p.stage];
-  const steps = p.stage === 'denoise' ? ` — step ${p.step} of ${p.totalSteps}` : '';
+  const windows = p.contextWindows ? ` (${p.contextWindows.count} windows of ${p.contextWindows.length} frames)` : '';
+  const steps = p.stage === 'denoise' ? ` — step ${p.step} of ${p.totalSteps}${windows}` : '';
   const eta = p.etaMs !== undefined ? ` — about ${formatDuration(p.etaMs)} left` : '';
   return `${stage}${steps}${eta}`;
 }
