@@ -7,6 +7,7 @@ import { schedulerLcmHandler } from './kinds/scheduler-lcm';
 import { unet2dHandler } from './kinds/unet2d';
 import { unetMotionHandler } from './kinds/unet-motion';
 import { pipelineHandler } from './kinds/pipeline';
+import { i2vAdapterHandler } from './kinds/i2v-adapter';
 
 /**
  * Every reference-case kind the engine can verify. Add a kind: write `kinds/<kind>.ts` exporting a
@@ -21,6 +22,7 @@ export const KIND_HANDLERS: readonly KindHandler[] = [
   unetMotionHandler,
   loraHandler,
   pipelineHandler,
+  i2vAdapterHandler,
 ];
 
 export function handlerFor(kind: string): KindHandler | undefined {

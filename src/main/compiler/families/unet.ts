@@ -4,6 +4,7 @@ import { attr, GraphBuilder, type GraphIR } from '../graph/builder';
 import { attention, conv2d, feedForwardGeglu, gelu, groupNorm, layerNorm, linear, multiHeadAttention, need, resizeNearest, silu } from '../graph/layers';
 import { plannedConv1x1, plannedLinear, type LoraSlotPlan } from '../graph/lora-slots';
 import type { MotionConfig, MotionGroupNorm, UNetConfig } from './configs';
+import { imageFeatureName } from './image-encoder';
 import { motionModule, motionModuleCount } from './motion';
 import { scopedOp } from './scoped-op';
 
@@ -50,6 +51,13 @@ export interface UNetBuildOptions {
    * run instead of compiled in. Absent ⇒ the plain graph, node for node.
    */
   loraSlots?: LoraSlotPlan;
+  /**
+   * AnimateLCM-I2V: inputs `img_feature_<i>` [N, C_i, h_i, w_i] (image-encoder.ts), added in down block i after
+   * its SECOND layer's resnet/attention, before that layer's motion module (animatelcm/models/unet_blocks.py,
+   * `idx == 2`); the sum also feeds the skip and the downsampler. Mid and up blocks get nothing, and blocks with
+   * one layer never reach the second layer. Absent ⇒ the plain graph, node for node.
+   */
+  imageFeatures?: boolean;
 }
 
 /** A value together with its static shape: the decomposed GroupNorm and the reshapes need concrete shapes. */
@@ -141,6 +149,7 @@ export function buildUNetGraph(w: WeightSet, cfg: UNetConfig, opts: UNetBuildOpt
     for (let j = 0; j < cfg.layers_per_block; j++) {
       h = resnet(blocks, `${p}.resnets.${j}`, h);
       if (cross) h = transformer2d(blocks, `${p}.attentions.${j}`, h, perBlock(heads, i, 'head count'), perBlock(tlayers, i, 'transformer depth'));
+      if (opts.imageFeatures && j === 1) h = addImageFeature(g, p, i, h, floatType);
       if (motion) h = applyMotion(blocks, `${p}.motion_modules.${j}`, h, motionHeads(motion.cfg, i, nBlocks, 'down'));
       skips.push(h);
     }
@@ -359,6 +368,17 @@ function slottedFeedForward(c: BlockCtx, p: string, x: string, rows: number): st
     return g.op('Mul', [a, gelu(g, gate)], {}, { name: 'geglu' });
   });
   return plannedLinear(g, w, c.slots, `${p}.net.2`, act, rows);
+}
+
+/** The image encoder's level-`level` feature as a graph input of h's shape, added to h. */
+function addImageFeature(g: GraphBuilder, block: string, level: number, h: Val, floatType: 'float32' | 'float16'): Val {
+  const feature = g.input(imageFeatureName(level), floatType, h.shape);
+  return { v: g.scope(block, () => g.op('Add', [h.v, feature], {}, { name: 'add_img_feature' })), shape: h.shape };
+}
+
+/** The down blocks that receive an image feature (those with at least two layers: all of them or none). */
+export function imageFeatureLevels(cfg: UNetConfig): number[] {
+  return cfg.layers_per_block >= 2 ? cfg.block_out_channels.map((_, i) => i) : [];
 }
 
 function applyMotion(c: BlockCtx, p: string, x: Val, heads: number): Val {
