@@ -8,6 +8,7 @@ import { unet2dHandler } from './kinds/unet2d';
 import { unetMotionHandler } from './kinds/unet-motion';
 import { pipelineHandler } from './kinds/pipeline';
 import { i2vAdapterHandler } from './kinds/i2v-adapter';
+import { pipelineAnimateLcmI2vHandler } from './kinds/pipeline-animatelcm-i2v';
 
 /**
  * Every reference-case kind the engine can verify. Add a kind: write `kinds/<kind>.ts` exporting a
@@ -23,6 +24,7 @@ export const KIND_HANDLERS: readonly KindHandler[] = [
   loraHandler,
   pipelineHandler,
   i2vAdapterHandler,
+  pipelineAnimateLcmI2vHandler,
 ];
 
 export function handlerFor(kind: string): KindHandler | undefined {

@@ -5,6 +5,7 @@ import { LCMScheduler } from '../schedulers/lcm';
 import type { ClipTokenizer } from '../tokenizer/clip-tokenizer';
 import { applyWeightsA1111, applyWeightsComfy, padChunks, tokenizeWeighted } from '../tokenizer/prompt-weighting';
 import type { PipelineModels } from './pipeline-models';
+import type { PipelineMode } from './pipeline-mode';
 
 /**
  * AnimateLCM text-to-video, read top to bottom like diffusers' pipeline_animatediff.py:
@@ -53,6 +54,8 @@ export interface Trace {
   denoised: Float32Array[];
   latents: Float32Array[];
   decodedRaw?: Float32Array;
+  /** Frames [F, H, W, 3] before a mode's `finish` (e.g. I2V colour matching); absent without one. */
+  framesBeforeFinish?: Float32Array;
 }
 
 export interface TextToVideoOptions {
@@ -63,6 +66,8 @@ export interface TextToVideoOptions {
   onStage?: (e: StageEvent) => void;
   inject?: Injected;
   trace?: boolean;
+  /** Image-to-video / video-to-video: where the latents start, UNet extras, frame post-processing (pipeline-mode.ts). */
+  mode?: PipelineMode;
 }
 
 export interface TextToVideoResult {
@@ -109,8 +114,11 @@ export async function textToVideo(models: PipelineModels, req: TextToVideoReques
   const timesteps = scheduler.timesteps;
 
   // 4. Initial latents from the seed (torch CPU randn stream; later draws are the scheduler's noise).
+  // A mode draws first (I2V: the image posterior; V2V: the video posterior and its noise), as the references do.
   const generator = new TorchCpuGenerator(req.seed);
-  let latents = opts.inject?.initialLatents ?? generator.randn(latentShape);
+  const prepared = opts.mode ? await opts.mode.prepare({ models, generator, scheduler, latentShape, signal }) : undefined;
+  const firstStep = prepared?.firstStep ?? 0;
+  let latents = opts.inject?.initialLatents ?? prepared?.latents ?? generator.randn(latentShape);
   if (latents.length !== C * F * h * w) {
     throw new StudioError('INVALID_PARAMS', `Initial latents have ${latents.length} values; expected ${C * F * h * w}.`);
   }
@@ -124,14 +132,14 @@ export async function textToVideo(models: PipelineModels, req: TextToVideoReques
   const trace: Trace | undefined = opts.trace ? { latentModelInput: [], unetOutput: [], noisePred: [], latentsIn: [], denoised: [], latents: [] } : undefined;
   let unetMs = 0;
   const tLoop = performance.now();
-  for (let i = 0; i < timesteps.length; i++) {
+  for (let i = firstStep; i < timesteps.length; i++) {
     throwIfAborted(signal);
     const tStep = performance.now();
     const t = timesteps[i];
     const folded = foldFrames(latents, C, F, h, w);
     const sample = doCfg ? concat(folded, folded) : folded;
     const tu = performance.now();
-    const out = await models.unet(sample, t, context, { batch: doCfg ? 2 : 1, frames: F, latentHeight: h, latentWidth: w, tokens });
+    const out = await models.unet(sample, t, context, { batch: doCfg ? 2 : 1, frames: F, latentHeight: h, latentWidth: w, tokens }, prepared?.extras);
     unetMs += performance.now() - tu;
     const per = C * F * h * w;
     let noisePred: Float32Array;
@@ -154,7 +162,7 @@ export async function textToVideo(models: PipelineModels, req: TextToVideoReques
       trace.latents.push(prevSample);
     }
     latents = prevSample;
-    opts.onStep?.({ step: i + 1, totalSteps: timesteps.length, timestep: t, elapsedMs: performance.now() - tStep, denoised, latentShape });
+    opts.onStep?.({ step: i - firstStep + 1, totalSteps: timesteps.length - firstStep, timestep: t, elapsedMs: performance.now() - tStep, denoised, latentShape });
   }
   const denoiseMs = performance.now() - tLoop;
 
@@ -182,13 +190,15 @@ export async function textToVideo(models: PipelineModels, req: TextToVideoReques
   }
   if (trace) trace.decodedRaw = decodedRaw;
   const decodeMs = performance.now() - tDec;
+  if (trace && opts.mode?.finish) trace.framesBeforeFinish = frames.slice();
+  const finished = opts.mode?.finish ? opts.mode.finish(frames, F, H, W) : frames;
 
   return {
-    frames,
+    frames: finished,
     frameCount: F,
     width: W,
     height: H,
-    timesteps,
+    timesteps: timesteps.slice(firstStep),
     timings: { encodeMs, denoiseMs, unetMs, decodeMs, totalMs: performance.now() - t0 },
     trace,
   };

@@ -156,7 +156,7 @@ function caseSource(ctx: VerifyContext): ModelSource {
 }
 
 /** files.json `scheduler_config` (diffusers LCMScheduler config) as the pipeline's SchedulerConfig. */
-function schedulerFrom(ctx: VerifyContext): SchedulerConfig {
+export function schedulerFrom(ctx: VerifyContext): SchedulerConfig {
   const j = (ctx.files.scheduler_config ?? JSON.parse(readFileSync(join(ctx.dir, 'scheduler_config.json'), 'utf8'))) as Record<string, unknown>;
   const unsupported = (['thresholding', 'clip_sample', 'rescale_betas_zero_snr'] as const).filter((k) => j[k] === true);
   if (unsupported.length > 0 || (j.prediction_type !== undefined && j.prediction_type !== 'epsilon') || j.trained_betas) {
