@@ -9,6 +9,7 @@ import { unetMotionHandler } from './kinds/unet-motion';
 import { pipelineHandler } from './kinds/pipeline';
 import { i2vAdapterHandler } from './kinds/i2v-adapter';
 import { pipelineAnimateLcmI2vHandler } from './kinds/pipeline-animatelcm-i2v';
+import { pipelineV2vHandler } from './kinds/pipeline-v2v';
 
 /**
  * Every reference-case kind the engine can verify. Add a kind: write `kinds/<kind>.ts` exporting a
@@ -25,6 +26,7 @@ export const KIND_HANDLERS: readonly KindHandler[] = [
   pipelineHandler,
   i2vAdapterHandler,
   pipelineAnimateLcmI2vHandler,
+  pipelineV2vHandler,
 ];
 
 export function handlerFor(kind: string): KindHandler | undefined {

@@ -114,7 +114,7 @@ export const pipelineHandler: KindHandler = {
 };
 
 /** The case's components (files.json `components`, configs beside each file) as a ModelSource. */
-function caseSource(ctx: VerifyContext): ModelSource {
+export function caseSource(ctx: VerifyContext): ModelSource {
   const comps = (ctx.files.components ?? {}) as Record<string, unknown>;
   const path = (key: string): string => {
     const p = comps[key];

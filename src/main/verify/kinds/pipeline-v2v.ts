@@ -1,0 +1,108 @@
+import { join } from 'node:path';
+import { StudioError } from '../../../shared/errors';
+import { ModelSet } from '../../engine/models/model-set';
+import { textToVideo, type Trace } from '../../engine/pipelines/text-to-video';
+import { videoToVideoMode, type VideoToVideoTrace } from '../../engine/pipelines/video-to-video';
+import { readNpy } from '../../compiler/io/npy';
+import { compareArrays } from '../compare';
+import { npyF32, npyI64 } from '../run-graph';
+import type { KindHandler } from '../types';
+import { caseSource, schedulerFrom } from './pipeline';
+
+/**
+ * kind `pipeline_animatediff_lcm_v2v`: diffusers' AnimateDiffVideoToVideoPipeline + LCMScheduler replayed through
+ * OUR video-to-video mode on OUR compiled sessions (ModelSet, fp32 CPU). The recorded draws (posterior sample,
+ * add_noise noise, step noise) and the prompt embeddings are injected; the VAE input, the scaled init latents,
+ * the noised latents, the truncated schedule, every step, the decode and the frames are compared.
+ */
+const LATENT_REL_L2 = 1e-4;
+
+export const pipelineV2vHandler: KindHandler = {
+  kind: 'pipeline_animatediff_lcm_v2v',
+  async run(ctx) {
+    const groupnorm = ctx.files.groupnorm;
+    if (groupnorm !== 'per_frame' && groupnorm !== 'across_frames') {
+      throw new StudioError('FORMAT_MISMATCH', `${ctx.name}: files.json groupnorm must be per_frame or across_frames, not ${String(groupnorm)}.`);
+    }
+    const run = (ctx.files.run ?? {}) as Record<string, unknown>;
+    const num = (k: string): number => {
+      const v = run[k];
+      if (typeof v !== 'number') throw new StudioError('FORMAT_MISMATCH', `${ctx.name}: files.json run.${k} is missing.`);
+      return v;
+    };
+    const arr = (name: string): Float32Array => npyF32(join(ctx.dir, name)).data;
+    const set = new ModelSet(caseSource(ctx), { cacheRoot: join(ctx.workDir, 'v2v-cache'), providers: ['cpu'], groupnorm, precision: 'float32' });
+    try {
+      const models = set.models();
+      const steps = num('steps_requested');
+      const guidance = num('guidance');
+      const frames = num('frames');
+      const width = num('width_px');
+      const height = num('height_px');
+      const video = readNpy(join(ctx.dir, 'input_video_uint8.npy'));
+      const per = width * height * 3;
+      const u8 = video.data as Uint8Array;
+      const input = Array.from({ length: frames }, (_, i) => u8.slice(i * per, (i + 1) * per));
+      const cond = npyF32(join(ctx.dir, 'prompt_embeds.npy'));
+      const noise = npyF32(join(ctx.dir, 'step_noise.npy'));
+      const nPer = noise.data.length / Math.max(1, noise.shape[0]);
+      const vTrace: VideoToVideoTrace = {};
+      const mode = videoToVideoMode({ frames: input, width, height, strength: num('strength'), inject: { posteriorNoise: arr('vae_sample_noise.npy'), addNoise: arr('add_noise_noise.npy') } }, vTrace);
+      const result = await textToVideo(
+        models,
+        { prompt: '', negativePrompt: '', seed: num('generator_seed'), steps, guidance, frames, width, height, clipSkip: 1, weighting: 'a1111', scheduler: schedulerFrom(ctx) },
+        {
+          inject: {
+            promptEmbeds: { cond: cond.data, uncond: guidance > 1 ? arr('negative_prompt_embeds.npy') : undefined, tokens: cond.shape[1] },
+            // The scheduler's noise at the run steps only (schedule index t_start onwards).
+            stepNoise: [...Array<Float32Array>(steps - noise.shape[0] - 1).fill(new Float32Array(0)), ...Array.from({ length: noise.shape[0] }, (_, i) => noise.data.slice(i * nPer, (i + 1) * nPer))],
+          },
+          trace: true,
+          mode,
+        },
+      );
+      // input_video.npy is (F, 3, H, W): one VAE input per frame, in order.
+      const vaeIn = arr('input_video.npy');
+      const px = vTrace.vaeInput ?? [];
+      ctx.report(compareArrays(ctx.name, 'vae input (2·u8/255 − 1)', concat(px), vaeIn, { atol: 0, rtol: 0 }));
+      ctx.report(compareArrays(ctx.name, 'init_latents', vTrace.initLatents ?? [], arr('init_latents.npy')));
+      ctx.report(compareArrays(ctx.name, 'noisy_latents', vTrace.noisyLatents ?? [], arr('noisy_latents.npy')));
+      const refTs = Array.from(npyI64(join(ctx.dir, 'timesteps.npy')).data, Number);
+      const ok = refTs.length === result.timesteps.length && refTs.every((t, i) => t === result.timesteps[i]);
+      ctx.report({ case: ctx.name, what: 'timesteps run', maxAbs: ok ? 0 : Number.POSITIVE_INFINITY, relL2: ok ? 0 : 1, pass: ok, note: ok ? undefined : `got ${result.timesteps.join(',')}, expected ${refTs.join(',')}` });
+
+      const trace = result.trace as Trace;
+      const latentWise = { maxRelL2: LATENT_REL_L2 };
+      const runSteps = refTs.length;
+      const perStep: Array<[keyof Trace, string, { maxRelL2?: number }]> = [
+        ['latentsIn', 'step_latents_in.npy', latentWise],
+        ['latentModelInput', 'step_latent_model_input.npy', latentWise],
+        ['unetOutput', 'step_unet_output.npy', {}],
+        ['noisePred', 'step_noise_pred.npy', {}],
+        ['denoised', 'step_denoised.npy', latentWise],
+        ['latents', 'step_latents.npy', latentWise],
+      ];
+      for (const [field, file, opts] of perStep) {
+        const ours = trace[field] as Float32Array[];
+        const ref = arr(file);
+        const n = ref.length / runSteps;
+        ours.forEach((o, i) => ctx.report(compareArrays(ctx.name, `step${i} ${file.replace('.npy', '').replace('step_', '')}`, o, ref.subarray(i * n, (i + 1) * n), opts)));
+      }
+      ctx.report(compareArrays(ctx.name, 'vae_decoder_input', trace.latents[trace.latents.length - 1], arr('vae_decoder_input.npy'), latentWise));
+      ctx.report(compareArrays(ctx.name, 'video_decoded_raw', trace.decodedRaw ?? [], arr('video_decoded_raw.npy')));
+      ctx.report(compareArrays(ctx.name, 'frames', result.frames, arr('frames.npy')));
+    } finally {
+      await set.dispose();
+    }
+  },
+};
+
+function concat(xs: Float32Array[]): Float32Array {
+  const out = new Float32Array(xs.reduce((a, x) => a + x.length, 0));
+  let o = 0;
+  for (const x of xs) {
+    out.set(x, o);
+    o += x.length;
+  }
+  return out;
+}
