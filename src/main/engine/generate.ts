@@ -9,7 +9,8 @@ import { encodePng } from '../formats/png';
 import type { CompileEvent } from './models/graph-compiler';
 import type { LoraSwitch } from './models/lora-feeds';
 import { ModelSet } from './models/model-set';
-import { fileSource, type LoraSpec } from './models/model-source';
+import { ANIMATELCM_LORA_SCALE, fileSource, type LoraSpec } from './models/model-source';
+import { inputMode } from './pipelines/input-mode';
 import { NOISE_GENERATOR } from './noise/torch-randn';
 import { engineInfo } from './runtime/info';
 import { framesToRGB8, textToVideo } from './pipelines/text-to-video';
@@ -34,6 +35,8 @@ export interface GenerateRequest {
   /** The compile cache (`<data dir>/cache`). */
   cacheRoot: string;
   intraOpThreads?: number;
+  /** With `params.input`: the input decoded by the main process, as 8-bit RGB PNGs (pipelines/input-mode.ts). */
+  inputFrames?: string[];
 }
 
 /** Progress as the shared StepProgress, without the job id (the worker adds it). */
@@ -86,7 +89,8 @@ export async function acquireModels(params: GenerationParams, cacheRoot: string,
   }
   if (providers.length === 0) providers.push('cpu');
   const loras: LoraSpec[] = [];
-  if (params.lcmLora) loras.push({ path: resolve(params.lcmLora.path), weight: params.lcmLora.weight });
+  // AnimateLCM-I2V loads its spatial LoRA with convert_lcm_lora's fixed 1/8 scale, whatever the file's alpha says.
+  if (params.lcmLora) loras.push({ path: resolve(params.lcmLora.path), weight: params.lcmLora.weight, ...(params.input?.kind === 'image' ? { fixedScale: ANIMATELCM_LORA_SCALE } : {}) });
   for (const l of params.loras) if (l.enabled !== false) loras.push({ path: resolve(l.path), weight: l.weight });
   const stamp = (p: string | undefined): string | undefined => (p && existsSync(p) ? `${resolve(p)}@${statSync(p).mtimeMs}:${statSync(p).size}` : p);
   // The LoRA stack is not part of the key: a loaded set switches it at run time (ModelSet.setLoras — slot feeds,
@@ -152,6 +156,7 @@ export async function generate(req: GenerateRequest, opts: GenerateOptions = {})
   tokenizer ??= ClipTokenizer.load();
 
   try {
+    const mode = inputMode(params, req.inputFrames);
     const stepTimes: number[] = [];
     const result = await textToVideo(
       set.models(signal),
@@ -171,6 +176,7 @@ export async function generate(req: GenerateRequest, opts: GenerateOptions = {})
       {
         tokenizer,
         signal,
+        mode,
         onStage: (e) => emit({ stage: e.stage, step: e.done, totalSteps: e.total, elapsedMs: e.elapsedMs }),
         onStep: (e) => {
           stepTimes.push(e.elapsedMs);

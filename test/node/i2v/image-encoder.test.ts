@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseMotionConfig, parseUNetConfig } from '../../../src/main/compiler/families/configs';
-import { buildImageEncoderGraph, imageEncoderShape, imageFeatureName } from '../../../src/main/compiler/families/image-encoder';
+import { buildImageEncoderGraph, imageEncoderParameterShapes, imageEncoderShape, imageFeatureName } from '../../../src/main/compiler/families/image-encoder';
 import { buildUNetGraph, imageFeatureLevels } from '../../../src/main/compiler/families/unet';
 import { canonicalize } from '../../../src/main/compiler/names/canonicalize';
 import { f32Tensor } from '../../../src/main/engine/runtime/session';
@@ -71,26 +71,6 @@ function pool(x: T): T {
   return y;
 }
 
-function encoderShapes(cin: number, channels: number[], perLevel: number): Map<string, number[]> {
-  const s = new Map<string, number[]>([
-    ['conv_in.weight', [channels[0], cin, 3, 3]],
-    ['conv_in.bias', [channels[0]]],
-  ]);
-  let prev = channels[0];
-  channels.forEach((c, i) => {
-    for (let j = 0; j < perLevel; j++) {
-      const p = `body.${i * perLevel + j}`;
-      if (prev !== c) {
-        s.set(`${p}.in_conv.weight`, [c, prev, 1, 1]);
-        s.set(`${p}.in_conv.bias`, [c]);
-      }
-      s.set(`${p}.block1.weight`, [c, c, 3, 3]).set(`${p}.block1.bias`, [c]).set(`${p}.block2.weight`, [c, c, 1, 1]).set(`${p}.block2.bias`, [c]);
-      prev = c;
-    }
-  });
-  return s;
-}
-
 function randn(shape: number[], seed: number): { shape: number[]; data: Float32Array } {
   const r = rng(seed);
   return { shape, data: Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => r()) };
@@ -116,13 +96,13 @@ describe('AnimateLCM-I2V image encoder', () => {
   });
 
   it('refuses an encoder whose blocks do not split into the UNet levels', () => {
-    const { weights } = randomWeights(encoderShapes(4, [4, 8, 8], 2), 3);
+    const { weights } = randomWeights(imageEncoderParameterShapes(4, [4, 8, 8], 2), 3);
     expect(() => imageEncoderShape(weights, 4)).toThrow(/6 blocks.*4 down blocks/);
   });
 
   it('3 levels × 3 blocks, odd 7×5 latent, batch 2, 3 frames, motion scale 1.3, insertion weights: graph = float64 forward; scale 0 ⇒ frames equal', async () => {
     const channels = [4, 8, 12];
-    const { weights, lookup } = randomWeights(encoderShapes(4, channels, 3), 41);
+    const { weights, lookup } = randomWeights(imageEncoderParameterShapes(4, channels, 3), 41);
     const latent = randn([2, 4, 7, 5], 42);
     const iw = [0.5, 2, -1];
     const run = (scale: number) =>

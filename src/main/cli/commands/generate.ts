@@ -8,7 +8,7 @@ import { randomInt } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { extname, join, resolve } from 'node:path';
-import { DEFAULT_LCM_LORA_WEIGHT, DEFAULT_PARAMS, type GenerationParams, type LoraRef, type MotionGroupNormMode, type ProviderName, type StageTimings, type WeightingMode } from '../../../shared/domain/generation';
+import { DEFAULT_LCM_LORA_WEIGHT, DEFAULT_MOTION_SCALE, DEFAULT_PARAMS, DEFAULT_V2V_STRENGTH, I2V_SCHEDULER, type GenerationParams, type LoraRef, type MotionGroupNormMode, type ProviderName, type StageTimings, type WeightingMode } from '../../../shared/domain/generation';
 import type { GenerationHashes, GenerationOutputs } from '../../../shared/domain/history';
 import { StudioError, isStudioError } from '../../../shared/errors';
 import { hashModelFile } from '../../compiler/io/hash';
@@ -17,6 +17,7 @@ import { NOISE_GENERATOR } from '../../engine/noise/torch-randn';
 import { checkDestination } from '../../export/destination';
 import { exportClip } from '../../export/exporter';
 import { HistoryService } from '../../services/history-service';
+import { decodeInput, storeInput } from '../../services/generation-input';
 import { checkWeightPaths } from '../../services/weight-paths';
 import { flag, parseArgs, type CliCommand, type CliIO, type ParsedArgs } from '../command';
 import { dataDirFromArgs } from '../data-dir';
@@ -26,6 +27,7 @@ const USAGE =
   'generate --prompt <text> [--negative <text>] [--seed N] [--steps N] [--guidance X] [--frames N] [--width W --height H] [--fps N] ' +
   '[--model <checkpoint>] [--motion <file>] [--lcm-lora <file>[:<weight>]] [--lora <file>:<weight> …] [--provider cpu|cuda|dml|coreml] ' +
   '[--clip-skip N] [--weighting a1111|comfy] [--groupnorm per_frame|across_frames] [--original-steps N] ' +
+  '[--image <file> [--motion-scale X] [--no-color-match] | --video <file|frames-folder> [--strength X]] ' +
   '--out <dir|file.mp4|file.webm|file.gif> [--json] [--no-history] [--data-dir <dir>]';
 
 const VIDEO_FORMATS = ['mp4', 'webm', 'gif'] as const;
@@ -85,6 +87,7 @@ export function paramsFromArgs(p: ParsedArgs, randomSeed: () => number = () => r
   const lcm = flag(p, 'lcm-lora');
   if (lcm) params.lcmLora = parseWeighted(lcm, 'lcm-lora', DEFAULT_LCM_LORA_WEIGHT);
   params.loras = (p.flags.get('lora') ?? []).map((v): LoraRef => parseWeighted(v, 'lora', undefined));
+  inputFromArgs(p, params);
   const providers = p.flags.get('provider');
   if (providers) {
     const bad = providers.filter((x) => !PROVIDERS.includes(x as ProviderName));
@@ -93,6 +96,33 @@ export function paramsFromArgs(p: ParsedArgs, randomSeed: () => number = () => r
     params.providers = [...new Set([...(providers as ProviderName[]), 'cpu' as const])];
   }
   return params;
+}
+
+/**
+ * `--image` (AnimateLCM-I2V: its scheduler config, guidance 1 and 4 steps unless given) or `--video`
+ * (video-to-video at `--strength`). The path is resolved here; the run stores and decodes it.
+ */
+function inputFromArgs(p: ParsedArgs, params: GenerationParams): void {
+  const image = flag(p, 'image');
+  const video = flag(p, 'video');
+  const motionScale = numberFlag(p, 'motion-scale', { min: 0 });
+  const strength = numberFlag(p, 'strength', { min: 0 });
+  if (image && video) throw usage('Give either --image or --video, not both.');
+  if (!image && (motionScale !== undefined || p.bools.has('no-color-match'))) throw usage('--motion-scale and --no-color-match go with --image.');
+  if (!video && strength !== undefined) throw usage('--strength goes with --video.');
+  if (image) {
+    if (motionScale !== undefined && motionScale > 1.5) throw usage(`--motion-scale must be between 0 and 1.5 (got ${motionScale}).`);
+    params.input = { kind: 'image', path: resolve(image), motionScale: motionScale ?? DEFAULT_MOTION_SCALE, colorMatch: !p.bools.has('no-color-match') };
+    const orig = params.scheduler.original_inference_steps;
+    params.scheduler = { ...I2V_SCHEDULER, ...(flag(p, 'original-steps') !== undefined ? { original_inference_steps: orig } : {}) };
+    if (flag(p, 'guidance') === undefined) params.guidance = 1;
+    if (flag(p, 'steps') === undefined) params.steps = 4;
+  }
+  if (video) {
+    const s = strength ?? DEFAULT_V2V_STRENGTH;
+    if (!(s > 0 && s <= 1)) throw usage(`--strength must be greater than 0 and at most 1 (got ${s}).`);
+    params.input = { kind: 'video', path: resolve(video), strength: s };
+  }
 }
 
 function progressPrinter(io: CliIO): { onProgress: (e: GenerateProgress) => void; finish(): void } {
@@ -140,7 +170,7 @@ export const generateCommand: CliCommand = {
   summary: 'Generate a clip from a prompt (no --model: the built-in starter test model, abstract output)',
   usage: USAGE,
   async run(args, io) {
-    const p = parseArgs(args, ['json', 'no-history']);
+    const p = parseArgs(args, ['json', 'no-history', 'no-color-match']);
     const params = paramsFromArgs(p);
     const outFlag = flag(p, 'out');
     if (!outFlag) throw usage('Say where the clip goes with --out <folder> (PNG frames + params.json) or --out <file.mp4|.webm|.gif>.');
@@ -155,6 +185,8 @@ export const generateCommand: CliCommand = {
     checkWeightPaths(params);
     if (!params.model) io.stderr('Using the built-in starter test model: random weights, abstract output (pass --model <checkpoint> for real pictures).');
 
+    // The input goes into the data folder under its hash before anything is recorded, so the record re-runs it.
+    if (params.input) params.input = storeInput(params.input, dataDir);
     const history = p.bools.has('no-history') ? undefined : openHistory(dataDir, io);
     const record = history
       ? await history.service.createGeneration(params, { noise: { ...NOISE_GENERATOR }, engineVersion: ENGINE_VERSION, hashes: await fileHashes(params) })
@@ -168,18 +200,24 @@ export const generateCommand: CliCommand = {
     const started = performance.now();
     let scratch: string | undefined;
     let timings: StageTimings = {};
+    let inputScratch: string | undefined;
     try {
+      let inputFrames: string[] | undefined;
+      if (params.input) {
+        inputScratch = mkdtempSync(join(tmpdir(), 'animatelcm-input-'));
+        inputFrames = await decodeInput(params, join(inputScratch, 'decoded'), controller.signal);
+      }
       let result: GenerateResult;
       let outputs: GenerationOutputs;
       if (video) {
         scratch = mkdtempSync(join(tmpdir(), 'animatelcm-generate-'));
-        result = await generate({ params, outDir: join(scratch, 'frames'), cacheRoot: join(dataDir, 'cache') }, { signal: controller.signal, onProgress: printer.onProgress });
+        result = await generate({ params, outDir: join(scratch, 'frames'), cacheRoot: join(dataDir, 'cache'), inputFrames }, { signal: controller.signal, onProgress: printer.onProgress });
         const tExport = performance.now();
         await exportClip({ kind: 'frames', dir: result.outDir, fps: params.fps, params }, { format: video }, { out, signal: controller.signal });
         timings = { ...result.timings, export: Math.round(performance.now() - tExport) };
         outputs = { framesDir: null, frameCount: result.frameCount, videos: [out], thumbnail: null };
       } else {
-        result = await generate({ params, outDir: out, cacheRoot: join(dataDir, 'cache') }, { signal: controller.signal, onProgress: printer.onProgress });
+        result = await generate({ params, outDir: out, cacheRoot: join(dataDir, 'cache'), inputFrames }, { signal: controller.signal, onProgress: printer.onProgress });
         timings = result.timings;
         outputs = { framesDir: result.outDir, frameCount: result.frameCount, videos: [], thumbnail: null };
       }
@@ -219,6 +257,7 @@ export const generateCommand: CliCommand = {
     } finally {
       process.off('SIGINT', onSigint);
       if (scratch) rmSync(scratch, { recursive: true, force: true });
+      if (inputScratch) rmSync(inputScratch, { recursive: true, force: true });
       history?.close();
       await releaseModels();
     }

@@ -116,3 +116,21 @@ export function buildImageEncoderGraph(w: WeightSet, opts: ImageEncoderBuildOpti
   }
   return graph;
 }
+
+/** Every weight name and shape of an Adapter(cin, channels, nums_rb, ksize=1, sk=True, use_conv=False). */
+export function imageEncoderParameterShapes(cin: number, channels: readonly number[], blocksPerLevel: number): Map<string, number[]> {
+  const s = new Map<string, number[]>([
+    ['conv_in.weight', [channels[0], cin, 3, 3]],
+    ['conv_in.bias', [channels[0]]],
+  ]);
+  let prev = channels[0];
+  channels.forEach((c, i) => {
+    for (let j = 0; j < blocksPerLevel; j++) {
+      const p = `body.${i * blocksPerLevel + j}`;
+      if (prev !== c) s.set(`${p}.in_conv.weight`, [c, prev, 1, 1]).set(`${p}.in_conv.bias`, [c]);
+      s.set(`${p}.block1.weight`, [c, c, 3, 3]).set(`${p}.block1.bias`, [c]).set(`${p}.block2.weight`, [c, c, 1, 1]).set(`${p}.block2.bias`, [c]);
+      prev = c;
+    }
+  });
+  return s;
+}

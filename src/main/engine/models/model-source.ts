@@ -71,8 +71,8 @@ export function starterSource(loras: LoraSpec[] = []): ModelSource {
     label: s.label,
     isStarter: true,
     configs: s.configs,
-    weights: { unet: s.unet, motion: s.motion, vae: s.vae, text_encoder: s.text_encoder },
-    identity: { unet: { model: s.id }, vae: { model: s.id }, text_encoder: { model: s.id } },
+    weights: { unet: s.unet, motion: s.motion, vae: s.vae, text_encoder: s.text_encoder, img_encoder: s.img_encoder },
+    identity: { unet: { model: s.id }, vae: { model: s.id }, text_encoder: { model: s.id }, img_encoder: { model: s.id } },
     loras,
     close: () => undefined,
   };
