@@ -7,7 +7,7 @@
  */
 import { StudioError } from './errors';
 import { API_METHODS, type ApiArgs, type ApiMethod } from './api';
-import type { GenerationParams } from './domain/generation';
+import type { GenerationInput, GenerationParams } from './domain/generation';
 
 /** Returns the value typed, or throws StudioError('BAD_REQUEST') naming the path that failed. */
 export type Validator<T> = (value: unknown, path: string) => T;
@@ -106,6 +106,12 @@ const side: Validator<number> = (v, p) => {
   return n;
 };
 
+/** Image-to-video / video-to-video input: the kind decides the fields. */
+const imageInput = obj({ kind: literal('image'), path, sha256: optional(str({ max: 64 })), motionScale: num({ min: 0, max: 1.5 }), colorMatch: bool });
+const videoInput = obj({ kind: literal('video'), path, sha256: optional(str({ max: 64 })), strength: num({ min: 0, max: 1 }) });
+const generationInput: Validator<GenerationInput> = (v, p) =>
+  isPlainObject(v) && v.kind === 'video' ? videoInput(v, p) : isPlainObject(v) && v.kind === 'image' ? imageInput(v, p) : fail(`${p}.kind`, '"image" or "video"', isPlainObject(v) ? v.kind : v);
+
 const generationShape = {
   prompt: str({ max: 20_000 }),
   negativePrompt: str({ max: 20_000 }),
@@ -142,6 +148,7 @@ const generationShape = {
     timestep_scaling: num({ min: 0, max: 1000 }),
   }),
   providers: arr(providerName, { max: 8 }),
+  input: optional(generationInput),
 };
 
 export const generationParams: Validator<GenerationParams> = obj(generationShape);
