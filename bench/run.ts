@@ -23,6 +23,7 @@ import { pipelineSuite } from './suites/pipeline';
 import { rooflineSuite } from './suites/roofline';
 import { stepSuite } from './suites/step';
 import { tinySuite } from './suites/tiny';
+import { modesSuite } from './suites/modes';
 
 export const SUITES: Record<string, Suite> = {
   tiny: tinySuite,
@@ -33,6 +34,7 @@ export const SUITES: Record<string, Suite> = {
   pipeline: pipelineSuite,
   lora: loraSuite,
   export: exportSuite,
+  modes: modesSuite,
 };
 
 /** Run when no suite is named: minutes, not hours, on a 2-core machine. */
