@@ -127,22 +127,23 @@ describe('AnimateLCM-I2V image encoder', () => {
     expect(Array.from(still.subarray(per, 2 * per))).toEqual(Array.from(still.subarray(0, per)));
   });
 
-  it('UNet + motion with injected features (3 blocks, layers_per_block 2, odd 6×5 latent, 3 frames) = float64 forward; layers_per_block 1 takes none', async () => {
+  it('UNet + motion with injected features (3 blocks, plain block first, layers_per_block 2, odd 6×5 latent, 3 frames) = float64 forward; layers_per_block 1 takes none', async () => {
+    // A plain (attention-free) block first: the feature goes in after its second resnet.
     const cfg = parseUNetConfig({
-      block_out_channels: [8, 16, 16],
+      block_out_channels: [8, 16, 24],
       layers_per_block: 2,
-      down_block_types: ['CrossAttnDownBlock2D', 'CrossAttnDownBlock2D', 'DownBlock2D'],
-      up_block_types: ['UpBlock2D', 'CrossAttnUpBlock2D', 'CrossAttnUpBlock2D'],
-      attention_head_dim: 2,
+      down_block_types: ['DownBlock2D', 'CrossAttnDownBlock2D', 'CrossAttnDownBlock2D'],
+      up_block_types: ['CrossAttnUpBlock2D', 'CrossAttnUpBlock2D', 'UpBlock2D'],
+      attention_head_dim: [2, 4, 4],
       norm_num_groups: 4,
-      cross_attention_dim: 12,
+      cross_attention_dim: 20,
     });
-    const mcfg = parseMotionConfig({ block_out_channels: [8, 16, 16], motion_layers_per_block: 2, motion_num_attention_heads: 2, motion_norm_num_groups: 4, motion_max_seq_length: 8 });
+    const mcfg = parseMotionConfig({ block_out_channels: [8, 16, 24], motion_layers_per_block: 2, motion_num_attention_heads: 2, motion_norm_num_groups: 4, motion_max_seq_length: 8 });
     const u = randomWeights(unetShapes(cfg), 51);
     const mw = randomWeights(motionShapes(mcfg), 52);
     const frames = 3;
     const sample = randn([frames, 4, 6, 5], 53);
-    const text = randn([frames, 77, 12], 54);
+    const text = randn([frames, 77, cfg.cross_attention_dim], 54);
     const levels = imageFeatureLevels(cfg);
     const sizes = [[6, 5], [3, 3], [2, 2]];
     const feats = levels.map((i) => randn([frames, cfg.block_out_channels[i], sizes[i][0], sizes[i][1]], 60 + i));

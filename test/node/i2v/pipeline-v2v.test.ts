@@ -21,7 +21,7 @@ describe('video-to-video (AnimateDiffVideoToVideoPipeline semantics)', () => {
     const r = await runVerify(CASE, { log: () => undefined });
     expect(r.failures).toEqual([]);
     expect(verifyPassed(r)).toBe(true);
-    expect(r.comparisons.map((c) => c.what)).toEqual(expect.arrayContaining(['init_latents', 'noisy_latents', 'timesteps run', 'step1 latents', 'frames']));
+    expect(r.comparisons.map((c) => c.what)).toEqual(expect.arrayContaining(['init_latents', 'noisy_latents', 'timesteps', 'step1 latents', 'frames']));
   }, 60_000);
 
   it('strength truncation is diffusers get_timesteps: ⌊steps·strength⌋ steps from the end of the full schedule; nothing to run is refused', () => {

@@ -13,7 +13,7 @@ import { compareArrays } from '../compare';
 import { npyF32, npyI64, openWeightsFile } from '../run-graph';
 import type { KindHandler, VerifyContext } from '../types';
 import { openI2vFile } from './i2v-adapter';
-import { schedulerFrom } from './pipeline';
+import { LATENT_REL_L2, reportTimestepsAndSteps, schedulerFrom } from './pipeline';
 
 /**
  * kind `pipeline_animatelcm_i2v`: the authors' AnimationPipeline (app-i2v.py flow) replayed through OUR
@@ -23,7 +23,6 @@ import { schedulerFrom } from './pipeline';
  * image latent, every step, the decode, the frames before and after `adjust_colors` are compared.
  */
 
-const LATENT_REL_L2 = 1e-4;
 
 export const pipelineAnimateLcmI2vHandler: KindHandler = {
   kind: 'pipeline_animatelcm_i2v',
@@ -103,26 +102,8 @@ export const pipelineAnimateLcmI2vHandler: KindHandler = {
       ctx.report(compareArrays(ctx.name, 'posterior_std', i2vTrace.posteriorStd ?? [], arr('posterior_std.npy')));
       ctx.report(compareArrays(ctx.name, 'img_latent', i2vTrace.imgLatent ?? [], arr('img_latent.npy')));
 
-      const refTimesteps = Array.from(npyI64(join(ctx.dir, 'timesteps.npy')).data, Number);
-      const tsOk = refTimesteps.length === result.timesteps.length && refTimesteps.every((t, i) => t === result.timesteps[i]);
-      ctx.report({ case: ctx.name, what: 'timesteps', maxAbs: tsOk ? 0 : Number.POSITIVE_INFINITY, relL2: tsOk ? 0 : 1, pass: tsOk, note: tsOk ? undefined : `got ${result.timesteps.join(',')}, expected ${refTimesteps.join(',')}` });
-
-      const trace = result.trace as Trace;
+      const trace = reportTimestepsAndSteps(ctx, result.timesteps, result.trace as Trace);
       const latentWise = { maxRelL2: LATENT_REL_L2 };
-      const perStep: Array<[keyof Trace, string, { maxRelL2?: number }]> = [
-        ['latentsIn', 'step_latents_in.npy', latentWise],
-        ['latentModelInput', 'step_latent_model_input.npy', latentWise],
-        ['unetOutput', 'step_unet_output.npy', {}],
-        ['noisePred', 'step_noise_pred.npy', {}],
-        ['denoised', 'step_denoised.npy', latentWise],
-        ['latents', 'step_latents.npy', latentWise],
-      ];
-      for (const [field, file, opts] of perStep) {
-        const ours = trace[field] as Float32Array[];
-        const ref = arr(file);
-        const n = ref.length / steps;
-        ours.forEach((o, i) => ctx.report(compareArrays(ctx.name, `step${i} ${file.replace('.npy', '').replace('step_', '')}`, o, ref.subarray(i * n, (i + 1) * n), opts)));
-      }
       ctx.report(compareArrays(ctx.name, 'final_latents', trace.latents[trace.latents.length - 1], arr('final_latents.npy'), latentWise));
       ctx.report(compareArrays(ctx.name, 'video_decoded_raw', trace.decodedRaw ?? [], arr('video_decoded_raw.npy')));
       const F = frames;

@@ -5,9 +5,9 @@ import { textToVideo, type Trace } from '../../engine/pipelines/text-to-video';
 import { videoToVideoMode, type VideoToVideoTrace } from '../../engine/pipelines/video-to-video';
 import { readNpy } from '../../compiler/io/npy';
 import { compareArrays } from '../compare';
-import { npyF32, npyI64 } from '../run-graph';
+import { npyF32 } from '../run-graph';
 import type { KindHandler } from '../types';
-import { caseSource, schedulerFrom } from './pipeline';
+import { caseSource, LATENT_REL_L2, reportTimestepsAndSteps, schedulerFrom } from './pipeline';
 
 /**
  * kind `pipeline_animatediff_lcm_v2v`: diffusers' AnimateDiffVideoToVideoPipeline + LCMScheduler replayed through
@@ -15,7 +15,6 @@ import { caseSource, schedulerFrom } from './pipeline';
  * add_noise noise, step noise) and the prompt embeddings are injected; the VAE input, the scaled init latents,
  * the noised latents, the truncated schedule, every step, the decode and the frames are compared.
  */
-const LATENT_REL_L2 = 1e-4;
 
 export const pipelineV2vHandler: KindHandler = {
   kind: 'pipeline_animatediff_lcm_v2v',
@@ -67,27 +66,8 @@ export const pipelineV2vHandler: KindHandler = {
       ctx.report(compareArrays(ctx.name, 'vae input (2·u8/255 − 1)', concat(px), vaeIn, { atol: 0, rtol: 0 }));
       ctx.report(compareArrays(ctx.name, 'init_latents', vTrace.initLatents ?? [], arr('init_latents.npy')));
       ctx.report(compareArrays(ctx.name, 'noisy_latents', vTrace.noisyLatents ?? [], arr('noisy_latents.npy')));
-      const refTs = Array.from(npyI64(join(ctx.dir, 'timesteps.npy')).data, Number);
-      const ok = refTs.length === result.timesteps.length && refTs.every((t, i) => t === result.timesteps[i]);
-      ctx.report({ case: ctx.name, what: 'timesteps run', maxAbs: ok ? 0 : Number.POSITIVE_INFINITY, relL2: ok ? 0 : 1, pass: ok, note: ok ? undefined : `got ${result.timesteps.join(',')}, expected ${refTs.join(',')}` });
-
-      const trace = result.trace as Trace;
+      const trace = reportTimestepsAndSteps(ctx, result.timesteps, result.trace as Trace);
       const latentWise = { maxRelL2: LATENT_REL_L2 };
-      const runSteps = refTs.length;
-      const perStep: Array<[keyof Trace, string, { maxRelL2?: number }]> = [
-        ['latentsIn', 'step_latents_in.npy', latentWise],
-        ['latentModelInput', 'step_latent_model_input.npy', latentWise],
-        ['unetOutput', 'step_unet_output.npy', {}],
-        ['noisePred', 'step_noise_pred.npy', {}],
-        ['denoised', 'step_denoised.npy', latentWise],
-        ['latents', 'step_latents.npy', latentWise],
-      ];
-      for (const [field, file, opts] of perStep) {
-        const ours = trace[field] as Float32Array[];
-        const ref = arr(file);
-        const n = ref.length / runSteps;
-        ours.forEach((o, i) => ctx.report(compareArrays(ctx.name, `step${i} ${file.replace('.npy', '').replace('step_', '')}`, o, ref.subarray(i * n, (i + 1) * n), opts)));
-      }
       ctx.report(compareArrays(ctx.name, 'vae_decoder_input', trace.latents[trace.latents.length - 1], arr('vae_decoder_input.npy'), latentWise));
       ctx.report(compareArrays(ctx.name, 'video_decoded_raw', trace.decodedRaw ?? [], arr('video_decoded_raw.npy')));
       ctx.report(compareArrays(ctx.name, 'frames', result.frames, arr('frames.npy')));

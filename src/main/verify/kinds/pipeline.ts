@@ -21,7 +21,7 @@ import type { KindHandler, VerifyContext } from '../types';
  */
 
 /** Relative L2 acceptance for latent-space tensors (reference: 1 vs 2 threads differ by ~8e-7 relative). */
-const LATENT_REL_L2 = 1e-4;
+export const LATENT_REL_L2 = 1e-4;
 
 export const pipelineHandler: KindHandler = {
   kind: 'pipeline_animatediff_lcm',
@@ -84,27 +84,8 @@ export const pipelineHandler: KindHandler = {
         },
       );
 
-      const refTimesteps = Array.from(npyI64(join(ctx.dir, 'timesteps.npy')).data, Number);
-      const tsOk = refTimesteps.length === result.timesteps.length && refTimesteps.every((t, i) => t === result.timesteps[i]);
-      ctx.report({ case: ctx.name, what: 'timesteps', maxAbs: tsOk ? 0 : Number.POSITIVE_INFINITY, relL2: tsOk ? 0 : 1, pass: tsOk, note: tsOk ? undefined : `got ${result.timesteps.join(',')}, expected ${refTimesteps.join(',')}` });
-
-      const trace = result.trace as Trace;
-      const latentWise = { maxRelL2: LATENT_REL_L2 };
-      const perStep: Array<[keyof Trace, string, { maxRelL2?: number }]> = [
-        ['latentsIn', 'step_latents_in.npy', latentWise],
-        ['latentModelInput', 'step_latent_model_input.npy', latentWise],
-        ['unetOutput', 'step_unet_output.npy', {}],
-        ['noisePred', 'step_noise_pred.npy', {}],
-        ['denoised', 'step_denoised.npy', latentWise],
-        ['latents', 'step_latents.npy', latentWise],
-      ];
-      for (const [field, file, opts] of perStep) {
-        const ours = trace[field] as Float32Array[];
-        const ref = arr(file);
-        const n = ref.length / steps;
-        ours.forEach((o, i) => ctx.report(compareArrays(ctx.name, `step${i} ${file.replace('.npy', '').replace('step_', '')}`, o, ref.subarray(i * n, (i + 1) * n), opts)));
-      }
-      ctx.report(compareArrays(ctx.name, 'vae_decoder_input', trace.latents[trace.latents.length - 1], arr('vae_decoder_input.npy'), latentWise));
+      const trace = reportTimestepsAndSteps(ctx, result.timesteps, result.trace as Trace);
+      ctx.report(compareArrays(ctx.name, 'vae_decoder_input', trace.latents[trace.latents.length - 1], arr('vae_decoder_input.npy'), { maxRelL2: LATENT_REL_L2 }));
       ctx.report(compareArrays(ctx.name, 'video_decoded_raw', trace.decodedRaw ?? new Float32Array(0), arr('video_decoded_raw.npy')));
       ctx.report(compareArrays(ctx.name, 'frames', result.frames, arr('frames.npy')));
     } finally {
@@ -112,6 +93,32 @@ export const pipelineHandler: KindHandler = {
     }
   },
 };
+
+/**
+ * The run's timesteps against `timesteps.npy`, then every per-step tensor of the trace against the case's
+ * `step_*.npy` (one row per run step; latent-space tensors relatively). Shared by every pipeline kind.
+ */
+export function reportTimestepsAndSteps(ctx: VerifyContext, timesteps: number[], trace: Trace): Trace {
+  const refTimesteps = Array.from(npyI64(join(ctx.dir, 'timesteps.npy')).data, Number);
+  const tsOk = refTimesteps.length === timesteps.length && refTimesteps.every((t, i) => t === timesteps[i]);
+  ctx.report({ case: ctx.name, what: 'timesteps', maxAbs: tsOk ? 0 : Number.POSITIVE_INFINITY, relL2: tsOk ? 0 : 1, pass: tsOk, note: tsOk ? undefined : `got ${timesteps.join(',')}, expected ${refTimesteps.join(',')}` });
+  const latentWise = { maxRelL2: LATENT_REL_L2 };
+  const perStep: Array<[keyof Trace, string, { maxRelL2?: number }]> = [
+    ['latentsIn', 'step_latents_in.npy', latentWise],
+    ['latentModelInput', 'step_latent_model_input.npy', latentWise],
+    ['unetOutput', 'step_unet_output.npy', {}],
+    ['noisePred', 'step_noise_pred.npy', {}],
+    ['denoised', 'step_denoised.npy', latentWise],
+    ['latents', 'step_latents.npy', latentWise],
+  ];
+  for (const [field, file, opts] of perStep) {
+    const ours = trace[field] as Float32Array[];
+    const ref = npyF32(join(ctx.dir, file)).data;
+    const n = ref.length / refTimesteps.length;
+    ours.forEach((o, i) => ctx.report(compareArrays(ctx.name, `step${i} ${file.replace('.npy', '').replace('step_', '')}`, o, ref.subarray(i * n, (i + 1) * n), opts)));
+  }
+  return trace;
+}
 
 /** The case's components (files.json `components`, configs beside each file) as a ModelSource. */
 export function caseSource(ctx: VerifyContext): ModelSource {
