@@ -10,10 +10,10 @@ import { textToVideo, type Trace } from '../../engine/pipelines/text-to-video';
 import { decodePng } from '../../formats/png';
 import { openCanonical } from '../canonical';
 import { compareArrays } from '../compare';
-import { npyF32, npyI64, openWeightsFile } from '../run-graph';
+import { npyF32, openWeightsFile } from '../run-graph';
 import type { KindHandler, VerifyContext } from '../types';
 import { openI2vFile } from './i2v-adapter';
-import { LATENT_REL_L2, reportTimestepsAndSteps, schedulerFrom } from './pipeline';
+import { LATENT_REL_L2, reportTextEncoder, reportTimestepsAndSteps, runNumbers, schedulerFrom } from './pipeline';
 
 /**
  * kind `pipeline_animatelcm_i2v`: the authors' AnimationPipeline (app-i2v.py flow) replayed through OUR
@@ -27,12 +27,7 @@ import { LATENT_REL_L2, reportTimestepsAndSteps, schedulerFrom } from './pipelin
 export const pipelineAnimateLcmI2vHandler: KindHandler = {
   kind: 'pipeline_animatelcm_i2v',
   async run(ctx) {
-    const run = (ctx.files.run ?? {}) as Record<string, unknown>;
-    const num = (k: string): number => {
-      const v = run[k];
-      if (typeof v !== 'number') throw new StudioError('FORMAT_MISMATCH', `${ctx.name}: files.json run.${k} is missing.`);
-      return v;
-    };
+    const num = runNumbers(ctx);
     const comps = (ctx.files.components ?? {}) as Record<string, unknown>;
     const path = (key: string): string => {
       const p = comps[key];
@@ -60,14 +55,7 @@ export const pipelineAnimateLcmI2vHandler: KindHandler = {
     const set = new ModelSet(source, { cacheRoot: join(ctx.workDir, 'i2v-cache'), providers: ['cpu'], groupnorm: 'per_frame', precision: 'float32' });
     try {
       const models = set.models();
-      for (const [ids, embeds] of [
-        ['prompt_input_ids.npy', 'prompt_embeds.npy'],
-        ['negative_prompt_input_ids.npy', 'negative_prompt_embeds.npy'],
-      ]) {
-        if (!existsSync(join(ctx.dir, ids))) continue;
-        const z = await models.encodeText(Array.from(npyI64(join(ctx.dir, ids)).data, Number), 1);
-        ctx.report(compareArrays(ctx.name, `text_encoder ${embeds.replace('.npy', '')}`, z, arr(embeds)));
-      }
+      await reportTextEncoder(ctx, models);
       const steps = num('num_inference_steps');
       const guidance = num('guidance_scale');
       const frames = num('video_length');

@@ -1,5 +1,4 @@
 import { join } from 'node:path';
-import { StudioError } from '../../../shared/errors';
 import { ModelSet } from '../../engine/models/model-set';
 import { textToVideo, type Trace } from '../../engine/pipelines/text-to-video';
 import { videoToVideoMode, type VideoToVideoTrace } from '../../engine/pipelines/video-to-video';
@@ -7,7 +6,7 @@ import { readNpy } from '../../compiler/io/npy';
 import { compareArrays } from '../compare';
 import { npyF32 } from '../run-graph';
 import type { KindHandler } from '../types';
-import { caseSource, LATENT_REL_L2, reportTimestepsAndSteps, schedulerFrom } from './pipeline';
+import { caseGroupnorm, caseSource, LATENT_REL_L2, reportTextEncoder, reportTimestepsAndSteps, runNumbers, schedulerFrom } from './pipeline';
 
 /**
  * kind `pipeline_animatediff_lcm_v2v`: diffusers' AnimateDiffVideoToVideoPipeline + LCMScheduler replayed through
@@ -19,20 +18,13 @@ import { caseSource, LATENT_REL_L2, reportTimestepsAndSteps, schedulerFrom } fro
 export const pipelineV2vHandler: KindHandler = {
   kind: 'pipeline_animatediff_lcm_v2v',
   async run(ctx) {
-    const groupnorm = ctx.files.groupnorm;
-    if (groupnorm !== 'per_frame' && groupnorm !== 'across_frames') {
-      throw new StudioError('FORMAT_MISMATCH', `${ctx.name}: files.json groupnorm must be per_frame or across_frames, not ${String(groupnorm)}.`);
-    }
-    const run = (ctx.files.run ?? {}) as Record<string, unknown>;
-    const num = (k: string): number => {
-      const v = run[k];
-      if (typeof v !== 'number') throw new StudioError('FORMAT_MISMATCH', `${ctx.name}: files.json run.${k} is missing.`);
-      return v;
-    };
+    const groupnorm = caseGroupnorm(ctx);
+    const num = runNumbers(ctx);
     const arr = (name: string): Float32Array => npyF32(join(ctx.dir, name)).data;
     const set = new ModelSet(caseSource(ctx), { cacheRoot: join(ctx.workDir, 'v2v-cache'), providers: ['cpu'], groupnorm, precision: 'float32' });
     try {
       const models = set.models();
+      await reportTextEncoder(ctx, models);
       const steps = num('steps_requested');
       const guidance = num('guidance');
       const frames = num('frames');

@@ -6,6 +6,7 @@ import { parseClipTextConfig, parseMotionConfig, parseUNetConfig, parseVaeConfig
 import { ModelSet } from '../../engine/models/model-set';
 import type { ModelSource } from '../../engine/models/model-source';
 import { textToVideo, type Trace } from '../../engine/pipelines/text-to-video';
+import type { PipelineModels } from '../../engine/pipelines/pipeline-models';
 import { openCanonical, type Component } from '../canonical';
 import { compareArrays } from '../compare';
 import { npyF32, npyI64 } from '../run-graph';
@@ -26,31 +27,15 @@ export const LATENT_REL_L2 = 1e-4;
 export const pipelineHandler: KindHandler = {
   kind: 'pipeline_animatediff_lcm',
   async run(ctx) {
-    const groupnorm = ctx.files.groupnorm;
-    if (groupnorm !== 'per_frame' && groupnorm !== 'across_frames') {
-      throw new StudioError('FORMAT_MISMATCH', `${ctx.name}: files.json groupnorm must be per_frame or across_frames, not ${String(groupnorm)}.`);
-    }
-    const run = (ctx.files.run ?? {}) as Record<string, unknown>;
-    const num = (k: string): number => {
-      const v = run[k];
-      if (typeof v !== 'number') throw new StudioError('FORMAT_MISMATCH', `${ctx.name}: files.json run.${k} is missing.`);
-      return v;
-    };
+    const groupnorm = caseGroupnorm(ctx);
+    const num = runNumbers(ctx);
     const source = caseSource(ctx);
     const set = new ModelSet(source, { cacheRoot: join(ctx.workDir, 'pipeline-cache'), providers: ['cpu'], groupnorm, precision: 'float32' });
     try {
       const models = set.models();
       const arr = (name: string): Float32Array => npyF32(join(ctx.dir, name)).data;
 
-      // Text encoder on the case's ids (the pipeline itself gets the saved embeddings, as diffusers did).
-      for (const [ids, embeds] of [
-        ['prompt_input_ids.npy', 'prompt_embeds.npy'],
-        ['negative_prompt_input_ids.npy', 'negative_prompt_embeds.npy'],
-      ]) {
-        if (!existsSync(join(ctx.dir, ids))) continue;
-        const z = await models.encodeText(Array.from(npyI64(join(ctx.dir, ids)).data, Number), 1);
-        ctx.report(compareArrays(ctx.name, `text_encoder ${embeds.replace('.npy', '')}`, z, arr(embeds)));
-      }
+      await reportTextEncoder(ctx, models);
 
       const steps = num('steps');
       const guidance = num('guidance');
@@ -64,7 +49,7 @@ export const pipelineHandler: KindHandler = {
         {
           prompt: '',
           negativePrompt: '',
-          seed: typeof run.seed === 'number' ? run.seed : 0,
+          seed: typeof (ctx.files.run as { seed?: unknown } | undefined)?.seed === 'number' ? num('seed') : 0,
           steps,
           guidance,
           frames,
@@ -93,6 +78,37 @@ export const pipelineHandler: KindHandler = {
     }
   },
 };
+
+/** files.json `groupnorm` (per_frame | across_frames), or a FORMAT_MISMATCH naming the case. */
+export function caseGroupnorm(ctx: VerifyContext): 'per_frame' | 'across_frames' {
+  const groupnorm = ctx.files.groupnorm;
+  if (groupnorm !== 'per_frame' && groupnorm !== 'across_frames') {
+    throw new StudioError('FORMAT_MISMATCH', `${ctx.name}: files.json groupnorm must be per_frame or across_frames, not ${String(groupnorm)}.`);
+  }
+  return groupnorm;
+}
+
+/** A reader of files.json `run.<key>` numbers that names a missing one. */
+export function runNumbers(ctx: VerifyContext): (key: string) => number {
+  const run = (ctx.files.run ?? {}) as Record<string, unknown>;
+  return (k) => {
+    const v = run[k];
+    if (typeof v !== 'number') throw new StudioError('FORMAT_MISMATCH', `${ctx.name}: files.json run.${k} is missing.`);
+    return v;
+  };
+}
+
+/** The text encoder on the case's token ids (the pipeline itself gets the saved embeddings, as the reference did). */
+export async function reportTextEncoder(ctx: VerifyContext, models: PipelineModels): Promise<void> {
+  for (const [ids, embeds] of [
+    ['prompt_input_ids.npy', 'prompt_embeds.npy'],
+    ['negative_prompt_input_ids.npy', 'negative_prompt_embeds.npy'],
+  ]) {
+    if (!existsSync(join(ctx.dir, ids))) continue;
+    const z = await models.encodeText(Array.from(npyI64(join(ctx.dir, ids)).data, Number), 1);
+    ctx.report(compareArrays(ctx.name, `text_encoder ${embeds.replace('.npy', '')}`, z, npyF32(join(ctx.dir, embeds)).data));
+  }
+}
 
 /**
  * The run's timesteps against `timesteps.npy`, then every per-step tensor of the trace against the case's
