@@ -51,7 +51,7 @@ export const pipelineAnimateLcmI2vHandler: KindHandler = {
       }
     }
 
-    const source = caseSource(ctx, path, loraPath, multiplier);
+    const source = i2vCaseSource(ctx, path, loraPath, multiplier);
     const set = new ModelSet(source, { cacheRoot: join(ctx.workDir, 'i2v-cache'), providers: ['cpu'], groupnorm: 'per_frame', precision: 'float32' });
     try {
       const models = set.models();
@@ -115,7 +115,7 @@ function fhw3ToC3fhw(x: Float32Array, F: number, H: number, W: number): Float32A
   return out;
 }
 
-function caseSource(ctx: VerifyContext, path: (k: string) => string, loraPath: string, multiplier: number): ModelSource {
+export function i2vCaseSource(ctx: VerifyContext, path: (k: string) => string, loraPath: string, multiplier: number): ModelSource {
   const json = (p: string): Record<string, unknown> => JSON.parse(readFileSync(p, 'utf8')) as Record<string, unknown>;
   const i2vPath = path('i2v_ckpt');
   // The motion-module construction (heads, GroupNorm groups) is recorded with the module-level case.
