@@ -25,6 +25,7 @@ import { rooflineSuite } from './suites/roofline';
 import { stepSuite } from './suites/step';
 import { tinySuite } from './suites/tiny';
 import { longClipSuite } from './suites/long-clip';
+import { modesSuite } from './suites/modes';
 
 export const SUITES: Record<string, Suite> = {
   tiny: tinySuite,
@@ -37,6 +38,7 @@ export const SUITES: Record<string, Suite> = {
   export: exportSuite,
   controlnet: controlnetSuite,
   'long-clip': longClipSuite,
+  modes: modesSuite,
 };
 
 /** Run when no suite is named: minutes, not hours, on a 2-core machine. */

@@ -7,7 +7,7 @@
  */
 import { StudioError } from './errors';
 import { API_METHODS, type ApiArgs, type ApiMethod } from './api';
-import { GENERATION_LIMITS, type GenerationParams } from './domain/generation';
+import { GENERATION_LIMITS, type GenerationInput, type GenerationParams } from './domain/generation';
 import { CLIP_SPEED_MAX, CLIP_SPEED_MIN, CROSSFADE_MAX } from './domain/timeline';
 
 /** Returns the value typed, or throws StudioError('BAD_REQUEST') naming the path that failed. */
@@ -155,6 +155,12 @@ const side: Validator<number> = (v, p) => {
   return n;
 };
 
+/** Image-to-video / video-to-video input: the kind decides the fields. */
+const imageInput = obj({ kind: literal('image'), path, sha256: optional(str({ max: 64 })), motionScale: num({ min: 0, max: 1.5 }), colorMatch: bool });
+const videoInput = obj({ kind: literal('video'), path, sha256: optional(str({ max: 64 })), strength: num({ min: 0, max: 1 }) });
+const generationInput: Validator<GenerationInput> = (v, p) =>
+  isPlainObject(v) && v.kind === 'video' ? videoInput(v, p) : isPlainObject(v) && v.kind === 'image' ? imageInput(v, p) : fail(`${p}.kind`, '"image" or "video"', isPlainObject(v) ? v.kind : v);
+
 const generationShape = {
   prompt: str({ max: 20_000 }),
   negativePrompt: str({ max: 20_000 }),
@@ -232,6 +238,7 @@ const generationShape = {
     }),
   ),
   promptKeyframes: optional(arr(obj({ frame: num({ min: 0, max: 255, integer: true }), prompt: str({ max: 20_000 }) }), { max: 256 })),
+  input: optional(generationInput),
 };
 
 export const generationParams: Validator<GenerationParams> = obj(generationShape);

@@ -13,6 +13,8 @@ export interface GenerateJobParams {
   outDir: string;
   cacheRoot: string;
   intraOpThreads?: number;
+  /** The decoded image/video input (PNG files the services prepared), with `params.input`. */
+  inputFrames?: string[];
 }
 
 export type GenerateJobProgress = GenerateProgress;
@@ -23,7 +25,7 @@ export const generateJob: JobHandler<GenerateJobParams, GenerateJobResult> = asy
     throw new StudioError('BAD_REQUEST', 'A generate job needs { params, outDir, cacheRoot }.');
   }
   return generate(
-    { params: p.params, outDir: p.outDir, cacheRoot: p.cacheRoot, intraOpThreads: p.intraOpThreads },
+    { params: p.params, outDir: p.outDir, cacheRoot: p.cacheRoot, intraOpThreads: p.intraOpThreads, inputFrames: p.inputFrames },
     { signal: ctx.signal, onProgress: (e) => ctx.progress(e) },
   );
 };

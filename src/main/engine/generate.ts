@@ -13,7 +13,8 @@ import { checkMemoryFits } from './memory/guard';
 import { machineMemory } from './memory/machine';
 import { windowFusionPlan } from '../compiler/families/context-windows';
 import { ModelSet } from './models/model-set';
-import { fileSource, type LoraSpec } from './models/model-source';
+import { ANIMATELCM_LORA_SCALE, fileSource, type LoraSpec } from './models/model-source';
+import { inputMode } from './pipelines/input-mode';
 import { NOISE_GENERATOR } from './noise/torch-randn';
 import { engineInfo } from './runtime/info';
 import { framesToRGB8, textToVideo } from './pipelines/text-to-video';
@@ -41,6 +42,8 @@ export interface GenerateRequest {
   /** The compile cache (`<data dir>/cache`). */
   cacheRoot: string;
   intraOpThreads?: number;
+  /** With `params.input`: the input decoded by the main process, as 8-bit RGB PNGs (pipelines/input-mode.ts). */
+  inputFrames?: string[];
 }
 
 /** Progress as the shared StepProgress, without the job id (the worker adds it). */
@@ -95,7 +98,8 @@ export async function acquireModels(params: GenerationParams, cacheRoot: string,
   }
   if (providers.length === 0) providers.push('cpu');
   const loras: LoraSpec[] = [];
-  if (params.lcmLora) loras.push({ path: resolve(params.lcmLora.path), weight: params.lcmLora.weight });
+  // AnimateLCM-I2V loads its spatial LoRA with convert_lcm_lora's fixed 1/8 scale, whatever the file's alpha says.
+  if (params.lcmLora) loras.push({ path: resolve(params.lcmLora.path), weight: params.lcmLora.weight, ...(params.input?.kind === 'image' ? { fixedScale: ANIMATELCM_LORA_SCALE } : {}) });
   for (const l of params.loras) if (l.enabled !== false) loras.push({ path: resolve(l.path), weight: l.weight });
   const stamp = (p: string | undefined): string | undefined => (p && existsSync(p) ? `${resolve(p)}@${statSync(p).mtimeMs}:${statSync(p).size}` : p);
   // The LoRA stack is not part of the key: a loaded set switches it at run time (ModelSet.setLoras — slot feeds,
@@ -185,6 +189,7 @@ export async function generate(req: GenerateRequest, opts: GenerateOptions = {})
       });
       for (const message of prepared.notes) emit({ stage: 'compile', step: 0, totalSteps: 1, elapsedMs: 0, message });
     }
+    const mode = inputMode(params, req.inputFrames);
     const stepTimes: number[] = [];
     const windows = contextWindowCount(params);
     const result = await textToVideo(
@@ -210,6 +215,7 @@ export async function generate(req: GenerateRequest, opts: GenerateOptions = {})
         signal,
         control: prepared?.control,
         onWarning: (message) => emit({ stage: 'compile', step: 0, totalSteps: 1, elapsedMs: 0, message }),
+        mode,
         onStage: (e) => emit({ stage: e.stage, step: e.done, totalSteps: e.total, elapsedMs: e.elapsedMs }),
         onStep: (e) => {
           stepTimes.push(e.elapsedMs);

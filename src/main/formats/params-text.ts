@@ -11,7 +11,7 @@
  * Embedded parameters are untrusted input (a file from the internet), so `coerceParams` rebuilds the object
  * field by field with type checks instead of trusting a cast.
  */
-import { DEFAULT_PARAMS, type GenerationParams, type LoraRef, type ProviderName } from '../../shared/domain/generation';
+import { DEFAULT_MOTION_SCALE, DEFAULT_PARAMS, DEFAULT_V2V_STRENGTH, type GenerationParams, type LoraRef, type ProviderName } from '../../shared/domain/generation';
 import { CONTEXT_MODES, CONTEXT_NOISES, CONTEXT_WEIGHTINGS, DEFAULT_CONTEXT_WINDOWS } from '../../shared/domain/context-windows';
 
 /** The engine's name in the "Version" field, so a reader knows which tool wrote the line. */
@@ -70,6 +70,14 @@ export function formatParamsText(p: GenerationParams): string {
     fields.push(['Lora weights', active.map((l) => `${l.name ?? baseName(l.path)}: ${l.weight}`).join(', ')]);
     const hashed = active.filter((l) => l.sha256);
     if (hashed.length) fields.push(['Lora hashes', hashed.map((l) => `${l.name ?? baseName(l.path)}: ${shortHash(l.sha256!)}`).join(', ')]);
+  }
+  const input = p.input;
+  if (input) {
+    // The JSON form carries the input exactly (stored path + hash); the text says what kind and how strong.
+    fields.push(['Mode', input.kind === 'image' ? 'image-to-video' : 'video-to-video']);
+    if (input.kind === 'image') fields.push(['Motion scale', input.motionScale], ['Color match', input.colorMatch ? 'on' : 'off']);
+    else fields.push(['Denoising strength', input.strength]);
+    if (input.sha256) fields.push(['Input hash', shortHash(input.sha256)]);
   }
   fields.push(['Version', PARAMS_VERSION_TAG]);
   const line = fields
@@ -198,6 +206,12 @@ export function coerceParams(v: unknown): GenerationParams | undefined {
   }
   if (Array.isArray(v.promptKeyframes)) {
     p.promptKeyframes = v.promptKeyframes.filter(isObj).filter((k) => typeof k.prompt === 'string').map((k) => ({ frame: num(k.frame, 0), prompt: k.prompt as string }));
+  }
+  const input = v.input;
+  if (isObj(input) && typeof input.path === 'string') {
+    const sha256 = typeof input.sha256 === 'string' ? { sha256: input.sha256 } : {};
+    if (input.kind === 'image') p.input = { kind: 'image', path: input.path, ...sha256, motionScale: num(input.motionScale, DEFAULT_MOTION_SCALE), colorMatch: input.colorMatch !== false };
+    else if (input.kind === 'video') p.input = { kind: 'video', path: input.path, ...sha256, strength: num(input.strength, DEFAULT_V2V_STRENGTH) };
   }
   return p;
 }

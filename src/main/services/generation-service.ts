@@ -24,6 +24,7 @@ import { ENGINE_VERSION_JOB, GENERATE_JOB, type EngineVersionJobResult } from '.
 import type { EngineHost } from './engine-host';
 import { FileHashCache, engineHashRunner, type HashRunner } from './generation-hashes';
 import type { HistoryService } from './history-service';
+import { decodeInput, storeInput } from './generation-input';
 import { checkWeightPaths } from './weight-paths';
 
 export type JobEvent = 'onJobProgress' | 'onJobState';
@@ -81,6 +82,7 @@ export class GenerationService {
   private readonly engine: EngineHost;
   private readonly history: HistoryService;
   private readonly cacheRoot: string;
+  private readonly dataDir: string;
   private readonly emitEvent: JobEventSink;
   private readonly threads: () => number | undefined;
   private readonly keepFinished: number;
@@ -99,6 +101,7 @@ export class GenerationService {
     this.engine = opts.engine;
     this.history = opts.history;
     this.cacheRoot = join(opts.dataDir, 'cache');
+    this.dataDir = opts.dataDir;
     this.emitEvent = opts.emit ?? (() => {});
     this.threads = opts.threads ?? (() => undefined);
     this.keepFinished = opts.keepFinished ?? 50;
@@ -112,6 +115,8 @@ export class GenerationService {
     this.checkOpen();
     // Before anything is recorded: a path that is not a model never reaches the worker or the history.
     checkWeightPaths(params);
+    // An image/video input is copied into <data>/inputs under its hash: the record re-runs exactly that file.
+    if (params.input) params = { ...params, input: storeInput(params.input, this.dataDir) };
     // A job that cannot fit this machine is refused here, before it is recorded or queued (engine/memory/guard.ts).
     await this.engine.request('memoryCheck', params);
     const { engineVersion, noise } = await this.engineVersion();
@@ -274,6 +279,9 @@ export class GenerationService {
     const timings: StageTimings = { queued: Date.now() - job.queuedMs };
     const outDir = this.history.outputDirFor(job.generationId);
     const t0 = performance.now();
+    let inputDir: string | undefined;
+    // The decoded input is scratch: gone before the job settles, whatever happened.
+    const dropInput = (): Promise<void> => (inputDir ? rm(inputDir, { recursive: true, force: true }).catch(() => undefined) : Promise.resolve());
     try {
       // 1. Hash the weight files (worker; cached by path + mtime + size), then record the run as started.
       job.status = 'running';
@@ -293,11 +301,18 @@ export class GenerationService {
 
       // 2. Generate in the worker; frames land in outDir only when complete.
       if (job.cancelRequested) throw new StudioError('CANCELLED', 'Cancelled.');
-      const params: GenerateJobParams = { params: job.params, outDir, cacheRoot: this.cacheRoot, intraOpThreads: this.threads() };
+      // The input is decoded here (ffmpeg is the main process's decoder) into PNGs the worker reads.
+      let inputFrames: string[] | undefined;
+      if (job.params.input) {
+        inputDir = join(this.cacheRoot, 'decoded-inputs', job.jobId);
+        inputFrames = await decodeInput(job.params, inputDir);
+      }
+      const params: GenerateJobParams = { params: job.params, outDir, cacheRoot: this.cacheRoot, intraOpThreads: this.threads(), inputFrames };
       job.engineJobId = job.jobId;
       const engineJob = this.engine.runJob<GenerateJobResult, GenerateJobProgress>(GENERATE_JOB, job.jobId, params, (p) => this.onEngineProgress(job, p));
       const result = await engineJob.result;
       job.engineJobId = null;
+      await dropInput();
       if (job.cancelRequested) throw new StudioError('CANCELLED', 'Cancelled.');
 
       // 3. Record the outputs (they exist: generate() renamed the finished folder into place).
@@ -310,6 +325,7 @@ export class GenerationService {
       timings.run = round(performance.now() - t0);
       // Whatever happened, no output folder outlives a job that did not finish (e.g. cancelled just after the rename).
       await rm(outDir, { recursive: true, force: true }).catch(() => undefined);
+      await dropInput();
       const cancelled = job.cancelRequested || (isStudioError(e) && e.code === 'CANCELLED');
       if (cancelled) await this.finish(job, 'cancelled', null, timings);
       else await this.finish(job, 'failed', this.describeFailure(e), timings);

@@ -13,6 +13,9 @@ import { pipelineControlNetHandler } from './kinds/pipeline-controlnet';
 import { randpermHandler } from './kinds/randperm';
 import { freenoiseComponentsHandler } from './kinds/freenoise-components';
 import { pipelineFreeNoiseHandler } from './kinds/pipeline-freenoise';
+import { i2vAdapterHandler } from './kinds/i2v-adapter';
+import { pipelineAnimateLcmI2vHandler } from './kinds/pipeline-animatelcm-i2v';
+import { pipelineV2vHandler } from './kinds/pipeline-v2v';
 
 /**
  * Every reference-case kind the engine can verify. Add a kind: write `kinds/<kind>.ts` exporting a
@@ -33,6 +36,9 @@ export const KIND_HANDLERS: readonly KindHandler[] = [
   randpermHandler,
   freenoiseComponentsHandler,
   pipelineFreeNoiseHandler,
+  i2vAdapterHandler,
+  pipelineAnimateLcmI2vHandler,
+  pipelineV2vHandler,
 ];
 
 export function handlerFor(kind: string): KindHandler | undefined {

@@ -4,7 +4,7 @@ import { emitModel } from '../compiler/graph/emit';
 import { readNpy } from '../compiler/io/npy';
 import { openSafetensors } from '../compiler/io/safetensors';
 import type { TensorTable, WeightSet } from '../compiler/io/tensor';
-import { createSession, type HostTensor } from '../engine/runtime/session';
+import { createSession, type EngineSession, type HostTensor } from '../engine/runtime/session';
 
 /**
  * What every model-kind handler does: emit a graph into the case's scratch folder, run it on onnxruntime CPU
@@ -50,4 +50,17 @@ export function npyI64(path: string): { shape: number[]; data: BigInt64Array } {
 export function f32(t: HostTensor): Float32Array {
   if (!(t.data instanceof Float32Array)) throw new Error(`expected a float32 output, got ${t.type}`);
   return t.data;
+}
+
+/** Emits `graph` and opens one CPU session on it, for handlers that run a graph many times; dispose when done. */
+export async function openGraph(graph: GraphIR, workDir: string): Promise<EngineSession & { inputShape(name: string): number[] }> {
+  const n = ++counter;
+  const { modelPath } = emitModel(graph, { dir: join(workDir, `g${n}`), modelFile: `${graph.name}.onnx` });
+  const session = await createSession(modelPath, { providers: ['cpu'] });
+  const inputShape = (name: string): number[] => {
+    const i = graph.inputs.find((x) => x.name === name);
+    if (!i || !i.shape.every((d): d is number => typeof d === 'number')) throw new Error(`${graph.name} has no static input ${name}`);
+    return i.shape;
+  };
+  return Object.assign(session, { inputShape });
 }

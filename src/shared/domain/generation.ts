@@ -79,7 +79,34 @@ export interface GenerationParams {
   contextWindows?: ContextWindowParams;
   /** Prompt travel: prompts from later frames on (`prompt` is frame 0's); absent or empty = one prompt. */
   promptKeyframes?: PromptKeyframe[];
+  /** Image-to-video or video-to-video input; absent = text-to-video. */
+  input?: GenerationInput;
 }
+
+/**
+ * The picture or clip a generation starts from. `path` is the copy in the data folder (`inputs/<sha256>.<ext>`,
+ * a frames folder as `inputs/<sha256>/`) once the services have stored it, so history can re-run it exactly.
+ */
+export type GenerationInput =
+  | {
+      kind: 'image';
+      path: string;
+      sha256?: string;
+      /** AnimateLCM-I2V's motion scale, 0–1.5 (its app's default 0.8; smaller keeps the image's identity). */
+      motionScale: number;
+      /** AnimateLCM's colour adjustment of the frames toward the image (on in the authors' app). */
+      colorMatch: boolean;
+    }
+  | {
+      kind: 'video';
+      path: string;
+      sha256?: string;
+      /** How much of the schedule runs: ⌊steps·strength⌋ steps (diffusers' video-to-video), 0 < strength ≤ 1. */
+      strength: number;
+    };
+
+export const DEFAULT_MOTION_SCALE = 0.8;
+export const DEFAULT_V2V_STRENGTH = 0.6;
 
 /** AnimateLCM's official T2V settings (G-U-N/AnimateLCM inference-t2v.yaml and its Gradio defaults). */
 export const DEFAULT_SCHEDULER: SchedulerConfig = {
@@ -100,6 +127,9 @@ export const GENERATION_LIMITS = {
   side: { min: 64, max: 2048, multiple: 8 },
   frames: { min: 1, max: 256 },
 } as const;
+
+/** AnimateLCM-I2V's scheduler (configs/inference-i2v.yaml): beta_end 0.014, original_inference_steps 200 (steps_offset 1 is unused by LCM). */
+export const I2V_SCHEDULER: SchedulerConfig = { ...DEFAULT_SCHEDULER, beta_end: 0.014, original_inference_steps: 200 };
 
 export const DEFAULT_PARAMS: GenerationParams = {
   prompt: '',

@@ -146,6 +146,8 @@ export interface NaiveMotion {
   groupnorm: 'per_frame' | 'across_frames';
   /** FreeNoise context windows, written out by hand in the test: window starts (each `length` frames) and weights. */
   windows?: { length: number; starts: number[]; weights: number[] };
+  /** AnimateLCM-I2V: image features per down block, added after the block's second layer, before its motion module. */
+  imageFeatures?: T[];
 }
 
 interface Ctx {
@@ -307,6 +309,7 @@ export function naiveUNet(W: Lookup, cfg: UNetConfig, sample: T, t: number, text
     for (let j = 0; j < cfg.layers_per_block; j++) {
       h = resnet(c, `down_blocks.${i}.resnets.${j}`, h);
       if (cfg.down_block_types[i].startsWith('CrossAttn')) h = transformer2d(c, `down_blocks.${i}.attentions.${j}`, h, heads[i], depth[i]);
+      if (motion?.imageFeatures && j === 1) h = add(h, motion.imageFeatures[i]);
       if (motion) h = motionModule(motion, `down_blocks.${i}.motion_modules.${j}`, h, mheads(i));
       skips.push(h);
     }

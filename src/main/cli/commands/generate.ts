@@ -17,7 +17,7 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { dirname, extname, join, resolve } from 'node:path';
-import { DEFAULT_LCM_LORA_WEIGHT, DEFAULT_PARAMS, GENERATION_LIMITS, type GenerationParams, type LoraRef, type MotionGroupNormMode, type ProviderName, type StageTimings, type WeightingMode } from '../../../shared/domain/generation';
+import { DEFAULT_LCM_LORA_WEIGHT, DEFAULT_MOTION_SCALE, DEFAULT_PARAMS, DEFAULT_V2V_STRENGTH, GENERATION_LIMITS, I2V_SCHEDULER, type GenerationParams, type LoraRef, type MotionGroupNormMode, type ProviderName, type StageTimings, type WeightingMode } from '../../../shared/domain/generation';
 import type { GenerationHashes, GenerationOutputs, GenerationRecord } from '../../../shared/domain/history';
 import { StudioError, isStudioError } from '../../../shared/errors';
 import { hashModelFile } from '../../compiler/io/hash';
@@ -27,6 +27,7 @@ import { checkParamsMemory } from '../../engine/memory/guard';
 import { checkDestination } from '../../export/destination';
 import { exportClip } from '../../export/exporter';
 import { EngineHost } from '../../services/engine-host';
+import { decodeInput, storeInput } from '../../services/generation-input';
 import { HistoryService } from '../../services/history-service';
 import { createTemporaryDir, discardTemporary, sweepTemporaries } from '../../store/atomic-files';
 import { dataLayout } from '../../store/layout';
@@ -49,6 +50,7 @@ const USAGE =
   '[--clip-skip N] [--weighting a1111|comfy] [--groupnorm per_frame|across_frames] [--original-steps N] ' +
   '[--controlnet <model-file> --control <image|video|frames-dir> [--control-scale X] [--control-start A] [--control-end B] [--preprocess canny|none] …] ' +
   `${LONG_CLIP_USAGE} ` +
+  '[--image <file> [--motion-scale X] [--no-color-match] | --video <file|frames-folder> [--strength X]] ' +
   '--out <dir|file.mp4|file.webm|file.gif> [--json] [--no-history] [--data-dir <dir>]';
 
 const VIDEO_FORMATS = ['mp4', 'webm', 'gif'] as const;
@@ -118,6 +120,7 @@ export function paramsFromArgs(p: ParsedArgs, randomSeed: () => number = () => r
   if (embeddings.length > 0) params.embeddings = embeddings.map((e) => ({ path: resolve(e) }));
   const vae = flag(p, 'vae');
   if (vae) params.vae = resolve(vae);
+  inputFromArgs(p, params);
   const providers = p.flags.get('provider');
   if (providers) {
     const bad = providers.filter((x) => !PROVIDERS.includes(x as ProviderName));
@@ -132,12 +135,39 @@ export function paramsFromArgs(p: ParsedArgs, randomSeed: () => number = () => r
   return params;
 }
 
+/**
+ * `--image` (AnimateLCM-I2V: its scheduler config, guidance 1 and 4 steps unless given) or `--video`
+ * (video-to-video at `--strength`). The path is resolved here; the run stores and decodes it.
+ */
+function inputFromArgs(p: ParsedArgs, params: GenerationParams): void {
+  const image = flag(p, 'image');
+  const video = flag(p, 'video');
+  const motionScale = numberFlag(p, 'motion-scale', { min: 0 });
+  const strength = numberFlag(p, 'strength', { min: 0 });
+  if (image && video) throw usage('Give either --image or --video, not both.');
+  if (!image && (motionScale !== undefined || p.bools.has('no-color-match'))) throw usage('--motion-scale and --no-color-match go with --image.');
+  if (!video && strength !== undefined) throw usage('--strength goes with --video.');
+  if (image) {
+    if (motionScale !== undefined && motionScale > 1.5) throw usage(`--motion-scale must be between 0 and 1.5 (got ${motionScale}).`);
+    params.input = { kind: 'image', path: resolve(image), motionScale: motionScale ?? DEFAULT_MOTION_SCALE, colorMatch: !p.bools.has('no-color-match') };
+    const orig = params.scheduler.original_inference_steps;
+    params.scheduler = { ...I2V_SCHEDULER, ...(flag(p, 'original-steps') !== undefined ? { original_inference_steps: orig } : {}) };
+    if (flag(p, 'guidance') === undefined) params.guidance = 1;
+    if (flag(p, 'steps') === undefined) params.steps = 4;
+  }
+  if (video) {
+    const s = strength ?? DEFAULT_V2V_STRENGTH;
+    if (!(s > 0 && s <= 1)) throw usage(`--strength must be greater than 0 and at most 1 (got ${s}).`);
+    params.input = { kind: 'video', path: resolve(video), strength: s };
+  }
+}
+
 export const generateCommand: CliCommand = {
   name: 'generate',
   summary: 'Generate a clip from a prompt (no --model: the built-in starter test model, abstract output)',
   usage: USAGE,
   async run(args, io) {
-    const p = parseArgs(args, ['json', 'no-history']);
+    const p = parseArgs(args, ['json', 'no-history', 'no-color-match']);
     const params = paramsFromArgs(p);
     const controlNets = controlUnitsFromArgs(args, usage);
     const outFlag = flag(p, 'out');
@@ -162,6 +192,8 @@ export const generateCommand: CliCommand = {
     // Refuse what cannot fit this machine before the run is recorded (engine/memory/guard.ts).
     checkParamsMemory(params);
 
+    // The input goes into the data folder under its hash before anything is recorded, so the record re-runs it.
+    if (params.input) params.input = storeInput(params.input, dataDir);
     // Opening the history sweeps what killed runs left (openDatabase); without it, sweep here.
     const history = p.bools.has('no-history') ? undefined : openHistory(dataDir, io);
     // Embedding files are identified in the history by their hash, like LoRAs (params.embeddings[].sha256).
@@ -183,6 +215,7 @@ export const generateCommand: CliCommand = {
     const started = performance.now();
     let record: GenerationRecord | undefined;
     let scratch: string | undefined;
+    let inputScratch: string | undefined;
     let timings: StageTimings = {};
     try {
       const { engineVersion, noise } = await engine.runJob<EngineVersionJobResult>(ENGINE_VERSION_JOB, `${jobId}:version`, {}).result;
@@ -196,7 +229,13 @@ export const generateCommand: CliCommand = {
         scratch = await createTemporaryDir(join(dataLayout(dataDir).scratch, 'generate'));
         framesDir = join(scratch, 'frames');
       }
-      const job: GenerateJobParams = { params, outDir: framesDir, cacheRoot: join(dataDir, 'cache') };
+      // An image/video input is decoded here (ffmpeg is the main process's decoder) into PNGs the worker reads.
+      let inputFrames: string[] | undefined;
+      if (params.input) {
+        inputScratch = await createTemporaryDir(join(dataLayout(dataDir).scratch, 'input'));
+        inputFrames = await decodeInput(params, join(inputScratch, 'decoded'), controller.signal);
+      }
+      const job: GenerateJobParams = { params, outDir: framesDir, cacheRoot: join(dataDir, 'cache'), inputFrames };
       // Ctrl-C while the worker was starting had no job to cancel yet.
       if (controller.signal.aborted) throw cancelledError();
       const result = await engine.runJob<GenerateJobResult, GenerateJobProgress>(GENERATE_JOB, jobId, job, printer.onProgress).result;
@@ -253,6 +292,7 @@ export const generateCommand: CliCommand = {
       // A worker killed mid-write (out of memory, say) leaves its temporary beside --out: it is dead now, so it goes.
       sweepTemporaries(dirname(out));
       releasePlace();
+      if (inputScratch) await discardTemporary(inputScratch);
       history?.close();
     }
   },

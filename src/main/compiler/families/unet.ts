@@ -5,6 +5,7 @@ import { attention, conv2d, feedForwardGeglu, gelu, groupNorm, layerNorm, linear
 import { plannedConv1x1, plannedLinear, type LoraSlotPlan } from '../graph/lora-slots';
 import type { MotionConfig, MotionGroupNorm, UNetConfig } from './configs';
 import type { WindowFusionPlan } from './context-windows';
+import { imageFeatureName } from './image-encoder';
 import { motionModule, motionModuleCount } from './motion';
 import { scopedOp } from './scoped-op';
 
@@ -60,6 +61,13 @@ export interface UNetBuildOptions {
    * pipeline feeds zeros when no ControlNet is on at a step. Absent ⇒ the plain graph, node for node.
    */
   controlResiduals?: boolean;
+  /**
+   * AnimateLCM-I2V: inputs `img_feature_<i>` [N, C_i, h_i, w_i] (image-encoder.ts), added in down block i after
+   * its SECOND layer's resnet/attention, before that layer's motion module (animatelcm/models/unet_blocks.py,
+   * `idx == 2`); the sum also feeds the skip and the downsampler. Mid and up blocks get nothing, and blocks with
+   * one layer never reach the second layer. Absent ⇒ the plain graph, node for node.
+   */
+  imageFeatures?: boolean;
 }
 
 /** A value together with its static shape: the decomposed GroupNorm and the reshapes need concrete shapes. */
@@ -144,7 +152,9 @@ export function buildUNetGraph(w: WeightSet, cfg: UNetConfig, opts: UNetBuildOpt
 
   let h: Val = { v: conv2d(g, w, 'conv_in', sample), shape: [n, need(w, 'conv_in.weight').shape[0], opts.latentHeight, opts.latentWidth] };
   tap('conv_in', h);
-  const down = downPass(blocks, cfg, h);
+  // AnimateLCM-I2V: feature i joins down block i after its second layer, before that layer's motion module.
+  const inject = opts.imageFeatures ? (i: number, j: number, x: Val): Val => (j === 1 ? addImageFeature(g, `down_blocks.${i}`, i, x, floatType) : x) : undefined;
+  const down = downPass(blocks, cfg, h, inject);
   h = down.h;
   const skips = down.skips;
 
@@ -197,7 +207,7 @@ export function buildUNetGraph(w: WeightSet, cfg: UNetConfig, opts: UNetBuildOpt
  * per layer, then the downsampler; returns the last feature and the skip features the up path (or the ControlNet's
  * zero convs) take, `first` (conv_in's output) first.
  */
-export function downPass(c: BlockCtx, cfg: UNetConfig, first: Val): { h: Val; skips: Val[] } {
+export function downPass(c: BlockCtx, cfg: UNetConfig, first: Val, inject?: (block: number, layer: number, x: Val) => Val): { h: Val; skips: Val[] } {
   const { g, w, motion } = c;
   const nBlocks = cfg.block_out_channels.length;
   const n = first.shape[0];
@@ -211,6 +221,7 @@ export function downPass(c: BlockCtx, cfg: UNetConfig, first: Val): { h: Val; sk
     for (let j = 0; j < cfg.layers_per_block; j++) {
       h = resnet(c, `${p}.resnets.${j}`, h);
       if (cross) h = transformer2d(c, `${p}.attentions.${j}`, h, perBlock(heads, i, 'head count'), perBlock(tlayers, i, 'transformer depth'));
+      if (inject) h = inject(i, j, h);
       if (motion) h = applyMotion(c, `${p}.motion_modules.${j}`, h, motionHeads(motion.cfg, i, nBlocks, 'down'));
       skips.push(h);
     }
@@ -408,6 +419,17 @@ function slottedFeedForward(c: BlockCtx, p: string, x: string, rows: number): st
     return g.op('Mul', [a, gelu(g, gate)], {}, { name: 'geglu' });
   });
   return plannedLinear(g, w, c.slots, `${p}.net.2`, act, rows);
+}
+
+/** The image encoder's level-`level` feature as a graph input of h's shape, added to h. */
+function addImageFeature(g: GraphBuilder, block: string, level: number, h: Val, floatType: 'float32' | 'float16'): Val {
+  const feature = g.input(imageFeatureName(level), floatType, h.shape);
+  return { v: g.scope(block, () => g.op('Add', [h.v, feature], {}, { name: 'add_img_feature' })), shape: h.shape };
+}
+
+/** The down blocks that receive an image feature (those with at least two layers: all of them or none). */
+export function imageFeatureLevels(cfg: UNetConfig): number[] {
+  return cfg.layers_per_block >= 2 ? cfg.block_out_channels.map((_, i) => i) : [];
 }
 
 function applyMotion(c: BlockCtx, p: string, x: Val, heads: number): Val {

@@ -11,7 +11,7 @@ import { DROP_PATTERNS, RULES, type NameContext } from './rules';
 export interface Canonical {
   /** Layouts seen, e.g. "ldm", "diffusers", "animatediff", "diffusers-folder", "ldm+diffusers". */
   layout: string;
-  components: { unet?: WeightSet; vae?: WeightSet; text_encoder?: WeightSet; motion?: WeightSet };
+  components: { unet?: WeightSet; vae?: WeightSet; text_encoder?: WeightSet; motion?: WeightSet; img_encoder?: WeightSet };
   /** Keys that belong to no known component or do not fit any rule (original names). */
   unmatched: string[];
   /** Keys recognised and deliberately ignored (EMA, buffers regenerated at build time). */
@@ -28,6 +28,8 @@ const PREFIX_ROUTES: Array<{ prefix: string; component: Component | 'bare'; ldm?
   { prefix: 'vae.', component: 'vae' },
   { prefix: 'text_encoder.', component: 'text_encoder' },
   { prefix: 'motion_adapter.', component: 'motion' },
+  // AnimateLCM_sd15_i2v.ckpt keeps its image encoder next to the motion modules.
+  { prefix: 'img_encoder.', component: 'img_encoder' },
   { prefix: '', component: 'bare' },
 ];
 
@@ -90,7 +92,7 @@ function contextFor(unetKeys: string[], vaeKeys: string[]): NameContext {
 export function canonicalize(table: TensorTable): Canonical {
   const unmatched: string[] = [];
   const dropped: string[] = [];
-  const routed: Record<Component, Array<{ original: string; local: string; ldm: boolean }>> = { unet: [], vae: [], text_encoder: [], motion: [] };
+  const routed: Record<Component, Array<{ original: string; local: string; ldm: boolean }>> = { unet: [], vae: [], text_encoder: [], motion: [], img_encoder: [] };
 
   for (const original of table.names()) {
     if (DROP_PATTERNS.some((d) => d.re.test(original))) {

@@ -3,7 +3,7 @@
  * spellings; a name that still does not fit after mapping is reported as unmatched instead of being passed on
  * to a graph builder that would not know it.
  */
-export type Component = 'unet' | 'vae' | 'text_encoder' | 'motion';
+export type Component = 'unet' | 'vae' | 'text_encoder' | 'motion' | 'img_encoder';
 
 const WB = String.raw`\.(weight|bias)$`;
 const TRANSFORMER_BLOCK = String.raw`transformer_blocks\.\d+\.(norm[123]|attn[12]\.to_[qkv]|attn[12]\.to_out\.0|ff\.net\.0\.proj|ff\.net\.2)`;
@@ -35,6 +35,8 @@ export const DIFFUSERS_GRAMMAR: Record<Component, RegExp[]> = {
     new RegExp(String.raw`^${UNET_BLOCK}\.motion_modules\.\d+\.(norm|proj_in|proj_out)${WB}`),
     new RegExp(String.raw`^${UNET_BLOCK}\.motion_modules\.\d+\.${TRANSFORMER_BLOCK}${WB}`),
   ],
+  // AnimateLCM-I2V's image encoder (models/adapter.py Adapter); its own names are the canonical ones.
+  img_encoder: [new RegExp(String.raw`^(conv_in|body\.\d+\.(in_conv|block1|block2))${WB}`)],
 };
 
 export function isDiffusersName(component: Component, name: string): boolean {

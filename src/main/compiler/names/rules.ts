@@ -144,6 +144,7 @@ export const RULES: Record<Component, Rule[]> = {
       to: (m) => `${m[1]}.${m[2].replace(/\.attention_blocks\.(\d+)\./, (_s, k: string) => `.attn${Number(k) + 1}.`).replace(/\.norms\.(\d+)\./, (_s, k: string) => `.norm${Number(k) + 1}.`).replace('.ff_norm.', '.norm3.')}`,
     },
   ],
+  img_encoder: [],
 };
 
 /** Keys recognised as carrying nothing the studio needs: dropped, and listed so `inspect` can show them. */
@@ -153,5 +154,4 @@ export const DROP_PATTERNS: Array<{ re: RegExp; why: string }> = [
   { re: /(^|\.)position_ids$/, why: 'CLIP position ids (regenerated as 0..76)' },
   { re: /\.pos_encoder\.(pe|pos_encoding)$/, why: 'motion positional-encoding buffer (recomputed)' },
   { re: /\.pos_embed\.pe$/, why: 'motion positional-encoding buffer (recomputed)' },
-  { re: /^img_encoder\./, why: 'AnimateLCM-I2V image adapter (image-to-video is not supported yet)' },
 ];

@@ -74,7 +74,7 @@ function deltasFor(g: ModuleGroup, ctx: ModuleContext): LoraDelta[] {
   throw new ModuleError(`${g.name}: only ${[...g.tensors.keys()].join(', ')}, no weights to apply`);
 }
 
-export function normalizeLora(table: TensorTable, base: { unet?: WeightSet; text_encoder?: WeightSet; motion?: WeightSet }, keyMap: LoraKeyMap = buildLoraKeyMap(base)): NormalizedLora {
+export function normalizeLora(table: TensorTable, base: { unet?: WeightSet; text_encoder?: WeightSet; motion?: WeightSet }, keyMap: LoraKeyMap = buildLoraKeyMap(base), opts: { fixedScale?: number } = {}): NormalizedLora {
   checkLoraFamily(table, base);
   const { groups, loose } = groupLoraKeys(table);
   const deltas: LoraDelta[] = [];
@@ -102,6 +102,7 @@ export function normalizeLora(table: TensorTable, base: { unet?: WeightSet; text
       weightShape: w.shape,
       biasShape: weights?.get(`${target.module}.bias`)?.shape,
       metadata: table.metadata,
+      ...(opts.fixedScale !== undefined ? { fixedScale: opts.fixedScale } : {}),
     };
     try {
       deltas.push(...deltasFor(g, ctx));

@@ -14,6 +14,8 @@ export interface LoraStackEntry {
   /** A weight-file path (.safetensors or .ckpt, sniffed) or an already opened table (the caller keeps ownership of tables it passes). */
   file: string | TensorTable;
   weight: number;
+  /** kohya low-rank modules: this scale instead of alpha/rank (AnimateLCM's I2V LoRA: 1/8). */
+  fixedScale?: number;
 }
 
 export interface LoraReport {
@@ -81,7 +83,7 @@ export function applyLoraStack(base: BaseComponents, stack: readonly LoraStackEn
   for (const entry of stack) {
     if (!Number.isFinite(entry.weight)) throw new Error(`LoRA weight must be a finite number, got ${entry.weight}`);
     const table = typeof entry.file === 'string' ? loadIntoMemory(entry.file) : entry.file;
-    const lora = normalizeLora(table, base, keyMap);
+    const lora = normalizeLora(table, base, keyMap, { fixedScale: entry.fixedScale });
     for (const delta of lora.deltas) {
       const map = contributions[delta.target.component];
       let list = map.get(delta.target.key);

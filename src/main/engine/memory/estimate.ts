@@ -80,8 +80,13 @@ export function arenaBytes(source: ModelSource, shape: GraphShape, target: Memor
       const factor = 2 ** (c.vae.block_out_channels.length - 1);
       return VAE_ARENA * shape.latentHeight * factor * shape.latentWidth * factor * c.vae.block_out_channels[0] * e;
     }
+    case 'vae_encoder':
+      // The encoder's activations mirror the decoder's at the same pixel size (once per input frame).
+      return VAE_ARENA * shape.height * shape.width * c.vae.block_out_channels[0] * e;
     case 'text_encoder':
       return 0; // 77·k tokens: within the runtime base
+    case 'img_encoder':
+      return 0; // a few small convolutions, once per clip: within the runtime base
   }
 }
 

@@ -18,6 +18,13 @@ export function weightElements(w: WeightSet): number {
 /** Bytes of a component's compiled weights in `precision` (the UNet graph carries the motion module too). */
 export function weightBytes(source: ModelSource, component: Component, precision: 'float32' | 'float16'): number {
   const w = source.weights;
-  const n = component === 'unet' ? weightElements(w.unet) + weightElements(w.motion) : weightElements(w[component]);
+  const n =
+    component === 'unet'
+      ? weightElements(w.unet) + weightElements(w.motion)
+      : component === 'vae_encoder'
+        ? weightElements(w.vae)
+        : component === 'img_encoder'
+          ? (w.img_encoder ? weightElements(w.img_encoder) : 0)
+          : weightElements(w[component]);
   return n * (precision === 'float16' ? 2 : 4);
 }

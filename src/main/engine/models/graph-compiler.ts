@@ -4,14 +4,15 @@ import { addGraph, compileGraphs } from '../../compiler/compile';
 import { buildClipTextGraph } from '../../compiler/families/clip-text';
 import { windowFusionPlan } from '../../compiler/families/context-windows';
 import { buildUNetGraph } from '../../compiler/families/unet';
-import { buildVaeDecoderGraph } from '../../compiler/families/vae';
+import { buildVaeDecoderGraph, buildVaeEncoderGraph } from '../../compiler/families/vae';
+import { buildImageEncoderGraph } from '../../compiler/families/image-encoder';
 import type { GraphIR } from '../../compiler/graph/builder';
 import type { LoraSlotPlan } from '../../compiler/graph/lora-slots';
 import type { WeightSet } from '../../compiler/io/tensor';
 import { GemmMerger } from '../lora/gemm-merger';
 import { MergedWeights } from '../lora/merged-weights';
 import type { RuntimeStackPlan } from '../lora/runtime-stack';
-import { componentCacheKey, graphName, type CompileSettings, type Component, type GraphId, type GraphShape } from './graph-identity';
+import { componentCacheKey, graphName, isLoraComponent, type CompileSettings, type Component, type GraphId, type GraphShape } from './graph-identity';
 import { compileMergedOverlay } from './lora-overlay-entry';
 import type { ModelSource } from './model-source';
 
@@ -27,7 +28,13 @@ export interface CompileEvent {
   message: string;
 }
 
-export const COMPONENT_LABEL: Record<Component, string> = { text_encoder: 'text encoder', unet: 'UNet + motion module', vae: 'VAE decoder' };
+export const COMPONENT_LABEL: Record<Component, string> = {
+  text_encoder: 'text encoder',
+  unet: 'UNet + motion module',
+  vae: 'VAE decoder',
+  vae_encoder: 'VAE encoder',
+  img_encoder: 'AnimateLCM-I2V image encoder',
+};
 
 export interface CompiledGraph {
   /** The `.onnx` file to open a session on. */
@@ -72,8 +79,8 @@ export class GraphCompiler {
     try {
       const reused = this.isCached(id);
       if (!reused) hooks.onMiss?.();
-      const base = this.source.weights[component];
-      if (id.mergedKey && component !== 'vae') {
+      const base = this.baseWeights(component);
+      if (id.mergedKey && isLoraComponent(component)) {
         if (plan?.mergedKey !== id.mergedKey) throw new Error(`the LoRA plan does not hold the merged part ${id.mergedKey}`);
         const merged = new MergedWeights(base, plan.merged);
         const r = await compileMergedOverlay({
@@ -103,6 +110,16 @@ export class GraphCompiler {
     this.gemm = undefined;
   }
 
+  private baseWeights(component: Component): WeightSet {
+    const w = this.source.weights;
+    if (component === 'vae_encoder') return w.vae;
+    if (component === 'img_encoder') {
+      if (!w.img_encoder) throw new StudioError('INVALID_PARAMS', 'Image-to-video needs AnimateLCM-I2V\'s motion module (AnimateLCM_sd15_i2v.ckpt, which holds the image encoder) as the motion module.');
+      return w.img_encoder;
+    }
+    return w[component];
+  }
+
   /** The graph of `shape` over `weights` (base or merged), named `name`. */
   private build(shape: GraphShape, weights: WeightSet, name: string): GraphIR {
     const { configs, weights: base } = this.source;
@@ -122,9 +139,14 @@ export class GraphCompiler {
           name,
           loraSlots,
           controlResiduals: shape.control,
+          imageFeatures: shape.imageFeatures,
         });
       case 'vae':
         return { ...buildVaeDecoderGraph(weights, configs.vae, { batch: 1, latentHeight: shape.latentHeight, latentWidth: shape.latentWidth, floatType }), name };
+      case 'vae_encoder':
+        return { ...buildVaeEncoderGraph(weights, configs.vae, { batch: 1, height: shape.height, width: shape.width, floatType }), name };
+      case 'img_encoder':
+        return buildImageEncoderGraph(weights, { batch: shape.batch, frames: shape.frames, latentHeight: shape.latentHeight, latentWidth: shape.latentWidth, levels: configs.unet.block_out_channels.length, floatType, name });
     }
   }
 }

@@ -10,7 +10,10 @@ import type { ModelSource } from './model-source';
  * cache (`graphName`) is derived from them for the cache and for people, and nothing parses it back.
  */
 
-export type Component = 'text_encoder' | 'unet' | 'vae';
+export type Component = 'text_encoder' | 'unet' | 'vae' | 'vae_encoder' | 'img_encoder';
+
+/** The components a LoRA stack can touch. */
+export type LoraComponent = 'text_encoder' | 'unet';
 
 /** The static dims of one graph (onnxruntime plans memory per shape, so each shape is its own graph). */
 export type GraphShape =
@@ -36,8 +39,14 @@ export type GraphShape =
       control?: true;
       /** FreeNoise context windows (compiled into the motion modules); absent = every frame at once. */
       windows?: ContextWindowSpec;
+      /** AnimateLCM-I2V: the graph takes the image encoder's features (`img_feature_<i>` inputs). */
+      imageFeatures?: true;
     }
-  | { component: 'vae'; latentHeight: number; latentWidth: number };
+  | { component: 'vae'; latentHeight: number; latentWidth: number }
+  /** Image/video modes: pixels [1, 3, height, width] → moments (one frame or image per call). */
+  | { component: 'vae_encoder'; height: number; width: number }
+  /** AnimateLCM-I2V's image encoder for `batch` images of a `frames`-frame clip. */
+  | { component: 'img_encoder'; batch: number; frames: number; latentHeight: number; latentWidth: number };
 
 export interface GraphId {
   shape: GraphShape;
@@ -63,9 +72,13 @@ function baseGraphName(s: GraphShape): string {
     case 'text_encoder':
       return (s.deepSkip ? `clip_text_s${s.tokens}_skip${s.deepSkip}` : `clip_text_s${s.tokens}`) + (s.extraTokens ? '_ti' : '');
     case 'unet':
-      return `unet_b${s.batch}_f${s.frames}_${s.latentHeight}x${s.latentWidth}_t${s.tokens}${s.control ? '_ctl' : ''}` + (s.windows ? windowsSuffix(s.windows) : '');
+      return `unet_b${s.batch}_f${s.frames}_${s.latentHeight}x${s.latentWidth}_t${s.tokens}${s.imageFeatures ? '_img' : ''}${s.control ? '_ctl' : ''}` + (s.windows ? windowsSuffix(s.windows) : '');
     case 'vae':
       return `vae_decoder_${s.latentHeight}x${s.latentWidth}`;
+    case 'vae_encoder':
+      return `vae_encoder_${s.height}x${s.width}`;
+    case 'img_encoder':
+      return `img_encoder_b${s.batch}_f${s.frames}_${s.latentHeight}x${s.latentWidth}`;
   }
 }
 
@@ -91,17 +104,22 @@ export interface CompileSettings {
  */
 export function componentCacheKey(source: ModelSource, component: Component, settings: CompileSettings): CacheKey {
   const c = source.configs;
-  const family = { text_encoder: 'clip_text', unet: 'unet_motion', vae: 'vae_decoder' }[component];
-  const config = component === 'unet' ? { unet: c.unet, motion: c.motion } : component === 'vae' ? c.vae : c.text_encoder;
-  const slotted = component !== 'vae' && settings.loraRank > 0;
+  const family = { text_encoder: 'clip_text', unet: 'unet_motion', vae: 'vae_decoder', vae_encoder: 'vae_encoder', img_encoder: 'animatelcm_i2v_img_encoder' }[component];
+  const config = component === 'unet' ? { unet: c.unet, motion: c.motion } : component === 'vae' || component === 'vae_encoder' ? c.vae : component === 'img_encoder' ? { levels: c.unet.block_out_channels.length } : c.text_encoder;
+  const slotted = isLoraComponent(component) && settings.loraRank > 0;
   // motionSlots: UNet graphs also carry slots on the motion modules' attentions (MotionLoRAs); graphs cached
   // before that lack those inputs, so they live under another key.
   const slotOption = slotted ? (component === 'unet' ? { loraRank: settings.loraRank, motionSlots: 1 } : { loraRank: settings.loraRank }) : {};
+  const identity = component === 'vae_encoder' ? source.identity.vae : component === 'img_encoder' ? source.identity.img_encoder : source.identity[component];
   return {
     family,
     config,
-    weights: [JSON.stringify(source.identity[component])],
+    weights: [JSON.stringify(identity)],
     precision: settings.precision,
     options: component === 'unet' ? { groupnorm: settings.groupnorm, ...slotOption } : slotted ? slotOption : undefined,
   };
+}
+
+export function isLoraComponent(c: Component): c is LoraComponent {
+  return c === 'unet' || c === 'text_encoder';
 }

@@ -69,7 +69,7 @@ export class LoraFeeds {
    */
   set(loras: readonly LoraSpec[]): { switch: LoraSwitch; retired: RetiredMerge[] } {
     const t0 = performance.now();
-    const stackId = JSON.stringify(loras.map((l) => [safeIdentity(l.path), l.weight]));
+    const stackId = JSON.stringify(loras.map((l) => [safeIdentity(l.path), l.weight, l.fixedScale ?? null]));
     if (this.state && this.state.stackId === stackId) return { switch: this.state.switch, retired: [] }; // same files, same weights
     const w = this.source.weights;
     let applied: ReturnType<typeof applyLoraStack>;
@@ -82,7 +82,7 @@ export class LoraFeeds {
         if (!t && !existsSync(l.path)) throw new StudioError('FILE_NOT_FOUND', `The LoRA file ${l.path} does not exist (moved or deleted?).`, { path: l.path });
         if (!t) t = loadIntoMemory(l.path);
         tables.set(id, t);
-        return { file: t, weight: l.weight };
+        return { file: t, weight: l.weight, fixedScale: l.fixedScale };
       });
       applied = applyLoraStack({ unet: w.unet, text_encoder: w.text_encoder, motion: w.motion }, entries);
     } catch (e) {

@@ -5,9 +5,11 @@ import type { MotionGroupNormMode, ProviderName } from '../../../shared/domain/g
 import type { LoraReport } from '../lora/stack';
 import type { RuntimeStackPlan } from '../lora/runtime-stack';
 import { createSession, f32Tensor, type EngineSession, type HostTensor } from '../runtime/session';
-import type { PipelineModels, UNetCallShape } from '../pipelines/pipeline-models';
+import type { ImageFeatures, PipelineModels, UNetCallShape, UNetExtras } from '../pipelines/pipeline-models';
+import { imageFeatureName } from '../../compiler/families/image-encoder';
+import { imageFeatureLevels } from '../../compiler/families/unet';
 import { COMPONENT_LABEL, GraphCompiler, type CompileEvent } from './graph-compiler';
-import { graphName, textEncoderShape, type Component, type GraphId, type GraphShape } from './graph-identity';
+import { graphName, isLoraComponent, textEncoderShape, type Component, type GraphId, type GraphShape } from './graph-identity';
 import { DEFAULT_LORA_RANK, LoraFeeds, type LoraSwitch } from './lora-feeds';
 import type { LoraSpec, ModelSource } from './model-source';
 import { SessionPool } from './session-pool';
@@ -173,9 +175,37 @@ export class ModelSet {
       contextDim: c.text_encoder.hidden_size,
       maxFrames: c.motion.motion_max_seq_length,
       encodeText: (ids, clipSkip) => this.encodeText(ids, clipSkip, signal),
-      unet: (sample, timestep, context, shape, control) => this.unet(sample, timestep, context, shape, signal, control),
+      unet: (sample, timestep, context, shape, extras) => this.unet(sample, timestep, context, shape, signal, extras),
       decode: (latents, h, w) => this.decode(latents, h, w, signal),
+      encodePixels: (pixels, height, width) => this.encodePixels(pixels, height, width, signal),
+      imageFeatures: this.source.weights.img_encoder ? (latent, shape, motionScale) => this.imageFeatures(latent, shape, motionScale, signal) : undefined,
     };
+  }
+
+  /** VAE encoder: pixels [1, 3, H, W] in [-1, 1] → moments [1, 2·latent, H/s, W/s] (mean | logvar). */
+  async encodePixels(pixels: Float32Array, height: number, width: number, signal?: AbortSignal): Promise<Float32Array> {
+    const out = await this.run({ component: 'vae_encoder', height, width }, signal, (s) => s.run({ image: f32Tensor(pixels, [1, 3, height, width]) }));
+    return out.moments.data as Float32Array;
+  }
+
+  /**
+   * AnimateLCM-I2V image encoder: one image latent [1, C, h, w] (already ×0.18215) → its features per UNet level,
+   * [F, C_i, h_i, w_i] each, for `shape.frames` frames at `motionScale`. Run once per clip.
+   */
+  async imageFeatures(latent: Float32Array, shape: { frames: number; latentHeight: number; latentWidth: number }, motionScale: number, signal?: AbortSignal): Promise<ImageFeatures> {
+    const levels = this.source.configs.unet.block_out_channels.length;
+    const { frames, latentHeight, latentWidth } = shape;
+    const out = await this.run({ component: 'img_encoder', batch: 1, frames, latentHeight, latentWidth }, signal, (s) =>
+      s.run({
+        img_latent: f32Tensor(latent, [1, this.source.configs.unet.in_channels, latentHeight, latentWidth]),
+        motion_scale: f32Tensor(Float32Array.of(motionScale), [1]),
+        insertion_weights: f32Tensor(new Float32Array(levels).fill(1), [levels]),
+      }),
+    );
+    return imageFeatureLevels(this.source.configs.unet).map((i) => {
+      const t = out[imageFeatureName(i)];
+      return { name: imageFeatureName(i), data: t.data as Float32Array, dims: t.dims };
+    });
   }
 
   async encodeText(ids: readonly number[], clipSkip: number, signal?: AbortSignal): Promise<Float32Array> {
@@ -195,14 +225,23 @@ export class ModelSet {
     return Object.values(out)[0].data as Float32Array;
   }
 
-  async unet(sample: Float32Array, timestep: number, context: Float32Array, shape: UNetCallShape, signal?: AbortSignal, control?: ControlResiduals): Promise<Float32Array> {
+  async unet(sample: Float32Array, timestep: number, context: Float32Array, shape: UNetCallShape, signal?: AbortSignal, extras?: UNetExtras): Promise<Float32Array> {
     const { batch, frames, latentHeight, latentWidth, tokens } = shape;
     const c = this.source.configs;
     const N = batch * frames;
+    const img = extras?.imageFeatures;
+    const control = extras?.control;
     // Windows that would be one window of every frame are the plain graph (no second compile of the same thing).
     const windows = shape.windows && windowFusionPlan(frames, shape.windows) ? { windows: shape.windows } : {};
-    const graphShape: GraphShape = { component: 'unet', batch, frames, latentHeight, latentWidth, tokens, ...(control ? { control: true as const } : {}), ...windows };
+    const graphShape: GraphShape = {
+      component: 'unet', batch, frames, latentHeight, latentWidth, tokens,
+      ...(img ? { imageFeatures: true as const } : {}),
+      ...(control ? { control: true as const } : {}),
+      ...windows,
+    };
     const controlFeeds = control ? residualFeeds(control, c.unet, N, latentHeight, latentWidth) : {};
+    // One image per clip: with CFG both halves of the batch get the same features (AnimateLCM duplicates the latent).
+    const imgFeeds = img ? Object.fromEntries(img.map((f) => [f.name, f32Tensor(repeatBatch(f.data, batch), [N, ...f.dims.slice(1)])])) : {};
     const out = await this.run(graphShape, signal, (s, feeds) =>
       s.run({
         sample: f32Tensor(sample, [N, c.unet.in_channels, latentHeight, latentWidth]),
@@ -211,6 +250,7 @@ export class ModelSet {
         // The stack's slot feeds go with every UNet run (zeros when the stack is empty).
         ...feeds,
         ...controlFeeds,
+        ...imgFeeds,
       }),
     );
     return out.noise_pred.data as Float32Array;
@@ -236,7 +276,7 @@ export class ModelSet {
    */
   private run<T>(shape: GraphShape, signal: AbortSignal | undefined, call: (s: EngineSession, loraFeeds: Record<string, HostTensor>) => Promise<T>): Promise<T> {
     const component = shape.component;
-    const lora = component === 'vae' ? undefined : this.lora.of(component);
+    const lora = isLoraComponent(component) ? this.lora.of(component) : undefined;
     const id: GraphId = lora?.plan.mergedKey ? { shape, mergedKey: lora.plan.mergedKey } : { shape };
     return this.pool.with(
       id,
@@ -286,4 +326,11 @@ function residualFeeds(r: ControlResiduals, cfg: UNetConfig, rows: number, h: nu
   const feeds: Record<string, HostTensor> = { mid_residual: f32Tensor(r.mid, shapes.mid) };
   r.down.forEach((d, i) => (feeds[`down_residual_${i}`] = f32Tensor(d, shapes.down[i])));
   return feeds;
+}
+
+function repeatBatch(x: Float32Array, times: number): Float32Array {
+  if (times === 1) return x;
+  const out = new Float32Array(x.length * times);
+  for (let i = 0; i < times; i++) out.set(x, i * x.length);
+  return out;
 }

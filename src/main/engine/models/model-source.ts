@@ -22,12 +22,13 @@ export interface ModelSource {
   label: string;
   isStarter: boolean;
   configs: { unet: UNetConfig; motion: MotionConfig; vae: VaeConfig; text_encoder: ClipTextConfig };
-  weights: { unet: WeightSet; motion: WeightSet; vae: WeightSet; text_encoder: WeightSet };
+  /** `img_encoder`: AnimateLCM-I2V's image encoder, present when the motion file carries one (image-to-video). */
+  weights: { unet: WeightSet; motion: WeightSet; vae: WeightSet; text_encoder: WeightSet; img_encoder?: WeightSet };
   /**
    * What determines each component's compiled base weights (file identities). Equal identities ⇒ the cache
    * entry and the open sessions are reused. The LoRA stack is not part of it.
    */
-  identity: { unet: unknown; vae: unknown; text_encoder: unknown };
+  identity: { unet: unknown; vae: unknown; text_encoder: unknown; img_encoder?: unknown };
   /** The LoRA stack to start with (ModelSet applies it; `ModelSet.setLoras` changes it later). */
   loras?: LoraSpec[];
   /** Unused since run-time switching (ModelSet.loraReports holds the current stack's coverage). */
@@ -38,7 +39,15 @@ export interface ModelSource {
 export interface LoraSpec {
   path: string;
   weight: number;
+  /**
+   * kohya-format modules get this scale instead of alpha/rank. AnimateLCM loads its spatial LoRAs with
+   * `convert_lcm_lora`, which hard-codes 1/8 (AnimateLCM_sd15_i2v_lora.safetensors is loaded that way).
+   */
+  fixedScale?: number;
 }
+
+/** AnimateLCM's `convert_lcm_lora` scale (animatelcm/utils/lcm_utils.py): W += (1/8)·multiplier·up@down. */
+export const ANIMATELCM_LORA_SCALE = 1 / 8;
 
 export interface ModelFiles {
   /** SD1.5 checkpoint (single file or diffusers folder); undefined = the starter model. */
@@ -62,8 +71,8 @@ export function starterSource(loras: LoraSpec[] = []): ModelSource {
     label: s.label,
     isStarter: true,
     configs: s.configs,
-    weights: { unet: s.unet, motion: s.motion, vae: s.vae, text_encoder: s.text_encoder },
-    identity: { unet: { model: s.id }, vae: { model: s.id }, text_encoder: { model: s.id } },
+    weights: { unet: s.unet, motion: s.motion, vae: s.vae, text_encoder: s.text_encoder, img_encoder: s.img_encoder },
+    identity: { unet: { model: s.id }, vae: { model: s.id }, text_encoder: { model: s.id }, img_encoder: { model: s.id } },
     loras,
     close: () => undefined,
   };
@@ -96,6 +105,7 @@ export function fileSource(files: ModelFiles): ModelSource {
       throw new StudioError('MODEL_KEYS_MISSING', `${basename(files.model)} (${det.label}) lacks a UNet, VAE or text encoder. AnimateLCM needs a full SD1.5 checkpoint.`);
     }
     let motion = cc.components.motion;
+    let imgEncoder = cc.components.img_encoder;
     let motionCfg: MotionConfig | undefined = cfg.motion;
     if (files.motion) {
       const mt = openModel(files.motion);
@@ -103,6 +113,7 @@ export function fileSource(files: ModelFiles): ModelSource {
       const mc = canonicalize(mt);
       const md = detectModel(mt, mc);
       motion = mc.components.motion;
+      imgEncoder = mc.components.img_encoder;
       motionCfg = md.configs.motion;
       if (!motion || !motionCfg) throw new StudioError('MODEL_KEYS_MISSING', `${basename(files.motion)} is a ${md.label}, not a motion module.`);
     }
@@ -115,8 +126,8 @@ export function fileSource(files: ModelFiles): ModelSource {
       label: `${basename(files.model)}${files.motion ? ` + ${basename(files.motion)}` : ''}`,
       isStarter: false,
       configs: { unet: cfg.unet, motion: motionCfg, vae: cfg.vae, text_encoder: cfg.text_encoder },
-      weights: { unet, motion, vae, text_encoder },
-      identity: { unet: { model: modelId, motion: motionId }, vae: { model: modelId }, text_encoder: { model: modelId } },
+      weights: { unet, motion, vae, text_encoder, ...(imgEncoder ? { img_encoder: imgEncoder } : {}) },
+      identity: { unet: { model: modelId, motion: motionId }, vae: { model: modelId }, text_encoder: { model: modelId }, ...(imgEncoder ? { img_encoder: { motion: motionId } } : {}) },
       loras: files.loras ?? [],
       close: () => opened.forEach((t) => t.close()),
     };

@@ -28,10 +28,29 @@ export interface PipelineModels {
    * `context` is [N, tokens, contextDim] (already repeated per frame). Returns noise_pred [N, C, h, w].
    * With `control` (ControlNet residuals, summed and scaled), the UNet graph with residual inputs runs.
    */
-  unet(sample: Float32Array, timestep: number, context: Float32Array, shape: UNetCallShape, control?: ControlResiduals): Promise<Float32Array>;
+  unet(sample: Float32Array, timestep: number, context: Float32Array, shape: UNetCallShape, extras?: UNetExtras): Promise<Float32Array>;
 
   /** VAE decode of one frame's UNSCALED latents [1, C, h, w] → image [1, 3, h·s, w·s] in [-1, 1] (not clamped). */
   decode(latents: Float32Array, latentHeight: number, latentWidth: number): Promise<Float32Array>;
+
+  /** Image/video modes: VAE encoder, pixels [1, 3, H, W] in [-1, 1] → moments [1, 2·C, H/s, W/s] (mean | logvar). */
+  encodePixels?(pixels: Float32Array, height: number, width: number): Promise<Float32Array>;
+
+  /**
+   * AnimateLCM-I2V (only when the motion file carries the image encoder): an image latent [1, C, h, w] → the
+   * features the UNet adds per down block, for one video of `frames` frames.
+   */
+  imageFeatures?(latent: Float32Array, shape: { frames: number; latentHeight: number; latentWidth: number }, motionScale: number): Promise<ImageFeatures>;
+}
+
+/** Per level: the UNet input name and its [F, C_i, h_i, w_i] data for one video. */
+export type ImageFeatures = Array<{ name: string; data: Float32Array; dims: number[] }>;
+
+/** What a mode adds to every UNet call (absent for text-to-video). */
+export interface UNetExtras {
+  imageFeatures?: ImageFeatures;
+  /** ControlNet residuals, summed and scaled: the UNet graph with residual inputs runs. */
+  control?: ControlResiduals;
 }
 
 export interface UNetCallShape {

@@ -11,6 +11,7 @@ import { freeNoiseLatents } from '../freenoise/initial-noise';
 import { encodePromptTravel, travels } from '../freenoise/prompt-travel-encode';
 import type { PipelineModels } from './pipeline-models';
 import { checkControlUnits, ControlStepper, type PipelineControl } from '../control/pipeline-control';
+import type { PipelineMode } from './pipeline-mode';
 
 /**
  * AnimateLCM text-to-video, read top to bottom like diffusers' pipeline_animatediff.py:
@@ -62,6 +63,8 @@ export interface Trace {
   denoised: Float32Array[];
   latents: Float32Array[];
   decodedRaw?: Float32Array;
+  /** Frames [F, H, W, 3] before a mode's `finish` (e.g. I2V colour matching); absent without one. */
+  framesBeforeFinish?: Float32Array;
 }
 
 export interface TextToVideoOptions {
@@ -78,6 +81,8 @@ export interface TextToVideoOptions {
   control?: PipelineControl;
   /** Advice that does not stop the run (e.g. a context length above the motion module's trained length). */
   onWarning?: (message: string) => void;
+  /** Image-to-video / video-to-video: where the latents start, UNet extras, frame post-processing (pipeline-mode.ts). */
+  mode?: PipelineMode;
 }
 
 export interface TextToVideoResult {
@@ -130,9 +135,13 @@ export async function textToVideo(models: PipelineModels, req: TextToVideoReques
   const timesteps = scheduler.timesteps;
 
   // 4. Initial latents from the seed (torch CPU randn stream; later draws are the scheduler's noise).
+  // A mode draws first (I2V: the image posterior; V2V: the video posterior and its noise), as the references do.
   const generator = new TorchCpuGenerator(req.seed);
+  const prepared = opts.mode ? await opts.mode.prepare({ models, generator, scheduler, latentShape, signal }) : undefined;
+  const firstStep = prepared?.firstStep ?? 0;
   let latents =
     opts.inject?.initialLatents ??
+    prepared?.latents ??
     (windows ? freeNoiseLatents(generator, { batch: 1, channels: C, frames: F, height: h, width: w }, windows) : generator.randn(latentShape));
   if (latents.length !== C * F * h * w) {
     throw new StudioError('INVALID_PARAMS', `Initial latents have ${latents.length} values; expected ${C * F * h * w}.`);
@@ -157,7 +166,7 @@ export async function textToVideo(models: PipelineModels, req: TextToVideoReques
   let unetMs = 0;
   const stepper = control ? new ControlStepper(control, timesteps.length, doCfg ? 2 : 1) : undefined;
   const tLoop = performance.now();
-  for (let i = 0; i < timesteps.length; i++) {
+  for (let i = firstStep; i < timesteps.length; i++) {
     throwIfAborted(signal);
     const tStep = performance.now();
     const t = timesteps[i];
@@ -166,7 +175,7 @@ export async function textToVideo(models: PipelineModels, req: TextToVideoReques
     const tu = performance.now();
     const callShape = { batch: doCfg ? 2 : 1, frames: F, latentHeight: h, latentWidth: w, tokens, ...unetWindows };
     const residuals = stepper ? await stepper.residuals(i, sample, t, context, callShape) : undefined;
-    const out = await models.unet(sample, t, context, callShape, residuals);
+    const out = await models.unet(sample, t, context, callShape, residuals ? { ...prepared?.extras, control: residuals } : prepared?.extras);
     unetMs += performance.now() - tu;
     const per = C * F * h * w;
     let noisePred: Float32Array;
@@ -189,7 +198,7 @@ export async function textToVideo(models: PipelineModels, req: TextToVideoReques
       trace.latents.push(prevSample);
     }
     latents = prevSample;
-    opts.onStep?.({ step: i + 1, totalSteps: timesteps.length, timestep: t, elapsedMs: performance.now() - tStep, denoised, latentShape });
+    opts.onStep?.({ step: i - firstStep + 1, totalSteps: timesteps.length - firstStep, timestep: t, elapsedMs: performance.now() - tStep, denoised, latentShape });
   }
   const denoiseMs = performance.now() - tLoop;
 
@@ -217,13 +226,15 @@ export async function textToVideo(models: PipelineModels, req: TextToVideoReques
   }
   if (trace) trace.decodedRaw = decodedRaw;
   const decodeMs = performance.now() - tDec;
+  if (trace && opts.mode?.finish) trace.framesBeforeFinish = frames.slice();
+  const finished = opts.mode?.finish ? opts.mode.finish(frames, F, H, W) : frames;
 
   return {
-    frames,
+    frames: finished,
     frameCount: F,
     width: W,
     height: H,
-    timesteps,
+    timesteps: timesteps.slice(firstStep),
     timings: { encodeMs, denoiseMs, unetMs, decodeMs, totalMs: performance.now() - t0 },
     trace,
   };

@@ -7,6 +7,7 @@ import {
   type ShapeMap,
 } from '../../compiler/families/parameter-shapes';
 import { MemoryWeights, numel } from '../../compiler/io/tensor';
+import { imageEncoderParameterShapes } from '../../compiler/families/image-encoder';
 
 /**
  * The starter model: a small random-weight model in the real AnimateLCM architecture (UNet with cross-attention,
@@ -55,6 +56,9 @@ export const STARTER_TEXT: ClipTextConfig = parseClipTextConfig({
   num_attention_heads: 2,
 });
 
+/** AnimateLCM-I2V's image encoder at the starter's channels, so image-to-video runs end to end without downloads. */
+export const STARTER_IMG_ENCODER = { cin: 4, channels: [32, 64, 64, 64], blocksPerLevel: 2 } as const;
+
 export interface StarterModel {
   id: string;
   label: string;
@@ -63,6 +67,7 @@ export interface StarterModel {
   motion: MemoryWeights;
   vae: MemoryWeights;
   text_encoder: MemoryWeights;
+  img_encoder: MemoryWeights;
 }
 
 export function starterModel(): StarterModel {
@@ -74,6 +79,7 @@ export function starterModel(): StarterModel {
     motion: randomWeights(motionParameterShapes(STARTER_MOTION), 'motion'),
     vae: randomWeights(vaeParameterShapes(STARTER_VAE), 'vae'),
     text_encoder: randomWeights(clipTextParameterShapes(STARTER_TEXT), 'text_encoder'),
+    img_encoder: randomWeights(imageEncoderParameterShapes(STARTER_IMG_ENCODER.cin, STARTER_IMG_ENCODER.channels, STARTER_IMG_ENCODER.blocksPerLevel), 'img_encoder'),
   };
 }
 

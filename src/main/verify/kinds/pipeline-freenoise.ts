@@ -94,7 +94,7 @@ export const pipelineFreeNoiseHandler: KindHandler = {
         },
         { inject: { frameEmbeds: { cond, uncond, tokens: 77 } }, trace: true },
       );
-      reportPipelineRun(ctx, result, steps);
+      reportPipelineRun(ctx, result);
     } finally {
       await set.dispose();
     }

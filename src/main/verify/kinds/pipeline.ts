@@ -6,6 +6,7 @@ import { parseClipTextConfig, parseMotionConfig, parseUNetConfig, parseVaeConfig
 import { ModelSet } from '../../engine/models/model-set';
 import type { ModelSource } from '../../engine/models/model-source';
 import { textToVideo, type TextToVideoOptions, type TextToVideoResult, type Trace } from '../../engine/pipelines/text-to-video';
+import type { PipelineModels } from '../../engine/pipelines/pipeline-models';
 import { openCanonical, type Component } from '../canonical';
 import { compareArrays } from '../compare';
 import { npyF32, npyI64 } from '../run-graph';
@@ -21,7 +22,7 @@ import type { KindHandler, VerifyContext } from '../types';
  */
 
 /** Relative L2 acceptance for latent-space tensors (reference: 1 vs 2 threads differ by ~8e-7 relative). */
-const LATENT_REL_L2 = 1e-4;
+export const LATENT_REL_L2 = 1e-4;
 
 export const pipelineHandler: KindHandler = {
   kind: 'pipeline_animatediff_lcm',
@@ -41,31 +42,15 @@ export interface PipelineCaseExtension {
 /** Replays the case through our pipeline and reports every comparison (see the file comment). */
 export async function runPipelineCase(ctx: VerifyContext, ext?: PipelineCaseExtension): Promise<void> {
   {
-    const groupnorm = ctx.files.groupnorm;
-    if (groupnorm !== 'per_frame' && groupnorm !== 'across_frames') {
-      throw new StudioError('FORMAT_MISMATCH', `${ctx.name}: files.json groupnorm must be per_frame or across_frames, not ${String(groupnorm)}.`);
-    }
-    const run = (ctx.files.run ?? {}) as Record<string, unknown>;
-    const num = (k: string): number => {
-      const v = run[k];
-      if (typeof v !== 'number') throw new StudioError('FORMAT_MISMATCH', `${ctx.name}: files.json run.${k} is missing.`);
-      return v;
-    };
+    const groupnorm = caseGroupnorm(ctx);
+    const num = runNumbers(ctx);
     const source = caseSource(ctx);
     const set = new ModelSet(source, { cacheRoot: join(ctx.workDir, 'pipeline-cache'), providers: ['cpu'], groupnorm, precision: 'float32' });
     try {
       const models = set.models();
       const arr = (name: string): Float32Array => npyF32(join(ctx.dir, name)).data;
 
-      // Text encoder on the case's ids (the pipeline itself gets the saved embeddings, as diffusers did).
-      for (const [ids, embeds] of [
-        ['prompt_input_ids.npy', 'prompt_embeds.npy'],
-        ['negative_prompt_input_ids.npy', 'negative_prompt_embeds.npy'],
-      ]) {
-        if (!existsSync(join(ctx.dir, ids))) continue;
-        const z = await models.encodeText(Array.from(npyI64(join(ctx.dir, ids)).data, Number), 1);
-        ctx.report(compareArrays(ctx.name, `text_encoder ${embeds.replace('.npy', '')}`, z, arr(embeds)));
-      }
+      await reportTextEncoder(ctx, models);
 
       const steps = num('steps');
       const guidance = num('guidance');
@@ -80,7 +65,7 @@ export async function runPipelineCase(ctx: VerifyContext, ext?: PipelineCaseExte
         {
           prompt: '',
           negativePrompt: '',
-          seed: typeof run.seed === 'number' ? run.seed : 0,
+          seed: typeof (ctx.files.run as { seed?: unknown } | undefined)?.seed === 'number' ? num('seed') : 0,
           steps,
           guidance,
           frames,
@@ -102,7 +87,7 @@ export async function runPipelineCase(ctx: VerifyContext, ext?: PipelineCaseExte
       );
       ext?.check(result);
 
-      reportPipelineRun(ctx, result, steps);
+      reportPipelineRun(ctx, result);
     } finally {
       await ext?.dispose();
       await set.dispose();
@@ -114,12 +99,53 @@ export async function runPipelineCase(ctx: VerifyContext, ext?: PipelineCaseExte
  * Compares a traced pipeline run with the case: timesteps, every per-step tensor, the decoder input, the decoded
  * video and the frames (latent-space tensors relatively, the rest elementwise).
  */
-export function reportPipelineRun(ctx: VerifyContext, result: TextToVideoResult, steps: number): void {
+export function reportPipelineRun(ctx: VerifyContext, result: TextToVideoResult): void {
   const arr = (name: string): Float32Array => npyF32(join(ctx.dir, name)).data;
+  const trace = reportTimestepsAndSteps(ctx, result.timesteps, result.trace as Trace);
+  ctx.report(compareArrays(ctx.name, 'vae_decoder_input', trace.latents[trace.latents.length - 1], arr('vae_decoder_input.npy'), { maxRelL2: LATENT_REL_L2 }));
+  ctx.report(compareArrays(ctx.name, 'video_decoded_raw', trace.decodedRaw ?? new Float32Array(0), arr('video_decoded_raw.npy')));
+  ctx.report(compareArrays(ctx.name, 'frames', result.frames, arr('frames.npy')));
+}
+
+/** files.json `groupnorm` (per_frame | across_frames), or a FORMAT_MISMATCH naming the case. */
+export function caseGroupnorm(ctx: VerifyContext): 'per_frame' | 'across_frames' {
+  const groupnorm = ctx.files.groupnorm;
+  if (groupnorm !== 'per_frame' && groupnorm !== 'across_frames') {
+    throw new StudioError('FORMAT_MISMATCH', `${ctx.name}: files.json groupnorm must be per_frame or across_frames, not ${String(groupnorm)}.`);
+  }
+  return groupnorm;
+}
+
+/** A reader of files.json `run.<key>` numbers that names a missing one. */
+export function runNumbers(ctx: VerifyContext): (key: string) => number {
+  const run = (ctx.files.run ?? {}) as Record<string, unknown>;
+  return (k) => {
+    const v = run[k];
+    if (typeof v !== 'number') throw new StudioError('FORMAT_MISMATCH', `${ctx.name}: files.json run.${k} is missing.`);
+    return v;
+  };
+}
+
+/** The text encoder on the case's token ids (the pipeline itself gets the saved embeddings, as the reference did). */
+export async function reportTextEncoder(ctx: VerifyContext, models: PipelineModels): Promise<void> {
+  for (const [ids, embeds] of [
+    ['prompt_input_ids.npy', 'prompt_embeds.npy'],
+    ['negative_prompt_input_ids.npy', 'negative_prompt_embeds.npy'],
+  ]) {
+    if (!existsSync(join(ctx.dir, ids))) continue;
+    const z = await models.encodeText(Array.from(npyI64(join(ctx.dir, ids)).data, Number), 1);
+    ctx.report(compareArrays(ctx.name, `text_encoder ${embeds.replace('.npy', '')}`, z, npyF32(join(ctx.dir, embeds)).data));
+  }
+}
+
+/**
+ * The run's timesteps against `timesteps.npy`, then every per-step tensor of the trace against the case's
+ * `step_*.npy` (one row per run step; latent-space tensors relatively). Shared by every pipeline kind.
+ */
+export function reportTimestepsAndSteps(ctx: VerifyContext, timesteps: number[], trace: Trace): Trace {
   const refTimesteps = Array.from(npyI64(join(ctx.dir, 'timesteps.npy')).data, Number);
-  const tsOk = refTimesteps.length === result.timesteps.length && refTimesteps.every((t, i) => t === result.timesteps[i]);
-  ctx.report({ case: ctx.name, what: 'timesteps', maxAbs: tsOk ? 0 : Number.POSITIVE_INFINITY, relL2: tsOk ? 0 : 1, pass: tsOk, note: tsOk ? undefined : `got ${result.timesteps.join(',')}, expected ${refTimesteps.join(',')}` });
-  const trace = result.trace as Trace;
+  const tsOk = refTimesteps.length === timesteps.length && refTimesteps.every((t, i) => t === timesteps[i]);
+  ctx.report({ case: ctx.name, what: 'timesteps', maxAbs: tsOk ? 0 : Number.POSITIVE_INFINITY, relL2: tsOk ? 0 : 1, pass: tsOk, note: tsOk ? undefined : `got ${timesteps.join(',')}, expected ${refTimesteps.join(',')}` });
   const latentWise = { maxRelL2: LATENT_REL_L2 };
   const perStep: Array<[keyof Trace, string, { maxRelL2?: number }]> = [
     ['latentsIn', 'step_latents_in.npy', latentWise],
@@ -131,13 +157,11 @@ export function reportPipelineRun(ctx: VerifyContext, result: TextToVideoResult,
   ];
   for (const [field, file, opts] of perStep) {
     const ours = trace[field] as Float32Array[];
-    const ref = arr(file);
-    const n = ref.length / steps;
+    const ref = npyF32(join(ctx.dir, file)).data;
+    const n = ref.length / refTimesteps.length;
     ours.forEach((o, i) => ctx.report(compareArrays(ctx.name, `step${i} ${file.replace('.npy', '').replace('step_', '')}`, o, ref.subarray(i * n, (i + 1) * n), opts)));
   }
-  ctx.report(compareArrays(ctx.name, 'vae_decoder_input', trace.latents[trace.latents.length - 1], arr('vae_decoder_input.npy'), latentWise));
-  ctx.report(compareArrays(ctx.name, 'video_decoded_raw', trace.decodedRaw ?? new Float32Array(0), arr('video_decoded_raw.npy')));
-  ctx.report(compareArrays(ctx.name, 'frames', result.frames, arr('frames.npy')));
+  return trace;
 }
 
 /** The case's components (files.json `components`, configs beside each file) as a ModelSource. */

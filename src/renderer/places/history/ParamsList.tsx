@@ -18,6 +18,14 @@ export function ParamsList({ record, names }: { record: GenerationRecord; names:
           <dd>{p.negativePrompt}</dd>
         </>
       )}
+      <dt>Mode</dt>
+      <dd data-testid="history-mode">
+        {p.input?.kind === 'image'
+          ? `Image → video · motion scale ${p.input.motionScale} · colour match ${p.input.colorMatch ? 'on' : 'off'}`
+          : p.input?.kind === 'video'
+            ? `Video → video · strength ${p.input.strength}`
+            : 'Text → video'}
+      </dd>
       <dt>Seed</dt>
       <dd data-testid="history-seed">{p.seed}</dd>
       <dt>Model</dt>

@@ -22,6 +22,7 @@ export function kohyaDeltas(g: ModuleGroup, ctx: ModuleContext): LoraDelta[] {
       { down: need(g, 'lora_down.weight'), up: need(g, 'lora_up.weight'), mid: g.tensors.get('lora_mid.weight') },
       'kohya',
       (rank) => {
+        if (ctx.fixedScale !== undefined) return { scale: ctx.fixedScale, alpha };
         const a = alpha === undefined || alpha === 0 ? rank : alpha;
         return { scale: a / rank, alpha: a };
       },

@@ -21,6 +21,11 @@ export interface ModuleContext {
   biasShape?: number[];
   /** safetensors `__metadata__` of the LoRA file. */
   metadata: Record<string, string>;
+  /**
+   * A low-rank scale fixed by the loader instead of alpha/rank: AnimateLCM's `convert_lcm_lora` hard-codes 1/8
+   * for its spatial LoRAs and ignores the file's alpha and rank. Absent ⇒ the format's own rule.
+   */
+  fixedScale?: number;
 }
 
 /** A module the file has but that cannot be applied (wrong shapes, missing halves); goes to `unmatched`. */
