@@ -93,7 +93,7 @@ export function motionModule(g: GraphBuilder, w: WeightSet, prefix: string, x: s
   h = op('Reshape', [h, g.i64([b * hw, f, c])], 'fold_pixels');
   h = linear(g, w, `${prefix}.proj_in`, h);
   const pe = g.scope(prefix, () => g.constFloat(sinusoidalTable(f, inner), [f, inner], 'pos_embed'));
-  for (let k = 0; k < depth; k++) h = temporalBlock(g, w, `${prefix}.transformer_blocks.${k}`, h, pe, o.heads);
+  for (let k = 0; k < depth; k++) h = temporalBlock(g, w, `${prefix}.transformer_blocks.${k}`, h, pe, o.heads, { batch: b * hw, queries: f, keys: f });
   h = linear(g, w, `${prefix}.proj_out`, h);
   // [B·H·W, F, C] → [B, H·W, F, C] → [B, F, C, H·W] → [B·F, C, H, W]
   h = op('Reshape', [h, g.i64([b, hw, f, c])], 'unfold_pixels');
@@ -102,13 +102,13 @@ export function motionModule(g: GraphBuilder, w: WeightSet, prefix: string, x: s
   return op('Add', [h, x], 'residual');
 }
 
-function temporalBlock(g: GraphBuilder, w: WeightSet, p: string, x: string, pe: string, heads: number): string {
+function temporalBlock(g: GraphBuilder, w: WeightSet, p: string, x: string, pe: string, heads: number, seq: { batch: number; queries: number; keys: number }): string {
   const op = scopedOp(g, p);
   let h = x;
   for (const k of [1, 2]) {
     // The PE goes into the attention input only, never into the residual stream.
     const nrm = op('Add', [layerNorm(g, w, `${p}.norm${k}`, h, LAYER_NORM_EPS), pe], `pos_embed${k}`);
-    h = op('Add', [attention(g, w, `${p}.attn${k}`, nrm, nrm, heads), h], `res_attn${k}`);
+    h = op('Add', [attention(g, w, `${p}.attn${k}`, nrm, nrm, heads, seq), h], `res_attn${k}`);
   }
   const nrm = layerNorm(g, w, `${p}.norm3`, h, LAYER_NORM_EPS);
   return op('Add', [feedForwardGeglu(g, w, `${p}.ff`, nrm), h], 'res_ff');
