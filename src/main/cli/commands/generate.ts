@@ -22,13 +22,13 @@ import { openForCli } from '../store-access';
 
 const USAGE =
   'generate --prompt <text> [--negative <text>] [--seed N] [--steps N] [--guidance X] [--frames N] [--width W --height H] [--fps N] ' +
-  '[--model <checkpoint>] [--motion <file>] [--lcm-lora <file>[:<weight>]] [--lora <file>:<weight> …] [--provider cpu|cuda|dml|coreml] ' +
+  '[--model <checkpoint>] [--motion <file>] [--lcm-lora <file>[:<weight>]] [--lora <file>:<weight> …] [--provider cpu|cuda|dml|coreml|webgpu] ' +
   '[--clip-skip N] [--weighting a1111|comfy] [--groupnorm per_frame|across_frames] [--original-steps N] ' +
   '--out <dir|file.mp4|file.webm|file.gif> [--json] [--no-history] [--data-dir <dir>]';
 
 const VIDEO_FORMATS = ['mp4', 'webm', 'gif'] as const;
 type VideoFormat = (typeof VIDEO_FORMATS)[number];
-const PROVIDERS: readonly ProviderName[] = ['cpu', 'cuda', 'dml', 'coreml'];
+const PROVIDERS: readonly ProviderName[] = ['cpu', 'cuda', 'dml', 'coreml', 'webgpu'];
 
 function usage(message: string): StudioError {
   return new StudioError('BAD_REQUEST', `${message}\nUsage: npm run cli -- ${USAGE}`);

@@ -6,6 +6,7 @@ import { addGraph, compileGraphs } from '../../compiler/compile';
 import { buildClipTextGraph } from '../../compiler/families/clip-text';
 import { buildUNetGraph } from '../../compiler/families/unet';
 import { buildVaeDecoderGraph } from '../../compiler/families/vae';
+import { attentionLabel, attentionPlanFor, type AttentionPlan } from '../../compiler/graph/attention-plan';
 import type { GraphIR } from '../../compiler/graph/builder';
 import type { WeightSet } from '../../compiler/io/tensor';
 import { slotsFor, type LoraSlot, type LoraSlotPlan } from '../lora/lowrank-slots';
@@ -83,6 +84,8 @@ const COMPONENT_LABEL: Record<Component, string> = { text_encoder: 'text encoder
 export class ModelSet {
   readonly providers: ProviderName[];
   readonly precision: 'float32' | 'float16';
+  /** The attention the UNet and VAE graphs are compiled with, for the first provider (attention-plan.ts). */
+  readonly attention: AttentionPlan;
   readonly groupnorm: MotionGroupNormMode;
   private readonly cache: CompileCache;
   private readonly sessions = new Map<string, Promise<EngineSession>>();
@@ -109,6 +112,7 @@ export class ModelSet {
     this.providers = opts.providers && opts.providers.length > 0 ? opts.providers : ['cpu'];
     this.precision = opts.precision ?? (this.providers[0] === 'cpu' ? 'float32' : 'float16');
     this.groupnorm = opts.groupnorm ?? 'per_frame';
+    this.attention = attentionPlanFor(this.providers[0]);
     this.cache = new CompileCache(opts.cacheRoot);
     this.loraRank = Math.max(0, Math.floor(opts.loraRank ?? DEFAULT_LORA_RANK));
     this.slots = {
@@ -226,6 +230,7 @@ export class ModelSet {
         latentWidth: w,
         contextLength: tokens,
         floatType: this.precision,
+        attention: this.attention,
         motion: { w: src.weights.motion, cfg: src.configs.motion, frames, groupnorm: this.groupnorm },
         name: graphName,
         loraSlots: this.slotPlan(),
@@ -246,7 +251,7 @@ export class ModelSet {
   async decode(latents: Float32Array, h: number, w: number, signal?: AbortSignal): Promise<Float32Array> {
     const name = `vae_decoder_${h}x${w}`;
     const s = await this.session('vae', name, undefined, () =>
-      renamed(buildVaeDecoderGraph(this.source.weights.vae, this.source.configs.vae, { batch: 1, latentHeight: h, latentWidth: w, floatType: this.precision }), name),
+      renamed(buildVaeDecoderGraph(this.source.weights.vae, this.source.configs.vae, { batch: 1, latentHeight: h, latentWidth: w, floatType: this.precision, attention: this.attention }), name),
     );
     checkAborted(signal);
     const out = await s.run({ latents: f32Tensor(latents, [1, this.source.configs.vae.latent_channels, h, w]) });
@@ -308,12 +313,21 @@ export class ModelSet {
     // The LoRA stack is NOT part of the key, only the slot rank (it shapes the graph); the merged part of a
     // stack lives in this same entry as an overlay (lora-overlay-entry.ts).
     const slotted = component !== 'vae' && this.loraRank > 0;
+    // Fused attention (every provider but WebGPU) keeps the keys cache entries had before plans existed.
+    const attention = component !== 'text_encoder' && this.attention.kind !== 'fused' ? { attention: attentionLabel(this.attention) } : {};
     return {
       family,
       config,
       weights: [JSON.stringify(this.source.identity[component])],
       precision: this.precision,
-      options: component === 'unet' ? { groupnorm: this.groupnorm, ...(slotted ? { loraRank: this.loraRank } : {}) } : slotted ? { loraRank: this.loraRank } : undefined,
+      options:
+        component === 'unet'
+          ? { groupnorm: this.groupnorm, ...(slotted ? { loraRank: this.loraRank } : {}), ...attention }
+          : slotted
+            ? { loraRank: this.loraRank }
+            : component === 'vae' && attention.attention
+              ? attention
+              : undefined,
     };
   }
 

@@ -4,7 +4,7 @@ import { parseVaeConfig } from '../../compiler/families/configs';
 import { buildVaeDecoderGraph, buildVaeEncoderGraph } from '../../compiler/families/vae';
 import { openCanonical, singleFileLayouts } from '../canonical';
 import { compareArrays } from '../compare';
-import { f32, npyF32, runGraphOnce } from '../run-graph';
+import { f32, graphOptionsFor, npyF32, runGraphOnce } from '../run-graph';
 import type { KindHandler } from '../types';
 
 /**
@@ -29,15 +29,15 @@ export const vaeHandler: KindHandler = {
         if (existsSync(join(ctx.dir, 'z.npy'))) {
           const z = npyF32(join(ctx.dir, 'z.npy'));
           const [B, , h, wd] = z.shape;
-          const graph = buildVaeDecoderGraph(w, cfg, { batch: B, latentHeight: h, latentWidth: wd });
-          const out = await runGraphOnce(graph, ctx.workDir, { latents: { type: 'float32', dims: z.shape, data: z.data } });
+          const graph = buildVaeDecoderGraph(w, cfg, { batch: B, latentHeight: h, latentWidth: wd, ...graphOptionsFor(ctx.target) });
+          const out = await runGraphOnce(graph, ctx.workDir, { latents: { type: 'float32', dims: z.shape, data: z.data } }, ctx.target);
           ctx.report(compareArrays(ctx.name, `${layout.label} decode`, f32(out.image), npyF32(join(ctx.dir, 'decoded.npy')).data));
         }
         if (existsSync(join(ctx.dir, 'image.npy'))) {
           const img = npyF32(join(ctx.dir, 'image.npy'));
           const [B, , H, W] = img.shape;
-          const graph = buildVaeEncoderGraph(w, cfg, { batch: B, height: H, width: W });
-          const out = await runGraphOnce(graph, ctx.workDir, { image: { type: 'float32', dims: img.shape, data: img.data } });
+          const graph = buildVaeEncoderGraph(w, cfg, { batch: B, height: H, width: W, ...graphOptionsFor(ctx.target) });
+          const out = await runGraphOnce(graph, ctx.workDir, { image: { type: 'float32', dims: img.shape, data: img.data } }, ctx.target);
           ctx.report(compareArrays(ctx.name, `${layout.label} encode_moments`, f32(out.moments), npyF32(join(ctx.dir, 'encoder_moments.npy')).data));
         }
       } finally {
