@@ -142,6 +142,7 @@ const generationShape = {
     timestep_scaling: num({ min: 0, max: 1000 }),
   }),
   providers: arr(providerName, { max: 8 }),
+  precision: optional(literal('auto', 'fp16', 'fp32')),
 };
 
 export const generationParams: Validator<GenerationParams> = obj(generationShape);

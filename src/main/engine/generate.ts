@@ -2,14 +2,17 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { StudioError } from '../../shared/errors';
-import type { GenerationParams, ProviderName, StageTimings, StepProgress } from '../../shared/domain/generation';
+import { AUTO_PROVIDERS, type GenerationParams, type ProviderName, type StageTimings, type StepProgress } from '../../shared/domain/generation';
 import { COMPILER_VERSION } from '../compiler/cache';
 import { paramsPayload, pngTextChunks } from '../export/embedded-params';
 import { encodePng } from '../export/png';
 import { ModelSet, type CompileEvent, type LoraSwitch } from './models/model-set';
 import { fileSource, type LoraSpec } from './models/model-source';
 import { NOISE_GENERATOR } from './noise/torch-randn';
-import { engineInfo } from './runtime/info';
+import { engineInfo, type EngineInfo } from './runtime/info';
+import { choosePrecision } from './runtime/precision';
+import { guardFp16 } from './pipelines/fp16-guard';
+import { providerLabel } from './runtime/session';
 import { framesToRGB8, textToVideo } from './pipelines/text-to-video';
 import { latentsToPreviewRGB } from './preview/latent-rgb';
 import { ClipTokenizer } from './tokenizer/clip-tokenizer';
@@ -57,16 +60,20 @@ export interface GenerateResult {
   /** Graphs compiled by this call (empty when everything came from the cache or was already open). */
   compiled: string[];
   loraReports: string[];
+  /** The provider the models were compiled for and the precision they ran in (fp32 where a stage was re-run). */
+  ranOn: { provider: ProviderName; precision: 'float32' | 'float16' };
 }
 
 let tokenizer: ClipTokenizer | undefined;
-let current: { key: string; set: ModelSet } | undefined;
+/** The open set; `fp32` is its fp32 twin, opened only when an fp16 stage overflowed (guardFp16). */
+let current: { key: string; set: ModelSet; fp32?: Promise<ModelSet> } | undefined;
 
 /** Closes the models kept open between generations (CLI exit, tests, memory pressure). */
 export async function releaseModels(): Promise<void> {
   const c = current;
   current = undefined;
   await c?.set.dispose();
+  await (await c?.fp32?.catch(() => undefined))?.dispose();
 }
 
 /** The model set for these parameters, reusing the open one when nothing that shapes it changed. */
@@ -75,17 +82,30 @@ export async function acquireModels(params: GenerationParams, cacheRoot: string,
   // so unusable providers are dropped here, with a note, rather than discovered when a session fails to start.
   // (The probe tries every provider, so it is skipped when only the CPU is asked for.)
   let providers: ProviderName[] = params.providers.filter((p) => p === 'cpu');
+  let info: EngineInfo | undefined;
   if (providers.length !== params.providers.length) {
-    const info = await engineInfo();
-    providers = params.providers.filter((p) => info.providers.find((i) => i.name === p)?.usable);
+    info = await engineInfo();
+    const found = info;
+    // In the automatic order a software WebGPU adapter (SwiftShader, llvmpipe) is passed over: it is slower than
+    // the CPU provider. Chosen explicitly, it is used.
+    const auto = params.providers.length === AUTO_PROVIDERS.length && params.providers.every((p, i) => p === AUTO_PROVIDERS[i]);
+    const skip = (p: ProviderName): string | undefined => {
+      const i = found.providers.find((x) => x.name === p);
+      if (!i?.usable) return i?.reason ?? `${providerLabel(p)} is not available.`;
+      if (auto && i.device?.software) return `WebGPU runs on ${i.device.name} here, slower than the CPU provider (choose WebGPU in Settings to use it anyway).`;
+      return undefined;
+    };
+    providers = params.providers.filter((p) => skip(p) === undefined);
+    const first = providerLabel(providers[0] ?? 'cpu');
     for (const p of params.providers) {
-      if (!providers.includes(p)) onNote?.(`${info.providers.find((i) => i.name === p)?.reason ?? `${p} is not available.`} Running on ${providers[0] ?? 'cpu'} instead.`);
+      const why = skip(p);
+      if (why !== undefined && params.providers.indexOf(p) < params.providers.indexOf(providers[0] ?? 'cpu')) onNote?.(`${why} Running on ${first} instead.`);
     }
   }
   if (providers.length === 0) providers.push('cpu');
-  const loras: LoraSpec[] = [];
-  if (params.lcmLora) loras.push({ path: resolve(params.lcmLora.path), weight: params.lcmLora.weight });
-  for (const l of params.loras) if (l.enabled !== false) loras.push({ path: resolve(l.path), weight: l.weight });
+  const decision = choosePrecision(providers[0], info?.providers.find((p) => p.name === providers[0])?.device, params.precision);
+  onNote?.(`Precision: ${decision.why}`);
+  const loras = lorasOf(params);
   const stamp = (p: string | undefined): string | undefined => (p && existsSync(p) ? `${resolve(p)}@${statSync(p).mtimeMs}:${statSync(p).size}` : p);
   // The LoRA stack is not part of the key: a loaded set switches it at run time (ModelSet.setLoras — slot feeds,
   // no recompile, no base weight read).
@@ -93,6 +113,7 @@ export async function acquireModels(params: GenerationParams, cacheRoot: string,
     model: stamp(params.model),
     motion: stamp(params.motion),
     providers,
+    precision: decision.precision,
     groupnorm: params.motionGroupNorm,
     cacheRoot: resolve(cacheRoot),
     intraOpThreads,
@@ -109,7 +130,7 @@ export async function acquireModels(params: GenerationParams, cacheRoot: string,
   const source = fileSource({ model: params.model, motion: params.motion, loras });
   let set: ModelSet;
   try {
-    set = new ModelSet(source, { cacheRoot, providers, groupnorm: params.motionGroupNorm, intraOpThreads });
+    set = new ModelSet(source, { cacheRoot, providers, precision: decision.precision, groupnorm: params.motionGroupNorm, intraOpThreads });
   } catch (e) {
     source.close(); // a LoRA that cannot be applied must not leave the checkpoint open
     throw e;
@@ -120,6 +141,32 @@ export async function acquireModels(params: GenerationParams, cacheRoot: string,
   }
   current = { key, set };
   return set;
+}
+
+/** The fp32 twin of the open fp16 set (same model, LoRA stack and providers), opened once per set. */
+function fp32Twin(set: ModelSet, req: GenerateRequest): Promise<ModelSet> {
+  const c = current;
+  if (!c || c.set !== set) throw new Error('the fp16 set is no longer the open one');
+  const { params } = req;
+  c.fp32 ??= Promise.resolve().then(
+    () =>
+      new ModelSet(fileSource({ model: params.model, motion: params.motion, loras: lorasOf(params) }), {
+        cacheRoot: req.cacheRoot,
+        providers: set.providers,
+        precision: 'float32',
+        groupnorm: set.groupnorm,
+        intraOpThreads: req.intraOpThreads,
+      }),
+  );
+  return c.fp32;
+}
+
+/** The LoRA stack of a request, in application order (AnimateLCM's LoRA first). */
+function lorasOf(params: GenerationParams): LoraSpec[] {
+  const loras: LoraSpec[] = [];
+  if (params.lcmLora) loras.push({ path: resolve(params.lcmLora.path), weight: params.lcmLora.weight });
+  for (const l of params.loras) if (l.enabled !== false) loras.push({ path: resolve(l.path), weight: l.weight });
+  return loras;
 }
 
 /** One note per LoRA file with its coverage ("applied 264/264 keys", or what was not applied), so a creator sees
@@ -151,8 +198,10 @@ export async function generate(req: GenerateRequest, opts: GenerateOptions = {})
 
   try {
     const stepTimes: number[] = [];
+    const note = (message: string): void => emit({ stage: 'compile', step: 0, totalSteps: 1, elapsedMs: 0, message });
+    const models = set.precision === 'float16' ? guardFp16(set.models(signal), async () => (await fp32Twin(set, req)).models(signal), note) : set.models(signal);
     const result = await textToVideo(
-      set.models(signal),
+      models,
       {
         prompt: params.prompt,
         negativePrompt: params.negativePrompt,
@@ -215,6 +264,7 @@ export async function generate(req: GenerateRequest, opts: GenerateOptions = {})
       timings: round({ compile: compileMs, encode: t.encodeMs, denoise: t.denoiseMs, unet: t.unetMs, decode: t.decodeMs, write: writeMs, total: performance.now() - t0 }),
       compiled: set.compiled.slice(compiledBefore),
       loraReports: set.loraReports.map((r) => `${basename(r.file)}: ${r.message}`),
+      ranOn: { provider: set.providers[0], precision: set.precision },
     };
   } finally {
     set.onCompile = undefined;

@@ -5,6 +5,15 @@
 
 export type ProviderName = 'cpu' | 'cuda' | 'dml' | 'coreml' | 'webgpu';
 
+/** Graph precision: `auto` = fp16 where the device runs fp16 graphs, else fp32 (engine/runtime/precision.ts). */
+export type PrecisionChoice = 'auto' | 'fp16' | 'fp32';
+
+/**
+ * The provider order when nothing else is chosen: the fastest that starts — CUDA (when its libraries are
+ * installed), DirectML (Windows), WebGPU (a real GPU; software adapters are skipped), then the CPU.
+ */
+export const AUTO_PROVIDERS: ProviderName[] = ['cuda', 'dml', 'webgpu', 'cpu'];
+
 export type WeightingMode = 'a1111' | 'comfy';
 export type MotionGroupNormMode = 'per_frame' | 'across_frames';
 
@@ -51,6 +60,8 @@ export interface GenerationParams {
   motionGroupNorm: MotionGroupNormMode;
   scheduler: SchedulerConfig;
   providers: ProviderName[];
+  /** fp16 / fp32 graphs; absent = auto. */
+  precision?: PrecisionChoice;
 }
 
 /** AnimateLCM's official T2V settings (G-U-N/AnimateLCM inference-t2v.yaml and its Gradio defaults). */
@@ -79,7 +90,7 @@ export const DEFAULT_PARAMS: GenerationParams = {
   weighting: 'a1111',
   motionGroupNorm: 'per_frame',
   scheduler: DEFAULT_SCHEDULER,
-  providers: ['cpu'],
+  providers: [...AUTO_PROVIDERS],
 };
 
 export const DEFAULT_LCM_LORA_WEIGHT = 0.8;

@@ -1,5 +1,7 @@
 import ort from 'onnxruntime-node';
 import { StudioError } from '../../../shared/errors';
+import { GraphBuilder } from '../../compiler/graph/builder';
+import { encodeModel } from '../../compiler/graph/emit';
 import { f16ToF32, f32ToF16 } from './float16';
 
 /**
@@ -54,6 +56,7 @@ export async function createSession(modelPath: string, opts: SessionOptions = {}
   const failures: string[] = [];
   for (const provider of providers) {
     try {
+      if (provider === 'webgpu') await keepWebgpuContext();
       const session = await ort.InferenceSession.create(modelPath, sessionOptions(provider, opts));
       return new OrtEngineSession(session, provider, failures);
     } catch (e) {
@@ -72,6 +75,29 @@ export async function createSession(modelPath: string, opts: SessionOptions = {}
     `No execution provider could run ${modelPath}: ${failures.join('; ')}. Choose another device in Settings (the CPU always works).`,
     { modelPath, providers, failures },
   );
+}
+
+let webgpuKeeper: Promise<unknown> | undefined;
+
+/**
+ * onnxruntime destroys its WebGPU context — and every compiled shader pipeline with it — when the last WebGPU
+ * session is released, so the next session compiles all its kernels again (measured on SwiftShader: a tiny
+ * CLIP's first run 7–11 s each time, 0.4 s with the context kept). One idle one-node session, never released,
+ * keeps the context for the life of the process. A failure here is left to the real session to report.
+ */
+/** y = x for a float[1]: the smallest model every provider can take (probes, the WebGPU context keeper). */
+export function identityModel(): Uint8Array {
+  const g = new GraphBuilder('probe');
+  const x = g.input('x', 'float32', [1]);
+  g.output(g.op('Identity', [x]), 'y', 'float32', [1]);
+  return encodeModel(g.build(), new Map());
+}
+
+function keepWebgpuContext(): Promise<unknown> {
+  webgpuKeeper ??= ort.InferenceSession.create(identityModel(), { executionProviders: ['webgpu'], logSeverityLevel: 4 }).catch(() => {
+    webgpuKeeper = undefined;
+  });
+  return webgpuKeeper;
 }
 
 function sessionOptions(provider: ProviderName, opts: SessionOptions): ort.InferenceSession.SessionOptions {

@@ -39,7 +39,8 @@ export function GeneratePlace() {
   const motions = (models.value ?? []).filter((m) => m.kind === 'motion');
   const model = checkpoints.find((m) => m.path === params.model);
   const usableProviders: ProviderStatus[] = (engine.value?.providers ?? []).filter((p) => p.usable);
-  const provider = params.providers[0] ?? 'cpu';
+  // The first provider of the order that starts here (the automatic order begins with CUDA, DirectML, WebGPU).
+  const provider = params.providers.find((p) => usableProviders.some((u) => u.name === p)) ?? params.providers[0] ?? 'cpu';
 
   const submit = async () => {
     setSubmitting(true);
