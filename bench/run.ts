@@ -17,6 +17,7 @@ import { measureMatMulRate, type MatMulRate } from './roofline';
 import type { Suite, SuiteContext } from './suite';
 import { compileSuite } from './suites/compile';
 import { exportSuite } from './suites/export';
+import { gpuSuite } from './suites/gpu';
 import { loraSuite } from './suites/lora';
 import { memorySuite } from './suites/memory';
 import { pipelineSuite } from './suites/pipeline';
@@ -33,6 +34,7 @@ export const SUITES: Record<string, Suite> = {
   pipeline: pipelineSuite,
   lora: loraSuite,
   export: exportSuite,
+  gpu: gpuSuite,
 };
 
 /** Run when no suite is named: minutes, not hours, on a 2-core machine. */
