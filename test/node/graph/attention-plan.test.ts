@@ -8,6 +8,7 @@ import { emitModel } from '../../../src/main/compiler/graph/emit';
 import { multiHeadAttention } from '../../../src/main/compiler/graph/layers';
 import { createSession, f32Tensor } from '../../../src/main/engine/runtime/session';
 import type { ProviderName } from '../../../src/shared/domain/generation';
+import { noiseArray } from '../../../bench/model-set';
 import { webgpuAvailable } from '../webgpu-device';
 
 /**
@@ -22,16 +23,8 @@ const gpu = await webgpuAvailable();
 
 const B = 2, S = 40, T = 37, H = 2, D = 8, C = H * D;
 
-function lcg(n: number, seed: number): Float32Array {
-  const a = new Float32Array(n);
-  let s = seed;
-  for (let i = 0; i < n; i++) {
-    s = (s * 1103515245 + 12345) % 2147483648;
-    a[i] = (s / 2147483648 - 0.5) * 4;
-  }
-  return a;
-}
-const q = lcg(B * S * C, 1), k = lcg(B * T * C, 2), v = lcg(B * T * C, 3);
+// Values in [-2, 2): scores spread enough that a wrong key shows.
+const q = noiseArray(B * S * C, 1).map((x) => 2 * x), k = noiseArray(B * T * C, 2).map((x) => 2 * x), v = noiseArray(B * T * C, 3).map((x) => 2 * x);
 
 function reference(): Float64Array {
   const out = new Float64Array(B * S * C);
