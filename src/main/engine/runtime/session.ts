@@ -129,6 +129,21 @@ function firstLine(s: string): string {
   return s.split('\n')[0].slice(0, 300);
 }
 
+/**
+ * A failed run as a typed error naming what to change: a lost GPU (the engine restarts: its GPU context is gone)
+ * or GPU memory exhausted for this size are told apart from other failures by onnxruntime's / Dawn's / CUDA's words.
+ */
+export function runFailure(reason: string, provider: ProviderName, cause?: unknown): StudioError {
+  const label = providerLabel(provider);
+  if (provider !== 'cpu' && /device (was )?lost|DeviceLost|VK_ERROR_DEVICE_LOST|DXGI_ERROR_DEVICE_(REMOVED|RESET|HUNG)/i.test(reason)) {
+    return new StudioError('DEVICE_LOST', `The GPU stopped responding on ${label} (device lost). This clip was not made; the engine restarts for the next job. If it happens again, update the GPU driver or choose the CPU in Settings.`, { provider, reason: firstLine(reason) }, { cause });
+  }
+  if (provider !== 'cpu' && /out of memory|OutOfMemory|\bOOM\b|Failed to allocate|cudaErrorMemoryAllocation|E_OUTOFMEMORY/i.test(reason)) {
+    return new StudioError('DEVICE_OUT_OF_MEMORY', `${label} ran out of GPU memory for this size. Try fewer frames, a smaller size, guidance 1 (one UNet pass per step instead of two), or fp16 in Settings.`, { provider, reason: firstLine(reason) }, { cause });
+  }
+  return new StudioError('INFERENCE_FAILED', `The model failed on ${label}: ${firstLine(reason)}`, { provider }, { cause });
+}
+
 export function providerLabel(p: ProviderName): string {
   return { cpu: 'CPU', cuda: 'CUDA', dml: 'DirectML', coreml: 'CoreML', webgpu: 'WebGPU' }[p];
 }
@@ -164,8 +179,7 @@ class OrtEngineSession implements EngineSession {
     try {
       result = await this.session.run(ortFeeds, fetches);
     } catch (e) {
-      const reason = e instanceof Error ? e.message : String(e);
-      throw new StudioError('INFERENCE_FAILED', `The model failed on ${providerLabel(this.provider)}: ${firstLine(reason)}`, { provider: this.provider }, { cause: e });
+      throw runFailure(e instanceof Error ? e.message : String(e), this.provider, e);
     }
     const out: Record<string, HostTensor> = {};
     for (const name of fetches) {
