@@ -63,7 +63,7 @@ export const gpuSuite: Suite = async (ctx) => {
     const batch = guidance > 1 ? 2 : 1;
     const n = batch * frames;
     const io = (2 * n * 4 * latent * latent + n * 77 * source.configs.text.hidden_size + 1) * bytes;
-    r.fig(`host↔device bytes per UNet call, guidance ${guidance}`, 'MiB', (io + slotElems * bytes) / 2 ** 20, `${slots.length} slot inputs of rank ${DEFAULT_LORA_RANK}: ${((slotElems * bytes) / 2 ** 20).toFixed(0)} MiB of them; sample, context and noise_pred the rest`);
+    r.fig(`host↔device bytes per UNet call, guidance ${guidance}`, 'MiB', (io + slotElems * bytes) / 2 ** 20, `${slots.length} slotted layers (lora_down + lora_up each) at rank ${DEFAULT_LORA_RANK}: ${((slotElems * bytes) / 2 ** 20).toFixed(0)} MiB of it; sample, context and noise_pred the rest`);
   }
 
   for (const guidance of [1, 1.5]) {

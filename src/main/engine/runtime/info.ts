@@ -52,5 +52,3 @@ async function probe(): Promise<EngineInfo> {
   }
   return { onnxruntimeVersion: ort.env.versions.node ?? ort.env.versions.common ?? 'unknown', providers };
 }
-
-
