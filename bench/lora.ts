@@ -204,9 +204,9 @@ async function blockSession(C: number, T: number, rank: number | undefined, mode
   let h = L('proj_in', x0);
   const heads = 8;
   let n = layerNorm(g, ws, 'norm1', h, 1e-5);
-  h = g.op('Add', [h, L('attn1.to_out.0', multiHeadAttention(g, L('attn1.to_q', n), L('attn1.to_k', n), L('attn1.to_v', n), heads, 'mha1'))]);
+  h = g.op('Add', [h, L('attn1.to_out.0', multiHeadAttention(g, L('attn1.to_q', n), L('attn1.to_k', n), L('attn1.to_v', n), heads, { batch: 1, queries: T, keys: T, channels: C }, 'mha1'))]);
   n = layerNorm(g, ws, 'norm2', h, 1e-5);
-  h = g.op('Add', [h, L('attn2.to_out.0', multiHeadAttention(g, L('attn2.to_q', n), L('attn2.to_k', ctx), L('attn2.to_v', ctx), heads, 'mha2'))]);
+  h = g.op('Add', [h, L('attn2.to_out.0', multiHeadAttention(g, L('attn2.to_q', n), L('attn2.to_k', ctx), L('attn2.to_v', ctx), heads, { batch: 1, queries: T, keys: 77, channels: C }, 'mha2'))]);
   n = layerNorm(g, ws, 'norm3', h, 1e-5);
   const p = L('ff.net.0.proj', n);
   const [a, gate] = g.opN('Split', [p, g.i64([4 * C, 4 * C])], 2, { axis: { kind: 'int', value: -1 } });

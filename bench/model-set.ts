@@ -1,3 +1,5 @@
+import { attentionLabel, attentionPlanFor, type AttentionPlan } from '../src/main/compiler/graph/attention-plan';
+import type { ProviderName } from '../src/shared/domain/generation';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { CompileCache, type CacheEntry } from '../src/main/compiler/cache';
@@ -122,6 +124,8 @@ export class BenchModels implements PipelineModels {
   constructor(
     readonly source: ModelSource,
     readonly root: string,
+    /** Provider and precision the graphs are compiled for and run on (the gpu suite; default CPU fp32). */
+    readonly target: { provider: ProviderName; precision: 'float32' | 'float16' } = { provider: 'cpu', precision: 'float32' },
   ) {
     this.cache = new CompileCache(root);
     const c = source.configs;
@@ -140,8 +144,19 @@ export class BenchModels implements PipelineModels {
       latentWidth: s.latentWidth,
       contextLength: s.tokens,
       name: shapeName(s),
+      ...this.graphOptions(),
       motion: { w: this.source.motion, cfg: c.motion, frames: s.frames, groupnorm: 'per_frame', windows: s.windows && windowFusionPlan(s.frames, s.windows) },
     });
+  }
+
+  private graphOptions(): { floatType: 'float32' | 'float16'; attention: AttentionPlan } {
+    return { floatType: this.target.precision, attention: attentionPlanFor(this.target.provider) };
+  }
+
+  /** Cache-key fields the target adds (none on the CPU in fp32, so existing bench caches stay valid). */
+  private keyOf(): { precision: 'float32' | 'float16'; options?: Record<string, string> } {
+    const a = attentionPlanFor(this.target.provider);
+    return { precision: this.target.precision, ...(a.kind === 'fused' ? {} : { options: { attention: attentionLabel(a) } }) };
   }
 
   /** Compiles the UNet + motion weights file with a graph for `s` (or adds a graph for `s` to the existing entry). */
@@ -152,7 +167,7 @@ export class BenchModels implements PipelineModels {
     if (!this.unetEntry) {
       const { entry, models } = await compileGraphs(
         this.cache,
-        { family: 'unet_motion', config: this.source.configs, weights: [`random:${this.source.label}`], precision: 'float32', options: { groupnorm: 'per_frame' } },
+        { family: 'unet_motion', config: this.source.configs, weights: [`random:${this.source.label}`], ...this.keyOf(), options: { groupnorm: 'per_frame', ...this.keyOf().options } },
         () => {
           const tb = performance.now();
           const g = this.unetGraph(s);
@@ -190,7 +205,7 @@ export class BenchModels implements PipelineModels {
     if (!s) {
       const p = await path();
       const t0 = performance.now();
-      s = await createSession(p, { providers: ['cpu'] });
+      s = await createSession(p, { providers: [this.target.provider] });
       this.sessionTimings.set(key, { createMs: performance.now() - t0 });
       this.sessions.set(key, s);
     }
@@ -208,8 +223,8 @@ export class BenchModels implements PipelineModels {
     return this.session('text_encoder', async () => {
       const { models } = await compileGraphs(
         this.cache,
-        { family: 'clip_text', config: this.source.configs.text, weights: [`random:${this.source.label}`], precision: 'float32' },
-        () => [buildClipTextGraph(this.source.text, this.source.configs.text, { batch: 1 })],
+        { family: 'clip_text', config: this.source.configs.text, weights: [`random:${this.source.label}`], precision: this.target.precision },
+        () => [buildClipTextGraph(this.source.text, this.source.configs.text, { batch: 1, floatType: this.target.precision })],
       );
       return Object.values(models)[0];
     });
@@ -219,8 +234,8 @@ export class BenchModels implements PipelineModels {
     return this.session(`vae_decoder_${h}x${w}`, async () => {
       const { models } = await compileGraphs(
         this.cache,
-        { family: 'vae_decoder', config: this.source.configs.vae, weights: [`random:${this.source.label}`], precision: 'float32', shape: { h, w } },
-        () => [buildVaeDecoderGraph(this.source.vae, this.source.configs.vae, { batch: 1, latentHeight: h, latentWidth: w })],
+        { family: 'vae_decoder', config: this.source.configs.vae, weights: [`random:${this.source.label}`], ...this.keyOf(), shape: { h, w } },
+        () => [buildVaeDecoderGraph(this.source.vae, this.source.configs.vae, { batch: 1, latentHeight: h, latentWidth: w, ...this.graphOptions() })],
       );
       return Object.values(models)[0];
     });

@@ -18,6 +18,7 @@ import type { Suite, SuiteContext } from './suite';
 import { compileSuite } from './suites/compile';
 import { controlnetSuite } from './suites/controlnet';
 import { exportSuite } from './suites/export';
+import { gpuSuite } from './suites/gpu';
 import { loraSuite } from './suites/lora';
 import { memorySuite } from './suites/memory';
 import { pipelineSuite } from './suites/pipeline';
@@ -39,6 +40,7 @@ export const SUITES: Record<string, Suite> = {
   controlnet: controlnetSuite,
   'long-clip': longClipSuite,
   modes: modesSuite,
+  gpu: gpuSuite,
 };
 
 /** Run when no suite is named: minutes, not hours, on a 2-core machine. */

@@ -50,7 +50,7 @@ async function attentionMemory(r: Recorder, dir: string, batch: number, fused: b
   const k = g.input('k', 'float32', [batch, S, C]);
   const v = g.input('v', 'float32', [batch, S, C]);
   let out: string;
-  if (fused) out = multiHeadAttention(g, q, k, v, heads);
+  if (fused) out = multiHeadAttention(g, q, k, v, heads, { batch, queries: S, keys: S, channels: C });
   else {
     const split = (x: string, perm: number[]): string => g.op('Transpose', [g.op('Reshape', [x, g.i64([batch, S, heads, d])])], { perm: attr.ints(perm) });
     const scores = g.op('Mul', [g.op('MatMul', [split(q, [0, 2, 1, 3]), split(k, [0, 2, 3, 1])]), g.scalar(1 / Math.sqrt(d))]);

@@ -23,12 +23,26 @@ import type { Timeline, TimelineSummary } from './domain/timeline';
 /** Which transport the renderer is talking through. */
 export type TransportMode = 'electron' | 'web';
 
+/** The device behind a GPU provider, as far as the engine can tell (engine/runtime/webgpu-adapter.ts). */
+export interface DeviceInfo {
+  vendor: string;
+  name: string;
+  /** True when the device runs fp16 shaders (WebGPU's shader-f16), so fp16 graphs can run on it. */
+  shaderF16: boolean;
+  /** Device memory in bytes, where the system reports it. */
+  memoryBytes?: number;
+  /** A CPU emulation of a GPU (SwiftShader, llvmpipe): works, but slower than the CPU provider. */
+  software: boolean;
+}
+
 export interface ProviderStatus {
   name: ProviderName;
   /** True only if a session actually started on it on this machine. */
   usable: boolean;
   /** Why not, in words a creator can act on. */
   reason?: string;
+  /** The adapter behind it (WebGPU), when usable. */
+  device?: DeviceInfo;
 }
 
 export interface EngineInfo {

@@ -33,6 +33,10 @@ export type ErrorCode =
   | 'CANCELLED'
   /** The engine worker died mid-job (native crash, out of memory); it restarts for the next job. */
   | 'ENGINE_CRASHED'
+  /** The GPU was lost mid-job (driver reset, unplugged, hung); the engine restarts for the next job. */
+  | 'DEVICE_LOST'
+  /** The GPU ran out of memory for this job's size. */
+  | 'DEVICE_OUT_OF_MEMORY'
   // store and export
   | 'DB_CORRUPT'
   | 'DB_TOO_NEW'

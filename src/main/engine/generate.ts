@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { StudioError } from '../../shared/errors';
-import type { GenerationParams, ProviderName, StageTimings, StepProgress } from '../../shared/domain/generation';
+import { AUTO_PROVIDERS, type GenerationParams, type ProviderName, type StageTimings, type StepProgress } from '../../shared/domain/generation';
 import { COMPILER_VERSION } from '../compiler/cache';
 import { paramsPayload, pngTextChunks } from '../formats/params-payload';
 import { encodePng } from '../formats/png';
@@ -16,7 +16,10 @@ import { ModelSet } from './models/model-set';
 import { ANIMATELCM_LORA_SCALE, fileSource, type LoraSpec } from './models/model-source';
 import { inputMode } from './pipelines/input-mode';
 import { NOISE_GENERATOR } from './noise/torch-randn';
-import { engineInfo } from './runtime/info';
+import { engineInfo, type EngineInfo } from './runtime/info';
+import { choosePrecision } from './runtime/precision';
+import { guardFp16 } from './pipelines/fp16-guard';
+import { providerLabel } from './runtime/session';
 import { framesToRGB8, textToVideo } from './pipelines/text-to-video';
 import { latentsToPreviewRGB } from './preview/latent-rgb';
 import { ClipTokenizer } from './tokenizer/clip-tokenizer';
@@ -71,16 +74,20 @@ export interface GenerateResult {
   loraReports: string[];
   /** The guard's estimate of this generation's peak (host, and device on a GPU) and the process's real peak RSS so far. */
   memory: { estimatedHostBytes: number; estimatedDeviceBytes: number; peakRssBytes: number };
+  /** The provider the models were compiled for and the precision they ran in (fp32 where a stage was re-run). */
+  ranOn: { provider: ProviderName; precision: 'float32' | 'float16' };
 }
 
 let tokenizer: ClipTokenizer | undefined;
-let current: { key: string; set: ModelSet } | undefined;
+/** The open set; `fp32` is its fp32 twin, opened only when an fp16 stage overflowed (guardFp16). */
+let current: { key: string; set: ModelSet; fp32?: Promise<ModelSet> } | undefined;
 
 /** Closes the models kept open between generations (CLI exit, tests, memory pressure). */
 export async function releaseModels(): Promise<void> {
   const c = current;
   current = undefined;
   await c?.set.dispose();
+  await (await c?.fp32?.catch(() => undefined))?.dispose();
 }
 
 /** The model set for these parameters, reusing the open one when nothing that shapes it changed. */
@@ -89,18 +96,30 @@ export async function acquireModels(params: GenerationParams, cacheRoot: string,
   // so unusable providers are dropped here, with a note, rather than discovered when a session fails to start.
   // (The probe tries every provider, so it is skipped when only the CPU is asked for.)
   let providers: ProviderName[] = params.providers.filter((p) => p === 'cpu');
+  let info: EngineInfo | undefined;
   if (providers.length !== params.providers.length) {
-    const info = await engineInfo();
-    providers = params.providers.filter((p) => info.providers.find((i) => i.name === p)?.usable);
+    info = await engineInfo();
+    const found = info;
+    // In the automatic order a software WebGPU adapter (SwiftShader, llvmpipe) is passed over: it is slower than
+    // the CPU provider. Chosen explicitly, it is used.
+    const auto = params.providers.length === AUTO_PROVIDERS.length && params.providers.every((p, i) => p === AUTO_PROVIDERS[i]);
+    const skip = (p: ProviderName): string | undefined => {
+      const i = found.providers.find((x) => x.name === p);
+      if (!i?.usable) return i?.reason ?? `${providerLabel(p)} is not available.`;
+      if (auto && i.device?.software) return `WebGPU runs on ${i.device.name} here, slower than the CPU provider (choose WebGPU in Settings to use it anyway).`;
+      return undefined;
+    };
+    providers = params.providers.filter((p) => skip(p) === undefined);
+    const first = providerLabel(providers[0] ?? 'cpu');
     for (const p of params.providers) {
-      if (!providers.includes(p)) onNote?.(`${info.providers.find((i) => i.name === p)?.reason ?? `${p} is not available.`} Running on ${providers[0] ?? 'cpu'} instead.`);
+      const why = skip(p);
+      if (why !== undefined && params.providers.indexOf(p) < params.providers.indexOf(providers[0] ?? 'cpu')) onNote?.(`${why} Running on ${first} instead.`);
     }
   }
   if (providers.length === 0) providers.push('cpu');
-  const loras: LoraSpec[] = [];
-  // AnimateLCM-I2V loads its spatial LoRA with convert_lcm_lora's fixed 1/8 scale, whatever the file's alpha says.
-  if (params.lcmLora) loras.push({ path: resolve(params.lcmLora.path), weight: params.lcmLora.weight, ...(params.input?.kind === 'image' ? { fixedScale: ANIMATELCM_LORA_SCALE } : {}) });
-  for (const l of params.loras) if (l.enabled !== false) loras.push({ path: resolve(l.path), weight: l.weight });
+  const decision = choosePrecision(providers[0], info?.providers.find((p) => p.name === providers[0])?.device, params.precision);
+  onNote?.(`Precision: ${decision.why}`);
+  const loras = lorasOf(params);
   const stamp = (p: string | undefined): string | undefined => (p && existsSync(p) ? `${resolve(p)}@${statSync(p).mtimeMs}:${statSync(p).size}` : p);
   // The LoRA stack is not part of the key: a loaded set switches it at run time (ModelSet.setLoras — slot feeds,
   // no recompile, no base weight read).
@@ -108,6 +127,7 @@ export async function acquireModels(params: GenerationParams, cacheRoot: string,
     model: stamp(params.model),
     motion: stamp(params.motion),
     providers,
+    precision: decision.precision,
     groupnorm: params.motionGroupNorm,
     cacheRoot: resolve(cacheRoot),
     intraOpThreads,
@@ -126,7 +146,7 @@ export async function acquireModels(params: GenerationParams, cacheRoot: string,
   try {
     // Sessions are kept while they fit this machine (least recently used close first), estimated like the job guard.
     const sessionBudget = sessionBudgetBytes(machineMemory(providers), providers[0] !== 'cpu');
-    set = new ModelSet(source, { cacheRoot, providers, groupnorm: params.motionGroupNorm, intraOpThreads, sessionBudgetBytes: sessionBudget });
+    set = new ModelSet(source, { cacheRoot, providers, precision: decision.precision, groupnorm: params.motionGroupNorm, intraOpThreads, sessionBudgetBytes: sessionBudget });
   } catch (e) {
     source.close(); // a LoRA that cannot be applied must not leave the checkpoint open
     throw e;
@@ -137,6 +157,33 @@ export async function acquireModels(params: GenerationParams, cacheRoot: string,
   }
   current = { key, set };
   return set;
+}
+
+/** The fp32 twin of the open fp16 set (same model, LoRA stack and providers), opened once per set. */
+function fp32Twin(set: ModelSet, req: GenerateRequest): Promise<ModelSet> {
+  const c = current;
+  if (!c || c.set !== set) throw new Error('the fp16 set is no longer the open one');
+  const { params } = req;
+  c.fp32 ??= Promise.resolve().then(
+    () =>
+      new ModelSet(fileSource({ model: params.model, motion: params.motion, loras: lorasOf(params) }), {
+        cacheRoot: req.cacheRoot,
+        providers: set.providers,
+        precision: 'float32',
+        groupnorm: set.groupnorm,
+        intraOpThreads: req.intraOpThreads,
+      }),
+  );
+  return c.fp32;
+}
+
+/** The LoRA stack of a request, in application order (AnimateLCM's LoRA first). */
+function lorasOf(params: GenerationParams): LoraSpec[] {
+  const loras: LoraSpec[] = [];
+  // AnimateLCM-I2V loads its spatial LoRA with convert_lcm_lora's fixed 1/8 scale, whatever the file's alpha says.
+  if (params.lcmLora) loras.push({ path: resolve(params.lcmLora.path), weight: params.lcmLora.weight, ...(params.input?.kind === 'image' ? { fixedScale: ANIMATELCM_LORA_SCALE } : {}) });
+  for (const l of params.loras) if (l.enabled !== false) loras.push({ path: resolve(l.path), weight: l.weight });
+  return loras;
 }
 
 /** One note per LoRA file with its coverage ("applied 264/264 keys", or what was not applied), so a creator sees
@@ -192,8 +239,10 @@ export async function generate(req: GenerateRequest, opts: GenerateOptions = {})
     const mode = inputMode(params, req.inputFrames);
     const stepTimes: number[] = [];
     const windows = contextWindowCount(params);
+    const note = (message: string): void => emit({ stage: 'compile', step: 0, totalSteps: 1, elapsedMs: 0, message });
+    const models = set.precision === 'float16' ? guardFp16(set.models(signal), async () => (await fp32Twin(set, req)).models(signal), note) : set.models(signal);
     const result = await textToVideo(
-      set.models(signal),
+      models,
       {
         prompt: params.prompt,
         negativePrompt: params.negativePrompt,
@@ -264,6 +313,8 @@ export async function generate(req: GenerateRequest, opts: GenerateOptions = {})
       compiled: set.compiled.slice(compiledBefore),
       loraReports: set.loraReports.map((r) => `${basename(r.file)}: ${r.message}`),
       memory: { estimatedHostBytes: memory.estimate.host, estimatedDeviceBytes: memory.estimate.device, peakRssBytes: process.resourceUsage().maxRSS * 1024 },
+
+      ranOn: { provider: set.providers[0], precision: set.precision },
     };
   } finally {
     await prepared?.dispose();

@@ -86,6 +86,9 @@ async function runJob(msg: Extract<HostToWorker, { type: 'job:start' }>): Promis
   } catch (e) {
     const error = controller.signal.aborted ? { code: 'CANCELLED' as const, message: 'Cancelled.' } : serializeError(e);
     port.post({ type: 'job:error', jobId, error });
+    // A lost GPU leaves onnxruntime's device context unusable: exit after reporting, and the host starts a fresh
+    // worker for the next job (history and queue live in the services, not here).
+    if (error.code === 'DEVICE_LOST') setTimeout(() => process.exit(75), 100);
   } finally {
     running.delete(jobId);
   }

@@ -29,7 +29,7 @@ import {
   type UploadRef,
 } from '../../shared/api';
 import { validateArgs } from '../../shared/api-validation';
-import type { GenerationParams, WeightingMode } from '../../shared/domain/generation';
+import { AUTO_PROVIDERS, type GenerationParams, type WeightingMode } from '../../shared/domain/generation';
 import type { TokenCount } from '../../shared/domain/prompt-tokens';
 import type { DeleteGenerationResult, GenerationFilter, GenerationPage, GenerationRecord } from '../../shared/domain/history';
 import type { ImportOptions, ImportResult, LibraryFilter, LibraryItem, LibraryItemUpdate, RefreshResult } from '../../shared/domain/library';
@@ -62,7 +62,7 @@ export interface StudioServicesOptions {
 }
 
 /** What a fresh studio uses until the creator changes it. */
-export const DEFAULT_SETTINGS: StudioSettings = { providers: ['cpu'], threads: null, defaultParams: {} };
+export const DEFAULT_SETTINGS: StudioSettings = { providers: [...AUTO_PROVIDERS], threads: null, defaultParams: {} };
 
 /** The store-backed services over one open database. */
 interface Stores {

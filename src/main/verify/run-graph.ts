@@ -1,23 +1,30 @@
 import { join } from 'node:path';
+import { attentionPlanFor, type AttentionPlan } from '../compiler/graph/attention-plan';
 import type { GraphIR } from '../compiler/graph/builder';
 import { emitModel } from '../compiler/graph/emit';
 import { readNpy } from '../compiler/io/npy';
 import { openSafetensors } from '../compiler/io/safetensors';
 import type { TensorTable, WeightSet } from '../compiler/io/tensor';
 import { createSession, type EngineSession, type HostTensor } from '../engine/runtime/session';
+import { CPU_FP32, type VerifyTarget } from './types';
 
 /**
- * What every model-kind handler does: emit a graph into the case's scratch folder, run it on onnxruntime CPU
- * (fp32, the reference precision), read fixture arrays.
+ * What every model-kind handler does: emit a graph into the case's scratch folder, run it on the target's
+ * provider (default onnxruntime CPU, fp32: the reference precision), read fixture arrays.
  */
+
+/** The graph-builder options a target implies: its float type and the attention the compiler picks for it. */
+export function graphOptionsFor(target: VerifyTarget): { floatType: 'float32' | 'float16'; attention: AttentionPlan } {
+  return { floatType: target.precision, attention: attentionPlanFor(target.provider) };
+}
 
 let counter = 0;
 
-/** Emits `graph` into `workDir`, runs `feeds` once on the CPU provider, returns every output as float32/int. */
-export async function runGraphOnce(graph: GraphIR, workDir: string, feeds: Record<string, HostTensor>): Promise<Record<string, HostTensor>> {
+/** Emits `graph` into `workDir`, runs `feeds` once on the target's provider, returns every output as float32/int. */
+export async function runGraphOnce(graph: GraphIR, workDir: string, feeds: Record<string, HostTensor>, target: VerifyTarget = CPU_FP32): Promise<Record<string, HostTensor>> {
   const n = ++counter;
   const { modelPath } = emitModel(graph, { dir: join(workDir, `g${n}`), modelFile: `${graph.name}.onnx` });
-  const session = await createSession(modelPath, { providers: ['cpu'] });
+  const session = await createSession(modelPath, { providers: [target.provider] });
   try {
     return await session.run(feeds);
   } finally {

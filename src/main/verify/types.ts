@@ -1,3 +1,5 @@
+import type { ProviderName } from '../../shared/domain/generation';
+
 /**
  * `verify` runs reference cases (folders with a files.json, see test/fixtures/reference/README.md) and
  * compares our engine with the reference implementation. One handler per `kind`; dispatch is by `kind` only.
@@ -13,6 +15,14 @@ export interface Comparison {
   note?: string;
 }
 
+/** Where the model kinds run: one provider (no fallback: a verify on WebGPU must run on WebGPU) and precision. */
+export interface VerifyTarget {
+  provider: ProviderName;
+  precision: 'float32' | 'float16';
+}
+
+export const CPU_FP32: VerifyTarget = { provider: 'cpu', precision: 'float32' };
+
 export interface VerifyContext {
   /** Absolute path of the case folder. */
   dir: string;
@@ -22,6 +32,8 @@ export interface VerifyContext {
   files: Record<string, unknown>;
   /** Scratch folder for compiled graphs (removed after the run). */
   workDir: string;
+  /** The provider and precision the case's graphs are compiled for and run on. */
+  target: VerifyTarget;
   report(c: Comparison): void;
 }
 

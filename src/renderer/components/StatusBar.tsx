@@ -2,6 +2,7 @@ import { useEffect, useRef, useState } from 'react';
 import type { EngineInfo, EngineStatus } from '../../shared/api';
 import { serializeError, type SerializedError } from '../../shared/errors';
 import type { ProviderName } from '../../shared/domain/generation';
+import { deviceLine } from './device-line';
 import type { Connection } from '../api/connection';
 import type { SocketState } from '../api/socket-client';
 
@@ -72,6 +73,13 @@ export function StatusBar({ connection }: { connection: Connection }) {
           <span className="status-item" data-testid="engine-providers">
             {usable.length > 0 ? `Runs on ${usable.map((p) => PROVIDER_LABELS[p.name] ?? p.name).join(', ')}` : 'No usable execution provider'}
           </span>
+          {usable
+            .filter((p) => p.device)
+            .map((p) => (
+              <span key={p.name} className="status-item" data-testid={`engine-device-${p.name}`}>
+                {PROVIDER_LABELS[p.name]}: {p.device && deviceLine(p.device)}
+              </span>
+            ))}
           {unusable.length > 0 && (
             <span className="status-popover-anchor">
               <button type="button" className="status-button" aria-expanded={showUnusable} aria-controls="unusable-providers" onClick={() => setShowUnusable((v) => !v)}>

@@ -8,6 +8,15 @@ import type { ContextWindowParams, PromptKeyframe } from './context-windows';
 
 export type ProviderName = 'cpu' | 'cuda' | 'dml' | 'coreml' | 'webgpu';
 
+/** Graph precision: `auto` = fp16 where the device runs fp16 graphs, else fp32 (engine/runtime/precision.ts). */
+export type PrecisionChoice = 'auto' | 'fp16' | 'fp32';
+
+/**
+ * The provider order when nothing else is chosen: the fastest that starts — CUDA (when its libraries are
+ * installed), DirectML (Windows), WebGPU (a real GPU; software adapters are skipped), then the CPU.
+ */
+export const AUTO_PROVIDERS: ProviderName[] = ['cuda', 'dml', 'webgpu', 'cpu'];
+
 export type WeightingMode = 'a1111' | 'comfy';
 export type MotionGroupNormMode = 'per_frame' | 'across_frames';
 
@@ -81,6 +90,8 @@ export interface GenerationParams {
   promptKeyframes?: PromptKeyframe[];
   /** Image-to-video or video-to-video input; absent = text-to-video. */
   input?: GenerationInput;
+  /** fp16 / fp32 graphs; absent = auto. */
+  precision?: PrecisionChoice;
 }
 
 /**
@@ -146,7 +157,7 @@ export const DEFAULT_PARAMS: GenerationParams = {
   weighting: 'a1111',
   motionGroupNorm: 'per_frame',
   scheduler: DEFAULT_SCHEDULER,
-  providers: ['cpu'],
+  providers: [...AUTO_PROVIDERS],
 };
 
 export const DEFAULT_LCM_LORA_WEIGHT = 0.8;

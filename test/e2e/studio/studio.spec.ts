@@ -385,12 +385,16 @@ test('settings: provider order, threads, data folder and defaults are saved thro
   await page.getByRole('checkbox', { name: /Let onnxruntime decide/ }).uncheck();
   await page.getByLabel('Intra-op threads').fill('2');
   await page.getByLabel('Steps value').fill('4');
+  await expect(page.getByTestId('precision-picker')).toHaveValue('auto');
+  await page.getByTestId('precision-picker').selectOption('fp32');
   await page.getByTestId('settings-save').click();
   await expect(page.getByTestId('toasts')).toContainText('Settings saved');
   const s = await call(app, 'getSettings');
   expect(s.threads).toBe(2);
   expect(s.defaultParams.steps).toBe(4);
-  expect(s.providers).toContain('cpu');
+  expect(s.defaultParams.precision).toBe('fp32');
+  // The automatic order: CUDA, DirectML, WebGPU, then the CPU.
+  expect(s.providers).toEqual(['cuda', 'dml', 'webgpu', 'cpu']);
   await screenshot(page, testInfo, 'settings');
   expect(consoleErrors).toEqual([]);
 });

@@ -1,3 +1,4 @@
+import { CPU_FP32 } from '../../../src/main/verify/types';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -47,7 +48,7 @@ describe('pipeline_animatediff_lcm_controlnet', () => {
 
   describe('configurations the case does not contain', () => {
     const files = JSON.parse(readFileSync(join(CASE, 'files.json'), 'utf8')) as Record<string, unknown>;
-    const ctx: VerifyContext = { dir: CASE, name: 'cn', files, workDir: root, report: () => undefined };
+    const ctx: VerifyContext = { dir: CASE, name: 'cn', files, workDir: root, report: () => undefined, target: CPU_FP32 };
     let set: ModelSet;
     let net: ControlNetModel;
     let netLdm: ControlNetModel;

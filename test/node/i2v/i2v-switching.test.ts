@@ -1,3 +1,4 @@
+import { CPU_FP32 } from '../../../src/main/verify/types';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -22,7 +23,7 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 describe('image-to-video with LoRA switching and both GroupNorm modes', () => {
   it('stack switch changes the frames and switching back restores them; across_frames differs from per_frame', async () => {
     const files = JSON.parse(readFileSync(join(CASE, 'files.json'), 'utf8')) as Record<string, unknown>;
-    const ctx = { dir: CASE, name: 'i2v', files, workDir: work, report: () => undefined };
+    const ctx = { dir: CASE, name: 'i2v', files, workDir: work, report: () => undefined, target: CPU_FP32 };
     const comps = files.components as Record<string, string>;
     const path = (k: string): string => resolve(CASE, comps[k]);
     const lora = path('lora');

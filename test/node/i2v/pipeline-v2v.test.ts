@@ -1,3 +1,4 @@
+import { CPU_FP32 } from '../../../src/main/verify/types';
 import { readFileSync } from 'node:fs';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -35,7 +36,7 @@ describe('video-to-video (AnimateDiffVideoToVideoPipeline semantics)', () => {
 
   it('from the seed alone (no recorded noise) the draws come in diffusers order: posterior, add_noise, step noise → the reference frames', async () => {
     const files = JSON.parse(readFileSync(join(CASE, 'files.json'), 'utf8')) as Record<string, unknown>;
-    const ctx = { dir: CASE, name: 'v2v', files, workDir: work, report: () => undefined };
+    const ctx = { dir: CASE, name: 'v2v', files, workDir: work, report: () => undefined, target: CPU_FP32 };
     const set = new ModelSet(caseSource(ctx), { cacheRoot: join(work, 'cache'), providers: ['cpu'], groupnorm: 'per_frame', precision: 'float32' });
     try {
       const u8 = readNpy(join(CASE, 'input_video_uint8.npy')).data as Uint8Array;

@@ -6,7 +6,7 @@ import { GraphBuilder } from '../../../src/main/compiler/graph/builder';
 import { emitModel } from '../../../src/main/compiler/graph/emit';
 import { MemoryWeights } from '../../../src/main/compiler/io/tensor';
 import { engineInfo } from '../../../src/main/engine/runtime/info';
-import { createSession, f32Tensor, i64Tensor } from '../../../src/main/engine/runtime/session';
+import { createSession, f32Tensor, i64Tensor, runFailure } from '../../../src/main/engine/runtime/session';
 import { StudioError } from '../../../src/shared/errors';
 
 const dirs: string[] = [];
@@ -84,5 +84,19 @@ describe('engineInfo', () => {
     expect(info.providers.find((p) => p.name === 'cpu')?.usable).toBe(true);
     for (const p of info.providers) if (!p.usable) expect(p.reason).toBeTruthy();
     if (process.platform !== 'win32') expect(info.providers.find((p) => p.name === 'dml')?.usable).toBe(false);
+  });
+});
+
+describe('run failures name what to change', () => {
+  it('tells a lost GPU and GPU memory exhaustion apart from other failures', () => {
+    const lost = runFailure('[WebGPU] device lost: VK_ERROR_DEVICE_LOST', 'webgpu');
+    expect(lost.code).toBe('DEVICE_LOST');
+    expect(lost.message).toMatch(/engine restarts/);
+    const oom = runFailure('Failed to allocate memory for requested buffer of size 8589934592', 'cuda');
+    expect(oom.code).toBe('DEVICE_OUT_OF_MEMORY');
+    expect(oom.message).toMatch(/fewer frames, a smaller size, guidance 1/);
+    expect(runFailure('Non-zero status code returned while running Conv node', 'webgpu').code).toBe('INFERENCE_FAILED');
+    // The CPU has no device to lose: its allocation failures stay inference failures (the worker's own OOM kills it).
+    expect(runFailure('Failed to allocate memory', 'cpu').code).toBe('INFERENCE_FAILED');
   });
 });

@@ -1,6 +1,6 @@
 import { readFileSync, readdirSync, statSync, existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import type { Comparison, KindHandler } from '../../../src/main/verify/types';
+import { CPU_FP32, type Comparison, type KindHandler } from '../../../src/main/verify/types';
 
 /** Every folder under `root` whose files.json has the given kind (dispatch by kind, as verify does). */
 export function casesOfKind(root: string, kind: string): string[] {
@@ -25,6 +25,7 @@ export async function runHandler(handler: KindHandler, root: string, dir: string
     name: relative(root, dir) || '.',
     files: JSON.parse(readFileSync(join(dir, 'files.json'), 'utf8')) as Record<string, unknown>,
     workDir: '/tmp',
+    target: CPU_FP32,
     report: (c) => results.push(c),
   });
   return results;

@@ -12,7 +12,7 @@ import { MemoryWeights } from '../../../src/main/compiler/io/tensor';
 import { createSession, f32Tensor } from '../../../src/main/engine/runtime/session';
 import { compareArrays, formatComparison } from '../../../src/main/verify/compare';
 import { handlerFor } from '../../../src/main/verify/registry';
-import type { Comparison } from '../../../src/main/verify/types';
+import { CPU_FP32, type Comparison } from '../../../src/main/verify/types';
 import { foldFrames, unfoldFrames } from '../../../src/main/verify/kinds/unet-motion';
 import { tableWeights } from '../../../src/main/verify/run-graph';
 import { readJson } from '../../../src/main/verify/kinds/unet2d';
@@ -35,7 +35,7 @@ async function verifyCase(folder: string): Promise<Comparison[]> {
   const handler = handlerFor(String(files.kind));
   if (!handler) throw new Error(`no handler for ${String(files.kind)}`);
   const got: Comparison[] = [];
-  await handler.run({ dir, name: folder, files, workDir: scratch(), report: (c) => got.push(c) });
+  await handler.run({ dir, name: folder, files, workDir: scratch(), target: CPU_FP32, report: (c) => got.push(c) });
   return got;
 }
 
@@ -73,7 +73,7 @@ describe('verify kinds on the reference fixtures', () => {
     files.groupnorm = 'across_frames';
     writeFileSync(join(dir, 'files.json'), JSON.stringify(files));
     const got: Comparison[] = [];
-    await handlerFor('unet_motion')!.run({ dir, name: 'renamed_case', files: files as unknown as Record<string, unknown>, workDir: scratch(), report: (c) => got.push(c) });
+    await handlerFor('unet_motion')!.run({ dir, name: 'renamed_case', files: files as unknown as Record<string, unknown>, workDir: scratch(), target: CPU_FP32, report: (c) => got.push(c) });
     expect(got.length).toBe(4);
     for (const c of got) {
       expect(c.pass).toBe(false);

@@ -46,7 +46,7 @@ import { LONG_CLIP_USAGE, contextWindowsFromArgs, promptKeyframesFromArgs } from
 
 const USAGE =
   'generate --prompt <text> [--negative <text>] [--seed N] [--steps N] [--guidance X] [--frames N] [--width W --height H] [--fps N] ' +
-  '[--model <checkpoint>] [--motion <file>] [--lcm-lora <file>[:<weight>]] [--lora <file>:<weight> …] [--embedding <file> …] [--vae <file>] [--provider cpu|cuda|dml|coreml] ' +
+  '[--model <checkpoint>] [--motion <file>] [--lcm-lora <file>[:<weight>]] [--lora <file>:<weight> …] [--embedding <file> …] [--vae <file>] [--provider cpu|cuda|dml|coreml|webgpu] ' +
   '[--clip-skip N] [--weighting a1111|comfy] [--groupnorm per_frame|across_frames] [--original-steps N] ' +
   '[--controlnet <model-file> --control <image|video|frames-dir> [--control-scale X] [--control-start A] [--control-end B] [--preprocess canny|none] …] ' +
   `${LONG_CLIP_USAGE} ` +
@@ -55,7 +55,7 @@ const USAGE =
 
 const VIDEO_FORMATS = ['mp4', 'webm', 'gif'] as const;
 type VideoFormat = (typeof VIDEO_FORMATS)[number];
-const PROVIDERS: readonly ProviderName[] = ['cpu', 'cuda', 'dml', 'coreml'];
+const PROVIDERS: readonly ProviderName[] = ['cpu', 'cuda', 'dml', 'coreml', 'webgpu'];
 
 function usage(message: string): StudioError {
   return new StudioError('BAD_REQUEST', `${message}\nUsage: npm run cli -- ${USAGE}`);

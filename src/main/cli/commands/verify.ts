@@ -1,24 +1,39 @@
-import { parseArgs, type CliCommand } from '../command';
+import type { ProviderName } from '../../../shared/domain/generation';
+import { flag, parseArgs, type CliCommand } from '../command';
 import { runVerify, verifyPassed } from '../../verify/run';
+import type { VerifyTarget } from '../../verify/types';
 
-/** `verify <dir>`: run every reference case at or under <dir>; exit 1 if anything fails or is not implemented. */
+const PROVIDERS: readonly ProviderName[] = ['cpu', 'cuda', 'dml', 'coreml', 'webgpu'];
+const PRECISIONS: Record<string, VerifyTarget['precision']> = { fp32: 'float32', fp16: 'float16' };
+
+/**
+ * `verify <dir>`: run every reference case at or under <dir>; exit 1 if anything fails or is not implemented.
+ * `--provider` runs the model kinds on that execution provider only (no fallback), with the graphs the compiler
+ * makes for it; `--precision` defaults to fp32 (the CPU tolerance), fp16 is judged by relative L2.
+ */
 export const verifyCommand: CliCommand = {
   name: 'verify',
   summary: 'Compare the engine with reference cases (folders with files.json) at or under a folder',
-  usage: 'verify <dir> [--kind <kind>]…',
+  usage: 'verify <dir> [--kind <kind>]… [--provider cpu|cuda|dml|coreml|webgpu] [--precision fp32|fp16]',
   async run(args, io) {
     const p = parseArgs(args);
     const dir = p.positionals[0];
-    if (!dir) {
+    const provider = flag(p, 'provider') ?? 'cpu';
+    const precision = PRECISIONS[flag(p, 'precision') ?? 'fp32'];
+    if (!dir || !PROVIDERS.includes(provider as ProviderName) || !precision) {
+      if (dir && !PROVIDERS.includes(provider as ProviderName)) io.stderr(`--provider must be one of ${PROVIDERS.join(', ')} (got "${provider}").`);
+      if (dir && !precision) io.stderr(`--precision must be fp32 or fp16 (got "${flag(p, 'precision')}").`);
       io.stderr(`Usage: npm run cli -- ${verifyCommand.usage}`);
       return 2;
     }
+    const target: VerifyTarget = { provider: provider as ProviderName, precision };
     const kinds = p.flags.get('kind');
     const started = Date.now();
-    const r = await runVerify(dir, { log: io.stdout, kinds });
+    const r = await runVerify(dir, { log: io.stdout, kinds, target });
     const failed = r.comparisons.filter((c) => !c.pass).length + r.failures.length;
+    const on = provider === 'cpu' && precision === 'float32' ? '' : ` on ${provider}, ${flag(p, 'precision') ?? 'fp32'}`;
     io.stdout(
-      `${verifyPassed(r) ? 'OK' : 'FAILED'}: ${r.cases.length} case(s), ${r.comparisons.length} comparison(s), ${failed} failure(s) in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+      `${verifyPassed(r) ? 'OK' : 'FAILED'}: ${r.cases.length} case(s), ${r.comparisons.length} comparison(s), ${failed} failure(s)${on} in ${((Date.now() - started) / 1000).toFixed(1)} s`,
     );
     return verifyPassed(r) ? 0 : 1;
   },

@@ -1,3 +1,4 @@
+import type { AttentionPlan } from '../graph/attention-plan';
 import { StudioError } from '../../../shared/errors';
 import type { WeightSet } from '../io/tensor';
 import { attr, GraphBuilder, type GraphIR } from '../graph/builder';
@@ -29,6 +30,8 @@ export interface ControlNetBuildOptions {
   latentWidth: number;
   contextLength?: number;
   floatType?: 'float32' | 'float16';
+  /** The cross-attentions' form (default fused; attention-plan.ts picks it per provider). */
+  attention?: AttentionPlan;
   name?: string;
 }
 
@@ -58,7 +61,7 @@ export function buildControlNetGraph(w: WeightSet, cfg: UNetConfig, opts: Contro
   if (cfg.mid_block_type === null) throw new StudioError('MODEL_FAMILY_UNSUPPORTED', 'This ControlNet has no mid block; SD1.5 ControlNets always have one.');
   checkBlockType(cfg.mid_block_type, ['UNetMidBlock2DCrossAttn'], 'mid block');
 
-  const g = new GraphBuilder(opts.name ?? 'controlnet', floatType);
+  const g = new GraphBuilder(opts.name ?? 'controlnet', floatType, opts.attention);
   g.metadata['family'] = 'controlnet';
   g.metadata['shape'] = JSON.stringify({ batch: n, latentHeight: opts.latentHeight, latentWidth: opts.latentWidth, contextLength: ctxLen });
   const inCh = need(w, 'conv_in.weight').shape[1];
@@ -76,7 +79,7 @@ export function buildControlNetGraph(w: WeightSet, cfg: UNetConfig, opts: Contro
   const temb = linear(g, w, 'time_embedding.linear_2', g.scope('time_embedding', () => silu(g, temb1)));
   const tembAct = g.scope('time_embedding', () => silu(g, temb));
   const blocks: BlockCtx = {
-    g, w, tembAct, context, contextDim: cfg.cross_attention_dim, contextRows: n * ctxLen, eps: cfg.norm_eps, groups: cfg.norm_num_groups,
+    g, w, tembAct, context, contextDim: cfg.cross_attention_dim, contextRows: n * ctxLen, contextLength: ctxLen, eps: cfg.norm_eps, groups: cfg.norm_num_groups,
     useLinear: cfg.use_linear_projection, motion: undefined, tap: () => undefined, slots: undefined,
   };
 

@@ -111,7 +111,7 @@ export function motionModule(g: GraphBuilder, w: WeightSet, prefix: string, x: s
   const pe = g.scope(prefix, () => g.constFloat(sinusoidalTable(seq, inner), [seq, inner], 'pos_embed'));
   for (let k = 0; k < depth; k++) {
     const p = `${prefix}.transformer_blocks.${k}`;
-    h = o.windows ? windowedTemporalBlock(g, w, p, h, [b * hw, f, inner], pe, o.heads, o.windows, o.loraSlots) : temporalBlock(g, w, p, h, pe, o.heads, o.loraSlots, b * hw * f);
+    h = o.windows ? windowedTemporalBlock(g, w, p, h, [b * hw, f, inner], pe, o.heads, o.windows, o.loraSlots) : temporalBlock(g, w, p, h, pe, o.heads, o.loraSlots, b * hw * f, { batch: b * hw, queries: f, keys: f });
   }
   h = linear(g, w, `${prefix}.proj_out`, h);
   // [B·H·W, F, C] → [B, H·W, F, C] → [B, F, C, H·W] → [B·F, C, H, W]
@@ -121,13 +121,13 @@ export function motionModule(g: GraphBuilder, w: WeightSet, prefix: string, x: s
   return op('Add', [h, x], 'residual');
 }
 
-function temporalBlock(g: GraphBuilder, w: WeightSet, p: string, x: string, pe: string, heads: number, slots: LoraSlotPlan | undefined, rows: number): string {
+function temporalBlock(g: GraphBuilder, w: WeightSet, p: string, x: string, pe: string, heads: number, slots: LoraSlotPlan | undefined, rows: number, seq: AttentionSeq): string {
   const op = scopedOp(g, p);
   let h = x;
   for (const k of [1, 2]) {
     // The PE goes into the attention input only, never into the residual stream.
     const nrm = op('Add', [layerNorm(g, w, `${p}.norm${k}`, h, LAYER_NORM_EPS), pe], `pos_embed${k}`);
-    const a = slots ? slottedSelfAttention(g, w, `${p}.attn${k}`, nrm, heads, slots, rows) : attention(g, w, `${p}.attn${k}`, nrm, nrm, heads);
+    const a = slots ? slottedSelfAttention(g, w, `${p}.attn${k}`, nrm, heads, slots, rows, seq) : attention(g, w, `${p}.attn${k}`, nrm, nrm, heads, seq);
     h = op('Add', [a, h], `res_attn${k}`);
   }
   const nrm = layerNorm(g, w, `${p}.norm3`, h, LAYER_NORM_EPS);
@@ -135,7 +135,10 @@ function temporalBlock(g: GraphBuilder, w: WeightSet, p: string, x: string, pe: 
 }
 
 /** `attention` (layers.ts) over `x` itself, each projection through the slot plan; same ops and names otherwise. */
-function slottedSelfAttention(g: GraphBuilder, w: WeightSet, p: string, x: string, heads: number, slots: LoraSlotPlan, rows: number): string {
+/** Batch, query and key lengths of one attention (the chunked plan needs them static). */
+type AttentionSeq = { batch: number; queries: number; keys: number };
+
+function slottedSelfAttention(g: GraphBuilder, w: WeightSet, p: string, x: string, heads: number, slots: LoraSlotPlan, rows: number, seq: AttentionSeq): string {
   const q = plannedLinear(g, w, slots, `${p}.to_q`, x, rows);
   const k = plannedLinear(g, w, slots, `${p}.to_k`, x, rows);
   const v = plannedLinear(g, w, slots, `${p}.to_v`, x, rows);
@@ -143,7 +146,7 @@ function slottedSelfAttention(g: GraphBuilder, w: WeightSet, p: string, x: strin
   if (inner % heads !== 0) {
     throw new StudioError('MODEL_SHAPE_MISMATCH', `Attention ${p}: ${inner} channels do not split into ${heads} heads.`, { prefix: p, inner, heads });
   }
-  const o = g.scope(p, () => multiHeadAttention(g, q, k, v, heads));
+  const o = g.scope(p, () => multiHeadAttention(g, q, k, v, heads, { ...seq, channels: inner }));
   return plannedLinear(g, w, slots, `${p}.to_out.0`, o, rows);
 }
 
@@ -164,7 +167,8 @@ export function windowedTemporalBlock(g: GraphBuilder, w: WeightSet, p: string, 
   h = op('Reshape', [h, g.i64([rows * nw, L, c])], 'batch_windows');
   for (const k of [1, 2]) {
     const nrm = op('Add', [layerNorm(g, w, `${p}.norm${k}`, h, LAYER_NORM_EPS), pe], `pos_embed${k}`);
-    const a = slots ? slottedSelfAttention(g, w, `${p}.attn${k}`, nrm, heads, slots, rows * nw * L) : attention(g, w, `${p}.attn${k}`, nrm, nrm, heads);
+    const seq = { batch: rows * nw, queries: L, keys: L };
+    const a = slots ? slottedSelfAttention(g, w, `${p}.attn${k}`, nrm, heads, slots, rows * nw * L, seq) : attention(g, w, `${p}.attn${k}`, nrm, nrm, heads, seq);
     h = op('Add', [a, h], `res_attn${k}`);
   }
   h = op('Reshape', [h, g.i64([rows, nw * L, c])], 'unbatch_windows');

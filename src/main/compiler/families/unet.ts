@@ -1,5 +1,6 @@
 import { StudioError } from '../../../shared/errors';
 import type { WeightSet } from '../io/tensor';
+import type { AttentionPlan } from '../graph/attention-plan';
 import { attr, GraphBuilder, type GraphIR } from '../graph/builder';
 import { attention, conv2d, feedForwardGeglu, gelu, groupNorm, layerNorm, linear, multiHeadAttention, need, resizeNearest, silu } from '../graph/layers';
 import { plannedConv1x1, plannedLinear, type LoraSlotPlan } from '../graph/lora-slots';
@@ -40,6 +41,8 @@ export interface UNetBuildOptions {
   /** Text tokens per row: 77·k (prompt chunks). Default 77. */
   contextLength?: number;
   floatType?: 'float32' | 'float16';
+  /** Spatial and temporal attentions' form (default fused; attention-plan.ts picks it per provider). */
+  attention?: AttentionPlan;
   motion?: MotionInflation;
   /**
    * Also expose module outputs as graph outputs named after the module (`conv_in`, `time_proj`,
@@ -116,7 +119,7 @@ export function buildUNetGraph(w: WeightSet, cfg: UNetConfig, opts: UNetBuildOpt
   const motion = opts.motion;
   if (motion) checkMotionMatches(cfg, motion);
 
-  const g = new GraphBuilder(opts.name ?? (motion ? 'unet_motion' : 'unet'), floatType);
+  const g = new GraphBuilder(opts.name ?? (motion ? 'unet_motion' : 'unet'), floatType, opts.attention);
   g.metadata['family'] = motion ? 'unet_motion' : 'unet2d';
   g.metadata['shape'] = JSON.stringify({ batch: opts.batch, frames, latentHeight: opts.latentHeight, latentWidth: opts.latentWidth, contextLength: ctxLen });
   if (motion) g.metadata['motion_groupnorm'] = motion.groupnorm;
@@ -148,7 +151,7 @@ export function buildUNetGraph(w: WeightSet, cfg: UNetConfig, opts: UNetBuildOpt
   // Every resnet projects silu(temb); compute the activation once.
   const tembAct = g.scope('time_embedding', () => silu(g, temb));
 
-  const blocks: BlockCtx = { g, w, tembAct, context, contextDim: cfg.cross_attention_dim, contextRows: n * ctxLen, eps, groups, useLinear: cfg.use_linear_projection, motion, tap, slots: opts.loraSlots };
+  const blocks: BlockCtx = { g, w, tembAct, context, contextDim: cfg.cross_attention_dim, contextRows: n * ctxLen, contextLength: ctxLen, eps, groups, useLinear: cfg.use_linear_projection, motion, tap, slots: opts.loraSlots };
 
   let h: Val = { v: conv2d(g, w, 'conv_in', sample), shape: [n, need(w, 'conv_in.weight').shape[0], opts.latentHeight, opts.latentWidth] };
   tap('conv_in', h);
@@ -284,6 +287,8 @@ export interface BlockCtx {
   contextDim: number;
   /** Rows of the text context per call (N·tokens): what cross-attention k/v see (slot form choice). */
   contextRows: number;
+  /** Tokens per text embedding (77·k). */
+  contextLength: number;
   eps: number;
   groups: number;
   useLinear: boolean;
@@ -383,7 +388,7 @@ function basicTransformerBlock(c: BlockCtx, p: string, x: string, heads: number,
   const op = scopedOp(g, p);
   // Without a slot plan these are exactly layers.ts' attention / feedForwardGeglu (the plain graph, node for node).
   const attn = (m: string, q: string, kv: string, kvRows: number, o?: { contextDim?: number }): string =>
-    c.slots ? slottedAttention(c, m, q, kv, rows, kvRows, heads, o) : attention(g, w, m, q, kv, heads, o);
+    c.slots ? slottedAttention(c, m, q, kv, rows, kvRows, heads, o) : attention(g, w, m, q, kv, heads, attentionSeq(c, rows, kvRows), o);
   const ff = (m: string, v: string): string => (c.slots ? slottedFeedForward(c, m, v, rows) : feedForwardGeglu(g, w, m, v));
   let h = x;
   let nrm = layerNorm(g, w, `${p}.norm1`, h, LAYER_NORM_EPS);
@@ -392,6 +397,12 @@ function basicTransformerBlock(c: BlockCtx, p: string, x: string, heads: number,
   h = op('Add', [attn(`${p}.attn2`, nrm, c.context, c.contextRows, { contextDim: c.contextDim }), h], 'res_attn2');
   nrm = layerNorm(g, w, `${p}.norm3`, h, LAYER_NORM_EPS);
   return op('Add', [ff(`${p}.ff`, nrm), h], 'res_ff');
+}
+
+/** Batch, query and key lengths of a spatial attention from its row counts (rows = batch · sequence). */
+function attentionSeq(c: BlockCtx, rows: number, kvRows: number): { batch: number; queries: number; keys: number } {
+  const batch = c.contextRows / c.contextLength;
+  return { batch, queries: rows / batch, keys: kvRows / batch };
 }
 
 /** `attention` (layers.ts) with each projection through the slot plan; same ops and names otherwise. */
@@ -404,7 +415,7 @@ function slottedAttention(c: BlockCtx, p: string, x: string, context: string, ro
   if (inner % heads !== 0) {
     throw new StudioError('MODEL_SHAPE_MISMATCH', `Attention ${p}: ${inner} channels do not split into ${heads} heads.`, { prefix: p, inner, heads });
   }
-  const o = g.scope(p, () => multiHeadAttention(g, q, k, v, heads));
+  const o = g.scope(p, () => multiHeadAttention(g, q, k, v, heads, { ...attentionSeq(c, rows, kvRows), channels: inner }));
   return plannedLinear(g, w, c.slots, `${p}.to_out.0`, o, rows);
 }
 

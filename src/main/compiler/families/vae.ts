@@ -1,4 +1,5 @@
 import { StudioError } from '../../../shared/errors';
+import type { AttentionPlan } from '../graph/attention-plan';
 import { GraphBuilder, type GraphIR } from '../graph/builder';
 import { conv2d, groupNorm, linear, multiHeadAttention, need, resizeNearest, silu } from '../graph/layers';
 import type { TensorView, WeightSet } from '../io/tensor';
@@ -25,6 +26,8 @@ import type { VaeConfig } from './configs';
 export interface VaeGraphOptions {
   batch: number;
   floatType?: 'float32' | 'float16';
+  /** The mid-block attention's form (default fused; attention-plan.ts picks it per provider). */
+  attention?: AttentionPlan;
 }
 
 const EPS = 1e-6;
@@ -32,7 +35,7 @@ type Shape = [number, number, number, number];
 
 export function buildVaeDecoderGraph(w: WeightSet, cfg: VaeConfig, opts: VaeGraphOptions & { latentHeight: number; latentWidth: number }): GraphIR {
   const floatType = opts.floatType ?? 'float32';
-  const g = new GraphBuilder('vae_decoder', floatType);
+  const g = new GraphBuilder('vae_decoder', floatType, opts.attention);
   g.metadata.family = 'vae_decoder';
   g.metadata.config = JSON.stringify(cfg);
   g.metadata.input_scaling = 'unscaled: pass latents / scaling_factor';
@@ -68,7 +71,7 @@ export function buildVaeDecoderGraph(w: WeightSet, cfg: VaeConfig, opts: VaeGrap
 
 export function buildVaeEncoderGraph(w: WeightSet, cfg: VaeConfig, opts: VaeGraphOptions & { height: number; width: number }): GraphIR {
   const floatType = opts.floatType ?? 'float32';
-  const g = new GraphBuilder('vae_encoder', floatType);
+  const g = new GraphBuilder('vae_encoder', floatType, opts.attention);
   g.metadata.family = 'vae_encoder';
   g.metadata.config = JSON.stringify(cfg);
   g.metadata.output_scaling = 'moments of the unscaled latent: multiply a sample by scaling_factor';
@@ -151,7 +154,7 @@ function attention(ctx: Ctx, prefix: string, x: string, shape: Shape): string {
   const q = linear(g, w, `${prefix}.to_q`, seq, { inFeatures: C });
   const k = linear(g, w, `${prefix}.to_k`, seq, { inFeatures: C });
   const v = linear(g, w, `${prefix}.to_v`, seq, { inFeatures: C });
-  const o = g.scope(prefix, () => multiHeadAttention(g, q, k, v, 1));
+  const o = g.scope(prefix, () => multiHeadAttention(g, q, k, v, 1, { batch: B, queries: H * W, keys: H * W, channels: C }));
   const proj = linear(g, w, `${prefix}.to_out.0`, o, { inFeatures: C });
   return g.scope(prefix, () => {
     const img = g.op('Reshape', [g.op('Transpose', [proj], { perm: { kind: 'ints', value: [0, 2, 1] } }, { name: 'to_img' }), g.i64([B, C, H, W])], {}, { name: 'unflatten' });

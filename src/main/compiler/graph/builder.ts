@@ -1,4 +1,5 @@
 import type { TensorView } from '../io/tensor';
+import { FUSED_ATTENTION, type AttentionPlan } from './attention-plan';
 
 /**
  * An in-memory ONNX graph under construction. Builders for each model family call `op()` with value names;
@@ -91,6 +92,8 @@ export class GraphBuilder {
   constructor(
     readonly name: string,
     readonly floatType: 'float32' | 'float16' = 'float32',
+    /** How `layers.multiHeadAttention` computes attention in this graph (per provider, attention-plan.ts). */
+    readonly attention: AttentionPlan = FUSED_ATTENTION,
   ) {}
 
   /** Runs `fn` with node names prefixed by `scope` (joined with '.'), e.g. the canonical module path. */

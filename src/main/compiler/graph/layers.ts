@@ -1,12 +1,13 @@
 import { StudioError } from '../../../shared/errors';
 import type { TensorView, WeightSet } from '../io/tensor';
+import { queryRowsPerSlice } from './attention-plan';
 import { attr, type GraphBuilder } from './builder';
 
 /**
  * Neural-network layers as ONNX op patterns, shared by every model family. Each takes the canonical module
  * path (`prefix`) and finds its weights as `${prefix}.weight` / `${prefix}.bias`, so the graph mirrors the
  * checkpoint. Patterns are the ones onnxruntime's CPU provider runs fast (see tech brief §7): decomposed
- * GroupNorm, LayerNormalization-17, com.microsoft MultiHeadAttention (flash path on CPU).
+ * GroupNorm, LayerNormalization-17, com.microsoft MultiHeadAttention (flash path on CPU) or chunked attention.
  */
 
 export function need(w: WeightSet, name: string): TensorView {
@@ -116,12 +117,49 @@ export function layerNorm(g: GraphBuilder, w: WeightSet, prefix: string, x: stri
   );
 }
 
+/** Static sizes of one attention: q [batch, queries, channels], k/v [batch, keys, channels]; channels = heads·d. */
+export interface AttentionDims {
+  batch: number;
+  queries: number;
+  keys: number;
+  channels: number;
+}
+
 /**
- * softmax(QKᵀ/√d)V over [B, S, heads·d] inputs via com.microsoft MultiHeadAttention, which takes the
- * tiled flash-attention path on CPU and never materialises the B·heads·S·T score tensor.
+ * softmax(QKᵀ/√d)V over [B, S, heads·d] inputs, as the graph's attention plan says (attention-plan.ts):
+ * com.microsoft MultiHeadAttention (fused; the CPU's tiled flash path, no B·heads·S·T score tensor), or
+ * MatMul/Softmax/MatMul over slices of the queries whose scores fit the plan's budget (chunked; WebGPU).
  */
-export function multiHeadAttention(g: GraphBuilder, q: string, k: string, v: string, heads: number, name = 'mha'): string {
-  return g.op('MultiHeadAttention', [q, k, v], { num_heads: attr.int(heads) }, { name, domain: 'com.microsoft' });
+export function multiHeadAttention(g: GraphBuilder, q: string, k: string, v: string, heads: number, dims: AttentionDims, name = 'mha'): string {
+  const plan = g.attention;
+  if (plan.kind === 'fused') return g.op('MultiHeadAttention', [q, k, v], { num_heads: attr.int(heads) }, { name, domain: 'com.microsoft' });
+  return chunkedAttention(g, q, k, v, heads, dims, queryRowsPerSlice(plan, { ...dims, heads }, g.floatType === 'float16' ? 2 : 4), name);
+}
+
+/**
+ * Attention as plain ops, `rows` queries at a time: q → [B, h, S, d] (pre-scaled by 1/√d, as the fused kernel
+ * scales), kᵀ → [B, h, d, T], v → [B, h, T, d]; per slice Slice → MatMul → Softmax → MatMul; Concat → [B, S, h·d].
+ * Slices are emitted one after another, so onnxruntime runs (and frees) each slice's scores before the next.
+ */
+function chunkedAttention(g: GraphBuilder, q: string, k: string, v: string, heads: number, dims: AttentionDims, rows: number, name: string): string {
+  return g.scope(name, () => {
+    const split = g.i64([0, 0, heads, -1]); // [B, S, h·d] → [B, S, h, d] (0 keeps B and S)
+    const qh = g.op('Transpose', [g.op('Reshape', [q, split], {}, { name: 'q_heads' })], { perm: attr.ints([0, 2, 1, 3]) }, { name: 'q_bhsd' });
+    const kt = g.op('Transpose', [g.op('Reshape', [k, split], {}, { name: 'k_heads' })], { perm: attr.ints([0, 2, 3, 1]) }, { name: 'k_bhdt' });
+    const vh = g.op('Transpose', [g.op('Reshape', [v, split], {}, { name: 'v_heads' })], { perm: attr.ints([0, 2, 1, 3]) }, { name: 'v_bhtd' });
+    const qs = g.op('Mul', [qh, g.scalar(1 / Math.sqrt(dims.channels / heads))], {}, { name: 'q_scaled' });
+    const outs: string[] = [];
+    for (let start = 0, i = 0; start < dims.queries; start += rows, i++) {
+      const end = Math.min(dims.queries, start + rows);
+      const qi = rows >= dims.queries ? qs : g.op('Slice', [qs, g.i64([start]), g.i64([end]), g.i64([2])], {}, { name: `q_rows${i}` });
+      const scores = g.op('MatMul', [qi, kt], {}, { name: `scores${i}` });
+      const probs = g.op('Softmax', [scores], { axis: attr.int(-1) }, { name: `softmax${i}` });
+      outs.push(g.op('MatMul', [probs, vh], {}, { name: `weighted${i}` }));
+    }
+    const o = outs.length === 1 ? outs[0] : g.op('Concat', outs, { axis: attr.int(2) }, { name: 'rows' });
+    const bshd = g.op('Transpose', [o], { perm: attr.ints([0, 2, 1, 3]) }, { name: 'o_bshd' });
+    return g.op('Reshape', [bshd, g.i64([0, 0, -1])], {}, { name: 'o_merge' });
+  });
 }
 
 /** Exact (erf) GELU: x·½·(1 + erf(x/√2)). */
@@ -156,7 +194,7 @@ export function geglu(g: GraphBuilder, w: WeightSet, prefix: string, x: string):
  * diffusers' `Attention` module without norms: to_q/to_k/to_v (bias if stored), heads-way softmax attention,
  * `to_out.0`. `context` is the key/value source (the same value as `x` for self-attention); `contextDim`, when
  * given, is checked against the key/value weights so a text-width mismatch fails with the weight's name.
- * x: [B, S, C], context: [B, T, Cctx] → [B, S, C_out].
+ * x: [B, S, C], context: [B, T, Cctx] → [B, S, C_out]; `seq` gives B, S and T.
  */
 export function attention(
   g: GraphBuilder,
@@ -165,6 +203,7 @@ export function attention(
   x: string,
   context: string,
   heads: number,
+  seq: Omit<AttentionDims, 'channels'>,
   opts: { contextDim?: number } = {},
 ): string {
   const q = linear(g, w, `${prefix}.to_q`, x);
@@ -174,7 +213,7 @@ export function attention(
   if (inner % heads !== 0) {
     throw new StudioError('MODEL_SHAPE_MISMATCH', `Attention ${prefix}: ${inner} channels do not split into ${heads} heads.`, { prefix, inner, heads });
   }
-  const o = g.scope(prefix, () => multiHeadAttention(g, q, k, v, heads));
+  const o = g.scope(prefix, () => multiHeadAttention(g, q, k, v, heads, { ...seq, channels: inner }));
   return linear(g, w, `${prefix}.to_out.0`, o);
 }
 

@@ -124,6 +124,7 @@ export class GraphCompiler {
   private build(shape: GraphShape, weights: WeightSet, name: string): GraphIR {
     const { configs, weights: base } = this.source;
     const floatType = this.settings.precision;
+    const attention = this.settings.attention;
     const loraSlots: LoraSlotPlan | undefined = this.settings.loraRank > 0 ? { rank: this.settings.loraRank } : undefined;
     switch (shape.component) {
       case 'text_encoder':
@@ -135,6 +136,7 @@ export class GraphCompiler {
           latentWidth: shape.latentWidth,
           contextLength: shape.tokens,
           floatType,
+          attention,
           motion: { w: base.motion, cfg: configs.motion, frames: shape.frames, groupnorm: this.settings.groupnorm, windows: shape.windows && windowFusionPlan(shape.frames, shape.windows) },
           name,
           loraSlots,
@@ -142,9 +144,9 @@ export class GraphCompiler {
           imageFeatures: shape.imageFeatures,
         });
       case 'vae':
-        return { ...buildVaeDecoderGraph(weights, configs.vae, { batch: 1, latentHeight: shape.latentHeight, latentWidth: shape.latentWidth, floatType }), name };
+        return { ...buildVaeDecoderGraph(weights, configs.vae, { batch: 1, latentHeight: shape.latentHeight, latentWidth: shape.latentWidth, floatType, attention }), name };
       case 'vae_encoder':
-        return { ...buildVaeEncoderGraph(weights, configs.vae, { batch: 1, height: shape.height, width: shape.width, floatType }), name };
+        return { ...buildVaeEncoderGraph(weights, configs.vae, { batch: 1, height: shape.height, width: shape.width, floatType, attention }), name };
       case 'img_encoder':
         return buildImageEncoderGraph(weights, { batch: shape.batch, frames: shape.frames, latentHeight: shape.latentHeight, latentWidth: shape.latentWidth, levels: configs.unet.block_out_channels.length, floatType, name });
     }

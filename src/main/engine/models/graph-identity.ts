@@ -1,3 +1,4 @@
+import { attentionLabel, type AttentionPlan } from '../../compiler/graph/attention-plan';
 import type { MotionGroupNormMode } from '../../../shared/domain/generation';
 import type { CacheKey } from '../../compiler/cache';
 import type { ContextWindowSpec } from '../../compiler/families/context-windows';
@@ -95,6 +96,8 @@ export interface CompileSettings {
   groupnorm: MotionGroupNormMode;
   /** Rank of the run-time LoRA slots; 0 = graphs without slots. */
   loraRank: number;
+  /** How attentions are emitted for the provider the graphs run on (attention-plan.ts); default fused. */
+  attention?: AttentionPlan;
 }
 
 /**
@@ -116,8 +119,14 @@ export function componentCacheKey(source: ModelSource, component: Component, set
     config,
     weights: [JSON.stringify(identity)],
     precision: settings.precision,
-    options: component === 'unet' ? { groupnorm: settings.groupnorm, ...slotOption } : slotted ? slotOption : undefined,
+    // Fused attention (every provider but WebGPU) keeps the keys cache entries had before plans existed.
+    options: withAttention(component === 'unet' ? { groupnorm: settings.groupnorm, ...slotOption } : slotted ? slotOption : undefined, component, settings.attention),
   };
+}
+
+function withAttention(options: Record<string, unknown> | undefined, component: Component, plan: AttentionPlan | undefined): Record<string, unknown> | undefined {
+  if (!plan || plan.kind === 'fused' || component === 'text_encoder') return options;
+  return { ...options, attention: attentionLabel(plan) };
 }
 
 export function isLoraComponent(c: Component): c is LoraComponent {

@@ -1,3 +1,4 @@
+import { attentionPlanFor, type AttentionPlan } from '../../compiler/graph/attention-plan';
 import { existsSync } from 'node:fs';
 import { StudioError } from '../../../shared/errors';
 import { windowFusionPlan } from '../../compiler/families/context-windows';
@@ -53,6 +54,8 @@ export interface ModelSetOptions {
 export class ModelSet {
   readonly providers: ProviderName[];
   readonly precision: 'float32' | 'float16';
+  /** The attention the UNet and VAE graphs are compiled with, for the first provider (attention-plan.ts). */
+  readonly attention: AttentionPlan;
   readonly groupnorm: MotionGroupNormMode;
   readonly loraRank: number;
   /** Where sessions run, for their memory estimate. */
@@ -79,7 +82,8 @@ export class ModelSet {
     this.precision = opts.precision ?? (this.providers[0] === 'cpu' ? 'float32' : 'float16');
     this.groupnorm = opts.groupnorm ?? 'per_frame';
     this.loraRank = Math.max(0, Math.floor(opts.loraRank ?? DEFAULT_LORA_RANK));
-    this.compiler = new GraphCompiler(opts.cacheRoot, source, { precision: this.precision, groupnorm: this.groupnorm, loraRank: this.loraRank }, opts.intraOpThreads);
+    this.attention = attentionPlanFor(this.providers[0]);
+    this.compiler = new GraphCompiler(opts.cacheRoot, source, { precision: this.precision, groupnorm: this.groupnorm, loraRank: this.loraRank, attention: this.attention }, opts.intraOpThreads);
     this.target = { precision: this.precision, gpu: this.providers[0] !== 'cpu' };
     // Two UNet sessions (another shape, or the base beside a merged LoRA graph) are two copies of its weights: a GPU
     // cannot hold that at full size. On the CPU the budget decides (switching back to a kept session is instant).

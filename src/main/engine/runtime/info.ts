@@ -1,7 +1,7 @@
 import ort from 'onnxruntime-node';
-import { GraphBuilder } from '../../compiler/graph/builder';
-import { encodeModel } from '../../compiler/graph/emit';
-import { PROVIDER_NAMES, providerLabel, type ProviderName } from './session';
+import type { DeviceInfo } from '../../../shared/api';
+import { identityModel, PROVIDER_NAMES, providerLabel, type ProviderName } from './session';
+import { describeWebgpuAdapter, probeShaderF16 } from './webgpu-adapter';
 
 /**
  * What this machine can run, found by trying rather than by reading tables: a provider counts as usable only
@@ -14,6 +14,8 @@ export interface ProviderInfo {
   usable: boolean;
   /** Why not, in words a creator can act on. */
   reason?: string;
+  /** WebGPU: the adapter (vendor, name, shader-f16, memory where known). */
+  device?: DeviceInfo;
 }
 
 export interface EngineInfo {
@@ -31,7 +33,7 @@ export function engineInfo(opts: { refresh?: boolean } = {}): Promise<EngineInfo
 
 async function probe(): Promise<EngineInfo> {
   const listed = new Map(ort.listSupportedBackends().map((b) => [b.name, b.bundled]));
-  const model = probeModel();
+  const model = identityModel();
   const providers: ProviderInfo[] = [];
   for (const name of PROVIDER_NAMES) {
     if (!listed.has(name)) {
@@ -41,7 +43,7 @@ async function probe(): Promise<EngineInfo> {
     try {
       const s = await ort.InferenceSession.create(model, { executionProviders: [name], logSeverityLevel: 4 });
       await s.release();
-      providers.push({ name, usable: true });
+      providers.push(name === 'webgpu' ? { name, usable: true, device: describeWebgpuAdapter(await probeShaderF16()) } : { name, usable: true });
     } catch (e) {
       const msg = (e instanceof Error ? e.message : String(e)).split('\n')[0].slice(0, 200);
       const hint = listed.get(name) === false ? ` Its libraries are installed separately (e.g. ${name === 'cuda' ? 'CUDA 12 + cuDNN 9 and the onnxruntime GPU package' : 'the provider package'}).` : '';
@@ -49,12 +51,4 @@ async function probe(): Promise<EngineInfo> {
     }
   }
   return { onnxruntimeVersion: ort.env.versions.node ?? ort.env.versions.common ?? 'unknown', providers };
-}
-
-/** y = x for a float[1]: the smallest model every provider can take. */
-function probeModel(): Uint8Array {
-  const g = new GraphBuilder('probe');
-  const x = g.input('x', 'float32', [1]);
-  g.output(g.op('Identity', [x]), 'y', 'float32', [1]);
-  return encodeModel(g.build(), new Map());
 }

@@ -1,5 +1,7 @@
 import ort from 'onnxruntime-node';
 import { StudioError } from '../../../shared/errors';
+import { GraphBuilder } from '../../compiler/graph/builder';
+import { encodeModel } from '../../compiler/graph/emit';
 import { f16ToF32, f32ToF16 } from './float16';
 
 /**
@@ -54,6 +56,7 @@ export async function createSession(modelPath: string, opts: SessionOptions = {}
   const failures: string[] = [];
   for (const provider of providers) {
     try {
+      if (provider === 'webgpu') await keepWebgpuContext();
       const session = await ort.InferenceSession.create(modelPath, sessionOptions(provider, opts));
       return new OrtEngineSession(session, provider, failures);
     } catch (e) {
@@ -72,6 +75,29 @@ export async function createSession(modelPath: string, opts: SessionOptions = {}
     `No execution provider could run ${modelPath}: ${failures.join('; ')}. Choose another device in Settings (the CPU always works).`,
     { modelPath, providers, failures },
   );
+}
+
+let webgpuKeeper: Promise<unknown> | undefined;
+
+/**
+ * onnxruntime destroys its WebGPU context — and every compiled shader pipeline with it — when the last WebGPU
+ * session is released, so the next session compiles all its kernels again (measured on SwiftShader: a tiny
+ * CLIP's first run 7–11 s each time, 0.4 s with the context kept). One idle one-node session, never released,
+ * keeps the context for the life of the process. A failure here is left to the real session to report.
+ */
+/** y = x for a float[1]: the smallest model every provider can take (probes, the WebGPU context keeper). */
+export function identityModel(): Uint8Array {
+  const g = new GraphBuilder('probe');
+  const x = g.input('x', 'float32', [1]);
+  g.output(g.op('Identity', [x]), 'y', 'float32', [1]);
+  return encodeModel(g.build(), new Map());
+}
+
+function keepWebgpuContext(): Promise<unknown> {
+  webgpuKeeper ??= ort.InferenceSession.create(identityModel(), { executionProviders: ['webgpu'], logSeverityLevel: 4 }).catch(() => {
+    webgpuKeeper = undefined;
+  });
+  return webgpuKeeper;
 }
 
 function sessionOptions(provider: ProviderName, opts: SessionOptions): ort.InferenceSession.SessionOptions {
@@ -101,6 +127,21 @@ function isModelProblem(reason: string): boolean {
 
 function firstLine(s: string): string {
   return s.split('\n')[0].slice(0, 300);
+}
+
+/**
+ * A failed run as a typed error naming what to change: a lost GPU (the engine restarts: its GPU context is gone)
+ * or GPU memory exhausted for this size are told apart from other failures by onnxruntime's / Dawn's / CUDA's words.
+ */
+export function runFailure(reason: string, provider: ProviderName, cause?: unknown): StudioError {
+  const label = providerLabel(provider);
+  if (provider !== 'cpu' && /device (was )?lost|DeviceLost|VK_ERROR_DEVICE_LOST|DXGI_ERROR_DEVICE_(REMOVED|RESET|HUNG)/i.test(reason)) {
+    return new StudioError('DEVICE_LOST', `The GPU stopped responding on ${label} (device lost). This clip was not made; the engine restarts for the next job. If it happens again, update the GPU driver or choose the CPU in Settings.`, { provider, reason: firstLine(reason) }, { cause });
+  }
+  if (provider !== 'cpu' && /out of memory|OutOfMemory|\bOOM\b|Failed to allocate|cudaErrorMemoryAllocation|E_OUTOFMEMORY/i.test(reason)) {
+    return new StudioError('DEVICE_OUT_OF_MEMORY', `${label} ran out of GPU memory for this size. Try fewer frames, a smaller size, guidance 1 (one UNet pass per step instead of two), or fp16 in Settings.`, { provider, reason: firstLine(reason) }, { cause });
+  }
+  return new StudioError('INFERENCE_FAILED', `The model failed on ${label}: ${firstLine(reason)}`, { provider }, { cause });
 }
 
 export function providerLabel(p: ProviderName): string {
@@ -138,8 +179,7 @@ class OrtEngineSession implements EngineSession {
     try {
       result = await this.session.run(ortFeeds, fetches);
     } catch (e) {
-      const reason = e instanceof Error ? e.message : String(e);
-      throw new StudioError('INFERENCE_FAILED', `The model failed on ${providerLabel(this.provider)}: ${firstLine(reason)}`, { provider: this.provider }, { cause: e });
+      throw runFailure(e instanceof Error ? e.message : String(e), this.provider, e);
     }
     const out: Record<string, HostTensor> = {};
     for (const name of fetches) {

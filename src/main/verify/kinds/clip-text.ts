@@ -23,8 +23,8 @@ export const clipTextHandler: KindHandler = {
       const file = openCanonical(join(ctx.dir, layout.file), 'text_encoder');
       try {
         const w = file.weights;
-        const graph = buildClipTextGraph(w, cfg, { batch: B, seqLen: S, hiddenStates: true });
-        const out = await runGraphOnce(graph, ctx.workDir, { input_ids: { type: 'int64', dims: [B, S], data: ids.data } });
+        const graph = buildClipTextGraph(w, cfg, { batch: B, seqLen: S, hiddenStates: true, floatType: ctx.target.precision });
+        const out = await runGraphOnce(graph, ctx.workDir, { input_ids: { type: 'int64', dims: [B, S], data: ids.data } }, ctx.target);
         const expect = (name: string): Float32Array => npyF32(join(ctx.dir, name)).data;
         ctx.report(compareArrays(ctx.name, `${layout.label} last_hidden_state`, f32(out.last_hidden_state), expect('last_hidden_state.npy')));
         if (existsSync(join(ctx.dir, 'hidden_states.npy'))) {

@@ -151,7 +151,7 @@ export const loraHandler: KindHandler = {
           const ts = Object.keys(o.noise_pred).map(Number);
           const groupnorm = run.groupnorm === 'per_frame' ? 'per_frame' : 'across_frames';
           const motion = applied.motion && motionCfg ? { w: applied.motion, cfg: motionCfg, frames, groupnorm: groupnorm as 'per_frame' | 'across_frames' } : undefined;
-          const outs = await runUNet(applied.unet, unetCfg, { sample: unetSample, context, timesteps: ts.length ? ts : timesteps }, { workDir: join(ctx.workDir, `lora_${run.name}`), modelFile: 'unet_lora.onnx', motion });
+          const outs = await runUNet(applied.unet, unetCfg, { sample: unetSample, context, timesteps: ts.length ? ts : timesteps }, { workDir: join(ctx.workDir, `lora_${run.name}`), modelFile: 'unet_lora.onnx', motion, target: ctx.target });
           outs.forEach((out, i) => {
             const ref = npyF32(join(ctx.dir, (o.noise_pred as Record<string, string>)[String(ts[i])])).data;
             ctx.report(compareArrays(ctx.name, `${label} noise_pred_t${ts[i]}`, video ? unfoldFrames(out, unetSample.shape, frames) : out, ref));
@@ -160,8 +160,8 @@ export const loraHandler: KindHandler = {
         if (o.te_last_hidden_state && applied.text_encoder && ids && base.text_encoder_config) {
           const cfg = parseClipTextConfig(readJson(join(ctx.dir, base.text_encoder_config)));
           const [B, S] = ids.shape;
-          const graph = buildClipTextGraph(applied.text_encoder, cfg, { batch: B, seqLen: S });
-          const out = await runGraphOnce(graph, ctx.workDir, { input_ids: { type: 'int64', dims: [B, S], data: ids.data } });
+          const graph = buildClipTextGraph(applied.text_encoder, cfg, { batch: B, seqLen: S, floatType: ctx.target.precision });
+          const out = await runGraphOnce(graph, ctx.workDir, { input_ids: { type: 'int64', dims: [B, S], data: ids.data } }, ctx.target);
           ctx.report(compareArrays(ctx.name, `${label} te last_hidden_state`, f32(out.last_hidden_state), npyF32(join(ctx.dir, o.te_last_hidden_state)).data));
         }
       }

@@ -52,7 +52,7 @@ async function replay(ctx: VerifyContext, units: UnitFiles[], which: 'weights' |
     {
       async prepare() {
         const control = units.map((u, k) => {
-          const net = new ControlNetModel(resolve(ctx.dir, (k === 0 && u[which]) || u.weights), { cacheRoot: join(ctx.workDir, 'controlnet-cache'), providers: ['cpu'], precision: 'float32' });
+          const net = new ControlNetModel(resolve(ctx.dir, (k === 0 && u[which]) || u.weights), { cacheRoot: join(ctx.workDir, 'controlnet-cache'), providers: [ctx.target.provider], precision: ctx.target.precision });
           nets.push(net);
           const rgb8 = readNpy(join(ctx.dir, u.conditioning_frames_uint8));
           const [F, H, W] = rgb8.shape;

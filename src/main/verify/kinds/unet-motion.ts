@@ -96,6 +96,7 @@ export const unetMotionHandler: KindHandler = {
               workDir: ctx.workDir,
               modelFile: `unet_motion_${unet.label}_${motion.label}.onnx`,
               motion: { w: m.weights, cfg: mcfg, frames, groupnorm },
+              target: ctx.target,
             });
             outs.forEach((o, i) => ctx.report(compareArrays(ctx.name, `${label} noise_pred_t${timesteps[i]}`, unfoldFrames(o, sample.shape, frames), refs[i])));
           } finally {

@@ -9,11 +9,12 @@ import type { WeightSet } from '../../compiler/io/tensor';
 import { openCanonical } from '../canonical';
 import { createSession, f32Tensor } from '../../engine/runtime/session';
 import { compareArrays } from '../compare';
-import type { KindHandler, VerifyContext } from '../types';
+import { graphOptionsFor } from '../run-graph';
+import { CPU_FP32, type KindHandler, type VerifyContext, type VerifyTarget } from '../types';
 
 /**
  * `unet2d` cases: the case's UNet, built from each weight layout it provides (diffusers names in
- * `weights.safetensors`, LDM single-file names in `weights_ldm.safetensors`), run on onnxruntime CPU at every
+ * `weights.safetensors`, LDM single-file names in `weights_ldm.safetensors`), run on the target provider at every
  * timestep of `inputs.timesteps`, and compared with `noise_pred_t<t>.npy`.
  */
 
@@ -30,13 +31,13 @@ export async function runUNet(
   w: WeightSet,
   cfg: UNetConfig,
   inputs: UNetRunInputs,
-  opts: { workDir: string; modelFile: string; motion?: MotionInflation },
+  opts: { workDir: string; modelFile: string; motion?: MotionInflation; target?: VerifyTarget },
 ): Promise<Float32Array[]> {
   const [n, , hh, ww] = inputs.sample.shape;
   const frames = opts.motion?.frames ?? 1;
-  const graph = buildUNetGraph(w, cfg, { batch: n / frames, latentHeight: hh, latentWidth: ww, contextLength: inputs.context.shape[1], motion: opts.motion });
+  const graph = buildUNetGraph(w, cfg, { batch: n / frames, latentHeight: hh, latentWidth: ww, contextLength: inputs.context.shape[1], motion: opts.motion, ...graphOptionsFor(opts.target ?? CPU_FP32) });
   const { modelPath } = emitModel(graph, { dir: opts.workDir, modelFile: opts.modelFile, weightsFile: `${opts.modelFile}.weights` });
-  const session = await createSession(modelPath, { providers: ['cpu'] });
+  const session = await createSession(modelPath, { providers: [(opts.target ?? CPU_FP32).provider] });
   try {
     const out: Float32Array[] = [];
     for (const t of inputs.timesteps) {
@@ -87,7 +88,7 @@ export const unet2dHandler: KindHandler = {
       await perLayout(ctx, layout.label, async () => {
         const { weights, close } = layout.load(layout.path);
         try {
-          const outs = await runUNet(weights, cfg, { sample, context, timesteps }, { workDir: ctx.workDir, modelFile: `unet2d_${layout.label}.onnx` });
+          const outs = await runUNet(weights, cfg, { sample, context, timesteps }, { workDir: ctx.workDir, modelFile: `unet2d_${layout.label}.onnx`, target: ctx.target });
           outs.forEach((o, i) => ctx.report(compareArrays(ctx.name, `${layout.label} noise_pred_t${timesteps[i]}`, o, refs[i])));
         } finally {
           close();

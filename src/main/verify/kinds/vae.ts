@@ -8,7 +8,7 @@ import type { WeightSet } from '../../compiler/io/tensor';
 import { openVaeOverride } from '../../engine/models/vae-override';
 import { openCanonical, singleFileLayouts } from '../canonical';
 import { compareArrays } from '../compare';
-import { f32, npyF32, runGraphOnce } from '../run-graph';
+import { f32, graphOptionsFor, npyF32, runGraphOnce } from '../run-graph';
 import type { KindHandler, VerifyContext } from '../types';
 import type { VaeConfig } from '../../compiler/families/configs';
 
@@ -62,15 +62,15 @@ async function compareVae(ctx: VerifyContext, label: string, w: WeightSet, cfg: 
   if (existsSync(join(ctx.dir, 'z.npy'))) {
     const z = npyF32(join(ctx.dir, 'z.npy'));
     const [B, , h, wd] = z.shape;
-    const graph = buildVaeDecoderGraph(w, cfg, { batch: B, latentHeight: h, latentWidth: wd });
-    const out = await runGraphOnce(graph, ctx.workDir, { latents: { type: 'float32', dims: z.shape, data: z.data } });
+    const graph = buildVaeDecoderGraph(w, cfg, { batch: B, latentHeight: h, latentWidth: wd, ...graphOptionsFor(ctx.target) });
+    const out = await runGraphOnce(graph, ctx.workDir, { latents: { type: 'float32', dims: z.shape, data: z.data } }, ctx.target);
     ctx.report(compareArrays(ctx.name, `${label} decode`, f32(out.image), npyF32(join(ctx.dir, 'decoded.npy')).data));
   }
   if (existsSync(join(ctx.dir, 'image.npy'))) {
     const img = npyF32(join(ctx.dir, 'image.npy'));
     const [B, , H, W] = img.shape;
-    const graph = buildVaeEncoderGraph(w, cfg, { batch: B, height: H, width: W });
-    const out = await runGraphOnce(graph, ctx.workDir, { image: { type: 'float32', dims: img.shape, data: img.data } });
+    const graph = buildVaeEncoderGraph(w, cfg, { batch: B, height: H, width: W, ...graphOptionsFor(ctx.target) });
+    const out = await runGraphOnce(graph, ctx.workDir, { image: { type: 'float32', dims: img.shape, data: img.data } }, ctx.target);
     ctx.report(compareArrays(ctx.name, `${label} encode_moments`, f32(out.moments), npyF32(join(ctx.dir, 'encoder_moments.npy')).data));
   }
 }

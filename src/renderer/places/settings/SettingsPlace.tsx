@@ -1,6 +1,7 @@
 import { useEffect, useId, useState } from 'react';
 import type { SettingsView } from '../../../shared/api';
-import type { GenerationParams, ProviderName } from '../../../shared/domain/generation';
+import type { GenerationParams, PrecisionChoice, ProviderName } from '../../../shared/domain/generation';
+import { deviceLine } from '../../components/device-line';
 import { DEFAULT_PARAMS } from '../../../shared/domain/generation';
 import { PARAM_LIMITS } from '../../../shared/domain/param-limits';
 import { ErrorPanel } from '../../components/ErrorPanel';
@@ -13,11 +14,11 @@ import { PROVIDER_LABELS } from '../generate/GeneratePlace';
 
 const ALL_PROVIDERS: ProviderName[] = ['cuda', 'dml', 'coreml', 'webgpu', 'cpu'];
 
-type Defaults = Pick<GenerationParams, 'steps' | 'guidance' | 'frames' | 'fps' | 'width' | 'height' | 'negativePrompt'>;
+type Defaults = Pick<GenerationParams, 'steps' | 'guidance' | 'frames' | 'fps' | 'width' | 'height' | 'negativePrompt'> & { precision: PrecisionChoice };
 
 function defaultsOf(s: SettingsView): Defaults {
   const d = { ...DEFAULT_PARAMS, ...s.defaultParams };
-  return { steps: d.steps, guidance: d.guidance, frames: d.frames, fps: d.fps, width: d.width, height: d.height, negativePrompt: d.negativePrompt };
+  return { steps: d.steps, guidance: d.guidance, frames: d.frames, fps: d.fps, width: d.width, height: d.height, negativePrompt: d.negativePrompt, precision: d.precision ?? 'auto' };
 }
 
 /** Where the engine runs, how many threads, where the data lives, and what a new generation starts from. */
@@ -25,7 +26,7 @@ export function SettingsPlace() {
   const { api } = useStudio();
   const draft = useDraft();
   const toasts = useToasts();
-  const ids = { threads: useId(), threadsAuto: useId(), negative: useId(), width: useId(), height: useId() };
+  const ids = { threads: useId(), threadsAuto: useId(), negative: useId(), width: useId(), height: useId(), precision: useId() };
   const settings = useLoad(() => api.getSettings(), [api]);
   const engine = useLoad(() => api.getEngineInfo(), [api]);
   const [providers, setProviders] = useState<ProviderName[]>([]);
@@ -101,7 +102,7 @@ export function SettingsPlace() {
                       {PROVIDER_LABELS[p]}
                     </label>
                     <span className="provider-status" title={status?.reason}>
-                      {status ? (status.usable ? 'available' : (status.reason ?? 'not available here')) : 'not available here'}
+                      {status ? (status.usable ? (status.device ? `available: ${deviceLine(status.device)}` : 'available') : (status.reason ?? 'not available here')) : 'not available here'}
                     </span>
                     <span className="spacer" />
                     {on && (
@@ -118,6 +119,19 @@ export function SettingsPlace() {
                 );
               })}
             </ol>
+          </fieldset>
+
+          <fieldset>
+            <legend>Precision</legend>
+            <div className="field field-narrow">
+              <label htmlFor={ids.precision}>Model precision</label>
+              <select id={ids.precision} value={d.precision} onChange={(e) => setDefaults({ ...d, precision: e.target.value as PrecisionChoice })} data-testid="precision-picker">
+                <option value="auto">Automatic</option>
+                <option value="fp16">fp16</option>
+                <option value="fp32">fp32</option>
+              </select>
+            </div>
+            <p className="field-hint">Automatic: fp16 where the device runs it (CUDA, DirectML, WebGPU with shader-f16), else fp32.</p>
           </fieldset>
 
           <fieldset>
@@ -169,7 +183,7 @@ export function SettingsPlace() {
               className="link-button"
               onClick={() => {
                 const p = draft.params;
-                setDefaults({ steps: p.steps, guidance: p.guidance, frames: p.frames, fps: p.fps, width: p.width, height: p.height, negativePrompt: p.negativePrompt });
+                setDefaults({ steps: p.steps, guidance: p.guidance, frames: p.frames, fps: p.fps, width: p.width, height: p.height, negativePrompt: p.negativePrompt, precision: d.precision });
               }}
             >
               Use the current Generate settings

@@ -1,0 +1,27 @@
+import type { DeviceInfo } from '../../../shared/api';
+import type { PrecisionChoice, ProviderName } from '../../../shared/domain/generation';
+import { providerLabel } from './session';
+
+/**
+ * Precision follows the device: fp16 graphs only where the device runs them — CUDA, DirectML, and WebGPU
+ * adapters with shader-f16 — else fp32 (the CPU provider, CoreML, WebGPU without shader-f16, where an fp16 graph
+ * fails at its first Gather). The Settings override (`fp16` / `fp32`) wins where the device can run it.
+ */
+export interface PrecisionDecision {
+  precision: 'float32' | 'float16';
+  /** One sentence for the job's notes. */
+  why: string;
+}
+
+export function choosePrecision(provider: ProviderName, device: DeviceInfo | undefined, choice: PrecisionChoice = 'auto'): PrecisionDecision {
+  const label = providerLabel(provider);
+  const f16 = provider === 'cuda' || provider === 'dml' || (provider === 'webgpu' && device?.shaderF16 === true);
+  const whyNot = provider === 'webgpu' ? `the WebGPU adapter${device ? ` (${device.name})` : ''} has no shader-f16` : `${label} runs fp32 graphs`;
+  if (choice === 'fp32') return { precision: 'float32', why: `fp32 on ${label} (chosen in Settings).` };
+  if (choice === 'fp16') {
+    return f16 ? { precision: 'float16', why: `fp16 on ${label} (chosen in Settings).` } : { precision: 'float32', why: `fp32 on ${label}: fp16 was chosen in Settings, but ${whyNot}.` };
+  }
+  return f16
+    ? { precision: 'float16', why: `fp16 on ${label}${provider === 'webgpu' ? ' (the adapter has shader-f16)' : ''}.` }
+    : { precision: 'float32', why: `fp32 on ${label}${provider === 'webgpu' ? ` (${whyNot})` : ''}.` };
+}
