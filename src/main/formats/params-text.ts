@@ -11,6 +11,7 @@
  * Embedded parameters are untrusted input (a file from the internet), so `coerceParams` rebuilds the object
  * field by field with type checks instead of trusting a cast.
  */
+import { DEFAULT_CONTROL_UNIT, type ControlNetUnit } from '../../shared/domain/controlnet';
 import { DEFAULT_PARAMS, type GenerationParams, type LoraRef, type ProviderName } from '../../shared/domain/generation';
 
 /** The engine's name in the "Version" field, so a reader knows which tool wrote the line. */
@@ -181,5 +182,29 @@ export function coerceParams(v: unknown): GenerationParams | undefined {
   if (typeof v.model === 'string') p.model = v.model;
   if (typeof v.motion === 'string') p.motion = v.motion;
   if (isObj(v.lcmLora) && typeof v.lcmLora.path === 'string') p.lcmLora = { path: v.lcmLora.path, weight: num(v.lcmLora.weight, 0.8) };
+  const units = coerceControlUnits(v.controlNets);
+  if (units) p.controlNets = units;
   return p;
+}
+
+/** ControlNet units from untrusted JSON, with their recorded hashes (a unit without file and input is dropped). */
+function coerceControlUnits(v: unknown): ControlNetUnit[] | undefined {
+  if (!Array.isArray(v)) return undefined;
+  const d = DEFAULT_CONTROL_UNIT;
+  return v.filter(isObj).filter((u) => typeof u.model === 'string' && typeof u.control === 'string').map((u) => {
+    const r: ControlNetUnit = {
+      model: u.model as string,
+      control: u.control as string,
+      scale: num(u.scale, d.scale),
+      start: num(u.start, d.start),
+      end: num(u.end, d.end),
+      preprocess: u.preprocess === 'canny' ? 'canny' : 'none',
+    };
+    if (typeof u.cannyLow === 'number') r.cannyLow = u.cannyLow;
+    if (typeof u.cannyHigh === 'number') r.cannyHigh = u.cannyHigh;
+    if (typeof u.enabled === 'boolean') r.enabled = u.enabled;
+    if (typeof u.modelSha256 === 'string') r.modelSha256 = u.modelSha256;
+    if (typeof u.controlSha256 === 'string') r.controlSha256 = u.controlSha256;
+    return r;
+  });
 }

@@ -16,11 +16,12 @@ import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { JobStateEvent, JobSummary, StudioEventPayloads } from '../../shared/api';
+import type { ControlNetUnit } from '../../shared/domain/controlnet';
 import type { GenerationParams, JobStatus, PreviewFrames, StageTimings, StepProgress } from '../../shared/domain/generation';
 import type { GenerationHashes, GenerationRecord } from '../../shared/domain/history';
 import { StudioError, isStudioError, serializeError, type SerializedError } from '../../shared/errors';
 import type { GenerateJobParams, GenerateJobProgress, GenerateJobResult } from '../engine/generate-job';
-import { ENGINE_VERSION_JOB, GENERATE_JOB, type EngineVersionJobResult } from '../engine/jobs/job-types';
+import { ENGINE_VERSION_JOB, GENERATE_JOB, HASH_CONTROL_UNITS_JOB, type EngineVersionJobResult, type HashControlUnitsJobResult } from '../engine/jobs/job-types';
 import type { EngineHost } from './engine-host';
 import { FileHashCache, engineHashRunner, type HashRunner } from './generation-hashes';
 import type { HistoryService } from './history-service';
@@ -287,9 +288,16 @@ export class GenerationService {
         hashes = await this.hashes.forParams(job.params, { hash: true, jobId: job.engineJobId });
         timings.hash = round(performance.now() - tHash);
       }
+      // ControlNet units: file and input hashes (worker; the CLI runs the same hashControlUnits) into the record.
+      let controlNets: ControlNetUnit[] | undefined;
+      if (job.params.controlNets?.length && !job.cancelRequested) {
+        job.engineJobId = `${job.jobId}:hash-control`;
+        controlNets = (await this.engine.runJob<HashControlUnitsJobResult>(HASH_CONTROL_UNITS_JOB, job.engineJobId, { units: job.params.controlNets }).result).units;
+        job.params = { ...job.params, controlNets };
+      }
       if (job.cancelRequested) throw new StudioError('CANCELLED', 'Cancelled.');
       const { engineVersion } = await this.engineVersion();
-      await this.history.markRunning(job.generationId, { engineVersion, hashes });
+      await this.history.markRunning(job.generationId, { engineVersion, hashes, controlNets });
 
       // 2. Generate in the worker; frames land in outDir only when complete.
       if (job.cancelRequested) throw new StudioError('CANCELLED', 'Cancelled.');
