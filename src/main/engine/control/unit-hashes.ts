@@ -9,5 +9,8 @@ import { hashMediaInput } from '../../media/hash-input';
  * worker (the 'hash-control-units' job), since a ControlNet file is hundreds of megabytes.
  */
 export async function hashControlUnits(units: readonly ControlNetUnit[]): Promise<ControlNetUnit[]> {
-  return Promise.all(units.map(async (u) => ({ ...u, modelSha256: (await hashModelFile(u.model)).sha256.toLowerCase(), controlSha256: await hashMediaInput(u.control) })));
+  // A switched-off unit takes no part in the clip; its files may be missing, so it is kept as sent, unhashed.
+  return Promise.all(
+    units.map(async (u) => (u.enabled === false ? u : { ...u, modelSha256: (await hashModelFile(u.model)).sha256.toLowerCase(), controlSha256: await hashMediaInput(u.control) })),
+  );
 }
