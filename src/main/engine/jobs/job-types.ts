@@ -3,7 +3,7 @@
  * as data on both sides of the worker boundary. Only types and kind names (no runtime imports), so main can import
  * it without loading the engine.
  */
-import type { ControlNetUnit } from '../../../shared/domain/controlnet';
+import type { ControlNetUnit, ControlPreviewClip } from '../../../shared/domain/controlnet';
 import type { NoiseGeneratorRef } from '../../../shared/domain/history';
 
 /** Kind names in the worker's JOB_HANDLERS table (src/main/engine/worker-jobs.ts). */
@@ -12,6 +12,7 @@ export const HASH_FILES_JOB = 'hash-files';
 export const ENGINE_VERSION_JOB = 'engine-version';
 export const INSPECT_FILE_JOB = 'inspect-file';
 export const HASH_CONTROL_UNITS_JOB = 'hash-control-units';
+export const CONTROL_PREVIEW_JOB = 'control-preview';
 
 /** 'inspect-file': one file for a library import → InspectedFile (inspect-file.ts). */
 export interface InspectFileJobParams {
@@ -47,4 +48,13 @@ export interface HashControlUnitsJobParams {
 
 export interface HashControlUnitsJobResult {
   units: ControlNetUnit[];
+}
+
+/** 'control-preview': one unit's control maps for a clip → a few PNGs in outDir (ControlPreview). */
+export interface ControlPreviewJobParams {
+  unit: ControlNetUnit;
+  /** The unit's place on Generate, for messages ("ControlNet unit 2: …"). */
+  index: number;
+  clip: ControlPreviewClip;
+  outDir: string;
 }
