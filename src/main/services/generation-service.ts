@@ -21,7 +21,15 @@ import type { GenerationParams, JobStatus, PreviewFrames, StageTimings, StepProg
 import type { GenerationHashes, GenerationRecord } from '../../shared/domain/history';
 import { StudioError, isStudioError, serializeError, type SerializedError } from '../../shared/errors';
 import type { GenerateJobParams, GenerateJobProgress, GenerateJobResult } from '../engine/generate-job';
-import { ENGINE_VERSION_JOB, GENERATE_JOB, HASH_CONTROL_UNITS_JOB, type EngineVersionJobResult, type HashControlUnitsJobResult } from '../engine/jobs/job-types';
+import {
+  CHECK_CONTROL_UNITS_JOB,
+  ENGINE_VERSION_JOB,
+  GENERATE_JOB,
+  HASH_CONTROL_UNITS_JOB,
+  type CheckControlUnitsJobParams,
+  type EngineVersionJobResult,
+  type HashControlUnitsJobResult,
+} from '../engine/jobs/job-types';
 import type { EngineHost } from './engine-host';
 import { FileHashCache, engineHashRunner, type HashRunner } from './generation-hashes';
 import type { HistoryService } from './history-service';
@@ -115,6 +123,11 @@ export class GenerationService {
     checkWeightPaths(params);
     // A job that cannot fit this machine is refused here, before it is recorded or queued (engine/memory/guard.ts).
     await this.engine.request('memoryCheck', params);
+    // ControlNet units: each file an SD1.5 ControlNet, each input decodable with frames enough (worker: it decodes).
+    if (params.controlNets?.some((u) => u.enabled !== false)) {
+      const check: CheckControlUnitsJobParams = { units: params.controlNets, cacheRoot: this.cacheRoot, clip: params };
+      await this.engine.runJob(CHECK_CONTROL_UNITS_JOB, `check-control-${randomUUID()}`, check).result;
+    }
     const { engineVersion, noise } = await this.engineVersion();
     // Hashes known from earlier runs go in now; the rest are filled in when the job starts (markRunning).
     const hashes = await this.hashes.forParams(params, { hash: false });

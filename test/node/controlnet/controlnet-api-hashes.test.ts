@@ -83,4 +83,15 @@ describe('ControlNet hashes through the API', () => {
       [undefined, undefined],
     ]);
   }, 180_000);
+
+  it('a unit whose input cannot give the clip its frames is refused before anything is recorded, as on the CLI', async () => {
+    const bad = join(root, 'corrupt.png');
+    writeFileSync(bad, 'not a png');
+    const before = (await call<{ total: number }>('listGenerations', {})).total;
+    const unit = { model: cn, control: bad, scale: 1, start: 0, end: 1, preprocess: 'none' as const };
+    const r = await invokeApi(services, 'generate', [tinyParams({ model: files.model, motion: files.motion, controlNets: [{ ...unit, control: image }, unit] })]);
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.error.message).toMatch(/^ControlNet unit 2: .*corrupt\.png/);
+    expect((await call<{ total: number }>('listGenerations', {})).total).toBe(before);
+  }, 60_000);
 });

@@ -13,6 +13,7 @@ export const ENGINE_VERSION_JOB = 'engine-version';
 export const INSPECT_FILE_JOB = 'inspect-file';
 export const HASH_CONTROL_UNITS_JOB = 'hash-control-units';
 export const CONTROL_PREVIEW_JOB = 'control-preview';
+export const CHECK_CONTROL_UNITS_JOB = 'check-control-units';
 
 /** 'inspect-file': one file for a library import → InspectedFile (inspect-file.ts). */
 export interface InspectFileJobParams {
@@ -57,4 +58,11 @@ export interface ControlPreviewJobParams {
   index: number;
   clip: ControlPreviewClip;
   outDir: string;
+}
+
+/** 'check-control-units': refuse a generation whose enabled units have a wrong file or unusable input (check-units.ts). */
+export interface CheckControlUnitsJobParams {
+  units: ControlNetUnit[];
+  cacheRoot: string;
+  clip: ControlPreviewClip;
 }
