@@ -147,6 +147,20 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 
 const providerName = literal('cpu', 'cuda', 'dml', 'coreml', 'webgpu');
 const path = str({ min: 1, max: 4096 });
+const controlUnit = obj({
+  model: path,
+  control: path,
+  scale: num({ min: -10, max: 10 }),
+  start: num({ min: 0, max: 1 }),
+  end: num({ min: 0, max: 1 }),
+  preprocess: literal('canny', 'none'),
+  cannyLow: optional(num({ min: 0, max: 10_000 })),
+  cannyHigh: optional(num({ min: 0, max: 10_000 })),
+  enabled: optional(bool),
+  modelSha256: optional(str({ max: 64 })),
+  controlSha256: optional(str({ max: 64 })),
+});
+
 const seed = num({ min: 0, max: Number.MAX_SAFE_INTEGER, integer: true });
 /** Image sides: multiples of 8 (the VAE downsamples by 8), within what any machine could hold. */
 const side: Validator<number> = (v, p) => {
@@ -209,24 +223,7 @@ const generationShape = {
     timestep_scaling: num({ min: 0, max: 1000 }),
   }),
   providers: arr(providerName, { max: 8 }),
-  controlNets: optional(
-    arr(
-      obj({
-        model: path,
-        control: path,
-        scale: num({ min: -10, max: 10 }),
-        start: num({ min: 0, max: 1 }),
-        end: num({ min: 0, max: 1 }),
-        preprocess: literal('canny', 'none'),
-        cannyLow: optional(num({ min: 0, max: 10_000 })),
-        cannyHigh: optional(num({ min: 0, max: 10_000 })),
-        enabled: optional(bool),
-        modelSha256: optional(str({ max: 64 })),
-        controlSha256: optional(str({ max: 64 })),
-      }),
-      { max: 8 },
-    ),
-  ),
+  controlNets: optional(arr(controlUnit, { max: 8 })),
   // FreeNoise long clips (domain/context-windows.ts); the pipeline checks them against the frame count.
   contextWindows: optional(
     obj({
@@ -345,6 +342,7 @@ export const API_VALIDATORS: { [M in ApiMethod]: ArgValidators<M> } = {
   cancelJob: [jobId],
   listJobs: [],
   countTokens: [str({ max: 20_000 }), optional(literal('a1111', 'comfy'))],
+  previewControlUnit: [controlUnit, obj({ frames: num({ min: 1, max: 1024, integer: true }), width: num({ min: 8, max: 4096, integer: true }), height: num({ min: 8, max: 4096, integer: true }) })],
   listModels: [optional(libraryFilter)],
   listLoras: [optional(libraryFilter)],
   importFile: [path, optional(importOptions)],

@@ -12,6 +12,7 @@
 import type { SerializedError } from './errors';
 import type { GenerationParams, JobStatus, ProviderName, StepProgress, WeightingMode } from './domain/generation';
 import type { TokenCount } from './domain/prompt-tokens';
+import type { ControlNetUnit, ControlPreview, ControlPreviewClip } from './domain/controlnet';
 import type { DeleteGenerationResult, GenerationFilter, GenerationPage, GenerationRecord } from './domain/history';
 import type { ImportOptions, ImportResult, LibraryFilter, LibraryItem, LibraryItemUpdate, RefreshResult } from './domain/library';
 import type { ExportFormat } from './domain/export';
@@ -171,6 +172,8 @@ export interface StudioMethods {
   listJobs(): Promise<JobSummary[]>;
   /** How the text encoder splits a prompt: tokens in each 75-token chunk (the prompt box's counter). */
   countTokens(text: string, mode?: WeightingMode): Promise<TokenCount>;
+  /** A ControlNet unit's control maps (decoded, resized, preprocessed in the engine worker) as preview PNGs. */
+  previewControlUnit(unit: ControlNetUnit, clip: ControlPreviewClip): Promise<ControlPreview>;
   // library
   listModels(filter?: LibraryFilter): Promise<LibraryItem[]>;
   listLoras(filter?: LibraryFilter): Promise<LibraryItem[]>;
@@ -246,6 +249,7 @@ export const API_METHODS = [
   'cancelJob',
   'listJobs',
   'countTokens',
+  'previewControlUnit',
   'listModels',
   'listLoras',
   'importFile',

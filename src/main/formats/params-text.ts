@@ -11,6 +11,7 @@
  * Embedded parameters are untrusted input (a file from the internet), so `coerceParams` rebuilds the object
  * field by field with type checks instead of trusting a cast.
  */
+import { DEFAULT_CONTROL_UNIT, type ControlNetUnit } from '../../shared/domain/controlnet';
 import { DEFAULT_MOTION_SCALE, DEFAULT_PARAMS, DEFAULT_V2V_STRENGTH, type GenerationParams, type LoraRef, type ProviderName } from '../../shared/domain/generation';
 import { CONTEXT_MODES, CONTEXT_NOISES, CONTEXT_WEIGHTINGS, DEFAULT_CONTEXT_WINDOWS } from '../../shared/domain/context-windows';
 
@@ -213,5 +214,29 @@ export function coerceParams(v: unknown): GenerationParams | undefined {
     if (input.kind === 'image') p.input = { kind: 'image', path: input.path, ...sha256, motionScale: num(input.motionScale, DEFAULT_MOTION_SCALE), colorMatch: input.colorMatch !== false };
     else if (input.kind === 'video') p.input = { kind: 'video', path: input.path, ...sha256, strength: num(input.strength, DEFAULT_V2V_STRENGTH) };
   }
+  const units = coerceControlUnits(v.controlNets);
+  if (units) p.controlNets = units;
   return p;
+}
+
+/** ControlNet units from untrusted JSON, with their recorded hashes (a unit without file and input is dropped). */
+function coerceControlUnits(v: unknown): ControlNetUnit[] | undefined {
+  if (!Array.isArray(v)) return undefined;
+  const d = DEFAULT_CONTROL_UNIT;
+  return v.filter(isObj).filter((u) => typeof u.model === 'string' && typeof u.control === 'string').map((u) => {
+    const r: ControlNetUnit = {
+      model: u.model as string,
+      control: u.control as string,
+      scale: num(u.scale, d.scale),
+      start: num(u.start, d.start),
+      end: num(u.end, d.end),
+      preprocess: u.preprocess === 'canny' ? 'canny' : 'none',
+    };
+    if (typeof u.cannyLow === 'number') r.cannyLow = u.cannyLow;
+    if (typeof u.cannyHigh === 'number') r.cannyHigh = u.cannyHigh;
+    if (typeof u.enabled === 'boolean') r.enabled = u.enabled;
+    if (typeof u.modelSha256 === 'string') r.modelSha256 = u.modelSha256;
+    if (typeof u.controlSha256 === 'string') r.controlSha256 = u.controlSha256;
+    return r;
+  });
 }

@@ -16,11 +16,20 @@ import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { JobStateEvent, JobSummary, StudioEventPayloads } from '../../shared/api';
+import type { ControlNetUnit } from '../../shared/domain/controlnet';
 import type { GenerationParams, JobStatus, PreviewFrames, StageTimings, StepProgress } from '../../shared/domain/generation';
 import type { GenerationHashes, GenerationRecord } from '../../shared/domain/history';
 import { StudioError, isStudioError, serializeError, type SerializedError } from '../../shared/errors';
 import type { GenerateJobParams, GenerateJobProgress, GenerateJobResult } from '../engine/generate-job';
-import { ENGINE_VERSION_JOB, GENERATE_JOB, type EngineVersionJobResult } from '../engine/jobs/job-types';
+import {
+  CHECK_CONTROL_UNITS_JOB,
+  ENGINE_VERSION_JOB,
+  GENERATE_JOB,
+  HASH_CONTROL_UNITS_JOB,
+  type CheckControlUnitsJobParams,
+  type EngineVersionJobResult,
+  type HashControlUnitsJobResult,
+} from '../engine/jobs/job-types';
 import type { EngineHost } from './engine-host';
 import { FileHashCache, engineHashRunner, type HashRunner } from './generation-hashes';
 import type { HistoryService } from './history-service';
@@ -119,6 +128,11 @@ export class GenerationService {
     if (params.input) params = { ...params, input: storeInput(params.input, this.dataDir) };
     // A job that cannot fit this machine is refused here, before it is recorded or queued (engine/memory/guard.ts).
     await this.engine.request('memoryCheck', params);
+    // ControlNet units: each file an SD1.5 ControlNet, each input decodable with frames enough (worker: it decodes).
+    if (params.controlNets?.some((u) => u.enabled !== false)) {
+      const check: CheckControlUnitsJobParams = { units: params.controlNets, cacheRoot: this.cacheRoot, clip: params };
+      await this.engine.runJob(CHECK_CONTROL_UNITS_JOB, `check-control-${randomUUID()}`, check).result;
+    }
     const { engineVersion, noise } = await this.engineVersion();
     // Hashes known from earlier runs go in now; the rest are filled in when the job starts (markRunning).
     const hashes = await this.hashes.forParams(params, { hash: false });
@@ -295,9 +309,16 @@ export class GenerationService {
         hashes = await this.hashes.forParams(job.params, { hash: true, jobId: job.engineJobId });
         timings.hash = round(performance.now() - tHash);
       }
+      // ControlNet units: file and input hashes (worker; the CLI runs the same hashControlUnits) into the record.
+      let controlNets: ControlNetUnit[] | undefined;
+      if (job.params.controlNets?.length && !job.cancelRequested) {
+        job.engineJobId = `${job.jobId}:hash-control`;
+        controlNets = (await this.engine.runJob<HashControlUnitsJobResult>(HASH_CONTROL_UNITS_JOB, job.engineJobId, { units: job.params.controlNets }).result).units;
+        job.params = { ...job.params, controlNets };
+      }
       if (job.cancelRequested) throw new StudioError('CANCELLED', 'Cancelled.');
       const { engineVersion } = await this.engineVersion();
-      await this.history.markRunning(job.generationId, { engineVersion, hashes });
+      await this.history.markRunning(job.generationId, { engineVersion, hashes, controlNets });
 
       // 2. Generate in the worker; frames land in outDir only when complete.
       if (job.cancelRequested) throw new StudioError('CANCELLED', 'Cancelled.');

@@ -11,7 +11,6 @@ import type { GenerationParams, StageTimings } from '../../shared/domain/generat
 import type {
   DeleteGenerationResult,
   GenerationFilter,
-  GenerationHashes,
   GenerationMeta,
   GenerationOutputs,
   GenerationPage,
@@ -19,7 +18,7 @@ import type {
 } from '../../shared/domain/history';
 import { trashSibling } from '../store/atomic-files';
 import type { StudioDatabase } from '../store/database';
-import { GenerationsStore } from '../store/generations-store';
+import { GenerationsStore, type RunningPatch } from '../store/generations-store';
 import { isInside } from '../store/layout';
 
 export interface HistoryServiceOptions {
@@ -71,7 +70,7 @@ export class HistoryService {
     return this.store.insert(params, meta);
   }
 
-  async markRunning(id: number, patch: { engineVersion?: string; hashes?: Partial<GenerationHashes> } = {}): Promise<GenerationRecord> {
+  async markRunning(id: number, patch: RunningPatch = {}): Promise<GenerationRecord> {
     return this.store.markRunning(id, patch);
   }
 

@@ -29,6 +29,7 @@ import {
   type UploadRef,
 } from '../../shared/api';
 import { validateArgs } from '../../shared/api-validation';
+import type { ControlNetUnit, ControlPreview, ControlPreviewClip } from '../../shared/domain/controlnet';
 import { AUTO_PROVIDERS, type GenerationParams, type WeightingMode } from '../../shared/domain/generation';
 import type { TokenCount } from '../../shared/domain/prompt-tokens';
 import type { DeleteGenerationResult, GenerationFilter, GenerationPage, GenerationRecord } from '../../shared/domain/history';
@@ -38,6 +39,7 @@ import { StudioError, serializeError } from '../../shared/errors';
 import { openDatabase, type StudioDatabase } from '../store/database';
 import { dataLayout } from '../store/layout';
 import { SettingsStore, type JsonValue } from '../store/settings-store';
+import { ControlPreviewService } from './control-preview-service';
 import { EngineHost } from './engine-host';
 import { ExportService, storeLookup } from './export-service';
 import { GenerationService } from './generation-service';
@@ -85,11 +87,13 @@ export class StudioServices implements StudioMethods {
   private opened: Stores | undefined;
   private savePicker: SavePicker | undefined;
   private readonly prompts = new PromptService();
+  private readonly controlPreviews: ControlPreviewService;
 
   constructor(opts: StudioServicesOptions) {
     this.dataDir = opts.dataDir;
     this.mode = opts.mode;
     this.engine = opts.engine;
+    this.controlPreviews = new ControlPreviewService(this.engine, dataLayout(this.dataDir).controlPreviews);
     this.unhook = this.engine.onStatus((s) => this.emit('onEngineStatus', s));
   }
 
@@ -121,7 +125,7 @@ export class StudioServices implements StudioMethods {
   /** Folders whose files the media protocol / route may serve: the studio's own outputs, exports and library. */
   mediaRoots(): string[] {
     const l = dataLayout(this.dataDir);
-    return [l.outputs, l.exports, l.library];
+    return [l.outputs, l.exports, l.library, l.controlPreviews];
   }
 
   async close(): Promise<void> {
@@ -190,6 +194,9 @@ export class StudioServices implements StudioMethods {
   }
   async countTokens(text: string, mode?: WeightingMode): Promise<TokenCount> {
     return this.prompts.countTokens(text, mode);
+  }
+  async previewControlUnit(unit: ControlNetUnit, clip: ControlPreviewClip): Promise<ControlPreview> {
+    return this.controlPreviews.preview(unit, clip);
   }
 
   // library --------------------------------------------------------------------------------------------------------

@@ -14,9 +14,17 @@ import type {
   GenerationPage,
   GenerationRecord,
 } from '../../shared/domain/history';
+import type { ControlNetUnit } from '../../shared/domain/controlnet';
 import type { StudioDatabase } from './database';
 import { nowIso, parseJson } from './json-columns';
 import { PROCESS_OWNER } from './process-owner';
+
+/** What a queued run learns when it starts: engine version, file hashes, ControlNet units with their hashes. */
+export interface RunningPatch {
+  engineVersion?: string;
+  hashes?: Partial<GenerationHashes>;
+  controlNets?: ControlNetUnit[];
+}
 
 interface GenerationRow {
   id: number;
@@ -172,9 +180,15 @@ export class GenerationsStore {
   }
 
   /** queued → running. Hashes and engine version may be filled in now (the queue resolves files when it starts). */
-  markRunning(id: number, patch: { engineVersion?: string; hashes?: Partial<GenerationHashes> } = {}, now: string = nowIso()): GenerationRecord {
+  markRunning(id: number, patch: RunningPatch = {}, now: string = nowIso()): GenerationRecord {
     this.db.write(() => {
-      this.expectStatus(id, ['queued'], 'running');
+      const current = this.expectStatus(id, ['queued'], 'running');
+      // ControlNet units with their file and input hashes (hashed when the job starts) replace the queued ones in
+      // params_json, which is what the record shows and exports embed.
+      if (patch.controlNets) {
+        const params = { ...current.params, controlNets: patch.controlNets };
+        this.db.stmt('UPDATE generations SET params_json = ? WHERE id = ?').run(JSON.stringify(params), id);
+      }
       this.db
         .stmt(
           `UPDATE generations SET status = 'running', started_at = ?, owner_pid = ?, owner_token = ?,

@@ -15,6 +15,8 @@ export interface DataLayout {
   scratch: string;
   /** Folders outside the data folder where a running process has temporaries (temp-places.ts). */
   tempPlaces: string;
+  /** Generate's ControlNet previews: control-previews/<key>/frame-NNNN.png (key: the unit's input, preprocessor, clip size). */
+  controlPreviews: string;
 }
 
 export const DATABASE_FILE = 'studio.db';
@@ -28,6 +30,7 @@ export function dataLayout(dataDir: string): DataLayout {
     exports: join(dataDir, 'exports'),
     scratch: join(dataDir, 'scratch'),
     tempPlaces: join(dataDir, 'temp-places'),
+    controlPreviews: join(dataDir, 'control-previews'),
   };
 }
 

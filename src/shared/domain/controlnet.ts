@@ -29,6 +29,23 @@ export interface ControlNetUnit {
 
 export const DEFAULT_CONTROL_UNIT: Omit<ControlNetUnit, 'model' | 'control'> = { scale: 1, start: 0, end: 1, preprocess: 'none', cannyLow: 100, cannyHigh: 200 };
 
+/** Which clip the preview is for: the control maps depend on its size and frame count. */
+export interface ControlPreviewClip {
+  frames: number;
+  width: number;
+  height: number;
+}
+
+/** A unit's control maps as the ControlNet will see them, a few frames spread over the clip, as PNGs to show. */
+export interface ControlPreview {
+  /** Clip frame index and the PNG's absolute path (inside the data folder; the renderer shows it via mediaUrl). */
+  frames: { index: number; path: string }[];
+  notes: string[];
+}
+
+/** How many preview frames a unit shows at most (first, last and evenly between). */
+export const CONTROL_PREVIEW_FRAMES = 4;
+
 /** What to tell a creator about maps that need a model to make. */
 export const CONTROL_MAP_HINT =
   'Depth, pose, line-art and other maps need a model to make: make them with a ControlNet preprocessor (e.g. the controlnet_aux annotators, or A1111/ComfyUI preprocessors) and pass the result with --preprocess none.';

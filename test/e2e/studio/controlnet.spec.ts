@@ -1,7 +1,8 @@
 /**
  * ControlNet units on Generate: add two units, fill the files, pick canny, set the weight and window, reorder,
  * disable one; the job runs with the enabled unit and the history record carries every unit as the form sent it.
- * A unit whose conditioning input does not exist is refused with the reason before anything is queued.
+ * A unit whose conditioning input does not exist is refused with the reason before anything is queued. The
+ * preview shows the unit's control maps (served by the media route) and changes with the preprocessor.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -46,7 +47,7 @@ test('ControlNet units: add, edit, reorder, disable, generate; the record carrie
 
   // The unit with the missing input is refused with the reason; nothing is queued.
   await page.getByTestId('generate').click();
-  await expect(page.getByText(/conditioning input .*missing\.png does not exist/)).toBeVisible();
+  await expect(page.getByText(/The ControlNet 1 conditioning input .*missing\.png does not exist/)).toBeVisible();
   expect((await call(app, 'listGenerations', {})).items).toHaveLength(0);
 
   // Move the good unit first, switch the other off.
@@ -60,5 +61,44 @@ test('ControlNet units: add, edit, reorder, disable, generate; the record carrie
   expect(rec.params.controlNets).toHaveLength(2);
   expect(rec.params.controlNets?.[0]).toMatchObject({ model: cn, control: image, preprocess: 'canny', scale: 0.8, start: 0, end: 0.5 });
   expect(rec.params.controlNets?.[1]).toMatchObject({ enabled: false, control: join(files, 'missing.png') });
+  expect(consoleErrors).toEqual([]);
+});
+
+test('ControlNet preview: the control maps show next to the unit and follow the preprocessor', async ({ page, app, consoleErrors }) => {
+  await page.goto(app.url);
+  await page.getByRole('navigation', { name: 'Places' }).getByRole('button', { name: 'Generate' }).click();
+  await tiny(page);
+  await page.getByTestId('controlnet-add').click();
+  await page.getByTestId('controlnet-control-0').fill(join(files, 'missing.png'));
+  await expect(page.getByTestId('controlnet-preview-error-0')).toContainText(/ControlNet unit 1: .*missing\.png does not exist/);
+
+  await page.getByTestId('controlnet-control-0').fill(image);
+  const imgs = page.getByTestId('controlnet-preview-0').locator('img');
+  // 4 frames: first, last and two between.
+  await expect(imgs).toHaveCount(4);
+  const loaded = async () => imgs.evaluateAll((els) => els.map((e) => [(e as HTMLImageElement).currentSrc, (e as HTMLImageElement).naturalWidth, (e as HTMLImageElement).complete] as const));
+  await expect.poll(async () => (await loaded()).every(([, w, done]) => done && w === 64)).toBe(true);
+  const plain = await loaded();
+
+  await page.getByTestId('controlnet-preprocess-0').selectOption('canny');
+  await expect.poll(async () => (await loaded())[0]?.[0]).not.toBe(plain[0][0]);
+  await expect.poll(async () => (await loaded()).every(([, w, done]) => done && w === 64)).toBe(true);
+  // The edge map differs from the plain input: compare the first frame's pixels in a canvas.
+  const pixels = (src: string) =>
+    page.evaluate(async (u) => {
+      const img = new Image();
+      img.src = u;
+      await img.decode();
+      const c = document.createElement('canvas');
+      c.width = img.naturalWidth;
+      c.height = img.naturalHeight;
+      const g = c.getContext('2d')!;
+      g.drawImage(img, 0, 0);
+      return Array.from(g.getImageData(0, 0, c.width, c.height).data);
+    }, src);
+  const a = await pixels(plain[0][0]);
+  const b = await pixels((await loaded())[0][0]);
+  expect(a.length).toBe(64 * 64 * 4);
+  expect(b).not.toEqual(a);
   expect(consoleErrors).toEqual([]);
 });

@@ -41,8 +41,8 @@ import { progressPrinter } from '../progress-printer';
 import { openForCli } from '../store-access';
 import { controlUnitsFromArgs } from '../controlnet-args';
 import { checkControlNetUnits } from '../../engine/control/check-units';
-import { hashMediaInput } from '../../media/hash-input';
 import { LONG_CLIP_USAGE, contextWindowsFromArgs, promptKeyframesFromArgs } from './long-clip-flags';
+import { hashControlUnits } from '../../engine/control/unit-hashes';
 
 const USAGE =
   'generate --prompt <text> [--negative <text>] [--seed N] [--steps N] [--guidance X] [--frames N] [--width W --height H] [--fps N] ' +
@@ -184,9 +184,7 @@ export const generateCommand: CliCommand = {
     if (controlNets.length > 0) {
       // Refused here, before the history record, when a file is not a ControlNet or an input cannot be read.
       await checkControlNetUnits(controlNets, join(dataDir, 'cache'), params);
-      params.controlNets = await Promise.all(
-        controlNets.map(async (u) => ({ ...u, modelSha256: (await hashModelFile(u.model)).sha256.toLowerCase(), controlSha256: await hashMediaInput(u.control) })),
-      );
+      params.controlNets = await hashControlUnits(controlNets);
     }
     if (!params.model) io.stderr('Using the built-in starter test model: random weights, abstract output (pass --model <checkpoint> for real pictures).');
     // Refuse what cannot fit this machine before the run is recorded (engine/memory/guard.ts).

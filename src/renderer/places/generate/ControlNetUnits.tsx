@@ -2,10 +2,11 @@ import { useId } from 'react';
 import { CONTROL_MAP_HINT, DEFAULT_CONTROL_UNIT, type ControlNetUnit, type ControlPreprocess } from '../../../shared/domain/controlnet';
 import { Slider } from '../../components/Slider';
 import { useDraft } from '../../state/draft';
+import { ControlPreviewStrip } from './ControlPreviewStrip';
 
 /**
  * ControlNet units: add, reorder (units apply in order and their residuals sum), enable, weight, the window of the
- * steps they act in, and the preprocessor. Paths are files on the machine that runs the engine: an SD1.5 ControlNet
+ * steps they act in, the preprocessor, and a preview of the control maps the ControlNet will see (ControlPreviewStrip). Paths are files on the machine that runs the engine: an SD1.5 ControlNet
  * and its conditioning input (an image for every frame, a video, or a folder of frames).
  */
 export function ControlNetUnits() {
@@ -24,7 +25,7 @@ export function ControlNetUnits() {
       {units.length === 0 && <p className="field-hint">No ControlNet. Add a unit to steer the layout of every frame with an edge map, depth map or pose.</p>}
       <ul>
         {units.map((u, i) => (
-          <UnitRow key={i} unit={u} index={i} count={units.length} onPatch={(p) => patch(i, p)} onMove={(d) => move(i, d)} onRemove={() => set(units.filter((_, k) => k !== i))} />
+          <UnitRow key={i} unit={u} index={i} count={units.length} clip={{ frames: draft.params.frames, width: draft.params.width, height: draft.params.height }} onPatch={(p) => patch(i, p)} onMove={(d) => move(i, d)} onRemove={() => set(units.filter((_, k) => k !== i))} />
         ))}
       </ul>
       <button type="button" className="link-button" data-testid="controlnet-add" onClick={() => set([...units, { ...DEFAULT_CONTROL_UNIT, model: '', control: '' }])}>
@@ -34,7 +35,7 @@ export function ControlNetUnits() {
   );
 }
 
-function UnitRow({ unit, index, count, onPatch, onMove, onRemove }: { unit: ControlNetUnit; index: number; count: number; onPatch: (p: Partial<ControlNetUnit>) => void; onMove: (d: -1 | 1) => void; onRemove: () => void }) {
+function UnitRow({ unit, index, count, clip, onPatch, onMove, onRemove }: { unit: ControlNetUnit; index: number; count: number; clip: { frames: number; width: number; height: number }; onPatch: (p: Partial<ControlNetUnit>) => void; onMove: (d: -1 | 1) => void; onRemove: () => void }) {
   const ids = { model: useId(), control: useId(), pre: useId() };
   const name = `ControlNet unit ${index + 1}`;
   return (
@@ -65,6 +66,7 @@ function UnitRow({ unit, index, count, onPatch, onMove, onRemove }: { unit: Cont
         <option value="canny">Canny edges</option>
       </select>
       {unit.preprocess === 'none' && <p className="field-hint">{CONTROL_MAP_HINT}</p>}
+      <ControlPreviewStrip unit={unit} index={index} clip={clip} />
       <Slider label="Weight" value={unit.scale} min={0} max={2} step={0.05} onChange={(v) => onPatch({ scale: Math.round(v * 100) / 100 })} testId={`controlnet-scale-${index}`} />
       <Slider label="Start (fraction of the steps)" value={unit.start} min={0} max={1} step={0.05} onChange={(v) => onPatch({ start: Math.min(Math.round(v * 100) / 100, unit.end - 0.05) })} testId={`controlnet-start-${index}`} />
       <Slider label="End (fraction of the steps)" value={unit.end} min={0} max={1} step={0.05} onChange={(v) => onPatch({ end: Math.max(Math.round(v * 100) / 100, unit.start + 0.05) })} testId={`controlnet-end-${index}`} />
