@@ -211,6 +211,8 @@ export class LibraryService {
     const items = this.store.list();
     const changes: { id: number; availability: LibraryAvailability }[] = [];
     for (const item of items) {
+      // Offline: its folder's drive is away; the folder's scan decides when it is back (ModelFolderService).
+      if (item.availability === 'offline') continue;
       const st = await statOrNull(item.path);
       const availability: LibraryAvailability = !st || !st.isFile ? 'missing' : st.size !== item.sizeBytes ? 'changed' : 'ok';
       changes.push({ id: item.id, availability });

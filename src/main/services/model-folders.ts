@@ -121,7 +121,7 @@ export class ModelFolderService {
     const rootStat = await stat(folder.path).catch(() => null);
     if (!rootStat?.isDirectory()) {
       this.store.setStatus(id, 'offline', `${folder.path} is not reachable (drive unplugged or folder moved); its models are shown as offline.`, null);
-      this.items.setFolderAvailability(id, 'ok', 'offline');
+      this.items.setFolderAvailability(id, null, 'offline');
       return { folder: this.store.require(id), added: 0, removed: 0, changed: 0, renamed: 0, unchanged: 0, goneItems: [], movedItems: [] };
     }
     const { files, notes } = await this.walk(folder);
@@ -131,7 +131,8 @@ export class ModelFolderService {
       const item = this.items.get(m.itemId);
       if (item) this.items.relocate(m.itemId, join(folder.path, ...m.relPath.split('/')), 'reference', m.sizeBytes, undefined, id);
     }
-    this.items.setFolderAvailability(id, 'offline', 'ok');
+    // Back from offline: everything is 'ok' again except what this scan found gone (missing, just above).
+    if (folder.status === 'offline') this.items.setFolderAvailability(id, 'offline', 'ok');
     this.store.setStatus(id, 'ok', notes.length ? notes.slice(0, 5).join(' ') : null);
     return { folder: this.store.require(id), ...res };
   }

@@ -236,9 +236,9 @@ export class LibraryStore {
   }
 
   /** Every item indexed from folder `folderId` takes `availability` (offline while its drive is away, ok when back). */
-  setFolderAvailability(folderId: number, from: LibraryAvailability, to: LibraryAvailability, now: string = nowIso()): void {
+  setFolderAvailability(folderId: number, from: LibraryAvailability | null, to: LibraryAvailability, now: string = nowIso()): void {
     this.db.write(() => {
-      this.db.stmt('UPDATE library_items SET availability = ?, checked_at = ? WHERE folder_id = ? AND availability = ?').run(to, now, folderId, from);
+      this.db.stmt('UPDATE library_items SET availability = ?, checked_at = ? WHERE folder_id = ? AND (? IS NULL OR availability = ?)').run(to, now, folderId, from, from);
     });
   }
 
