@@ -12,7 +12,7 @@
 import type { SerializedError } from './errors';
 import type { GenerationParams, JobStatus, ProviderName, StepProgress } from './domain/generation';
 import type { DeleteGenerationResult, GenerationFilter, GenerationPage, GenerationRecord } from './domain/history';
-import type { ImportOptions, ImportResult, LibraryFilter, LibraryItem, LibraryItemUpdate, RefreshResult } from './domain/library';
+import type { FolderFileNote, FolderLayout, ImportOptions, ImportResult, LibraryFilter, LibraryItem, LibraryItemUpdate, ModelFolder, RefreshResult } from './domain/library';
 import type { ExportFormat } from './domain/export';
 import type { Timeline, TimelineSummary } from './domain/timeline';
 
@@ -161,6 +161,16 @@ export interface StudioMethods {
   removeItem(id: number): Promise<void>;
   updateItem(id: number, patch: LibraryItemUpdate): Promise<LibraryItem>;
   refreshLibrary(): Promise<RefreshResult>;
+  /**
+   * Index a folder of models in place (never copied; layout detected when not given). Resolves after the scan;
+   * hashing goes on in the background (onFolderProgress, and the folder's done/pending counts).
+   */
+  addModelFolder(path: string, layout?: FolderLayout): Promise<ModelFolder>;
+  listModelFolders(): Promise<ModelFolder[]>;
+  /** Forget the folder; its items stay in the library, the creator's files are never touched. */
+  removeModelFolder(id: number): Promise<void>;
+  /** Why files of a folder (or of all) are not in the library. */
+  listFolderNotes(folderId?: number): Promise<FolderFileNote[]>;
   beginUpload(fileName: string, sizeBytes: number): Promise<UploadRef>;
   uploadChunk(uploadId: string, offset: number, base64: string): Promise<void>;
   /** Imports the completed upload (always as a copy); the temporary file is removed either way. */
@@ -206,6 +216,15 @@ export interface StudioEventPayloads {
   onJobProgress: StepProgress;
   onJobState: JobStateEvent;
   onExportProgress: ExportProgressEvent;
+  /** Background hashing of model folders: files settled in this pass of how many. */
+  onFolderProgress: FolderProgressEvent;
+}
+
+export interface FolderProgressEvent {
+  folderId: number;
+  done: number;
+  total: number;
+  path: string;
 }
 
 export type Listener<T> = (payload: T) => void;
@@ -230,6 +249,10 @@ export const API_METHODS = [
   'removeItem',
   'updateItem',
   'refreshLibrary',
+  'addModelFolder',
+  'listModelFolders',
+  'removeModelFolder',
+  'listFolderNotes',
   'beginUpload',
   'uploadChunk',
   'finishUpload',
@@ -258,7 +281,7 @@ export const API_METHODS = [
   'updateSettings',
 ] as const satisfies readonly (keyof StudioMethods)[];
 
-export const API_EVENTS = ['onEngineStatus', 'onJobProgress', 'onJobState', 'onExportProgress'] as const satisfies readonly (keyof StudioEventPayloads)[];
+export const API_EVENTS = ['onEngineStatus', 'onJobProgress', 'onJobState', 'onExportProgress', 'onFolderProgress'] as const satisfies readonly (keyof StudioEventPayloads)[];
 
 export type ApiMethod = (typeof API_METHODS)[number];
 export type ApiEvent = (typeof API_EVENTS)[number];

@@ -32,7 +32,8 @@ import {
 import { validateArgs } from '../../shared/api-validation';
 import type { GenerationParams } from '../../shared/domain/generation';
 import type { DeleteGenerationResult, GenerationFilter, GenerationPage, GenerationRecord } from '../../shared/domain/history';
-import type { ImportOptions, ImportResult, LibraryFilter, LibraryItem, LibraryItemUpdate, RefreshResult } from '../../shared/domain/library';
+import type { FolderFileNote, FolderLayout, ImportOptions, ImportResult, LibraryFilter, LibraryItem, LibraryItemUpdate, ModelFolder, RefreshResult } from '../../shared/domain/library';
+import { ModelFolderService } from './model-folders';
 import type { Timeline, TimelineSummary } from '../../shared/domain/timeline';
 import { StudioError, serializeError } from '../../shared/errors';
 import { openDatabase, type StudioDatabase } from '../store/database';
@@ -67,6 +68,7 @@ export const DEFAULT_SETTINGS: StudioSettings = { providers: ['cpu'], threads: n
 interface Stores {
   db: StudioDatabase;
   library: LibraryService;
+  folders: ModelFolderService;
   history: HistoryService;
   timeline: TimelineService;
   exports: ExportService;
@@ -116,10 +118,14 @@ export class StudioServices implements StudioMethods {
     await this.opened?.uploads.releaseClient(client);
   }
 
-  /** Folders whose files the media protocol / route may serve: the studio's own outputs, exports and library. */
+  /**
+   * Folders whose files the media protocol / route may serve: the studio's own outputs, exports and library, and
+   * the model folders the creator registered (their preview images) — never any other path.
+   */
   mediaRoots(): string[] {
     const l = dataLayout(this.dataDir);
-    return [l.outputs, l.exports, l.library];
+    const folders = this.opened?.folders.listFolders().filter((f) => f.status === 'ok').map((f) => f.path) ?? [];
+    return [l.outputs, l.exports, l.library, ...folders];
   }
 
   async close(): Promise<void> {
@@ -130,6 +136,7 @@ export class StudioServices implements StudioMethods {
       await this.opened.generation.dispose();
       this.opened.exports.cancelAll();
       await this.opened.uploads.close();
+      await this.opened.folders.close();
       this.opened.db.close();
       this.opened = undefined;
     }
@@ -144,9 +151,11 @@ export class StudioServices implements StudioMethods {
       const settings = new SettingsStore(db);
       // Import's header parse, detection and hashing run in the engine worker: main's event loop stays free.
       const library = new LibraryService(db, { inspector: engineInspector(this.engine) });
+      const folders = new ModelFolderService(db, library, undefined, (p) => this.emit('onFolderProgress', p));
       this.opened = {
         db,
         library,
+        folders,
         uploads: new UploadService(join(this.dataDir, 'uploads'), (p, o) => library.importFile(p, o)),
         history,
         timeline: new TimelineService(db),
@@ -163,6 +172,15 @@ export class StudioServices implements StudioMethods {
           },
         }),
       };
+      // What changed while the studio was closed is found by a rescan; then the folders are watched, and what is
+      // new is hashed in the background (in the engine worker).
+      void folders
+        .rescanAll()
+        .then(() => {
+          folders.watchAll();
+          return folders.hashPending();
+        })
+        .catch(() => undefined);
     }
     return this.opened;
   }
@@ -205,7 +223,29 @@ export class StudioServices implements StudioMethods {
     return this.stores().library.updateItem(id, patch);
   }
   async refreshLibrary(): Promise<RefreshResult> {
-    return this.stores().library.refreshLibrary();
+    const { library, folders } = this.stores();
+    await library.refreshLibrary();
+    // Folders after files: a folder whose root is gone turns its items 'offline' rather than 'missing'.
+    await folders.rescanAll();
+    void folders.hashPending().catch(() => undefined);
+    const items = await library.list();
+    return { checked: items.length, missing: items.filter((i) => i.availability === 'missing').length, changed: items.filter((i) => i.availability === 'changed').length, items };
+  }
+  async addModelFolder(path: string, layout?: FolderLayout): Promise<ModelFolder> {
+    const { folders } = this.stores();
+    const { folder } = await folders.addFolder(path, layout);
+    folders.watchFolder(folder.id);
+    void folders.hashPending().catch(() => undefined);
+    return folder;
+  }
+  async listModelFolders(): Promise<ModelFolder[]> {
+    return this.stores().folders.listFolders();
+  }
+  async removeModelFolder(id: number): Promise<void> {
+    return this.stores().folders.removeFolder(id);
+  }
+  async listFolderNotes(folderId?: number): Promise<FolderFileNote[]> {
+    return this.stores().folders.notes(folderId);
   }
 
   async beginUpload(fileName: string, sizeBytes: number): Promise<UploadRef> {
