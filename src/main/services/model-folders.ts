@@ -13,6 +13,27 @@ import type { StudioDatabase } from '../store/database';
 import { FoldersStore, type FolderFileRow, type ReconcileResult, type ScannedFile } from '../store/folders-store';
 import { LibraryStore } from '../store/library-store';
 import type { LibraryService } from './library-service';
+import type { InspectedFile } from './library-inspector';
+import { readSidecars, type Sidecars } from './model-sidecars';
+
+/**
+ * A file's inspection with its sidecars folded in: the preview image; trigger words from the activation text and
+ * Civitai's trained words — when they exist, the words the file's own metadata lists (training tags) become tags;
+ * base model, preferred weight, notes and description in the metadata under `sidecar.*`.
+ */
+export function withSidecars(info: InspectedFile, side: Sidecars): { info: InspectedFile; tags: string[] } {
+  const metadata = { ...info.metadata };
+  if (side.baseModel) metadata['sidecar.baseModel'] = side.baseModel;
+  if (side.defaultWeight !== null) metadata['sidecar.preferredWeight'] = String(side.defaultWeight);
+  if (side.notes) metadata['sidecar.notes'] = side.notes;
+  if (side.description) metadata['sidecar.description'] = side.description;
+  if (side.problems.length) metadata['sidecar.problems'] = side.problems.join('\n');
+  const own = side.triggerWords.length > 0;
+  return {
+    info: { ...info, metadata, triggerWords: own ? side.triggerWords : info.triggerWords, thumbnail: side.preview ?? info.thumbnail },
+    tags: own ? info.triggerWords : [],
+  };
+}
 
 /** Which subfolder holds which kind, per layout ('' = the whole folder, kind detected from the bytes). */
 export const LAYOUT_FOLDERS: Readonly<Record<FolderLayout, readonly (readonly [string, LibraryKind | null])[]>> = {
@@ -170,13 +191,13 @@ export class ModelFolderService {
         const folder = this.store.get(file.folderId);
         if (!folder || folder.status === 'offline') continue;
         const abs = join(folder.path, ...file.relPath.split('/'));
-        await this.hashOne(file, abs);
+        await this.hashOne(file, abs, folder.path);
         this.onProgress({ folderId: file.folderId, done: ++done, total, path: abs });
       }
     }
   }
 
-  private async hashOne(file: FolderFileRow, abs: string): Promise<void> {
+  private async hashOne(file: FolderFileRow, abs: string, root: string): Promise<void> {
     const same = async () => {
       const s = await stat(abs).catch(() => null);
       return s !== null && s.size === file.sizeBytes && Math.trunc(s.mtimeMs) === file.mtimeMs;
@@ -191,8 +212,11 @@ export class ModelFolderService {
         this.store.settle(file, { state: 'pending', note: 'The file changed while it was being hashed; it is hashed again once it stops changing.' });
         return;
       }
-      const { item } = await this.library.adopt(abs, info, file.sizeBytes, { folderId: file.folderId, kindHint: file.kindHint });
-      this.store.settle(file, { state: 'done', note: null, sha256: info.sha256, itemId: item.id });
+      // Sidecars are read when the item is created; later edits in the studio are the creator's and stay.
+      const side = await readSidecars(abs, root);
+      const merged = withSidecars(info, side);
+      const { item } = await this.library.adopt(abs, merged.info, file.sizeBytes, { folderId: file.folderId, kindHint: file.kindHint, tags: merged.tags });
+      this.store.settle(file, { state: 'done', note: side.problems.length ? side.problems.join(' ') : null, sha256: info.sha256, itemId: item.id });
     } catch (e) {
       const note = isStudioError(e) || e instanceof Error ? e.message : String(e);
       this.store.settle(file, { state: 'error', note });
