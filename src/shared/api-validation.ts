@@ -269,6 +269,8 @@ export const API_VALIDATORS: { [M in ApiMethod]: ArgValidators<M> } = {
   listModelFolders: [],
   removeModelFolder: [id],
   listFolderNotes: [optional(id)],
+  downloadStarterFile: [str({ min: 1, max: 100 })],
+  cancelStarterDownload: [str({ min: 1, max: 100 })],
   beginUpload: [uploadName, num({ min: 1, max: UPLOAD_MAX_BYTES, integer: true })],
   uploadChunk: [jobId, num({ min: 0, max: UPLOAD_MAX_BYTES, integer: true }), base64Chunk],
   finishUpload: [jobId, optional(importOptions)],

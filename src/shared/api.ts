@@ -171,6 +171,13 @@ export interface StudioMethods {
   removeModelFolder(id: number): Promise<void>;
   /** Why files of a folder (or of all) are not in the library. */
   listFolderNotes(folderId?: number): Promise<FolderFileNote[]>;
+  /**
+   * First run: download one of STARTER_FILES (shared/domain/starter-files) into `<data>/models`, resumable and
+   * hash-checked, then import it. Progress comes as onFolderProgress with folderId 0.
+   */
+  downloadStarterFile(id: string): Promise<ImportResult>;
+  /** Stop that download; its part is kept, so downloading again resumes. */
+  cancelStarterDownload(id: string): Promise<void>;
   beginUpload(fileName: string, sizeBytes: number): Promise<UploadRef>;
   uploadChunk(uploadId: string, offset: number, base64: string): Promise<void>;
   /** Imports the completed upload (always as a copy); the temporary file is removed either way. */
@@ -253,6 +260,8 @@ export const API_METHODS = [
   'listModelFolders',
   'removeModelFolder',
   'listFolderNotes',
+  'downloadStarterFile',
+  'cancelStarterDownload',
   'beginUpload',
   'uploadChunk',
   'finishUpload',

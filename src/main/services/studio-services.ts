@@ -34,6 +34,8 @@ import type { GenerationParams } from '../../shared/domain/generation';
 import type { DeleteGenerationResult, GenerationFilter, GenerationPage, GenerationRecord } from '../../shared/domain/history';
 import type { FolderFileNote, FolderLayout, ImportOptions, ImportResult, LibraryFilter, LibraryItem, LibraryItemUpdate, ModelFolder, RefreshResult } from '../../shared/domain/library';
 import { ModelFolderService } from './model-folders';
+import { downloadStarterFile } from './starter-download';
+import { STARTER_FILES } from '../../shared/domain/starter-files';
 import type { Timeline, TimelineSummary } from '../../shared/domain/timeline';
 import { StudioError, serializeError } from '../../shared/errors';
 import { openDatabase, type StudioDatabase } from '../store/database';
@@ -246,6 +248,25 @@ export class StudioServices implements StudioMethods {
   }
   async listFolderNotes(folderId?: number): Promise<FolderFileNote[]> {
     return this.stores().folders.notes(folderId);
+  }
+  private readonly downloads = new Map<string, AbortController>();
+  async downloadStarterFile(id: string): Promise<ImportResult> {
+    const file = STARTER_FILES.find((f) => f.id === id);
+    if (!file) throw new StudioError('BAD_REQUEST', `There is no starter file "${id}".`, { id });
+    if (this.downloads.has(id)) throw new StudioError('BAD_REQUEST', `${file.fileName} is already downloading.`, { id });
+    const ac = new AbortController();
+    this.downloads.set(id, ac);
+    try {
+      return await downloadStarterFile(file, join(this.dataDir, 'models'), this.stores().library, {
+        signal: ac.signal,
+        onProgress: (p) => this.emit('onFolderProgress', { folderId: 0, done: p.received, total: p.total ?? file.sizeBytes ?? 0, path: file.fileName }),
+      });
+    } finally {
+      this.downloads.delete(id);
+    }
+  }
+  async cancelStarterDownload(id: string): Promise<void> {
+    this.downloads.get(id)?.abort();
   }
 
   async beginUpload(fileName: string, sizeBytes: number): Promise<UploadRef> {
