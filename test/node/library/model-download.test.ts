@@ -6,21 +6,11 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { downloadModel } from '../../../src/main/services/model-download';
-import { StudioError } from '../../../src/shared/errors';
+import { rejection } from '../refusal';
 import { tempDataDir } from '../store/helpers';
 
 const BODY = randomBytes(300_000);
 const SHA = createHash('sha256').update(BODY).digest('hex');
-
-async function rejection(p: Promise<unknown>): Promise<StudioError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof StudioError) return e;
-    throw e;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('downloadModel', () => {
   let server: Server;
@@ -105,7 +95,18 @@ describe('downloadModel', () => {
     expect(stalled.code).toBe('DOWNLOAD_FAILED');
     expect(stalled.message).toMatch(/stopped sending/);
     const ac = new AbortController();
-    const cancelled = await rejection(downloadModel({ url: `${base}/slow`, dest: join(dir, 'f.safetensors') }, { signal: ac.signal, onProgress: () => setTimeout(() => ac.abort(), 50) }));
+    const cancelled = await rejection(downloadModel({ url: `${base}/slow`, dest: join(dir, 'f.safetensors') }, {
+        signal: ac.signal,
+        // Cancel once the received bytes are on disk (what a resume would continue from).
+        onProgress: () => {
+          const t = setInterval(() => {
+            if ((statSync(join(dir, 'f.safetensors.part'), { throwIfNoEntry: false })?.size ?? 0) >= 1000) {
+              clearInterval(t);
+              ac.abort();
+            }
+          }, 10);
+        },
+      }));
     expect(cancelled.code).toBe('CANCELLED');
     expect(statSync(join(dir, 'f.safetensors.part')).size).toBe(1000);
   });

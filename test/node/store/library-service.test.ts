@@ -6,8 +6,8 @@ import { openDatabase, type StudioDatabase } from '../../../src/main/store/datab
 import { inspectModelFile } from '../../../src/main/engine/jobs/inspect-file';
 import { LibraryService } from '../../../src/main/services/library-service';
 import { writeSafetensors } from '../../../src/main/compiler/io/safetensors';
-import { StudioError } from '../../../src/shared/errors';
 import { FIXTURES, LORA_KOHYA, LORA_LOHA, MOTION_MODULE, tempDataDir } from './helpers';
+import { rejection } from '../refusal';
 
 /** Independent of the streaming hasher: whole file in memory, header length read by hand. */
 function referenceHashes(path: string): { sha256: string; autov3: string } {
@@ -19,15 +19,6 @@ function referenceHashes(path: string): { sha256: string; autov3: string } {
   };
 }
 
-async function rejection(p: Promise<unknown>): Promise<StudioError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof StudioError) return e;
-    throw e;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('LibraryService', () => {
   let dir: string;
