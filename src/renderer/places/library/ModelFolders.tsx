@@ -1,4 +1,4 @@
-import { useEffect, useId, useState } from 'react';
+import { useEffect, useId, useRef, useState } from 'react';
 import type { FolderLayout, ModelFolder } from '../../../shared/domain/library';
 import { serializeError, type SerializedError } from '../../../shared/errors';
 import { ErrorPanel } from '../../components/ErrorPanel';
@@ -19,28 +19,36 @@ export function ModelFolders({ onChanged }: { onChanged: () => void }) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<SerializedError | null>(null);
 
-  // Hashing progress arrives as events; the counts come from a reload (at most a few times a second).
+  // Hashing progress arrives as events; the counts come from a reload (at most a few times a second). Subscribed
+  // once per connection: the latest reload/onChanged are read through a ref, so a re-render never drops a timer.
+  const latest = useRef({ reload: folders.reload, onChanged });
+  latest.current = { reload: folders.reload, onChanged };
   useEffect(() => {
     let timer: ReturnType<typeof setTimeout> | null = null;
+    let finished = false;
     const off = api.onFolderProgress((p) => {
-      if (p.folderId === 0 || timer) return;
+      if (p.folderId === 0) return;
+      finished ||= p.done === p.total;
+      if (timer) return;
       timer = setTimeout(() => {
         timer = null;
-        void folders.reload();
-        if (p.done === p.total) onChanged();
+        void latest.current.reload();
+        if (finished) latest.current.onChanged();
+        finished = false;
       }, 300);
     });
     return () => {
       off();
       if (timer) clearTimeout(timer);
     };
-  }, [api, folders, onChanged]);
+  }, [api]);
 
   const add = async () => {
     setBusy(true);
     setError(null);
     try {
-      await api.addModelFolder(path.trim(), layout || undefined);
+      // No second argument for "detect": an undefined argument would cross the socket as null.
+      await (layout ? api.addModelFolder(path.trim(), layout) : api.addModelFolder(path.trim()));
       setPath('');
       await folders.reload();
       onChanged();
