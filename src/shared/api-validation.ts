@@ -248,8 +248,9 @@ const partialGenerationParams = obj(
   },
 ) as Validator<Partial<GenerationParams>>;
 
-const libraryKind = literal('checkpoint', 'motion', 'lora');
-const availability = literal('ok', 'missing', 'changed');
+const libraryKind = literal('checkpoint', 'motion', 'motion-lora', 'lora', 'embedding', 'vae', 'controlnet');
+const availability = literal('ok', 'missing', 'changed', 'offline');
+const folderLayout = literal('a1111', 'comfyui', 'plain');
 const tags = arr(str({ max: 200 }), { max: 500 });
 const jobStatus = literal('queued', 'running', 'done', 'failed', 'cancelled', 'interrupted');
 
@@ -349,6 +350,12 @@ export const API_VALIDATORS: { [M in ApiMethod]: ArgValidators<M> } = {
   removeItem: [id],
   updateItem: [id, libraryItemUpdate],
   refreshLibrary: [],
+  addModelFolder: [path, optional(folderLayout)],
+  listModelFolders: [],
+  removeModelFolder: [id],
+  listFolderNotes: [optional(id)],
+  downloadStarterFile: [str({ min: 1, max: 100 })],
+  cancelStarterDownload: [str({ min: 1, max: 100 })],
   beginUpload: [uploadName, num({ min: 1, max: UPLOAD_MAX_BYTES, integer: true })],
   uploadChunk: [jobId, num({ min: 0, max: UPLOAD_MAX_BYTES, integer: true }), base64Chunk],
   finishUpload: [jobId, optional(importOptions)],

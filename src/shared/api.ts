@@ -14,7 +14,7 @@ import type { GenerationParams, JobStatus, ProviderName, StepProgress, Weighting
 import type { TokenCount } from './domain/prompt-tokens';
 import type { ControlNetUnit, ControlPreview, ControlPreviewClip } from './domain/controlnet';
 import type { DeleteGenerationResult, GenerationFilter, GenerationPage, GenerationRecord } from './domain/history';
-import type { ImportOptions, ImportResult, LibraryFilter, LibraryItem, LibraryItemUpdate, RefreshResult } from './domain/library';
+import type { FolderFileNote, FolderLayout, ImportOptions, ImportResult, LibraryFilter, LibraryItem, LibraryItemUpdate, ModelFolder, RefreshResult } from './domain/library';
 import type { ExportFormat } from './domain/export';
 import type { Timeline, TimelineSummary } from './domain/timeline';
 
@@ -181,6 +181,23 @@ export interface StudioMethods {
   removeItem(id: number): Promise<void>;
   updateItem(id: number, patch: LibraryItemUpdate): Promise<LibraryItem>;
   refreshLibrary(): Promise<RefreshResult>;
+  /**
+   * Index a folder of models in place (never copied; layout detected when not given). Resolves after the scan;
+   * hashing goes on in the background (onFolderProgress, and the folder's done/pending counts).
+   */
+  addModelFolder(path: string, layout?: FolderLayout): Promise<ModelFolder>;
+  listModelFolders(): Promise<ModelFolder[]>;
+  /** Forget the folder; its items stay in the library, the creator's files are never touched. */
+  removeModelFolder(id: number): Promise<void>;
+  /** Why files of a folder (or of all) are not in the library. */
+  listFolderNotes(folderId?: number): Promise<FolderFileNote[]>;
+  /**
+   * First run: download one of STARTER_FILES (shared/domain/starter-files) into `<data>/models`, resumable and
+   * hash-checked, then import it. Progress comes as onFolderProgress with folderId 0.
+   */
+  downloadStarterFile(id: string): Promise<ImportResult>;
+  /** Stop that download; its part is kept, so downloading again resumes. */
+  cancelStarterDownload(id: string): Promise<void>;
   beginUpload(fileName: string, sizeBytes: number): Promise<UploadRef>;
   uploadChunk(uploadId: string, offset: number, base64: string): Promise<void>;
   /** Imports the completed upload (always as a copy); the temporary file is removed either way. */
@@ -230,6 +247,15 @@ export interface StudioEventPayloads {
   onJobProgress: StepProgress;
   onJobState: JobStateEvent;
   onExportProgress: ExportProgressEvent;
+  /** Background hashing of model folders: files settled in this pass of how many. */
+  onFolderProgress: FolderProgressEvent;
+}
+
+export interface FolderProgressEvent {
+  folderId: number;
+  done: number;
+  total: number;
+  path: string;
 }
 
 export type Listener<T> = (payload: T) => void;
@@ -256,6 +282,12 @@ export const API_METHODS = [
   'removeItem',
   'updateItem',
   'refreshLibrary',
+  'addModelFolder',
+  'listModelFolders',
+  'removeModelFolder',
+  'listFolderNotes',
+  'downloadStarterFile',
+  'cancelStarterDownload',
   'beginUpload',
   'uploadChunk',
   'finishUpload',
@@ -286,7 +318,7 @@ export const API_METHODS = [
   'updateSettings',
 ] as const satisfies readonly (keyof StudioMethods)[];
 
-export const API_EVENTS = ['onEngineStatus', 'onJobProgress', 'onJobState', 'onExportProgress'] as const satisfies readonly (keyof StudioEventPayloads)[];
+export const API_EVENTS = ['onEngineStatus', 'onJobProgress', 'onJobState', 'onExportProgress', 'onFolderProgress'] as const satisfies readonly (keyof StudioEventPayloads)[];
 
 export type ApiMethod = (typeof API_METHODS)[number];
 export type ApiEvent = (typeof API_EVENTS)[number];

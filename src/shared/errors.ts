@@ -49,6 +49,11 @@ export type ErrorCode =
   /** An export's destination exists and may not be replaced (a folder, files in it, a file without overwrite). */
   | 'EXPORT_TARGET_EXISTS'
   | 'FILE_UNWRITABLE'
+  // downloads
+  /** The server answered with an error, stalled past the idle limit, or the connection broke (resumable). */
+  | 'DOWNLOAD_FAILED'
+  /** The downloaded bytes do not have the published SHA-256 (the partial file is removed). */
+  | 'HASH_MISMATCH'
   // transport
   | 'UNAUTHORIZED'
   | 'BAD_REQUEST'

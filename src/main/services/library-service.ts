@@ -20,13 +20,38 @@ import type { StudioDatabase } from '../store/database';
 import { isInside } from '../store/layout';
 import { LibraryStore } from '../store/library-store';
 import { inspectModelFile, nameFromPath } from '../engine/jobs/inspect-file';
-import type { FileInspector } from './library-inspector';
+import type { FileInspector, InspectedFile } from './library-inspector';
 
 export interface LibraryServiceOptions {
   inspector?: FileInspector;
 }
 
-const KIND_WORD: Record<LibraryKind, string> = { checkpoint: 'a checkpoint', motion: 'a motion module', lora: 'a LoRA' };
+const KIND_WORD: Record<LibraryKind, string> = {
+  checkpoint: 'a checkpoint',
+  motion: 'a motion module',
+  'motion-lora': 'a motion LoRA',
+  lora: 'a LoRA',
+  embedding: 'an embedding',
+  vae: 'a VAE',
+  controlnet: 'a ControlNet',
+};
+
+/** LoRAs and motion LoRAs are both "a LoRA" to a creator asking for one; the detected kind is kept. */
+function sameRole(a: LibraryKind, b: LibraryKind): boolean {
+  const role = (k: LibraryKind) => (k === 'motion-lora' ? 'lora' : k);
+  return role(a) === role(b);
+}
+
+/** Where an inspected file comes from when a model folder adopts it. */
+export interface AdoptOptions extends ImportOptions {
+  folderId?: number | null;
+  /** The kind the folder's layout says (e.g. models/ControlNet), used when the bytes do not say. */
+  kindHint?: LibraryKind | null;
+}
+
+function isLoraKind(k: LibraryKind): boolean {
+  return k === 'lora' || k === 'motion-lora';
+}
 
 async function statOrNull(path: string): Promise<{ size: number; isFile: boolean } | null> {
   try {
@@ -55,12 +80,14 @@ export class LibraryService {
 
   /** Checkpoints and motion modules (a `kind` in the filter narrows further). */
   async listModels(filter: LibraryFilter = {}): Promise<LibraryItem[]> {
-    if (filter.kind) return filter.kind === 'lora' ? [] : this.store.list(filter);
-    return this.store.list(filter).filter((i) => i.kind !== 'lora');
+    if (filter.kind) return isLoraKind(filter.kind) ? [] : this.store.list(filter);
+    return this.store.list(filter).filter((i) => !isLoraKind(i.kind));
   }
 
+  /** LoRAs and motion LoRAs (a `kind` in the filter narrows to one of them). */
   async listLoras(filter: LibraryFilter = {}): Promise<LibraryItem[]> {
-    return this.store.list({ ...filter, kind: 'lora' });
+    if (filter.kind) return isLoraKind(filter.kind) ? this.store.list(filter) : [];
+    return this.store.list(filter).filter((i) => isLoraKind(i.kind));
   }
 
   async getItem(id: number): Promise<LibraryItem> {
@@ -82,26 +109,45 @@ export class LibraryService {
     if (!st) throw new StudioError('FILE_NOT_FOUND', `${source} does not exist. Check the path and try again.`, { path: source });
     if (!st.isFile) throw new StudioError('BAD_REQUEST', `${source} is a folder; import a single model file (.safetensors or .ckpt).`, { path: source });
 
-    const info = await this.inspector(source);
-    if (options.kind && info.kind && options.kind !== info.kind) {
+    return this.adopt(source, await this.inspector(source), st.size, options);
+  }
+
+  /** Inspect a file (hash, detection) without importing it: a model folder's indexer calls adopt() after. */
+  async inspect(path: string): ReturnType<FileInspector> {
+    return this.inspector(resolve(path));
+  }
+
+  /**
+   * Put an inspected file into the library (importFile's second half). Same SHA-256 as an existing item → that
+   * item is returned (`existing: true`); if it had gone missing, it now points at this file.
+   */
+  async adopt(source: string, info: InspectedFile, sizeBytes: number, options: AdoptOptions = {}): Promise<ImportResult> {
+    if (options.kind && info.kind && !sameRole(options.kind, info.kind)) {
       throw new StudioError('FORMAT_MISMATCH', `${basename(source)} is ${KIND_WORD[info.kind]}, not ${KIND_WORD[options.kind]}. Import it as ${KIND_WORD[info.kind]} instead.`, {
         path: source,
         detected: info.kind,
         requested: options.kind,
       });
     }
-    const kind = options.kind ?? info.kind;
+    // A single tensor reads as a (diffusers) embedding; in a ControlNet folder the folder knows better.
+    const controlnet = (!info.kind || info.kind === 'embedding') && !options.kind && options.kindHint === 'controlnet';
+    const kind = controlnet ? 'controlnet' : (info.kind ?? options.kind ?? null);
     if (!kind) {
       throw new StudioError(
         'MODEL_FAMILY_UNKNOWN',
         info.family === 'unknown' && info.supportMessage
           ? `${basename(source)}: ${info.supportMessage}`
-          : `${basename(source)} is a ${info.familyLabel}; the library holds checkpoints, motion modules and LoRAs.`,
+          : `${basename(source)} is a ${info.familyLabel}; the library holds checkpoints, motion modules, LoRAs, embeddings and VAEs.`,
         { path: source, family: info.family },
       );
     }
+    if (controlnet) {
+      // Found in a ControlNet folder: listed so the creator sees it, marked as what the studio cannot run yet.
+      info = { ...info, family: 'controlnet', familyLabel: 'ControlNet', supported: false, supportMessage: 'The studio does not run ControlNets yet.' };
+    }
     const mode = options.mode ?? 'reference';
-
+    const folderId = mode === 'reference' ? (options.folderId ?? null) : null;
+    const st = { size: sizeBytes };
     const known = this.store.bySha256(info.sha256);
     // Same bytes, same verdict: an item recorded under older rules takes today's (e.g. a UNet-only file once
     // listed as a usable checkpoint).
@@ -114,7 +160,7 @@ export class LibraryService {
       if (existing.availability === 'ok' && (await statOrNull(existing.path)) !== null) return { item: existing, existing: true };
       // The same file, found again somewhere else: adopt the new location rather than keep a dead entry.
       const { path: where, storage } = mode === 'copy' ? { path: await this.copyIn(source, info.sha256), storage: 'copy' as const } : { path: source, storage: 'reference' as const };
-      return { item: this.store.relocate(existing.id, where, storage, st.size), existing: true };
+      return { item: this.store.relocate(existing.id, where, storage, st.size, undefined, storage === 'reference' ? folderId : null), existing: true };
     }
 
     const finalPath = mode === 'copy' ? await this.copyIn(source, info.sha256) : source;
@@ -136,6 +182,7 @@ export class LibraryService {
         triggerWords: info.triggerWords,
         tags: options.tags ?? [],
         preview: info.thumbnail,
+        folderId,
       });
       return { item, existing: false };
     } catch (e) {
@@ -164,6 +211,8 @@ export class LibraryService {
     const items = this.store.list();
     const changes: { id: number; availability: LibraryAvailability }[] = [];
     for (const item of items) {
+      // Offline: its folder's drive is away; the folder's scan decides when it is back (ModelFolderService).
+      if (item.availability === 'offline') continue;
       const st = await statOrNull(item.path);
       const availability: LibraryAvailability = !st || !st.isFile ? 'missing' : st.size !== item.sizeBytes ? 'changed' : 'ok';
       changes.push({ id: item.id, availability });

@@ -33,7 +33,10 @@ import type { ControlNetUnit, ControlPreview, ControlPreviewClip } from '../../s
 import { AUTO_PROVIDERS, type GenerationParams, type WeightingMode } from '../../shared/domain/generation';
 import type { TokenCount } from '../../shared/domain/prompt-tokens';
 import type { DeleteGenerationResult, GenerationFilter, GenerationPage, GenerationRecord } from '../../shared/domain/history';
-import type { ImportOptions, ImportResult, LibraryFilter, LibraryItem, LibraryItemUpdate, RefreshResult } from '../../shared/domain/library';
+import type { FolderFileNote, FolderLayout, ImportOptions, ImportResult, LibraryFilter, LibraryItem, LibraryItemUpdate, ModelFolder, RefreshResult } from '../../shared/domain/library';
+import { ModelFolderService } from './model-folders';
+import { downloadStarterFile } from './starter-download';
+import { STARTER_FILES } from '../../shared/domain/starter-files';
 import type { Timeline, TimelineSummary } from '../../shared/domain/timeline';
 import { StudioError, serializeError } from '../../shared/errors';
 import { openDatabase, type StudioDatabase } from '../store/database';
@@ -70,6 +73,7 @@ export const DEFAULT_SETTINGS: StudioSettings = { providers: [...AUTO_PROVIDERS]
 interface Stores {
   db: StudioDatabase;
   library: LibraryService;
+  folders: ModelFolderService;
   history: HistoryService;
   timeline: TimelineService;
   exports: ExportService;
@@ -122,10 +126,14 @@ export class StudioServices implements StudioMethods {
     await this.opened?.uploads.releaseClient(client);
   }
 
-  /** Folders whose files the media protocol / route may serve: the studio's own outputs, exports and library. */
+  /**
+   * Folders whose files the media protocol / route may serve: the studio's own outputs, exports and library, and
+   * the model folders the creator registered (their preview images) — never any other path.
+   */
   mediaRoots(): string[] {
     const l = dataLayout(this.dataDir);
-    return [l.outputs, l.exports, l.library, l.controlPreviews];
+    const folders = this.opened?.folders.listFolders().filter((f) => f.status === 'ok').map((f) => f.path) ?? [];
+    return [l.outputs, l.exports, l.library, l.controlPreviews, ...folders];
   }
 
   async close(): Promise<void> {
@@ -136,6 +144,7 @@ export class StudioServices implements StudioMethods {
       await this.opened.generation.dispose();
       this.opened.exports.cancelAll();
       await this.opened.uploads.close();
+      await this.opened.folders.close();
       this.opened.db.close();
       this.opened = undefined;
     }
@@ -150,9 +159,11 @@ export class StudioServices implements StudioMethods {
       const settings = new SettingsStore(db);
       // Import's header parse, detection and hashing run in the engine worker: main's event loop stays free.
       const library = new LibraryService(db, { inspector: engineInspector(this.engine) });
+      const folders = new ModelFolderService(db, library, undefined, (p) => this.emit('onFolderProgress', p));
       this.opened = {
         db,
         library,
+        folders,
         uploads: new UploadService(join(this.dataDir, 'uploads'), (p, o) => library.importFile(p, o)),
         history,
         timeline: new TimelineService(db),
@@ -169,6 +180,15 @@ export class StudioServices implements StudioMethods {
           },
         }),
       };
+      // What changed while the studio was closed is found by a rescan; then the folders are watched, and what is
+      // new is hashed in the background (in the engine worker).
+      void folders
+        .rescanAll()
+        .then(() => {
+          folders.watchAll();
+          return folders.hashPending();
+        })
+        .catch(() => undefined);
     }
     return this.opened;
   }
@@ -217,7 +237,48 @@ export class StudioServices implements StudioMethods {
     return this.stores().library.updateItem(id, patch);
   }
   async refreshLibrary(): Promise<RefreshResult> {
-    return this.stores().library.refreshLibrary();
+    const { library, folders } = this.stores();
+    await library.refreshLibrary();
+    // Folders after files: a folder whose root is gone turns its items 'offline' rather than 'missing'.
+    await folders.rescanAll();
+    void folders.hashPending().catch(() => undefined);
+    const items = await library.list();
+    return { checked: items.length, missing: items.filter((i) => i.availability === 'missing').length, changed: items.filter((i) => i.availability === 'changed').length, items };
+  }
+  async addModelFolder(path: string, layout?: FolderLayout): Promise<ModelFolder> {
+    const { folders } = this.stores();
+    const { folder } = await folders.addFolder(path, layout);
+    folders.watchFolder(folder.id);
+    void folders.hashPending().catch(() => undefined);
+    return folder;
+  }
+  async listModelFolders(): Promise<ModelFolder[]> {
+    return this.stores().folders.listFolders();
+  }
+  async removeModelFolder(id: number): Promise<void> {
+    return this.stores().folders.removeFolder(id);
+  }
+  async listFolderNotes(folderId?: number): Promise<FolderFileNote[]> {
+    return this.stores().folders.notes(folderId);
+  }
+  private readonly downloads = new Map<string, AbortController>();
+  async downloadStarterFile(id: string): Promise<ImportResult> {
+    const file = STARTER_FILES.find((f) => f.id === id);
+    if (!file) throw new StudioError('BAD_REQUEST', `There is no starter file "${id}".`, { id });
+    if (this.downloads.has(id)) throw new StudioError('BAD_REQUEST', `${file.fileName} is already downloading.`, { id });
+    const ac = new AbortController();
+    this.downloads.set(id, ac);
+    try {
+      return await downloadStarterFile(file, join(this.dataDir, 'models'), this.stores().library, {
+        signal: ac.signal,
+        onProgress: (p) => this.emit('onFolderProgress', { folderId: 0, done: p.received, total: p.total ?? file.sizeBytes ?? 0, path: file.fileName }),
+      });
+    } finally {
+      this.downloads.delete(id);
+    }
+  }
+  async cancelStarterDownload(id: string): Promise<void> {
+    this.downloads.get(id)?.abort();
   }
 
   async beginUpload(fileName: string, sizeBytes: number): Promise<UploadRef> {

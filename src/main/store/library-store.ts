@@ -28,10 +28,13 @@ interface LibraryRow {
   imported_at: string;
   updated_at: string;
   checked_at: string;
+  folder_id: number | null;
 }
 
 /** Everything known about a file at import time: an item before the store gives it an id, state and timestamps. */
-export type NewLibraryItem = Omit<LibraryItem, 'id' | 'favourite' | 'previewSource' | 'availability' | 'importedAt' | 'updatedAt' | 'checkedAt'>;
+export type NewLibraryItem = Omit<LibraryItem, 'id' | 'favourite' | 'previewSource' | 'availability' | 'importedAt' | 'updatedAt' | 'checkedAt' | 'folderId'> & {
+  folderId?: number | null;
+};
 
 function toItem(r: LibraryRow): LibraryItem {
   return {
@@ -58,6 +61,7 @@ function toItem(r: LibraryRow): LibraryItem {
     importedAt: r.imported_at,
     updatedAt: r.updated_at,
     checkedAt: r.checked_at,
+    folderId: r.folder_id ?? null,
   };
 }
 
@@ -82,8 +86,8 @@ export class LibraryStore {
       const info = this.db
         .stmt(
           `INSERT INTO library_items (kind, name, path, storage, size_bytes, sha256, autov2, autov3, family, family_label, supported,
-             support_message, metadata_json, trigger_words_json, tags_json, preview, preview_source, availability, imported_at, updated_at, checked_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'ok', ?, ?, ?)`,
+             support_message, metadata_json, trigger_words_json, tags_json, preview, preview_source, availability, imported_at, updated_at, checked_at, folder_id)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'ok', ?, ?, ?, ?)`,
         )
         .run(
           item.kind,
@@ -106,6 +110,7 @@ export class LibraryStore {
           now,
           now,
           now,
+          item.folderId ?? null,
         );
       return Number(info.lastInsertRowid);
     });
@@ -201,11 +206,11 @@ export class LibraryStore {
   }
 
   /** Point an item at a (new) location, e.g. when a missing file is imported again from where it now lives. */
-  relocate(id: number, path: string, storage: LibraryStorage, sizeBytes: number, now: string = nowIso()): LibraryItem {
+  relocate(id: number, path: string, storage: LibraryStorage, sizeBytes: number, now: string = nowIso(), folderId: number | null = null): LibraryItem {
     this.db.write(() => {
       this.db
-        .stmt("UPDATE library_items SET path = ?, storage = ?, size_bytes = ?, availability = 'ok', checked_at = ?, updated_at = ? WHERE id = ?")
-        .run(path, storage, sizeBytes, now, now, id);
+        .stmt("UPDATE library_items SET path = ?, storage = ?, size_bytes = ?, availability = 'ok', checked_at = ?, updated_at = ?, folder_id = ? WHERE id = ?")
+        .run(path, storage, sizeBytes, now, now, folderId, id);
     });
     return this.require(id);
   }
@@ -227,6 +232,13 @@ export class LibraryStore {
     this.db.write(() => {
       const s = this.db.stmt('UPDATE library_items SET availability = ?, checked_at = ? WHERE id = ?');
       for (const c of changes) s.run(c.availability, now, c.id);
+    });
+  }
+
+  /** Every item indexed from folder `folderId` takes `availability` (offline while its drive is away, ok when back). */
+  setFolderAvailability(folderId: number, from: LibraryAvailability | null, to: LibraryAvailability, now: string = nowIso()): void {
+    this.db.write(() => {
+      this.db.stmt('UPDATE library_items SET availability = ?, checked_at = ? WHERE folder_id = ? AND (? IS NULL OR availability = ?)').run(to, now, folderId, from, from);
     });
   }
 

@@ -3,7 +3,13 @@
  * has imported. Plain JSON; the store owns the SQLite rows these come from.
  */
 
-export type LibraryKind = 'checkpoint' | 'motion' | 'lora';
+/**
+ * checkpoint, motion module, AnimateDiff motion LoRA, LoRA, textual-inversion embedding, VAE, ControlNet (indexed
+ * from model folders; the studio does not run ControlNets yet, so those are listed as not usable).
+ */
+export type LibraryKind = 'checkpoint' | 'motion' | 'motion-lora' | 'lora' | 'embedding' | 'vae' | 'controlnet';
+
+export const LIBRARY_KINDS: readonly LibraryKind[] = ['checkpoint', 'motion', 'motion-lora', 'lora', 'embedding', 'vae', 'controlnet'];
 
 /** 'reference': the creator's file stays where it is. 'copy': the studio keeps its own copy in the data folder. */
 export type LibraryStorage = 'reference' | 'copy';
@@ -11,8 +17,9 @@ export type LibraryStorage = 'reference' | 'copy';
 /**
  * 'ok': the file is where we recorded it with the recorded size. 'missing': moved or deleted since import.
  * 'changed': still there but its size differs, so the recorded hash is no longer trustworthy (re-import it).
+ * 'offline': it lives in a model folder whose drive or root is not there now; it comes back when the folder does.
  */
-export type LibraryAvailability = 'ok' | 'missing' | 'changed';
+export type LibraryAvailability = 'ok' | 'missing' | 'changed' | 'offline';
 
 export interface LibraryItem {
   id: number;
@@ -52,6 +59,8 @@ export interface LibraryItem {
   importedAt: string;
   updatedAt: string;
   checkedAt: string;
+  /** The model folder the item was indexed from (null: imported one by one). */
+  folderId: number | null;
 }
 
 export interface LibraryFilter {
@@ -95,4 +104,32 @@ export interface RefreshResult {
   missing: number;
   changed: number;
   items: LibraryItem[];
+}
+
+/** How a model folder is organised: which subfolders hold which kind ('plain': any file anywhere, kind detected). */
+export type FolderLayout = 'a1111' | 'comfyui' | 'plain';
+
+/** A folder of the creator's models, indexed in place (never copied). */
+export interface ModelFolder {
+  id: number;
+  path: string;
+  layout: FolderLayout;
+  /** 'offline': the folder is not there now (an unplugged drive); its items are kept, marked offline. */
+  status: 'ok' | 'offline';
+  /** Why the last scan stopped short or what it skipped (symlink loops, too many files), if anything. */
+  note: string | null;
+  addedAt: string;
+  scannedAt: string | null;
+  /** Model files found, and how many of them are hashed and in the library, not yet hashed, or refused. */
+  files: number;
+  done: number;
+  pending: number;
+  failed: number;
+}
+
+/** A file of a folder that could not become a library item, with the reason. */
+export interface FolderFileNote {
+  folderId: number;
+  path: string;
+  note: string;
 }

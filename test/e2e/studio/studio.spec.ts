@@ -352,7 +352,8 @@ test('generate: a running job can be cancelled, and a refused job shows the reas
   await expect(err.locator('.error-message')).not.toBeEmpty();
   await expect(err.locator('details')).not.toHaveAttribute('open', '');
 
-  // An engine failure inside a job: a LoRA whose file is gone by the time the job runs.
+  // A LoRA whose file is gone by the time Generate is pressed: refused before it is queued or recorded (issue 13),
+  // the reason naming the creator's file, the details folded.
   const gone = join(files, 'gone.safetensors');
   writeStarterLora(gone, 3, 'gone-style');
   const { item } = await call(app, 'importFile', gone);
@@ -368,14 +369,11 @@ test('generate: a running job can be cancelled, and a refused job shows the reas
   await expect(page.getByTestId('lora-row').getByTestId('lora-warnings')).toBeVisible();
   await page.getByTestId('prompt').fill('this one fails');
   await page.getByTestId('generate').click();
-  const failed = page.getByTestId('job').filter({ hasText: 'this one fails' });
-  await expect(failed).toHaveAttribute('data-status', 'failed', { timeout: 60_000 });
-  // The card says it failed and why in a line; the viewer shows the whole message with the details folded.
-  await expect(failed.getByTestId('job-status')).toContainText('Failed:');
-  const panel = page.getByTestId('viewer').getByTestId('error-panel');
-  await expect(panel.locator('.error-message')).not.toBeEmpty();
-  await panel.getByText('Details').click();
-  await expect(panel.locator('details code')).toBeVisible();
+  const refusal = page.locator('.submit-error [data-testid="error-panel"]');
+  await expect(refusal.locator('.error-message')).toContainText('gone.safetensors');
+  await expect(refusal.locator('details')).not.toHaveAttribute('open', '');
+  await expect(page.getByTestId('job').filter({ hasText: 'this one fails' })).toHaveCount(0);
+  expect((await call(app, 'listGenerations', { text: 'this one fails' })).total).toBe(0);
   expect(consoleErrors).toEqual([]);
 });
 

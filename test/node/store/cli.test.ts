@@ -94,7 +94,7 @@ describe('CLI: history and library', () => {
     const bad = await cli('history', 'show', 'abc', '--data-dir', data);
     expect(bad.code).toBe(1);
     expect(bad.err).toContain('positive whole number');
-    expect((await cli('library', 'list', '--kind', 'vae', '--data-dir', data)).err).toContain('--kind must be one of');
+    expect((await cli('library', 'list', '--kind', 'upscaler', '--data-dir', data)).err).toContain('--kind must be one of');
 
     const id = await seedHistory();
     const Database = (await import('better-sqlite3')).default;

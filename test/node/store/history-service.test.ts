@@ -12,16 +12,8 @@ import { TimelineService } from '../../../src/main/services/timeline-service';
 import type { GenerationOutputs } from '../../../src/shared/domain/history';
 import { StudioError } from '../../../src/shared/errors';
 import { LORA_KOHYA, META, params, tempDataDir } from './helpers';
+import { rejection } from '../refusal';
 
-async function rejection(p: Promise<unknown>): Promise<StudioError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof StudioError) return e;
-    throw e;
-  }
-  throw new Error('expected a rejection');
-}
 
 /** Writes `frames` tiny files the way the generation code will: temp folder, then one rename. */
 async function writeOutputs(history: HistoryService, id: number, frames = 4): Promise<GenerationOutputs> {

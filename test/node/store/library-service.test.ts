@@ -6,8 +6,8 @@ import { openDatabase, type StudioDatabase } from '../../../src/main/store/datab
 import { inspectModelFile } from '../../../src/main/engine/jobs/inspect-file';
 import { LibraryService } from '../../../src/main/services/library-service';
 import { writeSafetensors } from '../../../src/main/compiler/io/safetensors';
-import { StudioError } from '../../../src/shared/errors';
 import { FIXTURES, LORA_KOHYA, LORA_LOHA, MOTION_MODULE, tempDataDir } from './helpers';
+import { rejection } from '../refusal';
 
 /** Independent of the streaming hasher: whole file in memory, header length read by hand. */
 function referenceHashes(path: string): { sha256: string; autov3: string } {
@@ -19,15 +19,6 @@ function referenceHashes(path: string): { sha256: string; autov3: string } {
   };
 }
 
-async function rejection(p: Promise<unknown>): Promise<StudioError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof StudioError) return e;
-    throw e;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('LibraryService', () => {
   let dir: string;
@@ -165,13 +156,12 @@ describe('LibraryService', () => {
     expect(e1.message).toMatch(/page|html|web/i);
     expect((await rejection(lib.importFile(join(dir, 'nope.safetensors')))).code).toBe('FILE_NOT_FOUND');
     expect((await rejection(lib.importFile(dir))).code).toBe('BAD_REQUEST');
-    const vae = await rejection(lib.importFile(join(FIXTURES, 'vae', 'weights.safetensors')));
-    expect(vae.code).toBe('MODEL_FAMILY_UNKNOWN');
-    expect(vae.message).toContain('VAE');
     const e2 = await rejection(lib.importFile(LORA_KOHYA, { kind: 'checkpoint' }));
     expect(e2.code).toBe('FORMAT_MISMATCH');
     expect(e2.message).toContain('LoRA');
     expect(await lib.list()).toEqual([]);
+    // A VAE on its own is a library kind since model folders (issue 18): the Generate form's VAE override.
+    expect((await lib.importFile(join(FIXTURES, 'vae', 'weights.safetensors'))).item.kind).toBe('vae');
   });
 
   it('takes title, trigger words, thumbnail and an unsupported family from the file metadata', async () => {

@@ -5,18 +5,9 @@ import { writeFileAtomic } from '../../../src/main/store/atomic-files';
 import { HistoryService } from '../../../src/main/services/history-service';
 import { TimelineService } from '../../../src/main/services/timeline-service';
 import type { Timeline } from '../../../src/shared/domain/timeline';
-import { StudioError } from '../../../src/shared/errors';
 import { META, params, tempDataDir } from './helpers';
+import { rejection } from '../refusal';
 
-async function rejection(p: Promise<unknown>): Promise<StudioError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof StudioError) return e;
-    throw e;
-  }
-  throw new Error('expected a rejection');
-}
 
 const order = (t: Timeline) => t.clips.map((c) => `${c.generationId}:${c.inFrame}-${c.outFrame}`);
 

@@ -12,6 +12,9 @@ import { detectModel, type Detected } from '../../compiler/families/detect';
 import { readLoraMetadata } from '../../compiler/families/lora-metadata';
 import { checkpointUsability } from '../../compiler/families/usability';
 import type { LibraryKind } from '../../../shared/domain/library';
+import { isStudioError } from '../../../shared/errors';
+import { embeddingLayout } from '../embeddings/embedding-file';
+import type { TensorTable } from '../../compiler/io/tensor';
 
 export interface InspectedFile {
   /** null when the file's layout did not say (the creator then picks). */
@@ -38,9 +41,10 @@ export interface InspectedFile {
 
 const LORA_BASE_LABEL: Record<string, string> = { sd15: 'SD1.5', sdxl: 'SDXL', sd2: 'SD2.x', unknown: 'Unknown base' };
 
-/** What the library calls a detected family. VAEs and text encoders alone are not library items (null). */
+/** What the library calls a detected family. Text encoders alone are not library items (null). */
 function kindOf(d: Detected): LibraryKind | null {
-  if (d.family === 'lora') return 'lora';
+  if (d.family === 'lora') return d.lora?.motion ? 'motion-lora' : 'lora';
+  if (d.family === 'vae') return 'vae';
   if (d.family === 'motion') return 'motion';
   if (d.family === 'sd15' || d.family === 'unet' || d.family === 'sdxl' || d.family === 'sd2' || d.family === 'sd15_inpaint') return 'checkpoint';
   return null;
@@ -64,13 +68,37 @@ function familyOf(d: Detected): Pick<InspectedFile, 'family' | 'familyLabel' | '
   return { family: d.family, familyLabel: d.label, supported: d.supported, supportMessage: d.message ?? null };
 }
 
+const OTHER_FAMILY_WIDTHS: Record<number, string> = { 1024: 'an SD2.x', 1280: 'an SDXL' };
+
+/** A textual-inversion embedding's verdict, or null when the tensors are not one. */
+function embeddingVerdict(table: TensorTable): Pick<InspectedFile, 'kind' | 'family' | 'familyLabel' | 'supported' | 'supportMessage'> | null {
+  try {
+    const e = embeddingLayout(table);
+    // 1024 and 1280 wide are SD2 / SDXL embeddings: refused here. Any other width is checked against the model's
+    // text encoder when it is used (test models and fine-tunes can be narrower).
+    const other = OTHER_FAMILY_WIDTHS[e.width];
+    return {
+      kind: 'embedding',
+      family: e.width === 768 ? 'sd15' : other ? 'other' : 'unknown',
+      familyLabel: `Embedding, ${e.count} vector(s) of width ${e.width}`,
+      supported: !other,
+      supportMessage: other ? `It is ${other} embedding (${e.width}-wide vectors); SD1.5's text encoder takes 768-wide ones.` : null,
+    };
+  } catch (err) {
+    if (isStudioError(err)) return null;
+    throw err;
+  }
+}
+
 export async function inspectModelFile(path: string): Promise<InspectedFile> {
   const table = openModel(path);
   let detected: Detected;
   let meta: ReturnType<typeof readLoraMetadata>;
+  let embedding: ReturnType<typeof embeddingVerdict> = null;
   try {
     detected = detectModel(table);
     meta = readLoraMetadata(table);
+    if (detected.family === 'unknown') embedding = embeddingVerdict(table);
   } finally {
     table.close();
   }
@@ -78,6 +106,7 @@ export async function inspectModelFile(path: string): Promise<InspectedFile> {
   return {
     kind: kindOf(detected),
     ...familyOf(detected),
+    ...embedding,
     sha256: hashes.sha256.toLowerCase(),
     autov2: hashes.autov2.toUpperCase(),
     autov3: hashes.autov3?.toUpperCase() ?? null,

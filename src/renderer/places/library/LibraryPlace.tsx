@@ -9,12 +9,17 @@ import { useToasts } from '../../state/toasts';
 import { uploadAndImport } from '../../state/upload';
 import { useLoad } from '../../state/use-load';
 import { DetailsPane } from './DetailsPane';
+import { FirstRunCard } from './FirstRunCard';
 import { LoraCard } from './LoraCard';
+import { ModelFolders } from './ModelFolders';
 
 const KINDS: { kind: LibraryKind; label: string }[] = [
   { kind: 'lora', label: 'LoRAs' },
   { kind: 'checkpoint', label: 'Checkpoints' },
   { kind: 'motion', label: 'Motion modules' },
+  { kind: 'embedding', label: 'Embeddings' },
+  { kind: 'vae', label: 'VAEs' },
+  { kind: 'controlnet', label: 'ControlNets' },
 ];
 
 const MODEL_EXTENSIONS = ['.safetensors', '.ckpt', '.pt', '.pth', '.bin'];
@@ -38,6 +43,7 @@ export function LibraryPlace() {
   const [importing, setImporting] = useState<{ name: string; fraction: number | null } | null>(null);
   const [importError, setImportError] = useState<SerializedError | null>(null);
   const [dragging, setDragging] = useState(false);
+  const [libraryVersion, setLibraryVersion] = useState(0);
   const fileInput = useRef<HTMLInputElement>(null);
 
   // Everything of this kind once; filters run locally so typing never waits on a round trip.
@@ -59,7 +65,8 @@ export function LibraryPlace() {
 
   const afterImport = async (item: LibraryItem, existing: boolean) => {
     await items.reload();
-    if (item.kind !== kind) setKind(item.kind);
+    const tab = item.kind === 'motion-lora' ? 'lora' : item.kind;
+    if (tab !== kind) setKind(tab);
     setSelectedId(item.id);
     // A file the studio cannot use is reported as that, never as "Imported": its card keeps saying why.
     if (!item.supported) {
@@ -182,6 +189,9 @@ export function LibraryPlace() {
           <ErrorPanel error={importError} title="Import" />
         </div>
       )}
+
+      <ModelFolders onChanged={() => void items.reload().then(() => setLibraryVersion((v) => v + 1))} />
+      <FirstRunCard version={libraryVersion} onImported={() => void items.reload()} />
 
       <div className="library-toolbar" role="search">
         <div className="segmented" role="group" aria-label="Kind">

@@ -42,7 +42,7 @@ export function LoraCard({
   onFavourite: () => void;
 }) {
   return (
-    <li className={`card${selected ? ' card-selected' : ''}${item.supported ? '' : ' card-unsupported'}`} data-testid="library-card" data-item-id={item.id}>
+    <li className={`card${selected ? ' card-selected' : ''}${item.supported ? '' : ' card-unsupported'}${item.availability === 'offline' ? ' card-offline' : ''}`} data-testid="library-card" data-item-id={item.id}>
       <button type="button" className="card-main" onClick={onSelect} aria-pressed={selected} aria-label={`${item.name}, ${item.familyLabel}. Show details`}>
         <ItemPreview item={item} />
       </button>
@@ -57,7 +57,7 @@ export function LoraCard({
         </div>
         <div className="card-badges">
           <span className={`badge badge-family${item.supported ? '' : ' badge-warn'}`}>{item.familyLabel}</span>
-          {item.availability !== 'ok' && <span className="badge badge-warn">{item.availability === 'missing' ? 'File missing' : 'File changed'}</span>}
+          {item.availability !== 'ok' && <span className="badge badge-warn">{item.availability === 'missing' ? 'File missing' : item.availability === 'offline' ? 'Offline (drive not connected)' : 'File changed'}</span>}
         </div>
         {item.triggerWords.length > 0 && (
           <p className="card-triggers" title={item.triggerWords.join(', ')}>

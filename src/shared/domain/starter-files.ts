@@ -1,0 +1,79 @@
+/**
+ * What AnimateLCM needs, for the first-run card and the in-app downloader: official addresses (the authors'
+ * Hugging Face repositories), sizes and SHA-256 as those repositories publish them (Git LFS details). A hash or
+ * byte size not published is null and shown as unknown — never guessed.
+ */
+export interface StarterFile {
+  id: string;
+  /** What it is for, in the creator's words. */
+  role: string;
+  fileName: string;
+  /** Download address, or null where the creator chooses the file (any SD1.5 checkpoint). */
+  url: string | null;
+  /** Where the address comes from (the repository page). */
+  source: string;
+  sizeBytes: number | null;
+  /** Shown when the exact byte count is not published. */
+  sizeLabel: string;
+  sha256: string | null;
+  optional: boolean;
+}
+
+export const STARTER_FILES: readonly StarterFile[] = [
+  {
+    id: 'sd15-checkpoint',
+    role: 'An SD1.5 checkpoint (your style: any complete SD1.5 model, e.g. from your A1111/ComfyUI folder)',
+    fileName: '(your choice)',
+    url: null,
+    source: 'your own model folder',
+    sizeBytes: null,
+    sizeLabel: 'size unknown (typically 2–4 GB)',
+    sha256: null,
+    optional: false,
+  },
+  {
+    id: 'animatelcm-t2v-motion',
+    role: 'AnimateLCM motion module (text to video)',
+    fileName: 'AnimateLCM_sd15_t2v.ckpt',
+    url: 'https://huggingface.co/wangfuyun/AnimateLCM/resolve/main/AnimateLCM_sd15_t2v.ckpt',
+    source: 'https://huggingface.co/wangfuyun/AnimateLCM',
+    sizeBytes: 1_813_041_929,
+    sizeLabel: '1.81 GB',
+    sha256: 'b46c3de62e5696af72c4056e3cdcbea12fbc19581c0aad7b6f2b027851148f5f',
+    optional: false,
+  },
+  {
+    id: 'animatelcm-t2v-lora',
+    role: 'AnimateLCM LoRA (text to video)',
+    fileName: 'AnimateLCM_sd15_t2v_lora.safetensors',
+    url: 'https://huggingface.co/wangfuyun/AnimateLCM/resolve/main/AnimateLCM_sd15_t2v_lora.safetensors',
+    source: 'https://huggingface.co/wangfuyun/AnimateLCM',
+    sizeBytes: 134_621_556,
+    sizeLabel: '135 MB',
+    sha256: '8f90d840e075ff588a58e22c6586e2ae9a6f7922996ee6649a7f01072333afe4',
+    optional: false,
+  },
+  {
+    id: 'animatelcm-i2v-motion',
+    role: 'AnimateLCM-I2V motion module (image to video, optional)',
+    fileName: 'AnimateLCM_sd15_i2v.ckpt',
+    url: 'https://huggingface.co/wangfuyun/AnimateLCM-I2V/resolve/main/AnimateLCM_sd15_i2v.ckpt',
+    source: 'https://huggingface.co/wangfuyun/AnimateLCM-I2V',
+    sizeBytes: null,
+    sizeLabel: '2.12 GB',
+    sha256: 'c1e7081d294079ff24d12493cb8a5f2412653e66f111e26182b14ee66992e510',
+    optional: true,
+  },
+  {
+    id: 'animatelcm-i2v-lora',
+    role: 'AnimateLCM-I2V LoRA (image to video, optional)',
+    fileName: 'AnimateLCM_sd15_i2v_lora.safetensors',
+    url: 'https://huggingface.co/wangfuyun/AnimateLCM-I2V/resolve/main/AnimateLCM_sd15_i2v_lora.safetensors',
+    source: 'https://huggingface.co/wangfuyun/AnimateLCM-I2V',
+    sizeBytes: null,
+    sizeLabel: '135 MB',
+    // Published for sd15_lora_beta.safetensors, which this file was renamed from (a rename keeps the LFS object).
+    sha256: '8f90d840e075ff588a58e22c6586e2ae9a6f7922996ee6649a7f01072333afe4',
+    optional: true,
+  },
+];

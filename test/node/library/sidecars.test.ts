@@ -1,0 +1,81 @@
+import { copyFileSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openDatabase, type StudioDatabase } from '../../../src/main/store/database';
+import { LibraryService } from '../../../src/main/services/library-service';
+import { ModelFolderService } from '../../../src/main/services/model-folders';
+import { SIDECAR_MAX_BYTES } from '../../../src/main/services/model-sidecars';
+import { LORA_KOHYA, MOTION_MODULE, tempDataDir } from '../store/helpers';
+
+const PNG = Buffer.from('89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489', 'hex');
+
+describe('sidecars feed the cards', () => {
+  let dir: string;
+  let cleanup: () => void;
+  let db: StudioDatabase;
+  let lib: LibraryService;
+  let folders: ModelFolderService;
+  let root: string;
+  beforeEach(() => {
+    ({ dir, cleanup } = tempDataDir('sidecars-'));
+    db = openDatabase(join(dir, 'data'));
+    lib = new LibraryService(db);
+    folders = new ModelFolderService(db, lib);
+    root = join(dir, 'webui');
+    mkdirSync(join(root, 'models', 'Lora'), { recursive: true });
+  });
+  afterEach(async () => {
+    await folders.close();
+    db.close();
+    cleanup();
+  });
+
+  it('preview, activation text before trained words, base model and preferred weight; studio edits never touch the files', async () => {
+    const lora = join(root, 'models', 'Lora', 'paper.safetensors');
+    copyFileSync(LORA_KOHYA, lora);
+    writeFileSync(join(root, 'models', 'Lora', 'paper.preview.png'), PNG);
+    const a1111 = JSON.stringify({ 'activation text': 'papercut style, layered', 'preferred weight': 0.7, notes: 'use with low CFG', 'sd version': 'SD1' });
+    writeFileSync(join(root, 'models', 'Lora', 'paper.json'), a1111);
+    const civitai = JSON.stringify({ trainedWords: ['papercut', 'paper art'], baseModel: 'SD 1.5', description: '<p>Paper</p>', images: [{ url: 'https://example.invalid/x.png' }] });
+    writeFileSync(join(root, 'models', 'Lora', 'paper.civitai.info'), civitai);
+    await folders.addFolder(root, 'a1111');
+    await folders.hashPending();
+    const [item] = await lib.listLoras();
+    expect(item.preview).toBe(join(root, 'models', 'Lora', 'paper.preview.png'));
+    expect(item.previewSource).toBe('file');
+    expect(item.triggerWords).toEqual(['papercut style', 'layered', 'papercut', 'paper art']);
+    expect(item.metadata).toMatchObject({ 'sidecar.baseModel': 'SD 1.5', 'sidecar.preferredWeight': '0.7', 'sidecar.notes': 'use with low CFG', 'sidecar.description': '<p>Paper</p>' });
+
+    await lib.updateItem(item.id, { triggerWords: ['mine'], preview: null });
+    expect(readFileSync(join(root, 'models', 'Lora', 'paper.json'), 'utf8')).toBe(a1111);
+    expect(readFileSync(join(root, 'models', 'Lora', 'paper.civitai.info'), 'utf8')).toBe(civitai);
+    // A rescan keeps the creator's edits.
+    await folders.scan(1);
+    await folders.hashPending();
+    expect((await lib.getItem(item.id)).triggerWords).toEqual(['mine']);
+  });
+
+  it('malformed, huge, not-an-image and outside-the-folder sidecars are skipped with a note; the model is indexed anyway', async () => {
+    const lora = join(root, 'models', 'Lora', 'bad.safetensors');
+    copyFileSync(LORA_KOHYA, lora);
+    writeFileSync(join(root, 'models', 'Lora', 'bad.json'), '{"activation text": "oops"');
+    writeFileSync(join(root, 'models', 'Lora', 'bad.civitai.info'), Buffer.alloc(SIDECAR_MAX_BYTES + 1, 0x20));
+    writeFileSync(join(root, 'models', 'Lora', 'bad.preview.png'), '<html>not an image</html>');
+    mkdirSync(join(dir, 'outside'));
+    writeFileSync(join(dir, 'outside', 'secret.png'), PNG);
+    mkdirSync(join(root, 'models', 'Stable-diffusion'), { recursive: true });
+    copyFileSync(MOTION_MODULE, join(root, 'models', 'Stable-diffusion', 'mm.safetensors'));
+    symlinkSync(join(dir, 'outside', 'secret.png'), join(root, 'models', 'Stable-diffusion', 'mm.preview.png'));
+    await folders.addFolder(root, 'a1111');
+    await folders.hashPending();
+    const items = await lib.list();
+    expect(items).toHaveLength(2);
+    expect(items.every((i) => i.preview === null)).toBe(true);
+    const notes = Object.fromEntries(folders.notes().map((n) => [n.path, n.note]));
+    expect(notes['models/Lora/bad.safetensors']).toMatch(/bad\.preview\.png was skipped: it is not a PNG, JPEG or WebP image/);
+    expect(notes['models/Lora/bad.safetensors']).toMatch(/bad\.json was skipped: it is not valid JSON/);
+    expect(notes['models/Lora/bad.safetensors']).toMatch(/bad\.civitai\.info was skipped: .* too large/);
+    expect(notes['models/Stable-diffusion/mm.safetensors']).toMatch(/mm\.preview\.png was skipped: it leads outside the model folder/);
+    expect(folders.listFolders()[0]).toMatchObject({ done: 2, failed: 0 });
+  });
+});
