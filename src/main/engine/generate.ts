@@ -90,33 +90,42 @@ export async function releaseModels(): Promise<void> {
   await (await c?.fp32?.catch(() => undefined))?.dispose();
 }
 
-/** The model set for these parameters, reusing the open one when nothing that shapes it changed. */
-export async function acquireModels(params: GenerationParams, cacheRoot: string, intraOpThreads?: number, onNote?: (message: string) => void): Promise<ModelSet> {
+/**
+ * The requested providers that start here, in order (CPU last resort), with the probe's findings: what a job will
+ * really run on, for its precision and for the memory guard.
+ */
+export async function runnableProviders(requested: readonly ProviderName[], onNote?: (message: string) => void): Promise<{ providers: ProviderName[]; info: EngineInfo | undefined }> {
   // Precision follows the provider that will really run (fp16 graphs on a CPU fallback would be slow and lossy),
   // so unusable providers are dropped here, with a note, rather than discovered when a session fails to start.
   // (The probe tries every provider, so it is skipped when only the CPU is asked for.)
-  let providers: ProviderName[] = params.providers.filter((p) => p === 'cpu');
+  let providers: ProviderName[] = requested.filter((p) => p === 'cpu');
   let info: EngineInfo | undefined;
-  if (providers.length !== params.providers.length) {
+  if (providers.length !== requested.length) {
     info = await engineInfo();
     const found = info;
     // In the automatic order a software WebGPU adapter (SwiftShader, llvmpipe) is passed over: it is slower than
     // the CPU provider. Chosen explicitly, it is used.
-    const auto = params.providers.length === AUTO_PROVIDERS.length && params.providers.every((p, i) => p === AUTO_PROVIDERS[i]);
+    const auto = requested.length === AUTO_PROVIDERS.length && requested.every((p, i) => p === AUTO_PROVIDERS[i]);
     const skip = (p: ProviderName): string | undefined => {
       const i = found.providers.find((x) => x.name === p);
       if (!i?.usable) return i?.reason ?? `${providerLabel(p)} is not available.`;
       if (auto && i.device?.software) return `WebGPU runs on ${i.device.name} here, slower than the CPU provider (choose WebGPU in Settings to use it anyway).`;
       return undefined;
     };
-    providers = params.providers.filter((p) => skip(p) === undefined);
+    providers = requested.filter((p) => skip(p) === undefined);
     const first = providerLabel(providers[0] ?? 'cpu');
-    for (const p of params.providers) {
+    for (const p of requested) {
       const why = skip(p);
-      if (why !== undefined && params.providers.indexOf(p) < params.providers.indexOf(providers[0] ?? 'cpu')) onNote?.(`${why} Running on ${first} instead.`);
+      if (why !== undefined && requested.indexOf(p) < requested.indexOf(providers[0] ?? 'cpu')) onNote?.(`${why} Running on ${first} instead.`);
     }
   }
   if (providers.length === 0) providers.push('cpu');
+  return { providers, info };
+}
+
+/** The model set for these parameters, reusing the open one when nothing that shapes it changed. */
+export async function acquireModels(params: GenerationParams, cacheRoot: string, intraOpThreads?: number, onNote?: (message: string) => void): Promise<ModelSet> {
+  const { providers, info } = await runnableProviders(params.providers, onNote);
   const decision = choosePrecision(providers[0], info?.providers.find((p) => p.name === providers[0])?.device, params.precision);
   onNote?.(`Precision: ${decision.why}`);
   const loras = lorasOf(params);

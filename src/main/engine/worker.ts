@@ -8,6 +8,7 @@
 import { parentPort as threadPort } from 'node:worker_threads';
 import { serializeError, StudioError } from '../../shared/errors';
 import { checkParamsMemory } from './memory/guard';
+import { runnableProviders } from './generate';
 import { engineInfo } from './runtime/info';
 import { JOB_HANDLERS } from './worker-jobs';
 import type { HostToWorker, WorkerRequests, WorkerToHost } from './worker-protocol';
@@ -56,7 +57,8 @@ const running = new Map<string, AbortController>();
 const requests: { [O in keyof WorkerRequests]: (params: WorkerRequests[O]['params']) => Promise<WorkerRequests[O]['value']> } = {
   ping: async () => ({ pid: process.pid, uptimeMs: Date.now() - started }),
   info: (params) => engineInfo({ refresh: params.refresh }),
-  memoryCheck: async (params) => checkParamsMemory(params),
+  // Against the provider that will really run (an automatic order starting with CUDA may run on the CPU here).
+  memoryCheck: async (params) => checkParamsMemory({ ...params, providers: (await runnableProviders(params.providers)).providers }),
 };
 
 async function answer(msg: Extract<HostToWorker, { type: 'request' }>): Promise<void> {

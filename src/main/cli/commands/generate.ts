@@ -23,7 +23,6 @@ import { StudioError, isStudioError } from '../../../shared/errors';
 import { hashModelFile } from '../../compiler/io/hash';
 import type { GenerateJobParams, GenerateJobProgress, GenerateJobResult } from '../../engine/generate-job';
 import { ENGINE_VERSION_JOB, GENERATE_JOB, type EngineVersionJobResult } from '../../engine/jobs/job-types';
-import { checkParamsMemory } from '../../engine/memory/guard';
 import { checkDestination } from '../../export/destination';
 import { exportClip } from '../../export/exporter';
 import { EngineHost } from '../../services/engine-host';
@@ -187,8 +186,6 @@ export const generateCommand: CliCommand = {
       params.controlNets = await hashControlUnits(controlNets);
     }
     if (!params.model) io.stderr('Using the built-in starter test model: random weights, abstract output (pass --model <checkpoint> for real pictures).');
-    // Refuse what cannot fit this machine before the run is recorded (engine/memory/guard.ts).
-    checkParamsMemory(params);
 
     // The input goes into the data folder under its hash before anything is recorded, so the record re-runs it.
     if (params.input) params.input = storeInput(params.input, dataDir);
@@ -216,6 +213,9 @@ export const generateCommand: CliCommand = {
     let inputScratch: string | undefined;
     let timings: StageTimings = {};
     try {
+      // Refuse what cannot fit this machine before the run is recorded: the worker knows which provider will run
+      // (engine/memory/guard.ts).
+      await engine.request('memoryCheck', params);
       const { engineVersion, noise } = await engine.runJob<EngineVersionJobResult>(ENGINE_VERSION_JOB, `${jobId}:version`, {}).result;
       if (history) {
         record = await history.service.createGeneration(params, { noise, engineVersion, hashes: await fileHashes(params) });
