@@ -18,7 +18,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const ff = (...args: string[]): void => {
   execFileSync('ffmpeg', ['-v', 'error', '-y', ...args]);
 };
-const small = ['--width', '32', '--height', '24', '--frames', '3', '--steps', '2', '--seed', '5', '--data-dir', data];
+const small = ['--width', '64', '--height', '64', '--frames', '3', '--steps', '2', '--seed', '5', '--data-dir', data];
 
 beforeAll(() => {
   ff('-f', 'lavfi', '-i', 'testsrc=size=45x31', '-frames:v', '1', '-pix_fmt', 'gray16be', join(dir, 'grey16.png'));

@@ -29,7 +29,7 @@ describe('the input in embedded parameters', () => {
   it('an exported MP4 of a video-to-video run carries its input (kind, stored path, hash, strength)', async () => {
     execFileSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc=size=40x30:rate=8', '-t', '1', join(dir, 'in.mp4')]);
     const out = join(dir, 'out.mp4');
-    const r = await cli('generate', '--prompt', 'x', '--video', join(dir, 'in.mp4'), '--strength', '0.75', '--width', '32', '--height', '32', '--frames', '2', '--steps', '2', '--data-dir', join(dir, 'data'), '--out', out, '--json');
+    const r = await cli('generate', '--prompt', 'x', '--video', join(dir, 'in.mp4'), '--strength', '0.75', '--width', '64', '--height', '64', '--frames', '2', '--steps', '2', '--data-dir', join(dir, 'data'), '--out', out, '--json');
     expect(r.code, r.err).toBe(0);
     const recorded = JSON.parse(r.out).params.input;
     const embedded = await readEmbeddedParams(out);
