@@ -26,6 +26,7 @@ import {
   type StudioMethods,
   type StudioSettings,
   type TransportMode,
+  type StoredInput,
   type UploadRef,
 } from '../../shared/api';
 import { validateArgs } from '../../shared/api-validation';
@@ -46,6 +47,7 @@ import { engineInspector } from './library-inspector';
 import { LibraryService } from './library-service';
 import { PromptService } from './prompt-service';
 import { TimelineService } from './timeline-service';
+import { storeUploadedInput } from './input-upload';
 import { LOCAL_CLIENT, UploadService } from './upload-service';
 
 export const APP_VERSION: string = packageVersion;
@@ -118,10 +120,13 @@ export class StudioServices implements StudioMethods {
     await this.opened?.uploads.releaseClient(client);
   }
 
-  /** Folders whose files the media protocol / route may serve: the studio's own outputs, exports and library. */
+  /**
+   * Folders whose files the media protocol / route may serve: the studio's own outputs, exports and library, and
+   * the stored generation inputs (Generate's and History's input thumbnails).
+   */
   mediaRoots(): string[] {
     const l = dataLayout(this.dataDir);
-    return [l.outputs, l.exports, l.library];
+    return [l.outputs, l.exports, l.library, l.inputs];
   }
 
   async close(): Promise<void> {
@@ -221,6 +226,9 @@ export class StudioServices implements StudioMethods {
   }
   async finishUpload(uploadId: string, options?: ImportOptions): Promise<ImportResult> {
     return this.stores().uploads.finish(uploadId, options);
+  }
+  async finishInputUpload(uploadId: string, kind: 'image' | 'video'): Promise<StoredInput> {
+    return this.stores().uploads.finishWith(uploadId, (path, name) => storeUploadedInput(path, name, kind, this.dataDir));
   }
 
   // history --------------------------------------------------------------------------------------------------------
