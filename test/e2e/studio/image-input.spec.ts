@@ -2,7 +2,8 @@
  * Image to video on Generate, end to end against the real web-mode backend and the starter model (it has an image
  * encoder): a file that is not a picture is refused with the reason; a small PNG picked with the file chooser is
  * stored under its hash and shown as a thumbnail with the mode, motion scale and colour match; the job runs; History
- * shows the mode; re-roll and re-run exact reuse the stored picture, and re-run exact gives identical frames.
+ * shows the mode; re-roll and re-run exact reuse the stored picture, and re-run exact gives identical frames; reuse
+ * parameters brings the picture back to Generate, and Remove returns to text to video.
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -86,5 +87,16 @@ test('generate from a picked PNG; History shows the mode; re-roll and re-run exa
   expect(frames).toHaveLength(8);
   expect(frameHashes(rerun?.outputs?.framesDir ?? '')).toEqual(frames);
   expect(frameHashes(reroll?.outputs?.framesDir ?? '')).not.toEqual(frames);
+
+  // Reuse parameters: Generate shows the stored picture again (its thumbnail by hash) with its motion settings;
+  // Remove goes back to text to video.
+  await details.getByTestId('history-reuse').click();
+  await expect(page.getByTestId('input-mode')).toHaveText('Image to video');
+  await expect(page.getByTestId('input-name')).toHaveText(`${sha}.png`);
+  await expect.poll(() => page.getByTestId('input-thumbnail').evaluate((img: HTMLImageElement) => img.naturalWidth)).toBeGreaterThan(0);
+  await expect(page.getByTestId('motion-scale-number')).toHaveValue('0.6');
+  await page.getByTestId('input-remove').click();
+  await expect(page.getByTestId('input-mode')).toHaveText('Text to video');
+  await expect(page.getByTestId('motion-scale-number')).toHaveCount(0);
   expect(consoleErrors).toEqual([]);
 });

@@ -102,15 +102,19 @@ export function InputMedia({ params, update }: { params: GenerationParams; updat
       {input ? (
         <div className="input-chosen">
           {thumbnail && <img className="input-thumbnail" src={mediaUrl(thumbnail)} alt={`First frame of ${name}`} data-testid="input-thumbnail" />}
-          <span className="input-name" title={input.path}>
-            {name}
-          </span>
-          <button type="button" className="button" onClick={() => fileInput.current?.click()} disabled={uploading !== null}>
-            Replace…
-          </button>
-          <button type="button" className="link-button" onClick={() => update({ input: undefined })} data-testid="input-remove">
-            Remove
-          </button>
+          <div className="input-chosen-text">
+            <span className="input-name" title={input.path} data-testid="input-name">
+              {name}
+            </span>
+            <span className="input-actions">
+              <button type="button" className="button" onClick={() => fileInput.current?.click()} disabled={uploading !== null}>
+                Replace…
+              </button>
+              <button type="button" className="link-button" onClick={() => update({ input: undefined })} data-testid="input-remove">
+                Remove
+              </button>
+            </span>
+          </div>
         </div>
       ) : (
         <div className="input-drop">
@@ -140,7 +144,7 @@ export function InputMedia({ params, update }: { params: GenerationParams; updat
       )}
       {error && <ErrorPanel error={error} title="That file cannot be used" compact />}
       {input?.kind === 'image' && (
-        <div className="form-grid">
+        <>
           <Slider
             label="Motion scale"
             value={input.motionScale}
@@ -157,7 +161,7 @@ export function InputMedia({ params, update }: { params: GenerationParams; updat
               picture's colours
             </label>
           </div>
-        </div>
+        </>
       )}
       {input?.kind === 'video' && (
         <Slider
