@@ -3,7 +3,7 @@
  * encoder): a file that is not a picture is refused with the reason; a small PNG picked with the file chooser is
  * stored under its hash and shown as a thumbnail with the mode, motion scale and colour match; the job runs; History
  * shows the mode; re-roll and re-run exact reuse the stored picture, and re-run exact gives identical frames; reuse
- * parameters brings the picture back to Generate, and Remove returns to text to video.
+ * parameters brings the picture back to Generate, Remove returns to text to video, and a drop takes it again.
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -98,5 +98,17 @@ test('generate from a picked PNG; History shows the mode; re-roll and re-run exa
   await page.getByTestId('input-remove').click();
   await expect(page.getByTestId('input-mode')).toHaveText('Text to video');
   await expect(page.getByTestId('motion-scale-number')).toHaveCount(0);
+
+  // Dropping the picture on the box (a drop from the desktop carries Files) takes it again, by hash.
+  const bytes = [...readFileSync(PICTURE)];
+  await box.evaluate((el, data) => {
+    const dt = new DataTransfer();
+    dt.items.add(new File([new Uint8Array(data)], 'dropped.png', { type: 'image/png' }));
+    el.dispatchEvent(new DragEvent('dragover', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    el.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+  }, bytes);
+  await expect(page.getByTestId('input-mode')).toHaveText('Image to video');
+  await expect(page.getByTestId('input-name')).toHaveText('dropped.png');
+  await expect(page.getByTestId('input-name')).toHaveAttribute('title', original.params.input?.path ?? '');
   expect(consoleErrors).toEqual([]);
 });

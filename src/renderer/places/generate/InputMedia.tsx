@@ -1,8 +1,9 @@
-import { useId, useRef, useState, type DragEvent } from 'react';
+import { useId, useRef, useState } from 'react';
 import type { StoredInput } from '../../../shared/api';
 import { DEFAULT_MOTION_SCALE, DEFAULT_V2V_STRENGTH, type GenerationInput, type GenerationParams } from '../../../shared/domain/generation';
 import { serializeError, type SerializedError } from '../../../shared/errors';
 import { ErrorPanel } from '../../components/ErrorPanel';
+import { useFileDrop } from '../../components/use-file-drop';
 import { ProgressBar } from '../../components/ProgressBar';
 import { Slider } from '../../components/Slider';
 import { useStudio } from '../../state/studio-api';
@@ -38,7 +39,6 @@ export function InputMedia({ params, update }: { params: GenerationParams; updat
   const { api, mediaUrl } = useStudio();
   const ids = { colour: useId() };
   const fileInput = useRef<HTMLInputElement>(null);
-  const [dragging, setDragging] = useState(false);
   const [uploading, setUploading] = useState<{ name: string; fraction: number } | null>(null);
   const [error, setError] = useState<SerializedError | null>(null);
   /** The last upload: its name and thumbnail, while the draft still names it. */
@@ -72,29 +72,10 @@ export function InputMedia({ params, update }: { params: GenerationParams; updat
     }
   };
 
-  const onDrop = (e: DragEvent) => {
-    e.preventDefault();
-    setDragging(false);
-    const file = e.dataTransfer.files[0];
-    if (file) void take(file);
-  };
+  const drop = useFileDrop((files) => void take(files[0]));
 
   return (
-    <fieldset
-      className={`input-media${dragging ? ' dragging' : ''}`}
-      data-testid="input-media"
-      data-mode={input?.kind ?? 'text'}
-      onDragOver={(e) => {
-        if (e.dataTransfer.types.includes('Files')) {
-          e.preventDefault();
-          setDragging(true);
-        }
-      }}
-      onDragLeave={(e) => {
-        if (e.currentTarget === e.target) setDragging(false);
-      }}
-      onDrop={onDrop}
-    >
+    <fieldset className={`input-media${drop.dragging ? ' dragging' : ''}`} data-testid="input-media" data-mode={input?.kind ?? 'text'} {...drop.handlers}>
       <legend>Start from</legend>
       <p className="input-mode" data-testid="input-mode">
         {MODE_LABELS[input?.kind ?? 'text']}
