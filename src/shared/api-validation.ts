@@ -359,6 +359,7 @@ export const API_VALIDATORS: { [M in ApiMethod]: ArgValidators<M> } = {
   beginUpload: [uploadName, num({ min: 1, max: UPLOAD_MAX_BYTES, integer: true })],
   uploadChunk: [jobId, num({ min: 0, max: UPLOAD_MAX_BYTES, integer: true }), base64Chunk],
   finishUpload: [jobId, optional(importOptions)],
+  finishInputUpload: [jobId, literal('image', 'video')],
   listGenerations: [optional(generationFilter)],
   getGeneration: [id],
   reroll: [id],

@@ -101,6 +101,18 @@ export interface UploadRef {
   chunkBytes: number;
 }
 
+/** An uploaded picture or clip stored as a generation input (finishInputUpload). */
+export interface StoredInput {
+  kind: 'image' | 'video';
+  /** The stored copy, `<data>/inputs/<sha256>.<ext>`: what GenerationParams.input.path names. */
+  path: string;
+  sha256: string;
+  /** A PNG of its first frame (at most 256 px a side), servable as media. */
+  thumbnail: string;
+  /** The file name the creator uploaded. */
+  name: string;
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Export: what the renderer asks for. The export service maps it onto the engine-side ExportOptions of
 // src/shared/domain/export.ts (quality 0…100 → a preset, width/height → scale).
@@ -202,6 +214,11 @@ export interface StudioMethods {
   uploadChunk(uploadId: string, offset: number, base64: string): Promise<void>;
   /** Imports the completed upload (always as a copy); the temporary file is removed either way. */
   finishUpload(uploadId: string, options?: ImportOptions): Promise<ImportResult>;
+  /**
+   * Stores the completed upload as an image-to-video / video-to-video input (under its hash in the data folder's
+   * inputs/) and makes its thumbnail; a file ffmpeg cannot read a frame from is refused (INVALID_PARAMS).
+   */
+  finishInputUpload(uploadId: string, kind: 'image' | 'video'): Promise<StoredInput>;
   // history
   listGenerations(filter?: GenerationFilter): Promise<GenerationPage>;
   getGeneration(id: number): Promise<GenerationRecord>;
@@ -291,6 +308,7 @@ export const API_METHODS = [
   'beginUpload',
   'uploadChunk',
   'finishUpload',
+  'finishInputUpload',
   'listGenerations',
   'getGeneration',
   'reroll',

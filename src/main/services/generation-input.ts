@@ -82,7 +82,8 @@ export function storeInput(input: GenerationInput, dataDir: string): GenerationI
   return { ...input, path: dest, sha256 };
 }
 
-function ffmpeg(args: string[], signal?: AbortSignal): Promise<string> {
+/** Runs ffmpeg quietly; rejects with its stderr attached (`lastLine` reads it). */
+export function ffmpeg(args: string[], signal?: AbortSignal): Promise<string> {
   const tools = locateFfmpeg();
   return new Promise((resolve, reject) => {
     execFile(tools.ffmpeg, ['-hide_banner', '-nostdin', '-v', 'error', ...args], { signal, maxBuffer: 1 << 20, windowsHide: true }, (err, _out, stderr) => {
@@ -94,7 +95,8 @@ function ffmpeg(args: string[], signal?: AbortSignal): Promise<string> {
   });
 }
 
-function lastLine(e: unknown): string {
+/** The last line ffmpeg wrote for a failure: what a creator's error message quotes. */
+export function lastLine(e: unknown): string {
   const s = (e as { stderr?: string }).stderr ?? (e instanceof Error ? e.message : String(e));
   return s.trim().split('\n').pop() ?? '';
 }

@@ -26,6 +26,7 @@ import {
   type StudioMethods,
   type StudioSettings,
   type TransportMode,
+  type StoredInput,
   type UploadRef,
 } from '../../shared/api';
 import { validateArgs } from '../../shared/api-validation';
@@ -51,6 +52,7 @@ import { engineInspector } from './library-inspector';
 import { LibraryService } from './library-service';
 import { PromptService } from './prompt-service';
 import { TimelineService } from './timeline-service';
+import { storeUploadedInput } from './input-upload';
 import { LOCAL_CLIENT, UploadService } from './upload-service';
 
 export const APP_VERSION: string = packageVersion;
@@ -128,12 +130,13 @@ export class StudioServices implements StudioMethods {
 
   /**
    * Folders whose files the media protocol / route may serve: the studio's own outputs, exports and library, and
-   * the model folders the creator registered (their preview images) — never any other path.
+   * the model folders the creator registered (their preview images), and the stored generation inputs (Generate's
+   * and History's input thumbnails) — never any other path.
    */
   mediaRoots(): string[] {
     const l = dataLayout(this.dataDir);
     const folders = this.opened?.folders.listFolders().filter((f) => f.status === 'ok').map((f) => f.path) ?? [];
-    return [l.outputs, l.exports, l.library, l.controlPreviews, ...folders];
+    return [l.outputs, l.exports, l.library, l.controlPreviews, l.inputs, ...folders];
   }
 
   async close(): Promise<void> {
@@ -289,6 +292,9 @@ export class StudioServices implements StudioMethods {
   }
   async finishUpload(uploadId: string, options?: ImportOptions): Promise<ImportResult> {
     return this.stores().uploads.finish(uploadId, options);
+  }
+  async finishInputUpload(uploadId: string, kind: 'image' | 'video'): Promise<StoredInput> {
+    return this.stores().uploads.finishWith(uploadId, (path, name) => storeUploadedInput(path, name, kind, this.dataDir));
   }
 
   // history --------------------------------------------------------------------------------------------------------

@@ -136,12 +136,20 @@ export class UploadService {
   }
 
   async finish(uploadId: string, options: ImportOptions = {}): Promise<ImportResult> {
+    return this.finishWith(uploadId, (path) => this.importFile(path, { ...options, mode: 'copy' }));
+  }
+
+  /**
+   * Hands the completed upload to `consume` (the file's temporary path and the name the creator uploaded), which
+   * must copy what it keeps: the temporary file is removed afterwards whatever the outcome.
+   */
+  async finishWith<T>(uploadId: string, consume: (path: string, name: string) => Promise<T>): Promise<T> {
     const u = this.get(uploadId);
     // Out of the table before the import: neither the idle timer nor a closing socket may remove the file mid-import.
     this.forget(uploadId);
     try {
       if (u.written !== u.size) throw new StudioError('BAD_REQUEST', `The upload is incomplete (${u.written} of ${u.size} bytes arrived).`, { uploadId });
-      return await this.importFile(u.path, { ...options, mode: 'copy' });
+      return await consume(u.path, u.name);
     } catch (e) {
       throw asUploadedFile(e, u.path, u.name);
     } finally {

@@ -9,6 +9,8 @@ export interface DataLayout {
   outputs: string;
   /** Files imported with "copy": library/<sha8>-<file name>. */
   library: string;
+  /** Stored image/video inputs of generations, under their hash (generation-input.ts), and their thumbnails. */
+  inputs: string;
   /** Exported clips when the creator does not pick a destination. */
   exports: string;
   /** Work folders of a single run (frames of a CLI video made without a history record), named as temporaries. */
@@ -28,6 +30,7 @@ export function dataLayout(dataDir: string): DataLayout {
     outputs: join(dataDir, 'outputs'),
     library: join(dataDir, 'library'),
     exports: join(dataDir, 'exports'),
+    inputs: join(dataDir, 'inputs'),
     scratch: join(dataDir, 'scratch'),
     tempPlaces: join(dataDir, 'temp-places'),
     controlPreviews: join(dataDir, 'control-previews'),

@@ -12,6 +12,7 @@ import { isEnded, useJobs, type JobView } from '../../state/jobs';
 import { useStudio } from '../../state/studio-api';
 import { useLoad } from '../../state/use-load';
 import { ExtraFiles } from './ExtraFiles';
+import { InputMedia } from './InputMedia';
 import { AdvancedOptions } from './AdvancedOptions';
 import { fractionOf, progressText } from './job-progress';
 import { MAX_LONG_CLIP_FRAMES } from '../../../shared/domain/context-windows';
@@ -164,6 +165,8 @@ export function GeneratePlace() {
               loraTags="ignore"
               footer={<TokenCounter text={params.negativePrompt} mode={params.weighting} testId="negative-tokens" />}
             />
+
+            <InputMedia params={params} update={draft.update} />
 
             <div className="form-row">
               <div className="field">

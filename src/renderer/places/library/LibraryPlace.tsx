@@ -1,8 +1,9 @@
-import { useId, useMemo, useRef, useState, type DragEvent } from 'react';
+import { useId, useMemo, useRef, useState } from 'react';
 import type { LibraryItem, LibraryKind } from '../../../shared/domain/library';
 import { serializeError, type SerializedError } from '../../../shared/errors';
 import { ErrorPanel } from '../../components/ErrorPanel';
 import { ProgressBar } from '../../components/ProgressBar';
+import { useFileDrop } from '../../components/use-file-drop';
 import { useDraft } from '../../state/draft';
 import { useStudio } from '../../state/studio-api';
 import { useToasts } from '../../state/toasts';
@@ -42,7 +43,6 @@ export function LibraryPlace() {
   const [importPath, setImportPath] = useState('');
   const [importing, setImporting] = useState<{ name: string; fraction: number | null } | null>(null);
   const [importError, setImportError] = useState<SerializedError | null>(null);
-  const [dragging, setDragging] = useState(false);
   const [libraryVersion, setLibraryVersion] = useState(0);
   const fileInput = useRef<HTMLInputElement>(null);
 
@@ -120,27 +120,10 @@ export function LibraryPlace() {
   const toggleFavourite = (item: LibraryItem) =>
     api.updateItem(item.id, { favourite: !item.favourite }).then(replaceItem, (e: unknown) => toasts.error(e, 'Could not change the favourite'));
 
-  const onDrop = (e: DragEvent) => {
-    e.preventDefault();
-    setDragging(false);
-    const files = [...e.dataTransfer.files];
-    if (files.length > 0) void importFiles(files);
-  };
+  const drop = useFileDrop((files) => void importFiles(files));
 
   return (
-    <section
-      className={`place place-library${dragging ? ' dragging' : ''}`}
-      data-place="library"
-      onDragOver={(e) => {
-        if (e.dataTransfer.types.includes('Files')) {
-          e.preventDefault();
-          setDragging(true);
-        }
-      }}
-      onDragLeave={(e) => {
-        if (e.currentTarget === e.target) setDragging(false);
-      }}
-      onDrop={onDrop}
+    <section className={`place place-library${drop.dragging ? ' dragging' : ''}`} data-place="library" {...drop.handlers}
       data-testid="library-drop"
     >
       <h1 id="place-title">Library</h1>
