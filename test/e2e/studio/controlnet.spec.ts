@@ -13,6 +13,9 @@ import { starterModel, STARTER_UNET } from '../../../src/main/engine/starter/sta
 import { writeTestControlNet } from '../../node/controlnet/test-controlnet-file';
 import { call, expect, test } from './studio-fixture';
 
+// A backend of its own: the serial studio specs count History's records and library items.
+test.use({ backend: 'controlnet' });
+
 const files = mkdtempSync(join(tmpdir(), 'animatelcm-e2e-controlnet-'));
 const cn = writeTestControlNet(join(files, 'cn'), starterModel().unet, STARTER_UNET);
 const image = join(files, 'edges.png');

@@ -9,6 +9,9 @@ import { join } from 'node:path';
 import { LORA_KOHYA } from '../../node/store/helpers';
 import { call, expect, test } from './studio-fixture';
 
+// A backend of its own: the serial studio specs expect an empty library.
+test.use({ backend: 'model-folders' });
+
 const root = join(mkdtempSync(join(tmpdir(), 'animatelcm-e2e-folders-')), 'webui');
 mkdirSync(join(root, 'models', 'Lora'), { recursive: true });
 copyFileSync(LORA_KOHYA, join(root, 'models', 'Lora', 'paper.safetensors'));
