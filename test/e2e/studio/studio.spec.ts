@@ -444,6 +444,7 @@ test('generate: an embedding called by its file name and a VAE file by path; a f
   await page.getByTestId('generate').click();
   const failed = page.getByTestId('job').filter({ hasText: 'the wrong vae' });
   await expect(failed).toHaveAttribute('data-status', 'failed', { timeout: 60_000 });
-  await expect(failed.getByTestId('error-panel').locator('.error-message')).toContainText('is not a VAE');
+  // The card's line says why (the whole message, details folded, is in the viewer).
+  await expect(failed.getByTestId('job-status')).toContainText('is not a VAE');
   expect(consoleErrors).toEqual([]);
 });
