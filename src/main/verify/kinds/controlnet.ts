@@ -8,7 +8,7 @@ import { openSafetensors } from '../../compiler/io/safetensors';
 import { canonicalizeControlNet } from '../../compiler/names/controlnet-names';
 import { f32Tensor, type HostTensor } from '../../engine/runtime/session';
 import { compareArrays } from '../compare';
-import { runGraphOnce } from '../run-graph';
+import { graphOptionsFor, runGraphOnce } from '../run-graph';
 import type { KindHandler } from '../types';
 import { loadDiffusersUNet, perLayout, readJson } from './unet2d';
 
@@ -59,12 +59,12 @@ export const controlnetHandler: KindHandler = {
         try {
           const { weights, layout } = canonicalizeControlNet(table);
           if (layout !== label) throw new Error(`${file} was read as the ${layout} layout, expected ${label}`);
-          const graph = buildControlNetGraph(weights, cfg, { batch: n, latentHeight: hh, latentWidth: ww, contextLength: context.shape[1], name: `controlnet_${label}` });
+          const graph = buildControlNetGraph(weights, cfg, { batch: n, latentHeight: hh, latentWidth: ww, contextLength: context.shape[1], name: `controlnet_${label}`, ...graphOptionsFor(ctx.target) });
           const out = await runGraphOnce(graph, ctx.workDir, {
             ...feeds,
             controlnet_cond: f32Tensor(cond.data, cond.shape),
             conditioning_scale: f32Tensor(Float32Array.of(f.conditioning_scale), [1]),
-          });
+          }, ctx.target);
           refDown.forEach((ref, i) => ctx.report(compareArrays(ctx.name, `${label} down_block_res_sample_${i}`, out[`down_residual_${i}`].data as Float32Array, ref)));
           ctx.report(compareArrays(ctx.name, `${label} mid_block_res_sample`, out.mid_residual.data as Float32Array, refMid));
           residuals ??= out;
@@ -78,7 +78,7 @@ export const controlnetHandler: KindHandler = {
     await perLayout(ctx, 'unet', async () => {
       const { weights, close } = loadDiffusersUNet(at(f.weights.unet));
       try {
-        const graph = buildUNetGraph(weights, unetCfg, { batch: n, latentHeight: hh, latentWidth: ww, contextLength: context.shape[1], controlResiduals: true, name: 'unet_controlled' });
+        const graph = buildUNetGraph(weights, unetCfg, { batch: n, latentHeight: hh, latentWidth: ww, contextLength: context.shape[1], controlResiduals: true, name: 'unet_controlled', ...graphOptionsFor(ctx.target) });
         const resFeeds = (zero: boolean): Record<string, HostTensor> =>
           Object.fromEntries(
             graph.inputs
@@ -89,9 +89,9 @@ export const controlnetHandler: KindHandler = {
                 return [i.name, zero ? f32Tensor(new Float32Array(r.data.length), r.dims) : r];
               }),
           );
-        const controlled = await runGraphOnce(graph, ctx.workDir, { ...feeds, ...resFeeds(false) });
+        const controlled = await runGraphOnce(graph, ctx.workDir, { ...feeds, ...resFeeds(false) }, ctx.target);
         ctx.report(compareArrays(ctx.name, 'unet noise_pred_controlled', controlled.noise_pred.data as Float32Array, readNpyF32(at(f.outputs.noise_pred_controlled)).data));
-        const plain = await runGraphOnce(graph, ctx.workDir, { ...feeds, ...resFeeds(true) });
+        const plain = await runGraphOnce(graph, ctx.workDir, { ...feeds, ...resFeeds(true) }, ctx.target);
         ctx.report(compareArrays(ctx.name, 'unet noise_pred_uncontrolled', plain.noise_pred.data as Float32Array, readNpyF32(at(f.outputs.noise_pred_uncontrolled)).data));
       } finally {
         close();

@@ -64,11 +64,11 @@ export const textualInversionHandler: KindHandler = {
             ctx.report(compareArrays(ctx.name, `${run.name} ${side.label}[${i}] a1111 chunk ids`, chunked.length === 1 ? chunked[0].ids : [], ref, { atol: 0, rtol: 0 }));
           });
           const B = side.texts.length;
-          const graph = buildClipTextGraph(te.weights, cfg, { batch: B, seqLen: CONTEXT_LENGTH, extraTokens: true });
+          const graph = buildClipTextGraph(te.weights, cfg, { batch: B, seqLen: CONTEXT_LENGTH, extraTokens: true, floatType: ctx.target.precision });
           const out = await runGraphOnce(graph, ctx.workDir, {
             input_ids: { type: 'int64', dims: [B, CONTEXT_LENGTH], data: BigInt64Array.from(ids, (v) => BigInt(v)) },
             extra_token_embeddings: { type: 'float32', dims: [Math.max(1, vocab.vectorCount), cfg.hidden_size], data: rows },
-          });
+          }, ctx.target);
           ctx.report(compareArrays(ctx.name, `${run.name} ${side.label} last_hidden_state`, f32(out.last_hidden_state), npyF32(join(ctx.dir, side.embeds)).data));
         }
       }
