@@ -13,8 +13,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from '@playwright/test';
 import type { GenerationRecord } from '../../../src/shared/domain/history';
-import { writeSafetensors } from '../../../src/main/compiler/io/safetensors';
-import { STARTER_TEXT } from '../../../src/main/engine/starter/starter-model';
 import { STARTER_LORA_TRIGGER, writeStarterLora } from './starter-lora';
 import { call, expect, exportMp4ViaDialog, frameHashes, probeVideo, recordStatusTexts, screenshot, sha256File, test } from './studio-fixture';
 
@@ -420,31 +418,5 @@ test('every place fits 1280×720 without sideways scrolling, and the keyboard re
   await page.getByTestId('generate').focus();
   const outline = await page.getByTestId('generate').evaluate((el) => getComputedStyle(el).outlineStyle);
   expect(outline).not.toBe('none');
-  expect(consoleErrors).toEqual([]);
-});
-
-test('generate: an embedding called by its file name and a VAE file by path; a file that is not a VAE is refused with the reason', async ({ page, app, consoleErrors }) => {
-  const H = STARTER_TEXT.hidden_size;
-  const emb = join(files, 'shinyfox.safetensors');
-  writeSafetensors(emb, [{ name: 'emb_params', dtype: 'F32', shape: [2, H], data: Float32Array.from({ length: 2 * H }, (_, i) => Math.sin(i)) }]);
-  await open(page, app.url, 'Generate');
-  await setTinyParams(page);
-  await page.getByTestId('prompt').fill('a (shinyfox:1.1) in the snow');
-  await page.getByTestId('extra-files').locator('summary').click();
-  await page.getByTestId('embeddings').fill(emb);
-  await page.getByTestId('generate').click();
-  const job = page.getByTestId('job').filter({ hasText: 'shinyfox' });
-  await expect(job).toHaveAttribute('data-status', 'done', { timeout: 60_000 });
-  const rec = (await call(app, 'listGenerations', { text: 'shinyfox' })).items[0];
-  expect(rec.params.embeddings).toEqual([expect.objectContaining({ path: emb })]);
-
-  // A LoRA given as the VAE: the job fails and says why.
-  await page.getByTestId('vae').fill(loraPath);
-  await page.getByTestId('prompt').fill('a fox with the wrong vae');
-  await page.getByTestId('generate').click();
-  const failed = page.getByTestId('job').filter({ hasText: 'the wrong vae' });
-  await expect(failed).toHaveAttribute('data-status', 'failed', { timeout: 60_000 });
-  // The card's line says why (the whole message, details folded, is in the viewer).
-  await expect(failed.getByTestId('job-status')).toContainText('is not a VAE');
   expect(consoleErrors).toEqual([]);
 });

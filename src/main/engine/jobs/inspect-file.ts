@@ -70,10 +70,16 @@ function familyOf(d: Detected): Pick<InspectedFile, 'family' | 'familyLabel' | '
 
 const OTHER_FAMILY_WIDTHS: Record<number, string> = { 1024: 'an SD2.x', 1280: 'an SDXL' };
 
-/** A textual-inversion embedding's verdict, or null when the tensors are not one. */
-function embeddingVerdict(table: TensorTable): Pick<InspectedFile, 'kind' | 'family' | 'familyLabel' | 'supported' | 'supportMessage'> | null {
+/**
+ * A textual-inversion embedding's verdict, or null when the tensors are not one. `words` is what the Generate
+ * place shows and inserts (the word that calls it, its vector count and width), kept as `embedding.*` metadata.
+ */
+function embeddingVerdict(table: TensorTable, path: string): (Pick<InspectedFile, 'kind' | 'family' | 'familyLabel' | 'supported' | 'supportMessage'> & { words: Record<string, string> }) | null {
   try {
     const e = embeddingLayout(table);
+    // The same rule as readEmbeddingFile: the file stem, except a diffusers file under its default name.
+    const stem = nameFromPath(path);
+    const word = e.format === 'diffusers' && stem.startsWith('learned_embeds') ? e.view.name : stem;
     // 1024 and 1280 wide are SD2 / SDXL embeddings: refused here. Any other width is checked against the model's
     // text encoder when it is used (test models and fine-tunes can be narrower).
     const other = OTHER_FAMILY_WIDTHS[e.width];
@@ -83,6 +89,7 @@ function embeddingVerdict(table: TensorTable): Pick<InspectedFile, 'kind' | 'fam
       familyLabel: `Embedding, ${e.count} vector(s) of width ${e.width}`,
       supported: !other,
       supportMessage: other ? `It is ${other} embedding (${e.width}-wide vectors); SD1.5's text encoder takes 768-wide ones.` : null,
+      words: { 'embedding.word': word, 'embedding.vectors': String(e.count), 'embedding.width': String(e.width) },
     };
   } catch (err) {
     if (isStudioError(err)) return null;
@@ -98,19 +105,20 @@ export async function inspectModelFile(path: string): Promise<InspectedFile> {
   try {
     detected = detectModel(table);
     meta = readLoraMetadata(table);
-    if (detected.family === 'unknown') embedding = embeddingVerdict(table);
+    if (detected.family === 'unknown') embedding = embeddingVerdict(table, path);
   } finally {
     table.close();
   }
   const hashes = await hashModelFile(path);
+  const { words, ...embeddingFields } = embedding ?? { words: {} };
   return {
     kind: kindOf(detected),
     ...familyOf(detected),
-    ...embedding,
+    ...embeddingFields,
     sha256: hashes.sha256.toLowerCase(),
     autov2: hashes.autov2.toUpperCase(),
     autov3: hashes.autov3?.toUpperCase() ?? null,
-    metadata: meta.raw,
+    metadata: { ...meta.raw, ...words },
     title: meta.title ?? null,
     triggerWords: meta.triggerWords,
     thumbnail: meta.thumbnail ?? null,

@@ -23,8 +23,12 @@ import { QueueList } from './QueueList';
 import { SIZE_MAX, SIZE_MIN, SIZE_PRESETS, SIZE_STEP } from './size-presets';
 import { TokenCounter } from './TokenCounter';
 import { Viewer } from './Viewer';
+import { middleEllipsis } from './middle-ellipsis';
 
 export { PROVIDER_LABELS } from './provider-labels';
+
+/** What the side panel's full-width select shows of a name before cutting it in the middle. */
+const NAME_CHARS = 28;
 
 /** The job the viewer shows: the one chosen in the strip, else the running one, else the newest. */
 function pickShown(jobs: JobView[], selectedId: string | null): JobView | null {
@@ -168,25 +172,26 @@ export function GeneratePlace() {
 
             <InputMedia params={params} update={draft.update} />
 
-            <div className="form-row">
+            {/* One per line: the panel is narrow and model names are long; the select's title shows the whole name. */}
+            <div className="form-stack">
               <div className="field">
                 <label htmlFor={ids.model}>Model</label>
-                <select id={ids.model} value={params.model ?? ''} onChange={(e) => draft.update({ model: e.target.value || undefined })} data-testid="model-picker">
+                <select id={ids.model} value={params.model ?? ''} title={model ? `${model.name} (${model.familyLabel})` : 'Starter test model'} onChange={(e) => draft.update({ model: e.target.value || undefined })} data-testid="model-picker">
                   <option value="">Starter test model (random weights — abstract output)</option>
                   {checkpoints.map((m) => (
-                    <option key={m.id} value={m.path} disabled={!m.supported}>
-                      {m.name} ({m.familyLabel}){m.supported ? '' : ' — cannot be used'}
+                    <option key={m.id} value={m.path} disabled={!m.supported} title={`${m.name} (${m.familyLabel}) · ${m.path}`}>
+                      {middleEllipsis(m.name, NAME_CHARS)} ({m.familyLabel}){m.supported ? '' : ' — cannot be used'}
                     </option>
                   ))}
                 </select>
               </div>
               <div className="field">
                 <label htmlFor={ids.motion}>Motion module</label>
-                <select id={ids.motion} value={params.motion ?? ''} onChange={(e) => draft.update({ motion: e.target.value || undefined })} data-testid="motion-picker">
+                <select id={ids.motion} value={params.motion ?? ''} title={motions.find((m) => m.path === params.motion)?.name ?? (params.model ? 'Choose a motion module' : "The starter model's own")} onChange={(e) => draft.update({ motion: e.target.value || undefined })} data-testid="motion-picker">
                   <option value="">{params.model ? 'Choose a motion module' : "The starter model's own"}</option>
                   {motions.map((m) => (
-                    <option key={m.id} value={m.path} disabled={!m.supported}>
-                      {m.name}
+                    <option key={m.id} value={m.path} disabled={!m.supported} title={`${m.name} · ${m.path}`}>
+                      {middleEllipsis(m.name, NAME_CHARS)}
                     </option>
                   ))}
                 </select>
@@ -201,7 +206,7 @@ export function GeneratePlace() {
               </button>
             </p>
 
-            <ExtraFiles />
+            <ExtraFiles items={models.value ?? []} onOpenLibrary={() => go('library')} />
             <ControlNetUnits />
 
             <SeedControl seed={params.seed} locked={draft.seedLocked} onSeed={(seed) => draft.update({ seed })} onLocked={draft.setSeedLocked} onRoll={() => draft.update({ seed: randomSeed() })} />
