@@ -1,7 +1,9 @@
+import type { LibraryItem } from './library';
+
 /**
  * What AnimateLCM needs, for the first-run card and the in-app downloader: official addresses (the authors'
  * Hugging Face repositories), sizes and SHA-256 as those repositories publish them (Git LFS details). A hash or
- * byte size not published is null and shown as unknown — never guessed.
+ * byte size not published is null — never guessed — and the label says what is known.
  */
 export interface StarterFile {
   id: string;
@@ -59,8 +61,10 @@ export const STARTER_FILES: readonly StarterFile[] = [
     fileName: 'AnimateLCM_sd15_i2v.ckpt',
     url: 'https://huggingface.co/wangfuyun/AnimateLCM-I2V/resolve/main/AnimateLCM_sd15_i2v.ckpt',
     source: 'https://huggingface.co/wangfuyun/AnimateLCM-I2V',
+    // The file page (blob/main/AnimateLCM_sd15_i2v.ckpt, Git LFS details) publishes the SHA-256 and "2.12 GB", rounded;
+    // no page found gives the exact byte count, so none is claimed: the download shows it.
     sizeBytes: null,
-    sizeLabel: '2.12 GB',
+    sizeLabel: '2.12 GB (exact size shown after download)',
     sha256: 'c1e7081d294079ff24d12493cb8a5f2412653e66f111e26182b14ee66992e510',
     optional: true,
   },
@@ -70,10 +74,37 @@ export const STARTER_FILES: readonly StarterFile[] = [
     fileName: 'AnimateLCM_sd15_i2v_lora.safetensors',
     url: 'https://huggingface.co/wangfuyun/AnimateLCM-I2V/resolve/main/AnimateLCM_sd15_i2v_lora.safetensors',
     source: 'https://huggingface.co/wangfuyun/AnimateLCM-I2V',
-    sizeBytes: null,
+    // The repository's history: "Upload 2 files" published sd15_lora_beta.safetensors with this SHA-256 (LFS details,
+    // 135 MB), later "Rename sd15_lora_beta.safetensors to AnimateLCM_sd15_i2v_lora.safetensors" (a rename keeps the
+    // LFS object). The T2V LoRA is the same object (same SHA-256), whose LFS pointer publishes size 134,621,556.
+    sizeBytes: 134_621_556,
     sizeLabel: '135 MB',
-    // Published for sd15_lora_beta.safetensors, which this file was renamed from (a rename keeps the LFS object).
     sha256: '8f90d840e075ff588a58e22c6586e2ae9a6f7922996ee6649a7f01072333afe4',
     optional: true,
   },
 ];
+
+/**
+ * Whether the library already holds a starter file: by its published SHA-256 where there is one (a file of the
+ * same name with other bytes is not it), by its file name otherwise; "any SD1.5 checkpoint" by a usable one.
+ */
+export function starterFilePresent(f: StarterFile, items: readonly Pick<LibraryItem, 'kind' | 'supported' | 'sha256' | 'path'>[]): boolean {
+  if (f.id === 'sd15-checkpoint') return items.some((i) => i.kind === 'checkpoint' && i.supported);
+  return items.some((i) => (f.sha256 ? i.sha256 === f.sha256 : i.path.endsWith(f.fileName)));
+}
+
+/** The Getting-started card's state: which files are there, and whether every required one is. */
+export function starterProgress(items: readonly Pick<LibraryItem, 'kind' | 'supported' | 'sha256' | 'path'>[]): {
+  present: ReadonlySet<string>;
+  requiredDone: boolean;
+  required: { done: number; of: number };
+  optional: { done: number; of: number };
+} {
+  const present = new Set(STARTER_FILES.filter((f) => starterFilePresent(f, items)).map((f) => f.id));
+  const count = (optional: boolean) => {
+    const files = STARTER_FILES.filter((f) => f.optional === optional);
+    return { done: files.filter((f) => present.has(f.id)).length, of: files.length };
+  };
+  const required = count(false);
+  return { present, requiredDone: required.done === required.of, required, optional: count(true) };
+}

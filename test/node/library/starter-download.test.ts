@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../../src/main/store/database';
 import { LibraryService } from '../../../src/main/services/library-service';
 import { downloadStarterFile } from '../../../src/main/services/starter-download';
-import { STARTER_FILES, type StarterFile } from '../../../src/shared/domain/starter-files';
+import { STARTER_FILES, starterProgress, type StarterFile } from '../../../src/shared/domain/starter-files';
 import { LORA_KOHYA, tempDataDir } from '../store/helpers';
 
 describe('starter files', () => {
@@ -30,6 +30,31 @@ describe('starter files', () => {
       expect(f.url!.endsWith(`/${f.fileName}`)).toBe(true);
       expect(f.sha256 ?? '').toMatch(/^([0-9a-f]{64})?$/);
     }
+  });
+
+  it('gives every downloadable file a size the creator can read, and files with one SHA-256 one byte count', () => {
+    for (const f of STARTER_FILES.filter((x) => x.url)) {
+      expect(f.sizeLabel).not.toMatch(/unknown/i);
+      if (f.sizeBytes === null) expect(f.sizeLabel).toMatch(/shown after download/);
+      const twin = STARTER_FILES.find((g) => g !== f && g.sha256 !== null && g.sha256 === f.sha256);
+      if (twin) expect(f.sizeBytes).toBe(twin.sizeBytes);
+    }
+  });
+
+  it('the Getting-started card is done when a usable checkpoint and the T2V pair (by published hash) are in the library', () => {
+    const item = (kind: 'checkpoint' | 'motion' | 'lora', path: string, sha256: string, supported = true) => ({ kind, path, sha256, supported });
+    const [motion, lora] = ['animatelcm-t2v-motion', 'animatelcm-t2v-lora'].map((id) => STARTER_FILES.find((f) => f.id === id)!);
+    const empty = starterProgress([]);
+    expect(empty).toMatchObject({ requiredDone: false, required: { done: 0, of: 3 }, optional: { done: 0, of: 2 } });
+    // A file with the right name but other bytes is not the file; a checkpoint that cannot run is no checkpoint.
+    const impostors = [item('motion', `/m/${motion.fileName}`, 'f'.repeat(64)), item('checkpoint', '/m/unet-only.safetensors', 'e'.repeat(64), false)];
+    expect(starterProgress(impostors).required.done).toBe(0);
+    const all = [item('checkpoint', '/m/dreamshaper.safetensors', 'a'.repeat(64)), item('motion', '/x/renamed.ckpt', motion.sha256!), item('lora', '/x/lcm.safetensors', lora.sha256!)];
+    const done = starterProgress(all);
+    expect(done).toMatchObject({ requiredDone: true, required: { done: 3, of: 3 } });
+    // The I2V LoRA is the same object as the T2V LoRA (one published SHA-256), so it counts as there too.
+    expect(done.optional.done).toBe(1);
+    expect([...done.present].sort()).toEqual(['animatelcm-i2v-lora', 'animatelcm-t2v-lora', 'animatelcm-t2v-motion', 'sd15-checkpoint']);
   });
 
   it('downloads into the models folder, checks the hash and imports it; a wrong hash imports nothing', async () => {

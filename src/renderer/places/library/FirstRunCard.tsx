@@ -1,21 +1,15 @@
-import { useState } from 'react';
-import type { LibraryItem } from '../../../shared/domain/library';
-import { STARTER_FILES, type StarterFile } from '../../../shared/domain/starter-files';
+import { useEffect, useState } from 'react';
+import { STARTER_FILES, starterProgress, type StarterFile } from '../../../shared/domain/starter-files';
 import { serializeError, type SerializedError } from '../../../shared/errors';
 import { ErrorPanel } from '../../components/ErrorPanel';
 import { ProgressBar } from '../../components/ProgressBar';
 import { useStudio } from '../../state/studio-api';
 import { useLoad } from '../../state/use-load';
 
-/** A file is there when the library holds its bytes (published hash) or, without a hash, its file name. */
-function present(f: StarterFile, items: readonly LibraryItem[]): boolean {
-  if (f.id === 'sd15-checkpoint') return items.some((i) => i.kind === 'checkpoint' && i.supported);
-  return items.some((i) => (f.sha256 ? i.sha256 === f.sha256 : i.path.endsWith(f.fileName)));
-}
-
 /**
  * Getting started: what AnimateLCM needs, where it comes from, how large it is, and a download button (resumable,
- * hash-checked, imported when done). Shown while a required file is missing.
+ * hash-checked, imported when done). Open while a required file is missing; once they are all in the library it
+ * folds to one line (the optional I2V pair stays one click away) so the library's own items are in view.
  */
 export function FirstRunCard({ version, onImported }: { version: number; onImported: () => void }) {
   const { api } = useStudio();
@@ -24,7 +18,11 @@ export function FirstRunCard({ version, onImported }: { version: number; onImpor
   const items = loaded.value ?? [];
   const [downloading, setDownloading] = useState<Record<string, number | null>>({});
   const [error, setError] = useState<SerializedError | null>(null);
-  if (!loaded.value || STARTER_FILES.filter((f) => !f.optional).every((f) => present(f, items))) return null;
+  const progress = starterProgress(items);
+  const [open, setOpen] = useState(true);
+  // Follows the library: folds when the last required file arrives, opens again if one goes away.
+  useEffect(() => setOpen(!progress.requiredDone), [progress.requiredDone]);
+  if (!loaded.value) return null;
 
   const download = async (f: StarterFile) => {
     setError(null);
@@ -44,43 +42,50 @@ export function FirstRunCard({ version, onImported }: { version: number; onImpor
     }
   };
 
+  const summary = progress.requiredDone
+    ? `Getting started · the required files are in your library ✓ · optional image-to-video pair: ${progress.optional.done} of ${progress.optional.of}`
+    : `Getting started · ${progress.required.done} of ${progress.required.of} required files in your library`;
   return (
-    <section className="first-run card" aria-label="Getting started" data-testid="first-run">
-      <h2>Getting started</h2>
-      <p>AnimateLCM needs these files. Add your model folder above if you already have them, or download them here.</p>
-      <ul>
+    <details className="first-run card" aria-label="Getting started" data-testid="first-run" data-done={progress.requiredDone || undefined} open={open} onToggle={(e) => setOpen(e.currentTarget.open)}>
+      <summary>{summary}</summary>
+      <p className="first-run-intro">AnimateLCM needs these files. Add your model folder above if you already have them, or download them here.</p>
+      <ul className="starter-list">
         {STARTER_FILES.map((f) => (
-          <li key={f.id} data-testid={`starter-${f.id}`}>
-            <strong>{f.fileName}</strong> — {f.role} · {f.sizeLabel}
-            {f.optional ? ' · optional' : ''}
-            {f.url && (
-              <>
-                {' · '}
-                <a href={f.source} target="_blank" rel="noreferrer">
-                  {f.source.replace('https://', '')}
-                </a>
-              </>
-            )}
-            {present(f, items) ? (
-              <span className="starter-ok"> ✓ in your library</span>
-            ) : f.id in downloading ? (
-              <>
-                <ProgressBar fraction={downloading[f.id]} label={`Downloading ${f.fileName}`} />
-                <button type="button" className="button subtle" onClick={() => void api.cancelStarterDownload(f.id)}>
-                  Cancel
-                </button>
-              </>
-            ) : (
-              f.url && (
-                <button type="button" className="button" onClick={() => void download(f)}>
-                  Download
-                </button>
-              )
-            )}
+          <li key={f.id} className="starter-row" data-testid={`starter-${f.id}`}>
+            <div className="starter-text">
+              <strong>{f.fileName}</strong> — {f.role} · {f.sizeLabel}
+              {f.optional ? ' · optional' : ''}
+              {f.url && (
+                <>
+                  {' · '}
+                  <a href={f.source} target="_blank" rel="noreferrer">
+                    {f.source.replace('https://', '')}
+                  </a>
+                </>
+              )}
+            </div>
+            <div className="starter-action">
+              {progress.present.has(f.id) ? (
+                <span className="starter-ok">✓ in your library</span>
+              ) : f.id in downloading ? (
+                <>
+                  <ProgressBar fraction={downloading[f.id]} label={`Downloading ${f.fileName}`} />
+                  <button type="button" className="button subtle" onClick={() => void api.cancelStarterDownload(f.id)}>
+                    Cancel
+                  </button>
+                </>
+              ) : (
+                f.url && (
+                  <button type="button" className="button" onClick={() => void download(f)} aria-label={`Download ${f.fileName}`}>
+                    Download
+                  </button>
+                )
+              )}
+            </div>
           </li>
         ))}
       </ul>
       {error && <ErrorPanel error={error} title="Download" />}
-    </section>
+    </details>
   );
 }
