@@ -6,34 +6,15 @@
  */
 import { watch, type FSWatcher } from 'node:fs';
 import { readdir, realpath, stat } from 'node:fs/promises';
-import { join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { StudioError, isStudioError } from '../../shared/errors';
 import type { FolderFileNote, FolderLayout, LibraryKind, ModelFolder } from '../../shared/domain/library';
 import type { StudioDatabase } from '../store/database';
 import { FoldersStore, type FolderFileRow, type ReconcileResult, type ScannedFile } from '../store/folders-store';
 import { LibraryStore } from '../store/library-store';
 import type { LibraryService } from './library-service';
-import type { InspectedFile } from './library-inspector';
-import { readSidecars, type Sidecars } from './model-sidecars';
-
-/**
- * A file's inspection with its sidecars folded in: the preview image; trigger words from the activation text and
- * Civitai's trained words — when they exist, the words the file's own metadata lists (training tags) become tags;
- * base model, preferred weight, notes and description in the metadata under `sidecar.*`.
- */
-export function withSidecars(info: InspectedFile, side: Sidecars): { info: InspectedFile; tags: string[] } {
-  const metadata = { ...info.metadata };
-  if (side.baseModel) metadata['sidecar.baseModel'] = side.baseModel;
-  if (side.defaultWeight !== null) metadata['sidecar.preferredWeight'] = String(side.defaultWeight);
-  if (side.notes) metadata['sidecar.notes'] = side.notes;
-  if (side.description) metadata['sidecar.description'] = side.description;
-  if (side.problems.length) metadata['sidecar.problems'] = side.problems.join('\n');
-  const own = side.triggerWords.length > 0;
-  return {
-    info: { ...info, metadata, triggerWords: own ? side.triggerWords : info.triggerWords, thumbnail: side.preview ?? info.thumbnail },
-    tags: own ? info.triggerWords : [],
-  };
-}
+import { readSidecars, sidecarStems, stemOf } from './model-sidecars';
+import { residecar, withSidecars } from './sidecar-merge';
 
 /** Which subfolder holds which kind, per layout ('' = the whole folder, kind detected from the bytes). */
 export const LAYOUT_FOLDERS: Readonly<Record<FolderLayout, readonly (readonly [string, LibraryKind | null])[]>> = {
@@ -93,6 +74,8 @@ export class ModelFolderService {
   private readonly items: LibraryStore;
   private readonly watchers = new Map<number, FSWatcher>();
   private readonly timers = new Map<number, NodeJS.Timeout>();
+  /** Names the watcher reported per folder since its last run (null: it did not say which). */
+  private readonly changed = new Map<number, Set<string | null>>();
   private hashing: Promise<void> | null = null;
   private closed = false;
 
@@ -212,7 +195,7 @@ export class ModelFolderService {
         this.store.settle(file, { state: 'pending', note: 'The file changed while it was being hashed; it is hashed again once it stops changing.' });
         return;
       }
-      // Sidecars are read when the item is created; later edits in the studio are the creator's and stay.
+      // Read here when the item is created, and again by refreshSidecars when one changes (the watcher).
       const side = await readSidecars(abs, root);
       const merged = withSidecars(info, side);
       const { item } = await this.library.adopt(abs, merged.info, file.sizeBytes, { folderId: file.folderId, kindHint: file.kindHint, tags: merged.tags });
@@ -232,7 +215,12 @@ export class ModelFolderService {
     if (this.watchers.has(id) || this.closed) return;
     const folder = this.store.require(id);
     try {
-      const w = watch(folder.path, { recursive: true }, () => this.schedule(id, debounceMs));
+      const w = watch(folder.path, { recursive: true }, (_event, name) => {
+        let names = this.changed.get(id);
+        if (!names) this.changed.set(id, (names = new Set()));
+        names.add(name === null ? null : String(name));
+        this.schedule(id, debounceMs);
+      });
       w.on('error', () => {
         // The root went away (drive unplugged): one more scan marks it offline; the next start watches it again.
         this.unwatch(id);
@@ -250,12 +238,50 @@ export class ModelFolderService {
       id,
       setTimeout(() => {
         this.timers.delete(id);
+        const names = [...(this.changed.get(id) ?? [])];
+        this.changed.delete(id);
         if (this.closed || !this.store.get(id)) return;
-        void this.scan(id)
-          .then(() => this.hashPending())
-          .catch(() => undefined);
+        // Only sidecars changed: re-read them into their items; the models themselves are untouched (no rescan,
+        // no hashing). Anything else (or a watcher that does not name files) rescans the folder first.
+        const sidecars = names.filter((n): n is string => n !== null && sidecarStems(basename(n)).length > 0);
+        const onlySidecars = names.length > 0 && sidecars.length === names.length;
+        const work = onlySidecars ? this.refreshSidecars(id, sidecars) : this.scan(id).then(() => this.hashPending()).then(() => this.refreshSidecars(id, sidecars));
+        void work.catch(() => undefined);
       }, debounceMs),
     );
+  }
+
+  /**
+   * Re-read the sidecars named (paths relative to the folder) into the items of the models they belong to: card
+   * preview, trigger words, base model, default weight, notes — the model file is not read or hashed again. The
+   * file's note says what was skipped, as at indexing. Reported as one finished progress pass, so an open Library
+   * place reloads its cards.
+   */
+  async refreshSidecars(id: number, names: readonly string[]): Promise<void> {
+    const folder = this.store.get(id);
+    if (!folder || folder.status === 'offline') return;
+    const stemsByDir = new Map<string, Set<string>>();
+    for (const n of names) {
+      const rel = n.split(sep).join('/');
+      const dir = dirname(rel) === '.' ? '' : dirname(rel);
+      const stems = stemsByDir.get(dir) ?? new Set<string>();
+      stemsByDir.set(dir, stems);
+      for (const stem of sidecarStems(basename(rel))) stems.add(stem);
+    }
+    const updated: string[] = [];
+    for (const [dir, stems] of stemsByDir) {
+      for (const file of this.store.filesIn(id, dir)) {
+        if (this.closed) return;
+        if (file.state !== 'done' || file.itemId === null || !stems.has(stemOf(file.relPath))) continue;
+        const item = this.items.get(file.itemId);
+        if (!item) continue;
+        const side = await readSidecars(join(folder.path, ...file.relPath.split('/')), folder.path);
+        this.items.applySidecars(item.id, residecar(item, side));
+        this.store.settle(file, { state: 'done', note: side.problems.length ? side.problems.join(' ') : null, sha256: file.sha256, itemId: file.itemId });
+        updated.push(join(folder.path, ...file.relPath.split('/')));
+      }
+    }
+    updated.forEach((path, i) => this.onProgress({ folderId: id, done: i + 1, total: updated.length, path }));
   }
 
   private unwatch(id: number): void {
@@ -263,6 +289,7 @@ export class ModelFolderService {
     this.watchers.delete(id);
     clearTimeout(this.timers.get(id));
     this.timers.delete(id);
+    this.changed.delete(id);
   }
 
   /** Stop watching and hashing (the pass in progress finishes its current file). */

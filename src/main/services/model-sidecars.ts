@@ -26,8 +26,20 @@ export const SIDECAR_MAX_BYTES = 2 * 2 ** 20;
 const PREVIEW_MAX_BYTES = 32 * 2 ** 20;
 const TEXT_MAX = 10_000;
 
-function stemOf(modelPath: string): string {
+/** A model file's name without its extension: what its sidecars are named after. */
+export function stemOf(modelPath: string): string {
   return basename(modelPath).replace(/\.(safetensors|ckpt|pt|pth|bin)$/i, '');
+}
+
+/**
+ * The model stems a file name could be a sidecar of (empty: it is none). `x.preview.png` belongs to `x`, or to a
+ * model named `x.preview` (the plain `<name>.png` form), so both are given.
+ */
+export function sidecarStems(fileName: string): string[] {
+  const preview = /^(.+)\.preview\.(png|jpe?g|webp)$/i.exec(fileName);
+  if (preview) return [preview[1], fileName.replace(/\.[^.]+$/, '')];
+  const other = /^(.+)\.(civitai\.info|json|png|jpe?g|webp)$/i.exec(fileName);
+  return other ? [other[1]] : [];
 }
 
 async function insideFolder(path: string, root: string): Promise<string | null> {

@@ -146,6 +146,14 @@ export class FoldersStore {
     return this.db.run(() => (this.db.stmt('SELECT * FROM folder_files WHERE folder_id = ? ORDER BY rel_path').all(folderId) as FileRow[]).map(toFile));
   }
 
+  /** The indexed files directly inside `dir` (relative to the folder, '/'-separated; '' is the folder itself). */
+  filesIn(folderId: number, dir: string): FolderFileRow[] {
+    const prefix = dir === '' ? '' : `${dir}/`;
+    const pattern = `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    const rows = this.db.run(() => this.db.stmt("SELECT * FROM folder_files WHERE folder_id = ? AND rel_path LIKE ? ESCAPE '\\'").all(folderId, pattern)) as FileRow[];
+    return rows.filter((r) => !r.rel_path.slice(prefix.length).includes('/')).map(toFile);
+  }
+
   /** Up to `limit` files still to hash (of one folder, or of all). */
   pending(limit: number, folderId?: number): FolderFileRow[] {
     const rows = this.db.run(() =>

@@ -205,6 +205,20 @@ export class LibraryStore {
     return this.require(id);
   }
 
+  /**
+   * What a model's sidecar files say now (they were added, edited or removed): metadata, trigger words and the
+   * preview as the caller decided them (services/sidecar-refresh.ts keeps the creator's own edits). Nothing else
+   * about the item changes: its hash, name and tags are the file's and the creator's.
+   */
+  applySidecars(id: number, next: Pick<LibraryItem, 'metadata' | 'triggerWords' | 'preview' | 'previewSource'>, now: string = nowIso()): LibraryItem {
+    this.db.write(() => {
+      this.db
+        .stmt('UPDATE library_items SET metadata_json = ?, trigger_words_json = ?, preview = ?, preview_source = ?, updated_at = ? WHERE id = ?')
+        .run(JSON.stringify(next.metadata), JSON.stringify(cleanWords(next.triggerWords)), next.preview, next.preview === null ? null : next.previewSource, now, id);
+    });
+    return this.require(id);
+  }
+
   /** Point an item at a (new) location, e.g. when a missing file is imported again from where it now lives. */
   relocate(id: number, path: string, storage: LibraryStorage, sizeBytes: number, now: string = nowIso(), folderId: number | null = null): LibraryItem {
     this.db.write(() => {

@@ -7,7 +7,7 @@
 import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import type { SettingsView } from '../../shared/api';
 import { DEFAULT_PARAMS, type GenerationParams, type LoraRef } from '../../shared/domain/generation';
-import type { LibraryItem } from '../../shared/domain/library';
+import { sidecarFacts, type LibraryItem } from '../../shared/domain/library';
 import { useStudioApi } from './studio-api';
 
 /** Largest seed the noise generator takes through JSON (2^53 − 1); the die draws below 2^32 to keep it readable. */
@@ -73,7 +73,8 @@ export function DraftProvider({ children }: { children: ReactNode }) {
   const update = useCallback((patch: Partial<GenerationParams>) => setParams((p) => ({ ...p, ...patch })), []);
   const replace = useCallback((next: GenerationParams) => setParams(next), []);
   const addLora = useCallback(
-    (item: LibraryItem, weight = 0.8) =>
+    // The weight a sidecar suggests (A1111's "preferred weight"), else 0.8.
+    (item: LibraryItem, weight = sidecarFacts(item).defaultWeight ?? 0.8) =>
       setParams((p) => {
         const at = p.loras.findIndex((l) => l.path === item.path);
         if (at >= 0) return { ...p, loras: p.loras.map((l, i) => (i === at ? { ...l, enabled: true } : l)) };

@@ -133,3 +133,15 @@ export interface FolderFileNote {
   path: string;
   note: string;
 }
+
+/**
+ * What a model's sidecar files said about it (services/sidecar-merge.ts keeps them as `sidecar.*` metadata): the
+ * base model it was made for and the weight its author suggests. Null where no sidecar says.
+ */
+export function sidecarFacts(item: Pick<LibraryItem, 'metadata'>): { baseModel: string | null; defaultWeight: number | null } {
+  const w = Number(item.metadata['sidecar.preferredWeight']);
+  return { baseModel: item.metadata['sidecar.baseModel'] ?? null, defaultWeight: item.metadata['sidecar.preferredWeight'] !== undefined && Number.isFinite(w) ? w : null };
+}
+
+/** Metadata keys the studio keeps for its own bookkeeping (not the file's), left out of the details' metadata list. */
+export const BOOKKEEPING_METADATA = /^(file\.triggerWords|sidecar\.triggerWords|embedding\.(word|vectors|width))$/;

@@ -1,6 +1,7 @@
 /**
  * Library place: the first-run card lists what AnimateLCM needs; a model folder added by path is indexed in place
- * (its row says how many models), its LoRA appears as a card with its sidecar's trigger words, and the folder's
+ * (its row says how many models), its LoRA appears as a card with its sidecar's trigger words (and follows an edit
+ * of the sidecar), and the folder's
  * state follows the drive (offline greys its items).
  */
 import { copyFileSync, mkdirSync, mkdtempSync, renameSync, writeFileSync } from 'node:fs';
@@ -33,12 +34,18 @@ test('first-run card, a model folder added in place, offline greyed', async ({ p
   await expect(row).toContainText('1 model(s)', { timeout: 30_000 });
   await expect(page.getByTestId('library-card').filter({ hasText: 'papercut style' })).toHaveCount(1);
 
+  // The creator edits the sidecar in their other tool: the card follows, with no reload and no re-hash.
+  writeFileSync(join(root, 'models', 'Lora', 'paper.json'), JSON.stringify({ 'activation text': 'folded paper', 'preferred weight': 0.7, 'sd version': 'SD1' }));
+  const edited = page.getByTestId('library-card').filter({ hasText: 'folded paper' });
+  await expect(edited).toHaveCount(1, { timeout: 15_000 });
+  await expect(edited.getByTestId('card-sidecar')).toHaveText('For SD1 · weight 0.7');
+
   renameSync(root, `${root}-unplugged`);
   await call(app, 'refreshLibrary');
   await page.reload();
   await page.getByRole('navigation', { name: 'Places' }).getByRole('button', { name: 'Library' }).click();
   await expect(page.getByTestId('folder-row').filter({ hasText: root })).toContainText('Offline');
-  await expect(page.getByTestId('library-card').filter({ hasText: 'papercut style' })).toHaveClass(/card-offline/);
+  await expect(page.getByTestId('library-card').filter({ hasText: 'folded paper' })).toHaveClass(/card-offline/);
   renameSync(`${root}-unplugged`, root);
   expect(consoleErrors).toEqual([]);
 });

@@ -1,8 +1,10 @@
-import { copyFileSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openDatabase, type StudioDatabase } from '../../../src/main/store/database';
 import { LibraryService } from '../../../src/main/services/library-service';
+import { inspectModelFile } from '../../../src/main/engine/jobs/inspect-file';
+import type { LibraryItem } from '../../../src/shared/domain/library';
 import { ModelFolderService } from '../../../src/main/services/model-folders';
 import { SIDECAR_MAX_BYTES } from '../../../src/main/services/model-sidecars';
 import { LORA_KOHYA, MOTION_MODULE, tempDataDir } from '../store/helpers';
@@ -77,5 +79,56 @@ describe('sidecars feed the cards', () => {
     expect(notes['models/Lora/bad.safetensors']).toMatch(/bad\.civitai\.info was skipped: .* too large/);
     expect(notes['models/Stable-diffusion/mm.safetensors']).toMatch(/mm\.preview\.png was skipped: it leads outside the model folder/);
     expect(folders.listFolders()[0]).toMatchObject({ done: 2, failed: 0 });
+  });
+
+  it('a watched folder re-reads a sidecar that is added, changed or removed, without hashing the model again; studio edits stay', async () => {
+    // The real inspector, counted: a sidecar change must not send the model file through it again.
+    const inspected: string[] = [];
+    await folders.close();
+    lib = new LibraryService(db, { inspector: (p) => (inspected.push(p), inspectModelFile(p)) });
+    folders = new ModelFolderService(db, lib);
+    const loraDir = join(root, 'models', 'Lora');
+    copyFileSync(LORA_KOHYA, join(loraDir, 'paper.safetensors'));
+    await folders.addFolder(root, 'a1111');
+    await folders.hashPending();
+    const [before] = await lib.listLoras();
+    expect(before.preview).toBeNull();
+    folders.watchFolder(1, 50);
+
+    const until = async (what: string, ok: (i: LibraryItem) => boolean): Promise<LibraryItem> => {
+      const deadline = Date.now() + 10_000;
+      for (;;) {
+        const item = await lib.getItem(before.id);
+        if (ok(item)) return item;
+        if (Date.now() > deadline) throw new Error(`the card never showed ${what}: ${JSON.stringify({ triggerWords: item.triggerWords, preview: item.preview, metadata: item.metadata })}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    };
+    writeFileSync(join(loraDir, 'paper.json'), JSON.stringify({ 'activation text': 'papercut style', 'preferred weight': 0.6 }));
+    await until('the activation text', (i) => i.triggerWords.join() === 'papercut style' && i.metadata['sidecar.preferredWeight'] === '0.6');
+    writeFileSync(join(loraDir, 'paper.preview.png'), PNG);
+    await until('the preview', (i) => i.preview === join(loraDir, 'paper.preview.png') && i.previewSource === 'file');
+    writeFileSync(join(loraDir, 'paper.civitai.info'), JSON.stringify({ trainedWords: ['paper art'], baseModel: 'SD 1.5' }));
+    await until('the base model and trained words', (i) => i.metadata['sidecar.baseModel'] === 'SD 1.5' && i.triggerWords.join() === 'papercut style,paper art');
+    writeFileSync(join(loraDir, 'paper.json'), JSON.stringify({ 'activation text': 'layered paper', 'preferred weight': 0.8 }));
+    await until('the changed activation text', (i) => i.triggerWords.join() === 'layered paper,paper art' && i.metadata['sidecar.preferredWeight'] === '0.8');
+    // A broken edit: the item says why, and keeps nothing stale from the sidecar.
+    writeFileSync(join(loraDir, 'paper.json'), '{"activation text": ');
+    await until('the note on the broken sidecar', (i) => /paper\.json was skipped: it is not valid JSON/.test(i.metadata['sidecar.problems'] ?? '') && i.metadata['sidecar.preferredWeight'] === undefined);
+    expect(folders.notes(1)[0]?.note).toMatch(/paper\.json was skipped/);
+
+    rmSync(join(loraDir, 'paper.json'));
+    rmSync(join(loraDir, 'paper.civitai.info'));
+    rmSync(join(loraDir, 'paper.preview.png'));
+    const back = await until('the file as it is without sidecars', (i) => i.preview === null && i.metadata['sidecar.baseModel'] === undefined && i.metadata['sidecar.problems'] === undefined);
+    expect(back.triggerWords).toEqual(before.triggerWords);
+    expect(folders.notes(1)).toEqual([]);
+
+    // The creator's own trigger words win over a sidecar that changes later; the rest still follows the sidecar.
+    await lib.updateItem(before.id, { triggerWords: ['mine'] });
+    writeFileSync(join(loraDir, 'paper.json'), JSON.stringify({ 'activation text': 'not mine', 'sd version': 'SD1' }));
+    const edited = await until('the sidecar base model', (i) => i.metadata['sidecar.baseModel'] === 'SD1');
+    expect(edited.triggerWords).toEqual(['mine']);
+    expect(inspected).toEqual([join(loraDir, 'paper.safetensors')]);
   });
 });

@@ -1,5 +1,5 @@
 import { useEffect, useId, useState } from 'react';
-import type { LibraryItem, LibraryItemUpdate } from '../../../shared/domain/library';
+import { BOOKKEEPING_METADATA, type LibraryItem, type LibraryItemUpdate } from '../../../shared/domain/library';
 import { formatBytes } from '../../state/media';
 import { ItemPreview } from './LoraCard';
 
@@ -35,7 +35,7 @@ export function DetailsPane({
   }, [item]);
 
   const dirty = name !== item.name || triggers !== item.triggerWords.join(', ') || tags !== item.tags.join(', ');
-  const metadata = Object.entries(item.metadata);
+  const metadata = Object.entries(item.metadata).filter(([k]) => !BOOKKEEPING_METADATA.test(k));
 
   return (
     <aside className="details-pane" aria-label={`Details of ${item.name}`} data-testid="details-pane">

@@ -1,4 +1,4 @@
-import type { LibraryItem } from '../../../shared/domain/library';
+import { sidecarFacts, type LibraryItem } from '../../../shared/domain/library';
 import { formatBytes } from '../../state/media';
 import { useStudio } from '../../state/studio-api';
 
@@ -41,6 +41,7 @@ export function LoraCard({
   onApply: () => void;
   onFavourite: () => void;
 }) {
+  const side = sidecarFacts(item);
   return (
     <li className={`card${selected ? ' card-selected' : ''}${item.supported ? '' : ' card-unsupported'}${item.availability === 'offline' ? ' card-offline' : ''}`} data-testid="library-card" data-item-id={item.id}>
       <button type="button" className="card-main" onClick={onSelect} aria-pressed={selected} aria-label={`${item.name}, ${item.familyLabel}. Show details`}>
@@ -62,6 +63,11 @@ export function LoraCard({
         {item.triggerWords.length > 0 && (
           <p className="card-triggers" title={item.triggerWords.join(', ')}>
             {item.triggerWords.join(', ')}
+          </p>
+        )}
+        {(side.baseModel !== null || side.defaultWeight !== null) && (
+          <p className="card-meta" data-testid="card-sidecar" title="From the sidecar files next to the model">
+            {[side.baseModel && `For ${side.baseModel}`, side.defaultWeight !== null && `weight ${side.defaultWeight}`].filter(Boolean).join(' · ')}
           </p>
         )}
         <p className="card-meta">
