@@ -21,6 +21,7 @@ import { isInside } from '../store/layout';
 import { LibraryStore } from '../store/library-store';
 import { inspectModelFile, nameFromPath } from '../engine/jobs/inspect-file';
 import type { FileInspector, InspectedFile } from './library-inspector';
+import { isImage } from './model-sidecars';
 
 export interface LibraryServiceOptions {
   inspector?: FileInspector;
@@ -47,6 +48,18 @@ export interface AdoptOptions extends ImportOptions {
   folderId?: number | null;
   /** The kind the folder's layout says (e.g. models/ControlNet), used when the bytes do not say. */
   kindHint?: LibraryKind | null;
+}
+
+/**
+ * The thumbnail a file's metadata carries (modelspec.thumbnail) is shown only if its bytes are a PNG, JPEG or WebP:
+ * the data: URL's declared type proves nothing. Otherwise the item has none, and its metadata says why.
+ */
+function withCheckedThumbnail(info: InspectedFile): InspectedFile {
+  // A path is a sidecar preview, already checked by its bytes (model-sidecars.ts).
+  if (info.thumbnail === null || !info.thumbnail.startsWith('data:')) return info;
+  const m = /^data:[^,]*;base64,(.*)$/s.exec(info.thumbnail);
+  if (m && isImage(Buffer.from(m[1].slice(0, 64), 'base64'))) return info;
+  return { ...info, thumbnail: null, metadata: { ...info.metadata, 'thumbnail.skipped': 'The thumbnail in the file’s metadata is not a PNG, JPEG or WebP image, so it is not shown.' } };
 }
 
 function isLoraKind(k: LibraryKind): boolean {
@@ -145,6 +158,7 @@ export class LibraryService {
       // Found in a ControlNet folder: listed so the creator sees it, marked as what the studio cannot run yet.
       info = { ...info, family: 'controlnet', familyLabel: 'ControlNet', supported: false, supportMessage: 'The studio does not run ControlNets yet.' };
     }
+    info = withCheckedThumbnail(info);
     const mode = options.mode ?? 'reference';
     const folderId = mode === 'reference' ? (options.folderId ?? null) : null;
     const st = { size: sizeBytes };

@@ -171,7 +171,7 @@ export class ModelFolderService {
       for (const file of batch) {
         if (this.closed) return;
         tried.add(`${file.folderId}:${file.relPath}`);
-        const folder = this.store.get(file.folderId);
+        const folder = this.store.root(file.folderId);
         if (!folder || folder.status === 'offline') continue;
         const abs = join(folder.path, ...file.relPath.split('/'));
         await this.hashOne(file, abs, folder.path);
@@ -332,9 +332,15 @@ export class ModelFolderService {
         }
         // stat in small parallel batches: a folder of 100,000 files stays bounded in open handles and memory.
         for (let i = 0; i < candidates.length; i += 64) {
-          const stats = await Promise.all(candidates.slice(i, i + 64).map((p) => stat(p).then((s) => ({ p, s })).catch(() => null)));
+          const stats = await Promise.all(candidates.slice(i, i + 64).map((p) => stat(p).then((s) => ({ p, s, code: null })).catch((e: NodeJS.ErrnoException) => ({ p, s: null, code: e.code ?? 'error' }))));
           for (const r of stats) {
-            if (!r || !r.s.isFile()) continue;
+            if (!r.s) {
+              // A model link that loops or whose target is gone: no item, so the folder says why.
+              const why = r.code === 'ELOOP' ? 'a link that leads back to itself (a symlink loop)' : r.code === 'ENOENT' ? 'a link to a file that is not there' : `it could not be read (${r.code})`;
+              if (notes.length < 20) notes.push(`Skipped ${relative(folder.path, r.p).split(sep).join('/')}: ${why}.`);
+              continue;
+            }
+            if (!r.s.isFile()) continue;
             if (files.length >= this.limits.maxFiles) {
               notes.push(`Indexed the first ${this.limits.maxFiles} model files only; split the folder or add its subfolders separately.`);
               return { files, notes };

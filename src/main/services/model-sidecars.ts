@@ -4,7 +4,7 @@
  * preferred weight, notes). Read only, bounded, and only inside the model's folder: a sidecar is the creator's
  * file, the studio never writes it; edits made in the studio go to its database.
  */
-import { open, realpath, stat } from 'node:fs/promises';
+import { lstat, open, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, join, sep } from 'node:path';
 
 /** What the sidecars add to an item. */
@@ -69,16 +69,40 @@ export function isImage(b: Buffer): boolean {
 
 type Outcome = { json: Record<string, unknown> } | { problem: string } | null;
 
+/**
+ * A sidecar's file: its real path inside the folder, or why it is skipped (a link out of the folder or in a loop,
+ * a folder or a pipe under a sidecar's name, unreadable); null when there is none.
+ */
+async function locate(path: string, root: string): Promise<{ real: string; size: number } | { problem: string } | null> {
+  const name = basename(path);
+  let s;
+  try {
+    s = await stat(path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') {
+      // A link whose target is gone is no sidecar either; say so rather than ignore it silently.
+      const link = await lstat(path).catch(() => null);
+      return link?.isSymbolicLink() ? { problem: `${name} was skipped: it is a link to a file that is not there.` } : null;
+    }
+    if (code === 'ELOOP') return { problem: `${name} was skipped: it is a link that leads back to itself (a symlink loop).` };
+    return { problem: `${name} was skipped: it could not be read (${code ?? 'error'}).` };
+  }
+  const real = await insideFolder(path, root);
+  if (!real) return { problem: `${name} was skipped: it leads outside the model folder.` };
+  if (!s.isFile()) return { problem: `${name} was skipped: it is ${s.isDirectory() ? 'a folder' : 'not a regular file'}.` };
+  return { real, size: s.size };
+}
+
 /** A sidecar's JSON object, or why it was skipped; null when there is none. */
 async function readJson(path: string, root: string): Promise<Outcome> {
-  const s = await stat(path).catch(() => null);
-  if (!s) return null;
+  const where = await locate(path, root);
+  if (!where || 'problem' in where) return where;
   const name = basename(path);
-  const real = await insideFolder(path, root);
-  if (!real || !s.isFile()) return { problem: `${name} was skipped: it leads outside the model folder.` };
-  if (s.size > SIDECAR_MAX_BYTES) return { problem: `${name} was skipped: ${(s.size / 2 ** 20).toFixed(1)} MB is too large for a sidecar (at most ${SIDECAR_MAX_BYTES / 2 ** 20} MB).` };
+  if (where.size > SIDECAR_MAX_BYTES) return { problem: `${name} was skipped: ${(where.size / 2 ** 20).toFixed(1)} MB is too large for a sidecar (at most ${SIDECAR_MAX_BYTES / 2 ** 20} MB).` };
   try {
-    const v: unknown = JSON.parse((await head(real, SIDECAR_MAX_BYTES)).toString('utf8'));
+    // Windows editors (Notepad) save UTF-8 with a byte-order mark, which JSON.parse refuses.
+    const v: unknown = JSON.parse((await head(where.real, SIDECAR_MAX_BYTES)).toString('utf8').replace(/^\uFEFF/, ''));
     if (typeof v !== 'object' || v === null || Array.isArray(v)) return { problem: `${name} was skipped: it is JSON but not an object.` };
     return { json: v as Record<string, unknown> };
   } catch {
@@ -96,12 +120,11 @@ export async function readSidecars(modelPath: string, root: string): Promise<Sid
 
   for (const ext of ['preview.png', 'preview.jpg', 'preview.jpeg', 'preview.webp', 'png', 'jpg', 'jpeg', 'webp']) {
     const p = join(dir, `${stem}.${ext}`);
-    const s = await stat(p).catch(() => null);
-    if (!s) continue;
-    const real = await insideFolder(p, root);
-    if (!real || !s.isFile()) out.problems.push(`${basename(p)} was skipped: it leads outside the model folder.`);
-    else if (s.size > PREVIEW_MAX_BYTES) out.problems.push(`${basename(p)} was skipped: larger than ${PREVIEW_MAX_BYTES / 2 ** 20} MB.`);
-    else if (!isImage(await head(real, 16))) out.problems.push(`${basename(p)} was skipped: it is not a PNG, JPEG or WebP image.`);
+    const where = await locate(p, root);
+    if (!where) continue;
+    if ('problem' in where) out.problems.push(where.problem);
+    else if (where.size > PREVIEW_MAX_BYTES) out.problems.push(`${basename(p)} was skipped: larger than ${PREVIEW_MAX_BYTES / 2 ** 20} MB.`);
+    else if (!isImage(await head(where.real, 16))) out.problems.push(`${basename(p)} was skipped: it is not a PNG, JPEG or WebP image.`);
     else {
       out.preview = p;
       break;
