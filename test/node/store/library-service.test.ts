@@ -193,6 +193,21 @@ describe('LibraryService', () => {
     expect(item.supportMessage).toMatch(/SDXL.*SD1\.5/);
   });
 
+  it('records each embedding\'s word and vector count, as Generate shows and inserts them (A1111 .pt, .safetensors, diffusers)', async () => {
+    const ti = join(FIXTURES, 'textual_inversion');
+    const cases: [string, string, string][] = [
+      ['EasyNegative.safetensors', 'EasyNegative', '1'],
+      ['charturnerv2.pt', 'charturnerv2', '3'],
+      // A diffusers file under its default name: the word is its own key, not "learned_embeds_…".
+      ['learned_embeds_charturnerv2.safetensors', 'charturnerv2', '3'],
+    ];
+    for (const [file, word, vectors] of cases) {
+      const { item } = await lib.importFile(join(ti, file));
+      expect(item.kind).toBe('embedding');
+      expect(item.metadata).toMatchObject({ 'embedding.word': word, 'embedding.vectors': vectors, 'embedding.width': '32' });
+    }
+  });
+
   it('uses an injected inspector, so hashing and detection can be swapped', async () => {
     const calls: string[] = [];
     const custom = new LibraryService(db, {

@@ -30,6 +30,13 @@ export interface TextualInversion {
 /** Text-encoder widths of the families people download embeddings for (SD1.x CLIP-L, SD2 OpenCLIP-H). */
 const WIDTH_FAMILY: Record<number, string> = { 768: 'Stable Diffusion 1.x', 1024: 'Stable Diffusion 2.x', 1280: 'SDXL (OpenCLIP bigG)' };
 
+/** The word that calls an embedding: the file stem, except a diffusers file under its default name (its key). */
+export function embeddingWord(path: string, format: EmbeddingFormat, key: string): string {
+  const file = basename(path);
+  const stem = basename(file, extname(file));
+  return format === 'diffusers' && stem.startsWith('learned_embeds') ? key : stem;
+}
+
 /** `width`: the text encoder's (checked); omitted only where no model is involved (the token counter). */
 export function readEmbeddingFile(path: string, opts: { width?: number; name?: string }): TextualInversion {
   const file = basename(path);
@@ -50,9 +57,7 @@ export function readEmbeddingFile(path: string, opts: { width?: number; name?: s
     if (count < 1) throw new StudioError('FORMAT_MISMATCH', `${file} holds an embedding with no vectors.`, { path });
     const vectors = view.readF32();
     if (!vectors.every(Number.isFinite)) throw new StudioError('FORMAT_MISMATCH', `${file} holds NaN or infinite values; the file is damaged. Download it again.`, { path });
-    const stem = basename(file, extname(file));
-    const key = view.name;
-    const name = opts.name ?? (format === 'diffusers' && stem.startsWith('learned_embeds') ? key : stem);
+    const name = opts.name ?? embeddingWord(path, format, view.name);
     return { name, path, format, count, width, vectors: Float32Array.from(vectors) };
   } finally {
     table.close();

@@ -13,7 +13,7 @@ import { readLoraMetadata } from '../../compiler/families/lora-metadata';
 import { checkpointUsability } from '../../compiler/families/usability';
 import type { LibraryKind } from '../../../shared/domain/library';
 import { isStudioError } from '../../../shared/errors';
-import { embeddingLayout } from '../embeddings/embedding-file';
+import { embeddingLayout, embeddingWord } from '../embeddings/embedding-file';
 import type { TensorTable } from '../../compiler/io/tensor';
 
 export interface InspectedFile {
@@ -77,9 +77,7 @@ const OTHER_FAMILY_WIDTHS: Record<number, string> = { 1024: 'an SD2.x', 1280: 'a
 function embeddingVerdict(table: TensorTable, path: string): (Pick<InspectedFile, 'kind' | 'family' | 'familyLabel' | 'supported' | 'supportMessage'> & { words: Record<string, string> }) | null {
   try {
     const e = embeddingLayout(table);
-    // The same rule as readEmbeddingFile: the file stem, except a diffusers file under its default name.
-    const stem = nameFromPath(path);
-    const word = e.format === 'diffusers' && stem.startsWith('learned_embeds') ? e.view.name : stem;
+    const word = embeddingWord(path, e.format, e.view.name);
     // 1024 and 1280 wide are SD2 / SDXL embeddings: refused here. Any other width is checked against the model's
     // text encoder when it is used (test models and fine-tunes can be narrower).
     const other = OTHER_FAMILY_WIDTHS[e.width];
