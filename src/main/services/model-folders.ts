@@ -8,13 +8,19 @@ import { watch, type FSWatcher } from 'node:fs';
 import { readdir, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { StudioError, isStudioError } from '../../shared/errors';
-import type { FolderFileNote, FolderLayout, LibraryKind, ModelFolder } from '../../shared/domain/library';
+import type { FolderFileNote, FolderLayout, LibraryItem, LibraryKind, ModelFolder } from '../../shared/domain/library';
 import type { StudioDatabase } from '../store/database';
 import { FoldersStore, type FolderFileRow, type ReconcileResult, type ScannedFile } from '../store/folders-store';
 import { LibraryStore } from '../store/library-store';
 import type { LibraryService } from './library-service';
 import { readSidecars, sidecarStems, stemOf } from './model-sidecars';
 import { residecar, withSidecars } from './sidecar-merge';
+
+/** Whether re-reading the sidecars would leave the item as it is (metadata compared regardless of key order). */
+function sameSidecarView(a: Pick<LibraryItem, 'metadata' | 'triggerWords' | 'preview' | 'previewSource'>, b: Pick<LibraryItem, 'metadata' | 'triggerWords' | 'preview' | 'previewSource'>): boolean {
+  const canon = (x: typeof a) => JSON.stringify([Object.entries(x.metadata).sort(([k], [l]) => (k < l ? -1 : k > l ? 1 : 0)), x.triggerWords, x.preview, x.previewSource]);
+  return canon(a) === canon(b);
+}
 
 /** Which subfolder holds which kind, per layout ('' = the whole folder, kind detected from the bytes). */
 export const LAYOUT_FOLDERS: Readonly<Record<FolderLayout, readonly (readonly [string, LibraryKind | null])[]>> = {
@@ -128,7 +134,7 @@ export class ModelFolderService {
       this.items.setFolderAvailability(id, null, 'offline');
       return { folder: this.store.require(id), added: 0, removed: 0, changed: 0, renamed: 0, unchanged: 0, goneItems: [], movedItems: [] };
     }
-    const { files, notes } = await this.walk(folder);
+    const { files, notes, sidecars } = await this.walk(folder);
     const res = this.store.reconcile(id, files);
     if (res.goneItems.length) this.items.setAvailability(res.goneItems.map((i) => ({ id: i, availability: 'missing' as const })));
     for (const m of res.movedItems) {
@@ -138,6 +144,9 @@ export class ModelFolderService {
     // Back from offline: everything is 'ok' again except what this scan found gone (missing, just above).
     if (folder.status === 'offline') this.items.setFolderAvailability(id, 'offline', 'ok');
     this.store.setStatus(id, 'ok', notes.length ? notes.slice(0, 5).join(' ') : null);
+    // Sidecars edited while nothing watched (the studio closed, a network drive): their models' items catch up.
+    // Only models that have sidecars are looked at, and an item whose sidecars say the same is not written.
+    if (sidecars.length) await this.refreshSidecars(id, sidecars);
     return { folder: this.store.require(id), ...res };
   }
 
@@ -276,8 +285,12 @@ export class ModelFolderService {
         const item = this.items.get(file.itemId);
         if (!item) continue;
         const side = await readSidecars(join(folder.path, ...file.relPath.split('/')), folder.path);
-        this.items.applySidecars(item.id, residecar(item, side));
-        this.store.settle(file, { state: 'done', note: side.problems.length ? side.problems.join(' ') : null, sha256: file.sha256, itemId: file.itemId });
+        const next = residecar(item, side);
+        const note = side.problems.length ? side.problems.join(' ') : null;
+        const same = sameSidecarView(next, item);
+        if (same && note === file.note) continue;
+        if (!same) this.items.applySidecars(item.id, next);
+        this.store.settle(file, { state: 'done', note, sha256: file.sha256, itemId: file.itemId });
         updated.push(join(folder.path, ...file.relPath.split('/')));
       }
     }
@@ -300,8 +313,10 @@ export class ModelFolderService {
   }
 
   /** Model files under the layout's subfolders, bounded in count and depth; symlinked folders followed once. */
-  private async walk(folder: ModelFolder): Promise<{ files: ScannedFile[]; notes: string[] }> {
+  private async walk(folder: ModelFolder): Promise<{ files: ScannedFile[]; notes: string[]; sidecars: string[] }> {
     const files: ScannedFile[] = [];
+    // Names only (no stat): files that may be a model's sidecar, re-read after the scan.
+    const sidecars: string[] = [];
     const notes: string[] = [];
     const visited = new Set<string>();
     for (const [sub, kindHint] of LAYOUT_FOLDERS[folder.layout]) {
@@ -329,6 +344,7 @@ export class ModelFolderService {
               if (notes.length < 20) notes.push(`Stopped at ${relative(folder.path, p)}: folders nested deeper than ${this.limits.maxDepth} are not indexed.`);
             } else stack.push({ dir: p, depth: depth + 1 });
           } else if (MODEL_EXTENSIONS.test(e.name) && (e.isFile() || e.isSymbolicLink())) candidates.push(p);
+          else if (sidecars.length < this.limits.maxFiles && sidecarStems(e.name).length > 0) sidecars.push(relative(folder.path, p).split(sep).join('/'));
         }
         // stat in small parallel batches: a folder of 100,000 files stays bounded in open handles and memory.
         for (let i = 0; i < candidates.length; i += 64) {
@@ -343,7 +359,7 @@ export class ModelFolderService {
             if (!r.s.isFile()) continue;
             if (files.length >= this.limits.maxFiles) {
               notes.push(`Indexed the first ${this.limits.maxFiles} model files only; split the folder or add its subfolders separately.`);
-              return { files, notes };
+              return { files, notes, sidecars };
             }
             const rel = relative(folder.path, r.p).split(sep).join('/');
             // A symlinked file that leads outside the folder is indexed by its path inside the folder (never followed for media).
@@ -352,6 +368,6 @@ export class ModelFolderService {
         }
       }
     }
-    return { files, notes };
+    return { files, notes, sidecars };
   }
 }

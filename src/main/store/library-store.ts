@@ -194,8 +194,10 @@ export class LibraryStore {
         args.push(patch.favourite ? 1 : 0);
       }
       if (patch.preview !== undefined) {
+        // Removing a preview is the creator's choice too ('user' with no preview): a sidecar image re-read on a
+        // rescan does not bring it back (services/sidecar-merge.ts).
         sets.push('preview = ?', 'preview_source = ?');
-        args.push(patch.preview, patch.preview === null ? null : 'user');
+        args.push(patch.preview, 'user');
       }
       if (sets.length === 0) return;
       sets.push('updated_at = ?');
@@ -214,7 +216,7 @@ export class LibraryStore {
     this.db.write(() => {
       this.db
         .stmt('UPDATE library_items SET metadata_json = ?, trigger_words_json = ?, preview = ?, preview_source = ?, updated_at = ? WHERE id = ?')
-        .run(JSON.stringify(next.metadata), JSON.stringify(cleanWords(next.triggerWords)), next.preview, next.preview === null ? null : next.previewSource, now, id);
+        .run(JSON.stringify(next.metadata), JSON.stringify(cleanWords(next.triggerWords)), next.preview, next.previewSource, now, id);
     });
     return this.require(id);
   }

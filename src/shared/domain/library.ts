@@ -53,6 +53,7 @@ export interface LibraryItem {
   favourite: boolean;
   /** Preview image: a file path or a data: URL. */
   preview: string | null;
+  /** 'user' with no preview: the creator removed it (a sidecar image re-read later does not bring it back). */
   previewSource: 'file' | 'generation' | 'user' | null;
   availability: LibraryAvailability;
   /** ISO-8601 UTC timestamps. */

@@ -55,6 +55,8 @@ describe('sidecars feed the cards', () => {
     await folders.scan(1);
     await folders.hashPending();
     expect((await lib.getItem(item.id)).triggerWords).toEqual(['mine']);
+    // The preview the creator removed stays removed, though the sidecar image is still there (rescans re-read sidecars).
+    expect((await lib.getItem(item.id)).preview).toBeNull();
   });
 
   it('malformed, huge, not-an-image and outside-the-folder sidecars are skipped with a note; the model is indexed anyway', async () => {
@@ -130,5 +132,37 @@ describe('sidecars feed the cards', () => {
     const edited = await until('the sidecar base model', (i) => i.metadata['sidecar.baseModel'] === 'SD1');
     expect(edited.triggerWords).toEqual(['mine']);
     expect(inspected).toEqual([join(loraDir, 'paper.safetensors')]);
+  });
+
+  it('a sidecar edited while the studio was closed is read by the rescan at start; an unchanged one changes nothing', async () => {
+    const inspected: string[] = [];
+    await folders.close();
+    lib = new LibraryService(db, { inspector: (p) => (inspected.push(p), inspectModelFile(p)) });
+    folders = new ModelFolderService(db, lib);
+    const loraDir = join(root, 'models', 'Lora');
+    copyFileSync(LORA_KOHYA, join(loraDir, 'paper.safetensors'));
+    writeFileSync(join(loraDir, 'paper.json'), JSON.stringify({ 'activation text': 'papercut style' }));
+    await folders.addFolder(root, 'a1111');
+    await folders.hashPending();
+    const [first] = await lib.listLoras();
+    expect(first.triggerWords).toEqual(['papercut style']);
+
+    // A restart with nothing changed: the item is not touched.
+    await folders.close();
+    folders = new ModelFolderService(db, lib);
+    await folders.rescanAll();
+    expect((await lib.getItem(first.id)).updatedAt).toBe(first.updatedAt);
+
+    // Closed; the creator edits the sidecar in another tool; the studio starts again.
+    await folders.close();
+    writeFileSync(join(loraDir, 'paper.json'), JSON.stringify({ 'activation text': 'folded paper', 'preferred weight': 0.5 }));
+    writeFileSync(join(loraDir, 'paper.preview.png'), PNG);
+    folders = new ModelFolderService(db, lib);
+    await folders.rescanAll();
+    const after = await lib.getItem(first.id);
+    expect(after.triggerWords).toEqual(['folded paper']);
+    expect(after.metadata['sidecar.preferredWeight']).toBe('0.5');
+    expect(after.preview).toBe(join(loraDir, 'paper.preview.png'));
+    expect(inspected).toHaveLength(1);
   });
 });

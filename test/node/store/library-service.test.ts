@@ -144,7 +144,8 @@ describe('LibraryService', () => {
     expect((await lib.list({ text: 'WINTER STY' })).map((i) => i.id)).toEqual([item.id]);
     expect(await lib.list({ text: 'nothing like it' })).toEqual([]);
     expect(await lib.list({ favourite: false })).toEqual([]);
-    expect((await lib.updateItem(item.id, { preview: null })).previewSource).toBeNull();
+    // Removed by the creator: no preview, and the choice is theirs (a sidecar re-read does not undo it).
+    expect(await lib.updateItem(item.id, { preview: null })).toMatchObject({ preview: null, previewSource: 'user' });
     expect((await rejection(lib.updateItem(item.id, { name: '   ' }))).code).toBe('BAD_REQUEST');
     expect((await rejection(lib.updateItem(9999, { favourite: true }))).code).toBe('NOT_FOUND');
   });
