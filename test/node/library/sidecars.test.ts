@@ -32,6 +32,20 @@ describe('sidecars feed the cards', () => {
     cleanup();
   });
 
+  /**
+   * The real inspector, counted (a sidecar change must not send the model file through it again), and a LoRA
+   * `paper.safetensors` in the root's models/Lora.
+   */
+  async function countedPaper(): Promise<{ inspected: string[]; loraDir: string }> {
+    const inspected: string[] = [];
+    await folders.close();
+    lib = new LibraryService(db, { inspector: (p) => (inspected.push(p), inspectModelFile(p)) });
+    folders = new ModelFolderService(db, lib);
+    const loraDir = join(root, 'models', 'Lora');
+    copyFileSync(LORA_KOHYA, join(loraDir, 'paper.safetensors'));
+    return { inspected, loraDir };
+  }
+
   it('preview, activation text before trained words, base model and preferred weight; studio edits never touch the files', async () => {
     const lora = join(root, 'models', 'Lora', 'paper.safetensors');
     copyFileSync(LORA_KOHYA, lora);
@@ -84,13 +98,7 @@ describe('sidecars feed the cards', () => {
   });
 
   it('a watched folder re-reads a sidecar that is added, changed or removed, without hashing the model again; studio edits stay', async () => {
-    // The real inspector, counted: a sidecar change must not send the model file through it again.
-    const inspected: string[] = [];
-    await folders.close();
-    lib = new LibraryService(db, { inspector: (p) => (inspected.push(p), inspectModelFile(p)) });
-    folders = new ModelFolderService(db, lib);
-    const loraDir = join(root, 'models', 'Lora');
-    copyFileSync(LORA_KOHYA, join(loraDir, 'paper.safetensors'));
+    const { inspected, loraDir } = await countedPaper();
     await folders.addFolder(root, 'a1111');
     await folders.hashPending();
     const [before] = await lib.listLoras();
@@ -135,12 +143,7 @@ describe('sidecars feed the cards', () => {
   });
 
   it('a sidecar edited while the studio was closed is read by the rescan at start; an unchanged one changes nothing', async () => {
-    const inspected: string[] = [];
-    await folders.close();
-    lib = new LibraryService(db, { inspector: (p) => (inspected.push(p), inspectModelFile(p)) });
-    folders = new ModelFolderService(db, lib);
-    const loraDir = join(root, 'models', 'Lora');
-    copyFileSync(LORA_KOHYA, join(loraDir, 'paper.safetensors'));
+    const { inspected, loraDir } = await countedPaper();
     writeFileSync(join(loraDir, 'paper.json'), JSON.stringify({ 'activation text': 'papercut style' }));
     await folders.addFolder(root, 'a1111');
     await folders.hashPending();
