@@ -9,9 +9,11 @@ import { attentionPlanFor } from '../src/main/compiler/graph/attention-plan';
 import type { GraphIR } from '../src/main/compiler/graph/builder';
 import { collectWeights, emitGraphFile, writeWeightsFile, type WeightIndex } from '../src/main/compiler/graph/emit';
 import type { WeightSet } from '../src/main/compiler/io/tensor';
+import { createSession, f32Tensor, type HostTensor } from '../src/main/engine/runtime/session';
+import type { ProviderName } from '../src/shared/domain/generation';
 import { fusedWeightKey, fuseControlNets } from './fused-controlnet';
 import type { ProbeModel } from './memory-probe';
-import { streamingRandomWeights, type BenchModels, type UNetShape } from './model-set';
+import { noiseArray, streamingRandomWeights, type BenchModels, type UNetShape } from './model-set';
 
 /**
  * The two ControlNet designs of issue 16, compiled side by side next to a BenchModels UNet + motion entry:
@@ -126,4 +128,40 @@ export async function compileControlVariants(models: BenchModels, s: UNetShape):
       return emit(() => fuseControlNets(buildUNet(), Array.from({ length: units }, buildCn), `unet_controlnet_x${units}`), index, `unet_controlnet_x${units}.onnx`);
     },
   };
+}
+
+function randomFeeds(inputs: ProbeModel['inputs']): Record<string, HostTensor> {
+  return Object.fromEntries(inputs.map((inp, i) => [inp.name, f32Tensor(noiseArray(inp.dims.reduce((a, b) => a * b, 1), 3 + i), inp.dims)]));
+}
+
+/**
+ * The shipped design in this process on `provider` (the gpu suite: a device's memory is not visible to a child's
+ * RSS anyway): a warm-up round, then `runs` rounds of the ControlNet call and the UNet call it feeds, back to back.
+ */
+export async function timeControlPairs(v: ControlVariants, provider: ProviderName, runs: number): Promise<{ controlnetMs: number[]; unetMs: number[] }> {
+  const cn = await createSession(v.controlnet.path, { providers: [provider] });
+  try {
+    const unet = await createSession(v.unetCtl.path, { providers: [provider] });
+    try {
+      const [cnFeeds, unetFeeds] = [randomFeeds(v.controlnet.inputs), randomFeeds(v.unetCtl.inputs)];
+      const out = { controlnetMs: [] as number[], unetMs: [] as number[] };
+      for (let i = 0; i <= runs; i++) {
+        let t = performance.now();
+        await cn.run(cnFeeds);
+        const c = performance.now() - t;
+        t = performance.now();
+        await unet.run(unetFeeds);
+        const u = performance.now() - t;
+        if (i > 0) {
+          out.controlnetMs.push(c);
+          out.unetMs.push(u);
+        }
+      }
+      return out;
+    } finally {
+      await unet.dispose();
+    }
+  } finally {
+    await cn.dispose();
+  }
 }

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { compileControlVariants } from '../../../bench/controlnet-variants';
+import { compileControlVariants, timeControlPairs } from '../../../bench/controlnet-variants';
 import { BenchModels, noiseArray } from '../../../bench/model-set';
 import { starterSource } from '../../../bench/suites/controlnet';
 import { createSession, f32Tensor, type HostTensor } from '../../../src/main/engine/runtime/session';
@@ -74,5 +74,11 @@ describe('bench: the fused ControlNet + UNet graph', () => {
       expect(maxAbsDiff(out, plain)).toBeGreaterThan(1e-3 * scale);
     }
     expect(maxAbsDiff(shipped1, shipped2)).toBeGreaterThan(1e-3 * Math.max(...shipped1.map(Math.abs)));
-  }, 120_000);
+
+    // The gpu suite's in-process timing of the same pair (warm-up round not counted).
+    const pairs = await timeControlPairs(v, 'cpu', 2);
+    expect(pairs.controlnetMs).toHaveLength(2);
+    expect(pairs.unetMs).toHaveLength(2);
+    expect(Math.min(...pairs.controlnetMs, ...pairs.unetMs)).toBeGreaterThan(0);
+  }, 180_000);
 });
