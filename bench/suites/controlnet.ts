@@ -3,6 +3,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { starterModel } from '../../src/main/engine/starter/starter-model';
 import { compileControlVariants, type ControlVariants } from '../controlnet-variants';
+import { controlNetMacs, unetMacs } from '../macs';
 import type { ProbeResult } from '../memory-probe';
 import { BenchModels, type ModelSource, type UNetShape } from '../model-set';
 import { GiB, MiB } from '../peak-rss';
@@ -27,6 +28,15 @@ export const FULL_CONTROL_SHAPE: UNetShape = { batch: 1, frames: 16, latentHeigh
 export function starterSource(): ModelSource {
   const s = starterModel();
   return { label: 'starter', configs: { unet: s.configs.unet, motion: s.configs.motion, vae: s.configs.vae, text: s.configs.text_encoder }, unet: s.unet, motion: s.motion, vae: s.vae, text: s.text_encoder };
+}
+
+/** The analytic MAC ratio (bench/macs.ts), per sample: what the measured ratio would be if every MAC cost the same. */
+function analyticRatio(r: Recorder, label: string, models: BenchModels, s: UNetShape): void {
+  const shape = { latentHeight: s.latentHeight, latentWidth: s.latentWidth, tokens: s.tokens, frames: s.frames };
+  const { unet, motion } = models.source.configs;
+  const cn = controlNetMacs(unet, shape);
+  const u = unetMacs(unet, motion, shape);
+  r.fig(`${label}: analytic MACs, ControlNet ÷ UNet + motion`, '%', (100 * cn) / u.total, `${(cn / 1e9).toFixed(1)} vs ${(u.total / 1e9).toFixed(1)} GMAC per sample (spatial UNet alone ${(u.unet / 1e9).toFixed(1)}: ${((100 * cn) / u.unet).toFixed(0)} %)`);
 }
 
 const median = (a: readonly number[]): number => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
@@ -89,6 +99,7 @@ export const controlnetSuite: Suite = async (ctx) => {
   const runs = runsOr(ctx, 3);
   const starter = new BenchModels(starterSource(), mkdtempSync(join(ctx.scratch, 'controlnet-starter-')));
   r.note(`starter: ${describe(STARTER_CONTROL_SHAPE)}`);
+  analyticRatio(r, 'starter', starter, STARTER_CONTROL_SHAPE);
   await measureSize(r, await compileControlVariants(starter, STARTER_CONTROL_SHAPE), 'starter', [1, 2], runs, 2);
   if (!ctx.full) {
     r.target('one ControlNet unit ≈ 40–50 % of a UNet call (full size)', 'full-size SD1.5 ControlNet vs UNet + motion, CPU', 50, '<=', '%', undefined, 'not measured: run with --full');
@@ -97,6 +108,7 @@ export const controlnetSuite: Suite = async (ctx) => {
   requireFreeDisk(ctx.scratch, FULL_SIZE_DISK + 2 * GiB);
   const models = ctx.fullSize();
   r.note(`full size: ${describe(FULL_CONTROL_SHAPE)}, fp32, random weights of the real SD1.5 / ControlNet v1.1 shapes`);
+  analyticRatio(r, 'full size', models, FULL_CONTROL_SHAPE);
   const ratio = await measureSize(r, await compileControlVariants(models, FULL_CONTROL_SHAPE), 'full size', [1], runs, 2);
   r.target('one ControlNet unit ≈ 40–50 % of a UNet call (full size)', 'full-size SD1.5 ControlNet vs UNet + motion, CPU', 50, '<=', '%', ratio, 'median of the per-pair ratios');
   return r.result();
