@@ -16,10 +16,10 @@ import { describe, FULL_SIZE_DISK, probeMemory, requireFreeDisk } from './full-s
  * this suite only (bench/fused-controlnet.ts), same nodes, same weights files. Each design runs in a fresh child
  * process (memory-probe.ts) so its peak RSS covers exactly its sessions and calls: session creation, a warm-up
  * round, then --runs rounds (shipped: ControlNet call, then UNet call, back to back — the pairs the ratio is taken
- * from). The two designs' probes alternate twice (shipped, fused, shipped, fused). Also: compile sizes and times, and what switching scale / window / unit count costs each design.
+ * from). At the starter size the two designs' probes alternate twice (shipped, fused, shipped, fused). Also: compile sizes and times, and what switching scale / window / unit count costs each design.
  * Default: the starter model (test-size channels, real hint block) at 2 × 8 frames × 32² (CFG rows), one and two
- * units. --full: the real SD1.5 shapes (random weights, as the other full-size suites) at 1 × 16 frames × 32², one
- * unit, fp32 — the ≈ 40–50 % figure of the issue.
+ * units. --full instead: the real SD1.5 shapes (random weights, as the other full-size suites) at 1 × 16 frames × 32²,
+ * one unit, fp32, one probe per design — the ≈ 40–50 % figure of the issue.
  */
 
 export const STARTER_CONTROL_SHAPE: UNetShape = { batch: 2, frames: 8, latentHeight: 32, latentWidth: 32, tokens: 77 };
@@ -97,11 +97,11 @@ async function measureSize(r: Recorder, v: ControlVariants, label: string, unitC
 export const controlnetSuite: Suite = async (ctx) => {
   const r = new Recorder('controlnet', ctx.log);
   const runs = runsOr(ctx, 3);
-  const starter = new BenchModels(starterSource(), mkdtempSync(join(ctx.scratch, 'controlnet-starter-')));
-  r.note(`starter: ${describe(STARTER_CONTROL_SHAPE)}`);
-  analyticRatio(r, 'starter', starter, STARTER_CONTROL_SHAPE);
-  await measureSize(r, await compileControlVariants(starter, STARTER_CONTROL_SHAPE), 'starter', [1, 2], runs, 2);
   if (!ctx.full) {
+    const starter = new BenchModels(starterSource(), mkdtempSync(join(ctx.scratch, 'controlnet-starter-')));
+    r.note(`starter: ${describe(STARTER_CONTROL_SHAPE)}`);
+    analyticRatio(r, 'starter', starter, STARTER_CONTROL_SHAPE);
+    await measureSize(r, await compileControlVariants(starter, STARTER_CONTROL_SHAPE), 'starter', [1, 2], runs, 2);
     r.target('one ControlNet unit ≈ 40–50 % of a UNet call (full size)', 'full-size SD1.5 ControlNet vs UNet + motion, CPU', 50, '<=', '%', undefined, 'not measured: run with --full');
     return r.result();
   }
@@ -109,7 +109,8 @@ export const controlnetSuite: Suite = async (ctx) => {
   const models = ctx.fullSize();
   r.note(`full size: ${describe(FULL_CONTROL_SHAPE)}, fp32, random weights of the real SD1.5 / ControlNet v1.1 shapes`);
   analyticRatio(r, 'full size', models, FULL_CONTROL_SHAPE);
-  const ratio = await measureSize(r, await compileControlVariants(models, FULL_CONTROL_SHAPE), 'full size', [1], runs, 2);
+  // One probe per design (a full-size call is tens of seconds to minutes on a shared 2-core machine); --runs sets the pairs.
+  const ratio = await measureSize(r, await compileControlVariants(models, FULL_CONTROL_SHAPE), 'full size', [1], runs, 1);
   r.target('one ControlNet unit ≈ 40–50 % of a UNet call (full size)', 'full-size SD1.5 ControlNet vs UNet + motion, CPU', 50, '<=', '%', ratio, 'median of the per-pair ratios');
   return r.result();
 };
