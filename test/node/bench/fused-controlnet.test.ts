@@ -6,10 +6,12 @@ import { compileControlVariants, timeControlPairs } from '../../../bench/control
 import { BenchModels, noiseArray } from '../../../bench/model-set';
 import { starterSource } from '../../../bench/suites/controlnet';
 import { createSession, f32Tensor, type HostTensor } from '../../../src/main/engine/runtime/session';
+import { webgpuAvailable } from '../webgpu-device';
 
 // The controlnet bench compares the shipped design (two sessions) with a fused graph; the comparison only means
 // something if the fused graph computes what the two sessions compute, every unit included.
 const root = mkdtempSync(join(tmpdir(), 'fused-controlnet-'));
+const gpu = await webgpuAvailable();
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 function maxAbsDiff(a: Float32Array, b: Float32Array): number {
@@ -81,4 +83,12 @@ describe('bench: the fused ControlNet + UNet graph', () => {
     expect(pairs.unetMs).toHaveLength(2);
     expect(Math.min(...pairs.controlnetMs, ...pairs.unetMs)).toBeGreaterThan(0);
   }, 180_000);
+
+  it.skipIf(!gpu.usable)(`the gpu suite's ControlNet pair compiles for WebGPU (its attention plan) and runs there ${gpu.usable ? '' : `(skipped: ${gpu.reason})`}`, async () => {
+    const models = new BenchModels(starterSource(), join(root, 'webgpu'), { provider: 'webgpu', precision: 'float32' });
+    const v = await compileControlVariants(models, { batch: 1, frames: 2, latentHeight: 8, latentWidth: 8, tokens: 77 });
+    const pairs = await timeControlPairs(v, 'webgpu', 1);
+    expect(pairs.controlnetMs).toHaveLength(1);
+    expect(pairs.unetMs).toHaveLength(1);
+  }, 600_000);
 });
