@@ -46,6 +46,20 @@ function probeShipped(v: ControlVariants, units: number, runs: number): Promise<
   return probeMemory({ model: v.unetCtl.path, inputs: v.unetCtl.inputs, calls: runs + 1, before: Array.from({ length: units }, () => ({ model: v.controlnet.path, inputs: v.controlnet.inputs })) });
 }
 
+/** The shipped design's figures from its probes (the first round of each is its warm-up); returns its step times, ms. */
+function reportShipped(r: Recorder, u: string, shipped: readonly ProbeResult[], units: number): number[] {
+  const unetRounds = shipped.flatMap((p) => p.callMs.slice(1));
+  const cnRounds = shipped.flatMap((p) => p.callMs.slice(1).map((_, i) => p.before!.reduce((a, b) => a + b.callMs[i + 1], 0)));
+  const steps = unetRounds.map((x, i) => x + cnRounds[i]);
+  r.fig(`${u}: shipped, session creation`, 's', shipped.map((p) => secs(p.sessionMs + p.before!.reduce((a, b) => a + b.sessionMs, 0))), `UNet with residual inputs + ${units} ControlNet session${units > 1 ? 's' : ''}`);
+  r.fig(`${u}: shipped, ControlNet call${units > 1 ? 's' : ''}`, 's', cnRounds.map(secs));
+  r.fig(`${u}: shipped, UNet + motion call (residual inputs)`, 's', unetRounds.map(secs));
+  r.fig(`${u}: shipped, per step`, 's', steps.map(secs));
+  r.fig(`${u}: shipped, peak RSS`, 'GiB', shipped.map((p) => p.peakBytes / GiB), 'fresh process: both sessions, warm-up and timed rounds');
+  if (units === 1) r.fig(`${u}: one ControlNet unit ÷ UNet + motion call`, '%', unetRounds.map((x, i) => (100 * cnRounds[i]) / x), 'per pair (ControlNet call, then the UNet call it feeds, back to back); median judged');
+  return steps;
+}
+
 async function measureSize(r: Recorder, v: ControlVariants, label: string, unitCounts: readonly number[], runs: number, repeats: number): Promise<number> {
   r.fig(`${label}: weights files`, 'MiB', (v.unetWeightsBytes + v.controlnetWeightsBytes) / MiB, `UNet + motion ${(v.unetWeightsBytes / MiB).toFixed(0)} MiB + ControlNet ${(v.controlnetWeightsBytes / MiB).toFixed(0)} MiB, shared by both designs (fused: its graph references the same files)`);
   r.fig(`${label}: ControlNet weights written`, 's', secs(v.controlnetWeightsMs), 'once per ControlNet file, both designs');
@@ -60,27 +74,18 @@ async function measureSize(r: Recorder, v: ControlVariants, label: string, unitC
     // the load drifts over minutes, and alternating spreads that drift over both.
     const shipped: ProbeResult[] = [];
     const fused: ProbeResult[] = [];
+    const load = (what: string): void => r.note(`${u}: load average ${loadavg().map((x) => x.toFixed(1)).join(' / ')} before ${what}`);
+    let steps: number[] = [];
     for (let k = 0; k < repeats; k++) {
-      r.note(`${u}: load average ${loadavg().map((x) => x.toFixed(1)).join(' / ')} before shipped probe ${k + 1}`);
+      load(`shipped probe ${k + 1}`);
       shipped.push(await probeShipped(v, units, runs));
-      r.note(`${u}: load average ${loadavg().map((x) => x.toFixed(1)).join(' / ')} before fused probe ${k + 1}`);
+      // The shipped figures are reported before the last fused probe, so a run cut short still has them in its log.
+      if (k === repeats - 1) steps = reportShipped(r, u, shipped, units);
+      load(`fused probe ${k + 1}`);
       fused.push(await probeMemory({ model: f.path, inputs: f.inputs, calls: runs + 1 }));
     }
-    // The first round of every probe is its warm-up.
-    const unetRounds = shipped.flatMap((p) => p.callMs.slice(1));
-    const cnRounds = shipped.flatMap((p) => p.callMs.slice(1).map((_, i) => p.before!.reduce((a, b) => a + b.callMs[i + 1], 0)));
-    const steps = unetRounds.map((x, i) => x + cnRounds[i]);
+    if (units === 1) ratio = median(shipped.flatMap((p) => p.callMs.slice(1).map((x, i) => (100 * p.before![0].callMs[i + 1]) / x)));
     const fusedSteps = fused.flatMap((p) => p.callMs.slice(1));
-    r.fig(`${u}: shipped, session creation`, 's', shipped.map((p) => secs(p.sessionMs + p.before!.reduce((a, b) => a + b.sessionMs, 0))), `UNet with residual inputs + ${units} ControlNet session${units > 1 ? 's' : ''}`);
-    r.fig(`${u}: shipped, ControlNet call${units > 1 ? 's' : ''}`, 's', cnRounds.map(secs));
-    r.fig(`${u}: shipped, UNet + motion call (residual inputs)`, 's', unetRounds.map(secs));
-    r.fig(`${u}: shipped, per step`, 's', steps.map(secs));
-    r.fig(`${u}: shipped, peak RSS`, 'GiB', shipped.map((p) => p.peakBytes / GiB), 'fresh process: both sessions, warm-up and timed rounds');
-    if (units === 1) {
-      const ratios = unetRounds.map((x, i) => (100 * cnRounds[i]) / x);
-      ratio = median(ratios);
-      r.fig(`${label}: one ControlNet unit ÷ UNet + motion call`, '%', ratios, 'per pair (ControlNet call, then the UNet call it feeds, back to back); median judged');
-    }
     r.fig(`${u}: fused, session creation`, 's', fused.map((p) => secs(p.sessionMs)), 'also paid on every change of unit count');
     r.fig(`${u}: fused, per step`, 's', fusedSteps.map(secs));
     r.fig(`${u}: fused, peak RSS`, 'GiB', fused.map((p) => p.peakBytes / GiB), 'fresh process: the one session, warm-up and timed rounds');
