@@ -39,7 +39,12 @@ function analyticRatio(r: Recorder, label: string, models: BenchModels, s: UNetS
   r.fig(`${label}: analytic MACs, ControlNet ÷ UNet + motion`, '%', (100 * cn) / u.total, `${(cn / 1e9).toFixed(1)} vs ${(u.total / 1e9).toFixed(1)} GMAC per sample (spatial UNet alone ${(u.unet / 1e9).toFixed(1)}: ${((100 * cn) / u.unet).toFixed(0)} %)`);
 }
 
-const median = (a: readonly number[]): number => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
+/** As the report's median: the middle value, or the mean of the two middle values. */
+function median(a: readonly number[]): number {
+  const s = [...a].sort((x, y) => x - y);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
 
 /** Shipped design, `units` ControlNet calls then the UNet call per round, in one fresh process. */
 function probeShipped(v: ControlVariants, units: number, runs: number): Promise<ProbeResult> {
