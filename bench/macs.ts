@@ -96,10 +96,13 @@ function motionModule(c: Counter, ch: number, pixels: number, frames: number, de
 
 const half = (n: number): number => Math.ceil(n / 2);
 
-export function unetMacs(cfg: UNetConfig, motion: MotionConfig | undefined, shape: UNetMacsShape): UNetMacs {
+/**
+ * Time embedding, conv_in, the down path and the mid block into `u` (spatial) and `m` (motion): the part a UNet and
+ * a ControlNet share. Returns the skips (channels and resolution, for the up path or a ControlNet's zero convs)
+ * and where the mid block ends.
+ */
+function encoderPass(u: Counter, m: Counter, cfg: UNetConfig, motion: MotionConfig | undefined, shape: UNetMacsShape): { skips: Array<{ ch: number; h: number; w: number }>; ch: number; h: number; w: number } {
   const frames = shape.frames ?? 16;
-  const u = new Counter();
-  const m = new Counter();
   const boc = cfg.block_out_channels;
   const n = boc.length;
   const temb = timeEmbedDim(cfg);
@@ -144,6 +147,21 @@ export function unetMacs(cfg: UNetConfig, motion: MotionConfig | undefined, shap
     }
     resnet(u, ch, ch, h * w, temb);
   }
+  return { skips, ch, h, w };
+}
+
+export function unetMacs(cfg: UNetConfig, motion: MotionConfig | undefined, shape: UNetMacsShape): UNetMacs {
+  const frames = shape.frames ?? 16;
+  const u = new Counter();
+  const m = new Counter();
+  const boc = cfg.block_out_channels;
+  const n = boc.length;
+  const temb = timeEmbedDim(cfg);
+  const tDepth = cfg.transformer_layers_per_block;
+  const mDepth = motion?.motion_transformer_layers_per_block ?? 1;
+  const enc = encoderPass(u, m, cfg, motion, shape);
+  const skips = enc.skips;
+  let { ch, h, w } = enc;
 
   // Up path: layers_per_block + 1 resnets per block, each eating one skip.
   const rev = [...boc].reverse();
@@ -169,6 +187,36 @@ export function unetMacs(cfg: UNetConfig, motion: MotionConfig | undefined, shap
   u.conv(boc[0], cfg.out_channels, 3, h * w); // conv_out
 
   return { unet: u.total, unetAttentionScores: u.scores, motion: m.total, motionAttentionScores: m.scores, total: u.total + m.total };
+}
+
+/**
+ * An SD1.5 ControlNet per sample (one control image): the UNet's encoder without motion modules (time embedding,
+ * conv_in, down path, mid block), the hint block on the control image (`hint` channels; 3×3 convs, a stride-2 one
+ * into each channel step, so the image is 2^(steps) × the latent; conv_out to block_out_channels[0]) and a 1×1
+ * zero conv per skip feature and for the mid block.
+ */
+/** The UNet's encoder per sample without motion (time embedding, conv_in, down path, mid block): a ControlNet's trunk. */
+export function unetEncoderMacs(cfg: UNetConfig, shape: UNetMacsShape): number {
+  const u = new Counter();
+  encoderPass(u, new Counter(), cfg, undefined, shape);
+  return u.total;
+}
+
+export function controlNetMacs(cfg: UNetConfig, shape: UNetMacsShape, hint: readonly number[] = [16, 32, 96, 256]): number {
+  const u = new Counter();
+  const enc = encoderPass(u, new Counter(), cfg, undefined, shape);
+  const f = 2 ** (hint.length - 1);
+  let [h, w] = [shape.latentHeight * f, shape.latentWidth * f];
+  u.conv(3, hint[0], 3, h * w); // conv_in
+  for (let i = 0; i < hint.length - 1; i++) {
+    u.conv(hint[i], hint[i], 3, h * w);
+    [h, w] = [half(h), half(w)];
+    u.conv(hint[i], hint[i + 1], 3, h * w); // stride 2, at the output resolution
+  }
+  u.conv(hint[hint.length - 1], cfg.block_out_channels[0], 3, h * w); // conv_out
+  for (const s of enc.skips) u.conv(s.ch, s.ch, 1, s.h * s.w);
+  u.conv(enc.ch, enc.ch, 1, enc.h * enc.w);
+  return u.total;
 }
 
 /** MACs of one UNet call: `batch` videos × `frames` frames (frames folded into the batch). */

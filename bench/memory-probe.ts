@@ -7,13 +7,21 @@
  * argv[2]: JSON ProbeRequest.
  */
 import { readFileSync } from 'node:fs';
-import { createSession, f32Tensor, type HostTensor } from '../src/main/engine/runtime/session';
+import { createSession, f32Tensor, type EngineSession, type HostTensor } from '../src/main/engine/runtime/session';
 import { noiseArray } from './model-set';
 
-export interface ProbeRequest {
+export interface ProbeModel {
   model: string;
   inputs: Array<{ name: string; dims: number[] }>;
+}
+
+export interface ProbeRequest extends ProbeModel {
   calls: number;
+  /**
+   * Graphs loaded first and run just before `model` in every call, in this process (the controlnet suite: the
+   * ControlNet session, then the UNet it feeds, as a controlled step runs them). Their inputs are random too.
+   */
+  before?: ProbeModel[];
 }
 
 export interface ProbeResult {
@@ -27,6 +35,8 @@ export interface ProbeResult {
   feedBytes: number;
   sessionMs: number;
   callMs: number[];
+  /** Per `before` graph: its session creation and its calls (each right before the `model` call of that round). */
+  before?: Array<{ sessionMs: number; callMs: number[] }>;
 }
 
 function field(status: string, name: string): number {
@@ -36,26 +46,44 @@ function field(status: string, name: string): number {
 
 async function main(): Promise<void> {
   const req = JSON.parse(process.argv[2]) as ProbeRequest;
-  const feeds: Record<string, HostTensor> = {};
   let feedBytes = 0;
-  req.inputs.forEach((inp, i) => {
-    const n = inp.dims.reduce((a, b) => a * b, 1);
-    feeds[inp.name] = f32Tensor(noiseArray(n, 3 + i), inp.dims);
-    feedBytes += 4 * n;
-  });
+  const feedsOf = (m: ProbeModel): Record<string, HostTensor> => {
+    const feeds: Record<string, HostTensor> = {};
+    m.inputs.forEach((inp, i) => {
+      const n = inp.dims.reduce((a, b) => a * b, 1);
+      feeds[inp.name] = f32Tensor(noiseArray(n, 3 + i), inp.dims);
+      feedBytes += 4 * n;
+    });
+    return feeds;
+  };
+  const feeds = feedsOf(req);
+  const beforeFeeds = (req.before ?? []).map(feedsOf);
   const startBytes = field(readFileSync('/proc/self/status', 'utf8'), 'VmRSS');
+  const before: Array<{ session: EngineSession; sessionMs: number; callMs: number[] }> = [];
+  for (const b of req.before ?? []) {
+    const tb = performance.now();
+    const session = await createSession(b.model, { providers: ['cpu'] });
+    before.push({ session, sessionMs: performance.now() - tb, callMs: [] });
+  }
   const t0 = performance.now();
   const s = await createSession(req.model, { providers: ['cpu'] });
   const sessionMs = performance.now() - t0;
   const callMs: number[] = [];
   for (let i = 0; i < req.calls; i++) {
+    for (const [j, b] of before.entries()) {
+      const tb = performance.now();
+      await b.session.run(beforeFeeds[j]);
+      b.callMs.push(performance.now() - tb);
+    }
     const t = performance.now();
     await s.run(feeds);
     callMs.push(performance.now() - t);
   }
   const st = readFileSync('/proc/self/status', 'utf8');
   const result: ProbeResult = { peakBytes: field(st, 'VmHWM'), anonBytes: field(st, 'RssAnon'), fileBytes: field(st, 'RssFile'), startBytes, feedBytes, sessionMs, callMs };
+  if (before.length > 0) result.before = before.map((b) => ({ sessionMs: b.sessionMs, callMs: b.callMs }));
   await s.dispose();
+  for (const b of before) await b.session.dispose();
   process.stdout.write(`PROBE_RESULT ${JSON.stringify(result)}\n`);
 }
 

@@ -10,7 +10,8 @@ import { starterModel } from '../../src/main/engine/starter/starter-model';
 import { ClipTokenizer } from '../../src/main/engine/tokenizer/clip-tokenizer';
 import { DEFAULT_PARAMS, type ProviderName } from '../../src/shared/domain/generation';
 import { BenchModels, randomModelSource, type ModelSource, type UNetShape } from '../model-set';
-import { Recorder, secs, type Suite } from '../suite';
+import { compileControlVariants, timeControlPairs } from '../controlnet-variants';
+import { Recorder, runsOr, secs, type Suite } from '../suite';
 import { FULL_SIZE_DISK, requireFreeDisk } from './full-size-common';
 
 /**
@@ -21,6 +22,7 @@ import { FULL_SIZE_DISK, requireFreeDisk } from './full-size-common';
  * visible through onnxruntime-node: bench/gpu/device-check.sh samples nvidia-smi beside this suite.
  * When the only GPU provider is a software WebGPU adapter (SwiftShader in CI), it runs the starter model
  * instead (256² × 8 frames × 2 steps) and says so: those figures test the path, not GPU speed.
+ * Last, one ControlNet unit per step relative to the UNet + motion call (issue 16), same provider, size and rows.
  */
 export const gpuSuite: Suite = async (ctx) => {
   const r = new Recorder('gpu', ctx.log);
@@ -89,5 +91,14 @@ export const gpuSuite: Suite = async (ctx) => {
     r.fig(`first preview, ${label}`, 's', secs(firstPreview ?? total));
   }
   await models.dispose();
+
+  // Issue 16: one ControlNet unit per step against the UNet + motion call it feeds (the UNet graph with residual
+  // inputs), guidance 1's rows, on the same provider and precision; ControlNet weights random, of the real shapes.
+  const ctlShape: UNetShape = { batch: 1, frames, latentHeight: latent, latentWidth: latent, tokens: 77 };
+  const pairs = await timeControlPairs(await compileControlVariants(models, ctlShape), provider, runsOr(ctx, 3));
+  const size = full ? `full size, ${side}² × ${frames} frames` : `STARTER size on ${device?.name ?? 'a software adapter'} (not a GPU speed figure), ${side}² × ${frames} frames`;
+  r.fig(`ControlNet call (${size})`, 's', pairs.controlnetMs.map(secs));
+  r.fig(`UNet + motion call with residual inputs (${size})`, 's', pairs.unetMs.map(secs));
+  r.fig(`one ControlNet unit ÷ UNet + motion call (${size})`, '%', pairs.unetMs.map((u, i) => (100 * pairs.controlnetMs[i]) / u), 'per pair, back to back, after a warm-up pair');
   return r.result();
 };

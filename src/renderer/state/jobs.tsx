@@ -34,8 +34,11 @@ interface JobsApi {
 }
 
 const MAX_NOTES = 4;
-/** Engine notes worth keeping on the job card; routine compile chatter ("compiling unet…") is not. */
-const isNote = (m: string): boolean => /lora|instead|not applied|fall/i.test(m);
+/**
+ * Engine notes worth keeping on the job card; routine compile chatter ("compiling unet…") is not. ControlNet units
+ * say how their input was fitted to the clip (a longer control video: only its first frames are used).
+ */
+const isNote = (m: string): boolean => /lora|instead|not applied|fall|^ControlNet unit \d+:/i.test(m);
 
 const ENDED = new Set(['done', 'failed', 'cancelled', 'interrupted']);
 export const isEnded = (status: string): boolean => ENDED.has(status);

@@ -2,8 +2,11 @@
  * ControlNet units on Generate: add two units, fill the files, pick canny, set the weight and window, reorder,
  * disable one; the job runs with the enabled unit and the history record carries every unit as the form sent it.
  * A unit whose conditioning input does not exist is refused with the reason before anything is queued. The
- * preview shows the unit's control maps (served by the media route) and changes with the preprocessor.
+ * preview shows the unit's control maps (served by the media route) and changes with the preprocessor. A control
+ * video longer than the clip is used from its start, and both the preview and the job card say so; a shorter one
+ * is refused in the preview with both frame counts.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +26,14 @@ const image = join(files, 'edges.png');
   const rgb = new Uint8Array(64 * 64 * 3);
   for (let p = 0; p < 64 * 64; p++) rgb.fill((p % 64) + Math.floor(p / 64) > 64 ? 255 : 0, 3 * p, 3 * p + 3);
   writeFileSync(image, encodePng(rgb, 64, 64));
+}
+
+/** A lossless test-pattern video of `frames` frames at 64×64 (ffmpeg, FFV1). */
+function video(name: string, frames: number): string {
+  const path = join(files, name);
+  const r = spawnSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc=size=64x64:rate=8', '-frames:v', String(frames), '-c:v', 'ffv1', path]);
+  if (r.status !== 0) throw new Error(`ffmpeg: ${r.stderr.toString()}`);
+  return path;
 }
 
 async function tiny(page: Page) {
@@ -103,5 +114,30 @@ test('ControlNet preview: the control maps show next to the unit and follow the 
   const b = await pixels((await loaded())[0][0]);
   expect(a.length).toBe(64 * 64 * 4);
   expect(b).not.toEqual(a);
+  expect(consoleErrors).toEqual([]);
+});
+
+test('a control video longer than the clip: the preview and the job card say its first frames are used; a shorter one is refused with both counts', async ({ page, app, consoleErrors }) => {
+  test.setTimeout(180_000); // one real generation on a shared machine
+  const long = video('long.mkv', 7);
+  const short = video('short.mkv', 3);
+  await page.goto(app.url);
+  await page.getByRole('navigation', { name: 'Places' }).getByRole('button', { name: 'Generate' }).click();
+  await page.getByTestId('prompt').fill('a paper kite');
+  await tiny(page);
+  await page.getByTestId('controlnet-add').click();
+  await page.getByTestId('controlnet-model-0').fill(cn);
+  await page.getByTestId('controlnet-control-0').fill(long);
+  await expect(page.getByTestId('controlnet-preview-0').locator('img')).toHaveCount(4);
+  await expect(page.getByTestId('controlnet-preview-notes-0')).toContainText('The control video has more than 4 frames; its first 4 are used.');
+
+  await page.getByTestId('generate').click();
+  const job = page.getByTestId('job').filter({ hasText: 'a paper kite' });
+  await expect(job).toHaveAttribute('data-status', 'done', { timeout: 120_000 });
+  await expect(job.getByTestId('job-notes')).toContainText('ControlNet unit 1: The control video has more than 4 frames; its first 4 are used.');
+
+  await page.getByTestId('controlnet-control-0').fill(short);
+  await expect(page.getByTestId('controlnet-preview-error-0')).toContainText(/ControlNet unit 1 \(short\.mkv\): The control video has 3 frames but the clip has 4/);
+  await expect(page.getByTestId('controlnet-preview-notes-0')).toHaveCount(0);
   expect(consoleErrors).toEqual([]);
 });

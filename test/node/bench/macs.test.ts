@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { unetCallMacs, unetMacs, vaeDecoderMacs } from '../../../bench/macs';
+import { controlNetMacs, unetCallMacs, unetEncoderMacs, unetMacs, vaeDecoderMacs } from '../../../bench/macs';
 import { ANIMATELCM_MOTION, SD15_UNET, SD15_VAE } from '../../../src/main/compiler/families/configs';
 import { STARTER_MOTION, STARTER_UNET } from '../../../src/main/engine/starter/starter-model';
 
@@ -54,5 +54,21 @@ describe('analytic MAC counts', () => {
     expect(m.unet).toBeGreaterThan(0);
     expect(m.motion).toBeGreaterThan(0);
     expect(unetCallMacs(STARTER_UNET, STARTER_MOTION, { batch: 2, frames: 8, latentHeight: 33, latentWidth: 20, tokens: 77 })).toBe(16 * m.total);
+  });
+
+  it('counts an SD1.5 ControlNet as the encoder plus the hint block and the zero convs, counted here by hand', () => {
+    const s = { latentHeight: 64, latentWidth: 64, tokens: 77 };
+    const px = (side: number): number => side * side;
+    // hint block on the 512² image: 3×3 convs, stride 2 into each wider channel count, conv_out to 320 at 64²
+    const hint =
+      9 * (px(512) * 3 * 16 + px(512) * 16 * 16 + px(256) * 16 * 32 + px(256) * 32 * 32 + px(128) * 32 * 96 + px(128) * 96 * 96 + px(64) * 96 * 256 + px(64) * 256 * 320);
+    // 1×1 zero convs, one per skip (12) and the mid block: conv_in's and two per block at 64², 32², 16², 8², each
+    // downsampler's at the next size, the mid block at 8²
+    const zero = px(64) * 320 ** 2 * 3 + px(32) * 320 ** 2 + px(32) * 640 ** 2 * 2 + px(16) * 640 ** 2 + px(16) * 1280 ** 2 * 2 + px(8) * 1280 ** 2 * (1 + 2 + 1);
+    expect(controlNetMacs(SD15_UNET, s) - unetEncoderMacs(SD15_UNET, s)).toBe(hint + zero);
+    // the encoder is the smaller part of the spatial UNet (the up path has 3 resnets per block and the wider inputs)
+    const enc = unetEncoderMacs(SD15_UNET, s) / unetMacs(SD15_UNET, undefined, s).unet;
+    expect(enc).toBeGreaterThan(0.25);
+    expect(enc).toBeLessThan(0.4);
   });
 });

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -93,7 +94,7 @@ describe('generate with ControlNet units', () => {
     expect(frames(join(root, 'two'))).toHaveLength(4);
   }, 240_000);
 
-  it('refuses bad input before recording anything: not a ControlNet, a corrupt image, too few frames, mixed sizes, flags out of place', async () => {
+  it('refuses bad input before recording anything: not a ControlNet, an SDXL ControlNet, a corrupt image, too few frames (folder, video), mixed sizes, flags out of place', async () => {
     const before = await recordCount();
     const fail = async (extra: string[], re: RegExp): Promise<void> => {
       const r = await cli(...base(), ...extra, '--out', join(root, 'never'));
@@ -101,6 +102,9 @@ describe('generate with ControlNet units', () => {
       expect(`${r.err}${r.out}`).toMatch(re);
     };
     await fail(['--controlnet', files.model, '--control', image], /unit 1.*not an SD1\.5 ControlNet/);
+    // An SDXL ControlNet (its add_embedding gives it away) is named as such.
+    const sdxl = writeTestControlNet(join(root, 'cn-sdxl'), starterModel().unet, STARTER_UNET, 11, [{ name: 'add_embedding.linear_1.weight', shape: [8, 16] }]);
+    await fail(['--controlnet', sdxl, '--control', image], /unit 1.*SDXL ControlNet.*SD1\.5 ControlNets/);
     const corrupt = join(root, 'corrupt.png');
     writeFileSync(corrupt, Buffer.from('\x89PNG\r\n\x1a\nthis is not a picture'));
     await fail(['--controlnet', cn, '--control', corrupt], /unit 1.*corrupt\.png/);
@@ -109,6 +113,9 @@ describe('generate with ControlNet units', () => {
     png(join(short, 'a.png'), 64, 64, () => [1, 2, 3]);
     png(join(short, 'b.png'), 64, 64, () => [1, 2, 3]);
     await fail(['--controlnet', cn, '--control', short], /2 frames but the clip has 4/);
+    const shortVideo = join(root, 'short.mkv');
+    expect(spawnSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc=size=64x64:rate=8', '-frames:v', '3', '-c:v', 'ffv1', shortVideo]).status).toBe(0);
+    await fail(['--controlnet', cn, '--control', shortVideo], /unit 1 \(short\.mkv\): The control video has 3 frames but the clip has 4/);
     const mixed = join(root, 'mixed');
     mkdirSync(mixed);
     png(join(mixed, 'a.png'), 64, 64, () => [1, 2, 3]);

@@ -9,9 +9,10 @@ import { rng } from '../unet/naive-unet';
  * A ControlNet for a given UNet, as `ControlNetModel.from_unet` lays it out (the UNet encoder's weights under the
  * same names, a hint block 3→16→16→32(s2)→32→32(s2)→32→32(s2)→C0, one 1×1 zero conv per skip feature and one
  * for the mid block), with random values (zero convs non-zero, so the control shows), written in the diffusers
- * layout with its config.json beside it (a downloaded diffusers ControlNet folder).
+ * layout with its config.json beside it (a downloaded diffusers ControlNet folder). `extra` adds tensors (e.g. SDXL's
+ * add_embedding, to make a file of another family).
  */
-export function writeTestControlNet(dir: string, unet: WeightSet, cfg: UNetConfig, seed = 11): string {
+export function writeTestControlNet(dir: string, unet: WeightSet, cfg: UNetConfig, seed = 11, extra: Array<{ name: string; shape: number[] }> = []): string {
   mkdirSync(dir, { recursive: true });
   const r = rng(seed);
   const rand = (shape: number[], s = 0.2): Float32Array => Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => r() * s);
@@ -47,6 +48,7 @@ export function writeTestControlNet(dir: string, unet: WeightSet, cfg: UNetConfi
   const cm = cfg.block_out_channels[cfg.block_out_channels.length - 1];
   tensors.push({ name: 'controlnet_mid_block.weight', shape: [cm, cm, 1, 1], data: rand([cm, cm, 1, 1], 0.5) });
   tensors.push({ name: 'controlnet_mid_block.bias', shape: [cm], data: rand([cm], 0.5) });
+  for (const t of extra) tensors.push({ ...t, data: rand(t.shape) });
   const diffusers = join(dir, 'diffusion_pytorch_model.safetensors');
   writeSafetensors(diffusers, tensors.map((t) => ({ ...t, dtype: 'F32' as const })));
   writeFileSync(join(dir, 'config.json'), JSON.stringify({ _class_name: 'ControlNetModel', ...cfg, conditioning_embedding_out_channels: hint }));

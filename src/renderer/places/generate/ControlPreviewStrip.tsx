@@ -5,7 +5,8 @@ import { useStudio } from '../../state/studio-api';
 /**
  * A unit's control maps next to the clip: what the ControlNet will see (the input decoded, resized to the clip's
  * size, through the preprocessor), a few frames from first to last, made by the engine worker shortly after the
- * input, preprocessor or clip size last changed. A reason is shown instead when the input cannot be used.
+ * input, preprocessor or clip size last changed, with the engine's notes on how the input was fitted to the clip (a
+ * longer video: its first frames; another size: resized). A reason is shown instead when the input cannot be used.
  */
 export function ControlPreviewStrip({ unit, index, clip }: { unit: ControlNetUnit; index: number; clip: { frames: number; width: number; height: number } }) {
   const { api, mediaUrl } = useStudio();
@@ -35,13 +36,23 @@ export function ControlPreviewStrip({ unit, index, clip }: { unit: ControlNetUni
   if (state.error) return <p className="field-hint" role="status" data-testid={`controlnet-preview-error-${index}`}>{state.error}</p>;
   if (!state.preview) return null;
   return (
-    <div className="control-preview" data-testid={`controlnet-preview-${index}`} aria-label={`Control maps of ControlNet unit ${index + 1}`}>
-      {state.preview.frames.map((f) => (
-        <figure key={f.path}>
-          <img src={mediaUrl(f.path)} alt={`Control map, frame ${f.index + 1}`} width={clip.width} height={clip.height} />
-          <figcaption>{f.index + 1}</figcaption>
-        </figure>
-      ))}
-    </div>
+    <>
+      <div className="control-preview" data-testid={`controlnet-preview-${index}`} aria-label={`Control maps of ControlNet unit ${index + 1}`}>
+        {state.preview.frames.map((f) => (
+          <figure key={f.path}>
+            <img src={mediaUrl(f.path)} alt={`Control map, frame ${f.index + 1}`} width={clip.width} height={clip.height} />
+            <figcaption>{f.index + 1}</figcaption>
+          </figure>
+        ))}
+      </div>
+      {/* What the engine did to fit the input to the clip (a longer video cut to its first frames, a resize). */}
+      {state.preview.notes.length > 0 && (
+        <ul className="field-hint control-preview-notes" data-testid={`controlnet-preview-notes-${index}`}>
+          {state.preview.notes.map((n) => (
+            <li key={n}>{n.replace(/^ControlNet unit \d+: /, '')}</li>
+          ))}
+        </ul>
+      )}
+    </>
   );
 }
