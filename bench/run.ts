@@ -29,6 +29,7 @@ import { longClipSuite } from './suites/long-clip';
 import { modesSuite } from './suites/modes';
 import { peerSuite } from './suites/peer';
 import { profileSuite } from './suites/profile';
+import { guidanceSuite } from './suites/guidance';
 
 export const SUITES: Record<string, Suite> = {
   tiny: tinySuite,
@@ -45,6 +46,7 @@ export const SUITES: Record<string, Suite> = {
   gpu: gpuSuite,
   peer: peerSuite,
   profile: profileSuite,
+  guidance: guidanceSuite,
 };
 
 /** Run when no suite is named: minutes, not hours, on a 2-core machine. */
