@@ -13,7 +13,7 @@ import { buildVaeDecoderGraph } from '../src/main/compiler/families/vae';
 import type { GraphIR } from '../src/main/compiler/graph/builder';
 import type { TensorView, WeightSet } from '../src/main/compiler/io/tensor';
 import type { PipelineModels, UNetCallShape } from '../src/main/engine/pipelines/pipeline-models';
-import { createSession, f32Tensor, i64Tensor, type EngineSession, type HostTensor } from '../src/main/engine/runtime/session';
+import { createSession, f32Tensor, i64Tensor, type EngineSession, type HostTensor, type SessionOptions } from '../src/main/engine/runtime/session';
 import { randomWeights } from '../src/main/engine/starter/starter-model';
 
 /**
@@ -200,12 +200,15 @@ export class BenchModels implements PipelineModels {
     return p;
   }
 
+  /** Session options for the next sessions this set creates (the profile suite turns the profiler on). */
+  sessionOptions: Omit<SessionOptions, 'providers'> = {};
+
   private async session(key: string, path: () => Promise<string>): Promise<EngineSession> {
     let s = this.sessions.get(key);
     if (!s) {
       const p = await path();
       const t0 = performance.now();
-      s = await createSession(p, { providers: [this.target.provider] });
+      s = await createSession(p, { ...this.sessionOptions, providers: [this.target.provider] });
       this.sessionTimings.set(key, { createMs: performance.now() - t0 });
       this.sessions.set(key, s);
     }

@@ -27,6 +27,9 @@ import { stepSuite } from './suites/step';
 import { tinySuite } from './suites/tiny';
 import { longClipSuite } from './suites/long-clip';
 import { modesSuite } from './suites/modes';
+import { peerSuite } from './suites/peer';
+import { profileSuite } from './suites/profile';
+import { guidanceSuite } from './suites/guidance';
 
 export const SUITES: Record<string, Suite> = {
   tiny: tinySuite,
@@ -41,6 +44,9 @@ export const SUITES: Record<string, Suite> = {
   'long-clip': longClipSuite,
   modes: modesSuite,
   gpu: gpuSuite,
+  peer: peerSuite,
+  profile: profileSuite,
+  guidance: guidanceSuite,
 };
 
 /** Run when no suite is named: minutes, not hours, on a 2-core machine. */
@@ -53,11 +59,17 @@ export interface BenchArgs {
   jsonOut?: string;
   scratch?: string;
   flags: Set<string>;
+  /** Flags that take a value (VALUE_FLAGS), without their dashes: `--peer-dir DIR` → { 'peer-dir': DIR }. */
+  options: Record<string, string>;
 }
+
+/** Flags followed by a value; every other `--x` is a boolean flag. */
+export const VALUE_FLAGS = ['peer-dir', 'peer-shape'];
 
 export function parseBenchArgs(argv: readonly string[]): BenchArgs {
   const suites: string[] = [];
   const flags = new Set<string>();
+  const options: Record<string, string> = {};
   let runs: number | undefined;
   let jsonOut: string | undefined;
   let scratch: string | undefined;
@@ -74,12 +86,13 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
     } else if (a === '--json-out') jsonOut = value();
     else if (a === '--scratch') scratch = value();
     else if (a === '--full') flags.add('full');
+    else if (VALUE_FLAGS.includes(a.slice(2)) && a.startsWith('--')) options[a.slice(2)] = options[a.slice(2)] ? `${options[a.slice(2)]},${value()}` : value();
     else if (a.startsWith('--')) flags.add(a.slice(2));
     else if (a === 'all') suites.push(...Object.keys(SUITES));
     else if (SUITES[a]) suites.push(a);
     else throw new Error(`Unknown suite "${a}"; suites: ${Object.keys(SUITES).join(', ')}, all`);
   }
-  return { suites: suites.length ? [...new Set(suites)] : QUICK_SUITES, runs, full: flags.has('full'), jsonOut, scratch, flags };
+  return { suites: suites.length ? [...new Set(suites)] : QUICK_SUITES, runs, full: flags.has('full'), jsonOut, scratch, flags, options };
 }
 
 /** `onSuite` sees the report after every suite (the runner saves it, so a long run killed midway keeps its results). */
@@ -94,6 +107,7 @@ export async function runBench(args: BenchArgs, log: (line: string) => void = co
     scratch,
     log,
     flags: args.flags,
+    options: args.options,
     matmulRate: () => (matmul ??= measureMatMulRate({ runs: Math.max(3, args.runs ?? 3) })),
     fullSize: () =>
       (full ??= new BenchModels(randomModelSource('sd15-random', { unet: SD15_UNET, motion: ANIMATELCM_MOTION, vae: SD15_VAE, text: CLIP_L_TEXT }), join(scratch, 'sd15'))),

@@ -17,6 +17,8 @@ export interface SuiteContext {
   fullSize(): BenchModels;
   /** Extra flags given to the runner (e.g. --no-session for lora). */
   flags: Set<string>;
+  /** Flags with a value (`--peer-dir DIR`); a repeated one is joined with commas. */
+  options: Record<string, string>;
 }
 
 export type Suite = (ctx: SuiteContext) => Promise<Omit<SuiteResult, 'seconds'>>;

@@ -245,6 +245,9 @@ export async function generate(req: GenerateRequest, opts: GenerateOptions = {})
       });
       for (const message of prepared.notes) emit({ stage: 'compile', step: 0, totalSteps: 1, elapsedMs: 0, message });
     }
+    if (memory.guidanceCalls === 'separate') {
+      emit({ stage: 'compile', step: 0, totalSteps: 1, elapsedMs: 0, message: 'Guidance runs as two UNet calls per step (the combined call would not fit this machine): half the memory, a little slower.' });
+    }
     const mode = inputMode(params, req.inputFrames);
     const stepTimes: number[] = [];
     const windows = contextWindowCount(params);
@@ -272,6 +275,7 @@ export async function generate(req: GenerateRequest, opts: GenerateOptions = {})
         embeddings,
         signal,
         control: prepared?.control,
+        guidanceCalls: memory.guidanceCalls,
         onWarning: (message) => emit({ stage: 'compile', step: 0, totalSteps: 1, elapsedMs: 0, message }),
         mode,
         onStage: (e) => emit({ stage: e.stage, step: e.done, totalSteps: e.total, elapsedMs: e.elapsedMs }),

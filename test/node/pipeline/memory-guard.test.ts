@@ -42,21 +42,24 @@ const refusal = (fn: () => unknown): StudioError => {
 describe('checkMemoryFits (starter model, CPU)', () => {
   const source = starterSource();
 
-  it('refuses 2048×2048 × 16 frames on a 24 GB machine, naming the need, the machine and what fits', () => {
-    const size = { width: 2048, height: 2048, frames: 16, guidance: 1.5 };
+  it('refuses 2048×2048 × 32 frames on a 24 GB machine, naming the need, the machine and what fits', () => {
+    // (16 frames fit since guidance may run as two calls)
+    const size = { width: 2048, height: 2048, frames: 32, guidance: 1.5 };
     const e = refusal(() => checkMemoryFits(source, size, cpu, machine(24)));
     expect(e.code).toBe('MEMORY_INSUFFICIENT');
-    const m = /^A 2048×2048 clip of 16 frames needs about (\d+) GB of memory; this machine has 24 GB \(about 20 GB usable for a generation\) — try (\d+)×(\d+), or at most (\d+) frames at 2048×2048\.$/.exec(e.message);
+    const m = /^A 2048×2048 clip of 32 frames needs about (\d+) GB of memory; this machine has 24 GB \(about 20 GB usable for a generation\) — try (\d+)×(\d+), or at most (\d+) frames at 2048×2048\.$/.exec(e.message);
     expect(m, e.message).not.toBeNull();
     const [need, w, h, frames] = m!.slice(1).map(Number);
-    expect(need).toBe(Math.round(estimateGeneration(source, size, cpu).host / 1e9));
+    // the need named is the smallest way it could run: guidance as two batch-1 UNet calls
+    const separate = { ...size, guidanceCalls: 'separate' as const };
+    expect(need).toBe(Math.round(estimateGeneration(source, separate, cpu).host / 1e9));
     expect(w).toBe(h);
     // the suggestions fit, and are the largest that do (next 64-pixel step / next frame does not)
     const usable = machine(24).hostUsable;
-    expect(estimateGeneration(source, { ...size, width: w, height: h }, cpu).host).toBeLessThanOrEqual(usable);
-    expect(estimateGeneration(source, { ...size, width: w + 64, height: h + 64 }, cpu).host).toBeGreaterThan(usable);
-    expect(estimateGeneration(source, { ...size, frames }, cpu).host).toBeLessThanOrEqual(usable);
-    expect(estimateGeneration(source, { ...size, frames: frames + 1 }, cpu).host).toBeGreaterThan(usable);
+    expect(estimateGeneration(source, { ...separate, width: w, height: h }, cpu).host).toBeLessThanOrEqual(usable);
+    expect(estimateGeneration(source, { ...separate, width: w + 64, height: h + 64 }, cpu).host).toBeGreaterThan(usable);
+    expect(estimateGeneration(source, { ...separate, frames }, cpu).host).toBeLessThanOrEqual(usable);
+    expect(estimateGeneration(source, { ...separate, frames: frames + 1 }, cpu).host).toBeGreaterThan(usable);
   });
 
   it('keeps the aspect ratio when it suggests a smaller size, and lets what fits through', () => {
@@ -64,6 +67,32 @@ describe('checkMemoryFits (starter model, CPU)', () => {
     const [, w, h] = /try (\d+)×(\d+)/.exec(e.message)!.map(Number);
     expect(w / h).toBeCloseTo(2, 1);
     expect(checkMemoryFits(source, { width: 512, height: 512, frames: 16, guidance: 1.5 }, cpu, machine(8)).estimate.host).toBeLessThan(3e9);
+  });
+});
+
+describe('checkMemoryFits: guidance halves as separate UNet calls', () => {
+  const source = starterSource();
+  const size = { width: 1024, height: 1024, frames: 16, guidance: 1.5 };
+  const batchedNeed = estimateGeneration(source, size, cpu).host;
+  const separateNeed = estimateGeneration(source, { ...size, guidanceCalls: 'separate' }, cpu).host;
+
+  it('halves the UNet arena of a guided clip when the halves run as two calls', () => {
+    const a = estimateGeneration(source, size, cpu).parts.unetArena;
+    const b = estimateGeneration(source, { ...size, guidanceCalls: 'separate' }, cpu).parts.unetArena;
+    expect(b).toBeCloseTo(a / 2, 0);
+    expect(estimateGeneration(source, { ...size, guidance: 1 }, cpu).parts.unetArena).toBeCloseTo(b, 0);
+  });
+
+  it('keeps one batched call when it fits, runs separate calls when only they fit, refuses when neither does', () => {
+    const between = (separateNeed + batchedNeed) / 2;
+    const m = (host: number): MachineMemory => ({ hostTotal: host * 1.25, hostUsable: host });
+    expect(checkMemoryFits(source, size, cpu, m(batchedNeed * 1.01)).guidanceCalls).toBe('batched');
+    const split = checkMemoryFits(source, size, cpu, m(between));
+    expect(split.guidanceCalls).toBe('separate');
+    expect(split.estimate.host).toBe(separateNeed);
+    expect(refusal(() => checkMemoryFits(source, size, cpu, m(separateNeed * 0.99))).code).toBe('MEMORY_INSUFFICIENT');
+    // guidance 1 has no halves to split
+    expect(checkMemoryFits(source, { ...size, guidance: 1 }, cpu, m(between)).guidanceCalls).toBe('batched');
   });
 });
 

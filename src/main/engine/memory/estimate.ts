@@ -13,7 +13,7 @@ import { weightBytes } from './weight-bytes';
  *
  *   peak ≈ base + Σ weights + α_unet·N·h·w·C₀·e + α_vae·H·W·C_vae·e + 15·F·H·W
  *
- * N = samples per UNet call (frames × 2 with guidance > 1), h·w the latent size, C₀ the UNet's first block width,
+ * N = samples per UNet call (frames × 2 with guidance > 1 in one batched call), h·w the latent size, C₀ the UNet's first block width,
  * H·W the pixels of one decoded frame (decoded one at a time), C_vae the VAE decoder's widest full-resolution
  * block, e the bytes per activation element (4 fp32, 2 fp16), 15 bytes per frame pixel for float32 RGB + 8-bit
  * RGB. The α are calibrated on peak RSS of whole generations; the test (test/node/pipeline/memory-estimate.test.ts)
@@ -57,6 +57,18 @@ export interface GenerationSize {
   height: number;
   frames: number;
   guidance: number;
+  /**
+   * With guidance > 1: the unconditional and conditional halves in one batch-2 UNet call ('batched', the default),
+   * or as two batch-1 calls ('separate': half the UNet's activation memory, measured in bench/README.md).
+   */
+  guidanceCalls?: GuidanceCalls;
+}
+
+export type GuidanceCalls = 'batched' | 'separate';
+
+/** Videos per UNet call: 2 when guidance > 1 runs both halves in one call, else 1. */
+export function unetBatch(size: Pick<GenerationSize, 'guidance' | 'guidanceCalls'>): number {
+  return size.guidance > 1 && size.guidanceCalls !== 'separate' ? 2 : 1;
 }
 
 export interface GenerationEstimate extends MemorySplit {
@@ -103,7 +115,7 @@ export function generationShapes(source: ModelSource, size: GenerationSize): Gra
   const w = Math.ceil(size.width / f);
   return [
     { component: 'text_encoder', tokens: 77 },
-    { component: 'unet', batch: size.guidance > 1 ? 2 : 1, frames: size.frames, latentHeight: h, latentWidth: w, tokens: 77 },
+    { component: 'unet', batch: unetBatch(size), frames: size.frames, latentHeight: h, latentWidth: w, tokens: 77 },
     { component: 'vae', latentHeight: h, latentWidth: w },
   ];
 }

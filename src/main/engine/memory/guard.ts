@@ -1,7 +1,7 @@
 import type { GenerationParams } from '../../../shared/domain/generation';
 import { StudioError } from '../../../shared/errors';
 import { fileSource, type ModelSource } from '../models/model-source';
-import { estimateGeneration, type GenerationEstimate, type GenerationSize, type MemoryTarget } from './estimate';
+import { estimateGeneration, type GenerationEstimate, type GenerationSize, type GuidanceCalls, type MemoryTarget } from './estimate';
 import { machineMemory, type MachineMemory } from './machine';
 
 /**
@@ -13,16 +13,29 @@ import { machineMemory, type MachineMemory } from './machine';
 export interface MemoryCheck {
   estimate: GenerationEstimate;
   machine: MachineMemory;
+  /**
+   * How the pipeline runs guidance: 'separate' (two batch-1 UNet calls per step) when the batched call would not
+   * fit but the separate ones do — slower per step, but it runs instead of being refused.
+   */
+  guidanceCalls: GuidanceCalls;
 }
 
-/** Throws MEMORY_INSUFFICIENT when `size` cannot fit; returns the estimate otherwise. */
+/**
+ * Throws MEMORY_INSUFFICIENT when `size` cannot fit even with the guidance halves as separate UNet calls; returns
+ * the estimate (of the way it will run) otherwise.
+ */
 export function checkMemoryFits(source: ModelSource, size: GenerationSize, target: MemoryTarget, machine: MachineMemory): MemoryCheck {
-  const fits = (s: GenerationSize): boolean => {
+  const fitsAs = (s: GenerationSize): boolean => {
     const e = estimateGeneration(source, s, target);
     return e.host <= machine.hostUsable && (machine.deviceUsable === undefined || e.device <= machine.deviceUsable);
   };
-  const estimate = estimateGeneration(source, size, target);
-  if (fits(size)) return { estimate, machine };
+  const fits = (s: GenerationSize): boolean => fitsAs(s) || (s.guidance > 1 && fitsAs({ ...s, guidanceCalls: 'separate' }));
+  const batched = { ...size, guidanceCalls: size.guidanceCalls ?? 'batched' };
+  if (fitsAs(batched)) return { estimate: estimateGeneration(source, batched, target), machine, guidanceCalls: batched.guidanceCalls };
+  const separate = { ...size, guidanceCalls: 'separate' as const };
+  if (size.guidance > 1 && fitsAs(separate)) return { estimate: estimateGeneration(source, separate, target), machine, guidanceCalls: 'separate' };
+  // Refused: the need named is the smallest way it could run.
+  const estimate = estimateGeneration(source, size.guidance > 1 ? separate : batched, target);
 
   const onDevice = machine.deviceUsable !== undefined && estimate.device > machine.deviceUsable;
   const need = onDevice ? estimate.device : estimate.host;

@@ -12,6 +12,8 @@ import { encodePromptTravel, travels } from '../freenoise/prompt-travel-encode';
 import type { PipelineModels } from './pipeline-models';
 import { checkControlUnits, ControlStepper, type PipelineControl } from '../control/pipeline-control';
 import type { PipelineMode } from './pipeline-mode';
+import type { GuidanceCalls } from '../memory/estimate';
+import type { ControlResiduals } from '../control/control-residuals';
 
 /**
  * AnimateLCM text-to-video, read top to bottom like diffusers' pipeline_animatediff.py:
@@ -79,6 +81,12 @@ export interface TextToVideoOptions {
   trace?: boolean;
   /** ControlNet units (engine/control): their residuals go into every UNet call. Absent or empty ⇒ plain UNet. */
   control?: PipelineControl;
+  /**
+   * With guidance > 1: both halves in one batch-2 UNet call per step ('batched', default), or two batch-1 calls,
+   * unconditional first ('separate'): the same numbers (up to float rounding) with half the UNet's activation
+   * memory. The job guard picks 'separate' when the batched call would not fit (memory/guard.ts).
+   */
+  guidanceCalls?: GuidanceCalls;
   /** Advice that does not stop the run (e.g. a context length above the motion module's trained length). */
   onWarning?: (message: string) => void;
   /** Image-to-video / video-to-video: where the latents start, UNet extras, frame post-processing (pipeline-mode.ts). */
@@ -175,7 +183,18 @@ export async function textToVideo(models: PipelineModels, req: TextToVideoReques
     const tu = performance.now();
     const callShape = { batch: doCfg ? 2 : 1, frames: F, latentHeight: h, latentWidth: w, tokens, ...unetWindows };
     const residuals = stepper ? await stepper.residuals(i, sample, t, context, callShape) : undefined;
-    const out = await models.unet(sample, t, context, callShape, residuals ? { ...prepared?.extras, control: residuals } : prepared?.extras);
+    let out: Float32Array;
+    if (doCfg && opts.guidanceCalls === 'separate') {
+      // uncond rows, then cond rows: each call sees exactly its half of the batched call's inputs
+      const half = { ...callShape, batch: 1 };
+      const ctx = context.length / 2;
+      const extras = (k: 0 | 1) => (residuals ? { ...prepared?.extras, control: halfResiduals(residuals, k) } : prepared?.extras);
+      const u = await models.unet(folded, t, context.subarray(0, ctx), half, extras(0));
+      const c = await models.unet(folded, t, context.subarray(ctx), half, extras(1));
+      out = concat(u, c);
+    } else {
+      out = await models.unet(sample, t, context, callShape, residuals ? { ...prepared?.extras, control: residuals } : prepared?.extras);
+    }
     unetMs += performance.now() - tu;
     const per = C * F * h * w;
     let noisePred: Float32Array;
@@ -349,4 +368,10 @@ function repeatPerFrame(videos: Float32Array[], F: number, per: number): Float32
 
 function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new StudioError('CANCELLED', 'Generation cancelled.');
+}
+
+/** The first (k = 0, unconditional) or second half of batch-2 ControlNet residuals (rows are batch-major). */
+function halfResiduals(r: ControlResiduals, k: 0 | 1): ControlResiduals {
+  const half = (a: Float32Array): Float32Array => a.subarray((k * a.length) / 2, ((k + 1) * a.length) / 2);
+  return { down: r.down.map(half), mid: half(r.mid) };
 }

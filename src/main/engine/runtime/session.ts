@@ -32,6 +32,11 @@ export interface SessionOptions {
   intraOpThreads?: number;
   /** Called with a sentence each time a provider could not be used and the next one is tried. */
   onFallback?: (message: string) => void;
+  /**
+   * onnxruntime's profiler: every node's time goes to `<prefix>_<date>.json`, written when the session is
+   * disposed (bench/op-profile.ts reads it). Costs a little per node; for measurements only.
+   */
+  profileFilePrefix?: string;
 }
 
 export interface RunOptions {
@@ -108,6 +113,10 @@ function sessionOptions(provider: ProviderName, opts: SessionOptions): ort.Infer
     extra: { session: { intra_op: { allow_spinning: '0' } } },
   };
   if (opts.intraOpThreads !== undefined) o.intraOpNumThreads = opts.intraOpThreads;
+  if (opts.profileFilePrefix !== undefined) {
+    o.enableProfiling = true;
+    o.profileFilePrefix = opts.profileFilePrefix;
+  }
   // The CPU memory pattern, planned on the first run, is allocated beside the arena that run grew: activations
   // count twice from the second run on. Measured: the starter model at 512²×16 frames with CFG peaks at 1.77 GB
   // instead of 3.21 GB, full-size UNet+motion at 8×32² at 6.18 instead of 7.35 GiB; same speed, same pixels.
