@@ -17,9 +17,10 @@ import { FULL_SIZE_DISK, probeUNetMemory, requireFreeDisk } from './full-size-co
  *  - time and peak RSS: every point within 10 % of the least-squares line a + b·F;
  *  - time per frame at the two longest clips within 10 % (what a creator sees; the intercept moves it a little).
  * Repetitions alternate the order of the frame counts (ascending, then descending, …) so a change in the shared
- * machine's load falls on all of them; the median is judged. Starter model: 16 / 64 / 128 frames, 2 runs
- * (--runs). Full size (--full): 16 / 32 / 64 frames, 1 run — 128 frames would need ≈ 15 GB (the fit's
- * extrapolation is reported), more than this 23 GB machine shared with six others can give.
+ * machine's load falls on all of them; the median is judged. Starter model: 16 / 64 / 128 frames, 3 runs (--runs),
+ * so one run slowed by the machine's load does not move the median. Full size (--full): 16 / 32 / 64 frames,
+ * 1 run; the line's value at 128 and 256 frames is reported (128 full-size frames need more memory than this
+ * machine, shared by seven engineers, can give).
  */
 
 const STARTER_FRAMES = [16, 64, 128];
@@ -50,8 +51,8 @@ async function measure(r: Recorder, log: (line: string) => void, models: BenchMo
   const xs = points.map((p) => p.frames);
   const time = linearFit(xs, points.map((p) => median(p.seconds)));
   const rss = linearFit(xs, points.map((p) => median(p.peakBytes) / 1e6));
-  r.fig(`${label}: time fit a + b·F`, 's', [time.intercept, time.slope], `a = ${time.intercept.toFixed(3)} s, b = ${time.slope.toFixed(4)} s per frame; worst point ${(100 * time.worstDeviation).toFixed(1)} % off at ${time.worstAt} frames`);
-  r.fig(`${label}: peak RSS fit a + b·F`, 'MB', [rss.intercept, rss.slope], `a = ${rss.intercept.toFixed(0)} MB, b = ${rss.slope.toFixed(2)} MB per frame; worst point ${(100 * rss.worstDeviation).toFixed(1)} % off at ${rss.worstAt} frames; 128 frames → ${(rss.intercept + 128 * rss.slope).toFixed(0)} MB, 256 → ${(rss.intercept + 256 * rss.slope).toFixed(0)} MB`);
+  r.fig(`${label}: time fit, seconds per added frame (b)`, 's', time.slope, `a = ${time.intercept.toFixed(3)} s; worst point ${(100 * time.worstDeviation).toFixed(1)} % off the line, at ${time.worstAt} frames`);
+  r.fig(`${label}: peak RSS fit, MB per added frame (b)`, 'MB', rss.slope, `a = ${rss.intercept.toFixed(0)} MB; worst point ${(100 * rss.worstDeviation).toFixed(1)} % off the line, at ${rss.worstAt} frames; the line gives ${(rss.intercept + 128 * rss.slope).toFixed(0)} MB at 128 frames, ${(rss.intercept + 256 * rss.slope).toFixed(0)} MB at 256`);
   r.target(`${label}: time linear in frames (every point vs the fit a + b·F)`, 'within 10 %', 0.1, '<=', 'rel', time.worstDeviation);
   r.target(`${label}: peak RSS linear in frames (every point vs the fit a + b·F)`, 'within 10 %', 0.1, '<=', 'rel', rss.worstDeviation);
   const [lo, hi] = points.slice(-2);
@@ -66,7 +67,7 @@ export const longClipSuite: Suite = async (ctx: SuiteContext) => {
   const dir = mkdtempSync(join(ctx.scratch, 'long-clip-'));
   const models = new BenchModels(source, dir);
   try {
-    await measure(r, ctx.log, models, 'starter', STARTER_FRAMES, runsOr(ctx, 2));
+    await measure(r, ctx.log, models, 'starter', STARTER_FRAMES, runsOr(ctx, 3));
   } finally {
     await models.dispose();
     rmSync(dir, { recursive: true, force: true });
