@@ -39,10 +39,10 @@ export interface MotionModuleOptions {
    */
   loraSlots?: LoraSlotPlan;
   /**
-   * FreeNoise context windows (context-windows.ts): each transformer block's two attentions run per window (all
-   * windows batched as sequences of `length` frames, positional table rows 0..length−1 in every window), their
-   * outputs are fused by the plan's weights, and the feed-forward runs once on every frame. GroupNorm, proj_in,
-   * proj_out and the residual always see all frames. Absent ⇒ one window of all frames (the plain module).
+   * FreeNoise context windows (context-windows.ts): each transformer block's two attentions run per window (the
+   * plan's groups of windows batched as sequences of `length` frames, one group after another, positional table
+   * rows 0..length−1 in every window), their outputs are fused by the plan's weights, and the feed-forward runs
+   * once on every frame. GroupNorm, proj_in, proj_out and the residual always see all frames. Absent ⇒ one window of all frames (the plain module).
    */
   windows?: WindowFusionPlan;
 }
