@@ -33,7 +33,7 @@ interface Case {
   w: number;
   ctxLen: number;
   timesteps: number[];
-  motion?: { cfg: MotionConfig; frames: number; groupnorm: MotionGroupNorm; windows?: { spec: ContextWindowSpec; starts: number[]; weights: number[] } };
+  motion?: { cfg: MotionConfig; frames: number; groupnorm: MotionGroupNorm; windows?: { spec: ContextWindowSpec; starts: number[]; weights: number[]; windowsPerGroup?: number } };
 }
 
 async function check(name: string, c: Case, seed: number): Promise<void> {
@@ -48,7 +48,7 @@ async function check(name: string, c: Case, seed: number): Promise<void> {
   const outs = await runUNet(weights, c.cfg, { sample, context: text, timesteps: c.timesteps }, {
     workDir: dir,
     modelFile: 'm.onnx',
-    motion: c.motion && mw ? { w: mw.weights, cfg: c.motion.cfg, frames, groupnorm: c.motion.groupnorm, windows: c.motion.windows && windowFusionPlan(frames, c.motion.windows.spec) } : undefined,
+    motion: c.motion && mw ? { w: mw.weights, cfg: c.motion.cfg, frames, groupnorm: c.motion.groupnorm, windows: c.motion.windows && windowFusionPlan(frames, c.motion.windows.spec, c.motion.windows.windowsPerGroup) } : undefined,
   });
   c.timesteps.forEach((t, i) => {
     const win = c.motion?.windows;
@@ -148,9 +148,10 @@ describe('UNet graph vs a naive float64 forward (configs outside the fixtures)',
     await check('freenoise-studio-pyramid-tail', { cfg: motionBase, batch: 2, h: 4, w: 6, ctxLen: 77, timesteps: [999], motion: { cfg: motionCfg, frames: 11, groupnorm: 'per_frame', windows } }, 41);
   });
 
-  it('motion UNet with context windows (studio): 12 frames (above the trained 8), odd length 5 with delayed_reverse_sawtooth, stride 2, across_frames', async () => {
+  it('motion UNet with context windows (studio): 12 frames (above the trained 8), odd length 5 with delayed_reverse_sawtooth, stride 2, across_frames, two windows per group', async () => {
     const spec: ContextWindowSpec = { length: 5, stride: 2, weighting: 'delayed_reverse_sawtooth', mode: 'studio' };
-    const windows = { spec, starts: [0, 2, 4, 6, 7], weights: [0.01, 0.01, 3, 2, 1] };
+    // 5 windows in groups of 2, 2, 1: partial sums carried twice (the graph default would batch all 5 at once)
+    const windows = { spec, starts: [0, 2, 4, 6, 7], weights: [0.01, 0.01, 3, 2, 1], windowsPerGroup: 2 };
     await check('freenoise-studio-sawtooth-odd', { cfg: motionBase, batch: 1, h: 4, w: 6, ctxLen: 77, timesteps: [500], motion: { cfg: motionCfg, frames: 12, groupnorm: 'across_frames', windows } }, 43);
   });
 });

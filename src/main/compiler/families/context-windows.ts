@@ -41,7 +41,37 @@ export interface WindowFusionPlan {
   denominators: Float32Array;
   /** Frames no window covers (diffusers mode, stride > length). */
   framesInNoWindow: number[];
+  /** The windows in processing order, a few at a time (windowGroups); the graph runs one group after another. */
+  groups: WindowGroup[];
+  /** Frames in the order the groups complete them; the identity in both modes today (checked, not assumed). */
+  completionOrder: number[];
 }
+
+/**
+ * A run of consecutive windows whose attentions the graph batches together. Its weighted outputs are summed into
+ * an accumulator whose rows are `frames`: first the frames carried from the group before (their partial sums),
+ * then the frames this group reaches first. `sources[k][row]` is the k-th term of that row's sum as an index into
+ * [carried partial sums, this group's n·L weighted window rows, one zero row]; a carried frame's partial sum is
+ * its first term, so every frame still sums its contributions one by one in window order (diffusers' order, the
+ * same float32 result as summing all windows at once).
+ */
+export interface WindowGroup {
+  /** Indices into `starts`. */
+  windows: number[];
+  frames: number[];
+  sources: number[][];
+  /** Accumulator rows that are complete after this group (no later window reaches their frames). */
+  done: number[];
+  /** Accumulator rows carried to the next group, in its row order. */
+  carried: number[];
+}
+
+/**
+ * Frame positions batched per group: the attentions of ⌊64 / L⌋ windows at a time (4 at the default length 16).
+ * A group's working set is then that of a 64-frame plain motion block, whatever the clip's length; only the block's
+ * input, the finished frames and a carry of L − stride frames grow with F.
+ */
+export const GROUP_FRAME_POSITIONS = 64;
 
 /** diffusers `_get_frame_weights(L, scheme)`; `studio` gives odd-length sawtooth L weights instead of L+1. */
 export function contextWeights(length: number, weighting: ContextWeighting, mode: ContextMode): Float32Array {
@@ -109,7 +139,7 @@ export function windowStarts(frames: number, length: number, stride: number): { 
  * The fusion plan for `frames` frames, or undefined when the studio would use a single window of every frame (the
  * plain motion module is then the same computation).
  */
-export function windowFusionPlan(frames: number, spec: ContextWindowSpec): WindowFusionPlan | undefined {
+export function windowFusionPlan(frames: number, spec: ContextWindowSpec, windowsPerGroup = Math.max(1, Math.floor(GROUP_FRAME_POSITIONS / spec.length))): WindowFusionPlan | undefined {
   if (spec.mode === 'studio' && frames <= spec.length) return undefined;
   if (frames < spec.length) throw new StudioError('INVALID_PARAMS', `${frames} frames are fewer than the context length ${spec.length}.`, { frames, contextLength: spec.length });
   const L = spec.length;
@@ -131,5 +161,45 @@ export function windowFusionPlan(frames: number, spec: ContextWindowSpec): Windo
   const slots = Array.from({ length: depth }, (_, k) => contributions.map((c) => c[k] ?? none));
   const framesInNoWindow = contributions.flatMap((c, f) => (c.length === 0 ? [f] : []));
   for (const f of framesInNoWindow) denominators[f] = 1;
-  return { frames, length: L, starts, weights, slots, denominators, framesInNoWindow };
+  const { groups, completionOrder } = windowGroups(starts, L, contributions, windowsPerGroup);
+  return { frames, length: L, starts, weights, slots, denominators, framesInNoWindow, groups, completionOrder };
+}
+
+/**
+ * Splits the windows into groups of `perGroup` (processing order) and plans each group's accumulator:
+ * `contributions[f]` lists frame f's flat indices window·L + position in window order. A frame in no window
+ * (diffusers, stride > length) is completed, as a zero sum, by the group of the first window after it.
+ */
+export function windowGroups(starts: number[], length: number, contributions: number[][], perGroup: number): { groups: WindowGroup[]; completionOrder: number[] } {
+  if (!Number.isInteger(perGroup) || perGroup < 1) throw new Error(`windows per group must be a whole number ≥ 1 (got ${perGroup})`);
+  const count = Math.ceil(starts.length / perGroup);
+  const groupOf = (window: number): number => Math.floor(window / perGroup);
+  // the group after which a frame is complete
+  const lastGroup = contributions.map((c, f) => {
+    if (c.length > 0) return groupOf(Math.floor(c[c.length - 1] / length));
+    const next = starts.findIndex((s) => s > f);
+    return next < 0 ? count - 1 : groupOf(next);
+  });
+  const groups: WindowGroup[] = [];
+  const completionOrder: number[] = [];
+  let carriedFrames: number[] = [];
+  for (let gi = 0; gi < count; gi++) {
+    const first = gi * perGroup;
+    const windows = Array.from({ length: Math.min(perGroup, starts.length - first) }, (_, i) => first + i);
+    const lo = first * length;
+    const hi = (first + windows.length) * length;
+    const carried = new Set(carriedFrames);
+    const reached = contributions.flatMap((c, f) => (!carried.has(f) && (c.some((i) => i >= lo && i < hi) || (c.length === 0 && lastGroup[f] === gi)) ? [f] : []));
+    const frames = [...carriedFrames, ...reached];
+    const zero = carriedFrames.length + hi - lo;
+    const terms = frames.map((f, row) => [...(row < carriedFrames.length ? [row] : []), ...contributions[f].filter((i) => i >= lo && i < hi).map((i) => carriedFrames.length + i - lo)]);
+    const depth = Math.max(1, ...terms.map((t) => t.length));
+    const sources = Array.from({ length: depth }, (_, k) => terms.map((t) => t[k] ?? zero));
+    const done = frames.flatMap((f, row) => (lastGroup[f] <= gi ? [row] : []));
+    const next = frames.flatMap((f, row) => (lastGroup[f] > gi ? [row] : []));
+    completionOrder.push(...done.map((row) => frames[row]));
+    groups.push({ windows, frames, sources, done, carried: next });
+    carriedFrames = next.map((row) => frames[row]);
+  }
+  return { groups, completionOrder };
 }

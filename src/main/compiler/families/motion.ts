@@ -39,10 +39,10 @@ export interface MotionModuleOptions {
    */
   loraSlots?: LoraSlotPlan;
   /**
-   * FreeNoise context windows (context-windows.ts): each transformer block's two attentions run per window (all
-   * windows batched as sequences of `length` frames, positional table rows 0..length−1 in every window), their
-   * outputs are fused by the plan's weights, and the feed-forward runs once on every frame. GroupNorm, proj_in,
-   * proj_out and the residual always see all frames. Absent ⇒ one window of all frames (the plain module).
+   * FreeNoise context windows (context-windows.ts): each transformer block's two attentions run per window (the
+   * plan's groups of windows batched as sequences of `length` frames, one group after another, positional table
+   * rows 0..length−1 in every window), their outputs are fused by the plan's weights, and the feed-forward runs
+   * once on every frame. GroupNorm, proj_in, proj_out and the residual always see all frames. Absent ⇒ one window of all frames (the plain module).
    */
   windows?: WindowFusionPlan;
 }
@@ -151,40 +151,64 @@ function slottedSelfAttention(g: GraphBuilder, w: WeightSet, p: string, x: strin
 }
 
 /**
- * diffusers `FreeNoiseTransformerBlock` on x [R, F, C]: the windows are gathered into one batch of R·W sequences
- * of L frames (attention is per sequence, so batching is exact and cost is linear in the window count), both
- * attentions run on it, each output row is scaled by its position's weight, and every frame sums its
- * contributions in window order (diffusers' accumulation order) before one division by its denominator. The
- * plan's slot indices point past the last window at a zero row for frames with fewer contributions.
+ * diffusers `FreeNoiseTransformerBlock` on x [R, F, C]. The windows run a group at a time (plan.groups, a
+ * bounded number of frame positions each, so memory grows with F only through the block's input and output):
+ * a group's windows are gathered into one batch of R·n sequences of L frames (attention is per sequence, so
+ * batching is exact), both attentions run on it, each output row is scaled by its position's weight, and every
+ * frame the group reaches adds its contributions, in window order, to the partial sum carried from the group
+ * before (diffusers' accumulation order, so grouping does not change a bit). Frames no later window reaches are
+ * divided by their denominators and set aside; the finished frames are concatenated once. Slot indices past the
+ * group's rows point at a zero row for frames with fewer contributions.
  */
 export function windowedTemporalBlock(g: GraphBuilder, w: WeightSet, p: string, x: string, dims: [number, number, number], pe: string, heads: number, plan: WindowFusionPlan, slots?: LoraSlotPlan): string {
   const op = scopedOp(g, p);
   const [rows, f, c] = dims;
   const L = plan.length;
-  const nw = plan.starts.length;
-  const frameIndex = plan.starts.flatMap((s) => Array.from({ length: L }, (_, i) => s + i));
-  let h = op('Gather', [x, g.i64(frameIndex)], 'gather_windows', { axis: attr.int(1) });
-  h = op('Reshape', [h, g.i64([rows * nw, L, c])], 'batch_windows');
-  for (const k of [1, 2]) {
-    const nrm = op('Add', [layerNorm(g, w, `${p}.norm${k}`, h, LAYER_NORM_EPS), pe], `pos_embed${k}`);
-    const seq = { batch: rows * nw, queries: L, keys: L };
-    const a = slots ? slottedSelfAttention(g, w, `${p}.attn${k}`, nrm, heads, slots, rows * nw * L, seq) : attention(g, w, `${p}.attn${k}`, nrm, nrm, heads, seq);
-    h = op('Add', [a, h], `res_attn${k}`);
-  }
-  h = op('Reshape', [h, g.i64([rows, nw * L, c])], 'unbatch_windows');
-  const positionWeights = Array.from({ length: nw * L }, (_, i) => plan.weights[i % L]);
-  const weightsConst = g.scope(p, () => g.constFloat(positionWeights, [1, nw * L, 1], 'window_weights'));
-  h = op('Mul', [h, weightsConst], 'weigh');
-  h = op('Pad', [h, g.i64([0, 0, 0, 0, 1, 0])], 'zero_row');
-  let acc = '';
-  plan.slots.forEach((slot, k) => {
-    const part = op('Gather', [h, g.i64(slot)], `contribution${k}`, { axis: attr.int(1) });
-    acc = k === 0 ? part : op('Add', [acc, part], `accumulate${k}`);
+  const finished: string[] = [];
+  let carry: string | undefined;
+  plan.groups.forEach((group, gi) => {
+    const nw = group.windows.length;
+    const frameIndex = group.windows.flatMap((wi) => Array.from({ length: L }, (_, i) => plan.starts[wi] + i));
+    let h = op('Gather', [x, g.i64(frameIndex)], `gather_windows${gi}`, { axis: attr.int(1) });
+    h = op('Reshape', [h, g.i64([rows * nw, L, c])], `batch_windows${gi}`);
+    for (const k of [1, 2]) {
+      const nrm = op('Add', [layerNorm(g, w, `${p}.norm${k}`, h, LAYER_NORM_EPS), pe], `pos_embed${k}`);
+      const seq = { batch: rows * nw, queries: L, keys: L };
+      const a = slots ? slottedSelfAttention(g, w, `${p}.attn${k}`, nrm, heads, slots, rows * nw * L, seq) : attention(g, w, `${p}.attn${k}`, nrm, nrm, heads, seq);
+      h = op('Add', [a, h], `res_attn${k}`);
+    }
+    h = op('Reshape', [h, g.i64([rows, nw * L, c])], `unbatch_windows${gi}`);
+    const positionWeights = Array.from({ length: nw * L }, (_, i) => plan.weights[i % L]);
+    const weightsConst = g.scope(p, () => g.constFloat(positionWeights, [1, nw * L, 1], 'window_weights'));
+    h = op('Mul', [h, weightsConst], `weigh${gi}`);
+    h = op('Pad', [h, g.i64([0, 0, 0, 0, 1, 0])], `zero_row${gi}`);
+    if (carry) h = op('Concat', [carry, h], `carry_in${gi}`, { axis: attr.int(1) });
+    let acc = '';
+    group.sources.forEach((source, k) => {
+      const part = op('Gather', [h, g.i64(source)], `contribution${gi}_${k}`, { axis: attr.int(1) });
+      acc = k === 0 ? part : op('Add', [acc, part], `accumulate${gi}_${k}`);
+    });
+    if (group.done.length > 0) {
+      const sums = isRange(group.done, 0, group.frames.length) ? acc : op('Gather', [acc, g.i64(group.done)], `sums_done${gi}`, { axis: attr.int(1) });
+      const den = Array.from(group.done, (row) => plan.denominators[group.frames[row]]);
+      const denominators = g.scope(p, () => g.constFloat(den, [1, den.length, 1], 'denominators'));
+      finished.push(op('Div', [sums, denominators], `fuse${gi}`));
+    }
+    carry = group.carried.length > 0 ? op('Gather', [acc, g.i64(group.carried)], `carry_out${gi}`, { axis: attr.int(1) }) : undefined;
   });
-  const denominators = g.scope(p, () => g.constFloat(plan.denominators, [1, f, 1], 'denominators'));
-  const fused = op('Div', [acc, denominators], 'fuse');
+  let fused = finished.length === 1 ? finished[0] : op('Concat', finished, 'finished_frames', { axis: attr.int(1) });
+  if (!isRange(plan.completionOrder, 0, f)) {
+    const position = new Array<number>(f);
+    plan.completionOrder.forEach((frame, i) => (position[frame] = i));
+    fused = op('Gather', [fused, g.i64(position)], 'frame_order', { axis: attr.int(1) });
+  }
   const nrm = layerNorm(g, w, `${p}.norm3`, fused, LAYER_NORM_EPS);
   return op('Add', [feedForwardGeglu(g, w, `${p}.ff`, nrm), fused], 'res_ff');
+}
+
+/** Whether `xs` is exactly from, from + 1, …, to − 1. */
+function isRange(xs: readonly number[], from: number, to: number): boolean {
+  return xs.length === to - from && xs.every((v, i) => v === from + i);
 }
 
 /**

@@ -66,11 +66,22 @@ export function addLoraSlot(g: GraphBuilder, slot: LoraSlot, x: string, y: strin
 }
 
 /** Feeds are the factors as stored (D [R, in], U [out, R]; 4-D kernels for 1×1 convs), so building them is copying. */
+/** The slot inputs each graph already declared: a layer applied more than once (FreeNoise window groups) shares them. */
+const declaredSlots = new WeakMap<GraphBuilder, Map<string, { d: string; u: string }>>();
+
 function slotInputs(g: GraphBuilder, slot: LoraSlot, rank: number): { d: string; u: string } {
+  let declared = declaredSlots.get(g);
+  if (!declared) declaredSlots.set(g, (declared = new Map()));
+  const known = declared.get(slot.module);
+  if (known) return known;
   const names = slotInputNames(slot.module);
   const ft = g.floatType;
-  if (slot.kind === 'linear') return { d: g.input(names.down, ft, [rank, slot.inFeatures]), u: g.input(names.up, ft, [slot.outFeatures, rank]) };
-  return { d: g.input(names.down, ft, [rank, slot.inFeatures, 1, 1]), u: g.input(names.up, ft, [slot.outFeatures, rank, 1, 1]) };
+  const inputs =
+    slot.kind === 'linear'
+      ? { d: g.input(names.down, ft, [rank, slot.inFeatures]), u: g.input(names.up, ft, [slot.outFeatures, rank]) }
+      : { d: g.input(names.down, ft, [rank, slot.inFeatures, 1, 1]), u: g.input(names.up, ft, [slot.outFeatures, rank, 1, 1]) };
+  declared.set(slot.module, inputs);
+  return inputs;
 }
 
 /**
