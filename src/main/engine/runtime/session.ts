@@ -215,7 +215,7 @@ class OrtEngineSession implements EngineSession {
     const fetches = opts.outputs ?? [...this.outputNames];
     let result: ort.InferenceSession.ReturnType;
     try {
-      const fault = injectedRunFault();
+      const fault = injectedRunFault(this.provider);
       if (fault) throw new Error(fault);
       result = await this.session.run(ortFeeds, fetches);
     } catch (e) {
