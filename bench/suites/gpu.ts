@@ -107,7 +107,7 @@ export const gpuSuite: Suite = async (ctx) => {
  * any stack) on `provider`, feeds copied every run and then resident, counting what crosses at the run wrapper
  * (EngineSession.transfers). Per UNet call = the clip's UNet traffic (uploads included) / its UNet calls.
  */
-async function residentTransfers(r: Recorder, provider: ProviderName, precision: 'float32' | 'float16', scratch: string): Promise<void> {
+export async function residentTransfers(r: Recorder, provider: ProviderName, precision: 'float32' | 'float16', scratch: string): Promise<void> {
   const steps = 4;
   const req = { ...DEFAULT_PARAMS, prompt: 'a lighthouse on a cliff at sunset', negativePrompt: '', seed: 5, steps, frames: 4, width: 64, height: 64 };
   const cacheRoot = mkdtempSync(join(scratch, 'gpu-resident-'));
