@@ -65,14 +65,15 @@ export const gpuSuite: Suite = async (ctx) => {
   // timestep in, noise_pred out (the constants once per clip / stack change).
   const bytes = precision === 'float16' ? 2 : 4;
   const latent = side / 8;
-  const slots = slotsFor(source.unet);
+  // The UNet + motion graph takes the motion modules' slots too (MotionLoRAs ride them, lora-feeds.ts).
+  const slots = [...slotsFor(source.unet), ...slotsFor(source.motion)];
   const slotElems = slots.reduce((n, s) => n + DEFAULT_LORA_RANK * (s.inFeatures + s.outFeatures), 0);
   for (const guidance of [1, 1.5]) {
     const batch = guidance > 1 ? 2 : 1;
     const n = batch * frames;
     const io = (2 * n * 4 * latent * latent + 1) * bytes;
     const context = n * 77 * source.configs.text.hidden_size * bytes;
-    r.fig(`host↔device bytes per UNet call, before (all feeds copied), ${side}² × ${frames} frames, guidance ${guidance}`, 'MiB', (io + context + slotElems * bytes) / 2 ** 20, `computed from the shapes: ${slots.length} slotted layers (lora_down + lora_up each) at rank ${DEFAULT_LORA_RANK}: ${((slotElems * bytes) / 2 ** 20).toFixed(0)} MiB of it; sample, context and noise_pred the rest`);
+    r.fig(`host↔device bytes per UNet call, before (all feeds copied), ${side}² × ${frames} frames, guidance ${guidance}`, 'MiB', (io + context + slotElems * bytes) / 2 ** 20, `computed from the shapes: ${slots.length} slotted layers, UNet and motion modules (lora_down + lora_up each) at rank ${DEFAULT_LORA_RANK}: ${((slotElems * bytes) / 2 ** 20).toFixed(0)} MiB of it; sample, context and noise_pred the rest`);
     r.fig(`host↔device bytes per UNet call, after (resident), ${side}² × ${frames} frames, guidance ${guidance}`, 'MiB', io / 2 ** 20, 'computed from the shapes: sample + timestep in, noise_pred out; the slot feeds once per stack change, the context once per clip');
   }
 

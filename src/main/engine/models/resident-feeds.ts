@@ -5,7 +5,7 @@ import type { EngineSession, Feed, HostTensor } from '../runtime/session';
  * The feeds a model set keeps in GPU memory between runs, so a step copies only what changes (the latents, the
  * timestep). Two lifetimes:
  *
- * - **stack**: a component's LoRA slot feeds (192 rank-128 lora_down / lora_up pairs at full size, ≈104 MiB in
+ * - **stack**: a component's LoRA slot feeds (at full size 192 UNet + 168 motion-module rank-128 lora_down / lora_up pairs, ≈177 MiB in
  *   fp16), uploaded on the first run after a stack change and kept until the next change, an error or close.
  *   Slots that share one host buffer (the zeros of unused slots) share one device buffer.
  * - **clip**: the UNet's text context (embeddings repeated per frame), uploaded on the clip's first step and kept
@@ -14,7 +14,7 @@ import type { EngineSession, Feed, HostTensor } from '../runtime/session';
  * Only where the session can hold them (WebGPU in onnxruntime-node 1.30, `EngineSession.upload`); elsewhere the
  * host feeds go through untouched, so the CPU path does not change. The LCM scheduler step stays on the host:
  * each step's noise comes from torch's CPU generator (as many bytes as the latents), and previews read x0, so
- * the latents cross anyway (≈1 MiB each way at 16 × 512², against ≈104 MiB of constant feeds).
+ * the latents cross anyway (≈1 MiB each way at 16 × 512² fp16, against ≈177 MiB of slot feeds).
  */
 export class ResidentFeeds {
   /** Per component: the host feed record the device copies were made from, and the copies by input name. */
