@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { ANIMATELCM_MOTION, CLIP_L_TEXT, SD15_UNET, SD15_VAE } from '../../src/main/compiler/families/configs';
 import { slotsFor } from '../../src/main/compiler/graph/lora-slots';
 import { DEFAULT_LORA_RANK } from '../../src/main/engine/models/lora-feeds';
+import { ModelSet } from '../../src/main/engine/models/model-set';
+import { starterSource } from '../../src/main/engine/models/model-source';
 import { textToVideo } from '../../src/main/engine/pipelines/text-to-video';
 import { engineInfo } from '../../src/main/engine/runtime/info';
 import { choosePrecision } from '../../src/main/engine/runtime/precision';
@@ -18,7 +20,8 @@ import { FULL_SIZE_DISK, requireFreeDisk } from './full-size-common';
  * `gpu`: generation speed on the first GPU provider that starts (CUDA, DirectML, then WebGPU on a hardware
  * adapter), precision as the studio picks it for the device. Full size: the real SD1.5 UNet + AnimateLCM motion
  * (random weights), 16 frames × 512², 4 steps, guidance 1 and 1.5: denoise s, VAE decode s (16 frames), first
- * preview s, and the host↔device bytes of one UNet call as the engine feeds it today. Peak device memory is not
+ * preview s, and the host↔device bytes of one UNet call before and after GPU-resident feeds (measured on the
+ * starter model at the run wrapper, and computed for the full size). Peak device memory is not
  * visible through onnxruntime-node: bench/gpu/device-check.sh samples nvidia-smi beside this suite.
  * When the only GPU provider is a software WebGPU adapter (SwiftShader in CI), it runs the starter model
  * instead (256² × 8 frames × 2 steps) and says so: those figures test the path, not GPU speed.
@@ -55,17 +58,25 @@ export const gpuSuite: Suite = async (ctx) => {
   const steps = full ? 4 : 2;
   const tokenizer = ClipTokenizer.load();
 
-  // Host↔device traffic of one UNet call as the engine feeds it today: every input is copied to the device and
-  // noise_pred back, including the LoRA slot feeds (lora_down [R, in], lora_up [out, R] per slotted layer).
+  // Host↔device traffic per UNet call, before (every feed copied on every run) and after (LoRA slot feeds and the
+  // clip's text context kept on the device, resident-feeds.ts): measured at the run wrapper (what crosses).
+  await residentTransfers(r, provider, precision, ctx.scratch);
+
+  // The same at full size, computed from the shapes (no full-size run needed): before = every input copied and
+  // noise_pred back, including lora_down [R, in] + lora_up [out, R] per slotted layer; after = the sample and
+  // timestep in, noise_pred out (the constants once per clip / stack change).
   const bytes = precision === 'float16' ? 2 : 4;
   const latent = side / 8;
-  const slots = slotsFor(source.unet);
+  // The UNet + motion graph takes the motion modules' slots too (MotionLoRAs ride them, lora-feeds.ts).
+  const slots = [...slotsFor(source.unet), ...slotsFor(source.motion)];
   const slotElems = slots.reduce((n, s) => n + DEFAULT_LORA_RANK * (s.inFeatures + s.outFeatures), 0);
   for (const guidance of [1, 1.5]) {
     const batch = guidance > 1 ? 2 : 1;
     const n = batch * frames;
-    const io = (2 * n * 4 * latent * latent + n * 77 * source.configs.text.hidden_size + 1) * bytes;
-    r.fig(`host↔device bytes per UNet call, guidance ${guidance}`, 'MiB', (io + slotElems * bytes) / 2 ** 20, `${slots.length} slotted layers (lora_down + lora_up each) at rank ${DEFAULT_LORA_RANK}: ${((slotElems * bytes) / 2 ** 20).toFixed(0)} MiB of it; sample, context and noise_pred the rest`);
+    const io = (2 * n * 4 * latent * latent + 1) * bytes;
+    const context = n * 77 * source.configs.text.hidden_size * bytes;
+    r.fig(`host↔device bytes per UNet call, before (all feeds copied), ${side}² × ${frames} frames, guidance ${guidance}`, 'MiB', (io + context + slotElems * bytes) / 2 ** 20, `computed from the shapes: ${slots.length} slotted layers, UNet and motion modules (lora_down + lora_up each) at rank ${DEFAULT_LORA_RANK}: ${((slotElems * bytes) / 2 ** 20).toFixed(0)} MiB of it; sample, context and noise_pred the rest`);
+    r.fig(`host↔device bytes per UNet call, after (resident), ${side}² × ${frames} frames, guidance ${guidance}`, 'MiB', io / 2 ** 20, 'computed from the shapes: sample + timestep in, noise_pred out; the slot feeds once per stack change, the context once per clip');
   }
 
   for (const guidance of [1, 1.5]) {
@@ -102,3 +113,31 @@ export const gpuSuite: Suite = async (ctx) => {
   r.fig(`one ControlNet unit ÷ UNet + motion call (${size})`, '%', pairs.unetMs.map((u, i) => (100 * pairs.controlnetMs[i]) / u), 'per pair, back to back, after a warm-up pair');
   return r.result();
 };
+
+/**
+ * One small generation of the starter model (with an empty LoRA stack: the slot feeds are zeros, as many bytes as
+ * any stack) on `provider`, feeds copied every run and then resident, counting what crosses at the run wrapper
+ * (EngineSession.transfers). Per UNet call = the clip's UNet traffic (uploads included) / its UNet calls.
+ */
+export async function residentTransfers(r: Recorder, provider: ProviderName, precision: 'float32' | 'float16', scratch: string): Promise<void> {
+  const steps = 4;
+  const req = { ...DEFAULT_PARAMS, prompt: 'a lighthouse on a cliff at sunset', negativePrompt: '', seed: 5, steps, frames: 4, width: 64, height: 64 };
+  const cacheRoot = mkdtempSync(join(scratch, 'gpu-resident-'));
+  const tokenizer = ClipTokenizer.load();
+  for (const guidance of [1, 1.5]) {
+    const perCall: Record<'before' | 'after', number> = { before: 0, after: 0 };
+    for (const mode of ['before', 'after'] as const) {
+      const set = new ModelSet(starterSource(), { cacheRoot, providers: [provider], precision, residentFeeds: mode === 'after' });
+      try {
+        await textToVideo(set.models(), { ...req, guidance }, { tokenizer });
+        const t = set.transfers('unet');
+        perCall[mode] = (t.hostToDevice + t.deviceToHost) / t.runs;
+      } finally {
+        await set.dispose();
+      }
+    }
+    const label = `starter model, 64² × 4 frames × ${steps} steps, guidance ${guidance}`;
+    r.fig(`measured host↔device bytes per UNet call, before (all feeds copied), ${label}`, 'KiB', perCall.before / 1024, 'counted at the run wrapper');
+    r.fig(`measured host↔device bytes per UNet call, after (resident), ${label}`, 'KiB', perCall.after / 1024, `counted at the run wrapper, the one-time uploads spread over the ${steps} calls; ${(perCall.before / perCall.after).toFixed(1)}× less`);
+  }
+}

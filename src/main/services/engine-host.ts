@@ -101,6 +101,8 @@ export class EngineHost {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
   private readonly jobs = new Map<string, RunningJob>();
+  /** Workers leaving after a lost GPU, with the jobs and requests they still had when they were retired. */
+  private readonly retired = new Map<EngineChannel, { jobs: string[]; pending: number[] }>();
   private readonly statusListeners = new Set<(s: EngineStatus) => void>();
   private state: EngineStatus = { state: 'stopped', activeJobs: 0 };
   private disposed = false;
@@ -144,6 +146,15 @@ export class EngineHost {
       });
       channel.onExit((code, reason) => {
         const error = new StudioError('INTERNAL', `The engine stopped unexpectedly (${reason}).`, { code });
+        const leaving = this.retired.get(channel);
+        if (leaving) {
+          // Its exit was expected; only what it still held fails, the jobs on the fresh worker go on.
+          this.retired.delete(channel);
+          for (const id of leaving.pending) this.pending.get(id)?.reject(error);
+          for (const id of leaving.pending) this.pending.delete(id);
+          for (const id of leaving.jobs) this.settleJob(id, error);
+          return;
+        }
         if (this.channel === channel) {
           this.channel = undefined;
           this.ready = undefined;
@@ -227,12 +238,25 @@ export class EngineHost {
       case 'job:result':
         this.settleJob(msg.jobId, undefined, msg.result);
         return;
-      case 'job:error':
-        this.settleJob(msg.jobId, deserializeError(msg.error));
+      case 'job:error': {
+        const error = deserializeError(msg.error);
+        this.settleJob(msg.jobId, error);
+        // After a lost GPU the worker exits (worker.ts): the next job must start a fresh one, not reach the leaving one.
+        if (error.code === 'DEVICE_LOST') this.retire();
         return;
+      }
       case 'ready':
         return;
     }
+  }
+
+  /** Lets the current worker go: later requests and jobs start a new one; its exit fails only what it still held. */
+  private retire(): void {
+    const channel = this.channel;
+    if (!channel) return;
+    this.retired.set(channel, { jobs: [...this.jobs.keys()], pending: [...this.pending.keys()] });
+    this.channel = undefined;
+    this.ready = undefined;
   }
 
   private settleJob(jobId: string, error: StudioError | undefined, result?: unknown): void {

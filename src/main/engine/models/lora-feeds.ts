@@ -64,13 +64,13 @@ export class LoraFeeds {
   }
 
   /**
-   * Makes `loras` the current stack (order = application order). Returns what the switch did and the merged parts
-   * no longer in use. Throws FILE_NOT_FOUND / LORA_INCOMPATIBLE and keeps the previous stack then.
+   * Makes `loras` the current stack (order = application order). Returns what the switch did, the merged parts
+   * no longer in use, and whether the feeds changed (false when it is the current stack again). Throws FILE_NOT_FOUND / LORA_INCOMPATIBLE and keeps the previous stack then.
    */
-  set(loras: readonly LoraSpec[]): { switch: LoraSwitch; retired: RetiredMerge[] } {
+  set(loras: readonly LoraSpec[]): { switch: LoraSwitch; retired: RetiredMerge[]; changed: boolean } {
     const t0 = performance.now();
     const stackId = JSON.stringify(loras.map((l) => [safeIdentity(l.path), l.weight, l.fixedScale ?? null]));
-    if (this.state && this.state.stackId === stackId) return { switch: this.state.switch, retired: [] }; // same files, same weights
+    if (this.state && this.state.stackId === stackId) return { switch: this.state.switch, retired: [], changed: false }; // same files, same weights
     const w = this.source.weights;
     let applied: ReturnType<typeof applyLoraStack>;
     const tables = new Map<string, TensorTable>();
@@ -122,7 +122,7 @@ export class LoraFeeds {
       }
     }
     sw.elapsedMs = performance.now() - t0;
-    return { switch: sw, retired };
+    return { switch: sw, retired, changed: true };
   }
 
   /** What the last `set` did. */

@@ -5,7 +5,7 @@ import { windowFusionPlan } from '../../compiler/families/context-windows';
 import type { MotionGroupNormMode, ProviderName } from '../../../shared/domain/generation';
 import type { LoraReport } from '../lora/stack';
 import type { RuntimeStackPlan } from '../lora/runtime-stack';
-import { createSession, f32Tensor, type EngineSession, type HostTensor } from '../runtime/session';
+import { createSession, f32Tensor, type DeviceTransfers, type EngineSession, type Feed, type HostTensor } from '../runtime/session';
 import type { ImageFeatures, PipelineModels, UNetCallShape, UNetExtras } from '../pipelines/pipeline-models';
 import { imageFeatureName } from '../../compiler/families/image-encoder';
 import { imageFeatureLevels } from '../../compiler/families/unet';
@@ -13,6 +13,7 @@ import { COMPONENT_LABEL, GraphCompiler, type CompileEvent } from './graph-compi
 import { graphName, isLoraComponent, textEncoderShape, type Component, type GraphId, type GraphShape } from './graph-identity';
 import { DEFAULT_LORA_RANK, LoraFeeds, type LoraSwitch } from './lora-feeds';
 import type { LoraSpec, ModelSource } from './model-source';
+import { ResidentFeeds } from './resident-feeds';
 import { SessionPool } from './session-pool';
 import { sessionMemory, type MemoryTarget } from '../memory/estimate';
 import { fileIdentity } from '../../compiler/cache';
@@ -49,6 +50,11 @@ export interface ModelSetOptions {
   sessionBudgetBytes?: number;
   /** At most one UNet session open at a time (each holds the full UNet + motion weights). Default: on a GPU. */
   oneUNet?: boolean;
+  /**
+   * Keep constant feeds (LoRA slots, the clip's text context) in GPU memory between runs where the provider allows
+   * it (resident-feeds.ts). Default true; false copies every feed on every run (the bench's "before").
+   */
+  residentFeeds?: boolean;
 }
 
 export class ModelSet {
@@ -69,6 +75,9 @@ export class ModelSet {
   readonly pool: SessionPool;
   private readonly compiler: GraphCompiler;
   private readonly lora: LoraFeeds;
+  private readonly resident: ResidentFeeds;
+  /** Host↔device bytes per component since the set was made (uploads included; zero on the CPU). */
+  private readonly moved = new Map<Component, DeviceTransfers>();
   /** The checkpoint's own VAE, restored when an override is removed. */
   private readonly baseVae: { weights: WeightSet; identity: unknown };
   private vaeOverride: (VaeOverride & { id: string }) | undefined;
@@ -93,6 +102,7 @@ export class ModelSet {
       exclusive: oneUNet ? (a, b) => a.shape.component === 'unet' && b.shape.component === 'unet' : undefined,
     });
     this.lora = new LoraFeeds(source, this.loraRank, this.precision);
+    this.resident = new ResidentFeeds(opts.residentFeeds ?? true);
     this.baseVae = { weights: source.weights.vae, identity: source.identity.vae };
     this.setLoras(source.loras ?? []);
   }
@@ -110,7 +120,9 @@ export class ModelSet {
    * unreadable file) and leaves the previous stack in place then.
    */
   setLoras(loras: readonly LoraSpec[]): LoraSwitch {
-    const { switch: sw, retired } = this.lora.set(loras);
+    const { switch: sw, retired, changed } = this.lora.set(loras);
+    // A new stack's slot feeds upload on their first run; the old ones leave the device now.
+    if (changed) this.resident.releaseStack();
     // A merged session of a stack no longer in use holds its own copy of the component's weights: close it.
     if (retired.length > 0) {
       void this.pool.close((id) => retired.some((r) => r.component === id.shape.component && r.mergedKey === id.mergedKey));
@@ -183,7 +195,22 @@ export class ModelSet {
       decode: (latents, h, w) => this.decode(latents, h, w, signal),
       encodePixels: (pixels, height, width) => this.encodePixels(pixels, height, width, signal),
       imageFeatures: this.source.weights.img_encoder ? (latent, shape, motionScale) => this.imageFeatures(latent, shape, motionScale, signal) : undefined,
+      endClip: (completed) => this.endClip(completed),
     };
+  }
+
+  /**
+   * A clip ended: its GPU-resident context is released; after a cancel or a failure everything resident is
+   * (the next job uploads the LoRA feeds again — after a failure the device may not hold them any more).
+   */
+  endClip(completed: boolean): void {
+    if (completed) this.resident.releaseClip();
+    else this.resident.release();
+  }
+
+  /** Host↔device bytes of a component's runs so far (uploads included; zero on the CPU), for the gpu bench. */
+  transfers(component: Component): DeviceTransfers {
+    return { ...(this.moved.get(component) ?? { runs: 0, hostToDevice: 0, deviceToHost: 0 }) };
   }
 
   /** VAE encoder: pixels [1, 3, H, W] in [-1, 1] → moments [1, 2·latent, H/s, W/s] (mean | logvar). */
@@ -246,12 +273,13 @@ export class ModelSet {
     const controlFeeds = control ? residualFeeds(control, c.unet, N, latentHeight, latentWidth) : {};
     // One image per clip: with CFG both halves of the batch get the same features (AnimateLCM duplicates the latent).
     const imgFeeds = img ? Object.fromEntries(img.map((f) => [f.name, f32Tensor(repeatBatch(f.data, batch), [N, ...f.dims.slice(1)])])) : {};
-    const out = await this.run(graphShape, signal, (s, feeds) =>
+    const out = await this.run(graphShape, signal, async (s, feeds) =>
       s.run({
         sample: f32Tensor(sample, [N, c.unet.in_channels, latentHeight, latentWidth]),
         timestep: f32Tensor(Float32Array.of(timestep), [1]),
-        encoder_hidden_states: f32Tensor(context, [N, tokens, c.text_encoder.hidden_size]),
-        // The stack's slot feeds go with every UNet run (zeros when the stack is empty).
+        // The same context every step of a clip: on a GPU it is uploaded once (resident-feeds.ts).
+        encoder_hidden_states: await this.resident.context(s, 'encoder_hidden_states', f32Tensor(context, [N, tokens, c.text_encoder.hidden_size])),
+        // The stack's slot feeds go with every UNet run (zeros when the stack is empty), on a GPU already there.
         ...feeds,
         ...controlFeeds,
         ...imgFeeds,
@@ -268,6 +296,7 @@ export class ModelSet {
   }
 
   async dispose(): Promise<void> {
+    this.resident.release();
     this.vaeOverride?.close();
     await this.compiler.dispose();
     await this.pool.dispose();
@@ -278,7 +307,7 @@ export class ModelSet {
    * Runs the graph of `shape` on the current LoRA stack: the component's merged part (if any) picks the graph,
    * its slot feeds go with the run.
    */
-  private run<T>(shape: GraphShape, signal: AbortSignal | undefined, call: (s: EngineSession, loraFeeds: Record<string, HostTensor>) => Promise<T>): Promise<T> {
+  private run<T>(shape: GraphShape, signal: AbortSignal | undefined, call: (s: EngineSession, loraFeeds: Record<string, Feed>) => Promise<T>): Promise<T> {
     const component = shape.component;
     const lora = isLoraComponent(component) ? this.lora.of(component) : undefined;
     const id: GraphId = lora?.plan.mergedKey ? { shape, mergedKey: lora.plan.mergedKey } : { shape };
@@ -286,12 +315,29 @@ export class ModelSet {
       id,
       this.sessionBytes(shape),
       () => this.open(id, lora?.plan),
-      (s) => {
+      async (s) => {
         // A first-use compile can take long: an abort during it stops before the model runs.
         if (signal?.aborted) throw new StudioError('CANCELLED', 'Generation cancelled.');
-        return call(s, lora?.feeds ?? {});
+        const before = { ...s.transfers };
+        try {
+          return await call(s, lora ? await this.resident.loraFeeds(s, component, lora.feeds) : {});
+        } catch (e) {
+          // A failed run may have lost the device and everything on it: nothing resident is trusted afterwards.
+          this.resident.release();
+          throw e;
+        } finally {
+          this.count(component, before, s.transfers);
+        }
       },
     );
+  }
+
+  private count(component: Component, before: DeviceTransfers, after: Readonly<DeviceTransfers>): void {
+    const m = this.moved.get(component) ?? { runs: 0, hostToDevice: 0, deviceToHost: 0 };
+    m.runs += after.runs - before.runs;
+    m.hostToDevice += after.hostToDevice - before.hostToDevice;
+    m.deviceToHost += after.deviceToHost - before.deviceToHost;
+    this.moved.set(component, m);
   }
 
   /** What the pool counts a session of `shape` at: the same estimate the job guard uses. */

@@ -41,6 +41,12 @@ export interface PipelineModels {
    * features the UNet adds per down block, for one video of `frames` frames.
    */
   imageFeatures?(latent: Float32Array, shape: { frames: number; latentHeight: number; latentWidth: number }, motionScale: number): Promise<ImageFeatures>;
+
+  /**
+   * The clip is over (`completed` false: cancelled or failed): the models may release what they kept for it —
+   * on a GPU the text context kept on the device across steps, after a failure everything kept there.
+   */
+  endClip?(completed: boolean): void;
 }
 
 /** Per level: the UNet input name and its [F, C_i, h_i, w_i] data for one video. */

@@ -105,6 +105,19 @@ export interface TextToVideoResult {
 }
 
 export async function textToVideo(models: PipelineModels, req: TextToVideoRequest, opts: TextToVideoOptions = {}): Promise<TextToVideoResult> {
+  // Whatever the models kept for this clip (on a GPU: its text context on the device) goes when the clip ends,
+  // however it ends.
+  let completed = false;
+  try {
+    const result = await runTextToVideo(models, req, opts);
+    completed = true;
+    return result;
+  } finally {
+    models.endClip?.(completed);
+  }
+}
+
+async function runTextToVideo(models: PipelineModels, req: TextToVideoRequest, opts: TextToVideoOptions): Promise<TextToVideoResult> {
   const t0 = performance.now();
   const { signal } = opts;
 

@@ -2,7 +2,9 @@ import ort from 'onnxruntime-node';
 import { StudioError } from '../../../shared/errors';
 import { GraphBuilder } from '../../compiler/graph/builder';
 import { encodeModel } from '../../compiler/graph/emit';
+import { DeviceTensor, uploadToDevice } from './device-tensor';
 import { f16ToF32, f32ToF16 } from './float16';
+import { injectedRunFault } from './injected-fault';
 
 /**
  * The only door to onnxruntime. A session is created from a model *path* (external data is mmapped from the
@@ -11,6 +13,10 @@ import { f16ToF32, f32ToF16 } from './float16';
  *
  * Callers speak float32: an fp16 graph's float inputs are converted here, and its float outputs come back as
  * float32, so pipelines never branch on precision.
+ *
+ * On WebGPU a feed may also be a `DeviceTensor` already in GPU memory (`upload`, device-tensor.ts): it goes in
+ * without a copy. Every byte that crosses between host and device in `run` and `upload` is counted in
+ * `transfers` (on the CPU nothing crosses and nothing is counted).
  */
 
 export type ProviderName = 'cpu' | 'cuda' | 'dml' | 'coreml' | 'webgpu';
@@ -39,6 +45,16 @@ export interface SessionOptions {
   profileFilePrefix?: string;
 }
 
+/** A run's feed: host data (copied to the device on a GPU provider) or a tensor already on the device. */
+export type Feed = HostTensor | DeviceTensor;
+
+/** Bytes that crossed between host and device through one session (zero on the CPU). */
+export interface DeviceTransfers {
+  runs: number;
+  hostToDevice: number;
+  deviceToHost: number;
+}
+
 export interface RunOptions {
   /** Only these outputs (default: all). */
   outputs?: string[];
@@ -51,8 +67,19 @@ export interface EngineSession {
   readonly provider: ProviderName;
   /** Why earlier providers in the list were skipped (empty when the first one worked). */
   readonly fallbacks: readonly string[];
-  /** Runs the graph. Float inputs may be given as float32 to an fp16 graph; float outputs come back as float32. */
-  run(feeds: Record<string, HostTensor>, opts?: RunOptions): Promise<Record<string, HostTensor>>;
+  /** Host↔device bytes of this session's runs and uploads so far. */
+  readonly transfers: Readonly<DeviceTransfers>;
+  /**
+   * Runs the graph. Float inputs may be given as float32 to an fp16 graph; float outputs come back as float32.
+   * Device tensors are fed as they are (GPU sessions only).
+   */
+  run(feeds: Record<string, Feed>, opts?: RunOptions): Promise<Record<string, HostTensor>>;
+  /**
+   * Puts `t` on the device once, in the type input `name` takes, for feeding it to this or another session of
+   * the same provider on later runs. Undefined where the provider cannot keep feeds on the device (the CPU, and
+   * every provider but WebGPU in onnxruntime-node 1.30): the caller then feeds host data as before.
+   */
+  upload(name: string, t: HostTensor): Promise<DeviceTensor | undefined>;
   dispose(): Promise<void>;
 }
 
@@ -164,6 +191,7 @@ class OrtEngineSession implements EngineSession {
   readonly outputNames: readonly string[];
   private readonly inputTypes = new Map<string, string>();
   private disposed = false;
+  readonly transfers: DeviceTransfers = { runs: 0, hostToDevice: 0, deviceToHost: 0 };
 
   constructor(
     private readonly session: ort.InferenceSession,
@@ -175,28 +203,60 @@ class OrtEngineSession implements EngineSession {
     for (const m of session.inputMetadata) if (m.isTensor) this.inputTypes.set(m.name, m.type);
   }
 
-  async run(feeds: Record<string, HostTensor>, opts: RunOptions = {}): Promise<Record<string, HostTensor>> {
+  async run(feeds: Record<string, Feed>, opts: RunOptions = {}): Promise<Record<string, HostTensor>> {
     if (this.disposed) throw new StudioError('INFERENCE_FAILED', 'This model session was already closed.');
+    const gpu = this.provider !== 'cpu';
     const ortFeeds: Record<string, ort.Tensor> = {};
+    let hostToDevice = 0;
     for (const name of this.inputNames) {
       const t = feeds[name];
       if (!t) throw new StudioError('INFERENCE_FAILED', `The model needs an input "${name}".`, { inputs: this.inputNames });
-      ortFeeds[name] = toOrt(t, this.inputTypes.get(name));
+      if (t instanceof DeviceTensor) {
+        // onnxruntime would read the GPU buffer's handle as host memory on any other provider, silently.
+        if (this.provider !== 'webgpu') throw new StudioError('INTERNAL', `A GPU-resident tensor was fed to a ${providerLabel(this.provider)} session (input "${name}"): an engine bug, please report it.`);
+        ortFeeds[name] = t.ort();
+        continue;
+      }
+      const o = toOrt(t, this.inputTypes.get(name));
+      if (gpu) hostToDevice += (o.data as ArrayBufferView).byteLength;
+      ortFeeds[name] = o;
     }
     const fetches = opts.outputs ?? [...this.outputNames];
     let result: ort.InferenceSession.ReturnType;
     try {
+      const fault = injectedRunFault(this.provider);
+      if (fault) throw new Error(fault);
       result = await this.session.run(ortFeeds, fetches);
     } catch (e) {
       throw runFailure(e instanceof Error ? e.message : String(e), this.provider, e);
     }
     const out: Record<string, HostTensor> = {};
+    let deviceToHost = 0;
     for (const name of fetches) {
       const t = result[name];
+      if (gpu) deviceToHost += (t.data as ArrayBufferView).byteLength;
       out[name] = fromOrt(t);
       t.dispose();
     }
+    this.transfers.runs++;
+    this.transfers.hostToDevice += hostToDevice;
+    this.transfers.deviceToHost += deviceToHost;
     return out;
+  }
+
+  async upload(name: string, t: HostTensor): Promise<DeviceTensor | undefined> {
+    if (this.provider !== 'webgpu' || this.disposed) return undefined;
+    const want = this.inputTypes.get(name);
+    if (want !== 'float32' && want !== 'float16') return undefined; // integer feeds are tiny: not worth a buffer
+    const o = toOrt(t, want);
+    let d: DeviceTensor;
+    try {
+      d = await uploadToDevice(want, o.data as Float32Array | Uint16Array, t.dims);
+    } catch (e) {
+      throw runFailure(e instanceof Error ? e.message : String(e), this.provider, e);
+    }
+    this.transfers.hostToDevice += d.bytes;
+    return d;
   }
 
   async dispose(): Promise<void> {
