@@ -119,6 +119,14 @@ export class ModelSet {
    * rest alone), opened as one new session on next use. Throws FILE_NOT_FOUND / LORA_INCOMPATIBLE (family,
    * unreadable file) and leaves the previous stack in place then.
    */
+  /**
+   * Constant feeds kept on the GPU (true) or copied on every run (false), from the next clip on: the same loaded
+   * sessions measured both ways (bench `gpu`, tests) instead of two model sets compiling their shaders twice.
+   */
+  setResidentFeeds(on: boolean): void {
+    this.resident.setEnabled(on);
+  }
+
   setLoras(loras: readonly LoraSpec[]): LoraSwitch {
     const { switch: sw, retired, changed } = this.lora.set(loras);
     // A new stack's slot feeds upload on their first run; the old ones leave the device now.

@@ -21,7 +21,13 @@ export class ResidentFeeds {
   private readonly stack = new Map<string, { from: Record<string, HostTensor>; tensors: Record<string, DeviceTensor> }>();
   private clip: { from: Float32Array; dims: string; tensor: DeviceTensor } | undefined;
 
-  constructor(private readonly enabled: boolean) {}
+  constructor(private enabled: boolean) {}
+
+  /** Switch residency on or off between clips (off: everything held leaves the device, feeds are copied per run). */
+  setEnabled(on: boolean): void {
+    if (!on) this.release();
+    this.enabled = on;
+  }
 
   /** The component's slot feeds as `session` should get them: on the device when it can hold them. */
   async loraFeeds(session: EngineSession, component: string, feeds: Record<string, HostTensor>): Promise<Record<string, Feed>> {
