@@ -6,8 +6,8 @@ import { attr, type GraphBuilder } from './builder';
  * execution provider when the graph is compiled.
  *
  * * `native` — the ONNX Sin and Cos ops. onnxruntime's CPU (and CUDA) kernels are accurate to an ulp or two.
- * * `exact` — Cody–Waite range reduction to [−π/4, π/4] and Taylor polynomials, from Floor, Mul, Add, Sub and a
- *   quadrant Gather only: ops that are correctly rounded on every provider. Used on **WebGPU**: WGSL (like Vulkan)
+ * * `exact` — Cody–Waite range reduction to [−π/4, π/4] and Taylor polynomials, from Floor, Abs, Mul, Add and Sub
+ *   only: ops that are correctly rounded on every provider. Used on **WebGPU**: WGSL (like Vulkan)
  *   only promises sin/cos to an absolute 2⁻¹¹ inside [−π, π] and nothing outside it, and SwiftShader's are off by
  *   1.9e-4 across that range (CPU: 7e-8). The timestep embedding feeds every resnet, so that error reached the
  *   ControlNet's mid residual as 2.1e-4 (bench/gpu/controlnet-webgpu.md). The embedding is one row of
@@ -52,10 +52,10 @@ export function sinCos(g: GraphBuilder, x: string, plan: TrigPlan): { sin: strin
   const co = horner([-1 / fact(10), 1 / fact(8), -1 / fact(6), 1 / fact(4), -1 / fact(2), 1], 'cos_poly');
   // Quadrant q = k mod 4: sin(r + qπ/2) = s·cos(qπ/2) + c·sin(qπ/2), cos(r + qπ/2) = c·cos(qπ/2) − s·sin(qπ/2).
   const q = sub(k, mul(g.op('Floor', [mul(k, c(0.25, 'quarter'), 'k_quarter')], {}, { name: 'k_div4' }), c(4, 'four'), 'k_div4_x4'), 'q');
-  const qi = g.op('Cast', [q], { to: attr.int(7) }, { name: 'q_index' });
-  const table = (values: number[], name: string): string => g.op('Gather', [g.op('Constant', [], { value_floats: attr.floats(values) }, { name: `${name}_table` }), qi], { axis: attr.int(0) }, { name });
-  const cq = table([1, 0, -1, 0], 'cos_q');
-  const sq = table([0, 1, 0, -1], 'sin_q');
+  // cos(qπ/2) = |q − 2| − 1 and sin(qπ/2) = 1 − |q − 1| for q in 0…3: exact, and no int64 Cast or Gather (WebGPU
+  // would leave an int64 Cast to the CPU).
+  const cq = sub(g.op('Abs', [sub(q, c(2, 'two'), 'q_m2')], {}, { name: 'q_m2_abs' }), c(1, 'one'), 'cos_q');
+  const sq = sub(c(1, 'one_s'), g.op('Abs', [sub(q, c(1, 'one_q'), 'q_m1')], {}, { name: 'q_m1_abs' }), 'sin_q');
   return {
     sin: add(mul(s, cq, 'sin_s'), mul(co, sq, 'sin_c'), 'sin'),
     cos: sub(mul(co, cq, 'cos_c'), mul(s, sq, 'cos_s'), 'cos'),
