@@ -34,8 +34,12 @@ interface JobsApi {
 }
 
 const MAX_NOTES = 4;
-/** Engine notes worth keeping on the job card; routine compile chatter ("compiling unet…") is not. */
-const isNote = (m: string): boolean => /lora|instead|not applied|fall/i.test(m);
+/**
+ * Engine notes worth keeping on the job card: what is about this job — the precision and provider it ran on, a
+ * provider chosen for it that did not start, fp32 re-runs, LoRA coverage. Routine compile chatter ("compiling
+ * unet…") is not; nor is why the automatic order passed over CUDA or DirectML (the status bar says that once).
+ */
+const isNote = (m: string): boolean => /^precision:|lora|instead|not applied|fall|re-ran/i.test(m);
 
 const ENDED = new Set(['done', 'failed', 'cancelled', 'interrupted']);
 export const isEnded = (status: string): boolean => ENDED.has(status);
