@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, write
 import { basename, dirname, join, resolve } from 'node:path';
 import { StudioError } from '../../shared/errors';
 import { AUTO_PROVIDERS, type GenerationParams, type ProviderName, type StageTimings, type StepProgress } from '../../shared/domain/generation';
+import type { RanOn } from '../../shared/domain/history';
 import { COMPILER_VERSION } from '../compiler/cache';
 import { paramsPayload, pngTextChunks } from '../formats/params-payload';
 import { encodePng } from '../formats/png';
@@ -74,8 +75,8 @@ export interface GenerateResult {
   loraReports: string[];
   /** The guard's estimate of this generation's peak (host, and device on a GPU) and the process's real peak RSS so far. */
   memory: { estimatedHostBytes: number; estimatedDeviceBytes: number; peakRssBytes: number };
-  /** The provider the models were compiled for and the precision they ran in (fp32 where a stage was re-run). */
-  ranOn: { provider: ProviderName; precision: 'float32' | 'float16' };
+  /** The provider the models were compiled for, the precision they ran in, and the stages re-run in fp32. */
+  ranOn: RanOn;
 }
 
 let tokenizer: ClipTokenizer | undefined;
@@ -114,7 +115,10 @@ export async function runnableProviders(requested: readonly ProviderName[], onNo
     };
     providers = requested.filter((p) => skip(p) === undefined);
     const first = providerLabel(providers[0] ?? 'cpu');
-    for (const p of requested) {
+    // In the automatic order, why CUDA or DirectML were passed over is about the machine, not this job: the status
+    // bar lists unusable providers with their reasons once (engine info). A provider chosen explicitly that does
+    // not start is a fallback that happened to this job, so it gets a note.
+    for (const p of auto ? [] : requested) {
       const why = skip(p);
       if (why !== undefined && requested.indexOf(p) < requested.indexOf(providers[0] ?? 'cpu')) onNote?.(`${why} Running on ${first} instead.`);
     }
@@ -252,7 +256,10 @@ export async function generate(req: GenerateRequest, opts: GenerateOptions = {})
     const stepTimes: number[] = [];
     const windows = contextWindowCount(params);
     const note = (message: string): void => emit({ stage: 'compile', step: 0, totalSteps: 1, elapsedMs: 0, message });
-    const models = set.precision === 'float16' ? guardFp16(set.models(signal), async () => (await fp32Twin(set, req)).models(signal), note) : set.models(signal);
+    const fp32Reruns: string[] = [];
+    const models = set.precision === 'float16' ? guardFp16(set.models(signal), async () => (await fp32Twin(set, req)).models(signal), note, (stage) => {
+      if (!fp32Reruns.includes(stage)) fp32Reruns.push(stage);
+    }) : set.models(signal);
     const result = await textToVideo(
       models,
       {
@@ -327,7 +334,7 @@ export async function generate(req: GenerateRequest, opts: GenerateOptions = {})
       loraReports: set.loraReports.map((r) => `${basename(r.file)}: ${r.message}`),
       memory: { estimatedHostBytes: memory.estimate.host, estimatedDeviceBytes: memory.estimate.device, peakRssBytes: process.resourceUsage().maxRSS * 1024 },
 
-      ranOn: { provider: set.providers[0], precision: set.precision },
+      ranOn: { provider: set.providers[0], precision: set.precision, fp32Reruns },
     };
   } finally {
     await prepared?.dispose();

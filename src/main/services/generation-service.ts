@@ -339,7 +339,7 @@ export class GenerationService {
       // 3. Record the outputs (they exist: generate() renamed the finished folder into place).
       Object.assign(timings, result.timings, { run: round(performance.now() - t0) });
       if (result.frameCount > 0 && timings.decode !== undefined) this.decodeMsPerFrame = timings.decode / result.frameCount;
-      await this.history.markDone(job.generationId, { framesDir: result.outDir, frameCount: result.frameCount, videos: [], thumbnail: null }, timings);
+      await this.history.markDone(job.generationId, { framesDir: result.outDir, frameCount: result.frameCount, videos: [], thumbnail: null }, timings, result.ranOn);
       await this.finish(job, 'done', null, timings);
     } catch (e) {
       job.engineJobId = null;

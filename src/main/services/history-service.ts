@@ -13,6 +13,7 @@ import type {
   GenerationFilter,
   GenerationMeta,
   GenerationOutputs,
+  RanOn,
   GenerationPage,
   GenerationRecord,
 } from '../../shared/domain/history';
@@ -78,13 +79,13 @@ export class HistoryService {
    * Record a finished run. Every output path must already exist (written to a temp name and renamed), so the
    * history never points at a file that is not complete.
    */
-  async markDone(id: number, outputs: GenerationOutputs, timings: StageTimings = {}): Promise<GenerationRecord> {
+  async markDone(id: number, outputs: GenerationOutputs, timings: StageTimings = {}, ranOn: RanOn | null = null): Promise<GenerationRecord> {
     for (const p of outputPaths(outputs, [])) {
       if (!(await exists(p))) {
         throw new StudioError('FILE_NOT_FOUND', `Generation #${id} cannot be recorded as done: its output ${p} does not exist.`, { id, path: p });
       }
     }
-    return this.store.markDone(id, outputs, timings);
+    return this.store.markDone(id, outputs, timings, undefined, ranOn);
   }
 
   async markFailed(id: number, error: unknown, timings: StageTimings = {}): Promise<GenerationRecord> {

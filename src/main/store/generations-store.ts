@@ -11,6 +11,7 @@ import type {
   GenerationMeta,
   GenerationOrigin,
   GenerationOutputs,
+  RanOn,
   GenerationPage,
   GenerationRecord,
 } from '../../shared/domain/history';
@@ -42,6 +43,7 @@ interface GenerationRow {
   timings_json: string;
   error_json: string | null;
   outputs_json: string | null;
+  ran_on_json: string | null;
   created_at: string;
   started_at: string | null;
   finished_at: string | null;
@@ -208,12 +210,12 @@ export class GenerationsStore {
    * running → done with its outputs (already complete on disk: the caller checks). Library items used by this run
    * that have no preview yet get this clip's thumbnail, in the same transaction.
    */
-  markDone(id: number, outputs: GenerationOutputs, timings: StageTimings, now: string = nowIso()): GenerationRecord {
+  markDone(id: number, outputs: GenerationOutputs, timings: StageTimings, now: string = nowIso(), ranOn: RanOn | null = null): GenerationRecord {
     this.db.write(() => {
       const current = this.expectStatus(id, ['running'], 'done');
       this.db
-        .stmt(`UPDATE generations SET status = 'done', outputs_json = ?, timings_json = ?, finished_at = ?, owner_pid = NULL, owner_token = NULL WHERE id = ?`)
-        .run(JSON.stringify(outputs), JSON.stringify({ ...current.timings, ...timings }), now, id);
+        .stmt(`UPDATE generations SET status = 'done', outputs_json = ?, timings_json = ?, ran_on_json = ?, finished_at = ?, owner_pid = NULL, owner_token = NULL WHERE id = ?`)
+        .run(JSON.stringify(outputs), JSON.stringify({ ...current.timings, ...timings }), ranOn ? JSON.stringify(ranOn) : null, now, id);
       if (outputs.thumbnail) {
         this.db
           .stmt(
@@ -307,6 +309,7 @@ export class GenerationsStore {
       timings: parseJson<StageTimings>(r.timings_json, {}),
       error: parseJson<SerializedError | null>(r.error_json, null),
       outputs: parseJson<GenerationOutputs | null>(r.outputs_json, null),
+      ranOn: parseJson<RanOn | null>(r.ran_on_json, null),
       createdAt: r.created_at,
       startedAt: r.started_at,
       finishedAt: r.finished_at,

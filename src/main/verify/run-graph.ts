@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { attentionPlanFor, type AttentionPlan } from '../compiler/graph/attention-plan';
 import type { GraphIR } from '../compiler/graph/builder';
+import { trigPlanFor, type TrigPlan } from '../compiler/graph/trig-plan';
 import { emitModel } from '../compiler/graph/emit';
 import { readNpy } from '../compiler/io/npy';
 import { openSafetensors } from '../compiler/io/safetensors';
@@ -14,8 +15,8 @@ import { CPU_FP32, type VerifyTarget } from './types';
  */
 
 /** The graph-builder options a target implies: its float type and the attention the compiler picks for it. */
-export function graphOptionsFor(target: VerifyTarget): { floatType: 'float32' | 'float16'; attention: AttentionPlan } {
-  return { floatType: target.precision, attention: attentionPlanFor(target.provider) };
+export function graphOptionsFor(target: VerifyTarget): { floatType: 'float32' | 'float16'; attention: AttentionPlan; trig: TrigPlan } {
+  return { floatType: target.precision, attention: attentionPlanFor(target.provider), trig: trigPlanFor(target.provider) };
 }
 
 let counter = 0;
@@ -59,11 +60,11 @@ export function f32(t: HostTensor): Float32Array {
   return t.data;
 }
 
-/** Emits `graph` and opens one CPU session on it, for handlers that run a graph many times; dispose when done. */
-export async function openGraph(graph: GraphIR, workDir: string): Promise<EngineSession & { inputShape(name: string): number[] }> {
+/** Emits `graph` and opens one session on the target's provider, for handlers that run a graph many times; dispose when done. */
+export async function openGraph(graph: GraphIR, workDir: string, target: VerifyTarget = CPU_FP32): Promise<EngineSession & { inputShape(name: string): number[] }> {
   const n = ++counter;
   const { modelPath } = emitModel(graph, { dir: join(workDir, `g${n}`), modelFile: `${graph.name}.onnx` });
-  const session = await createSession(modelPath, { providers: ['cpu'] });
+  const session = await createSession(modelPath, { providers: [target.provider] });
   const inputShape = (name: string): number[] => {
     const i = graph.inputs.find((x) => x.name === name);
     if (!i || !i.shape.every((d): d is number => typeof d === 'number')) throw new Error(`${graph.name} has no static input ${name}`);

@@ -39,6 +39,8 @@ export interface VerifyResult {
   failures: string[];
   /** Cases run, by name. */
   cases: string[];
+  /** Cases whose kind builds no graph: they ran on the host (CPU) whatever the target. */
+  noGraph: string[];
 }
 
 export interface ReferenceCase {
@@ -78,7 +80,7 @@ export function discoverCases(root: string): ReferenceCase[] {
 export async function runVerify(root: string, opts: VerifyOptions = {}): Promise<VerifyResult> {
   const log = opts.log ?? (() => undefined);
   const target = opts.target ?? CPU_FP32;
-  const result: VerifyResult = { comparisons: [], failures: [], cases: [] };
+  const result: VerifyResult = { comparisons: [], failures: [], cases: [], noGraph: [] };
   const cases = discoverCases(root).filter((c) => !opts.kinds || opts.kinds.includes(c.kind));
   if (cases.length === 0) {
     const line = `FAIL ${root} no reference cases (no files.json at or under this folder)`;
@@ -95,6 +97,7 @@ export async function runVerify(root: string, opts: VerifyOptions = {}): Promise
       log(line);
       continue;
     }
+    if (handler.noGraph) result.noGraph.push(c.name);
     const workDir = mkdtempSync(join(tmpdir(), 'verify-'));
     let count = 0;
     try {
@@ -129,4 +132,18 @@ export async function runVerify(root: string, opts: VerifyOptions = {}): Promise
 
 export function verifyPassed(r: VerifyResult): boolean {
   return r.failures.length === 0 && r.comparisons.every((c) => c.pass);
+}
+
+/**
+ * The run's last line: counts, and where the cases ran. A target other than CPU fp32 is named ("on webgpu, fp32"),
+ * but cases whose kind builds no graph are said to be "CPU (no graph)": they never touched the target.
+ */
+export function verifySummary(r: VerifyResult, target: VerifyTarget, seconds: number): string {
+  const failed = r.comparisons.filter((c) => !c.pass).length + r.failures.length;
+  const precision = target.precision === 'float16' ? 'fp16' : 'fp32';
+  const onTarget = target.provider === 'cpu' && target.precision === 'float32' ? '' : ` on ${target.provider}, ${precision}`;
+  const graphCases = r.cases.length - r.noGraph.length;
+  const where =
+    onTarget === '' || r.noGraph.length === 0 ? onTarget : graphCases === 0 ? ' on CPU (no graph)' : `${onTarget}; CPU (no graph): ${r.noGraph.join(', ')}`;
+  return `${verifyPassed(r) ? 'OK' : 'FAILED'}: ${r.cases.length} case(s), ${r.comparisons.length} comparison(s), ${failed} failure(s)${where} in ${seconds.toFixed(1)} s`;
 }

@@ -39,5 +39,7 @@ export interface VerifyContext {
 
 export interface KindHandler {
   kind: string;
+  /** Builds no graph (seeded noise, permutations, the scheduler): runs on the host whatever the target says. */
+  noGraph?: boolean;
   run(ctx: VerifyContext): Promise<void>;
 }

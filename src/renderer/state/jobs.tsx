@@ -35,10 +35,13 @@ interface JobsApi {
 
 const MAX_NOTES = 4;
 /**
- * Engine notes worth keeping on the job card; routine compile chatter ("compiling unet…") is not. ControlNet units
- * say how their input was fitted to the clip (a longer control video: only its first frames are used).
+ * Engine notes worth keeping on the job card: what is about this job — the precision and provider it ran on, a
+ * provider chosen for it that did not start, fp32 re-runs, LoRA coverage, and how ControlNet units' inputs were
+ * fitted to the clip (a longer control video: only its first frames are used). Routine compile chatter
+ * ("compiling unet…") is not; nor is why the automatic order passed over CUDA or DirectML (the status bar says
+ * that once).
  */
-const isNote = (m: string): boolean => /lora|instead|not applied|fall|^ControlNet unit \d+:/i.test(m);
+const isNote = (m: string): boolean => /^precision:|lora|instead|not applied|fall|re-ran|^ControlNet unit \d+:/i.test(m);
 
 const ENDED = new Set(['done', 'failed', 'cancelled', 'interrupted']);
 export const isEnded = (status: string): boolean => ENDED.has(status);

@@ -4,7 +4,7 @@
  * error, outputs). Plain JSON; the store owns the SQLite rows these come from.
  */
 import type { SerializedError } from '../errors';
-import type { GenerationParams, JobStatus, StageTimings } from './generation';
+import type { GenerationParams, JobStatus, ProviderName, StageTimings } from './generation';
 
 /** Which initial-noise generator made the latents (engine/noise NOISE_GENERATOR); a seed means nothing without it. */
 export interface NoiseGeneratorRef {
@@ -47,6 +47,14 @@ export interface GenerationOutputs {
   thumbnail: string | null;
 }
 
+/** Where a finished generation really ran: what the engine chose (provider fallbacks, precision by device). */
+export interface RanOn {
+  provider: ProviderName;
+  precision: 'float32' | 'float16';
+  /** Stages the fp16 overflow guard re-ran in fp32 ("VAE decoder", …); empty when none did or the run was fp32. */
+  fp32Reruns: string[];
+}
+
 export interface GenerationRecord {
   id: number;
   status: JobStatus;
@@ -60,6 +68,8 @@ export interface GenerationRecord {
   timings: StageTimings;
   error: SerializedError | null;
   outputs: GenerationOutputs | null;
+  /** Provider and precision of a finished run; null before it finished or when recorded before this was kept. */
+  ranOn: RanOn | null;
   /** ISO-8601 UTC timestamps. */
   createdAt: string;
   startedAt: string | null;

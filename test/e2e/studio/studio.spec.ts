@@ -174,6 +174,9 @@ test('history: parameters shown, re-roll makes a new seed, re-run exact makes id
   await card.locator('.history-thumb').click();
   const details = page.getByTestId('history-details');
   await expect(details.getByTestId('history-seed')).toHaveText(String(original.params.seed));
+  // Where it really ran, as the engine recorded it (the automatic order passes SwiftShader over for the CPU).
+  expect(original.ranOn).toMatchObject({ provider: 'cpu', precision: 'float32', fp32Reruns: [] });
+  await expect(details.getByTestId('history-ran-on')).toHaveText('CPU · fp32');
   await expect(details).toContainText('starter-test-style 0.6');
 
   await details.getByTestId('history-reroll').click();

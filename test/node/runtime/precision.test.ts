@@ -55,12 +55,15 @@ describe('fp16 overflow guard', () => {
     const calls: string[] = [];
     const notes: string[] = [];
     let made = 0;
-    const guarded = guardFp16(fake(Infinity, calls), () => (made++, Promise.resolve(fake(2, calls))), (n) => notes.push(n));
+    const reruns: string[] = [];
+    const guarded = guardFp16(fake(Infinity, calls), () => (made++, Promise.resolve(fake(2, calls))), (n) => notes.push(n), (stage) => reruns.push(stage));
     expect(Array.from(await guarded.decode(new Float32Array(1), 1, 1))).toEqual([2, 2]);
     expect(Array.from(await guarded.unet(new Float32Array(1), 1, new Float32Array(1), { batch: 1, frames: 1, latentHeight: 1, latentWidth: 1, tokens: 77 }))).toEqual([1, 2]);
     expect(made).toBe(1);
     expect(calls).toEqual(['decode Infinity', 'decode 2', 'unet Infinity', 'unet 2']);
     expect(notes[0]).toBe('The VAE decoder overflowed fp16 (2 of 2 values not finite); re-ran it in fp32.');
+    // The job records which stages ran in fp32 (History shows them).
+    expect(reruns).toEqual(['VAE decoder', 'UNet']);
   });
 
   it('passes finite outputs through without making fp32 models', async () => {

@@ -5,8 +5,17 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildClipTextGraph } from '../../../src/main/compiler/families/clip-text';
 import { buildUNetGraph } from '../../../src/main/compiler/families/unet';
+import { parseUNetConfig } from '../../../src/main/compiler/families/configs';
+import { windowFusionPlan } from '../../../src/main/compiler/families/context-windows';
+import { buildControlNetGraph } from '../../../src/main/compiler/families/controlnet';
+import { buildImageEncoderGraph } from '../../../src/main/compiler/families/image-encoder';
 import { buildVaeDecoderGraph, buildVaeEncoderGraph } from '../../../src/main/compiler/families/vae';
 import { attentionPlanFor } from '../../../src/main/compiler/graph/attention-plan';
+import { trigPlanFor } from '../../../src/main/compiler/graph/trig-plan';
+import { openSafetensors } from '../../../src/main/compiler/io/safetensors';
+import { canonicalizeControlNet } from '../../../src/main/compiler/names/controlnet-names';
+import { openI2vFile } from '../../../src/main/verify/kinds/i2v-adapter';
+import { readJson } from '../../../src/main/verify/kinds/unet2d';
 import { attr, GraphBuilder, type GraphIR } from '../../../src/main/compiler/graph/builder';
 import { emitModel } from '../../../src/main/compiler/graph/emit';
 import { DEFAULT_LORA_RANK } from '../../../src/main/engine/models/lora-feeds';
@@ -61,7 +70,8 @@ function placementOf(graph: GraphIR): Placement {
 }
 
 const s = starterModel();
-const webgpu = { floatType: 'float32' as const, attention: attentionPlanFor('webgpu') };
+const webgpu = { floatType: 'float32' as const, attention: attentionPlanFor('webgpu'), trig: trigPlanFor('webgpu') };
+const REF = join(__dirname, '../../fixtures/reference');
 
 describe.skipIf(!gpu.usable)(`WebGPU node placement ${gpu.usable ? '' : `(skipped: ${gpu.reason})`}`, () => {
   it('reads a split placement the way onnxruntime writes it', () => {
@@ -100,6 +110,31 @@ describe.skipIf(!gpu.usable)(`WebGPU node placement ${gpu.usable ? '' : `(skippe
         motion: { w: s.motion, cfg: s.configs.motion, frames: 2, groupnorm: 'per_frame' },
         loraSlots: { rank: DEFAULT_LORA_RANK },
       })],
+    ['UNet + motion module over FreeNoise context windows (the windowed motion block)', () =>
+      buildUNetGraph(s.unet, s.configs.unet, {
+        batch: 1,
+        latentHeight: 8,
+        latentWidth: 8,
+        ...webgpu,
+        motion: { w: s.motion, cfg: s.configs.motion, frames: 6, groupnorm: 'per_frame', windows: windowFusionPlan(6, { length: 4, stride: 2, weighting: 'pyramid', mode: 'studio' }) },
+      })],
+    ['ControlNet (the fixture\'s tiny SD1.5 ControlNet)', () => {
+      const table = openSafetensors(join(REF, 'controlnet/controlnet.safetensors'));
+      try {
+        const cfg = parseUNetConfig(readJson(join(REF, 'controlnet/config.json')));
+        return buildControlNetGraph(canonicalizeControlNet(table).weights, cfg, { batch: 2, latentHeight: 8, latentWidth: 8, contextLength: 77, ...webgpu });
+      } finally {
+        table.close();
+      }
+    }],
+    ['AnimateLCM-I2V image encoder', () => {
+      const i2v = openI2vFile(join(REF, 'animatelcm_i2v/animatelcm_i2v.safetensors'), 8, 8);
+      try {
+        return buildImageEncoderGraph(i2v.encoder, { batch: 1, frames: 2, latentHeight: 8, latentWidth: 8, levels: 4, floatType: 'float32' });
+      } finally {
+        i2v.close();
+      }
+    }],
     ['VAE decoder', () => buildVaeDecoderGraph(s.vae, s.configs.vae, { batch: 1, latentHeight: 8, latentWidth: 8, ...webgpu })],
     ['VAE encoder', () => buildVaeEncoderGraph(s.vae, s.configs.vae, { batch: 1, height: 64, width: 64, ...webgpu })],
     ['text encoder with LoRA slots', () => buildClipTextGraph(s.text_encoder, s.configs.text_encoder, { batch: 1, seqLen: 77, floatType: 'float32', loraSlots: { rank: DEFAULT_LORA_RANK } })],

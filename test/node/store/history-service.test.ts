@@ -58,6 +58,18 @@ describe('HistoryService', () => {
     expect(d.finishedAt! >= d.startedAt!).toBe(true);
     expect(readdirSync(outputs.framesDir!)).toHaveLength(4);
     expect(await history.getGeneration(q.id)).toEqual(d);
+    // Recorded before the engine said where it ran: no provider or precision.
+    expect(d.ranOn).toBeNull();
+  });
+
+  it('keeps where a finished generation ran: provider, precision and the stages re-run in fp32', async () => {
+    const g = await history.createGeneration(params(), META);
+    await history.markRunning(g.id, {});
+    const ranOn = { provider: 'webgpu' as const, precision: 'float16' as const, fp32Reruns: ['VAE decoder'] };
+    const d = await history.markDone(g.id, await writeOutputs(history, g.id), { denoise: 10 }, ranOn);
+    expect(d.ranOn).toEqual(ranOn);
+    expect((await history.getGeneration(g.id))?.ranOn).toEqual(ranOn);
+    expect((await history.listGenerations({})).items.find((x) => x.id === g.id)?.ranOn).toEqual(ranOn);
   });
 
   it('never records outputs that are not on disk, and refuses impossible status changes', async () => {

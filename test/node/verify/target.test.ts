@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FP16_MAX_REL_L2, runVerify } from '../../../src/main/verify/run';
+import { schedulerLcmHandler } from '../../../src/main/verify/kinds/scheduler-lcm';
+import { FP16_MAX_REL_L2, runVerify, verifySummary } from '../../../src/main/verify/run';
 import type { KindHandler } from '../../../src/main/verify/types';
 import { cli } from '../cli-in-process';
 
@@ -52,5 +53,19 @@ describe('verify target (provider, precision)', () => {
     const r = await cli('verify', join(REF, 'clip_text'), '--provider', 'cpu', '--precision', 'fp32');
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/^OK: 1 case\(s\), 6 comparison\(s\), 0 failure\(s\) in /m);
+  });
+
+  it('says "CPU (no graph)" for kinds that build no graph, not the target', async () => {
+    const alone = await cli('verify', join(REF, 'scheduler_lcm'), '--provider', 'webgpu');
+    expect(alone.code).toBe(0);
+    expect(alone.out).toMatch(/^OK: \d+ case\(s\), \d+ comparison\(s\), 0 failure\(s\) on CPU \(no graph\) in /m);
+    expect(alone.out).not.toMatch(/on webgpu/);
+    const webgpu = { provider: 'webgpu' as const, precision: 'float32' as const };
+    const mixed = await runVerify(REF, { kinds: ['clip_text', 'scheduler_lcm'], handlers: [probe(0), schedulerLcmHandler], target: webgpu });
+    expect(mixed.noGraph.length).toBeGreaterThan(0);
+    expect(mixed.noGraph.every((c) => c.startsWith('scheduler_lcm/'))).toBe(true);
+    expect(verifySummary(mixed, webgpu, 1)).toMatch(/^OK: \d+ case\(s\), \d+ comparison\(s\), 0 failure\(s\) on webgpu, fp32; CPU \(no graph\): scheduler_lcm\/linear, .* in 1\.0 s$/);
+    // The CPU reference run names no target at all.
+    expect(verifySummary(await runVerify(join(REF, 'scheduler_lcm')), { provider: 'cpu', precision: 'float32' }, 1)).toMatch(/failure\(s\) in 1\.0 s$/);
   });
 });

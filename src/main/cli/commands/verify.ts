@@ -1,6 +1,6 @@
 import type { ProviderName } from '../../../shared/domain/generation';
 import { flag, parseArgs, type CliCommand } from '../command';
-import { runVerify, verifyPassed } from '../../verify/run';
+import { runVerify, verifyPassed, verifySummary } from '../../verify/run';
 import type { VerifyTarget } from '../../verify/types';
 
 const PROVIDERS: readonly ProviderName[] = ['cpu', 'cuda', 'dml', 'coreml', 'webgpu'];
@@ -30,11 +30,7 @@ export const verifyCommand: CliCommand = {
     const kinds = p.flags.get('kind');
     const started = Date.now();
     const r = await runVerify(dir, { log: io.stdout, kinds, target });
-    const failed = r.comparisons.filter((c) => !c.pass).length + r.failures.length;
-    const on = provider === 'cpu' && precision === 'float32' ? '' : ` on ${provider}, ${flag(p, 'precision') ?? 'fp32'}`;
-    io.stdout(
-      `${verifyPassed(r) ? 'OK' : 'FAILED'}: ${r.cases.length} case(s), ${r.comparisons.length} comparison(s), ${failed} failure(s)${on} in ${((Date.now() - started) / 1000).toFixed(1)} s`,
-    );
+    io.stdout(verifySummary(r, target, (Date.now() - started) / 1000));
     return verifyPassed(r) ? 0 : 1;
   },
 };

@@ -2,6 +2,7 @@ import type { AttentionPlan } from '../graph/attention-plan';
 import { StudioError } from '../../../shared/errors';
 import type { WeightSet } from '../io/tensor';
 import { attr, GraphBuilder, type GraphIR } from '../graph/builder';
+import type { TrigPlan } from '../graph/trig-plan';
 import { conv2d, linear, need, silu } from '../graph/layers';
 import type { UNetConfig } from './configs';
 import { checkAllWeightsUsed, checkBlockType, downPass, midBlock, timestepProjection, type BlockCtx, type Val } from './unet';
@@ -32,6 +33,8 @@ export interface ControlNetBuildOptions {
   floatType?: 'float32' | 'float16';
   /** The cross-attentions' form (default fused; attention-plan.ts picks it per provider). */
   attention?: AttentionPlan;
+  /** The timestep embedding's sin/cos (default native; trig-plan.ts picks it per provider). */
+  trig?: TrigPlan;
   name?: string;
 }
 
@@ -61,7 +64,7 @@ export function buildControlNetGraph(w: WeightSet, cfg: UNetConfig, opts: Contro
   if (cfg.mid_block_type === null) throw new StudioError('MODEL_FAMILY_UNSUPPORTED', 'This ControlNet has no mid block; SD1.5 ControlNets always have one.');
   checkBlockType(cfg.mid_block_type, ['UNetMidBlock2DCrossAttn'], 'mid block');
 
-  const g = new GraphBuilder(opts.name ?? 'controlnet', floatType, opts.attention);
+  const g = new GraphBuilder(opts.name ?? 'controlnet', floatType, opts.attention, opts.trig);
   g.metadata['family'] = 'controlnet';
   g.metadata['shape'] = JSON.stringify({ batch: n, latentHeight: opts.latentHeight, latentWidth: opts.latentWidth, contextLength: ctxLen });
   const inCh = need(w, 'conv_in.weight').shape[1];

@@ -2,6 +2,7 @@ import { StudioError } from '../../../shared/errors';
 import type { WeightSet } from '../io/tensor';
 import type { AttentionPlan } from '../graph/attention-plan';
 import { attr, GraphBuilder, type GraphIR } from '../graph/builder';
+import { sinCos, type TrigPlan } from '../graph/trig-plan';
 import { attention, conv2d, feedForwardGeglu, gelu, groupNorm, layerNorm, linear, multiHeadAttention, need, resizeNearest, silu } from '../graph/layers';
 import { plannedConv1x1, plannedLinear, type LoraSlotPlan } from '../graph/lora-slots';
 import type { MotionConfig, MotionGroupNorm, UNetConfig } from './configs';
@@ -43,6 +44,8 @@ export interface UNetBuildOptions {
   floatType?: 'float32' | 'float16';
   /** Spatial and temporal attentions' form (default fused; attention-plan.ts picks it per provider). */
   attention?: AttentionPlan;
+  /** The timestep embedding's sin/cos (default native; trig-plan.ts picks it per provider). */
+  trig?: TrigPlan;
   motion?: MotionInflation;
   /**
    * Also expose module outputs as graph outputs named after the module (`conv_in`, `time_proj`,
@@ -119,7 +122,7 @@ export function buildUNetGraph(w: WeightSet, cfg: UNetConfig, opts: UNetBuildOpt
   const motion = opts.motion;
   if (motion) checkMotionMatches(cfg, motion);
 
-  const g = new GraphBuilder(opts.name ?? (motion ? 'unet_motion' : 'unet'), floatType, opts.attention);
+  const g = new GraphBuilder(opts.name ?? (motion ? 'unet_motion' : 'unet'), floatType, opts.attention, opts.trig);
   g.metadata['family'] = motion ? 'unet_motion' : 'unet2d';
   g.metadata['shape'] = JSON.stringify({ batch: opts.batch, frames, latentHeight: opts.latentHeight, latentWidth: opts.latentWidth, contextLength: ctxLen });
   if (motion) g.metadata['motion_groupnorm'] = motion.groupnorm;
@@ -318,8 +321,7 @@ export function timestepProjection(g: GraphBuilder, w: WeightSet, cfg: UNetConfi
     // Constant (not an initializer): stays float32 in an fp16 graph.
     const freqs = g.op('Constant', [], { value_floats: attr.floats(Array.from(timestepFrequencies(dim, cfg.freq_shift))) }, { name: 'freqs' });
     const arg = g.op('Mul', [g.op('Unsqueeze', [t, g.i64([1])], {}, { name: 't_col' }), freqs], {}, { name: 'arg' });
-    const sin = g.op('Sin', [arg], {}, { name: 'sin' });
-    const cos = g.op('Cos', [arg], {}, { name: 'cos' });
+    const { sin, cos } = sinCos(g, arg, g.trig);
     const parts = cfg.flip_sin_to_cos ? [cos, sin] : [sin, cos];
     // An odd embedding width gets one zero column, as diffusers pads it.
     if (dim % 2 === 1) parts.push(g.op('Constant', [], { value_floats: attr.floats([0]) }, { name: 'pad' }));

@@ -1,5 +1,6 @@
 import type { TensorView } from '../io/tensor';
 import { FUSED_ATTENTION, type AttentionPlan } from './attention-plan';
+import type { TrigPlan } from './trig-plan';
 
 /**
  * An in-memory ONNX graph under construction. Builders for each model family call `op()` with value names;
@@ -94,6 +95,8 @@ export class GraphBuilder {
     readonly floatType: 'float32' | 'float16' = 'float32',
     /** How `layers.multiHeadAttention` computes attention in this graph (per provider, attention-plan.ts). */
     readonly attention: AttentionPlan = FUSED_ATTENTION,
+    /** How `trig-plan.sinCos` computes sin and cos in this graph (per provider, trig-plan.ts). */
+    readonly trig: TrigPlan = 'native',
   ) {}
 
   /** Runs `fn` with node names prefixed by `scope` (joined with '.'), e.g. the canonical module path. */

@@ -137,6 +137,7 @@ export class GraphCompiler {
           contextLength: shape.tokens,
           floatType,
           attention,
+          trig: this.settings.trig,
           motion: { w: base.motion, cfg: configs.motion, frames: shape.frames, groupnorm: this.settings.groupnorm, windows: shape.windows && windowFusionPlan(shape.frames, shape.windows) },
           name,
           loraSlots,

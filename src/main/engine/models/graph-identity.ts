@@ -1,4 +1,5 @@
 import { attentionLabel, type AttentionPlan } from '../../compiler/graph/attention-plan';
+import type { TrigPlan } from '../../compiler/graph/trig-plan';
 import type { MotionGroupNormMode } from '../../../shared/domain/generation';
 import type { CacheKey } from '../../compiler/cache';
 import type { ContextWindowSpec } from '../../compiler/families/context-windows';
@@ -98,6 +99,8 @@ export interface CompileSettings {
   loraRank: number;
   /** How attentions are emitted for the provider the graphs run on (attention-plan.ts); default fused. */
   attention?: AttentionPlan;
+  /** How the timestep embedding's sin/cos are emitted for that provider (trig-plan.ts); default native. */
+  trig?: TrigPlan;
 }
 
 /**
@@ -120,13 +123,19 @@ export function componentCacheKey(source: ModelSource, component: Component, set
     weights: [JSON.stringify(identity)],
     precision: settings.precision,
     // Fused attention (every provider but WebGPU) keeps the keys cache entries had before plans existed.
-    options: withAttention(component === 'unet' ? { groupnorm: settings.groupnorm, ...slotOption } : slotted ? slotOption : undefined, component, settings.attention),
+    // Native sin/cos likewise; only the UNet has a timestep embedding.
+    options: withTrig(withAttention(component === 'unet' ? { groupnorm: settings.groupnorm, ...slotOption } : slotted ? slotOption : undefined, component, settings.attention), component, settings.trig),
   };
 }
 
 function withAttention(options: Record<string, unknown> | undefined, component: Component, plan: AttentionPlan | undefined): Record<string, unknown> | undefined {
   if (!plan || plan.kind === 'fused' || component === 'text_encoder') return options;
   return { ...options, attention: attentionLabel(plan) };
+}
+
+function withTrig(options: Record<string, unknown> | undefined, component: Component, trig: TrigPlan | undefined): Record<string, unknown> | undefined {
+  if (!trig || trig === 'native' || component !== 'unet') return options;
+  return { ...options, trig };
 }
 
 export function isLoraComponent(c: Component): c is LoraComponent {

@@ -6,12 +6,19 @@ import type { PipelineModels } from './pipeline-models';
  * re-run on fp32 models (`fp32()`, made on first need) and a note says so; finite outputs pass untouched, so a
  * healthy fp16 run pays one scan of each output.
  */
-export function guardFp16(models: PipelineModels, fp32: () => Promise<PipelineModels>, note: (message: string) => void): PipelineModels {
+export function guardFp16(
+  models: PipelineModels,
+  fp32: () => Promise<PipelineModels>,
+  note: (message: string) => void,
+  /** Called with the stage's name each time one is re-run in fp32 (the job records which). */
+  onRerun: (stage: string) => void = () => undefined,
+): PipelineModels {
   let fallback: Promise<PipelineModels> | undefined;
   const rerun = async (stage: string, out: Float32Array, again: (m: PipelineModels) => Promise<Float32Array>): Promise<Float32Array> => {
     const bad = nonFinite(out);
     if (bad === 0) return out;
     note(`The ${stage} overflowed fp16 (${bad} of ${out.length} values not finite); re-ran it in fp32.`);
+    onRerun(stage);
     return again(await (fallback ??= fp32()));
   };
   return {

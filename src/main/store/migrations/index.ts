@@ -5,10 +5,11 @@ import { migration003Timelines } from './003-timelines';
 import { migration004Settings } from './004-settings';
 import { migration005ClipCrossfade } from './005-clip-crossfade';
 import { migration006ModelFolders } from './006-model-folders';
+import { migration007RanOn } from './007-ran-on';
 import type { Migration } from './migration';
 
 /** Every schema step in order. Append a new file NNN-name.ts and list it here; never edit a released one. */
-export const MIGRATIONS: readonly Migration[] = [migration001Library, migration002Generations, migration003Timelines, migration004Settings, migration005ClipCrossfade, migration006ModelFolders];
+export const MIGRATIONS: readonly Migration[] = [migration001Library, migration002Generations, migration003Timelines, migration004Settings, migration005ClipCrossfade, migration006ModelFolders, migration007RanOn];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
 

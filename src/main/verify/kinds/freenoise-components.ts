@@ -10,7 +10,7 @@ import { freeNoiseLatents } from '../../engine/freenoise/initial-noise';
 import { interpolateKeyframes, keyframeSchedule } from '../../engine/freenoise/prompt-travel';
 import { TorchCpuGenerator } from '../../engine/noise/torch-randn';
 import { compareArrays } from '../compare';
-import { f32, npyF32, openWeightsFile, runGraphOnce } from '../run-graph';
+import { f32, graphOptionsFor, npyF32, openWeightsFile, runGraphOnce } from '../run-graph';
 import type { Comparison, KindHandler, VerifyContext } from '../types';
 import { foldFrames, unfoldFrames } from './unet-motion';
 import { loadDiffusersUNet, loadMotionAdapter, readJson, runUNet } from './unet2d';
@@ -84,8 +84,8 @@ function promptCases(ctx: VerifyContext): void {
   }
 }
 
-/** The windowed block alone: input rows [R, F, C] → output, through our graph. */
-async function blockCases(ctx: VerifyContext): Promise<void> {
+/** The windowed block alone: input rows [R, F, C] → output, through our graph (also test:gpu's windowed-block check). */
+export async function windowedBlockCases(ctx: VerifyContext): Promise<void> {
   const block = ctx.files.block as { module: string; weights: { file: string; key_prefix: string }; heads: number; dim: number; cases: Array<Record<string, unknown>> } | undefined;
   if (!block) return;
   const weights = openWeightsFile(resolve(ctx.dir, block.weights.file));
@@ -98,11 +98,12 @@ async function blockCases(ctx: VerifyContext): Promise<void> {
       const [R, F, C] = input.shape;
       const plan = windowFusionPlan(F, spec);
       if (!plan) throw new Error('diffusers mode always has a plan');
-      const g = new GraphBuilder(`freenoise_block_${String(c.index)}`);
-      const x = g.input('x', 'float32', [R, F, C]);
+      const opts = graphOptionsFor(ctx.target);
+      const g = new GraphBuilder(`freenoise_block_${String(c.index)}`, opts.floatType, opts.attention, opts.trig);
+      const x = g.input('x', opts.floatType, [R, F, C]);
       const pe = g.constFloat(sinusoidalTable(spec.length, C), [spec.length, C], 'pos_embed');
-      g.output(windowedTemporalBlock(g, weights as WeightSet, prefix, x, [R, F, C], pe, block.heads, plan), 'y', 'float32', [R, F, C]);
-      const out = await runGraphOnce(g.build(), ctx.workDir, { x: { type: 'float32', dims: [R, F, C], data: input.data } });
+      g.output(windowedTemporalBlock(g, weights as WeightSet, prefix, x, [R, F, C], pe, block.heads, plan), 'y', opts.floatType, [R, F, C]);
+      const out = await runGraphOnce(g.build(), ctx.workDir, { x: { type: 'float32', dims: [R, F, C], data: input.data } }, ctx.target);
       ctx.report(compareArrays(ctx.name, `block${String(c.index)} F${F} L${spec.length} s${spec.stride} ${spec.weighting}`, f32(out.y), npyF32(join(ctx.dir, files.output)).data));
     }
   } finally {
@@ -133,6 +134,7 @@ async function unetCases(ctx: VerifyContext): Promise<void> {
         workDir: ctx.workDir,
         modelFile: `unet_freenoise_${String(c.index)}.onnx`,
         motion: { w: motion.weights, cfg: mcfg, frames, groupnorm, windows: windowFusionPlan(frames, spec) },
+        target: ctx.target,
       });
       ctx.report(compareArrays(ctx.name, `unet${String(c.index)} F${frames} L${spec.length} s${spec.stride} ${spec.weighting} ${groupnorm} noise_pred`, unfoldFrames(out, sample.shape, frames), npyF32(join(ctx.dir, files.noise_pred)).data));
     }
@@ -155,7 +157,7 @@ export const freenoiseComponentsHandler: KindHandler = {
   async run(ctx) {
     latentCases(ctx);
     promptCases(ctx);
-    await blockCases(ctx);
+    await windowedBlockCases(ctx);
     await unetCases(ctx);
   },
 };

@@ -11,8 +11,8 @@ import type { WeightSet } from '../../compiler/io/tensor';
 import { canonicalize } from '../../compiler/names/canonicalize';
 import { f32Tensor, type HostTensor } from '../../engine/runtime/session';
 import { compareArrays } from '../compare';
-import { openGraph, runGraphOnce } from '../run-graph';
-import type { KindHandler, VerifyContext } from '../types';
+import { graphOptionsFor, openGraph, runGraphOnce } from '../run-graph';
+import { CPU_FP32, type KindHandler, type VerifyContext, type VerifyTarget } from '../types';
 import { foldFrames, unfoldFrames } from './unet-motion';
 import { loadDiffusersUNet, perLayout } from './unet2d';
 
@@ -52,15 +52,16 @@ export function openI2vFile(path: string, heads: number, groups: number): I2vFil
 export async function runImageEncoder(
   encoder: WeightSet,
   latent: { shape: number[]; data: Float32Array },
-  o: { frames: number; levels: number; motionScale: number; insertionWeights: number[]; workDir: string },
+  o: { frames: number; levels: number; motionScale: number; insertionWeights: number[]; workDir: string; target?: VerifyTarget },
 ): Promise<HostTensor[]> {
   const [b, , h, w] = latent.shape;
-  const graph = buildImageEncoderGraph(encoder, { batch: b, frames: o.frames, latentHeight: h, latentWidth: w, levels: o.levels });
+  const target = o.target ?? CPU_FP32;
+  const graph = buildImageEncoderGraph(encoder, { batch: b, frames: o.frames, latentHeight: h, latentWidth: w, levels: o.levels, floatType: target.precision });
   const out = await runGraphOnce(graph, o.workDir, {
     img_latent: f32Tensor(latent.data, latent.shape),
     motion_scale: f32Tensor(Float32Array.of(o.motionScale), [1]),
     insertion_weights: f32Tensor(Float32Array.from(o.insertionWeights), [o.levels]),
-  });
+  }, target);
   return Array.from({ length: o.levels }, (_, i) => out[imageFeatureName(i)]);
 }
 
@@ -124,9 +125,9 @@ export const i2vAdapterHandler: KindHandler = {
         const i2v = openI2vFile(file.path, heads, groups);
         try {
           const motion = { w: i2v.motion, cfg: i2v.motionCfg, frames, groupnorm: 'per_frame' as const };
-          const shapeOpts = { batch, latentHeight: hh, latentWidth: ww, contextLength: context.shape[1], motion };
-          const plain = await openGraph(buildUNetGraph(u.weights, cfg, shapeOpts), ctx.workDir);
-          const withImg = await openGraph(buildUNetGraph(u.weights, cfg, { ...shapeOpts, imageFeatures: true }), ctx.workDir);
+          const shapeOpts = { batch, latentHeight: hh, latentWidth: ww, contextLength: context.shape[1], motion, ...graphOptionsFor(ctx.target) };
+          const plain = await openGraph(buildUNetGraph(u.weights, cfg, shapeOpts), ctx.workDir, ctx.target);
+          const withImg = await openGraph(buildUNetGraph(u.weights, cfg, { ...shapeOpts, imageFeatures: true }), ctx.workDir, ctx.target);
           try {
             const base = { sample: f32Tensor(sample.data, sample.shape), encoder_hidden_states: f32Tensor(context.data, context.shape) };
             const zeros: Record<string, HostTensor> = {};
@@ -139,7 +140,7 @@ export const i2vAdapterHandler: KindHandler = {
               ctx.report(compareArrays(ctx.name, `${file.label} zero features noise_pred_t${t}`, unfoldFrames(z.noise_pred.data as Float32Array, sample.shape, frames), ref));
             }
             for (const r of runs) {
-              const feats = await runImageEncoder(i2v.encoder, imgLatent, { frames, levels, motionScale: r.scale, insertionWeights: r.iw, workDir: ctx.workDir });
+              const feats = await runImageEncoder(i2v.encoder, imgLatent, { frames, levels, motionScale: r.scale, insertionWeights: r.iw, workDir: ctx.workDir, target: ctx.target });
               feats.forEach((f, i) => {
                 const refPath = join(ctx.dir, r.featureFiles[i]);
                 if (existsSync(refPath)) ctx.report(compareArrays(ctx.name, `${file.label} ${r.label} feature_l${i}`, unfoldFrames(f.data as Float32Array, f.dims, frames), readNpyF32(refPath).data));

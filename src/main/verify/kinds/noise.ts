@@ -36,4 +36,4 @@ async function run(ctx: VerifyContext): Promise<void> {
   }
 }
 
-export const noiseHandler: KindHandler = { kind: 'noise', run };
+export const noiseHandler: KindHandler = { kind: 'noise', noGraph: true, run };

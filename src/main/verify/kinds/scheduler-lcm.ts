@@ -76,4 +76,4 @@ async function run(ctx: VerifyContext): Promise<void> {
   }
 }
 
-export const schedulerLcmHandler: KindHandler = { kind: 'scheduler_lcm', run };
+export const schedulerLcmHandler: KindHandler = { kind: 'scheduler_lcm', noGraph: true, run };

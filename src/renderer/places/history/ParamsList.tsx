@@ -1,6 +1,7 @@
 import type { GenerationRecord } from '../../../shared/domain/history';
 import type { LibraryNames } from '../../state/library-names';
 import { formatDuration } from '../../state/media';
+import { PROVIDER_LABELS } from '../generate/provider-labels';
 
 const STARTER = 'Starter test model';
 
@@ -70,6 +71,15 @@ export function ParamsList({ record, names }: { record: GenerationRecord; names:
       <dd>
         clip skip {p.clipSkip} · {p.weighting === 'a1111' ? 'A1111' : 'ComfyUI'} weighting · GroupNorm {p.motionGroupNorm === 'per_frame' ? 'per frame' : 'across frames'} · {p.providers.join(' → ')}
       </dd>
+      {record.ranOn && (
+        <>
+          <dt>Ran on</dt>
+          <dd data-testid="history-ran-on">
+            {PROVIDER_LABELS[record.ranOn.provider] ?? record.ranOn.provider} · {record.ranOn.precision === 'float16' ? 'fp16' : 'fp32'}
+            {record.ranOn.fp32Reruns.length > 0 && ` (${record.ranOn.fp32Reruns.join(', ')} re-run in fp32)`}
+          </dd>
+        </>
+      )}
       <dt>Noise</dt>
       <dd>
         {record.noise.name} {record.noise.version}
