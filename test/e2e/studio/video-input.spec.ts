@@ -8,16 +8,12 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { GenerationRecord } from '../../../src/shared/domain/history';
-import { call, expect, frameHashes, screenshot, sha256File, test } from './studio-fixture';
+import { doneGenerations, openInHistory, rerollAndRerunExact } from './input-history';
+import { expect, screenshot, sha256File, test } from './studio-fixture';
 
 // A backend of its own: the serial studio specs count History's records.
 test.use({ backend: 'video-input' });
 test.setTimeout(180_000);
-
-async function done(app: Parameters<typeof call>[0]): Promise<GenerationRecord[]> {
-  return (await call(app, 'listGenerations', { status: 'done', order: 'oldest' })).items;
-}
 
 test('generate from a picked clip; History shows the mode and strength; re-run exact gives identical frames', async ({ page, app, consoleErrors }, testInfo) => {
   const files = mkdtempSync(join(tmpdir(), 'animatelcm-e2e-video-'));
@@ -53,31 +49,15 @@ test('generate from a picked clip; History shows the mode and strength; re-run e
 
   await page.getByTestId('generate').click();
   await expect(page.getByTestId('job').first()).toHaveAttribute('data-status', 'done', { timeout: 150_000 });
-  const [original] = await done(app);
+  const [original] = await doneGenerations(app);
   const sha = sha256File(clip);
   expect(original.params.input).toEqual({ kind: 'video', path: expect.stringMatching(new RegExp(`inputs[/\\\\]${sha}\\.mp4$`)), sha256: sha, strength: 0.6 });
   expect(readFileSync(original.params.input?.path ?? '').equals(readFileSync(clip))).toBe(true);
   expect(original.outputs?.frameCount).toBe(8);
 
-  await page.getByRole('navigation', { name: 'Places' }).getByRole('button', { name: 'History' }).click();
-  await page.locator(`[data-testid="history-card"][data-generation-id="${original.id}"] .history-thumb`).click();
-  const details = page.getByTestId('history-details');
+  const details = await openInHistory(page, original.id);
   await expect(details.getByTestId('history-mode')).toHaveText('Video → video · strength 0.6');
   await screenshot(page, testInfo, 'history-video-input');
-
-  await details.getByTestId('history-reroll').click();
-  await expect.poll(async () => (await done(app)).length, { timeout: 150_000 }).toBe(2);
-  await details.getByTestId('history-rerun').click();
-  await expect.poll(async () => (await done(app)).length, { timeout: 150_000 }).toBe(3);
-  const all = await done(app);
-  const reroll = all.find((r) => r.origin === 'reroll');
-  const rerun = all.find((r) => r.origin === 'rerun');
-  expect(reroll?.params.input).toEqual(original.params.input);
-  expect(rerun?.params.input).toEqual(original.params.input);
-  const frames = frameHashes(original.outputs?.framesDir ?? '');
-  expect(frames).toHaveLength(8);
-  expect(frameHashes(rerun?.outputs?.framesDir ?? '')).toEqual(frames);
-  // A new seed on the same clip gives other frames: the identity above is the re-run's, not a constant output.
-  expect(frameHashes(reroll?.outputs?.framesDir ?? '')).not.toEqual(frames);
+  await rerollAndRerunExact(details, app, original, 8);
   expect(consoleErrors).toEqual([]);
 });
