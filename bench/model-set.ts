@@ -9,10 +9,12 @@ import type { ClipTextConfig, MotionConfig, UNetConfig, VaeConfig } from '../src
 import { clipTextParameterShapes, motionParameterShapes, unetParameterShapes, vaeParameterShapes, type ShapeMap } from '../src/main/compiler/families/parameter-shapes';
 import { buildUNetGraph } from '../src/main/compiler/families/unet';
 import { windowFusionPlan, type ContextWindowSpec } from '../src/main/compiler/families/context-windows';
-import { buildVaeDecoderGraph } from '../src/main/compiler/families/vae';
+import { buildImageEncoderGraph, imageEncoderParameterShapes, imageFeatureName } from '../src/main/compiler/families/image-encoder';
+import { imageFeatureLevels } from '../src/main/compiler/families/unet';
+import { buildVaeDecoderGraph, buildVaeEncoderGraph } from '../src/main/compiler/families/vae';
 import type { GraphIR } from '../src/main/compiler/graph/builder';
 import type { TensorView, WeightSet } from '../src/main/compiler/io/tensor';
-import type { PipelineModels, UNetCallShape } from '../src/main/engine/pipelines/pipeline-models';
+import type { ImageFeatures, PipelineModels, UNetCallShape, UNetExtras } from '../src/main/engine/pipelines/pipeline-models';
 import { createSession, f32Tensor, i64Tensor, type EngineSession, type HostTensor, type SessionOptions } from '../src/main/engine/runtime/session';
 import { randomWeights } from '../src/main/engine/starter/starter-model';
 
@@ -38,7 +40,12 @@ export interface ModelSource {
   motion: WeightSet;
   vae: WeightSet;
   text: WeightSet;
+  /** AnimateLCM-I2V's image encoder (image-to-video); absent = the model cannot run I2V. */
+  imgEncoder?: WeightSet;
 }
+
+/** AnimateLCM-I2V's Adapter: ResnetBlocks per UNet level (nums_rb=2 in the authors' unet.py). */
+const IMG_ENCODER_BLOCKS_PER_LEVEL = 2;
 
 /**
  * The starter model's deterministic random weights, but regenerated on every read instead of cached:
@@ -71,6 +78,8 @@ export function randomModelSource(label: string, configs: ModelConfigs): ModelSo
     motion: streamingRandomWeights(motionParameterShapes(configs.motion), 'motion'),
     vae: streamingRandomWeights(vaeParameterShapes(configs.vae), 'vae'),
     text: streamingRandomWeights(clipTextParameterShapes(configs.text), 'text_encoder'),
+    // Adapter(cin=4, channels=UNet block_out_channels, nums_rb=2): at SD1.5 size the real 76.8 M-parameter encoder.
+    imgEncoder: streamingRandomWeights(imageEncoderParameterShapes(configs.unet.in_channels, configs.unet.block_out_channels, IMG_ENCODER_BLOCKS_PER_LEVEL), 'img_encoder'),
   };
 }
 
@@ -82,6 +91,8 @@ export interface UNetShape {
   tokens: number;
   /** FreeNoise context windows in the motion modules (the long-clip suite). */
   windows?: ContextWindowSpec;
+  /** The I2V graph: AnimateLCM-I2V's image features are inputs added after each down block's second layer. */
+  imageFeatures?: boolean;
 }
 
 export interface CompileTiming {
@@ -100,7 +111,7 @@ export interface SessionTiming {
 
 function shapeName(s: UNetShape): string {
   const w = s.windows ? `_ctx${s.windows.length}s${s.windows.stride}${s.windows.weighting}-${s.windows.mode}` : '';
-  return `unet_motion_b${s.batch}_f${s.frames}_${s.latentHeight}x${s.latentWidth}_t${s.tokens}${w}`;
+  return `unet_motion_b${s.batch}_f${s.frames}_${s.latentHeight}x${s.latentWidth}_t${s.tokens}${w}${s.imageFeatures ? '_img' : ''}`;
 }
 
 export class BenchModels implements PipelineModels {
@@ -146,6 +157,7 @@ export class BenchModels implements PipelineModels {
       name: shapeName(s),
       ...this.graphOptions(),
       motion: { w: this.source.motion, cfg: c.motion, frames: s.frames, groupnorm: 'per_frame', windows: s.windows && windowFusionPlan(s.frames, s.windows) },
+      imageFeatures: s.imageFeatures,
     });
   }
 
@@ -265,9 +277,13 @@ export class BenchModels implements PipelineModels {
     return this.run(s, { input_ids: i64Tensor(BigInt64Array.from(ids, (v) => BigInt(v)), [1, ids.length]) }, out);
   }
 
-  async unet(sample: Float32Array, timestep: number, context: Float32Array, shape: UNetCallShape): Promise<Float32Array> {
+  async unet(sample: Float32Array, timestep: number, context: Float32Array, callShape: UNetCallShape, extras?: UNetExtras): Promise<Float32Array> {
+    const img = extras?.imageFeatures;
+    const shape: UNetShape = img ? { ...callShape, imageFeatures: true } : callShape;
     const s = await this.unetSession(shape);
     const n = shape.batch * shape.frames;
+    // One image per clip: with CFG both halves get the same features (as the studio's ModelSet feeds them).
+    const imgFeeds = img ? Object.fromEntries(img.map((f) => [f.name, f32Tensor(repeatBatch(f.data, shape.batch), [n, ...f.dims.slice(1)])])) : {};
     const t0 = performance.now();
     const out = await this.run(
       s,
@@ -275,11 +291,57 @@ export class BenchModels implements PipelineModels {
         sample: f32Tensor(sample, [n, this.latentChannels, shape.latentHeight, shape.latentWidth]),
         timestep: f32Tensor(Float32Array.of(timestep), [1]),
         encoder_hidden_states: f32Tensor(context, [n, shape.tokens, this.contextDim]),
+        ...imgFeeds,
       },
       'noise_pred',
     );
     this.unetCalls.push({ shape: { ...shape }, ms: performance.now() - t0 });
     return out;
+  }
+
+  private async vaeEncoderSession(height: number, width: number): Promise<EngineSession> {
+    return this.session(`vae_encoder_${height}x${width}`, async () => {
+      const { models } = await compileGraphs(
+        this.cache,
+        { family: 'vae_encoder', config: this.source.configs.vae, weights: [`random:${this.source.label}`], ...this.keyOf(), shape: { height, width } },
+        () => [buildVaeEncoderGraph(this.source.vae, this.source.configs.vae, { batch: 1, height, width, ...this.graphOptions() })],
+      );
+      return Object.values(models)[0];
+    });
+  }
+
+  /** VAE encoder: pixels [1, 3, H, W] in [-1, 1] → moments [1, 2·C, H/s, W/s]. */
+  async encodePixels(pixels: Float32Array, height: number, width: number): Promise<Float32Array> {
+    const s = await this.vaeEncoderSession(height, width);
+    return this.run(s, { image: f32Tensor(pixels, [1, 3, height, width]) }, 'moments');
+  }
+
+  /** AnimateLCM-I2V's image encoder, once per clip: latent [1, C, h, w] → the UNet's per-level features. */
+  async imageFeatures(latent: Float32Array, shape: { frames: number; latentHeight: number; latentWidth: number }, motionScale: number): Promise<ImageFeatures> {
+    const enc = this.source.imgEncoder;
+    if (!enc) throw new Error(`bench models: ${this.source.label} has no image encoder`);
+    const { frames, latentHeight, latentWidth } = shape;
+    const levels = this.source.configs.unet.block_out_channels.length;
+    const s = await this.session(`img_encoder_f${frames}_${latentHeight}x${latentWidth}`, async () => {
+      const { models } = await compileGraphs(
+        this.cache,
+        { family: 'animatelcm_i2v_img_encoder', config: { levels }, weights: [`random:${this.source.label}`], ...this.keyOf(), shape: { frames, latentHeight, latentWidth } },
+        () => [buildImageEncoderGraph(enc, { batch: 1, frames, latentHeight, latentWidth, levels, floatType: this.target.precision })],
+      );
+      return Object.values(models)[0];
+    });
+    const names = imageFeatureLevels(this.source.configs.unet).map(imageFeatureName);
+    const t0 = performance.now();
+    const out = await s.run(
+      {
+        img_latent: f32Tensor(latent, [1, this.latentChannels, latentHeight, latentWidth]),
+        motion_scale: f32Tensor(Float32Array.of(motionScale), [1]),
+        insertion_weights: f32Tensor(new Float32Array(levels).fill(1), [levels]),
+      },
+      { outputs: names },
+    );
+    this.ortMs += performance.now() - t0;
+    return names.map((name) => ({ name, data: out[name].data as Float32Array, dims: out[name].dims }));
   }
 
   async decode(latents: Float32Array, latentHeight: number, latentWidth: number): Promise<Float32Array> {
@@ -311,4 +373,12 @@ export function noiseArray(n: number, seed = 1): Float32Array {
     a[i] = (x >>> 0) / 2147483648 - 1;
   }
   return a;
+}
+
+/** `times` copies of `x` one after another (the CFG batch of one video's features). */
+function repeatBatch(x: Float32Array, times: number): Float32Array {
+  if (times === 1) return x;
+  const out = new Float32Array(x.length * times);
+  for (let i = 0; i < times; i++) out.set(x, i * x.length);
+  return out;
 }

@@ -1,20 +1,21 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { StudioError } from '../../shared/errors';
 import type { GenerationInput, GenerationParams } from '../../shared/domain/generation';
 import { locateFfmpeg } from '../export/ffmpeg-locate';
-import { decodePng } from '../formats/png';
+import { decodePng, encodePng } from '../formats/png';
+import { decodeImageFile } from '../media/decode-image';
 
 /**
  * The picture or clip an image-to-video / video-to-video generation starts from, on the main side:
  *   store  — hash it and copy it into `<data dir>/inputs/` (a frames folder as a folder), so history can re-run
  *            the generation exactly even after the original is moved or edited;
  *   decode — ffmpeg (the decoder the main process has) turns it into 8-bit RGB PNGs the engine reads:
- *     image: the FIRST frame at its own size (an animated GIF gives its first frame; alpha is dropped as
- *            OpenCV's imread drops it; grey, 16-bit, CMYK become 8-bit RGB); AnimateLCM's own resize_and_crop
- *            (Pillow LANCZOS port) then happens in the engine;
+ *     image: the FIRST frame at its own size, 8-bit RGB as media/decode-image.ts reads it (what Pillow and
+ *            OpenCV would read, and where ffmpeg differs); AnimateLCM's own resize_and_crop (Pillow LANCZOS
+ *            port) then happens in the engine;
  *     video: resampled to the clip's fps with ffmpeg's `fps` filter (nearest frame in time: a variable frame
  *            rate becomes constant), the first F frames kept, scaled to cover the clip (Lanczos) and
  *            centre-cropped to exactly W×H; fewer than F frames is an error (never padded).
@@ -118,13 +119,8 @@ export async function decodeInput(params: GenerationParams, workDir: string, sig
   const { width: W, height: H, frames: F } = params;
   if (input.kind === 'image') {
     const out = join(workDir, 'image.png');
-    try {
-      await ffmpeg(['-i', input.path, '-frames:v', '1', '-vf', 'format=rgb24', '-f', 'image2', out], signal);
-    } catch (e) {
-      if (isStudioErrorCancel(e)) throw e;
-      throw inputError(`The image ${input.path} could not be read (${lastLine(e)}). Use a PNG, JPEG or WebP picture.`, { path: input.path });
-    }
-    readable(out, input.path, 'image');
+    const image = await decodeImageFile(input.path, signal);
+    writeFileSync(out, encodePng(image.data, image.width, image.height));
     return [out];
   }
   if (statSync(input.path).isDirectory()) {
@@ -148,9 +144,13 @@ export async function decodeInput(params: GenerationParams, workDir: string, sig
     await ffmpeg(['-i', input.path, '-map', '0:v:0', '-an', '-vf', `fps=${params.fps},${coverCrop(W, H)}`, '-frames:v', String(F), '-f', 'image2', join(workDir, 'frame_%04d.png')], signal);
   } catch (e) {
     if (isStudioErrorCancel(e)) throw e;
-    const msg = lastLine(e);
-    const noStream = /matches no streams|does not contain any stream|Output file .* does not contain/i.test(msg);
-    throw inputError(noStream ? `${input.path} has no video stream.` : `The video ${input.path} could not be read (${msg}).`, { path: input.path });
+    // ffmpeg's last line for a missing stream is advice about the map; the reason is on an earlier line.
+    const all = (e as { stderr?: string }).stderr ?? '';
+    const noStream = /matches no streams|does not contain any stream/i.test(all);
+    throw inputError(
+      noStream ? `${input.path} has no video stream. Use a clip with a picture (MP4, WebM, MOV, GIF) or a folder of frames.` : `The video ${input.path} could not be read (${lastLine(e)}).`,
+      { path: input.path },
+    );
   }
   const got = readdirSync(workDir).filter((n) => /^frame_\d+\.png$/.test(n)).sort();
   if (got.length < F) {

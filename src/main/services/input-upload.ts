@@ -30,12 +30,16 @@ export async function storeUploadedInput(path: string, name: string, kind: Store
   const tmp = join(thumbs, `.tmp-${process.pid}-${basename(path)}.png`);
   const box = INPUT_THUMBNAIL_SIZE;
   try {
-    // -xerror: a damaged file is an error, not a half-decoded picture.
-    await ffmpeg(['-xerror', '-i', path, '-map', '0:v:0', '-frames:v', '1', '-vf', `scale=${box}:${box}:force_original_aspect_ratio=decrease,format=rgb24`, '-f', 'image2', '-y', tmp]);
+    // -xerror + explode: a damaged file (a JPEG cut short included) is an error, not a half-decoded picture.
+    await ffmpeg(['-xerror', '-err_detect', 'explode', '-i', path, '-map', '0:v:0', '-frames:v', '1', '-vf', `scale=${box}:${box}:force_original_aspect_ratio=decrease,format=rgb24`, '-f', 'image2', '-y', tmp]);
     if (!existsSync(tmp)) throw new Error('no frame');
   } catch (e) {
     rmSync(tmp, { force: true });
     const what = kind === 'image' ? 'Use a PNG, JPEG or WebP picture.' : 'Use an MP4, WebM, MOV or GIF clip.';
+    // ffmpeg's last line for a sound-only file is advice about the map; the reason is on an earlier line.
+    if (/matches no streams/.test((e as { stderr?: string }).stderr ?? '')) {
+      throw new StudioError('INVALID_PARAMS', `${name} has no ${kind === 'image' ? 'picture' : 'video stream'} (only sound). ${what}`, { name });
+    }
     throw new StudioError('INVALID_PARAMS', `${name} could not be read as ${kind === 'image' ? 'an image' : 'a video'} (${lastLine(e)}). ${what}`, { name });
   }
   const input: GenerationInput =

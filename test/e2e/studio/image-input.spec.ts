@@ -8,18 +8,14 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { GenerationRecord } from '../../../src/shared/domain/history';
-import { call, expect, frameHashes, screenshot, sha256File, test } from './studio-fixture';
+import { doneGenerations, openInHistory, rerollAndRerunExact } from './input-history';
+import { expect, screenshot, sha256File, test } from './studio-fixture';
 
 // A backend of its own: the serial studio specs count History's records.
 test.use({ backend: 'image-input' });
 test.setTimeout(180_000);
 
 const PICTURE = 'test/fixtures/reference/pipeline_animatelcm_i2v/input_image.png';
-
-async function done(app: Parameters<typeof call>[0]): Promise<GenerationRecord[]> {
-  return (await call(app, 'listGenerations', { status: 'done', order: 'oldest' })).items;
-}
 
 test('generate from a picked PNG; History shows the mode; re-roll and re-run exact reuse the stored picture', async ({ page, app, consoleErrors }, testInfo) => {
   const files = mkdtempSync(join(tmpdir(), 'animatelcm-e2e-input-'));
@@ -62,31 +58,16 @@ test('generate from a picked PNG; History shows the mode; re-roll and re-run exa
 
   await page.getByTestId('generate').click();
   await expect(page.getByTestId('job').first()).toHaveAttribute('data-status', 'done', { timeout: 150_000 });
-  const [original] = await done(app);
+  const [original] = await doneGenerations(app);
   const sha = sha256File(PICTURE);
   expect(original.params.input).toEqual({ kind: 'image', path: expect.stringMatching(new RegExp(`inputs[/\\\\]${sha}\\.png$`)), sha256: sha, motionScale: 0.6, colorMatch: true });
   expect(readFileSync(original.params.input?.path ?? '').equals(readFileSync(PICTURE))).toBe(true);
   expect(original.outputs?.frameCount).toBe(8);
 
-  await page.getByRole('navigation', { name: 'Places' }).getByRole('button', { name: 'History' }).click();
-  await page.locator(`[data-testid="history-card"][data-generation-id="${original.id}"] .history-thumb`).click();
-  const details = page.getByTestId('history-details');
+  const details = await openInHistory(page, original.id);
   await expect(details.getByTestId('history-mode')).toHaveText('Image → video · motion scale 0.6 · colour match on');
   await screenshot(page, testInfo, 'history-image-input');
-
-  await details.getByTestId('history-reroll').click();
-  await expect.poll(async () => (await done(app)).length, { timeout: 150_000 }).toBe(2);
-  await details.getByTestId('history-rerun').click();
-  await expect.poll(async () => (await done(app)).length, { timeout: 150_000 }).toBe(3);
-  const all = await done(app);
-  const reroll = all.find((r) => r.origin === 'reroll');
-  const rerun = all.find((r) => r.origin === 'rerun');
-  expect(reroll?.params.input).toEqual(original.params.input);
-  expect(rerun?.params.input).toEqual(original.params.input);
-  const frames = frameHashes(original.outputs?.framesDir ?? '');
-  expect(frames).toHaveLength(8);
-  expect(frameHashes(rerun?.outputs?.framesDir ?? '')).toEqual(frames);
-  expect(frameHashes(reroll?.outputs?.framesDir ?? '')).not.toEqual(frames);
+  await rerollAndRerunExact(details, app, original, 8);
 
   // Reuse parameters: Generate shows the stored picture again (its thumbnail by hash) with its motion settings;
   // Remove goes back to text to video.

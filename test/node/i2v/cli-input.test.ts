@@ -73,7 +73,9 @@ describe('generate --image / --video', () => {
   it('bad inputs fail with a message to act on and leave no output: truncated image, no video stream, too few frames, bad flags', async () => {
     const cases: Array<[string[], RegExp]> = [
       [['--image', join(dir, 'truncated.png')], /could not be read/],
-      [['--video', join(dir, 'sound.wav')], /no video stream|could not be read|gives 0 frame/],
+      [['--video', join(dir, 'sound.wav')], /\.wav has no video stream\. Use a clip with a picture/],
+      [['--image', join(dir, 'sound.wav')], /\.wav holds only sound, no picture/],
+      [['--image', join(__dirname, '..', '..', 'fixtures', 'inputs', 'truncated.jpg')], /The image [0-9a-f]{64}\.jpg could not be read \(.+\)\. Use a PNG, JPEG or WebP picture/],
       [['--video', join(dir, 'odd.mkv'), '--frames', '40', '--fps', '8'], /gives \d+ frame\(s\) at 8 fps; the clip needs 40/],
       [['--video', join(dir, 'frames'), '--frames', '5'], /3 frames; the clip needs 5/],
       [['--image', join(dir, 'alpha.png'), '--video', join(dir, 'odd.mkv')], /either --image or --video/],

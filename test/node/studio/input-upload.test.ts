@@ -67,6 +67,12 @@ describe('uploaded generation inputs', () => {
     const truncated = readFileSync(PNG).subarray(0, 300);
     await expect(upload(services, 'cut.png', truncated, 'image')).rejects.toMatchObject({ code: 'INVALID_PARAMS', message: expect.stringMatching(/^cut\.png could not be read/) });
     await expect(upload(services, 'still.mp4', Buffer.from('x'.repeat(64)), 'video')).rejects.toThrow(/still\.mp4 could not be read as a video/);
+    // A JPEG cut short decodes to a grey-filled half picture unless ffmpeg is told to stop at the damage.
+    const cutJpeg = readFileSync('test/fixtures/inputs/truncated.jpg');
+    await expect(upload(services, 'cut.jpg', cutJpeg, 'image')).rejects.toMatchObject({ code: 'INVALID_PARAMS', message: expect.stringMatching(/^cut\.jpg could not be read as an image/) });
+    const sound = join(dir, 'sound.m4a');
+    spawnSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'sine=duration=0.3', sound]);
+    await expect(upload(services, 'song.m4a', readFileSync(sound), 'video')).rejects.toThrow(/^song\.m4a has no video stream \(only sound\)\. Use an MP4, WebM, MOV or GIF clip\.$/);
     expect(readdirSync(join(dir, 'inputs')).filter((n) => n !== 'thumbnails')).toEqual([]);
     expect(readdirSync(join(dir, 'inputs', 'thumbnails'))).toEqual([]);
     expect(readdirSync(join(dir, 'uploads'))).toEqual([]);

@@ -1,4 +1,4 @@
-import { bgrToHsv, hsvToBgr } from './opencv-hsv';
+import { bgrToHsv, hsvRowToBgr } from './opencv-hsv';
 import type { RgbImage } from './rgb-image';
 
 /**
@@ -13,6 +13,7 @@ export function adjustColors(frames: Float32Array, frameCount: number, height: n
   const n = height * width;
   const out = new Float32Array(frames.length);
   const hsv = new Uint8Array(n * 3);
+  const bgr = new Uint8Array(n * 3);
   for (let fi = 0; fi < frameCount; fi++) {
     const base = fi * n * 3;
     for (let p = 0; p < n; p++) {
@@ -32,11 +33,12 @@ export function adjustColors(frames: Float32Array, frameCount: number, height: n
       const max = c === 0 ? 180 : 255;
       for (let p = 0; p < n; p++) hsv[p * 3 + c] = Math.trunc(Math.min(max, Math.max(0, hsv[p * 3 + c] + factor * diff)));
     }
+    // cv2 converts row by row: the vector/scalar border is per row.
+    for (let y = 0; y < height; y++) hsvRowToBgr(hsv.subarray(y * width * 3, (y + 1) * width * 3), bgr.subarray(y * width * 3, (y + 1) * width * 3), width);
     for (let p = 0; p < n; p++) {
-      const [b, g, r] = hsvToBgr(hsv[p * 3], hsv[p * 3 + 1], hsv[p * 3 + 2]);
-      out[base + p * 3] = Math.fround(r / 255);
-      out[base + p * 3 + 1] = Math.fround(g / 255);
-      out[base + p * 3 + 2] = Math.fround(b / 255);
+      out[base + p * 3] = Math.fround(bgr[p * 3 + 2] / 255);
+      out[base + p * 3 + 1] = Math.fround(bgr[p * 3 + 1] / 255);
+      out[base + p * 3 + 2] = Math.fround(bgr[p * 3] / 255);
     }
   }
   return out;

@@ -1,10 +1,11 @@
 /**
  * OpenCV 4.6's 8-bit `cvtColor` BGR↔HSV (H in 0..179 = degrees/2), as AnimateLCM's `adjust_colors` uses them.
- * BGR→HSV is integer arithmetic (hsv_shift 12) and identical on every platform. HSV→BGR is float32 with
- * platform-dependent rounding: this is the scalar path (round half to even, FMA in 1 − s·f), which OpenCV takes
- * for every pixel of rows narrower than its SIMD block (32 pixels on AVX2) and for the tail of wider rows; the
- * SIMD part of wide rows truncates instead, so on those pixels this port can differ from a given OpenCV build by
- * one level.
+ * BGR→HSV is integer arithmetic (hsv_shift 12) and identical on every platform. HSV→BGR is float32 and
+ * platform-dependent: OpenCV converts each row in blocks of 32 pixels with its vector path (AVX2 on x86-64;
+ * truncates, fused 1 − s·h) and the rest with its scalar path (round half to even, FMA only in 1 − s·h).
+ * `hsvToBgr` is the scalar path, `hsvToBgrVector` the vector one, `hsvRowToBgr` a row as cv2 does it. Both were
+ * checked against Debian's cv2 4.6 on all 181·256² triples; other vector widths (SSE/NEON 16, AVX-512 64
+ * pixels) would only move the border between the two.
  */
 
 const SHIFT = 12;
@@ -73,4 +74,46 @@ export function hsvToBgr(H: number, S: number, V: number): [number, number, numb
   }
   const u8 = (x: number): number => Math.min(255, Math.max(0, cvRound(f(x * 255))));
   return [u8(b), u8(g), u8(r)];
+}
+
+/**
+ * Pixels per block of OpenCV's vector HSV→BGR loop: 4 registers of float32 lanes, 4 × 8 on the AVX2 build that
+ * Debian's python3-opencv dispatches to on x86-64 (the build the reference fixtures were made with).
+ */
+export const OPENCV_HSV_VECTOR_PIXELS = 32;
+
+/**
+ * One HSV pixel → [B, G, R] as OpenCV's vector loop computes it (HSV2RGB_simd + HSV2RGB_b): the sector from
+ * truncations (no fmod), 1 − s·h and 1 − s·(1 − h) fused (the AVX2 build contracts them into FMAs), no special
+ * case for s = 0 (every tab is then v), and ×255 TRUNCATED, where the scalar path rounds.
+ */
+export function hsvToBgrVector(H: number, S: number, V: number): [number, number, number] {
+  const s = f(S * INV255);
+  const v = f(V * INV255);
+  let h = f(H * HSCALE);
+  const pre = Math.trunc(h);
+  h = f(h - pre);
+  const sector = pre - Math.trunc(f(pre * ONE_SIXTH)) * 6;
+  const tab = [v, f(v * f(1 - s)), f(v * fmaF32(-s, h, 1)), f(v * fmaF32(-s, f(1 - h), 1))];
+  const b = sector < 2 ? tab[1] : sector === 2 ? tab[3] : sector <= 4 ? tab[0] : tab[2];
+  const g = sector < 1 ? tab[3] : sector <= 2 ? tab[0] : sector === 3 ? tab[2] : tab[1];
+  const r = sector < 1 ? tab[0] : sector === 1 ? tab[2] : sector <= 3 ? tab[1] : sector === 4 ? tab[3] : tab[0];
+  const u8 = (x: number): number => Math.min(255, Math.max(0, Math.trunc(f(x * 255))));
+  return [u8(b), u8(g), u8(r)];
+}
+
+const ONE_SIXTH = f(1 / 6);
+
+/**
+ * One row of HSV pixels → BGR as cv2.cvtColor(COLOR_HSV2BGR) converts a row: whole blocks of
+ * OPENCV_HSV_VECTOR_PIXELS by the vector path, the remaining pixels by the scalar path.
+ */
+export function hsvRowToBgr(hsv: Uint8Array, out: Uint8Array, width: number): void {
+  const vectorEnd = Math.floor(width / OPENCV_HSV_VECTOR_PIXELS) * OPENCV_HSV_VECTOR_PIXELS;
+  for (let p = 0; p < width; p++) {
+    const [b, g, r] = (p < vectorEnd ? hsvToBgrVector : hsvToBgr)(hsv[p * 3], hsv[p * 3 + 1], hsv[p * 3 + 2]);
+    out[p * 3] = b;
+    out[p * 3 + 1] = g;
+    out[p * 3 + 2] = r;
+  }
 }
