@@ -22,6 +22,8 @@ export interface ProbeRequest extends ProbeModel {
    * ControlNet session, then the UNet it feeds, as a controlled step runs them). Their inputs are random too.
    */
   before?: ProbeModel[];
+  /** onnxruntime's CPU arena for every session of the probe (default on, as the studio runs). */
+  cpuMemArena?: boolean;
 }
 
 export interface ProbeResult {
@@ -62,11 +64,11 @@ async function main(): Promise<void> {
   const before: Array<{ session: EngineSession; sessionMs: number; callMs: number[] }> = [];
   for (const b of req.before ?? []) {
     const tb = performance.now();
-    const session = await createSession(b.model, { providers: ['cpu'] });
+    const session = await createSession(b.model, { providers: ['cpu'], cpuMemArena: req.cpuMemArena });
     before.push({ session, sessionMs: performance.now() - tb, callMs: [] });
   }
   const t0 = performance.now();
-  const s = await createSession(req.model, { providers: ['cpu'] });
+  const s = await createSession(req.model, { providers: ['cpu'], cpuMemArena: req.cpuMemArena });
   const sessionMs = performance.now() - t0;
   const callMs: number[] = [];
   for (let i = 0; i < req.calls; i++) {

@@ -67,12 +67,13 @@ export async function probeMemory(req: ProbeRequest): Promise<ProbeResult> {
 }
 
 /** probeMemory for the compiled UNet + motion graph of shape `s`. */
-export async function probeUNetMemory(models: BenchModels, s: UNetShape, calls: number): Promise<ProbeResult> {
+export async function probeUNetMemory(models: BenchModels, s: UNetShape, calls: number, cpuMemArena?: boolean): Promise<ProbeResult> {
   await models.compileUNet(s);
   const n = s.batch * s.frames;
   return probeMemory({
     model: models.unetModelPath(s),
     calls,
+    cpuMemArena,
     inputs: [
       { name: 'sample', dims: [n, models.latentChannels, s.latentHeight, s.latentWidth] },
       { name: 'timestep', dims: [1] },

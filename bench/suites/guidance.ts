@@ -20,6 +20,12 @@ export const guidanceSuite: Suite = async (ctx) => {
   // separate first: if the batched one does not fit this machine, the separate figure is still recorded
   const sep = await probeUNetMemory(models, one, 3);
   r.fig(`separate calls: peak RSS, ${describe(one)}`, 'GiB', sep.peakBytes / GiB, 'fresh process: session + 3 calls');
+  // onnxruntime's CPU arena off: the live set instead of the arena's doubling regions (session option cpuMemArena)
+  const sepNoArena = await probeUNetMemory(models, one, 3, false);
+  r.fig(`separate calls, CPU arena off: peak RSS, ${describe(one)}`, 'GiB', sepNoArena.peakBytes / GiB, 'fresh process: session + 3 calls');
+  const noArenaStep = sepNoArena.callMs[1] + sepNoArena.callMs[2];
+  r.fig('guided step as two batch-1 calls, CPU arena off', 's', secs(noArenaStep), `calls ${sepNoArena.callMs.map((ms) => (ms / 1000).toFixed(1)).join(', ')} s (the first warms up)`);
+  if (ctx.flags.has('no-batched')) return r.result();
   const bat = await probeUNetMemory(models, two, 2);
   r.fig(`batched call: peak RSS, ${describe(two)}`, 'GiB', bat.peakBytes / GiB, 'fresh process: session + 2 calls');
   const sepStep = sep.callMs[1] + sep.callMs[2];

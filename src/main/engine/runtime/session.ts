@@ -43,6 +43,12 @@ export interface SessionOptions {
    * disposed (bench/op-profile.ts reads it). Costs a little per node; for measurements only.
    */
   profileFilePrefix?: string;
+  /**
+   * onnxruntime's CPU arena (default on). Off, every activation is a plain allocation returned when its last
+   * reader ran: the arena grows in doubling regions it never merges or returns, which at full size costs
+   * gigabytes above the live set (bench `guidance`).
+   */
+  cpuMemArena?: boolean;
 }
 
 /** A run's feed: host data (copied to the device on a GPU provider) or a tensor already on the device. */
@@ -148,6 +154,7 @@ function sessionOptions(provider: ProviderName, opts: SessionOptions): ort.Infer
   // count twice from the second run on. Measured: the starter model at 512²×16 frames with CFG peaks at 1.77 GB
   // instead of 3.21 GB, full-size UNet+motion at 8×32² at 6.18 instead of 7.35 GiB; same speed, same pixels.
   if (provider === 'cpu') o.enableMemPattern = false;
+  if (provider === 'cpu' && opts.cpuMemArena === false) o.enableCpuMemArena = false;
   if (provider === 'dml') {
     // DirectML requires both (onnxruntime docs); otherwise it warns and changes them itself.
     o.enableMemPattern = false;
