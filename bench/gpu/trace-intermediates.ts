@@ -3,9 +3,11 @@
  * is made a graph output (through a Flatten, so its rank need not be known), the graph runs once on the CPU and
  * once on WebGPU with the same feeds, and each node is listed with max |Δ|, the value scale and the error the
  * node ADDS (its Δ minus the largest Δ among its inputs, relative to scale). The nodes that add error are the ones
- * to cut out as single-op sub-graphs. Used for the controlnet kind (see bench/gpu/controlnet-webgpu.md).
+ * to cut out as single-op sub-graphs. Used for the controlnet kind (see bench/gpu/controlnet-webgpu.md) and the
+ * pipeline_animatelcm_i2v UNet call (`i2v`: --outputs-only runs the graph untraced, --in-order lists the nodes
+ * where the error starts, --instance-norm / --native-trig build it without the WebGPU plans; TRACE_T picks t).
  *
- *   VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json npx tsx bench/gpu/trace-intermediates.ts controlnet [top] [--native-trig]
+ *   VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json npx tsx bench/gpu/trace-intermediates.ts controlnet|i2v [top] [--native-trig] [--instance-norm] [--outputs-only] [--in-order]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
