@@ -11,6 +11,7 @@ import { buildControlNetGraph } from '../../../src/main/compiler/families/contro
 import { buildImageEncoderGraph } from '../../../src/main/compiler/families/image-encoder';
 import { buildVaeDecoderGraph, buildVaeEncoderGraph } from '../../../src/main/compiler/families/vae';
 import { attentionPlanFor } from '../../../src/main/compiler/graph/attention-plan';
+import { normPlanFor } from '../../../src/main/compiler/graph/norm-plan';
 import { trigPlanFor } from '../../../src/main/compiler/graph/trig-plan';
 import { openSafetensors } from '../../../src/main/compiler/io/safetensors';
 import { canonicalizeControlNet } from '../../../src/main/compiler/names/controlnet-names';
@@ -70,7 +71,7 @@ function placementOf(graph: GraphIR): Placement {
 }
 
 const s = starterModel();
-const webgpu = { floatType: 'float32' as const, attention: attentionPlanFor('webgpu'), trig: trigPlanFor('webgpu') };
+const webgpu = { floatType: 'float32' as const, attention: attentionPlanFor('webgpu'), trig: trigPlanFor('webgpu'), norm: normPlanFor('webgpu') };
 const REF = join(__dirname, '../../fixtures/reference');
 
 describe.skipIf(!gpu.usable)(`WebGPU node placement ${gpu.usable ? '' : `(skipped: ${gpu.reason})`}`, () => {

@@ -2,6 +2,7 @@ import type { AttentionPlan } from '../graph/attention-plan';
 import { StudioError } from '../../../shared/errors';
 import type { WeightSet } from '../io/tensor';
 import { attr, GraphBuilder, type GraphIR } from '../graph/builder';
+import type { NormPlan } from '../graph/norm-plan';
 import type { TrigPlan } from '../graph/trig-plan';
 import { conv2d, linear, need, silu } from '../graph/layers';
 import type { UNetConfig } from './configs';
@@ -35,6 +36,8 @@ export interface ControlNetBuildOptions {
   attention?: AttentionPlan;
   /** The timestep embedding's sin/cos (default native; trig-plan.ts picks it per provider). */
   trig?: TrigPlan;
+  /** GroupNorm's statistics (default instance; norm-plan.ts picks it per provider). */
+  norm?: NormPlan;
   name?: string;
 }
 
@@ -64,7 +67,7 @@ export function buildControlNetGraph(w: WeightSet, cfg: UNetConfig, opts: Contro
   if (cfg.mid_block_type === null) throw new StudioError('MODEL_FAMILY_UNSUPPORTED', 'This ControlNet has no mid block; SD1.5 ControlNets always have one.');
   checkBlockType(cfg.mid_block_type, ['UNetMidBlock2DCrossAttn'], 'mid block');
 
-  const g = new GraphBuilder(opts.name ?? 'controlnet', floatType, opts.attention, opts.trig);
+  const g = new GraphBuilder(opts.name ?? 'controlnet', floatType, opts.attention, opts.trig, opts.norm);
   g.metadata['family'] = 'controlnet';
   g.metadata['shape'] = JSON.stringify({ batch: n, latentHeight: opts.latentHeight, latentWidth: opts.latentWidth, contextLength: ctxLen });
   const inCh = need(w, 'conv_in.weight').shape[1];

@@ -2,6 +2,7 @@ import { StudioError } from '../../../shared/errors';
 import type { WeightSet } from '../io/tensor';
 import type { AttentionPlan } from '../graph/attention-plan';
 import { attr, GraphBuilder, type GraphIR } from '../graph/builder';
+import type { NormPlan } from '../graph/norm-plan';
 import { sinCos, type TrigPlan } from '../graph/trig-plan';
 import { attention, conv2d, feedForwardGeglu, gelu, groupNorm, layerNorm, linear, multiHeadAttention, need, resizeNearest, silu } from '../graph/layers';
 import { plannedConv1x1, plannedLinear, type LoraSlotPlan } from '../graph/lora-slots';
@@ -46,6 +47,8 @@ export interface UNetBuildOptions {
   attention?: AttentionPlan;
   /** The timestep embedding's sin/cos (default native; trig-plan.ts picks it per provider). */
   trig?: TrigPlan;
+  /** GroupNorm's statistics (default instance; norm-plan.ts picks it per provider). */
+  norm?: NormPlan;
   motion?: MotionInflation;
   /**
    * Also expose module outputs as graph outputs named after the module (`conv_in`, `time_proj`,
@@ -122,7 +125,7 @@ export function buildUNetGraph(w: WeightSet, cfg: UNetConfig, opts: UNetBuildOpt
   const motion = opts.motion;
   if (motion) checkMotionMatches(cfg, motion);
 
-  const g = new GraphBuilder(opts.name ?? (motion ? 'unet_motion' : 'unet'), floatType, opts.attention, opts.trig);
+  const g = new GraphBuilder(opts.name ?? (motion ? 'unet_motion' : 'unet'), floatType, opts.attention, opts.trig, opts.norm);
   g.metadata['family'] = motion ? 'unet_motion' : 'unet2d';
   g.metadata['shape'] = JSON.stringify({ batch: opts.batch, frames, latentHeight: opts.latentHeight, latentWidth: opts.latentWidth, contextLength: ctxLen });
   if (motion) g.metadata['motion_groupnorm'] = motion.groupnorm;

@@ -1,5 +1,6 @@
 import type { TensorView } from '../io/tensor';
 import { FUSED_ATTENTION, type AttentionPlan } from './attention-plan';
+import type { NormPlan } from './norm-plan';
 import type { TrigPlan } from './trig-plan';
 
 /**
@@ -97,6 +98,8 @@ export class GraphBuilder {
     readonly attention: AttentionPlan = FUSED_ATTENTION,
     /** How `trig-plan.sinCos` computes sin and cos in this graph (per provider, trig-plan.ts). */
     readonly trig: TrigPlan = 'native',
+    /** How `layers.groupNorm` computes its statistics in this graph (per provider, norm-plan.ts). */
+    readonly norm: NormPlan = 'instance',
   ) {}
 
   /** Runs `fn` with node names prefixed by `scope` (joined with '.'), e.g. the canonical module path. */

@@ -70,6 +70,15 @@ export function conv2d(
   );
 }
 
+/** (x − mean) / √(mean((x − mean)²) + eps) over the last axis, from reductions and elementwise ops (norm-plan.ts). */
+function twoPassNorm(g: GraphBuilder, x: string, eps: number): string {
+  const mean = (v: string, name: string): string => g.op('ReduceMean', [v], { axes: attr.ints([-1]), keepdims: attr.int(1) }, { name });
+  const d = g.op('Sub', [x, mean(x, 'mean')], {}, { name: 'centered' });
+  const variance = mean(g.op('Mul', [d, d], {}, { name: 'sq' }), 'var');
+  const denom = g.op('Sqrt', [g.op('Add', [variance, g.op('Constant', [], { value_float: attr.float(eps) }, { name: 'eps' })], {}, { name: 'var_eps' })], {}, { name: 'std' });
+  return g.op('Div', [d, denom], {}, { name: 'norm' });
+}
+
 /**
  * GroupNorm on x of shape `shape` ([N, C, ...spatial]); statistics over (C/groups × spatial) per sample N.
  * Decomposed as Reshape → InstanceNormalization → Reshape → ·γ + β: exact, fast on CPU, and the pattern
@@ -91,9 +100,7 @@ export function groupNorm(
   }
   return g.scope(prefix, () => {
     const grouped = g.op('Reshape', [x, g.i64([n, groups, -1])], {}, { name: 'group' });
-    const ones = g.constFloat(new Float32Array(groups).fill(1), [groups], 'ones');
-    const zeros = g.constFloat(new Float32Array(groups), [groups], 'zeros');
-    const normed = g.op('InstanceNormalization', [grouped, ones, zeros], { epsilon: attr.float(eps) }, { name: 'norm' });
+    const normed = g.norm === 'two_pass' ? twoPassNorm(g, grouped, eps) : g.op('InstanceNormalization', [grouped, g.constFloat(new Float32Array(groups).fill(1), [groups], 'ones'), g.constFloat(new Float32Array(groups), [groups], 'zeros')], { epsilon: attr.float(eps) }, { name: 'norm' });
     let y = g.op('Reshape', [normed, g.i64(shape)], {}, { name: 'ungroup' });
     if (opts.affine ?? true) {
       const bshape = [c, ...shape.slice(2).map(() => 1)];

@@ -1,4 +1,5 @@
 import { attentionLabel, attentionPlanFor } from '../../compiler/graph/attention-plan';
+import { normPlanFor } from '../../compiler/graph/norm-plan';
 import { trigPlanFor } from '../../compiler/graph/trig-plan';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
@@ -124,8 +125,9 @@ export class ControlNetModel {
     // The attention form is part of the key only where it is not the fused default (WebGPU), as for the UNet.
     const attention = attentionPlanFor(this.opts.providers?.[0] ?? 'cpu');
     const trig = trigPlanFor(this.opts.providers?.[0] ?? 'cpu');
-    const key = { family: 'controlnet', config: this.config, weights: [fileIdentity(this.path)], precision: this.precision, ...(attention.kind === 'fused' ? {} : { options: { attention: attentionLabel(attention), trig } }) };
-    const build = () => buildControlNetGraph(this.weights, this.config, { batch: shape.rows, latentHeight: shape.latentHeight, latentWidth: shape.latentWidth, contextLength: shape.tokens, floatType: this.precision, attention, trig, name });
+    const norm = normPlanFor(this.opts.providers?.[0] ?? 'cpu');
+    const key = { family: 'controlnet', config: this.config, weights: [fileIdentity(this.path)], precision: this.precision, ...(attention.kind === 'fused' ? {} : { options: { attention: attentionLabel(attention), trig, ...(norm === 'instance' ? {} : { norm }) } }) };
+    const build = () => buildControlNetGraph(this.weights, this.config, { batch: shape.rows, latentHeight: shape.latentHeight, latentWidth: shape.latentWidth, contextLength: shape.tokens, floatType: this.precision, attention, trig, norm, name });
     try {
       const { entry, models } = await compileGraphs(this.cache, key, () => [build()]);
       const path = models[name] ?? (await addGraph(this.cache, entry, build()));

@@ -138,6 +138,7 @@ export class GraphCompiler {
           floatType,
           attention,
           trig: this.settings.trig,
+          norm: this.settings.norm,
           motion: { w: base.motion, cfg: configs.motion, frames: shape.frames, groupnorm: this.settings.groupnorm, windows: shape.windows && windowFusionPlan(shape.frames, shape.windows) },
           name,
           loraSlots,

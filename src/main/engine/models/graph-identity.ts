@@ -1,4 +1,5 @@
 import { attentionLabel, type AttentionPlan } from '../../compiler/graph/attention-plan';
+import type { NormPlan } from '../../compiler/graph/norm-plan';
 import type { TrigPlan } from '../../compiler/graph/trig-plan';
 import type { MotionGroupNormMode } from '../../../shared/domain/generation';
 import type { CacheKey } from '../../compiler/cache';
@@ -101,6 +102,8 @@ export interface CompileSettings {
   attention?: AttentionPlan;
   /** How the timestep embedding's sin/cos are emitted for that provider (trig-plan.ts); default native. */
   trig?: TrigPlan;
+  /** How GroupNorm's statistics are emitted for that provider (norm-plan.ts); default instance. */
+  norm?: NormPlan;
 }
 
 /**
@@ -123,8 +126,9 @@ export function componentCacheKey(source: ModelSource, component: Component, set
     weights: [JSON.stringify(identity)],
     precision: settings.precision,
     // Fused attention (every provider but WebGPU) keeps the keys cache entries had before plans existed.
-    // Native sin/cos likewise; only the UNet has a timestep embedding.
-    options: withTrig(withAttention(component === 'unet' ? { groupnorm: settings.groupnorm, ...slotOption } : slotted ? slotOption : undefined, component, settings.attention), component, settings.trig),
+    // Native sin/cos likewise; only the UNet has a timestep embedding. The instance GroupNorm likewise; only the
+    // UNet's graphs take the norm plan (the VAE's keep theirs: they pass on WebGPU, norm-plan.ts).
+    options: withNorm(withTrig(withAttention(component === 'unet' ? { groupnorm: settings.groupnorm, ...slotOption } : slotted ? slotOption : undefined, component, settings.attention), component, settings.trig), component, settings.norm),
   };
 }
 
@@ -136,6 +140,11 @@ function withAttention(options: Record<string, unknown> | undefined, component: 
 function withTrig(options: Record<string, unknown> | undefined, component: Component, trig: TrigPlan | undefined): Record<string, unknown> | undefined {
   if (!trig || trig === 'native' || component !== 'unet') return options;
   return { ...options, trig };
+}
+
+function withNorm(options: Record<string, unknown> | undefined, component: Component, norm: NormPlan | undefined): Record<string, unknown> | undefined {
+  if (!norm || norm === 'instance' || component !== 'unet') return options;
+  return { ...options, norm };
 }
 
 export function isLoraComponent(c: Component): c is LoraComponent {
