@@ -88,10 +88,24 @@ export async function downloadModel(req: DownloadRequest, opts: DownloadOptions 
             res.destroy(stalled);
           }, opts.idleMs ?? 30_000);
         let idle = stall();
+        let failed = false;
+        // The response broke or stalled: every byte already received is what a retry resumes from, so the part
+        // is ended (its buffered writes flushed) before the refusal, never destroyed with writes still pending.
         const fail = (e: unknown) => {
+          if (failed) return;
+          failed = true;
           clearTimeout(idle);
+          res.unpipe(out);
+          out.end(() => reject(stalled ?? e));
+        };
+        // The part itself cannot be written (disk full, permissions): nothing more to keep.
+        const writeFailed = (e: unknown) => {
+          if (failed) return;
+          failed = true;
+          clearTimeout(idle);
+          res.destroy();
           out.destroy();
-          reject(stalled ?? e);
+          reject(e);
         };
         res.on('data', (chunk: Buffer) => {
           received += chunk.length;
@@ -100,10 +114,11 @@ export async function downloadModel(req: DownloadRequest, opts: DownloadOptions 
           opts.onProgress?.({ received, total });
         });
         res.on('error', fail);
-        out.on('error', fail);
+        out.on('error', writeFailed);
         res.on('aborted', () => fail(new StudioError('DOWNLOAD_FAILED', `The connection broke while downloading ${name}; try again to resume.`, { url: req.url, received })));
         res.pipe(out);
         out.on('finish', () => {
+          if (failed) return;
           clearTimeout(idle);
           if (total !== null && received < total) reject(new StudioError('DOWNLOAD_FAILED', `The connection broke while downloading ${name}; try again to resume.`, { url: req.url, received, total }));
           else resolve();

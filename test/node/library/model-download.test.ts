@@ -68,6 +68,8 @@ describe('downloadModel', () => {
     expect(e.message).toMatch(/try again to resume/);
     const kept = statSync(`${dest}.part`).size;
     expect(kept).toBeGreaterThan(0);
+    // Every byte received before the break is on disk (the part was once destroyed with writes still pending).
+    expect(kept).toBe((e.details as { received: number }).received);
     expect(kept).toBeLessThan(BODY.length);
     ranges.length = 0;
     const r = await downloadModel({ url: `${base}/flaky`, dest, sha256: SHA });
