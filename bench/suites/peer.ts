@@ -1,7 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 import type { UNetShape } from '../model-set';
 import { GiB, openPeakWindow, rssSplit } from '../peak-rss';
 import { Recorder, runsOr, type Suite, type SuiteContext } from '../suite';
@@ -10,7 +9,7 @@ import { STEP_SHAPE } from './step';
 
 /**
  * `peer`: the studio's full-size UNet + motion call against diffusers' `UNetMotionModel` on PyTorch (the peer a
- * creator without the studio would run; ../shared/peer/README.md), same shape, same machine, **alternating**:
+ * creator without the studio would run; the peer folder's README), same shape, same machine, **alternating**:
  * peer call, studio call, peer call, … (--runs pairs, default 3). Absolute times drift 2× on a shared machine
  * within the hour; a ratio of neighbours does not, so the figure judged is the median of the per-pair ratios.
  *
@@ -20,7 +19,7 @@ import { STEP_SHAPE } from './step';
  * and both pay the same start-up before the timed call. The studio's peak RSS covers creation and both calls.
  *
  * Shapes: 1 × 16 × 32² by default; `--full` adds 2 × 16 × 64², `--peer-shape BxFxL` (repeatable) replaces the
- * list. Where the peer lives: `--peer-dir DIR`, else $PEER_DIR, else ../shared/peer next to the repository.
+ * list. Where the peer lives: `--peer-dir DIR`, else $PEER_DIR (the project never assumes a path outside itself).
  */
 
 export const PEER_TARGET_RATIO = 1.6;
@@ -35,10 +34,10 @@ export interface PeerResult {
   threads: number;
 }
 
-/** The peer's folder: the flag, then $PEER_DIR, then ../shared/peer beside the repository root. */
-export function peerDir(ctx: Pick<SuiteContext, 'options'>, env: NodeJS.ProcessEnv = process.env): string {
-  const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-  return resolve(ctx.options['peer-dir'] ?? env.PEER_DIR ?? join(repo, '..', 'shared', 'peer'));
+/** The peer's folder: the flag, then $PEER_DIR; undefined when neither is given. */
+export function peerDir(ctx: Pick<SuiteContext, 'options'>, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const given = ctx.options['peer-dir'] ?? env.PEER_DIR;
+  return given === undefined ? undefined : resolve(given);
 }
 
 /** "2x16x64" → batch 2, 16 frames, 64×64 latent. */
@@ -91,9 +90,9 @@ async function runPeer(dir: string, s: UNetShape): Promise<PeerResult> {
 export const peerSuite: Suite = async (ctx) => {
   const r = new Recorder('peer', ctx.log);
   const dir = peerDir(ctx);
-  if (!existsSync(join(dir, 'bench_diffusers.py'))) {
+  if (dir === undefined || !existsSync(join(dir, 'bench_diffusers.py'))) {
     throw new Error(
-      `The peer benchmark is not at ${dir} (no bench_diffusers.py). Give its folder with --peer-dir DIR or PEER_DIR=DIR; it is set up once by that folder's setup.sh (Debian PyTorch + the pinned diffusers sources).`,
+      `${dir === undefined ? 'No peer benchmark folder was given.' : `The peer benchmark is not at ${dir} (no bench_diffusers.py).`} Give its folder with --peer-dir DIR or PEER_DIR=DIR; it is set up once by that folder's setup.sh (Debian PyTorch + the pinned diffusers sources).`,
     );
   }
   const pairs = runsOr(ctx, 3);

@@ -1,11 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseBenchArgs, runBench } from '../../../bench/run';
 import { parsePeerOutput, parsePeerShape, peerCommand, peerDir, peerShapes } from '../../../bench/suites/peer';
-
-const REPO = resolve(__dirname, '..', '..', '..');
 
 describe('bench peer suite plumbing', () => {
   it('takes --peer-dir and repeated --peer-shape as values, not as suite names', () => {
@@ -16,10 +14,10 @@ describe('bench peer suite plumbing', () => {
     expect(() => parseBenchArgs(['peer', '--peer-dir'])).toThrow(/--peer-dir needs a value/);
   });
 
-  it('finds the peer by flag, then PEER_DIR, then ../shared/peer beside the repository', () => {
+  it('finds the peer by flag, then PEER_DIR, and assumes no folder outside the project', () => {
     expect(peerDir({ options: { 'peer-dir': '/a/b' } }, { PEER_DIR: '/c' })).toBe('/a/b');
     expect(peerDir({ options: {} }, { PEER_DIR: '/c' })).toBe('/c');
-    expect(peerDir({ options: {} }, {})).toBe(resolve(REPO, '..', 'shared', 'peer'));
+    expect(peerDir({ options: {} }, {})).toBeUndefined();
   });
 
   it('runs 1 × 16 × 32² by default, adds 2 × 16 × 64² with --full, and takes explicit shapes', () => {
