@@ -93,6 +93,11 @@ export interface UNetShape {
   windows?: ContextWindowSpec;
   /** The I2V graph: AnimateLCM-I2V's image features are inputs added after each down block's second layer. */
   imageFeatures?: boolean;
+  /**
+   * Spatial layers as Scans over sample groups of at most this many rows (graph/sample-chunks.ts, the engine's
+   * CPU memory plan uses 4096); absent = every sample at once (the figures measured before the plan existed).
+   */
+  chunkRows?: number;
 }
 
 export interface CompileTiming {
@@ -111,7 +116,7 @@ export interface SessionTiming {
 
 function shapeName(s: UNetShape): string {
   const w = s.windows ? `_ctx${s.windows.length}s${s.windows.stride}${s.windows.weighting}-${s.windows.mode}` : '';
-  return `unet_motion_b${s.batch}_f${s.frames}_${s.latentHeight}x${s.latentWidth}_t${s.tokens}${w}${s.imageFeatures ? '_img' : ''}`;
+  return `unet_motion_b${s.batch}_f${s.frames}_${s.latentHeight}x${s.latentWidth}_t${s.tokens}${w}${s.imageFeatures ? '_img' : ''}${s.chunkRows ? `_rows${s.chunkRows}` : ''}`;
 }
 
 export class BenchModels implements PipelineModels {
@@ -158,6 +163,7 @@ export class BenchModels implements PipelineModels {
       ...this.graphOptions(),
       motion: { w: this.source.motion, cfg: c.motion, frames: s.frames, groupnorm: 'per_frame', windows: s.windows && windowFusionPlan(s.frames, s.windows) },
       imageFeatures: s.imageFeatures,
+      sampleChunks: s.chunkRows ? { maxRows: s.chunkRows } : undefined,
     });
   }
 

@@ -30,6 +30,7 @@ import { modesSuite } from './suites/modes';
 import { peerSuite } from './suites/peer';
 import { profileSuite } from './suites/profile';
 import { guidanceSuite } from './suites/guidance';
+import { memoryPlanSuite } from './suites/memory-plan';
 
 export const SUITES: Record<string, Suite> = {
   tiny: tinySuite,
@@ -47,6 +48,7 @@ export const SUITES: Record<string, Suite> = {
   peer: peerSuite,
   profile: profileSuite,
   guidance: guidanceSuite,
+  'memory-plan': memoryPlanSuite,
 };
 
 /** Run when no suite is named: minutes, not hours, on a 2-core machine. */

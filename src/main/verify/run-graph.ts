@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { attentionPlanFor, type AttentionPlan } from '../compiler/graph/attention-plan';
 import type { GraphIR } from '../compiler/graph/builder';
 import { normPlanFor, type NormPlan } from '../compiler/graph/norm-plan';
+import { sampleChunkPlanFor, type SampleChunkPlan } from '../compiler/graph/sample-chunks';
 import { trigPlanFor, type TrigPlan } from '../compiler/graph/trig-plan';
 import { emitModel } from '../compiler/graph/emit';
 import { readNpy } from '../compiler/io/npy';
@@ -16,8 +17,14 @@ import { CPU_FP32, type VerifyTarget } from './types';
  */
 
 /** The graph-builder options a target implies: its float type and the attention the compiler picks for it. */
-export function graphOptionsFor(target: VerifyTarget): { floatType: 'float32' | 'float16'; attention: AttentionPlan; trig: TrigPlan; norm: NormPlan } {
-  return { floatType: target.precision, attention: attentionPlanFor(target.provider), trig: trigPlanFor(target.provider), norm: normPlanFor(target.provider) };
+export function graphOptionsFor(target: VerifyTarget): { floatType: 'float32' | 'float16'; attention: AttentionPlan; trig: TrigPlan; norm: NormPlan; sampleChunks: SampleChunkPlan | undefined } {
+  return {
+    floatType: target.precision,
+    attention: attentionPlanFor(target.provider),
+    trig: trigPlanFor(target.provider),
+    norm: normPlanFor(target.provider),
+    sampleChunks: target.sampleChunks ?? sampleChunkPlanFor(target.provider),
+  };
 }
 
 let counter = 0;

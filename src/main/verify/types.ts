@@ -1,4 +1,5 @@
 import type { ProviderName } from '../../shared/domain/generation';
+import type { SampleChunkPlan } from '../compiler/graph/sample-chunks';
 
 /**
  * `verify` runs reference cases (folders with a files.json, see test/fixtures/reference/README.md) and
@@ -19,6 +20,12 @@ export interface Comparison {
 export interface VerifyTarget {
   provider: ProviderName;
   precision: 'float32' | 'float16';
+  /**
+   * Overrides the provider's sample-chunk plan (graph/sample-chunks.ts). The fixtures' latents are far below the
+   * CPU plan's threshold, so a test forces chunks (e.g. `{ maxRows: 1 }`: one sample per Scan iteration) to
+   * hold the chunked graphs to the reference.
+   */
+  sampleChunks?: SampleChunkPlan;
 }
 
 export const CPU_FP32: VerifyTarget = { provider: 'cpu', precision: 'float32' };

@@ -15,6 +15,7 @@ import { GraphCompiler } from '../../../src/main/engine/models/graph-compiler';
 import { starterSource } from '../../../src/main/engine/models/model-source';
 import { DEFAULT_LORA_RANK } from '../../../src/main/engine/models/lora-feeds';
 import { EngineHost } from '../../../src/main/services/engine-host';
+import { sampleChunkPlanFor } from '../../../src/main/compiler/graph/sample-chunks';
 
 const SIZES = [
   { width: 256, height: 256, frames: 8, guidance: 1.5 },
@@ -26,7 +27,7 @@ let root: string;
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'memory-estimate-'));
   const source = starterSource();
-  const compiler = new GraphCompiler(join(root, 'cache'), source, { precision: 'float32', groupnorm: 'per_frame', loraRank: DEFAULT_LORA_RANK });
+  const compiler = new GraphCompiler(join(root, 'cache'), source, { precision: 'float32', groupnorm: 'per_frame', loraRank: DEFAULT_LORA_RANK, sampleChunks: sampleChunkPlanFor('cpu') });
   for (const size of SIZES) for (const shape of generationShapes(source, size)) await compiler.compile({ shape }, undefined);
   await compiler.dispose();
 }, 300_000);

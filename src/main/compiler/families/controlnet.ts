@@ -1,3 +1,4 @@
+import type { SampleChunkPlan } from '../graph/sample-chunks';
 import type { AttentionPlan } from '../graph/attention-plan';
 import { StudioError } from '../../../shared/errors';
 import type { WeightSet } from '../io/tensor';
@@ -38,6 +39,8 @@ export interface ControlNetBuildOptions {
   trig?: TrigPlan;
   /** GroupNorm's statistics (default instance; norm-plan.ts picks it per provider). */
   norm?: NormPlan;
+  /** Resnets and cross-attentions as Scans over sample groups (graph/sample-chunks.ts, the CPU memory plan). */
+  sampleChunks?: SampleChunkPlan;
   name?: string;
 }
 
@@ -86,7 +89,7 @@ export function buildControlNetGraph(w: WeightSet, cfg: UNetConfig, opts: Contro
   const tembAct = g.scope('time_embedding', () => silu(g, temb));
   const blocks: BlockCtx = {
     g, w, tembAct, context, contextDim: cfg.cross_attention_dim, contextRows: n * ctxLen, contextLength: ctxLen, eps: cfg.norm_eps, groups: cfg.norm_num_groups,
-    useLinear: cfg.use_linear_projection, motion: undefined, tap: () => undefined, slots: undefined,
+    useLinear: cfg.use_linear_projection, motion: undefined, tap: () => undefined, slots: undefined, chunks: opts.sampleChunks,
   };
 
   // Hint block: conv_in SiLU, (conv SiLU, conv stride 2 SiLU)…, conv_out. No normalisation.

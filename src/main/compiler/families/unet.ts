@@ -6,6 +6,7 @@ import type { NormPlan } from '../graph/norm-plan';
 import { sinCos, type TrigPlan } from '../graph/trig-plan';
 import { attention, conv2d, feedForwardGeglu, gelu, groupNorm, layerNorm, linear, multiHeadAttention, need, resizeNearest, silu } from '../graph/layers';
 import { plannedConv1x1, plannedLinear, type LoraSlotPlan } from '../graph/lora-slots';
+import { samplesPerChunk, scanOverSamples, type SampleChunkPlan } from '../graph/sample-chunks';
 import type { MotionConfig, MotionGroupNorm, UNetConfig } from './configs';
 import type { WindowFusionPlan } from './context-windows';
 import { imageFeatureName } from './image-encoder';
@@ -77,6 +78,11 @@ export interface UNetBuildOptions {
    * one layer never reach the second layer. Absent ⇒ the plain graph, node for node.
    */
   imageFeatures?: boolean;
+  /**
+   * Resnets and spatial transformers as a Scan over groups of samples (graph/sample-chunks.ts): the CPU memory
+   * plan. Same output; absent ⇒ the plain graph, node for node.
+   */
+  sampleChunks?: SampleChunkPlan;
 }
 
 /** A value together with its static shape: the decomposed GroupNorm and the reshapes need concrete shapes. */
@@ -157,7 +163,7 @@ export function buildUNetGraph(w: WeightSet, cfg: UNetConfig, opts: UNetBuildOpt
   // Every resnet projects silu(temb); compute the activation once.
   const tembAct = g.scope('time_embedding', () => silu(g, temb));
 
-  const blocks: BlockCtx = { g, w, tembAct, context, contextDim: cfg.cross_attention_dim, contextRows: n * ctxLen, contextLength: ctxLen, eps, groups, useLinear: cfg.use_linear_projection, motion, tap, slots: opts.loraSlots };
+  const blocks: BlockCtx = { g, w, tembAct, context, contextDim: cfg.cross_attention_dim, contextRows: n * ctxLen, contextLength: ctxLen, eps, groups, useLinear: cfg.use_linear_projection, motion, tap, slots: opts.loraSlots, chunks: opts.sampleChunks };
 
   let h: Val = { v: conv2d(g, w, 'conv_in', sample), shape: [n, need(w, 'conv_in.weight').shape[0], opts.latentHeight, opts.latentWidth] };
   tap('conv_in', h);
@@ -182,9 +188,11 @@ export function buildUNetGraph(w: WeightSet, cfg: UNetConfig, opts: UNetBuildOpt
     for (let j = 0; j <= cfg.layers_per_block; j++) {
       const skip = skips.pop();
       if (!skip) throw new Error('unet: skip stack exhausted');
-      h = { v: g.scope(`${p}.resnets.${j}`, () => g.op('Concat', [h.v, skip.v], { axis: attr.int(1) }, { name: 'cat_skip' })), shape: [n, h.shape[1] + skip.shape[1], h.shape[2], h.shape[3]] };
-      h = resnet(blocks, `${p}.resnets.${j}`, h);
-      if (cross) h = transformer2d(blocks, `${p}.attentions.${j}`, h, perBlock(heads, r, 'head count'), perBlock(tlayers, r, 'transformer depth'));
+      h = spatialLayer(blocks, `${p}.layers.${j}`, [h, skip], cross, (c, [x, s]) => {
+        let y: Val = { v: c.g.scope(`${p}.resnets.${j}`, () => c.g.op('Concat', [x.v, s.v], { axis: attr.int(1) }, { name: 'cat_skip' })), shape: [x.shape[0], x.shape[1] + s.shape[1], x.shape[2], x.shape[3]] };
+        y = resnet(c, `${p}.resnets.${j}`, y);
+        return cross ? transformer2d(c, `${p}.attentions.${j}`, y, perBlock(heads, r, 'head count'), perBlock(tlayers, r, 'transformer depth')) : y;
+      });
       if (motion) h = applyMotion(blocks, `${p}.motion_modules.${j}`, h, motionHeads(motion.cfg, r, nBlocks, 'up'));
     }
     if (i < nBlocks - 1) {
@@ -228,8 +236,10 @@ export function downPass(c: BlockCtx, cfg: UNetConfig, first: Val, inject?: (blo
     const p = `down_blocks.${i}`;
     const cross = isCrossAttn(cfg.down_block_types[i]);
     for (let j = 0; j < cfg.layers_per_block; j++) {
-      h = resnet(c, `${p}.resnets.${j}`, h);
-      if (cross) h = transformer2d(c, `${p}.attentions.${j}`, h, perBlock(heads, i, 'head count'), perBlock(tlayers, i, 'transformer depth'));
+      h = spatialLayer(c, `${p}.layers.${j}`, [h], cross, (cc, [x]) => {
+        const y = resnet(cc, `${p}.resnets.${j}`, x);
+        return cross ? transformer2d(cc, `${p}.attentions.${j}`, y, perBlock(heads, i, 'head count'), perBlock(tlayers, i, 'transformer depth')) : y;
+      });
       if (inject) h = inject(i, j, h);
       if (motion) h = applyMotion(c, `${p}.motion_modules.${j}`, h, motionHeads(motion.cfg, i, nBlocks, 'down'));
       skips.push(h);
@@ -251,10 +261,11 @@ export function midBlock(c: BlockCtx, cfg: UNetConfig, x: Val): Val {
   const heads = cfg.attention_head_dim;
   const tlayers = cfg.transformer_layers_per_block as number | number[];
   const motion = c.motion;
-  let h = resnet(c, 'mid_block.resnets.0', x);
-  h = transformer2d(c, 'mid_block.attentions.0', h, perBlock(heads, last, 'head count'), perBlock(tlayers, last, 'transformer depth'));
+  let h = spatialLayer(c, 'mid_block.layers.0', [x], true, (cc, [v]) =>
+    transformer2d(cc, 'mid_block.attentions.0', resnet(cc, 'mid_block.resnets.0', v), perBlock(heads, last, 'head count'), perBlock(tlayers, last, 'transformer depth')),
+  );
   if (motion && motion.cfg.use_motion_mid_block) h = applyMotion(c, 'mid_block.motion_modules.0', h, motionHeads(motion.cfg, last, cfg.block_out_channels.length, 'mid'));
-  return resnet(c, 'mid_block.resnets.1', h);
+  return spatialLayer(c, 'mid_block.layers.1', [h], false, (cc, [v]) => resnet(cc, 'mid_block.resnets.1', v));
 }
 
 /**
@@ -301,6 +312,27 @@ export interface BlockCtx {
   motion: MotionInflation | undefined;
   tap: (name: string, x: Val) => void;
   slots: LoraSlotPlan | undefined;
+  /** Spatial layers as Scans over sample groups (the CPU memory plan); absent ⇒ every sample at once. */
+  chunks?: SampleChunkPlan;
+}
+
+/**
+ * One spatial layer (resnet, its cross-attention transformer, an up path's skip concat): built once on all
+ * samples, or — under a chunk plan, where the samples do not fit one iteration — as a Scan over groups of
+ * samples whose body is the same layer on k samples (and on their rows of the text context when it attends to
+ * it). Spatial layers never mix samples, so both forms compute the same tensor.
+ */
+function spatialLayer(c: BlockCtx, name: string, inputs: Val[], usesContext: boolean, fn: (c: BlockCtx, xs: Val[]) => Val): Val {
+  const [n, , hh, ww] = inputs[0].shape;
+  const k = c.chunks ? samplesPerChunk(n, hh * ww, c.chunks) : n;
+  if (k >= n) return fn(c, inputs);
+  const ctx: Val = { v: c.context, shape: [n, c.contextLength, c.contextDim] };
+  const scanned = usesContext ? [...inputs, ctx] : inputs;
+  const [out] = scanOverSamples(c.g, name, scanned, k, (chunks) => {
+    const inner: BlockCtx = usesContext ? { ...c, context: chunks[chunks.length - 1].v, contextRows: k * c.contextLength } : c;
+    return [fn(inner, chunks.slice(0, inputs.length))];
+  });
+  return out;
 }
 
 /**

@@ -20,7 +20,8 @@ export type Attr =
   | { kind: 'float'; value: number }
   | { kind: 'ints'; value: number[] }
   | { kind: 'floats'; value: number[] }
-  | { kind: 'string'; value: string };
+  | { kind: 'string'; value: string }
+  | { kind: 'graph'; value: SubgraphIR };
 
 export const attr = {
   int: (value: number): Attr => ({ kind: 'int', value }),
@@ -28,7 +29,20 @@ export const attr = {
   ints: (value: number[]): Attr => ({ kind: 'ints', value }),
   floats: (value: number[]): Attr => ({ kind: 'floats', value }),
   string: (value: string): Attr => ({ kind: 'string', value }),
+  graph: (value: SubgraphIR): Attr => ({ kind: 'graph', value }),
 };
+
+/**
+ * A control-flow body (Scan, Loop): nodes, inputs and outputs only. It reads weights, constants and any value
+ * of the enclosing graph by name (ONNX outer scope), so every initializer stays in the main graph and is
+ * written, indexed and mmapped exactly once.
+ */
+export interface SubgraphIR {
+  name: string;
+  nodes: NodeIR[];
+  inputs: ValueInfoIR[];
+  outputs: ValueInfoIR[];
+}
 
 export interface NodeIR {
   opType: string;
@@ -80,7 +94,7 @@ export interface GraphIR {
 export const ONNX_OPSET = 17;
 
 export class GraphBuilder {
-  private readonly nodes: NodeIR[] = [];
+  private nodes: NodeIR[] = [];
   private readonly inits = new Map<string, InitializerIR>();
   private readonly inputs: ValueInfoIR[] = [];
   private readonly outputs: ValueInfoIR[] = [];
@@ -211,6 +225,33 @@ export class GraphBuilder {
     }
     this.nodes.push({ opType, domain, name, inputs, outputs, attrs });
     return outputs;
+  }
+
+  /**
+   * Builds a body graph: `fn` gets the body's input names and returns its outputs; the nodes it adds go to the
+   * body, not to this graph. Names stay unique across the main graph and every body (one name space), so a
+   * body can read any outer value — weights above all — without shadowing.
+   */
+  subgraph(name: string, inputs: Array<{ hint: string; elemType: ElemType; shape: Dim[] }>, fn: (inputs: string[]) => Array<{ value: string; elemType: ElemType; shape: Dim[] }>): SubgraphIR {
+    const outer = this.nodes;
+    const body: NodeIR[] = [];
+    this.nodes = body;
+    try {
+      const ins = inputs.map((i) => {
+        const n = this.fresh(`${this.currentScope ? this.currentScope + '/' : ''}${i.hint}`);
+        this.claim(n);
+        return { name: n, elemType: i.elemType, shape: i.shape };
+      });
+      const outs = fn(ins.map((i) => i.name)).map((o, k) => {
+        // A body output must be produced inside the body under its own name: an Identity makes it so even
+        // when the value is a body input or an outer value.
+        const v = this.op('Identity', [o.value], {}, { name: `${name}_out${k}` });
+        return { name: v, elemType: o.elemType, shape: o.shape };
+      });
+      return { name, nodes: body, inputs: ins, outputs: outs };
+    } finally {
+      this.nodes = outer;
+    }
   }
 
   build(): GraphIR {

@@ -1,7 +1,7 @@
 import { closeSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TensorView } from '../io/tensor';
-import type { Attr, Dim, ElemType, GraphIR, InitializerIR, NodeIR, ValueInfoIR, WeightSource } from './builder';
+import type { Attr, Dim, ElemType, GraphIR, InitializerIR, NodeIR, SubgraphIR, ValueInfoIR, WeightSource } from './builder';
 import { f32ToF16 } from '../io/float16';
 import { ProtoWriter } from './proto';
 
@@ -221,7 +221,19 @@ function encodeAttr(w: ProtoWriter, name: string, a: Attr): void {
       for (const i of a.value) w.int(8, i);
       w.int(20, 7);
       break;
+    case 'graph':
+      w.message(6, (gw) => encodeSubgraph(gw, a.value));
+      w.int(20, 5);
+      break;
   }
+}
+
+/** A Scan/Loop body: no initializers of its own (it reads the main graph's by name). */
+function encodeSubgraph(w: ProtoWriter, sub: SubgraphIR): void {
+  for (const node of sub.nodes) w.message(1, (n) => encodeNode(n, node));
+  w.string(2, sub.name);
+  for (const v of sub.inputs) w.message(11, (vi) => encodeValueInfo(vi, v));
+  for (const v of sub.outputs) w.message(12, (vi) => encodeValueInfo(vi, v));
 }
 
 function encodeValueInfo(w: ProtoWriter, v: ValueInfoIR): void {

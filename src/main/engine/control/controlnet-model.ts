@@ -1,3 +1,4 @@
+import { sampleChunkPlanFor } from '../../compiler/graph/sample-chunks';
 import { attentionLabel, attentionPlanFor } from '../../compiler/graph/attention-plan';
 import { normPlanFor } from '../../compiler/graph/norm-plan';
 import { trigPlanFor } from '../../compiler/graph/trig-plan';
@@ -126,8 +127,12 @@ export class ControlNetModel {
     const attention = attentionPlanFor(this.opts.providers?.[0] ?? 'cpu');
     const trig = trigPlanFor(this.opts.providers?.[0] ?? 'cpu');
     const norm = normPlanFor(this.opts.providers?.[0] ?? 'cpu');
-    const key = { family: 'controlnet', config: this.config, weights: [fileIdentity(this.path)], precision: this.precision, ...(attention.kind === 'fused' ? {} : { options: { attention: attentionLabel(attention), trig, ...(norm === 'instance' ? {} : { norm }) } }) };
-    const build = () => buildControlNetGraph(this.weights, this.config, { batch: shape.rows, latentHeight: shape.latentHeight, latentWidth: shape.latentWidth, contextLength: shape.tokens, floatType: this.precision, attention, trig, norm, name });
+    const sampleChunks = sampleChunkPlanFor(this.opts.providers?.[0] ?? 'cpu');
+    const planOptions = attention.kind === 'fused' ? {} : { attention: attentionLabel(attention), trig, ...(norm === 'instance' ? {} : { norm }) };
+    const chunkOptions = sampleChunks ? { chunkRows: sampleChunks.maxRows } : {};
+    const options = { ...planOptions, ...chunkOptions };
+    const key = { family: 'controlnet', config: this.config, weights: [fileIdentity(this.path)], precision: this.precision, ...(Object.keys(options).length === 0 ? {} : { options }) };
+    const build = () => buildControlNetGraph(this.weights, this.config, { batch: shape.rows, latentHeight: shape.latentHeight, latentWidth: shape.latentWidth, contextLength: shape.tokens, floatType: this.precision, attention, trig, norm, sampleChunks, name });
     try {
       const { entry, models } = await compileGraphs(this.cache, key, () => [build()]);
       const path = models[name] ?? (await addGraph(this.cache, entry, build()));

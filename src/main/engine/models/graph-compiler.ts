@@ -144,6 +144,7 @@ export class GraphCompiler {
           loraSlots,
           controlResiduals: shape.control,
           imageFeatures: shape.imageFeatures,
+          sampleChunks: this.settings.sampleChunks,
         });
       case 'vae':
         return { ...buildVaeDecoderGraph(weights, configs.vae, { batch: 1, latentHeight: shape.latentHeight, latentWidth: shape.latentWidth, floatType, attention }), name };

@@ -1,5 +1,6 @@
 import { attentionLabel, type AttentionPlan } from '../../compiler/graph/attention-plan';
 import type { NormPlan } from '../../compiler/graph/norm-plan';
+import type { SampleChunkPlan } from '../../compiler/graph/sample-chunks';
 import type { TrigPlan } from '../../compiler/graph/trig-plan';
 import type { MotionGroupNormMode } from '../../../shared/domain/generation';
 import type { CacheKey } from '../../compiler/cache';
@@ -104,6 +105,8 @@ export interface CompileSettings {
   trig?: TrigPlan;
   /** How GroupNorm's statistics are emitted for that provider (norm-plan.ts); default instance. */
   norm?: NormPlan;
+  /** The UNet's spatial layers as Scans over sample groups (sample-chunks.ts: the CPU memory plan); default none. */
+  sampleChunks?: SampleChunkPlan;
 }
 
 /**
@@ -128,7 +131,8 @@ export function componentCacheKey(source: ModelSource, component: Component, set
     // Fused attention (every provider but WebGPU) keeps the keys cache entries had before plans existed.
     // Native sin/cos likewise; only the UNet has a timestep embedding. The instance GroupNorm likewise; only the
     // UNet's graphs take the norm plan (the VAE's keep theirs: they pass on WebGPU, norm-plan.ts).
-    options: withNorm(withTrig(withAttention(component === 'unet' ? { groupnorm: settings.groupnorm, ...slotOption } : slotted ? slotOption : undefined, component, settings.attention), component, settings.trig), component, settings.norm),
+    // The chunk plan changes the UNet's graphs (not its weights), so graphs compiled before it keep their entry.
+    options: withChunks(withNorm(withTrig(withAttention(component === 'unet' ? { groupnorm: settings.groupnorm, ...slotOption } : slotted ? slotOption : undefined, component, settings.attention), component, settings.trig), component, settings.norm), component, settings.sampleChunks),
   };
 }
 
@@ -140,6 +144,11 @@ function withAttention(options: Record<string, unknown> | undefined, component: 
 function withTrig(options: Record<string, unknown> | undefined, component: Component, trig: TrigPlan | undefined): Record<string, unknown> | undefined {
   if (!trig || trig === 'native' || component !== 'unet') return options;
   return { ...options, trig };
+}
+
+function withChunks(options: Record<string, unknown> | undefined, component: Component, plan: SampleChunkPlan | undefined): Record<string, unknown> | undefined {
+  if (!plan || component !== 'unet') return options;
+  return { ...options, chunkRows: plan.maxRows };
 }
 
 function withNorm(options: Record<string, unknown> | undefined, component: Component, norm: NormPlan | undefined): Record<string, unknown> | undefined {

@@ -1,3 +1,4 @@
+import { sampleChunkPlanFor } from '../../compiler/graph/sample-chunks';
 import { attentionPlanFor, type AttentionPlan } from '../../compiler/graph/attention-plan';
 import { normPlanFor } from '../../compiler/graph/norm-plan';
 import { trigPlanFor } from '../../compiler/graph/trig-plan';
@@ -94,7 +95,7 @@ export class ModelSet {
     this.groupnorm = opts.groupnorm ?? 'per_frame';
     this.loraRank = Math.max(0, Math.floor(opts.loraRank ?? DEFAULT_LORA_RANK));
     this.attention = attentionPlanFor(this.providers[0]);
-    this.compiler = new GraphCompiler(opts.cacheRoot, source, { precision: this.precision, groupnorm: this.groupnorm, loraRank: this.loraRank, attention: this.attention, trig: trigPlanFor(this.providers[0]), norm: normPlanFor(this.providers[0]) }, opts.intraOpThreads);
+    this.compiler = new GraphCompiler(opts.cacheRoot, source, { precision: this.precision, groupnorm: this.groupnorm, loraRank: this.loraRank, attention: this.attention, trig: trigPlanFor(this.providers[0]), norm: normPlanFor(this.providers[0]), sampleChunks: sampleChunkPlanFor(this.providers[0]) }, opts.intraOpThreads);
     this.target = { precision: this.precision, gpu: this.providers[0] !== 'cpu' };
     // Two UNet sessions (another shape, or the base beside a merged LoRA graph) are two copies of its weights: a GPU
     // cannot hold that at full size. On the CPU the budget decides (switching back to a kept session is instant).

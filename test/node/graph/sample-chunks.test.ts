@@ -1,0 +1,70 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { parseMotionConfig, parseUNetConfig } from '../../../src/main/compiler/families/configs';
+import { buildUNetGraph } from '../../../src/main/compiler/families/unet';
+import { samplesPerChunk } from '../../../src/main/compiler/graph/sample-chunks';
+import { openSafetensors } from '../../../src/main/compiler/io/safetensors';
+import { formatComparison } from '../../../src/main/verify/compare';
+import { handlerFor } from '../../../src/main/verify/registry';
+import { tableWeights } from '../../../src/main/verify/run-graph';
+import { readJson } from '../../../src/main/verify/kinds/unet2d';
+import type { Comparison, VerifyTarget } from '../../../src/main/verify/types';
+
+/**
+ * The CPU memory plan runs resnets and spatial transformers as Scans over groups of samples. The fixtures'
+ * latents are far below the CPU threshold, so these cases force one sample per iteration and hold the chunked
+ * graphs to diffusers' outputs at the CPU tolerance.
+ */
+const REF = join(__dirname, '../../fixtures/reference');
+const ONE_SAMPLE: VerifyTarget = { provider: 'cpu', precision: 'float32', sampleChunks: { maxRows: 1 } };
+const dirs: string[] = [];
+afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+async function verifyCase(folder: string, target: VerifyTarget): Promise<Comparison[]> {
+  const dir = join(REF, folder);
+  const files = JSON.parse(readFileSync(join(dir, 'files.json'), 'utf8')) as Record<string, unknown>;
+  const handler = handlerFor(String(files.kind));
+  if (!handler) throw new Error(`no handler for ${String(files.kind)}`);
+  const workDir = mkdtempSync(join(tmpdir(), 'chunks-'));
+  dirs.push(workDir);
+  const got: Comparison[] = [];
+  await handler.run({ dir, name: folder, files, workDir, target, report: (c) => got.push(c) });
+  return got;
+}
+
+describe('sample chunks', () => {
+  it('picks the largest divisor of the sample count within the row budget', () => {
+    expect(samplesPerChunk(16, 4096, { maxRows: 4096 })).toBe(1);
+    expect(samplesPerChunk(16, 1024, { maxRows: 4096 })).toBe(4);
+    expect(samplesPerChunk(32, 256, { maxRows: 4096 })).toBe(16);
+    expect(samplesPerChunk(16, 256, { maxRows: 4096 })).toBe(16);
+    expect(samplesPerChunk(24, 1024, { maxRows: 5120 })).toBe(4); // 5 does not divide 24
+    expect(samplesPerChunk(13, 1024, { maxRows: 4096 })).toBe(1); // a prime count goes one by one
+  });
+
+  it('builds every resnet and spatial transformer of the motion UNet as a Scan, reading the weights from the outer graph', () => {
+    const dir = join(REF, 'unet_motion');
+    const files = JSON.parse(readFileSync(join(dir, 'files.json'), 'utf8')) as { weights: Record<string, string> };
+    const w = tableWeights(openSafetensors(join(REF, 'unet2d/weights.safetensors')));
+    const cfg = parseUNetConfig(readJson(join(REF, 'unet2d/config.json')));
+    const motion = { w: tableWeights(openSafetensors(join(dir, files.weights['motion_adapter'] ?? 'motion_adapter.safetensors'))), cfg: parseMotionConfig(readJson(join(dir, 'motion_adapter_config.json'))), frames: 4, groupnorm: 'across_frames' as const };
+    const plain = buildUNetGraph(w, cfg, { batch: 2, latentHeight: 8, latentWidth: 8, motion });
+    const chunked = buildUNetGraph(w, cfg, { batch: 2, latentHeight: 8, latentWidth: 8, motion, sampleChunks: { maxRows: 64 } });
+    const scans = chunked.nodes.filter((n) => n.opType === 'Scan');
+    const layers = cfg.block_out_channels.length * (2 * cfg.layers_per_block + 1) + 2; // down + up layers, mid's two
+    expect(scans.length).toBe(layers);
+    // Same weights, held once: the bodies add no initializers.
+    expect(chunked.initializers.filter((i) => i.source.kind === 'weight').length).toBe(plain.initializers.filter((i) => i.source.kind === 'weight').length);
+    expect(plain.nodes.some((n) => n.opType === 'Scan')).toBe(false);
+  });
+
+  for (const folder of ['unet_motion', 'unet_motion_per_frame', 'unet2d']) {
+    it(`${folder}: one sample per iteration reproduces diffusers`, async () => {
+      const got = await verifyCase(folder, ONE_SAMPLE);
+      expect(got.length).toBeGreaterThan(0);
+      for (const c of got) expect(c.pass, formatComparison(c)).toBe(true);
+    });
+  }
+});
