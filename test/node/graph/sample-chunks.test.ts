@@ -1,9 +1,10 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseMotionConfig, parseUNetConfig } from '../../../src/main/compiler/families/configs';
 import { buildUNetGraph } from '../../../src/main/compiler/families/unet';
+import { allInitializers } from '../../../src/main/compiler/graph/builder';
 import { samplesPerChunk } from '../../../src/main/compiler/graph/sample-chunks';
 import { openSafetensors } from '../../../src/main/compiler/io/safetensors';
 import { formatComparison } from '../../../src/main/verify/compare';
@@ -22,7 +23,13 @@ const ONE_SAMPLE: VerifyTarget = { provider: 'cpu', precision: 'float32', sample
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
-async function verifyCase(folder: string, target: VerifyTarget): Promise<Comparison[]> {
+/** How many of the graphs a case compiled into `dir` hold a Scan (the chunked form really ran). */
+function chunkedGraphs(dir: string): number {
+  const files = readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.onnx'));
+  return files.filter((f) => readFileSync(join(dir, f)).includes('Scan')).length;
+}
+
+async function verifyCase(folder: string, target: VerifyTarget): Promise<{ got: Comparison[]; scans: number }> {
   const dir = join(REF, folder);
   const files = JSON.parse(readFileSync(join(dir, 'files.json'), 'utf8')) as Record<string, unknown>;
   const handler = handlerFor(String(files.kind));
@@ -31,7 +38,7 @@ async function verifyCase(folder: string, target: VerifyTarget): Promise<Compari
   dirs.push(workDir);
   const got: Comparison[] = [];
   await handler.run({ dir, name: folder, files, workDir, target, report: (c) => got.push(c) });
-  return got;
+  return { got, scans: chunkedGraphs(workDir) };
 }
 
 describe('sample chunks', () => {
@@ -44,7 +51,7 @@ describe('sample chunks', () => {
     expect(samplesPerChunk(13, 1024, { maxRows: 4096 })).toBe(1); // a prime count goes one by one
   });
 
-  it('builds every resnet and spatial transformer of the motion UNet as a Scan, reading the weights from the outer graph', () => {
+  it('builds every resnet and spatial transformer of the motion UNet as a Scan, each body owning the weights of its layer', () => {
     const dir = join(REF, 'unet_motion');
     const files = JSON.parse(readFileSync(join(dir, 'files.json'), 'utf8')) as { weights: Record<string, string> };
     const w = tableWeights(openSafetensors(join(REF, 'unet2d/weights.safetensors')));
@@ -55,14 +62,21 @@ describe('sample chunks', () => {
     const scans = chunked.nodes.filter((n) => n.opType === 'Scan');
     const layers = cfg.block_out_channels.length * (2 * cfg.layers_per_block + 1) + 2; // down + up layers, mid's two
     expect(scans.length).toBe(layers);
-    // Same weights, held once: the bodies add no initializers.
-    expect(chunked.initializers.filter((i) => i.source.kind === 'weight').length).toBe(plain.initializers.filter((i) => i.source.kind === 'weight').length);
+    // Same weights, written once.
+    expect(allInitializers(chunked).filter((i) => i.source.kind === 'weight').length).toBe(plain.initializers.filter((i) => i.source.kind === 'weight').length);
+    // The bodies own their layers' weights (onnxruntime's NCHWc and pre-packing passes only rewrite a graph's own).
+    const spatial = (names: string[]) => names.filter((n) => /\.(resnets|attentions)\./.test(n));
+    expect(spatial(chunked.initializers.filter((i) => i.source.kind === 'weight').map((i) => i.name))).toEqual([]);
+    expect(spatial(allInitializers(chunked).map((i) => i.name)).length).toBeGreaterThan(0);
     expect(plain.nodes.some((n) => n.opType === 'Scan')).toBe(false);
   });
 
-  for (const folder of ['unet_motion', 'unet_motion_per_frame', 'unet2d']) {
+  // Plain UNets, motion UNets, a ControlNet with the residual UNet, the I2V UNet with image features, LoRA slots
+  // read inside the bodies, FreeNoise windows between them.
+  for (const folder of ['unet_motion', 'unet_motion_per_frame', 'unet2d', 'controlnet', 'pipeline_animatelcm_i2v', 'lora_stack', 'lora_motion', 'pipeline_animatediff_lcm_freenoise', 'pipeline_animatediff_lcm', 'pipeline_animatediff_lcm_v2v']) {
     it(`${folder}: one sample per iteration reproduces diffusers`, async () => {
-      const got = await verifyCase(folder, ONE_SAMPLE);
+      const { got, scans } = await verifyCase(folder, ONE_SAMPLE);
+      expect(scans).toBeGreaterThan(0);
       expect(got.length).toBeGreaterThan(0);
       for (const c of got) expect(c.pass, formatComparison(c)).toBe(true);
     });

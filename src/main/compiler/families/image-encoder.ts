@@ -1,6 +1,6 @@
 import { StudioError } from '../../../shared/errors';
 import type { WeightSet } from '../io/tensor';
-import { attr, GraphBuilder, type GraphIR } from '../graph/builder';
+import { allInitializers, attr, GraphBuilder, type GraphIR } from '../graph/builder';
 import { conv2d, need } from '../graph/layers';
 import { sinusoidalTable } from './motion';
 import { scopedOp } from './scoped-op';
@@ -109,7 +109,7 @@ export function buildImageEncoderGraph(w: WeightSet, opts: ImageEncoderBuildOpti
     g.output(feature, imageFeatureName(i), floatType, [b * f, cur.c, cur.h, cur.w]);
   }
   const graph = g.build();
-  const used = new Set(graph.initializers.flatMap((t) => (t.source.kind === 'weight' ? [t.source.view.name] : [])));
+  const used = new Set(allInitializers(graph).flatMap((t) => (t.source.kind === 'weight' ? [t.source.view.name] : [])));
   const unused = w.names().filter((k) => !used.has(k));
   if (unused.length > 0) {
     throw new StudioError('MODEL_FAMILY_UNSUPPORTED', `The image encoder has ${unused.length} weight(s) AnimateLCM-I2V's encoder does not use (e.g. ${unused.slice(0, 3).join(', ')}).`, { unused: unused.slice(0, 20) });

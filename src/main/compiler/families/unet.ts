@@ -1,7 +1,7 @@
 import { StudioError } from '../../../shared/errors';
 import type { WeightSet } from '../io/tensor';
 import type { AttentionPlan } from '../graph/attention-plan';
-import { attr, GraphBuilder, type GraphIR } from '../graph/builder';
+import { allInitializers, attr, GraphBuilder, type GraphIR } from '../graph/builder';
 import type { NormPlan } from '../graph/norm-plan';
 import { sinCos, type TrigPlan } from '../graph/trig-plan';
 import { attention, conv2d, feedForwardGeglu, gelu, groupNorm, layerNorm, linear, multiHeadAttention, need, resizeNearest, silu } from '../graph/layers';
@@ -285,7 +285,7 @@ function addControlResiduals(g: GraphBuilder, skips: Val[], floatType: 'float32'
  * sinusoidal position tables are the exception: they are recomputed, never read.
  */
 export function checkAllWeightsUsed(graph: GraphIR, w: WeightSet, what: string): void {
-  const used = new Set(graph.initializers.flatMap((i) => (i.source.kind === 'weight' ? [i.source.view.name] : [])));
+  const used = new Set(allInitializers(graph).flatMap((i) => (i.source.kind === 'weight' ? [i.source.view.name] : [])));
   const unused = w.names().filter((k) => !used.has(k) && !/\.pos_(embed|encoder)\./.test(k));
   if (unused.length > 0) {
     throw new StudioError(

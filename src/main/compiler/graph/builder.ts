@@ -33,15 +33,26 @@ export const attr = {
 };
 
 /**
- * A control-flow body (Scan, Loop): nodes, inputs and outputs only. It reads weights, constants and any value
- * of the enclosing graph by name (ONNX outer scope), so every initializer stays in the main graph and is
- * written, indexed and mmapped exactly once.
+ * A control-flow body (Scan, Loop). The weights its nodes read are ITS initializers (onnxruntime's layout and
+ * pre-packing passes, NCHWc convolutions above all, only rewrite a subgraph's own constant initializers: with
+ * the weights in the outer graph, every convolution in a body fell back to the plain NCHW kernel). Small
+ * constants and every other outer value are read from the enclosing graph by name (ONNX outer scope).
  */
 export interface SubgraphIR {
   name: string;
   nodes: NodeIR[];
+  initializers: InitializerIR[];
   inputs: ValueInfoIR[];
   outputs: ValueInfoIR[];
+}
+
+/** Every initializer of `graph` and of its control-flow bodies (weights to write, weights used). */
+export function allInitializers(graph: { nodes: NodeIR[]; initializers: InitializerIR[] }): InitializerIR[] {
+  const out = [...graph.initializers];
+  for (const node of graph.nodes) {
+    for (const a of Object.values(node.attrs)) if (a.kind === 'graph') out.push(...allInitializers(a.value));
+  }
+  return out;
 }
 
 export interface NodeIR {
@@ -96,6 +107,11 @@ export const ONNX_OPSET = 17;
 export class GraphBuilder {
   private nodes: NodeIR[] = [];
   private readonly inits = new Map<string, InitializerIR>();
+  /** The weights of the body being built (subgraph()), which own the weights their nodes read. */
+  private bodyInits: Map<string, InitializerIR> | undefined;
+  /** Weight initializer name → the body that owns it ('' = the main graph), to refuse sharing across bodies. */
+  private readonly weightOwner = new Map<string, string>();
+  private bodyName = '';
   private readonly inputs: ValueInfoIR[] = [];
   private readonly outputs: ValueInfoIR[] = [];
   private readonly constCache = new Map<string, string>();
@@ -163,11 +179,17 @@ export class GraphBuilder {
       throw new Error(`weight ${view.name}: cannot view [${view.shape.join(',')}] as [${shape.join(',')}]`);
     }
     let name = view.name + (transpose ? '.T' : '') + (opts.shape ? `#${shape.join('x')}` : '');
-    const existing = this.inits.get(name);
-    if (existing) return name;
+    const owner = this.weightOwner.get(name);
+    if (owner !== undefined) {
+      // The main graph's weights are visible in every body; a body's are visible only inside it.
+      if (owner === '' || owner === this.bodyName) return name;
+      throw new Error(`graph ${this.name}: weight ${name} is read in ${owner} and in ${this.bodyName || 'the main graph'}; a weight belongs to one body`);
+    }
     if (this.usedNames.has(name)) name = this.fresh(name);
     this.claim(name);
-    this.inits.set(name, { name, elemType: this.floatType, shape, source: { kind: 'weight', view, transpose } });
+    const init: InitializerIR = { name, elemType: this.floatType, shape, source: { kind: 'weight', view, transpose } };
+    (this.bodyInits ?? this.inits).set(name, init);
+    this.weightOwner.set(name, this.bodyInits ? this.bodyName : '');
     return name;
   }
 
@@ -233,9 +255,13 @@ export class GraphBuilder {
    * body can read any outer value — weights above all — without shadowing.
    */
   subgraph(name: string, inputs: Array<{ hint: string; elemType: ElemType; shape: Dim[] }>, fn: (inputs: string[]) => Array<{ value: string; elemType: ElemType; shape: Dim[] }>): SubgraphIR {
-    const outer = this.nodes;
+    const outer = { nodes: this.nodes, inits: this.bodyInits, name: this.bodyName };
+    if (outer.inits) throw new Error(`graph ${this.name}: nested bodies are not supported (${name} inside ${outer.name})`);
     const body: NodeIR[] = [];
+    const inits = new Map<string, InitializerIR>();
     this.nodes = body;
+    this.bodyInits = inits;
+    this.bodyName = name;
     try {
       const ins = inputs.map((i) => {
         const n = this.fresh(`${this.currentScope ? this.currentScope + '/' : ''}${i.hint}`);
@@ -248,9 +274,11 @@ export class GraphBuilder {
         const v = this.op('Identity', [o.value], {}, { name: `${name}_out${k}` });
         return { name: v, elemType: o.elemType, shape: o.shape };
       });
-      return { name, nodes: body, inputs: ins, outputs: outs };
+      return { name, nodes: body, initializers: [...inits.values()], inputs: ins, outputs: outs };
     } finally {
-      this.nodes = outer;
+      this.nodes = outer.nodes;
+      this.bodyInits = outer.inits;
+      this.bodyName = outer.name;
     }
   }
 

@@ -1,7 +1,7 @@
 import { closeSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TensorView } from '../io/tensor';
-import type { Attr, Dim, ElemType, GraphIR, InitializerIR, NodeIR, SubgraphIR, ValueInfoIR, WeightSource } from './builder';
+import { allInitializers, type Attr, type Dim, type ElemType, type GraphIR, type InitializerIR, type NodeIR, type SubgraphIR, type ValueInfoIR, type WeightSource } from './builder';
 import { f32ToF16 } from '../io/float16';
 import { ProtoWriter } from './proto';
 
@@ -52,7 +52,7 @@ export function weightKey(source: Pick<WeightSource, 'view' | 'transpose'>): str
 export function collectWeights(graphs: readonly GraphIR[]): WeightItem[] {
   const seen = new Map<string, WeightItem>();
   for (const g of graphs) {
-    for (const init of g.initializers) {
+    for (const init of allInitializers(g)) {
       if (init.source.kind !== 'weight') continue;
       const key = weightKey(init.source);
       const prev = seen.get(key);
@@ -182,23 +182,23 @@ export function encodeModel(graph: GraphIR, index: WeightIndex): Uint8Array {
 }
 
 function encodeGraph(w: ProtoWriter, graph: GraphIR, index: WeightIndex): void {
-  for (const node of graph.nodes) w.message(1, (n) => encodeNode(n, node));
+  for (const node of graph.nodes) w.message(1, (n) => encodeNode(n, node, index));
   w.string(2, graph.name);
   for (const init of graph.initializers) w.message(5, (t) => encodeInitializer(t, init, index));
   for (const v of graph.inputs) w.message(11, (vi) => encodeValueInfo(vi, v));
   for (const v of graph.outputs) w.message(12, (vi) => encodeValueInfo(vi, v));
 }
 
-function encodeNode(w: ProtoWriter, node: NodeIR): void {
+function encodeNode(w: ProtoWriter, node: NodeIR, index: WeightIndex): void {
   for (const i of node.inputs) w.string(1, i);
   for (const o of node.outputs) w.string(2, o);
   w.string(3, node.name);
   w.string(4, node.opType);
-  for (const [name, a] of Object.entries(node.attrs)) w.message(5, (aw) => encodeAttr(aw, name, a));
+  for (const [name, a] of Object.entries(node.attrs)) w.message(5, (aw) => encodeAttr(aw, name, a, index));
   if (node.domain) w.string(7, node.domain);
 }
 
-function encodeAttr(w: ProtoWriter, name: string, a: Attr): void {
+function encodeAttr(w: ProtoWriter, name: string, a: Attr, index: WeightIndex): void {
   w.string(1, name);
   switch (a.kind) {
     case 'float':
@@ -222,16 +222,17 @@ function encodeAttr(w: ProtoWriter, name: string, a: Attr): void {
       w.int(20, 7);
       break;
     case 'graph':
-      w.message(6, (gw) => encodeSubgraph(gw, a.value));
+      w.message(6, (gw) => encodeSubgraph(gw, a.value, index));
       w.int(20, 5);
       break;
   }
 }
 
-/** A Scan/Loop body: no initializers of its own (it reads the main graph's by name). */
-function encodeSubgraph(w: ProtoWriter, sub: SubgraphIR): void {
-  for (const node of sub.nodes) w.message(1, (n) => encodeNode(n, node));
+/** A Scan/Loop body with the weights it owns (external data in the same files as the main graph's). */
+function encodeSubgraph(w: ProtoWriter, sub: SubgraphIR, index: WeightIndex): void {
+  for (const node of sub.nodes) w.message(1, (n) => encodeNode(n, node, index));
   w.string(2, sub.name);
+  for (const init of sub.initializers) w.message(5, (t) => encodeInitializer(t, init, index));
   for (const v of sub.inputs) w.message(11, (vi) => encodeValueInfo(vi, v));
   for (const v of sub.outputs) w.message(12, (vi) => encodeValueInfo(vi, v));
 }

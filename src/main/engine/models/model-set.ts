@@ -1,4 +1,4 @@
-import { sampleChunkPlanFor } from '../../compiler/graph/sample-chunks';
+import { sampleChunkPlanFor, type SampleChunkPlan } from '../../compiler/graph/sample-chunks';
 import { attentionPlanFor, type AttentionPlan } from '../../compiler/graph/attention-plan';
 import { normPlanFor } from '../../compiler/graph/norm-plan';
 import { trigPlanFor } from '../../compiler/graph/trig-plan';
@@ -58,6 +58,8 @@ export interface ModelSetOptions {
    * it (resident-feeds.ts). Default true; false copies every feed on every run (the bench's "before").
    */
   residentFeeds?: boolean;
+  /** The UNet's sample-chunk plan (sample-chunks.ts); default the first provider's (chunks on the CPU, none on a GPU). */
+  sampleChunks?: SampleChunkPlan;
 }
 
 export class ModelSet {
@@ -95,7 +97,7 @@ export class ModelSet {
     this.groupnorm = opts.groupnorm ?? 'per_frame';
     this.loraRank = Math.max(0, Math.floor(opts.loraRank ?? DEFAULT_LORA_RANK));
     this.attention = attentionPlanFor(this.providers[0]);
-    this.compiler = new GraphCompiler(opts.cacheRoot, source, { precision: this.precision, groupnorm: this.groupnorm, loraRank: this.loraRank, attention: this.attention, trig: trigPlanFor(this.providers[0]), norm: normPlanFor(this.providers[0]), sampleChunks: sampleChunkPlanFor(this.providers[0]) }, opts.intraOpThreads);
+    this.compiler = new GraphCompiler(opts.cacheRoot, source, { precision: this.precision, groupnorm: this.groupnorm, loraRank: this.loraRank, attention: this.attention, trig: trigPlanFor(this.providers[0]), norm: normPlanFor(this.providers[0]), sampleChunks: opts.sampleChunks ?? sampleChunkPlanFor(this.providers[0]) }, opts.intraOpThreads);
     this.target = { precision: this.precision, gpu: this.providers[0] !== 'cpu' };
     // Two UNet sessions (another shape, or the base beside a merged LoRA graph) are two copies of its weights: a GPU
     // cannot hold that at full size. On the CPU the budget decides (switching back to a kept session is instant).
