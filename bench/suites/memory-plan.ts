@@ -16,7 +16,7 @@ const RSS_LIMIT_GB = 10;
  *
  * The step's time is the second call (batched) or twice the second call (separate). Default 16 × 32² (the 256²
  * clip); `--full`: 16 × 64² (the 512² clip, the target's shape). `--chunked-only` skips the configurations
- * without chunks (they need ≈ 13–17 GiB per half at 64²); a configuration that fails (out of memory) is recorded
+ * without chunks, `--no-batched` the batch-2 ones (they need ≈ 13–17 GiB per half at 64²); a configuration that fails (out of memory) is recorded
  * as such and the suite goes on.
  */
 export const memoryPlanSuite: Suite = async (ctx) => {
@@ -26,14 +26,14 @@ export const memoryPlanSuite: Suite = async (ctx) => {
   const latent = ctx.full ? 64 : 32;
   const one: UNetShape = { batch: 1, frames: 16, latentHeight: latent, latentWidth: latent, tokens: 77 };
   const rows = CPU_SAMPLE_CHUNKS.maxRows;
+  // The separate halves first (the pair that decides the target and the chunks' speed cost), then batched.
+  const plain = !ctx.flags.has('chunked-only');
   const configs: Array<{ label: string; shape: UNetShape; calls: number; halves: 1 | 2 }> = [
     { label: 'separate halves, sample chunks', shape: { ...one, chunkRows: rows }, calls: 2, halves: 2 },
-    { label: 'batched, sample chunks', shape: { ...one, batch: 2, chunkRows: rows }, calls: 2, halves: 1 },
+    ...(plain ? [{ label: 'separate halves, all samples at once', shape: one, calls: 2, halves: 2 as const }] : []),
+    ...(ctx.flags.has('no-batched') ? [] : [{ label: 'batched, sample chunks', shape: { ...one, batch: 2, chunkRows: rows }, calls: 2, halves: 1 as const }]),
+    ...(plain && !ctx.flags.has('no-batched') ? [{ label: 'batched, all samples at once', shape: { ...one, batch: 2 }, calls: 2, halves: 1 as const }] : []),
   ];
-  if (!ctx.flags.has('chunked-only')) {
-    configs.push({ label: 'separate halves, all samples at once', shape: one, calls: 2, halves: 2 });
-    configs.push({ label: 'batched, all samples at once', shape: { ...one, batch: 2 }, calls: 2, halves: 1 });
-  }
   const steps = new Map<string, { peak: number; step: number }>();
   for (const c of configs) {
     let p: ProbeResult;
@@ -48,12 +48,18 @@ export const memoryPlanSuite: Suite = async (ctx) => {
     r.fig(`${c.label}: peak RSS, ${describe(c.shape)}`, 'GiB', p.peakBytes / GiB, `fresh process: session ${(p.sessionMs / 1000).toFixed(0)} s + ${c.calls} calls`);
     r.fig(`${c.label}: guided step`, 's', secs(step), `calls ${p.callMs.map((ms) => (ms / 1000).toFixed(1)).join(', ')} s (the first warms up)${c.halves === 2 ? '; step = 2 × the second' : ''}`);
   }
-  const base = steps.get('batched, all samples at once') ?? steps.get('separate halves, all samples at once');
-  if (base) {
-    for (const [label, s] of steps) {
-      r.fig(`${label}: speed cost against the plain graph`, '%', (100 * (s.step - base.step)) / base.step, 'positive = slower; fresh processes one after the other: read with the load average');
+  // Each saving against the same guidance form without chunks: what the chunks cost.
+  for (const form of ['separate halves', 'batched']) {
+    const a = steps.get(`${form}, all samples at once`);
+    const b = steps.get(`${form}, sample chunks`);
+    if (a && b) {
+      r.fig(`${form}: speed cost of sample chunks`, '%', (100 * (b.step - a.step)) / a.step, 'positive = slower; fresh processes one after the other: read with the load average');
+      r.fig(`${form}: memory saved by sample chunks`, 'GiB', (a.peak - b.peak) / GiB);
     }
   }
+  const sep = steps.get('separate halves, sample chunks');
+  const bat = steps.get('batched, sample chunks');
+  if (sep && bat) r.fig('with chunks: speed cost of separate halves', '%', (100 * (sep.step - bat.step)) / bat.step, 'positive = slower');
   const best = [...steps.values()].reduce((m, s) => Math.min(m, s.peak), Infinity);
   r.target(
     `peak RSS, guided step, 16 × ${latent * 8}² , fp32 (measured, the lowest configuration)`,
