@@ -51,7 +51,7 @@ describe('sample chunks', () => {
     expect(samplesPerChunk(13, 1024, { maxRows: 4096 })).toBe(1); // a prime count goes one by one
   });
 
-  it('builds every resnet and spatial transformer of the motion UNet as a Scan, each body owning the weights of its layer', () => {
+  it('builds every spatial layer and motion module of the motion UNet as a Scan, each body owning the weights of its layer', () => {
     const dir = join(REF, 'unet_motion');
     const files = JSON.parse(readFileSync(join(dir, 'files.json'), 'utf8')) as { weights: Record<string, string> };
     const w = tableWeights(openSafetensors(join(REF, 'unet2d/weights.safetensors')));
@@ -59,9 +59,12 @@ describe('sample chunks', () => {
     const motion = { w: tableWeights(openSafetensors(join(dir, files.weights['motion_adapter'] ?? 'motion_adapter.safetensors'))), cfg: parseMotionConfig(readJson(join(dir, 'motion_adapter_config.json'))), frames: 4, groupnorm: 'across_frames' as const };
     const plain = buildUNetGraph(w, cfg, { batch: 2, latentHeight: 8, latentWidth: 8, motion });
     const chunked = buildUNetGraph(w, cfg, { batch: 2, latentHeight: 8, latentWidth: 8, motion, sampleChunks: { maxRows: 64 } });
-    const scans = chunked.nodes.filter((n) => n.opType === 'Scan');
+    const scans = chunked.nodes.filter((n) => n.opType === 'Scan').map((n) => n.name);
     const layers = cfg.block_out_channels.length * (2 * cfg.layers_per_block + 1) + 2; // down + up layers, mid's two
-    expect(scans.length).toBe(layers);
+    expect(scans.filter((n) => /\.layers\.\d+\/scan$/.test(n)).length).toBe(layers);
+    // Every motion module's pixel sequences (2 × 8·8 sequences of 4 frames at full resolution) as a Scan too.
+    const modules = layers - 2 + (motion.cfg.use_motion_mid_block ? 1 : 0);
+    expect(scans.filter((n) => /motion_modules\.\d+\.sequences\/scan$/.test(n)).length).toBe(modules);
     // Same weights, written once.
     expect(allInitializers(chunked).filter((i) => i.source.kind === 'weight').length).toBe(plain.initializers.filter((i) => i.source.kind === 'weight').length);
     // The bodies own their layers' weights (onnxruntime's NCHWc and pre-packing passes only rewrite a graph's own).

@@ -1,3 +1,4 @@
+import { samplesPerChunk, scanOverSamples, type SampleChunkPlan } from '../graph/sample-chunks';
 import { StudioError } from '../../../shared/errors';
 import type { WeightSet } from '../io/tensor';
 import { attr, type GraphBuilder } from '../graph/builder';
@@ -45,6 +46,12 @@ export interface MotionModuleOptions {
    * once on every frame. GroupNorm, proj_in, proj_out and the residual always see all frames. Absent ⇒ one window of all frames (the plain module).
    */
   windows?: WindowFusionPlan;
+  /**
+   * The CPU memory plan (graph/sample-chunks.ts): after the GroupNorm, every pixel's frame sequence is independent,
+   * so proj_in, the transformer blocks and proj_out run as a Scan over groups of pixel sequences (≤ maxRows
+   * frame tokens per iteration). Absent ⇒ every sequence at once.
+   */
+  chunks?: SampleChunkPlan;
 }
 
 /**
@@ -106,14 +113,20 @@ export function motionModule(g: GraphBuilder, w: WeightSet, prefix: string, x: s
   let h = op('Reshape', [normed, g.i64([b, f, c, hw])], 'split_frames');
   h = op('Transpose', [h], 'to_frame_seq', { perm: attr.ints([0, 3, 1, 2]) });
   h = op('Reshape', [h, g.i64([b * hw, f, c])], 'fold_pixels');
-  h = linear(g, w, `${prefix}.proj_in`, h);
   const seq = o.windows ? o.windows.length : f;
   const pe = g.scope(prefix, () => g.constFloat(sinusoidalTable(seq, inner), [seq, inner], 'pos_embed'));
-  for (let k = 0; k < depth; k++) {
-    const p = `${prefix}.transformer_blocks.${k}`;
-    h = o.windows ? windowedTemporalBlock(g, w, p, h, [b * hw, f, inner], pe, o.heads, o.windows, o.loraSlots) : temporalBlock(g, w, p, h, pe, o.heads, o.loraSlots, b * hw * f, { batch: b * hw, queries: f, keys: f });
-  }
-  h = linear(g, w, `${prefix}.proj_out`, h);
+  // proj_in → blocks → proj_out on `rows` pixel sequences of f frames (all of them, or one Scan group).
+  const sequences = (x: string, rows: number): string => {
+    let y = linear(g, w, `${prefix}.proj_in`, x);
+    for (let k = 0; k < depth; k++) {
+      const p = `${prefix}.transformer_blocks.${k}`;
+      y = o.windows ? windowedTemporalBlock(g, w, p, y, [rows, f, inner], pe, o.heads, o.windows, o.loraSlots) : temporalBlock(g, w, p, y, pe, o.heads, o.loraSlots, rows * f, { batch: rows, queries: f, keys: f });
+    }
+    return linear(g, w, `${prefix}.proj_out`, y);
+  };
+  const k = o.chunks ? samplesPerChunk(b * hw, f, o.chunks) : b * hw;
+  if (k >= b * hw) h = sequences(h, b * hw);
+  else h = scanOverSamples(g, `${prefix}.sequences`, [{ v: h, shape: [b * hw, f, c] }], k, ([x]) => [{ v: sequences(x.v, k), shape: [k, f, c] }])[0].v;
   // [B·H·W, F, C] → [B, H·W, F, C] → [B, F, C, H·W] → [B·F, C, H, W]
   h = op('Reshape', [h, g.i64([b, hw, f, c])], 'unfold_pixels');
   h = op('Transpose', [h], 'from_frame_seq', { perm: attr.ints([0, 2, 3, 1]) });

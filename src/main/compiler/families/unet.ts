@@ -483,7 +483,7 @@ export function imageFeatureLevels(cfg: UNetConfig): number[] {
 function applyMotion(c: BlockCtx, p: string, x: Val, heads: number): Val {
   const m = c.motion;
   if (!m) throw new Error('unreachable');
-  const y: Val = { v: motionModule(c.g, m.w, p, x.v, x.shape, { frames: m.frames, heads, groups: m.cfg.motion_norm_num_groups, groupnorm: m.groupnorm, maxFrames: m.cfg.motion_max_seq_length, loraSlots: c.slots, windows: m.windows }), shape: x.shape };
+  const y: Val = { v: motionModule(c.g, m.w, p, x.v, x.shape, { frames: m.frames, heads, groups: m.cfg.motion_norm_num_groups, groupnorm: m.groupnorm, maxFrames: m.cfg.motion_max_seq_length, loraSlots: c.slots, windows: m.windows, chunks: c.chunks }), shape: x.shape };
   c.tap(p, y);
   return y;
 }
