@@ -31,6 +31,7 @@ import { peerSuite } from './suites/peer';
 import { profileSuite } from './suites/profile';
 import { guidanceSuite } from './suites/guidance';
 import { memoryPlanSuite } from './suites/memory-plan';
+import { chunkCostSuite } from './suites/chunk-cost';
 
 export const SUITES: Record<string, Suite> = {
   tiny: tinySuite,
@@ -49,6 +50,7 @@ export const SUITES: Record<string, Suite> = {
   profile: profileSuite,
   guidance: guidanceSuite,
   'memory-plan': memoryPlanSuite,
+  'chunk-cost': chunkCostSuite,
 };
 
 /** Run when no suite is named: minutes, not hours, on a 2-core machine. */

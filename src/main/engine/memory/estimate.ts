@@ -1,5 +1,6 @@
 import type { GraphShape } from '../models/graph-identity';
 import type { ModelSource } from '../models/model-source';
+import { sampleChunkPlanFor } from '../../compiler/graph/sample-chunks';
 import { weightBytes } from './weight-bytes';
 
 /**
@@ -30,6 +31,18 @@ export const RUNTIME_BASE_BYTES = 208 * 2 ** 20;
  */
 export const UNET_ARENA_PLAIN = 81;
 export const UNET_ARENA_WITH_ATTENTION = 118;
+/**
+ * The same under the CPU sample-chunk plan (compiler/graph/sample-chunks.ts), where the resnets, spatial
+ * transformers and motion sequences run a few samples at a time: what stays is what crosses layers — the residual
+ * stream and the skip features, α per sample, latent pixel and first-block channel — plus one iteration's working
+ * set, W per row of the plan (maxRows) and first-block channel, whatever the clip's size.
+ * Starter model (fresh workers, 256²×16 and 512²×16 with CFG): α 11.7, W 110. Full size: α_HELD_WITH_ATTENTION,
+ * W_WITH_ATTENTION from the bench's 1 and 2 × 16 × 64² steps (bench/README.md "memory-plan").
+ */
+export const UNET_CHUNKED_HELD_PLAIN = 11.7;
+export const UNET_CHUNKED_ITERATION_PLAIN = 110;
+export const UNET_CHUNKED_HELD_WITH_ATTENTION = ALPHA_TBD;
+export const UNET_CHUNKED_ITERATION_WITH_ATTENTION = W_TBD;
 /** VAE decoder arena per output pixel and full-resolution channel, in activation elements (fitted: 8.5). */
 export const VAE_ARENA = 8.5;
 /** Host bytes per frame pixel after decoding: float32 RGB (12) + 8-bit RGB (3). */
@@ -85,8 +98,15 @@ export function arenaBytes(source: ModelSource, shape: GraphShape, target: Memor
   switch (shape.component) {
     case 'unet': {
       const attentionAtFullRes = c.unet.down_block_types[0]?.includes('CrossAttn') ?? false;
-      const alpha = attentionAtFullRes ? UNET_ARENA_WITH_ATTENTION : UNET_ARENA_PLAIN;
-      return alpha * shape.batch * shape.frames * shape.latentHeight * shape.latentWidth * c.unet.block_out_channels[0] * e;
+      const perElement = shape.batch * shape.frames * shape.latentHeight * shape.latentWidth * c.unet.block_out_channels[0] * e;
+      const chunks = target.gpu ? undefined : sampleChunkPlanFor('cpu');
+      if (chunks) {
+        const held = attentionAtFullRes ? UNET_CHUNKED_HELD_WITH_ATTENTION : UNET_CHUNKED_HELD_PLAIN;
+        const iteration = attentionAtFullRes ? UNET_CHUNKED_ITERATION_WITH_ATTENTION : UNET_CHUNKED_ITERATION_PLAIN;
+        const rows = Math.min(chunks.maxRows, shape.batch * shape.frames * shape.latentHeight * shape.latentWidth);
+        return held * perElement + iteration * rows * c.unet.block_out_channels[0] * e;
+      }
+      return (attentionAtFullRes ? UNET_ARENA_WITH_ATTENTION : UNET_ARENA_PLAIN) * perElement;
     }
     case 'vae': {
       const factor = 2 ** (c.vae.block_out_channels.length - 1);
