@@ -14,6 +14,9 @@ import { weightBytes } from './weight-bytes';
  *
  *   peak ≈ base + Σ weights + α_unet·N·h·w·C₀·e + α_vae·H·W·C_vae·e + 15·F·H·W
  *
+ * On the CPU the UNet runs under the sample-chunk plan, and its term becomes α_held·N·h·w·C₀·e + W·min(rows, N·h·w)·C₀·e
+ * (below).
+ *
  * N = samples per UNet call (frames × 2 with guidance > 1 in one batched call), h·w the latent size, C₀ the UNet's first block width,
  * H·W the pixels of one decoded frame (decoded one at a time), C_vae the VAE decoder's widest full-resolution
  * block, e the bytes per activation element (4 fp32, 2 fp16), 15 bytes per frame pixel for float32 RGB + 8-bit
@@ -36,13 +39,14 @@ export const UNET_ARENA_WITH_ATTENTION = 118;
  * transformers and motion sequences run a few samples at a time: what stays is what crosses layers — the residual
  * stream and the skip features, α per sample, latent pixel and first-block channel — plus one iteration's working
  * set, W per row of the plan (maxRows) and first-block channel, whatever the clip's size.
- * Starter model (fresh workers, 256²×16 and 512²×16 with CFG): α 11.7, W 110. Full size: α_HELD_WITH_ATTENTION,
- * W_WITH_ATTENTION from the bench's 1 and 2 × 16 × 64² steps (bench/README.md "memory-plan").
+ * Starter model (fresh workers, 256²×16 and 512²×16 with CFG): α 11.7, W 110. Full size (SD1.5 + AnimateLCM motion,
+ * fp32; `npm run bench -- memory-plan --full`, 2026-12-05): 9.05 GB at 1 × 16 × 64², 11.40 GB at 2 × 16 × 64², so
+ * α 28 from the difference and W 239 from the rest over 5.3 GB of weights and the process's 0.15 GB.
  */
 export const UNET_CHUNKED_HELD_PLAIN = 11.7;
 export const UNET_CHUNKED_ITERATION_PLAIN = 110;
-export const UNET_CHUNKED_HELD_WITH_ATTENTION = ALPHA_TBD;
-export const UNET_CHUNKED_ITERATION_WITH_ATTENTION = W_TBD;
+export const UNET_CHUNKED_HELD_WITH_ATTENTION = 28;
+export const UNET_CHUNKED_ITERATION_WITH_ATTENTION = 239;
 /** VAE decoder arena per output pixel and full-resolution channel, in activation elements (fitted: 8.5). */
 export const VAE_ARENA = 8.5;
 /** Host bytes per frame pixel after decoding: float32 RGB (12) + 8-bit RGB (3). */
