@@ -252,6 +252,9 @@ export async function generate(req: GenerateRequest, opts: GenerateOptions = {})
     if (memory.guidanceCalls === 'separate') {
       emit({ stage: 'compile', step: 0, totalSteps: 1, elapsedMs: 0, message: 'Guidance runs as two UNet calls per step (the combined call would not fit this machine): half the memory, a little slower.' });
     }
+    if (memory.sampleChunks) {
+      emit({ stage: 'compile', step: 0, totalSteps: 1, elapsedMs: 0, message: 'Frames go through the UNet a few at a time (all at once would not fit this machine): far less memory, somewhat slower.' });
+    }
     const mode = inputMode(params, req.inputFrames);
     const stepTimes: number[] = [];
     const windows = contextWindowCount(params);
@@ -283,6 +286,7 @@ export async function generate(req: GenerateRequest, opts: GenerateOptions = {})
         signal,
         control: prepared?.control,
         guidanceCalls: memory.guidanceCalls,
+        sampleChunks: memory.sampleChunks,
         onWarning: (message) => emit({ stage: 'compile', step: 0, totalSteps: 1, elapsedMs: 0, message }),
         mode,
         onStage: (e) => emit({ stage: e.stage, step: e.done, totalSteps: e.total, elapsedMs: e.elapsedMs }),

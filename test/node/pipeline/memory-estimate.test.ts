@@ -10,25 +10,32 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_PARAMS, type GenerationParams } from '../../../src/shared/domain/generation';
 import type { GenerateJobParams, GenerateJobResult } from '../../../src/main/engine/generate-job';
-import { estimateGeneration, generationShapes } from '../../../src/main/engine/memory/estimate';
+import { estimateGeneration, generationShapes, type GenerationSize } from '../../../src/main/engine/memory/estimate';
+import { MEMORY_LIMIT_ENV } from '../../../src/main/engine/memory/machine';
 import { GraphCompiler } from '../../../src/main/engine/models/graph-compiler';
 import { starterSource } from '../../../src/main/engine/models/model-source';
 import { DEFAULT_LORA_RANK } from '../../../src/main/engine/models/lora-feeds';
 import { EngineHost } from '../../../src/main/services/engine-host';
-import { sampleChunkPlanFor } from '../../../src/main/compiler/graph/sample-chunks';
 
-const SIZES = [
+/**
+ * `limitGb` caps the worker's memory (ANIMATELCM_MEMORY_LIMIT_GB) so that the guard must pick another way: at
+ * 0.8 GB only the guidance halves as two calls under the sample-chunk plan fit (estimates 1725 / 1077 / 672 / 578 MiB
+ * for batched, separate, batched chunked, separate chunked); the cache holds only that graph, so `compiled: []`
+ * proves the generation ran it.
+ */
+const SIZES: Array<{ width: number; height: number; frames: number; guidance: number; limitGb?: number; way?: Pick<GenerationSize, 'guidanceCalls' | 'sampleChunks'> }> = [
   { width: 256, height: 256, frames: 8, guidance: 1.5 },
   { width: 512, height: 512, frames: 8, guidance: 1.5 },
   { width: 1024, height: 1024, frames: 1, guidance: 1 }, // mostly the VAE decoder's arena
+  { width: 512, height: 512, frames: 16, guidance: 1.5, limitGb: 0.8, way: { guidanceCalls: 'separate', sampleChunks: true } },
 ];
 
 let root: string;
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'memory-estimate-'));
   const source = starterSource();
-  const compiler = new GraphCompiler(join(root, 'cache'), source, { precision: 'float32', groupnorm: 'per_frame', loraRank: DEFAULT_LORA_RANK, sampleChunks: sampleChunkPlanFor('cpu') });
-  for (const size of SIZES) for (const shape of generationShapes(source, size)) await compiler.compile({ shape }, undefined);
+  const compiler = new GraphCompiler(join(root, 'cache'), source, { precision: 'float32', groupnorm: 'per_frame', loraRank: DEFAULT_LORA_RANK });
+  for (const size of SIZES) for (const shape of generationShapes(source, { ...size, ...size.way })) await compiler.compile({ shape }, undefined);
   await compiler.dispose();
 }, 300_000);
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -40,7 +47,8 @@ function vmHWM(pid: number): number {
 }
 
 describe.runIf(process.platform === 'linux')('memory estimate vs measured worker peak RSS (starter model, CPU)', () => {
-  it.each(SIZES)('$width×$height × $frames frames, guidance $guidance: within ±25 %', async (size) => {
+  it.each(SIZES)('$width×$height × $frames frames, guidance $guidance, memory limit $limitGb GB: within ±25 %', async ({ limitGb, way, ...size }) => {
+    if (limitGb !== undefined) process.env[MEMORY_LIMIT_ENV] = String(limitGb); // read by the worker the host starts
     const host = new EngineHost();
     try {
       const { pid } = await host.request('ping', {});
@@ -53,12 +61,13 @@ describe.runIf(process.platform === 'linux')('memory estimate vs measured worker
       const r = await job.result;
       expect(r.compiled).toEqual([]); // a warm cache: the generation, not the compiler, is measured
       const measured = vmHWM(pid);
-      const estimated = estimateGeneration(starterSource(), size, { precision: 'float32', gpu: false }).host;
+      const estimated = estimateGeneration(starterSource(), { ...size, ...way }, { precision: 'float32', gpu: false }).host;
       const ratio = estimated / measured;
       console.log(`${size.width}×${size.height}×${size.frames} g${size.guidance}: measured ${(measured / 2 ** 20).toFixed(0)} MiB, estimated ${(estimated / 2 ** 20).toFixed(0)} MiB (${((ratio - 1) * 100).toFixed(1)} %)`);
       expect(ratio).toBeGreaterThanOrEqual(0.75);
       expect(ratio).toBeLessThanOrEqual(1.25);
     } finally {
+      delete process.env[MEMORY_LIMIT_ENV];
       await host.dispose();
     }
   }, 300_000);

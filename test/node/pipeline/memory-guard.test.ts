@@ -50,8 +50,8 @@ describe('checkMemoryFits (starter model, CPU)', () => {
     const m = /^A 2048×2048 clip of 32 frames needs about (\d+(?:\.\d)?) GB of memory; this machine has 8\.0 GB \(about 6\.8 GB usable for a generation\) — try (\d+)×(\d+), or at most (\d+) frames at 2048×2048\.$/.exec(e.message);
     expect(m, e.message).not.toBeNull();
     const [need, w, h, frames] = m!.slice(1).map(Number);
-    // the need named is the smallest way it could run: guidance as two batch-1 UNet calls
-    const separate = { ...size, guidanceCalls: 'separate' as const };
+    // the need named is the smallest way it could run: guidance as two batch-1 UNet calls under the sample-chunk plan
+    const separate = { ...size, guidanceCalls: 'separate' as const, sampleChunks: true };
     expect(need).toBeCloseTo(estimateGeneration(source, separate, cpu).host / 1e9, 1);
     expect(w).toBe(h);
     // the suggestions fit, and are the largest that do (next 64-pixel step / next frame does not)
@@ -66,7 +66,7 @@ describe('checkMemoryFits (starter model, CPU)', () => {
     const e = refusal(() => checkMemoryFits(source, { width: 2048, height: 1024, frames: 64, guidance: 1.5 }, cpu, machine(4)));
     const [, w, h] = /try (\d+)×(\d+)/.exec(e.message)!.map(Number);
     expect(w / h).toBeCloseTo(2, 1);
-    expect(checkMemoryFits(source, { width: 512, height: 512, frames: 16, guidance: 1.5 }, cpu, machine(4)).estimate.host).toBeLessThan(1e9);
+    expect(checkMemoryFits(source, { width: 512, height: 512, frames: 16, guidance: 1.5 }, cpu, machine(4)).estimate.host).toBeLessThan(3e9);
   });
 });
 
@@ -76,17 +76,21 @@ describe('checkMemoryFits: guidance halves as separate UNet calls', () => {
   const batchedNeed = estimateGeneration(source, size, cpu).host;
   const separateNeed = estimateGeneration(source, { ...size, guidanceCalls: 'separate' }, cpu).host;
 
-  it('halves the part of the UNet arena that grows with samples when the halves run as two calls', () => {
-    // On the CPU the arena is what crosses layers (∝ samples) plus one chunk iteration's working set (constant).
+  it('halves the UNet arena of a guided clip when the halves run as two calls', () => {
     const a = estimateGeneration(source, size, cpu).parts.unetArena;
     const b = estimateGeneration(source, { ...size, guidanceCalls: 'separate' }, cpu).parts.unetArena;
-    const c = estimateGeneration(source, { ...size, frames: 8, guidanceCalls: 'separate' }, cpu).parts.unetArena;
-    expect(a - b).toBeCloseTo(2 * (b - c), 0);
-    expect(b).toBeLessThan(a);
+    expect(b).toBeCloseTo(a / 2, 0);
     expect(estimateGeneration(source, { ...size, guidance: 1 }, cpu).parts.unetArena).toBeCloseTo(b, 0);
-    // On a GPU (no chunks) the arena is proportional to samples: halved exactly.
-    const gpu = { precision: 'float16', gpu: true } as const;
-    expect(estimateGeneration(source, { ...size, guidanceCalls: 'separate' }, gpu).parts.unetArena).toBeCloseTo(estimateGeneration(source, size, gpu).parts.unetArena / 2, 0);
+  });
+
+  it('under the sample-chunk plan, halves the part that grows with samples and keeps one iteration\'s working set', () => {
+    const chunked = { ...size, sampleChunks: true };
+    const a = estimateGeneration(source, chunked, cpu).parts.unetArena;
+    const b = estimateGeneration(source, { ...chunked, guidanceCalls: 'separate' }, cpu).parts.unetArena;
+    const c = estimateGeneration(source, { ...chunked, frames: 8, guidanceCalls: 'separate' }, cpu).parts.unetArena;
+    expect(a - b).toBeCloseTo(2 * (b - c), 0);
+    expect(c).toBeGreaterThan(b / 2); // the working set does not shrink with the clip
+    expect(a).toBeLessThan(estimateGeneration(source, size, cpu).parts.unetArena / 4);
   });
 
   it('keeps one batched call when it fits, runs separate calls when only they fit, refuses when neither does', () => {
@@ -96,7 +100,19 @@ describe('checkMemoryFits: guidance halves as separate UNet calls', () => {
     const split = checkMemoryFits(source, size, cpu, m(between));
     expect(split.guidanceCalls).toBe('separate');
     expect(split.estimate.host).toBe(separateNeed);
-    expect(refusal(() => checkMemoryFits(source, size, cpu, m(separateNeed * 0.99))).code).toBe('MEMORY_INSUFFICIENT');
+    expect(split.sampleChunks).toBe(false);
+    // below the plain ways: the sample-chunk plan, batched first, then separate; below those, refused
+    const chunkedBatched = estimateGeneration(source, { ...size, sampleChunks: true }, cpu).host;
+    const chunkedSeparate = estimateGeneration(source, { ...size, guidanceCalls: 'separate', sampleChunks: true }, cpu).host;
+    expect(chunkedBatched).toBeLessThan(separateNeed);
+    const chunked = checkMemoryFits(source, size, cpu, m(separateNeed * 0.99));
+    expect([chunked.guidanceCalls, chunked.sampleChunks]).toEqual(['batched', true]);
+    const smallest = checkMemoryFits(source, size, cpu, m(chunkedBatched * 0.99));
+    expect([smallest.guidanceCalls, smallest.sampleChunks, smallest.estimate.host]).toEqual(['separate', true, chunkedSeparate]);
+    expect(refusal(() => checkMemoryFits(source, size, cpu, m(chunkedSeparate * 0.99))).code).toBe('MEMORY_INSUFFICIENT');
+    // a GPU has no sample-chunk plan
+    const gpu = { precision: 'float16', gpu: true } as const;
+    expect(checkMemoryFits(source, size, gpu, { hostTotal: 64e9, hostUsable: 50e9, deviceTotal: 100e9, deviceUsable: 80e9 }).sampleChunks).toBe(false);
     // guidance 1 has no halves to split
     expect(checkMemoryFits(source, { ...size, guidance: 1 }, cpu, m(between)).guidanceCalls).toBe('batched');
   });

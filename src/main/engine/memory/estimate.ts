@@ -1,6 +1,6 @@
 import type { GraphShape } from '../models/graph-identity';
 import type { ModelSource } from '../models/model-source';
-import { sampleChunkPlanFor } from '../../compiler/graph/sample-chunks';
+import { CPU_SAMPLE_CHUNKS } from '../../compiler/graph/sample-chunks';
 import { weightBytes } from './weight-bytes';
 
 /**
@@ -14,8 +14,8 @@ import { weightBytes } from './weight-bytes';
  *
  *   peak ≈ base + Σ weights + α_unet·N·h·w·C₀·e + α_vae·H·W·C_vae·e + 15·F·H·W
  *
- * On the CPU the UNet runs under the sample-chunk plan, and its term becomes α_held·N·h·w·C₀·e + W·min(rows, N·h·w)·C₀·e
- * (below).
+ * When the UNet runs under the CPU sample-chunk plan (the guard's choice when the plain graph would not fit), its term
+ * becomes α_held·N·h·w·C₀·e + W·min(rows, N·h·w)·C₀·e (below).
  *
  * N = samples per UNet call (frames × 2 with guidance > 1 in one batched call), h·w the latent size, C₀ the UNet's first block width,
  * H·W the pixels of one decoded frame (decoded one at a time), C_vae the VAE decoder's widest full-resolution
@@ -79,6 +79,11 @@ export interface GenerationSize {
    * or as two batch-1 calls ('separate': half the UNet's activation memory, measured in bench/README.md).
    */
   guidanceCalls?: GuidanceCalls;
+  /**
+   * The UNet under the CPU sample-chunk plan (compiler/graph/sample-chunks.ts): less memory, a little slower. The job
+   * guard turns it on only when the plain graph would not fit; never on a GPU.
+   */
+  sampleChunks?: boolean;
 }
 
 export type GuidanceCalls = 'batched' | 'separate';
@@ -103,11 +108,10 @@ export function arenaBytes(source: ModelSource, shape: GraphShape, target: Memor
     case 'unet': {
       const attentionAtFullRes = c.unet.down_block_types[0]?.includes('CrossAttn') ?? false;
       const perElement = shape.batch * shape.frames * shape.latentHeight * shape.latentWidth * c.unet.block_out_channels[0] * e;
-      const chunks = target.gpu ? undefined : sampleChunkPlanFor('cpu');
-      if (chunks) {
+      if (shape.chunkRows) {
         const held = attentionAtFullRes ? UNET_CHUNKED_HELD_WITH_ATTENTION : UNET_CHUNKED_HELD_PLAIN;
         const iteration = attentionAtFullRes ? UNET_CHUNKED_ITERATION_WITH_ATTENTION : UNET_CHUNKED_ITERATION_PLAIN;
-        const rows = Math.min(chunks.maxRows, shape.batch * shape.frames * shape.latentHeight * shape.latentWidth);
+        const rows = Math.min(shape.chunkRows, shape.batch * shape.frames * shape.latentHeight * shape.latentWidth);
         return held * perElement + iteration * rows * c.unet.block_out_channels[0] * e;
       }
       return (attentionAtFullRes ? UNET_ARENA_WITH_ATTENTION : UNET_ARENA_PLAIN) * perElement;
@@ -139,7 +143,7 @@ export function generationShapes(source: ModelSource, size: GenerationSize): Gra
   const w = Math.ceil(size.width / f);
   return [
     { component: 'text_encoder', tokens: 77 },
-    { component: 'unet', batch: unetBatch(size), frames: size.frames, latentHeight: h, latentWidth: w, tokens: 77 },
+    { component: 'unet', batch: unetBatch(size), frames: size.frames, latentHeight: h, latentWidth: w, tokens: 77, ...(size.sampleChunks ? { chunkRows: CPU_SAMPLE_CHUNKS.maxRows } : {}) },
     { component: 'vae', latentHeight: h, latentWidth: w },
   ];
 }

@@ -18,6 +18,8 @@ export interface MemoryCheck {
    * fit but the separate ones do — slower per step, but it runs instead of being refused.
    */
   guidanceCalls: GuidanceCalls;
+  /** The UNet under the CPU sample-chunk plan (sample-chunks.ts): when no plain way fits. */
+  sampleChunks: boolean;
 }
 
 /**
@@ -29,13 +31,20 @@ export function checkMemoryFits(source: ModelSource, size: GenerationSize, targe
     const e = estimateGeneration(source, s, target);
     return e.host <= machine.hostUsable && (machine.deviceUsable === undefined || e.device <= machine.deviceUsable);
   };
-  const fits = (s: GenerationSize): boolean => fitsAs(s) || (s.guidance > 1 && fitsAs({ ...s, guidanceCalls: 'separate' }));
-  const batched = { ...size, guidanceCalls: size.guidanceCalls ?? 'batched' };
-  if (fitsAs(batched)) return { estimate: estimateGeneration(source, batched, target), machine, guidanceCalls: batched.guidanceCalls };
-  const separate = { ...size, guidanceCalls: 'separate' as const };
-  if (size.guidance > 1 && fitsAs(separate)) return { estimate: estimateGeneration(source, separate, target), machine, guidanceCalls: 'separate' };
-  // Refused: the need named is the smallest way it could run.
-  const estimate = estimateGeneration(source, size.guidance > 1 ? separate : batched, target);
+  // The ways to run it, fastest first: one batched call; the guidance halves as two calls (≈ 7 % slower, half the
+  // activations); then, on the CPU, the same two under the sample-chunk plan (slower again, a fraction of the
+  // activations: bench/README.md "memory-plan", "chunk-cost").
+  const ways = (s: GenerationSize): GenerationSize[] => {
+    const plain: GenerationSize[] = [{ ...s, guidanceCalls: s.guidanceCalls ?? 'batched', sampleChunks: false }];
+    if (s.guidance > 1 && plain[0].guidanceCalls !== 'separate') plain.push({ ...s, guidanceCalls: 'separate', sampleChunks: false });
+    return target.gpu ? plain : [...plain, ...plain.map((p) => ({ ...p, sampleChunks: true }))];
+  };
+  const fits = (s: GenerationSize): boolean => ways(s).some(fitsAs);
+  const all = ways(size);
+  const way = all.find(fitsAs);
+  if (way) return { estimate: estimateGeneration(source, way, target), machine, guidanceCalls: way.guidanceCalls ?? 'batched', sampleChunks: way.sampleChunks === true };
+  // Refused: the need named is the smallest way it could run (the last one).
+  const estimate = estimateGeneration(source, all[all.length - 1], target);
 
   const onDevice = machine.deviceUsable !== undefined && estimate.device > machine.deviceUsable;
   const need = onDevice ? estimate.device : estimate.host;

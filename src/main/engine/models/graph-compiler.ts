@@ -144,7 +144,7 @@ export class GraphCompiler {
           loraSlots,
           controlResiduals: shape.control,
           imageFeatures: shape.imageFeatures,
-          sampleChunks: this.settings.sampleChunks,
+          sampleChunks: shape.chunkRows ? { maxRows: shape.chunkRows } : undefined,
         });
       case 'vae':
         return { ...buildVaeDecoderGraph(weights, configs.vae, { batch: 1, latentHeight: shape.latentHeight, latentWidth: shape.latentWidth, floatType, attention }), name };

@@ -1,6 +1,5 @@
 import { attentionLabel, type AttentionPlan } from '../../compiler/graph/attention-plan';
 import type { NormPlan } from '../../compiler/graph/norm-plan';
-import type { SampleChunkPlan } from '../../compiler/graph/sample-chunks';
 import type { TrigPlan } from '../../compiler/graph/trig-plan';
 import type { MotionGroupNormMode } from '../../../shared/domain/generation';
 import type { CacheKey } from '../../compiler/cache';
@@ -45,6 +44,12 @@ export type GraphShape =
       windows?: ContextWindowSpec;
       /** AnimateLCM-I2V: the graph takes the image encoder's features (`img_feature_<i>` inputs). */
       imageFeatures?: true;
+      /**
+       * The CPU memory plan (compiler/graph/sample-chunks.ts): spatial layers and motion sequences as Scans of at most
+       * this many rows per iteration. Chosen per generation by the job guard when the plain graph would not fit; same
+       * weights, another graph file in the same entry.
+       */
+      chunkRows?: number;
     }
   | { component: 'vae'; latentHeight: number; latentWidth: number }
   /** Image/video modes: pixels [1, 3, height, width] → moments (one frame or image per call). */
@@ -76,7 +81,7 @@ function baseGraphName(s: GraphShape): string {
     case 'text_encoder':
       return (s.deepSkip ? `clip_text_s${s.tokens}_skip${s.deepSkip}` : `clip_text_s${s.tokens}`) + (s.extraTokens ? '_ti' : '');
     case 'unet':
-      return `unet_b${s.batch}_f${s.frames}_${s.latentHeight}x${s.latentWidth}_t${s.tokens}${s.imageFeatures ? '_img' : ''}${s.control ? '_ctl' : ''}` + (s.windows ? windowsSuffix(s.windows) : '');
+      return `unet_b${s.batch}_f${s.frames}_${s.latentHeight}x${s.latentWidth}_t${s.tokens}${s.imageFeatures ? '_img' : ''}${s.control ? '_ctl' : ''}` + (s.windows ? windowsSuffix(s.windows) : '') + (s.chunkRows ? `_rows${s.chunkRows}` : '');
     case 'vae':
       return `vae_decoder_${s.latentHeight}x${s.latentWidth}`;
     case 'vae_encoder':
@@ -105,8 +110,6 @@ export interface CompileSettings {
   trig?: TrigPlan;
   /** How GroupNorm's statistics are emitted for that provider (norm-plan.ts); default instance. */
   norm?: NormPlan;
-  /** The UNet's spatial layers as Scans over sample groups (sample-chunks.ts: the CPU memory plan); default none. */
-  sampleChunks?: SampleChunkPlan;
 }
 
 /**
@@ -131,8 +134,7 @@ export function componentCacheKey(source: ModelSource, component: Component, set
     // Fused attention (every provider but WebGPU) keeps the keys cache entries had before plans existed.
     // Native sin/cos likewise; only the UNet has a timestep embedding. The instance GroupNorm likewise; only the
     // UNet's graphs take the norm plan (the VAE's keep theirs: they pass on WebGPU, norm-plan.ts).
-    // The chunk plan changes the UNet's graphs (not its weights), so graphs compiled before it keep their entry.
-    options: withChunks(withNorm(withTrig(withAttention(component === 'unet' ? { groupnorm: settings.groupnorm, ...slotOption } : slotted ? slotOption : undefined, component, settings.attention), component, settings.trig), component, settings.norm), component, settings.sampleChunks),
+    options: withNorm(withTrig(withAttention(component === 'unet' ? { groupnorm: settings.groupnorm, ...slotOption } : slotted ? slotOption : undefined, component, settings.attention), component, settings.trig), component, settings.norm),
   };
 }
 
@@ -144,11 +146,6 @@ function withAttention(options: Record<string, unknown> | undefined, component: 
 function withTrig(options: Record<string, unknown> | undefined, component: Component, trig: TrigPlan | undefined): Record<string, unknown> | undefined {
   if (!trig || trig === 'native' || component !== 'unet') return options;
   return { ...options, trig };
-}
-
-function withChunks(options: Record<string, unknown> | undefined, component: Component, plan: SampleChunkPlan | undefined): Record<string, unknown> | undefined {
-  if (!plan || component !== 'unet') return options;
-  return { ...options, chunkRows: plan.maxRows };
 }
 
 function withNorm(options: Record<string, unknown> | undefined, component: Component, norm: NormPlan | undefined): Record<string, unknown> | undefined {

@@ -1,4 +1,4 @@
-import { sampleChunkPlanFor, type SampleChunkPlan } from '../../compiler/graph/sample-chunks';
+import type { SampleChunkPlan } from '../../compiler/graph/sample-chunks';
 import { attentionPlanFor, type AttentionPlan } from '../../compiler/graph/attention-plan';
 import { normPlanFor } from '../../compiler/graph/norm-plan';
 import { trigPlanFor } from '../../compiler/graph/trig-plan';
@@ -58,7 +58,10 @@ export interface ModelSetOptions {
    * it (resident-feeds.ts). Default true; false copies every feed on every run (the bench's "before").
    */
   residentFeeds?: boolean;
-  /** The UNet's sample-chunk plan (sample-chunks.ts); default the first provider's (chunks on the CPU, none on a GPU). */
+  /**
+   * A sample-chunk plan for every UNet graph (sample-chunks.ts), whatever the call asks: verify holds chunked graphs
+   * to the fixtures with it. Default: each call's own (`UNetCallShape.chunkRows`, chosen by the job guard).
+   */
   sampleChunks?: SampleChunkPlan;
 }
 
@@ -97,7 +100,7 @@ export class ModelSet {
     this.groupnorm = opts.groupnorm ?? 'per_frame';
     this.loraRank = Math.max(0, Math.floor(opts.loraRank ?? DEFAULT_LORA_RANK));
     this.attention = attentionPlanFor(this.providers[0]);
-    this.compiler = new GraphCompiler(opts.cacheRoot, source, { precision: this.precision, groupnorm: this.groupnorm, loraRank: this.loraRank, attention: this.attention, trig: trigPlanFor(this.providers[0]), norm: normPlanFor(this.providers[0]), sampleChunks: opts.sampleChunks ?? sampleChunkPlanFor(this.providers[0]) }, opts.intraOpThreads);
+    this.compiler = new GraphCompiler(opts.cacheRoot, source, { precision: this.precision, groupnorm: this.groupnorm, loraRank: this.loraRank, attention: this.attention, trig: trigPlanFor(this.providers[0]), norm: normPlanFor(this.providers[0]) }, opts.intraOpThreads);
     this.target = { precision: this.precision, gpu: this.providers[0] !== 'cpu' };
     // Two UNet sessions (another shape, or the base beside a merged LoRA graph) are two copies of its weights: a GPU
     // cannot hold that at full size. On the CPU the budget decides (switching back to a kept session is instant).
@@ -277,11 +280,14 @@ export class ModelSet {
     const control = extras?.control;
     // Windows that would be one window of every frame are the plain graph (no second compile of the same thing).
     const windows = shape.windows && windowFusionPlan(frames, shape.windows) ? { windows: shape.windows } : {};
+    const chunkRows = this.opts.sampleChunks?.maxRows ?? shape.chunkRows;
+    const chunks = chunkRows !== undefined ? { chunkRows } : {};
     const graphShape: GraphShape = {
       component: 'unet', batch, frames, latentHeight, latentWidth, tokens,
       ...(img ? { imageFeatures: true as const } : {}),
       ...(control ? { control: true as const } : {}),
       ...windows,
+      ...chunks,
     };
     const controlFeeds = control ? residualFeeds(control, c.unet, N, latentHeight, latentWidth) : {};
     // One image per clip: with CFG both halves of the batch get the same features (AnimateLCM duplicates the latent).

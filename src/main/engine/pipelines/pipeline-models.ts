@@ -69,4 +69,6 @@ export interface UNetCallShape {
   tokens: number;
   /** FreeNoise context windows in the motion modules (a graph of its own); absent = every frame at once. */
   windows?: ContextWindowSpec;
+  /** The CPU memory plan's rows per iteration (a graph of its own, sample-chunks.ts); absent = every sample at once. */
+  chunkRows?: number;
 }

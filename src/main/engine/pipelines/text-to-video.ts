@@ -1,3 +1,4 @@
+import { CPU_SAMPLE_CHUNKS } from '../../compiler/graph/sample-chunks';
 import { StudioError } from '../../../shared/errors';
 import type { GenerationParams } from '../../../shared/domain/generation';
 import { TorchCpuGenerator } from '../noise/torch-randn';
@@ -87,6 +88,12 @@ export interface TextToVideoOptions {
    * memory. The job guard picks 'separate' when the batched call would not fit (memory/guard.ts).
    */
   guidanceCalls?: GuidanceCalls;
+  /**
+   * The UNet under the CPU sample-chunk plan (compiler/graph/sample-chunks.ts): frames through the spatial layers a
+   * few at a time, the same numbers with a fraction of the activation memory, a little slower. The job guard turns it
+   * on when no plain way fits (memory/guard.ts).
+   */
+  sampleChunks?: boolean;
   /** Advice that does not stop the run (e.g. a context length above the motion module's trained length). */
   onWarning?: (message: string) => void;
   /** Image-to-video / video-to-video: where the latents start, UNet extras, frame post-processing (pipeline-mode.ts). */
@@ -180,6 +187,7 @@ async function runTextToVideo(models: PipelineModels, req: TextToVideoRequest, o
     tokens = e.tokens;
     context = repeatPerFrame(doCfg ? [e.uncond!, e.cond] : [e.cond], F, tokens * D);
   }
+  const unetChunks = opts.sampleChunks ? { chunkRows: CPU_SAMPLE_CHUNKS.maxRows } : {};
   const unetWindows = windows ? { windows: { length: windows.length, stride: windows.stride, weighting: windows.weighting, mode: windows.mode } } : {};
 
   // 5. Denoising loop.
@@ -194,7 +202,7 @@ async function runTextToVideo(models: PipelineModels, req: TextToVideoRequest, o
     const folded = foldFrames(latents, C, F, h, w);
     const sample = doCfg ? concat(folded, folded) : folded;
     const tu = performance.now();
-    const callShape = { batch: doCfg ? 2 : 1, frames: F, latentHeight: h, latentWidth: w, tokens, ...unetWindows };
+    const callShape = { batch: doCfg ? 2 : 1, frames: F, latentHeight: h, latentWidth: w, tokens, ...unetWindows, ...unetChunks };
     const residuals = stepper ? await stepper.residuals(i, sample, t, context, callShape) : undefined;
     let out: Float32Array;
     if (doCfg && opts.guidanceCalls === 'separate') {
