@@ -150,29 +150,9 @@ export function GeneratePlace() {
             }}
             aria-label="Generation settings"
           >
-            <PromptEditor
-              label="Prompt"
-              value={params.prompt}
-              onChange={(prompt) => draft.update({ prompt })}
-              placeholder="Describe the clip, e.g. a fox running through snow, (watercolor:1.2)"
-              testId="prompt"
-              notes={tagNotes}
-              footer={<TokenCounter text={extractPromptLoras(params.prompt).prompt} mode={params.weighting} testId="prompt-tokens" />}
-            />
-            <PromptEditor
-              label="Negative prompt"
-              value={params.negativePrompt}
-              onChange={(negativePrompt) => draft.update({ negativePrompt })}
-              rows={2}
-              placeholder="Optional: what to steer away from"
-              testId="negative-prompt"
-              loraTags="ignore"
-              footer={<TokenCounter text={params.negativePrompt} mode={params.weighting} testId="negative-tokens" />}
-            />
-
-            <InputMedia params={params} update={draft.update} />
-
-            {/* One per line: the panel is narrow and model names are long; the select's title shows the whole name. */}
+            {/* First, as in A1111's checkpoint bar: which model and motion module a clip comes from is read before the
+                prompt and is in view at 1280×720. One per line: the panel is narrow and model names are long; the
+                select's title shows the whole name. */}
             <div className="form-stack">
               <div className="field">
                 <label htmlFor={ids.model}>Model</label>
@@ -198,6 +178,28 @@ export function GeneratePlace() {
               </div>
             </div>
             {models.error && <ErrorPanel error={models.error} title="The library could not be read" compact />}
+
+            <PromptEditor
+              label="Prompt"
+              value={params.prompt}
+              onChange={(prompt) => draft.update({ prompt })}
+              placeholder="Describe the clip, e.g. a fox running through snow, (watercolor:1.2)"
+              testId="prompt"
+              notes={tagNotes}
+              footer={<TokenCounter text={extractPromptLoras(params.prompt).prompt} mode={params.weighting} testId="prompt-tokens" />}
+            />
+            <PromptEditor
+              label="Negative prompt"
+              value={params.negativePrompt}
+              onChange={(negativePrompt) => draft.update({ negativePrompt })}
+              rows={2}
+              placeholder="Optional: what to steer away from"
+              testId="negative-prompt"
+              loraTags="ignore"
+              footer={<TokenCounter text={params.negativePrompt} mode={params.weighting} testId="negative-tokens" />}
+            />
+
+            <InputMedia params={params} update={draft.update} />
 
             <LoraStack loras={library} modelFamily={model?.family ?? null} onRefresh={() => void loras.reload()} />
             <p className="field-hint">

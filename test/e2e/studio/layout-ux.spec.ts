@@ -1,0 +1,202 @@
+/**
+ * Layout as a creator coming from A1111/ComfyUI sees it at 1280×720 and 1920×1080, asserted on geometry rather
+ * than on pixels: what must be seen without scrolling is inside its scroll area, nothing is cut off at a card's or
+ * strip's edge, and text that carries a reason (why a provider did not start) is shown whole. Screenshots under
+ * test-results/screenshots/ (layout-*).
+ */
+import type { Locator, Page } from '@playwright/test';
+import { call, expect, screenshot, test } from './studio-fixture';
+
+test.describe.configure({ mode: 'serial' });
+test.use({ backend: 'layout-ux' });
+test.setTimeout(150_000);
+
+type Box = { x: number; y: number; width: number; height: number };
+
+async function box(l: Locator): Promise<Box> {
+  const b = await l.boundingBox();
+  if (!b) throw new Error('not laid out');
+  return b;
+}
+
+/** `inner` lies entirely inside `outer` (1 px of rounding allowed). */
+function inside(inner: Box, outer: Box): boolean {
+  return inner.x >= outer.x - 1 && inner.y >= outer.y - 1 && inner.x + inner.width <= outer.x + outer.width + 1 && inner.y + inner.height <= outer.y + outer.height + 1;
+}
+
+/** The part of a scroll container that shows its content (its box less borders and scrollbars). */
+async function scrollport(l: Locator): Promise<Box> {
+  return l.evaluate((el) => {
+    const r = el.getBoundingClientRect();
+    const s = getComputedStyle(el);
+    const left = r.x + parseFloat(s.borderLeftWidth);
+    const top = r.y + parseFloat(s.borderTopWidth);
+    return { x: left, y: top, width: el.clientWidth, height: el.clientHeight };
+  });
+}
+
+/** Text shown whole: neither cut by an ellipsis nor clipped below. */
+async function shownWhole(l: Locator): Promise<boolean> {
+  return l.evaluate((el) => el.scrollWidth <= el.clientWidth + 1 && el.scrollHeight <= el.clientHeight + 1);
+}
+
+async function goPlace(page: Page, place: string) {
+  await page.getByRole('navigation', { name: 'Places' }).getByRole('button', { name: place }).click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText(place);
+}
+
+async function tinyJob(page: Page, prompt: string, { size = 64, frames = 8, steps = 2 } = {}) {
+  await page.getByTestId('prompt').fill(prompt);
+  await page.getByLabel('Width', { exact: true }).fill(String(size));
+  await page.getByLabel('Height', { exact: true }).fill(String(size));
+  await page.getByTestId('frames-number').fill(String(frames));
+  await page.getByTestId('steps-number').fill(String(steps));
+  await page.getByTestId('guidance-number').fill('1');
+  await page.getByTestId('generate').click();
+}
+
+/** Every queue card is either wholly inside the strip's visible part or wholly outside it (none cut at the edge). */
+async function cardsCut(page: Page): Promise<string[]> {
+  const strip = await scrollport(page.locator('.job-list'));
+  const cards = page.getByTestId('job');
+  const cut: string[] = [];
+  for (let i = 0; i < (await cards.count()); i++) {
+    const c = await box(cards.nth(i));
+    const right = c.x + c.width;
+    const outside = right <= strip.x + 1 || c.x >= strip.x + strip.width - 1;
+    if (!outside && !inside(c, strip)) cut.push(`card ${i + 1}: ${Math.round(c.x)}–${Math.round(right)} in a strip ${Math.round(strip.x)}–${Math.round(strip.x + strip.width)}`);
+  }
+  return cut;
+}
+
+test('Generate at 1280×720: the model and motion pickers and both prompts are in view without scrolling the form', async ({ page, app, consoleErrors }, testInfo) => {
+  await page.setViewportSize({ width: 1280, height: 720 });
+  await page.goto(app.url);
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Generate');
+  const form = await scrollport(page.locator('#generate-form'));
+  for (const id of ['model-picker', 'motion-picker', 'prompt', 'negative-prompt']) {
+    expect.soft(inside(await box(page.getByTestId(id)), form), `${id} is below the fold of the form`).toBe(true);
+  }
+  // Each picker's label sits right above it, so the two are read together.
+  for (const id of ['model-picker', 'motion-picker']) {
+    const picker = page.getByTestId(id);
+    const label = page.locator(`label[for="${await picker.getAttribute('id')}"]`);
+    const [l, p] = [await box(label), await box(picker)];
+    expect.soft(p.y - (l.y + l.height), `${id}'s label is not right above it`).toBeLessThan(12);
+  }
+  expect.soft(inside(await box(page.getByTestId('generate')), { x: 0, y: 0, width: 1280, height: 720 })).toBe(true);
+  // Keyboard order follows the page: the pickers, then the prompts.
+  await page.getByTestId('model-picker').focus();
+  await page.keyboard.press('Tab');
+  await expect(page.getByTestId('motion-picker')).toBeFocused();
+  await page.keyboard.press('Tab');
+  await expect(page.getByTestId('prompt')).toBeFocused();
+  await screenshot(page, testInfo, 'layout-generate-1280x720');
+  expect(consoleErrors).toEqual([]);
+});
+
+test('queue at 1280×720 and 1920×1080: whole cards only, titles readable, Cancel and "In History" inside their card', async ({ page, app, consoleErrors }, testInfo) => {
+  await page.setViewportSize({ width: 1280, height: 720 });
+  await page.goto(app.url);
+  const prompts = ['a red fox in the snow', 'a blue fox at dusk', 'a green fox in rain', 'a grey fox at dawn'];
+  for (const p of prompts) {
+    await tinyJob(page, p);
+    await expect(page.getByTestId('job').filter({ hasText: p })).toHaveAttribute('data-status', 'done', { timeout: 90_000 });
+  }
+  // A running job (notes arrive while it runs) keeps its Cancel button inside the card.
+  await tinyJob(page, 'a slow fox', { size: 256, frames: 16, steps: 20 });
+  const slow = page.getByTestId('job').filter({ hasText: 'a slow fox' });
+  await expect(slow).toHaveAttribute('data-status', 'running', { timeout: 30_000 });
+  await expect(slow.getByTestId('job-status')).toContainText('Sampling', { timeout: 60_000 });
+  expect.soft(inside(await box(slow.getByTestId('job-cancel')), await box(slow)), 'Cancel is cut off by its card').toBe(true);
+  // The newest job is first in the strip and in view: adding a job never scrolls it away.
+  expect.soft(inside(await box(slow), await scrollport(page.locator('.job-list'))), 'the running job is not in view').toBe(true);
+  await screenshot(page, testInfo, 'layout-queue-running-1280x720');
+  await slow.getByTestId('job-cancel').click();
+  await expect(slow).toHaveAttribute('data-status', 'cancelled', { timeout: 30_000 });
+
+  for (const size of [
+    { width: 1280, height: 720 },
+    { width: 1920, height: 1080 },
+  ]) {
+    await page.setViewportSize(size);
+    await page.locator('.job-list').evaluate((el) => el.scrollTo(0, 0));
+    expect.soft(await cardsCut(page), `cards cut at ${size.width}×${size.height}`).toEqual([]);
+    const cards = page.getByTestId('job');
+    for (let i = 0; i < (await cards.count()); i++) {
+      const card = cards.nth(i);
+      if (!inside(await box(card), await scrollport(page.locator('.job-list')))) continue;
+      const title = card.locator('.job-prompt');
+      expect.soft(await shownWhole(title), `“${await title.textContent()}” is cut at ${size.width}×${size.height}`).toBe(true);
+      const history = card.getByRole('button', { name: 'In History' });
+      if ((await history.count()) > 0) expect.soft(inside(await box(history), await box(card)), '“In History” is cut off by its card').toBe(true);
+      // The status is still said on the card, in words.
+      await expect(card.locator('.status-badge')).toBeVisible();
+    }
+    await screenshot(page, testInfo, `layout-queue-${size.width}x${size.height}`);
+  }
+  expect(consoleErrors).toEqual([]);
+});
+
+test('History at 1280×720: a gallery of at least four clips a row, the first row whole in view, details not cut', async ({ page, app, consoleErrors }, testInfo) => {
+  await page.setViewportSize({ width: 1280, height: 720 });
+  await page.goto(app.url);
+  // Enough clips for two rows, when this test runs on its own.
+  for (let i = (await call(app, 'listGenerations', {})).total; i < 6; i++) {
+    await tinyJob(page, `history fox ${i + 1}`);
+    await expect(page.getByTestId('job').filter({ hasText: `history fox ${i + 1}` })).toHaveAttribute('data-status', 'done', { timeout: 90_000 });
+  }
+  await goPlace(page, 'History');
+  const cards = page.getByTestId('history-card');
+  await expect(cards).toHaveCount((await call(app, 'listGenerations', {})).total);
+  const tops = await cards.evaluateAll((els) => els.map((e) => Math.round(e.getBoundingClientRect().top)));
+  const perRow = tops.filter((t) => t === tops[0]).length;
+  expect.soft(perRow, 'clips in the first row').toBeGreaterThanOrEqual(4);
+  const main = await scrollport(page.locator('#main'));
+  for (let i = 0; i < perRow; i++) expect.soft(inside(await box(cards.nth(i)), main), `card ${i + 1} of the first row is not whole in view`).toBe(true);
+  // Seed, steps and frames are read, not guessed from an ellipsis.
+  const meta = cards.first().locator('.history-meta');
+  expect.soft(await shownWhole(meta), 'the first card’s details are cut').toBe(true);
+  await screenshot(page, testInfo, 'layout-history-1280x720');
+  expect(consoleErrors).toEqual([]);
+});
+
+test('Settings: why a provider did not start is shown whole; Library filters on one row; the shortcut list fits 1280×720', async ({ page, app, consoleErrors }, testInfo) => {
+  await page.setViewportSize({ width: 1280, height: 720 });
+  await page.goto(app.url);
+  await goPlace(page, 'Settings');
+  const statuses = page.getByTestId('provider-order').locator('.provider-status');
+  await expect(statuses.first()).toBeVisible();
+  for (let i = 0; i < (await statuses.count()); i++) {
+    const s = statuses.nth(i);
+    expect.soft(await shownWhole(s), `cut: ${await s.textContent()}`).toBe(true);
+  }
+  // Each row's move buttons stay on the row's first line, right-aligned, whatever the reason's length.
+  const rows = page.getByTestId('provider-order').locator('li');
+  const xs = new Set<number>();
+  for (let i = 0; i < (await rows.count()); i++) {
+    const down = rows.nth(i).getByRole('button', { name: /down$/ });
+    if ((await down.count()) > 0) xs.add(Math.round((await box(down)).x));
+  }
+  expect.soft(xs.size, 'the move buttons line up').toBe(1);
+  await screenshot(page, testInfo, 'layout-settings-1280x720');
+
+  await goPlace(page, 'Library');
+  const controls = [page.getByTestId('library-search'), page.locator('.library-toolbar select').first(), page.locator('.library-toolbar select').last(), page.locator('.library-toolbar').getByLabel('Favourites')];
+  const rowsOf = new Set<number>();
+  for (const c of controls) {
+    const b = await box(c);
+    rowsOf.add(Math.round((b.y + b.height / 2) / 10));
+  }
+  expect.soft(rowsOf.size, 'the search and filters share one row').toBe(1);
+  await screenshot(page, testInfo, 'layout-library-1280x720');
+
+  await page.locator('body').click({ position: { x: 5, y: 5 } });
+  await page.keyboard.press('?');
+  const help = page.getByTestId('shortcuts-help');
+  await expect(help).toBeVisible();
+  expect.soft(await shownWhole(help), 'the shortcut list needs scrolling').toBe(true);
+  await screenshot(page, testInfo, 'layout-shortcuts-1280x720');
+  await page.keyboard.press('Escape');
+  expect(consoleErrors).toEqual([]);
+});
