@@ -85,6 +85,11 @@ test('Generate at 1280×720: the model and motion pickers and both prompts are i
     expect.soft(p.y - (l.y + l.height), `${id}'s label is not right above it`).toBeLessThan(12);
   }
   expect.soft(inside(await box(page.getByTestId('generate')), { x: 0, y: 0, width: 1280, height: 720 })).toBe(true);
+  // What changes take after take (seed, steps, guidance, frames, size) comes before the optional extras.
+  const extras = Math.min((await box(page.getByTestId('extra-files'))).y, (await box(page.locator('.generate-form fieldset', { hasText: 'ControlNet' }).first())).y);
+  for (const id of ['seed-input', 'steps-number', 'guidance-number', 'frames-number', 'size-preset']) {
+    expect.soft((await box(page.getByTestId(id))).y, `${id} is below the embeddings or ControlNet`).toBeLessThan(extras);
+  }
   // Keyboard order follows the page: the pickers, then the prompts.
   await page.getByTestId('model-picker').focus();
   await page.keyboard.press('Tab');
@@ -112,8 +117,16 @@ test('queue at 1280×720 and 1920×1080: whole cards only, titles readable, Canc
   // The newest job is first in the strip and in view: adding a job never scrolls it away.
   expect.soft(inside(await box(slow), await scrollport(page.locator('.job-list'))), 'the running job is not in view').toBe(true);
   await screenshot(page, testInfo, 'layout-queue-running-1280x720');
+  const stage = await box(page.locator('.gen-viewer-stage'));
   await slow.getByTestId('job-cancel').click();
   await expect(slow).toHaveAttribute('data-status', 'cancelled', { timeout: 30_000 });
+  // The viewer says why once, on the bar's line beside "Previous take", and the picture keeps its size.
+  const reason = page.getByTestId('viewer-reason');
+  await expect(reason).toHaveText('Cancelled before it finished; nothing was kept.');
+  await expect(page.getByTestId('viewer-status')).toHaveCount(0);
+  const [r, compare] = [await box(reason), await box(page.getByTestId('viewer-compare'))];
+  expect.soft(Math.abs(r.y + r.height / 2 - (compare.y + compare.height / 2)), 'the reason is not on the bar’s line').toBeLessThan(14);
+  expect.soft((await box(page.locator('.gen-viewer-stage'))).height, 'the picture shrank').toBeCloseTo(stage.height, 0);
 
   for (const size of [
     { width: 1280, height: 720 },

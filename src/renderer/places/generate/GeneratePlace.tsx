@@ -208,9 +208,8 @@ export function GeneratePlace() {
               </button>
             </p>
 
-            <ExtraFiles items={models.value ?? []} onOpenLibrary={() => go('library')} />
-            <ControlNetUnits />
-
+            {/* What is changed take after take (seed, steps, guidance, frames, size) before the optional extras, as in
+                A1111's txt2img: embeddings, ControlNet and long-clip options follow. */}
             <SeedControl seed={params.seed} locked={draft.seedLocked} onSeed={(seed) => draft.update({ seed })} onLocked={draft.setSeedLocked} onRoll={() => draft.update({ seed: randomSeed() })} />
 
             <div className="form-grid">
@@ -250,6 +249,9 @@ export function GeneratePlace() {
               </div>
             </div>
             {(params.width % SIZE_STEP !== 0 || params.height % SIZE_STEP !== 0) && <p className="warning-line">Width and height must be multiples of {SIZE_STEP}.</p>}
+
+            <ExtraFiles items={models.value ?? []} onOpenLibrary={() => go('library')} />
+            <ControlNetUnits />
 
             <LongClipControls params={params} update={draft.update} />
 
