@@ -213,3 +213,33 @@ test('Settings: why a provider did not start is shown whole; Library filters on 
   await page.keyboard.press('Escape');
   expect(consoleErrors).toEqual([]);
 });
+
+test('Timeline at 1280×720, fitted: every ruler label is inside the track, nothing to scroll sideways', async ({ page, app, consoleErrors }, testInfo) => {
+  await page.setViewportSize({ width: 1280, height: 720 });
+  await page.goto(app.url);
+  for (let i = (await call(app, 'listGenerations', { status: 'done' })).total; i < 2; i++) {
+    await tinyJob(page, `timeline fox ${i + 1}`);
+    await expect(page.getByTestId('job').filter({ hasText: `timeline fox ${i + 1}` })).toHaveAttribute('data-status', 'done', { timeout: 90_000 });
+  }
+  const [a, b] = (await call(app, 'listGenerations', { status: 'done', order: 'oldest' })).items;
+  const t = await call(app, 'createTimeline', 'Ruler');
+  for (const g of [a, b]) await call(app, 'addClip', t.id, g.id);
+  // The second clip trimmed to 6 of its 8 frames: 1.75 s in all, so the last label is a wide one (“1.75s”).
+  const second = (await call(app, 'getTimeline', t.id)).clips[1];
+  await call(app, 'trimClip', second.id, 0, second.outFrame - 2);
+  await goPlace(page, 'Timeline');
+  await page.getByTestId('timeline-picker').selectOption(String(t.id));
+  await expect(page.getByTestId('clip')).toHaveCount(2);
+  await expect(page.getByTestId('zoom-fit')).toHaveAttribute('aria-pressed', 'true');
+  const scroller = page.locator('.track-scroll');
+  const view = await scrollport(scroller);
+  const ticks = page.locator('.tick');
+  expect(await ticks.count()).toBeGreaterThan(2);
+  for (let i = 0; i < (await ticks.count()); i++) {
+    const tick = ticks.nth(i);
+    expect.soft(inside(await box(tick), { ...view, y: -1e6, height: 2e6 }), `ruler label ${await tick.textContent()} is cut at the track's edge`).toBe(true);
+  }
+  expect.soft(await scroller.evaluate((el) => el.scrollWidth - el.clientWidth), 'the fitted track scrolls sideways').toBeLessThanOrEqual(0);
+  await screenshot(page, testInfo, 'layout-timeline-1280x720');
+  expect(consoleErrors).toEqual([]);
+});
