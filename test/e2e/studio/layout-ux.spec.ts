@@ -240,6 +240,9 @@ test('Timeline at 1280×720, fitted: every ruler label is inside the track, noth
     expect.soft(inside(await box(tick), { ...view, y: -1e6, height: 2e6 }), `ruler label ${await tick.textContent()} is cut at the track's edge`).toBe(true);
   }
   expect.soft(await scroller.evaluate((el) => el.scrollWidth - el.clientWidth), 'the fitted track scrolls sideways').toBeLessThanOrEqual(0);
+  // The viewer, the track and the line that says how to edit with the keyboard all fit the window.
+  const main = await scrollport(page.locator('#main'));
+  for (const l of [page.getByTestId('track'), page.locator('#clip-keys')]) expect.soft(inside(await box(l), main), 'below the fold at 1280×720').toBe(true);
   await screenshot(page, testInfo, 'layout-timeline-1280x720');
   expect(consoleErrors).toEqual([]);
 });
