@@ -246,3 +246,63 @@ test('Timeline at 1280×720, fitted: every ruler label is inside the track, noth
   await screenshot(page, testInfo, 'layout-timeline-1280x720');
   expect(consoleErrors).toEqual([]);
 });
+
+/**
+ * Tab through the page from the body; for each control reached, the ancestors that cut its focus ring (outline
+ * width + offset): any clipping box on the sides, a scrolling one only on its sides (focus scrolls it into view
+ * vertically, flush with the edge).
+ */
+async function clippedFocusRings(page: Page, presses: number): Promise<string[]> {
+  await page.locator('body').click({ position: { x: 5, y: 5 } });
+  const cut: string[] = [];
+  for (let i = 0; i < presses; i++) {
+    await page.keyboard.press('Tab');
+    const found = await page.evaluate(() => {
+      const focused = document.activeElement as HTMLElement | null;
+      if (!focused || focused === document.body || !focused.matches(':focus-visible')) return null;
+      // The ring is the focused control's own, or a wrapper's that draws it on :focus-within (the prompt editor).
+      let el: HTMLElement | null = focused;
+      while (el && getComputedStyle(el).outlineStyle === 'none') el = el.parentElement;
+      if (!el || el === document.body) return `${focused.outerHTML.slice(0, 80)}: no focus ring`;
+      const s = getComputedStyle(el);
+      const ring = parseFloat(s.outlineWidth) + parseFloat(s.outlineOffset);
+      const r = el.getBoundingClientRect();
+      for (let a = el.parentElement; a; a = a.parentElement) {
+        const as = getComputedStyle(a);
+        if (as.overflowX === 'visible' && as.overflowY === 'visible') continue;
+        const scrolls = ['auto', 'scroll'].includes(as.overflowX) || ['auto', 'scroll'].includes(as.overflowY);
+        const margin = as.overflowX === 'clip' ? parseFloat(as.getPropertyValue('overflow-clip-margin')) || 0 : 0;
+        const b = a.getBoundingClientRect();
+        const left = r.left - ring < b.left + a.clientLeft - margin - 0.5;
+        const right = r.right + ring > b.left + a.clientLeft + a.clientWidth + margin + 0.5;
+        const top = !scrolls && r.top - ring < b.top + a.clientTop - margin - 0.5;
+        const bottom = !scrolls && r.bottom + ring > b.top + a.clientTop + a.clientHeight + margin + 0.5;
+        if (left || right || top || bottom) return `${el.outerHTML.slice(0, 80)}: ring cut by .${a.className.split(' ')[0]}`;
+      }
+      return null;
+    });
+    if (found && !cut.includes(found)) cut.push(found);
+  }
+  return cut;
+}
+
+test('keyboard: every control reached by Tab in every place shows its whole focus ring', async ({ page, app, consoleErrors }) => {
+  await page.setViewportSize({ width: 1280, height: 720 });
+  await page.goto(app.url);
+  // A card in the queue strip (and a clip in History), with its “In History” link.
+  await tinyJob(page, 'focus fox');
+  await expect(page.getByTestId('job').first()).toHaveAttribute('data-status', 'done', { timeout: 90_000 });
+  expect.soft(await clippedFocusRings(page, 90), 'Generate').toEqual([]);
+  await goPlace(page, 'History');
+  expect.soft(await clippedFocusRings(page, 40), 'History').toEqual([]);
+  await goPlace(page, 'Library');
+  expect.soft(await clippedFocusRings(page, 40), 'Library').toEqual([]);
+  await goPlace(page, 'Settings');
+  expect.soft(await clippedFocusRings(page, 40), 'Settings').toEqual([]);
+  const t = await call(app, 'createTimeline', 'Focus');
+  await call(app, 'addClip', t.id, (await call(app, 'listGenerations', { status: 'done', limit: 1 })).items[0].id);
+  await goPlace(page, 'Timeline');
+  await page.getByTestId('timeline-picker').selectOption(String(t.id));
+  expect.soft(await clippedFocusRings(page, 40), 'Timeline').toEqual([]);
+  expect(consoleErrors).toEqual([]);
+});

@@ -18,6 +18,8 @@ const SPEEDS = [0.25, 0.5, 0.75, 1, 1.25, 1.5, 2, 3, 4].filter((s) => s >= CLIP_
 
 /** Room a ruler label takes right of its tick (“1:30”, “1.75s” at the ruler's type size, with padding). */
 const TICK_LABEL_PX = 40;
+/** The track scroller's side padding (studio.css `.track-scroll`): room for a focused clip's ring. */
+const TRACK_PAD_PX = 4;
 /**
  * An editor's timeline: a large viewer, a time ruler with zoom, clips as wide as they last, a playhead that
  * scrubs across clips and snaps to their edges, per-clip speed, split and duplicate, undo/redo of every edit,
@@ -303,7 +305,7 @@ export function TimelinePlace() {
               <div className="ruler" ref={ruler} {...rulerPointer} data-testid="ruler" role="slider" tabIndex={-1} aria-label="Time ruler: drag to scrub" aria-valuemin={0} aria-valuemax={Math.round(duration)} aria-valuenow={Math.round(at?.startMs ?? 0)}>
                 {ticks.map((s) => (
                   // A label that would run past the track's end sits on the left of its tick, so it is not cut.
-                  <span key={s} className={msToPx(s * 1000, zoom) + TICK_LABEL_PX > Math.max(trackWidth, trackPx) ? 'tick tick-end' : 'tick'} style={{ left: msToPx(s * 1000, zoom) }}>
+                  <span key={s} className={msToPx(s * 1000, zoom) + TICK_LABEL_PX > Math.max(trackWidth, trackPx - 2 * TRACK_PAD_PX) ? 'tick tick-end' : 'tick'} style={{ left: msToPx(s * 1000, zoom) }}>
                     {s >= 60 ? `${Math.floor(s / 60)}:${String(Math.round(s % 60)).padStart(2, '0')}` : `${Number(s.toFixed(2))}s`}
                   </span>
                 ))}
