@@ -90,6 +90,10 @@ test('Generate at 1280×720: the model and motion pickers and both prompts are i
   for (const id of ['seed-input', 'steps-number', 'guidance-number', 'frames-number', 'size-preset']) {
     expect.soft((await box(page.getByTestId(id))).y, `${id} is below the embeddings or ControlNet`).toBeLessThan(extras);
   }
+  // "Start from": the file button and the drop hint on one line, in a box no taller than it needs.
+  const [pick, hint] = [await box(page.getByTestId('input-pick')), await box(page.locator('.input-drop-hint'))];
+  expect.soft(Math.abs(pick.y + pick.height / 2 - (hint.y + hint.height / 2)), 'the drop hint is not beside the button').toBeLessThan(8);
+  expect.soft((await box(page.getByTestId('input-media'))).height, 'Start from is taller than its two lines need').toBeLessThan(130);
   // Keyboard order follows the page: the pickers, then the prompts.
   await page.getByTestId('model-picker').focus();
   await page.keyboard.press('Tab');
@@ -97,6 +101,19 @@ test('Generate at 1280×720: the model and motion pickers and both prompts are i
   await page.keyboard.press('Tab');
   await expect(page.getByTestId('prompt')).toBeFocused();
   await screenshot(page, testInfo, 'layout-generate-1280x720');
+  // Each slider's number box is on its label's line, and the two columns' sliders line up.
+  const rangeY: number[] = [];
+  for (const id of ['steps', 'guidance', 'frames', 'fps']) {
+    const range = page.getByTestId(id);
+    const label = page.locator(`label[for="${await range.getAttribute('id')}"]`);
+    const [l, n] = [await box(label), await box(page.getByTestId(`${id}-number`))];
+    expect.soft(Math.abs(l.y + l.height / 2 - (n.y + n.height / 2)), `${id}: the number is not on its label's line`).toBeLessThan(6);
+    expect.soft(l.height, `${id}: the label wraps`).toBeLessThan(24);
+    rangeY.push(Math.round((await box(range)).y));
+  }
+  expect.soft([rangeY[0], rangeY[2]], 'the sliders of a row do not line up').toEqual([rangeY[1], rangeY[3]]);
+  await page.getByTestId('input-media').scrollIntoViewIfNeeded();
+  await screenshot(page, testInfo, 'layout-generate-scrolled-1280x720');
   expect(consoleErrors).toEqual([]);
 });
 

@@ -216,7 +216,7 @@ export function GeneratePlace() {
               <Slider label="Steps" value={params.steps} {...PARAM_LIMITS.steps} onChange={(steps) => draft.update({ steps })} hint="4 is enough with AnimateLCM; 6–8 for more detail." testId="steps" />
               <Slider label="Guidance" value={params.guidance} {...PARAM_LIMITS.guidance} onChange={(guidance) => draft.update({ guidance: Math.round(guidance * 10) / 10 })} hint="1 is twice as fast; 1.5 follows the prompt more." testId="guidance" />
               <Slider label="Frames" value={params.frames} {...PARAM_LIMITS.frames} max={params.contextWindows ? MAX_LONG_CLIP_FRAMES : PARAM_LIMITS.frames.max} hardMax={params.contextWindows ? MAX_LONG_CLIP_FRAMES : PARAM_LIMITS.frames.hardMax} onChange={(frames) => draft.update({ frames })} hint={params.contextWindows ? LONG_CLIP_HINT : '16 is what the motion module was trained on; turn on context windows (below) for up to 256.'} testId="frames" />
-              <Slider label="Frames per second" value={params.fps} {...PARAM_LIMITS.fps} onChange={(fps) => draft.update({ fps })} testId="fps" />
+              <Slider label="Frame rate" value={params.fps} {...PARAM_LIMITS.fps} onChange={(fps) => draft.update({ fps })} testId="fps" />
             </div>
 
             <div className="form-row">
