@@ -323,3 +323,48 @@ test('keyboard: every control reached by Tab in every place shows its whole focu
   expect.soft(await clippedFocusRings(page, 40), 'Timeline').toEqual([]);
   expect(consoleErrors).toEqual([]);
 });
+
+/** Controls in the place that a toast's box overlaps. */
+async function controlsUnderToasts(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const toasts = Array.from(document.querySelectorAll('.toast')).map((t) => t.getBoundingClientRect());
+    const hit: string[] = [];
+    for (const el of Array.from(document.querySelectorAll('#main button, #main input, #main select, #main textarea, #main a[href], #main [role="slider"]'))) {
+      const r = el.getBoundingClientRect();
+      if (r.width === 0 || r.height === 0 || (el as HTMLInputElement).type === 'hidden') continue;
+      if (toasts.some((t) => r.left < t.right && t.left < r.right && r.top < t.bottom && t.top < r.bottom)) hit.push(`${el.tagName.toLowerCase()} “${(el.textContent || el.getAttribute('aria-label') || '').trim().slice(0, 40)}”`);
+    }
+    return hit;
+  });
+}
+
+test('History at 1280×720 with a clip open: its actions are in view without scrolling, and the toasts they raise cover no control', async ({ page, app, consoleErrors }, testInfo) => {
+  await page.setViewportSize({ width: 1280, height: 720 });
+  await page.goto(app.url);
+  if ((await call(app, 'listGenerations', { status: 'done' })).total === 0) {
+    await tinyJob(page, 'details fox');
+    await expect(page.getByTestId('job').first()).toHaveAttribute('data-status', 'done', { timeout: 90_000 });
+  }
+  await goPlace(page, 'History');
+  await page.getByTestId('history-card').and(page.locator('[data-status="done"]')).first().locator('.history-thumb').click();
+  const pane = page.getByTestId('history-details');
+  const main = await scrollport(page.locator('#main'));
+  for (const id of ['history-reroll', 'history-rerun', 'history-reuse', 'history-send']) {
+    const b = await box(pane.getByTestId(id));
+    expect.soft(inside(b, main) && inside(b, await scrollport(pane)), `${id} is below the fold`).toBe(true);
+  }
+  await screenshot(page, testInfo, 'layout-history-details-1280x720');
+  await pane.getByTestId('history-reroll').click();
+  await pane.getByTestId('history-rerun').click();
+  await expect(page.locator('.toast')).toHaveCount(2);
+  expect.soft(await controlsUnderToasts(page), 'History controls under a toast').toEqual([]);
+  await screenshot(page, testInfo, 'layout-history-toasts-1280x720');
+  await pane.getByTestId('history-reuse').click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Generate');
+  await expect(page.locator('.toast').last()).toBeVisible();
+  expect.soft(await controlsUnderToasts(page), 'Generate controls under a toast').toEqual([]);
+  await screenshot(page, testInfo, 'layout-generate-toasts-1280x720');
+  // Let the queued takes finish, so the next test starts from an idle engine.
+  await expect(page.getByTestId('job').and(page.locator('[data-status="running"], [data-status="queued"]'))).toHaveCount(0, { timeout: 90_000 });
+  expect(consoleErrors).toEqual([]);
+});
