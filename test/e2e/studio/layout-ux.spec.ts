@@ -274,6 +274,7 @@ async function clippedFocusRings(page: Page, presses: number): Promise<string[]>
   const cut: string[] = [];
   for (let i = 0; i < presses; i++) {
     await page.keyboard.press('Tab');
+    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
     const found = await page.evaluate(() => {
       const focused = document.activeElement as HTMLElement | null;
       if (!focused || focused === document.body || !focused.matches(':focus-visible')) return null;
@@ -306,9 +307,11 @@ async function clippedFocusRings(page: Page, presses: number): Promise<string[]>
 test('keyboard: every control reached by Tab in every place shows its whole focus ring', async ({ page, app, consoleErrors }) => {
   await page.setViewportSize({ width: 1280, height: 720 });
   await page.goto(app.url);
-  // A card in the queue strip (and a clip in History), with its “In History” link.
-  await tinyJob(page, 'focus fox');
-  await expect(page.getByTestId('job').first()).toHaveAttribute('data-status', 'done', { timeout: 90_000 });
+  // More cards than the strip shows (Tab scrolls it), each with its “In History” link, and clips in History.
+  for (const n of [1, 2, 3]) {
+    await tinyJob(page, `focus fox ${n}`);
+    await expect(page.getByTestId('job').filter({ hasText: `focus fox ${n}` })).toHaveAttribute('data-status', 'done', { timeout: 90_000 });
+  }
   expect.soft(await clippedFocusRings(page, 90), 'Generate').toEqual([]);
   await goPlace(page, 'History');
   expect.soft(await clippedFocusRings(page, 40), 'History').toEqual([]);

@@ -77,7 +77,16 @@ export function QueueList({ selectedId, onSelect }: { selectedId: string | null;
           const running = job.status === 'running' || job.status === 'queued';
           const selected = job.jobId === selectedId;
           return (
-            <li key={job.jobId} className={`job job-${job.status}${selected ? ' job-selected' : ''}`} data-testid="job" data-status={job.status} data-job-id={job.jobId} aria-current={selected ? 'true' : undefined}>
+            <li
+              key={job.jobId}
+              className={`job job-${job.status}${selected ? ' job-selected' : ''}`}
+              data-testid="job"
+              data-status={job.status}
+              data-job-id={job.jobId}
+              aria-current={selected ? 'true' : undefined}
+              // Tabbing into a card off to the side brings the whole card into the strip, not only the control.
+              onFocus={(e) => e.currentTarget.scrollIntoView({ block: 'nearest', inline: 'nearest' })}
+            >
               {/* The status on the thumbnail, not in front of the title: the title gets the card's whole width. */}
               <div className="job-thumb">
                 <button type="button" className="job-select" onClick={() => onSelect(job.jobId)} aria-label={`Show “${job.params.prompt || 'untitled'}” in the viewer`}>
