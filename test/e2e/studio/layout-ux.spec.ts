@@ -371,3 +371,75 @@ test('History at 1280×720 with a clip open: its actions are in view without scr
   await expect(page.getByTestId('job').and(page.locator('[data-status="running"], [data-status="queued"]'))).toHaveCount(0, { timeout: 90_000 });
   expect(consoleErrors).toEqual([]);
 });
+
+/** Text in #main (and the header and status bar) whose contrast with what is behind it is under WCAG AA. */
+async function lowContrastText(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const parse = (c: string): [number, number, number, number] | null => {
+      const m = c.match(/^rgba?\(([^)]+)\)$/);
+      if (m) {
+        const p = m[1].split(/[\s,/]+/).filter(Boolean).map(Number);
+        return [p[0] / 255, p[1] / 255, p[2] / 255, p[3] ?? 1];
+      }
+      const s = c.match(/^color\(srgb ([^)]+)\)$/);
+      if (s) {
+        const p = s[1].split(/[\s/]+/).filter(Boolean).map(Number);
+        return [p[0], p[1], p[2], p[3] ?? 1];
+      }
+      return null;
+    };
+    const lum = ([r, g, b]: number[]) => {
+      const f = (v: number) => (v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4);
+      return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+    };
+    /** The colour behind an element: its ancestors' backgrounds blended from the page's up. */
+    const behind = (el: Element): number[] => {
+      const layers: number[][] = [];
+      for (let a: Element | null = el; a; a = a.parentElement) {
+        const c = parse(getComputedStyle(a).backgroundColor);
+        if (c && c[3] > 0) layers.push(c);
+        if (c && c[3] >= 1) break;
+      }
+      let rgb = [1, 1, 1];
+      for (const l of layers.reverse()) rgb = rgb.map((v, i) => v * (1 - l[3]) + l[i] * l[3]);
+      return rgb;
+    };
+    const out: string[] = [];
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+      const el = n.parentElement;
+      if (!el || !(n.textContent ?? '').trim() || !el.closest('#main, .app-header, .status-bar')) continue;
+      if (el.closest(':disabled, [aria-disabled="true"], .muted-disabled, option, .card-offline, [data-disabled]')) continue;
+      const r = el.getBoundingClientRect();
+      if (r.width === 0 || r.height === 0 || getComputedStyle(el).visibility === 'hidden') continue;
+      const s = getComputedStyle(el);
+      const fg = parse(s.color);
+      if (!fg) continue;
+      const bg = behind(el);
+      const mixed = fg.slice(0, 3).map((v, i) => v * fg[3] + bg[i] * (1 - fg[3]));
+      let opacity = 1;
+      for (let a: Element | null = el; a; a = a.parentElement) opacity *= Number(getComputedStyle(a).opacity);
+      const seen = mixed.map((v, i) => v * opacity + bg[i] * (1 - opacity));
+      const [l1, l2] = [lum(seen), lum(bg)].sort((x, y) => y - x);
+      const ratio = (l1 + 0.05) / (l2 + 0.05);
+      const large = parseFloat(s.fontSize) >= 24 || (parseFloat(s.fontSize) >= 18.66 && Number(s.fontWeight) >= 700);
+      if (ratio < (large ? 3 : 4.5)) out.push(`${ratio.toFixed(2)}: “${(n.textContent ?? '').trim().slice(0, 40)}” (.${el.className || el.tagName})`);
+    }
+    return [...new Set(out)];
+  });
+}
+
+test('contrast: text in every place reads at WCAG AA in the dark and the light theme', async ({ page, app, consoleErrors }, testInfo) => {
+  await page.setViewportSize({ width: 1280, height: 720 });
+  await page.goto(app.url);
+  for (const theme of ['dark', 'light']) {
+    if ((await page.evaluate(() => document.documentElement.dataset.theme)) !== theme) await page.getByTestId('theme-toggle').click();
+    for (const place of ['Generate', 'Library', 'Timeline', 'History', 'Settings']) {
+      await goPlace(page, place);
+      expect.soft(await lowContrastText(page), `${place}, ${theme}`).toEqual([]);
+      if (theme === 'light') await screenshot(page, testInfo, `layout-${place.toLowerCase()}-light-1280x720`);
+    }
+  }
+  await page.getByTestId('theme-toggle').click();
+  expect(consoleErrors).toEqual([]);
+});
