@@ -261,6 +261,13 @@ test('Timeline at 1280×720, fitted: every ruler label is inside the track, noth
   const main = await scrollport(page.locator('#main'));
   for (const l of [page.getByTestId('track'), page.locator('#clip-keys')]) expect.soft(inside(await box(l), main), 'below the fold at 1280×720').toBe(true);
   await screenshot(page, testInfo, 'layout-timeline-1280x720');
+  // A clip chosen to edit: its speed, crossfade and remove are in view without scrolling, right under the track.
+  await page.getByTestId('clip').nth(1).focus();
+  const bar = page.getByTestId('clip-bar');
+  for (const l of [bar.getByTestId('clip-speed'), bar.getByTestId('clip-crossfade'), bar.getByRole('button', { name: /^Remove clip/ })]) {
+    expect.soft(inside(await box(l), main), 'a clip control is below the fold at 1280×720').toBe(true);
+  }
+  await screenshot(page, testInfo, 'layout-timeline-clip-1280x720');
   expect(consoleErrors).toEqual([]);
 });
 

@@ -344,10 +344,8 @@ export function TimelinePlace() {
               <div className="playhead" style={{ left: playheadPx }} aria-hidden="true" data-testid="playhead" />
             </div>
           </div>
-          <p id="clip-keys" className="field-hint">
-            Drag the ruler to scrub (it snaps to clip edges). Drag a clip to reorder it, or focus it and press Alt+← / Alt+→. Drag the trim handles, or focus one and use the arrow keys. Delete removes the focused clip.
-          </p>
 
+          {/* Right under the track, so the chosen clip's speed, crossfade and order are edited where it is. */}
           {selected && (
             <div className="clip-bar" role="group" aria-label={`Clip ${selectedIndex + 1}`} data-testid="clip-bar">
               <strong>
@@ -403,6 +401,9 @@ export function TimelinePlace() {
               </button>
             </div>
           )}
+          <p id="clip-keys" className="field-hint">
+            Drag the ruler to scrub (it snaps to clip edges). Drag a clip to reorder it, or focus it and press Alt+← / Alt+→. Drag the trim handles, or focus one and use the arrow keys. Delete removes the focused clip.
+          </p>
           {exporting && <ExportDialog timelineId={timeline.id} width={first?.width ?? 512} height={first?.height ?? 512} onClose={() => setExporting(false)} />}
         </>
       )}
