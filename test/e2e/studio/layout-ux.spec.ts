@@ -112,6 +112,24 @@ test('Generate at 1280×720: the model and motion pickers and both prompts are i
     rangeY.push(Math.round((await box(range)).y));
   }
   expect.soft([rangeY[0], rangeY[2]], 'the sliders of a row do not line up').toEqual([rangeY[1], rangeY[3]]);
+  // The size preset shows its whole name (the longest one chosen), its width and height fields beside each other.
+  const size = page.getByTestId('size-preset');
+  await size.selectOption({ label: 'Landscape 768×512' });
+  const fits = await size.evaluate((el: HTMLSelectElement) => {
+    const probe = document.createElement('span');
+    probe.style.font = getComputedStyle(el).font;
+    probe.style.position = 'absolute';
+    probe.textContent = el.selectedOptions[0]?.text ?? '';
+    document.body.append(probe);
+    const w = probe.getBoundingClientRect().width;
+    probe.remove();
+    const s = getComputedStyle(el);
+    // Text, the padding and the drop-down arrow's room (about 20 px).
+    return w + parseFloat(s.paddingLeft) + parseFloat(s.paddingRight) + 20 <= el.clientWidth;
+  });
+  expect.soft(fits, 'the size preset is cut').toBe(true);
+  const [w, h] = [await box(page.getByLabel('Width', { exact: true })), await box(page.getByLabel('Height', { exact: true }))];
+  expect.soft(Math.abs(w.y - h.y), 'width and height are not side by side').toBeLessThan(2);
   await page.getByTestId('input-media').scrollIntoViewIfNeeded();
   await screenshot(page, testInfo, 'layout-generate-scrolled-1280x720');
   expect(consoleErrors).toEqual([]);

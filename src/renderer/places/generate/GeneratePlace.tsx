@@ -219,7 +219,7 @@ export function GeneratePlace() {
               <Slider label="Frame rate" value={params.fps} {...PARAM_LIMITS.fps} onChange={(fps) => draft.update({ fps })} testId="fps" />
             </div>
 
-            <div className="form-row">
+            <div className="form-row size-row">
               <div className="field">
                 <label htmlFor={ids.size}>Size</label>
                 <select
