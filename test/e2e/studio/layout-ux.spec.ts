@@ -55,16 +55,15 @@ async function tinyJob(page: Page, prompt: string, { size = 64, frames = 8, step
   await page.getByTestId('generate').click();
 }
 
-/** Every queue card is either wholly inside the strip's visible part or wholly outside it (none cut at the edge). */
+/** Every queue card is either wholly inside the strip's visible part or wholly outside it (none cut at an edge). */
 async function cardsCut(page: Page): Promise<string[]> {
   const strip = await scrollport(page.locator('.job-list'));
   const cards = page.getByTestId('job');
   const cut: string[] = [];
   for (let i = 0; i < (await cards.count()); i++) {
     const c = await box(cards.nth(i));
-    const right = c.x + c.width;
-    const outside = right <= strip.x + 1 || c.x >= strip.x + strip.width - 1;
-    if (!outside && !inside(c, strip)) cut.push(`card ${i + 1}: ${Math.round(c.x)}–${Math.round(right)} in a strip ${Math.round(strip.x)}–${Math.round(strip.x + strip.width)}`);
+    const outside = c.x + c.width <= strip.x + 1 || c.x >= strip.x + strip.width - 1 || c.y + c.height <= strip.y + 1 || c.y >= strip.y + strip.height - 1;
+    if (!outside && !inside(c, strip)) cut.push(`card ${i + 1}: ${JSON.stringify(c)} in a strip ${JSON.stringify(strip)}`);
   }
   return cut;
 }
