@@ -4,7 +4,11 @@
  * strip's edge, and text that carries a reason (why a provider did not start) is shown whole. Screenshots under
  * test-results/screenshots/ (layout-*).
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Locator, Page } from '@playwright/test';
+import { writeStarterLora } from './starter-lora';
 import { call, expect, screenshot, test } from './studio-fixture';
 
 test.describe.configure({ mode: 'serial' });
@@ -465,5 +469,34 @@ test('contrast: text in every place reads at WCAG AA in the dark and the light t
     }
   }
   await page.getByTestId('theme-toggle').click();
+  expect(consoleErrors).toEqual([]);
+});
+
+test('Library at 1280×720: Getting started, once folded, stays folded when the creator comes back, so the library is in view', async ({ page, app, consoleErrors }, testInfo) => {
+  const lora = join(mkdtempSync(join(tmpdir(), 'animatelcm-e2e-layout-')), 'fold-style.safetensors');
+  writeStarterLora(lora, 2, 'fold-style');
+  await call(app, 'importFile', lora);
+  await page.setViewportSize({ width: 1280, height: 720 });
+  await page.goto(app.url);
+  await goPlace(page, 'Library');
+  const card = page.getByTestId('first-run');
+  await expect(card).toHaveAttribute('open', '');
+  await card.locator('summary').click();
+  await expect(card).not.toHaveAttribute('open', '');
+  // Away and back, and after a reload: still folded (the required files are still missing, nothing changed).
+  await goPlace(page, 'Generate');
+  await goPlace(page, 'Library');
+  await expect.soft(card).not.toHaveAttribute('open', '');
+  await page.reload();
+  await goPlace(page, 'Library');
+  await expect.soft(card).not.toHaveAttribute('open', '');
+  const main = await scrollport(page.locator('#main'));
+  expect.soft(inside(await box(page.getByTestId('library-card').first().getByText('fold-style', { exact: true })), main), 'the first library card is below the fold').toBe(true);
+  await screenshot(page, testInfo, 'layout-library-folded-1280x720');
+  // Opened again by hand, it stays open.
+  await card.locator('summary').click();
+  await goPlace(page, 'Generate');
+  await goPlace(page, 'Library');
+  await expect(card).toHaveAttribute('open', '');
   expect(consoleErrors).toEqual([]);
 });
