@@ -289,6 +289,14 @@ test('Timeline at 1280×720, fitted: every ruler label is inside the track, noth
     expect.soft(inside(await box(l), main), 'a clip control is below the fold at 1280×720').toBe(true);
   }
   await screenshot(page, testInfo, 'layout-timeline-clip-1280x720');
+  // Fitted on a wide window, a short timeline spans the track (it stopped at the zoom's old 800 px/s cap).
+  await page.setViewportSize({ width: 1920, height: 1080 });
+  await page.getByTestId('zoom-fit').click();
+  const track = await scrollport(scroller);
+  const clips = page.getByTestId('clip');
+  const last = await box(clips.last());
+  expect.soft((last.x + last.width - track.x) / track.width, 'the fitted clips leave the track part empty').toBeGreaterThan(0.95);
+  await screenshot(page, testInfo, 'layout-timeline-1920x1080');
   expect(consoleErrors).toEqual([]);
 });
 
