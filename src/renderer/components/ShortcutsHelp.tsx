@@ -19,21 +19,24 @@ export function ShortcutsHelp({ open, onClose }: { open: boolean; onClose: () =>
           ×
         </button>
       </div>
-      {groups.map((g) => (
-        <section key={g}>
-          <h3>{g}</h3>
-          <dl className="shortcut-list">
-            {SHORTCUTS.filter((s) => s.where === g).map((s) => (
-              <div key={s.keys} className="shortcut-row">
-                <dt>
-                  <kbd>{s.keys}</kbd>
-                </dt>
-                <dd>{s.label}</dd>
-              </div>
-            ))}
-          </dl>
-        </section>
-      ))}
+      {/* Two columns where the window allows, so the whole list is read at 1280×720 without scrolling. */}
+      <div className="shortcut-groups">
+        {groups.map((g) => (
+          <section key={g}>
+            <h3>{g}</h3>
+            <dl className="shortcut-list">
+              {SHORTCUTS.filter((s) => s.where === g).map((s) => (
+                <div key={s.keys} className="shortcut-row">
+                  <dt>
+                    <kbd>{s.keys}</kbd>
+                  </dt>
+                  <dd>{s.label}</dd>
+                </div>
+              ))}
+            </dl>
+          </section>
+        ))}
+      </div>
     </dialog>
   );
 }

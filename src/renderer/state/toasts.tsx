@@ -1,7 +1,7 @@
 /**
  * Toasts: short confirmations ("Added to the timeline") and failures that have nowhere better to appear. They sit
- * in a polite live region, stay 5 s (errors until dismissed) and never cover the controls (bottom-right, above
- * the status bar).
+ * in a polite live region, stay 5 s (errors until dismissed) and never cover the controls (in the header's empty
+ * middle, two at most: the newest and the one before).
  */
 import { createContext, useCallback, useContext, useMemo, useRef, useState, type ReactNode } from 'react';
 import { serializeError, type SerializedError } from '../../shared/errors';
@@ -31,13 +31,13 @@ export function ToastProvider({ children }: { children: ReactNode }) {
     () => ({
       info: (text) => {
         const id = nextId.current++;
-        setToasts((t) => [...t.slice(-3), { id, kind: 'info', text }]);
+        setToasts((t) => [...t.slice(-1), { id, kind: 'info', text }]);
         setTimeout(() => dismiss(id), 5000);
       },
       error: (e, context) => {
         const id = nextId.current++;
         const error = serializeError(e);
-        setToasts((t) => [...t.slice(-3), { id, kind: 'error', text: context ?? error.message, error }]);
+        setToasts((t) => [...t.slice(-1), { id, kind: 'error', text: context ?? error.message, error }]);
       },
     }),
     [dismiss],

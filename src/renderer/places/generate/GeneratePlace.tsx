@@ -150,29 +150,9 @@ export function GeneratePlace() {
             }}
             aria-label="Generation settings"
           >
-            <PromptEditor
-              label="Prompt"
-              value={params.prompt}
-              onChange={(prompt) => draft.update({ prompt })}
-              placeholder="Describe the clip, e.g. a fox running through snow, (watercolor:1.2)"
-              testId="prompt"
-              notes={tagNotes}
-              footer={<TokenCounter text={extractPromptLoras(params.prompt).prompt} mode={params.weighting} testId="prompt-tokens" />}
-            />
-            <PromptEditor
-              label="Negative prompt"
-              value={params.negativePrompt}
-              onChange={(negativePrompt) => draft.update({ negativePrompt })}
-              rows={2}
-              placeholder="Optional: what to steer away from"
-              testId="negative-prompt"
-              loraTags="ignore"
-              footer={<TokenCounter text={params.negativePrompt} mode={params.weighting} testId="negative-tokens" />}
-            />
-
-            <InputMedia params={params} update={draft.update} />
-
-            {/* One per line: the panel is narrow and model names are long; the select's title shows the whole name. */}
+            {/* First, as in A1111's checkpoint bar: which model and motion module a clip comes from is read before the
+                prompt and is in view at 1280×720. One per line: the panel is narrow and model names are long; the
+                select's title shows the whole name. */}
             <div className="form-stack">
               <div className="field">
                 <label htmlFor={ids.model}>Model</label>
@@ -199,6 +179,28 @@ export function GeneratePlace() {
             </div>
             {models.error && <ErrorPanel error={models.error} title="The library could not be read" compact />}
 
+            <PromptEditor
+              label="Prompt"
+              value={params.prompt}
+              onChange={(prompt) => draft.update({ prompt })}
+              placeholder="Describe the clip, e.g. a fox running through snow, (watercolor:1.2)"
+              testId="prompt"
+              notes={tagNotes}
+              footer={<TokenCounter text={extractPromptLoras(params.prompt).prompt} mode={params.weighting} testId="prompt-tokens" />}
+            />
+            <PromptEditor
+              label="Negative prompt"
+              value={params.negativePrompt}
+              onChange={(negativePrompt) => draft.update({ negativePrompt })}
+              rows={2}
+              placeholder="Optional: what to steer away from"
+              testId="negative-prompt"
+              loraTags="ignore"
+              footer={<TokenCounter text={params.negativePrompt} mode={params.weighting} testId="negative-tokens" />}
+            />
+
+            <InputMedia params={params} update={draft.update} />
+
             <LoraStack loras={library} modelFamily={model?.family ?? null} onRefresh={() => void loras.reload()} />
             <p className="field-hint">
               <button type="button" className="link-button" onClick={() => go('library')}>
@@ -206,19 +208,18 @@ export function GeneratePlace() {
               </button>
             </p>
 
-            <ExtraFiles items={models.value ?? []} onOpenLibrary={() => go('library')} />
-            <ControlNetUnits />
-
+            {/* What is changed take after take (seed, steps, guidance, frames, size) before the optional extras, as in
+                A1111's txt2img: embeddings, ControlNet and long-clip options follow. */}
             <SeedControl seed={params.seed} locked={draft.seedLocked} onSeed={(seed) => draft.update({ seed })} onLocked={draft.setSeedLocked} onRoll={() => draft.update({ seed: randomSeed() })} />
 
             <div className="form-grid">
               <Slider label="Steps" value={params.steps} {...PARAM_LIMITS.steps} onChange={(steps) => draft.update({ steps })} hint="4 is enough with AnimateLCM; 6–8 for more detail." testId="steps" />
               <Slider label="Guidance" value={params.guidance} {...PARAM_LIMITS.guidance} onChange={(guidance) => draft.update({ guidance: Math.round(guidance * 10) / 10 })} hint="1 is twice as fast; 1.5 follows the prompt more." testId="guidance" />
               <Slider label="Frames" value={params.frames} {...PARAM_LIMITS.frames} max={params.contextWindows ? MAX_LONG_CLIP_FRAMES : PARAM_LIMITS.frames.max} hardMax={params.contextWindows ? MAX_LONG_CLIP_FRAMES : PARAM_LIMITS.frames.hardMax} onChange={(frames) => draft.update({ frames })} hint={params.contextWindows ? LONG_CLIP_HINT : '16 is what the motion module was trained on; turn on context windows (below) for up to 256.'} testId="frames" />
-              <Slider label="Frames per second" value={params.fps} {...PARAM_LIMITS.fps} onChange={(fps) => draft.update({ fps })} testId="fps" />
+              <Slider label="Frame rate" value={params.fps} {...PARAM_LIMITS.fps} onChange={(fps) => draft.update({ fps })} testId="fps" />
             </div>
 
-            <div className="form-row">
+            <div className="form-row size-row">
               <div className="field">
                 <label htmlFor={ids.size}>Size</label>
                 <select
@@ -248,6 +249,9 @@ export function GeneratePlace() {
               </div>
             </div>
             {(params.width % SIZE_STEP !== 0 || params.height % SIZE_STEP !== 0) && <p className="warning-line">Width and height must be multiples of {SIZE_STEP}.</p>}
+
+            <ExtraFiles items={models.value ?? []} onOpenLibrary={() => go('library')} />
+            <ControlNetUnits />
 
             <LongClipControls params={params} update={draft.update} />
 

@@ -98,11 +98,12 @@ export function InputMedia({ params, update }: { params: GenerationParams; updat
           </div>
         </div>
       ) : (
+        // The button first and the hint beside it: one line at the panel's width, so the optional start takes little room.
         <div className="input-drop">
-          <span>Drop a picture or a clip here, or</span>{' '}
-          <button type="button" className="button" onClick={() => fileInput.current?.click()} disabled={uploading !== null} data-testid="input-pick">
-            Choose a file…
+          <button type="button" className="button button-small" onClick={() => fileInput.current?.click()} disabled={uploading !== null} data-testid="input-pick">
+            Picture or clip…
           </button>
+          <span className="input-drop-hint">or drop one here</span>
         </div>
       )}
       <input

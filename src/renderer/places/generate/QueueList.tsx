@@ -20,9 +20,10 @@ const PLACEHOLDER: Record<JobView['status'], string> = {
 
 /**
  * The job's thumbnail: the streamed x0 preview while it runs; once done, the clip's real frames (played while
- * hovered). Same fixed-aspect box throughout, so the strip never shifts.
+ * hovered). A square box whatever the clip's shape (the picture fits inside it), so every card is the same
+ * height, a portrait clip is not cut by its card, and the strip never shifts.
  */
-function JobMedia({ job, aspect }: { job: JobView; aspect: number }) {
+function JobMedia({ job }: { job: JobView }) {
   const { api, mediaUrl } = useStudio();
   const [hover, setHover] = useState(false);
   const done = job.status === 'done' && job.generationId !== null;
@@ -31,9 +32,9 @@ function JobMedia({ job, aspect }: { job: JobView; aspect: number }) {
   return (
     <div className="job-media" data-testid="job-preview" data-has-preview={job.preview ? 'true' : 'false'} onMouseEnter={() => setHover(true)} onMouseLeave={() => setHover(false)}>
       {done && urls.length > 0 ? (
-        <FramePlayer urls={urls} fps={job.params.fps} aspect={aspect} playing={hover} label={`Clip of “${job.params.prompt || 'untitled'}”`} />
+        <FramePlayer urls={urls} fps={job.params.fps} aspect={1} playing={hover} label={`Clip of “${job.params.prompt || 'untitled'}”`} />
       ) : (
-        <PreviewCanvas preview={job.preview} fps={job.params.fps} aspect={aspect} label={`Preview of “${job.params.prompt || 'untitled'}”`} placeholder={PLACEHOLDER[job.status]} />
+        <PreviewCanvas preview={job.preview} fps={job.params.fps} aspect={1} label={`Preview of “${job.params.prompt || 'untitled'}”`} placeholder={PLACEHOLDER[job.status]} />
       )}
     </div>
   );
@@ -72,25 +73,64 @@ export function QueueList({ selectedId, onSelect }: { selectedId: string | null;
       )}
       <ol className="job-list">
         {ordered.map((job) => {
-          const aspect = job.params.width / job.params.height;
+          const meta = `${job.params.width}×${job.params.height} · ${job.params.frames} fr · ${job.params.steps} steps · seed ${job.params.seed}`;
           const running = job.status === 'running' || job.status === 'queued';
           const selected = job.jobId === selectedId;
           return (
-            <li key={job.jobId} className={`job job-${job.status}${selected ? ' job-selected' : ''}`} data-testid="job" data-status={job.status} data-job-id={job.jobId} aria-current={selected ? 'true' : undefined}>
-              <button type="button" className="job-select" onClick={() => onSelect(job.jobId)} aria-label={`Show “${job.params.prompt || 'untitled'}” in the viewer`}>
-                <JobMedia job={job} aspect={aspect} />
-              </button>
+            <li
+              key={job.jobId}
+              className={`job job-${job.status}${selected ? ' job-selected' : ''}`}
+              data-testid="job"
+              data-status={job.status}
+              data-job-id={job.jobId}
+              aria-current={selected ? 'true' : undefined}
+              // Tabbing into a card off to the side brings the whole card into the strip, not only the control.
+              onFocus={(e) => e.currentTarget.scrollIntoView({ block: 'nearest', inline: 'nearest' })}
+            >
+              {/* The status on the thumbnail, not in front of the title: the title gets the card's whole width. */}
+              <div className="job-thumb">
+                <button type="button" className="job-select" onClick={() => onSelect(job.jobId)} aria-label={`Show “${job.params.prompt || 'untitled'}” in the viewer`}>
+                  <JobMedia job={job} />
+                </button>
+                <span className={`status-badge status-badge-${job.status}`}>{STATUS_TEXT[job.status]}</span>
+              </div>
               <div className="job-body">
                 <p className="job-prompt" title={job.params.prompt}>
-                  <span className={`status-badge status-badge-${job.status}`}>{STATUS_TEXT[job.status]}</span> {job.params.prompt || <em>No prompt</em>}
+                  {job.params.prompt || <em>No prompt</em>}
                 </p>
-                <p className="job-meta">
-                  {job.params.width}×{job.params.height} · {job.params.frames} fr · {job.params.steps} steps · seed {job.params.seed}
+                <p className="job-meta" title={meta}>
+                  {meta}
                 </p>
                 {hasBar(job) && <ProgressBar fraction={fractionOf(job)} label={`Progress of job ${job.jobId}`} />}
-                <p className="job-status" data-testid="job-status" aria-live="polite" title={progressText(job)}>
-                  {running && cancelling.has(job.jobId) ? 'Stopping after the current step…' : progressText(job)}
-                </p>
+                <div className="job-line">
+                  <p className="job-status" data-testid="job-status" aria-live="polite" title={progressText(job)}>
+                    {running && cancelling.has(job.jobId) ? 'Stopping after the current step…' : progressText(job)}
+                  </p>
+                  <div className="job-actions">
+                    {running && (
+                      <button
+                        type="button"
+                        className="button button-small"
+                        disabled={cancelling.has(job.jobId)}
+                        onClick={() => {
+                          setCancelling((s) => new Set(s).add(job.jobId));
+                          cancel(job.jobId).catch((e: unknown) => {
+                            setCancelling((s) => new Set([...s].filter((id) => id !== job.jobId)));
+                            toasts.error(e, 'Could not cancel the job');
+                          });
+                        }}
+                        data-testid="job-cancel"
+                      >
+                        {cancelling.has(job.jobId) ? 'Cancelling…' : 'Cancel'}
+                      </button>
+                    )}
+                    {job.status === 'done' && job.generationId !== null && (
+                      <button type="button" className="link-button" onClick={() => go('history')}>
+                        In History
+                      </button>
+                    )}
+                  </div>
+                </div>
                 {job.notes.length > 0 && (
                   <ul className="job-notes" data-testid="job-notes">
                     {job.notes.map((n) => (
@@ -100,30 +140,6 @@ export function QueueList({ selectedId, onSelect }: { selectedId: string | null;
                     ))}
                   </ul>
                 )}
-                <div className="job-actions">
-                  {running && (
-                    <button
-                      type="button"
-                      className="button button-small"
-                      disabled={cancelling.has(job.jobId)}
-                      onClick={() => {
-                        setCancelling((s) => new Set(s).add(job.jobId));
-                        cancel(job.jobId).catch((e: unknown) => {
-                          setCancelling((s) => new Set([...s].filter((id) => id !== job.jobId)));
-                          toasts.error(e, 'Could not cancel the job');
-                        });
-                      }}
-                      data-testid="job-cancel"
-                    >
-                      {cancelling.has(job.jobId) ? 'Cancelling…' : 'Cancel'}
-                    </button>
-                  )}
-                  {job.status === 'done' && job.generationId !== null && (
-                    <button type="button" className="link-button" onClick={() => go('history')}>
-                      In History
-                    </button>
-                  )}
-                </div>
               </div>
             </li>
           );

@@ -72,6 +72,7 @@ export function Viewer({ job, previous }: { job: JobView | null; previous: JobVi
   const aspect = shown.params.width / shown.params.height;
   const label = `“${shown.params.prompt || 'untitled'}”`;
   const done = shown.status === 'done';
+  const endedReason = ENDED_REASON[shown.status];
   return (
     <section className="gen-viewer" aria-label="Viewer" data-testid="viewer" data-state={shown.status} data-job-id={shown.jobId} data-comparing={comparing ? 'true' : 'false'}>
       <div className="gen-viewer-stage">
@@ -117,9 +118,16 @@ export function Viewer({ job, previous }: { job: JobView | null; previous: JobVi
         ) : (
           <div className="gen-viewer-progress">
             {hasBar(shown) && <ProgressBar fraction={fractionOf(shown)} label="Progress of the job in the viewer" />}
-            <p className="gen-viewer-status" data-testid="viewer-status" aria-live="polite">
-              {progressText(shown)}
-            </p>
+            {/* A job that ended early says why in the status line itself: said once, and the picture keeps its size. */}
+            {endedReason ? (
+              <p className="gen-viewer-reason" data-testid="viewer-reason" aria-live="polite" title={endedReason}>
+                {endedReason}
+              </p>
+            ) : (
+              <p className="gen-viewer-status" data-testid="viewer-status" aria-live="polite">
+                {progressText(shown)}
+              </p>
+            )}
           </div>
         )}
         <button type="button" className="button button-small" disabled={!previous} onClick={() => setComparing((c) => !c)} aria-pressed={comparing} data-testid="viewer-compare" title="Compare with the previous take (B)">
@@ -127,11 +135,15 @@ export function Viewer({ job, previous }: { job: JobView | null; previous: JobVi
         </button>
       </div>
       {shown.status === 'failed' && shown.error && <ErrorPanel error={shown.error} title="This job failed" />}
-      {shown.status === 'cancelled' && <p className="gen-viewer-reason" data-testid="viewer-reason">Cancelled before it finished; nothing was kept.</p>}
-      {shown.status === 'interrupted' && <p className="gen-viewer-reason" data-testid="viewer-reason">The studio stopped while this job ran; start it again to get the clip.</p>}
     </section>
   );
 }
+
+/** Why a job that ended early left no clip. */
+const ENDED_REASON: Partial<Record<JobView['status'], string>> = {
+  cancelled: 'Cancelled before it finished; nothing was kept.',
+  interrupted: 'The studio stopped while this job ran; start it again to get the clip.',
+};
 
 function placeholderOf(job: JobView): string {
   switch (job.status) {

@@ -5,6 +5,7 @@ import { ErrorPanel } from '../../components/ErrorPanel';
 import { ProgressBar } from '../../components/ProgressBar';
 import { useStudio } from '../../state/studio-api';
 import { useLoad } from '../../state/use-load';
+import { foldedAt, rememberFold } from './first-run-fold';
 
 /**
  * Getting started: what AnimateLCM needs, where it comes from, how large it is, and a download button (resumable,
@@ -19,9 +20,11 @@ export function FirstRunCard({ version, onImported }: { version: number; onImpor
   const [downloading, setDownloading] = useState<Record<string, number | null>>({});
   const [error, setError] = useState<SerializedError | null>(null);
   const progress = starterProgress(items);
-  const [open, setOpen] = useState(true);
-  // Follows the library: folds when the last required file arrives, opens again if one goes away.
-  useEffect(() => setOpen(!progress.requiredDone), [progress.requiredDone]);
+  // Follows the library (folds when the last required file arrives, opens again if one goes away) and the
+  // creator: folded by hand, it stays folded on the next visit while the library still holds as many files.
+  const openFor = (requiredDone: boolean, done: number) => !requiredDone && foldedAt() !== done;
+  const [open, setOpen] = useState(() => openFor(progress.requiredDone, progress.required.done));
+  useEffect(() => setOpen(openFor(progress.requiredDone, progress.required.done)), [progress.requiredDone, progress.required.done]);
   if (!loaded.value) return null;
 
   const download = async (f: StarterFile) => {
@@ -46,7 +49,19 @@ export function FirstRunCard({ version, onImported }: { version: number; onImpor
     ? `Getting started · the required files are in your library ✓ · optional image-to-video pair: ${progress.optional.done} of ${progress.optional.of}`
     : `Getting started · ${progress.required.done} of ${progress.required.of} required files in your library`;
   return (
-    <details className="first-run card" aria-label="Getting started" data-testid="first-run" data-done={progress.requiredDone || undefined} open={open} onToggle={(e) => setOpen(e.currentTarget.open)}>
+    <details
+      className="first-run card"
+      aria-label="Getting started"
+      data-testid="first-run"
+      data-done={progress.requiredDone || undefined}
+      open={open}
+      onToggle={(e) => {
+        const now = e.currentTarget.open;
+        if (now === open) return; // the toggle React itself made
+        setOpen(now);
+        if (!progress.requiredDone) rememberFold(now ? null : progress.required.done);
+      }}
+    >
       <summary>{summary}</summary>
       <p className="first-run-intro">AnimateLCM needs these files. Add your model folder above if you already have them, or download them here.</p>
       <ul className="starter-list">

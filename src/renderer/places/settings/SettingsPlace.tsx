@@ -162,7 +162,7 @@ export function SettingsPlace() {
               <Slider label="Steps" value={d.steps} {...PARAM_LIMITS.steps} onChange={(steps) => setDefaults({ ...d, steps })} />
               <Slider label="Guidance" value={d.guidance} {...PARAM_LIMITS.guidance} onChange={(guidance) => setDefaults({ ...d, guidance: Math.round(guidance * 10) / 10 })} />
               <Slider label="Frames" value={d.frames} {...PARAM_LIMITS.frames} onChange={(frames) => setDefaults({ ...d, frames })} />
-              <Slider label="Frames per second" value={d.fps} {...PARAM_LIMITS.fps} onChange={(fps) => setDefaults({ ...d, fps })} />
+              <Slider label="Frame rate" value={d.fps} {...PARAM_LIMITS.fps} onChange={(fps) => setDefaults({ ...d, fps })} />
             </div>
             <div className="form-row">
               <div className="field field-narrow">

@@ -15,6 +15,11 @@ import { clipSpans, frameAtMs, msToPx, pxToMs, snapMs, tickStep, ZOOM_DEFAULT, Z
 const CROSSFADES = [0, 0.125, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 4].filter((s) => s <= CROSSFADE_MAX);
 const SPEEDS = [0.25, 0.5, 0.75, 1, 1.25, 1.5, 2, 3, 4].filter((s) => s >= CLIP_SPEED_MIN && s <= CLIP_SPEED_MAX);
 
+
+/** Room a ruler label takes right of its tick (“1:30”, “1.75s” at the ruler's type size, with padding). */
+const TICK_LABEL_PX = 40;
+/** The track scroller's side padding (studio.css `.track-scroll`): room for a focused clip's ring. */
+const TRACK_PAD_PX = 4;
 /**
  * An editor's timeline: a large viewer, a time ruler with zoom, clips as wide as they last, a playhead that
  * scrubs across clips and snaps to their edges, per-clip speed, split and duplicate, undo/redo of every edit,
@@ -299,7 +304,8 @@ export function TimelinePlace() {
             <div className="track-inner" style={{ width: trackWidth }}>
               <div className="ruler" ref={ruler} {...rulerPointer} data-testid="ruler" role="slider" tabIndex={-1} aria-label="Time ruler: drag to scrub" aria-valuemin={0} aria-valuemax={Math.round(duration)} aria-valuenow={Math.round(at?.startMs ?? 0)}>
                 {ticks.map((s) => (
-                  <span key={s} className="tick" style={{ left: msToPx(s * 1000, zoom) }}>
+                  // A label that would run past the track's end sits on the left of its tick, so it is not cut.
+                  <span key={s} className={msToPx(s * 1000, zoom) + TICK_LABEL_PX > Math.max(trackWidth, trackPx - 2 * TRACK_PAD_PX) ? 'tick tick-end' : 'tick'} style={{ left: msToPx(s * 1000, zoom) }}>
                     {s >= 60 ? `${Math.floor(s / 60)}:${String(Math.round(s % 60)).padStart(2, '0')}` : `${Number(s.toFixed(2))}s`}
                   </span>
                 ))}
@@ -338,10 +344,8 @@ export function TimelinePlace() {
               <div className="playhead" style={{ left: playheadPx }} aria-hidden="true" data-testid="playhead" />
             </div>
           </div>
-          <p id="clip-keys" className="field-hint">
-            Drag the ruler to scrub (it snaps to clip edges). Drag a clip to reorder it, or focus it and press Alt+← / Alt+→. Drag the trim handles, or focus one and use the arrow keys. Delete removes the focused clip.
-          </p>
 
+          {/* Right under the track, so the chosen clip's speed, crossfade and order are edited where it is. */}
           {selected && (
             <div className="clip-bar" role="group" aria-label={`Clip ${selectedIndex + 1}`} data-testid="clip-bar">
               <strong>
@@ -397,6 +401,9 @@ export function TimelinePlace() {
               </button>
             </div>
           )}
+          <p id="clip-keys" className="field-hint">
+            Drag the ruler to scrub (it snaps to clip edges). Drag a clip to reorder it, or focus it and press Alt+← / Alt+→. Drag the trim handles, or focus one and use the arrow keys. Delete removes the focused clip.
+          </p>
           {exporting && <ExportDialog timelineId={timeline.id} width={first?.width ?? 512} height={first?.height ?? 512} onClose={() => setExporting(false)} />}
         </>
       )}

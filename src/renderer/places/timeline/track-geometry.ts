@@ -26,7 +26,8 @@ export function clipSpans(timeline: Timeline): ClipSpan[] {
 }
 
 export const ZOOM_MIN = 20;
-export const ZOOM_MAX = 800;
+/** 1600 px/s: Fit spans a short (1–2 s) timeline across a wide window's track. */
+export const ZOOM_MAX = 1600;
 export const ZOOM_DEFAULT = 160;
 
 export const msToPx = (ms: number, pxPerSec: number) => (ms / 1000) * pxPerSec;
