@@ -28,7 +28,7 @@ const FIELD_LABELS: Record<string, string> = {
   frames: 'Frames',
   width: 'Width',
   height: 'Height',
-  fps: 'Frames per second',
+  fps: 'Frame rate',
   clipSkip: 'Clip skip',
   weighting: 'Prompt weighting',
   motionGroupNorm: 'Motion GroupNorm mode',
