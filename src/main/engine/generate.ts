@@ -1,3 +1,4 @@
+import { CPU_SAMPLE_CHUNKS } from '../compiler/graph/sample-chunks';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -286,7 +287,7 @@ export async function generate(req: GenerateRequest, opts: GenerateOptions = {})
         signal,
         control: prepared?.control,
         guidanceCalls: memory.guidanceCalls,
-        sampleChunks: memory.sampleChunks,
+        sampleChunks: memory.sampleChunks ? CPU_SAMPLE_CHUNKS : undefined,
         onWarning: (message) => emit({ stage: 'compile', step: 0, totalSteps: 1, elapsedMs: 0, message }),
         mode,
         onStage: (e) => emit({ stage: e.stage, step: e.done, totalSteps: e.total, elapsedMs: e.elapsedMs }),

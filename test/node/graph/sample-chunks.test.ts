@@ -23,13 +23,13 @@ const ONE_SAMPLE: VerifyTarget = { provider: 'cpu', precision: 'float32', sample
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
-/** How many of the graphs a case compiled into `dir` hold a Scan (the chunked form really ran). */
-function chunkedGraphs(dir: string): number {
+/** The graphs a case compiled into `dir` that hold a Scan (the chunked form really ran). */
+function chunkedGraphs(dir: string): string[] {
   const files = readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.onnx'));
-  return files.filter((f) => readFileSync(join(dir, f)).includes('Scan')).length;
+  return files.filter((f) => readFileSync(join(dir, f)).includes('Scan'));
 }
 
-async function verifyCase(folder: string, target: VerifyTarget): Promise<{ got: Comparison[]; scans: number }> {
+async function verifyCase(folder: string, target: VerifyTarget): Promise<{ got: Comparison[]; scans: string[] }> {
   const dir = join(REF, folder);
   const files = JSON.parse(readFileSync(join(dir, 'files.json'), 'utf8')) as Record<string, unknown>;
   const handler = handlerFor(String(files.kind));
@@ -76,10 +76,12 @@ describe('sample chunks', () => {
 
   // Plain UNets, motion UNets, a ControlNet with the residual UNet, the I2V UNet with image features, LoRA slots
   // read inside the bodies, FreeNoise windows between them.
-  for (const folder of ['unet_motion', 'unet_motion_per_frame', 'unet2d', 'controlnet', 'pipeline_animatelcm_i2v', 'lora_stack', 'lora_motion', 'pipeline_animatediff_lcm_freenoise', 'pipeline_animatediff_lcm', 'pipeline_animatediff_lcm_v2v']) {
+  for (const folder of ['unet_motion', 'unet_motion_per_frame', 'unet2d', 'controlnet', 'pipeline_animatelcm_i2v', 'lora_stack', 'lora_motion', 'pipeline_animatediff_lcm_freenoise', 'pipeline_animatediff_lcm', 'pipeline_animatediff_lcm_v2v', 'pipeline_animatediff_lcm_controlnet', 'pipeline_animatelcm_i2v_cfg', 'pipeline_animatediff_lcm_freenoise_prompt_travel']) {
     it(`${folder}: one sample per iteration reproduces diffusers`, async () => {
       const { got, scans } = await verifyCase(folder, ONE_SAMPLE);
-      expect(scans).toBeGreaterThan(0);
+      expect(scans.length).toBeGreaterThan(0);
+      // In a controlled pipeline the ControlNet follows the UNet call's plan.
+      if (folder === 'pipeline_animatediff_lcm_controlnet') expect(scans.some((f) => /controlnet_b\d+_.*_rows1/.test(f)), scans.join(', ')).toBe(true);
       expect(got.length).toBeGreaterThan(0);
       for (const c of got) expect(c.pass, formatComparison(c)).toBe(true);
     });

@@ -1,4 +1,3 @@
-import { sampleChunkPlanFor } from '../../compiler/graph/sample-chunks';
 import { attentionLabel, attentionPlanFor } from '../../compiler/graph/attention-plan';
 import { normPlanFor } from '../../compiler/graph/norm-plan';
 import { trigPlanFor } from '../../compiler/graph/trig-plan';
@@ -30,6 +29,8 @@ export interface ControlNetCallShape {
   latentHeight: number;
   latentWidth: number;
   tokens: number;
+  /** Resnets and cross-attentions as Scans of at most this many rows (graph/sample-chunks.ts), as the UNet call runs. */
+  chunkRows?: number;
 }
 
 export interface ControlNetModelOptions {
@@ -112,7 +113,7 @@ export class ControlNetModel {
   }
 
   private session(shape: ControlNetCallShape): Promise<EngineSession> {
-    const name = `controlnet_b${shape.rows}_${shape.latentHeight}x${shape.latentWidth}_t${shape.tokens}`;
+    const name = `controlnet_b${shape.rows}_${shape.latentHeight}x${shape.latentWidth}_t${shape.tokens}${shape.chunkRows ? `_rows${shape.chunkRows}` : ''}`;
     let s = this.sessions.get(name);
     if (!s) {
       s = this.open(name, shape);
@@ -127,11 +128,8 @@ export class ControlNetModel {
     const attention = attentionPlanFor(this.opts.providers?.[0] ?? 'cpu');
     const trig = trigPlanFor(this.opts.providers?.[0] ?? 'cpu');
     const norm = normPlanFor(this.opts.providers?.[0] ?? 'cpu');
-    const sampleChunks = sampleChunkPlanFor(this.opts.providers?.[0] ?? 'cpu');
-    const planOptions = attention.kind === 'fused' ? {} : { attention: attentionLabel(attention), trig, ...(norm === 'instance' ? {} : { norm }) };
-    const chunkOptions = sampleChunks ? { chunkRows: sampleChunks.maxRows } : {};
-    const options = { ...planOptions, ...chunkOptions };
-    const key = { family: 'controlnet', config: this.config, weights: [fileIdentity(this.path)], precision: this.precision, ...(Object.keys(options).length === 0 ? {} : { options }) };
+    const sampleChunks = shape.chunkRows ? { maxRows: shape.chunkRows } : undefined;
+    const key = { family: 'controlnet', config: this.config, weights: [fileIdentity(this.path)], precision: this.precision, ...(attention.kind === 'fused' ? {} : { options: { attention: attentionLabel(attention), trig, ...(norm === 'instance' ? {} : { norm }) } }) };
     const build = () => buildControlNetGraph(this.weights, this.config, { batch: shape.rows, latentHeight: shape.latentHeight, latentWidth: shape.latentWidth, contextLength: shape.tokens, floatType: this.precision, attention, trig, norm, sampleChunks, name });
     try {
       const { entry, models } = await compileGraphs(this.cache, key, () => [build()]);

@@ -37,6 +37,8 @@ export interface ControlStepShape {
   latentHeight: number;
   latentWidth: number;
   tokens: number;
+  /** The UNet call's sample-chunk rows (the guard's CPU memory plan); the ControlNet follows it. */
+  chunkRows?: number;
 }
 
 /** Checks the units against the clip before anything runs: frame counts and sizes. */
@@ -74,7 +76,7 @@ export class ControlStepper {
 
   /** The summed residuals for step `i`, given the UNet's input of that step. */
   async residuals(i: number, sample: Float32Array, timestep: number, context: Float32Array, s: ControlStepShape): Promise<ControlResiduals> {
-    const shape: ControlNetCallShape = { rows: s.batch * s.frames, latentHeight: s.latentHeight, latentWidth: s.latentWidth, tokens: s.tokens };
+    const shape: ControlNetCallShape = { rows: s.batch * s.frames, latentHeight: s.latentHeight, latentWidth: s.latentWidth, tokens: s.tokens, ...(s.chunkRows ? { chunkRows: s.chunkRows } : {}) };
     let sum: ControlResiduals | undefined;
     for (let u = 0; u < this.control.units.length; u++) {
       const scale = this.scales[u][i];

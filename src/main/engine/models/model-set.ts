@@ -1,4 +1,3 @@
-import type { SampleChunkPlan } from '../../compiler/graph/sample-chunks';
 import { attentionPlanFor, type AttentionPlan } from '../../compiler/graph/attention-plan';
 import { normPlanFor } from '../../compiler/graph/norm-plan';
 import { trigPlanFor } from '../../compiler/graph/trig-plan';
@@ -58,11 +57,6 @@ export interface ModelSetOptions {
    * it (resident-feeds.ts). Default true; false copies every feed on every run (the bench's "before").
    */
   residentFeeds?: boolean;
-  /**
-   * A sample-chunk plan for every UNet graph (sample-chunks.ts), whatever the call asks: verify holds chunked graphs
-   * to the fixtures with it. Default: each call's own (`UNetCallShape.chunkRows`, chosen by the job guard).
-   */
-  sampleChunks?: SampleChunkPlan;
 }
 
 export class ModelSet {
@@ -280,8 +274,7 @@ export class ModelSet {
     const control = extras?.control;
     // Windows that would be one window of every frame are the plain graph (no second compile of the same thing).
     const windows = shape.windows && windowFusionPlan(frames, shape.windows) ? { windows: shape.windows } : {};
-    const chunkRows = this.opts.sampleChunks?.maxRows ?? shape.chunkRows;
-    const chunks = chunkRows !== undefined ? { chunkRows } : {};
+    const chunks = shape.chunkRows !== undefined ? { chunkRows: shape.chunkRows } : {};
     const graphShape: GraphShape = {
       component: 'unet', batch, frames, latentHeight, latentWidth, tokens,
       ...(img ? { imageFeatures: true as const } : {}),

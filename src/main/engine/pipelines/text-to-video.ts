@@ -1,4 +1,4 @@
-import { CPU_SAMPLE_CHUNKS } from '../../compiler/graph/sample-chunks';
+import type { SampleChunkPlan } from '../../compiler/graph/sample-chunks';
 import { StudioError } from '../../../shared/errors';
 import type { GenerationParams } from '../../../shared/domain/generation';
 import { TorchCpuGenerator } from '../noise/torch-randn';
@@ -91,9 +91,9 @@ export interface TextToVideoOptions {
   /**
    * The UNet under the CPU sample-chunk plan (compiler/graph/sample-chunks.ts): frames through the spatial layers a
    * few at a time, the same numbers with a fraction of the activation memory, a little slower. The job guard turns it
-   * on when no plain way fits (memory/guard.ts).
+   * on when no plain way fits (memory/guard.ts); verify forces smaller plans to hold chunked graphs to the fixtures.
    */
-  sampleChunks?: boolean;
+  sampleChunks?: SampleChunkPlan;
   /** Advice that does not stop the run (e.g. a context length above the motion module's trained length). */
   onWarning?: (message: string) => void;
   /** Image-to-video / video-to-video: where the latents start, UNet extras, frame post-processing (pipeline-mode.ts). */
@@ -187,7 +187,7 @@ async function runTextToVideo(models: PipelineModels, req: TextToVideoRequest, o
     tokens = e.tokens;
     context = repeatPerFrame(doCfg ? [e.uncond!, e.cond] : [e.cond], F, tokens * D);
   }
-  const unetChunks = opts.sampleChunks ? { chunkRows: CPU_SAMPLE_CHUNKS.maxRows } : {};
+  const unetChunks = opts.sampleChunks ? { chunkRows: opts.sampleChunks.maxRows } : {};
   const unetWindows = windows ? { windows: { length: windows.length, stride: windows.stride, weighting: windows.weighting, mode: windows.mode } } : {};
 
   // 5. Denoising loop.

@@ -52,7 +52,7 @@ export const pipelineAnimateLcmI2vHandler: KindHandler = {
     }
 
     const source = i2vCaseSource(ctx, path, loraPath, multiplier);
-    const set = new ModelSet(source, { cacheRoot: join(ctx.workDir, 'i2v-cache'), providers: [ctx.target.provider], groupnorm: 'per_frame', precision: ctx.target.precision, sampleChunks: ctx.target.sampleChunks });
+    const set = new ModelSet(source, { cacheRoot: join(ctx.workDir, 'i2v-cache'), providers: [ctx.target.provider], groupnorm: 'per_frame', precision: ctx.target.precision });
     try {
       const models = set.models();
       await reportTextEncoder(ctx, models);
@@ -79,6 +79,7 @@ export const pipelineAnimateLcmI2vHandler: KindHandler = {
             stepNoise: Array.from({ length: noise.shape[0] }, (_, i) => noise.data.slice(i * per, (i + 1) * per)),
           },
           trace: true,
+          sampleChunks: ctx.target.sampleChunks,
           mode,
         },
       );

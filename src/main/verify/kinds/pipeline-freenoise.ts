@@ -60,7 +60,7 @@ export const pipelineFreeNoiseHandler: KindHandler = {
     const cond = perFrame('prompt');
     const uncond = doCfg ? perFrame('negative') : undefined;
 
-    const set = new ModelSet(caseSource(ctx), { cacheRoot: join(ctx.workDir, 'pipeline-cache'), providers: [ctx.target.provider], groupnorm, precision: ctx.target.precision, sampleChunks: ctx.target.sampleChunks });
+    const set = new ModelSet(caseSource(ctx), { cacheRoot: join(ctx.workDir, 'pipeline-cache'), providers: [ctx.target.provider], groupnorm, precision: ctx.target.precision });
     try {
       const models = set.models();
       for (const [ids, embeds] of [
@@ -92,7 +92,7 @@ export const pipelineFreeNoiseHandler: KindHandler = {
           scheduler: schedulerFrom(ctx),
           contextWindows: windows,
         },
-        { inject: { frameEmbeds: { cond, uncond, tokens: 77 } }, trace: true },
+        { inject: { frameEmbeds: { cond, uncond, tokens: 77 } }, trace: true, sampleChunks: ctx.target.sampleChunks },
       );
       reportPipelineRun(ctx, result);
     } finally {

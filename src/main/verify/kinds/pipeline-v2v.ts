@@ -21,7 +21,7 @@ export const pipelineV2vHandler: KindHandler = {
     const groupnorm = caseGroupnorm(ctx);
     const num = runNumbers(ctx);
     const arr = (name: string): Float32Array => npyF32(join(ctx.dir, name)).data;
-    const set = new ModelSet(caseSource(ctx), { cacheRoot: join(ctx.workDir, 'v2v-cache'), providers: [ctx.target.provider], groupnorm, precision: ctx.target.precision, sampleChunks: ctx.target.sampleChunks });
+    const set = new ModelSet(caseSource(ctx), { cacheRoot: join(ctx.workDir, 'v2v-cache'), providers: [ctx.target.provider], groupnorm, precision: ctx.target.precision });
     try {
       const models = set.models();
       await reportTextEncoder(ctx, models);
@@ -49,6 +49,7 @@ export const pipelineV2vHandler: KindHandler = {
             stepNoise: [...Array<Float32Array>(steps - noise.shape[0] - 1).fill(new Float32Array(0)), ...Array.from({ length: noise.shape[0] }, (_, i) => noise.data.slice(i * nPer, (i + 1) * nPer))],
           },
           trace: true,
+          sampleChunks: ctx.target.sampleChunks,
           mode,
         },
       );
