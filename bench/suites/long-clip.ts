@@ -75,7 +75,8 @@ export const longClipSuite: Suite = async (ctx: SuiteContext) => {
   const dir = mkdtempSync(join(ctx.scratch, 'long-clip-'));
   const models = new BenchModels(source, dir);
   try {
-    await measure(r, ctx.log, models, 'starter', STARTER_FRAMES, runsOr(ctx, 3));
+    // --no-starter: only the full-size part (a re-run of it on a quieter machine)
+    if (!ctx.flags.has('no-starter')) await measure(r, ctx.log, models, 'starter', STARTER_FRAMES, runsOr(ctx, 3));
   } finally {
     await models.dispose();
     rmSync(dir, { recursive: true, force: true });
