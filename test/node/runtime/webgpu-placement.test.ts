@@ -65,9 +65,16 @@ function placementOf(graph: GraphIR): Placement {
   const dir = mkdtempSync(join(tmpdir(), 'place-'));
   dirs.push(dir);
   const { modelPath } = emitModel(graph, { dir, modelFile: `${graph.name}.onnx` });
-  const r = spawnSync(process.execPath, ['--import', 'tsx', join(__dirname, 'placement-probe.ts'), modelPath, 'webgpu'], { encoding: 'utf8', env: process.env, maxBuffer: 256 * 2 ** 20 });
-  expect(r.status, r.stderr.slice(-2000)).toBe(0);
-  return parsePlacements(r.stdout + r.stderr);
+  // Once in a clean-clone CI run (2026-12-05, load ≈ 4) a probe exited 0 with a log that lacked the block (it ended in
+  // graph clean-up lines); alone the same graph gave it every time. The log capture is what failed, not the placement:
+  // a second probe is asked for before judging.
+  for (let attempt = 1; ; attempt++) {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', join(__dirname, 'placement-probe.ts'), modelPath, 'webgpu'], { encoding: 'utf8', env: process.env, maxBuffer: 256 * 2 ** 20 });
+    expect(r.status, r.stderr.slice(-2000)).toBe(0);
+    const log = r.stdout + r.stderr;
+    if (attempt < 2 && !log.includes('Node placements')) continue;
+    return parsePlacements(log);
+  }
 }
 
 const s = starterModel();
