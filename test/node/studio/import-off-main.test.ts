@@ -116,7 +116,9 @@ describe('inspection off the event loop', () => {
     const db = openDatabase(join(root, 'inline-data'));
     const inline = await maxLoopStall(() => new LibraryService(db).importFile(bigLegal));
     db.close();
-    expect(inline.stallMs).toBeGreaterThan(500);
+    // The baseline must stall long enough for the relative checks below to mean something (472 ms on a quiet CI run
+    // of 2026-12-05, 500+ under load): 200 ms is ten frames of a 50 Hz UI.
+    expect(inline.stallMs).toBeGreaterThan(200);
 
     // The import took as long as before (it is the same work), but nothing on main waited for it.
     expect(offMain.workMs).toBeGreaterThan(inline.stallMs / 2);
