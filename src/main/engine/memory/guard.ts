@@ -31,9 +31,10 @@ export function checkMemoryFits(source: ModelSource, size: GenerationSize, targe
     const e = estimateGeneration(source, s, target);
     return e.host <= machine.hostUsable && (machine.deviceUsable === undefined || e.device <= machine.deviceUsable);
   };
-  // The ways to run it, fastest first: one batched call; the guidance halves as two calls (≈ 7 % slower, half the
-  // activations); then, on the CPU, the same two under the sample-chunk plan (slower again, a fraction of the
-  // activations: bench/README.md "memory-plan", "chunk-cost").
+  // The ways to run it: one batched call; the guidance halves as two calls (≈ 7 % slower, half the activations);
+  // then, on the CPU, the same two under the sample-chunk plan (a fraction of the activations; no cost measured on a
+  // quiet machine at 32×32, 1.22× under load, not yet at 64×64: bench/README.md "memory-plan", "chunk-cost"), so
+  // chunks stay the fallback until the 64×64 figure is in.
   const ways = (s: GenerationSize): GenerationSize[] => {
     const plain: GenerationSize[] = [{ ...s, guidanceCalls: s.guidanceCalls ?? 'batched', sampleChunks: false }];
     if (s.guidance > 1 && plain[0].guidanceCalls !== 'separate') plain.push({ ...s, guidanceCalls: 'separate', sampleChunks: false });
