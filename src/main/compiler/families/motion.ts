@@ -1,4 +1,4 @@
-import { samplesPerChunk, scanOverSamples, type SampleChunkPlan } from '../graph/sample-chunks';
+import { overSamples, type SampleChunkPlan } from '../graph/sample-chunks';
 import { StudioError } from '../../../shared/errors';
 import type { WeightSet } from '../io/tensor';
 import { attr, type GraphBuilder } from '../graph/builder';
@@ -124,9 +124,7 @@ export function motionModule(g: GraphBuilder, w: WeightSet, prefix: string, x: s
     }
     return linear(g, w, `${prefix}.proj_out`, y);
   };
-  const k = o.chunks ? samplesPerChunk(b * hw, f, o.chunks) : b * hw;
-  if (k >= b * hw) h = sequences(h, b * hw);
-  else h = scanOverSamples(g, `${prefix}.sequences`, [{ v: h, shape: [b * hw, f, c] }], k, ([x]) => [{ v: sequences(x.v, k), shape: [k, f, c] }])[0].v;
+  h = overSamples(g, `${prefix}.sequences`, o.chunks, [{ v: h, shape: [b * hw, f, c] }], f, ([x], k) => [{ v: sequences(x.v, k), shape: [k, f, c] }])[0].v;
   // [B·H·W, F, C] → [B, H·W, F, C] → [B, F, C, H·W] → [B·F, C, H, W]
   h = op('Reshape', [h, g.i64([b, hw, f, c])], 'unfold_pixels');
   h = op('Transpose', [h], 'from_frame_seq', { perm: attr.ints([0, 2, 3, 1]) });

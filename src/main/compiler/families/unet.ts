@@ -6,7 +6,7 @@ import type { NormPlan } from '../graph/norm-plan';
 import { sinCos, type TrigPlan } from '../graph/trig-plan';
 import { attention, conv2d, feedForwardGeglu, gelu, groupNorm, layerNorm, linear, multiHeadAttention, need, resizeNearest, silu } from '../graph/layers';
 import { plannedConv1x1, plannedLinear, type LoraSlotPlan } from '../graph/lora-slots';
-import { samplesPerChunk, scanOverSamples, type SampleChunkPlan } from '../graph/sample-chunks';
+import { overSamples, type SampleChunkPlan } from '../graph/sample-chunks';
 import type { MotionConfig, MotionGroupNorm, UNetConfig } from './configs';
 import type { WindowFusionPlan } from './context-windows';
 import { imageFeatureName } from './image-encoder';
@@ -324,11 +324,10 @@ export interface BlockCtx {
  */
 function spatialLayer(c: BlockCtx, name: string, inputs: Val[], usesContext: boolean, fn: (c: BlockCtx, xs: Val[]) => Val): Val {
   const [n, , hh, ww] = inputs[0].shape;
-  const k = c.chunks ? samplesPerChunk(n, hh * ww, c.chunks) : n;
-  if (k >= n) return fn(c, inputs);
   const ctx: Val = { v: c.context, shape: [n, c.contextLength, c.contextDim] };
   const scanned = usesContext ? [...inputs, ctx] : inputs;
-  const [out] = scanOverSamples(c.g, name, scanned, k, (chunks) => {
+  // Unchunked, the context "chunk" is the whole context and k = n: the same BlockCtx values as c.
+  const [out] = overSamples(c.g, name, c.chunks, scanned, hh * ww, (chunks, k) => {
     const inner: BlockCtx = usesContext ? { ...c, context: chunks[chunks.length - 1].v, contextRows: k * c.contextLength } : c;
     return [fn(inner, chunks.slice(0, inputs.length))];
   });

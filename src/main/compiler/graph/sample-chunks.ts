@@ -46,11 +46,23 @@ export interface ChunkVal {
 }
 
 /**
+ * `body` on `inputs` (all [n, …]) under `plan`: built once on all n samples when the plan is absent or they fit
+ * one iteration (the plain graph, node for node), else as a Scan over groups of k samples (scanOverSamples).
+ * `rowsPerSample` is one sample's rows in the layer's token matrices; `body` gets the [k, …] values and k.
+ */
+export function overSamples(g: GraphBuilder, name: string, plan: SampleChunkPlan | undefined, inputs: ChunkVal[], rowsPerSample: number, body: (chunks: ChunkVal[], k: number) => ChunkVal[]): ChunkVal[] {
+  const n = inputs[0].shape[0];
+  const k = plan ? samplesPerChunk(n, rowsPerSample, plan) : n;
+  if (k >= n) return body(inputs, n);
+  return scanOverSamples(g, name, inputs, k, (chunks) => body(chunks, k));
+}
+
+/**
  * `body` applied to `inputs` (all [n, …], sliced together along the samples) k samples at a time, as one
  * `Scan` whose outputs are reshaped back to [n, …]. `body` builds nodes with the same builder and receives
  * [k, …] values; it may read any outer value (weights, the time embedding) by name.
  */
-export function scanOverSamples(g: GraphBuilder, name: string, inputs: ChunkVal[], k: number, body: (chunks: ChunkVal[]) => ChunkVal[]): ChunkVal[] {
+function scanOverSamples(g: GraphBuilder, name: string, inputs: ChunkVal[], k: number, body: (chunks: ChunkVal[]) => ChunkVal[]): ChunkVal[] {
   const n = inputs[0].shape[0];
   if (!(k >= 1 && n % k === 0) || inputs.some((x) => x.shape[0] !== n)) {
     throw new Error(`scanOverSamples ${name}: ${k} samples per chunk do not divide [${inputs.map((x) => x.shape[0]).join(', ')}]`);
