@@ -1,4 +1,5 @@
 import type { ProviderName } from '../../shared/domain/generation';
+import type { LinearPlan } from '../compiler/graph/linear-plan';
 import type { SampleChunkPlan } from '../compiler/graph/sample-chunks';
 
 /**
@@ -26,6 +27,11 @@ export interface VerifyTarget {
    * hold the chunked graphs to the reference.
    */
   sampleChunks?: SampleChunkPlan;
+  /**
+   * The UNet's Linear layers as int8 products (graph/linear-plan.ts; CPU, float32 graphs only): the labelled
+   * faster precision. Judged by relative L2 (run.ts `INT8_MAX_REL_L2`); absent = float.
+   */
+  linear?: LinearPlan;
 }
 
 export const CPU_FP32: VerifyTarget = { provider: 'cpu', precision: 'float32' };

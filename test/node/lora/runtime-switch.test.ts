@@ -19,6 +19,7 @@ import { textToVideo, type TextToVideoRequest } from '../../../src/main/engine/p
 import { createSession, f32Tensor, type EngineSession, type HostTensor } from '../../../src/main/engine/runtime/session';
 import { ClipTokenizer } from '../../../src/main/engine/tokenizer/clip-tokenizer';
 import { compareArrays } from '../../../src/main/verify/compare';
+import { INT8_MAX_REL_L2 } from '../../../src/main/verify/run';
 import { DEFAULT_PARAMS } from '../../../src/shared/domain/generation';
 import { maxAbsDiff, openBase, rand, REF, removeTmpDirs, tmpDir } from './fixtures';
 
@@ -256,10 +257,10 @@ describe('ModelSet: run-time switching on a loaded model (starter model)', () =>
   const unet = (s: ModelSet, t = 500): Promise<Float32Array> => s.unet(sample, t, context, shape);
 
   /** The merged path done independently: the stack merged into the weights, a plain graph, its own session. */
-  async function mergedReference(loras: LoraSpec[], timesteps: number[]): Promise<Float32Array[]> {
+  async function mergedReference(loras: LoraSpec[], timesteps: number[], linear: 'float' | 'int8' = 'float'): Promise<Float32Array[]> {
     const st = starterSource();
     const applied = applyLoraStack({ unet: st.weights.unet, text_encoder: st.weights.text_encoder }, loras.map((l) => ({ file: l.path, weight: l.weight })));
-    const g = buildUNetGraph(applied.unet!, st.configs.unet, { batch: shape.batch, latentHeight: 8, latentWidth: 8, contextLength: 77, motion: { w: st.weights.motion, cfg: st.configs.motion, frames: shape.frames, groupnorm: 'per_frame' } });
+    const g = buildUNetGraph(applied.unet!, st.configs.unet, { batch: shape.batch, latentHeight: 8, latentWidth: 8, contextLength: 77, motion: { w: st.weights.motion, cfg: st.configs.motion, frames: shape.frames, groupnorm: 'per_frame' }, linear });
     const s = await sessionOf(g);
     try {
       const out: Float32Array[] = [];
@@ -325,6 +326,29 @@ describe('ModelSet: run-time switching on a loaded model (starter model)', () =>
     expect(plainSet.loraSwitch.paths.unet).toBe('merged');
     const c = compareArrays('starter', 'overlay-merged vs merged', await unet(plainSet, 999), ref[0]);
     expect(c.pass, `max_abs=${c.maxAbs}`).toBe(true);
+  });
+
+  it('int8 Linear plan: a merged stack is quantised in its overlay; slots add their branch to int8 products', async () => {
+    const stack = [{ path: styleA, weight: -0.5 }, { path: styleB, weight: 1.2 }];
+    const [exact] = await mergedReference(stack, [999]);
+    const [q8] = await mergedReference(stack, [999], 'int8');
+    // The overlay holds the merged values quantised as the compiler would quantise them in the weights: the same
+    // graph up to a rounding flip where the GEMM merge and the JS merge differ in the last bit.
+    const merged = new ModelSet(starterSource(stack), { cacheRoot: join(dir, 'cache-int8-merged'), providers: ['cpu'], loraRank: 0, linear: 'int8' });
+    const slotted = new ModelSet(starterSource(stack), { cacheRoot: join(dir, 'cache-int8-slots'), providers: ['cpu'], loraRank: 8, linear: 'int8' });
+    try {
+      expect(merged.loraSwitch.paths.unet).toBe('merged');
+      expect(slotted.loraSwitch.paths.unet).toBe('slots');
+      const viaOverlay = compareArrays('starter', 'int8 overlay vs int8 merged', await unet(merged, 999), q8, { maxRelL2: 1e-3 });
+      expect(viaOverlay.pass, `rel_l2=${viaOverlay.relL2}`).toBe(true);
+      // Slots: fp32 low-rank branch beside the int8 base product, not (W + ΔW) quantised: near, not equal.
+      const viaSlots = compareArrays('starter', 'int8 slots vs exact merged', await unet(slotted, 999), exact, { maxRelL2: INT8_MAX_REL_L2 });
+      expect(viaSlots.pass, `rel_l2=${viaSlots.relL2}`).toBe(true);
+      expect(compareArrays('starter', 'int8 vs exact', q8, exact).pass).toBe(false); // the int8 plan really ran
+    } finally {
+      await merged.dispose();
+      await slotted.dispose();
+    }
   });
 
   it('sends a 3×3 LoCon to a merged overlay keyed by that part only; slotted LoRAs keep switching by feeds', async () => {

@@ -2,6 +2,7 @@ import { StudioError } from '../../../shared/errors';
 import type { WeightSet } from '../io/tensor';
 import type { AttentionPlan } from '../graph/attention-plan';
 import { allInitializers, attr, GraphBuilder, type GraphIR } from '../graph/builder';
+import type { LinearPlan } from '../graph/linear-plan';
 import type { NormPlan } from '../graph/norm-plan';
 import { sinCos, type TrigPlan } from '../graph/trig-plan';
 import { attention, conv2d, feedForwardGeglu, gelu, groupNorm, layerNorm, linear, multiHeadAttention, need, resizeNearest, silu } from '../graph/layers';
@@ -83,6 +84,11 @@ export interface UNetBuildOptions {
    * plan. Same output; absent ⇒ the plain graph, node for node.
    */
   sampleChunks?: SampleChunkPlan;
+  /**
+   * The labelled int8 CPU option (graph/linear-plan.ts): the spatial and motion Linear layers as int8 products;
+   * time embeddings stay exact. Absent ⇒ float, node for node.
+   */
+  linear?: LinearPlan;
 }
 
 /** A value together with its static shape: the decomposed GroupNorm and the reshapes need concrete shapes. */
@@ -131,7 +137,7 @@ export function buildUNetGraph(w: WeightSet, cfg: UNetConfig, opts: UNetBuildOpt
   const motion = opts.motion;
   if (motion) checkMotionMatches(cfg, motion);
 
-  const g = new GraphBuilder(opts.name ?? (motion ? 'unet_motion' : 'unet'), floatType, opts.attention, opts.trig, opts.norm);
+  const g = new GraphBuilder(opts.name ?? (motion ? 'unet_motion' : 'unet'), floatType, opts.attention, opts.trig, opts.norm, opts.linear);
   g.metadata['family'] = motion ? 'unet_motion' : 'unet2d';
   g.metadata['shape'] = JSON.stringify({ batch: opts.batch, frames, latentHeight: opts.latentHeight, latentWidth: opts.latentWidth, contextLength: ctxLen });
   if (motion) g.metadata['motion_groupnorm'] = motion.groupnorm;
@@ -156,8 +162,8 @@ export function buildUNetGraph(w: WeightSet, cfg: UNetConfig, opts: UNetBuildOpt
   // Time embedding: sinusoidal projection in float32 (t·freq reaches ~1000, too coarse for fp16), then the MLP.
   const tproj = timestepProjection(g, w, cfg, timestep);
   if (opts.taps) g.output(tproj.v, 'time_proj', floatType, tproj.shape);
-  const temb1 = linear(g, w, 'time_embedding.linear_1', tproj.v);
-  const temb = linear(g, w, 'time_embedding.linear_2', g.scope('time_embedding', () => silu(g, temb1)));
+  const temb1 = linear(g, w, 'time_embedding.linear_1', tproj.v, { exact: true });
+  const temb = linear(g, w, 'time_embedding.linear_2', g.scope('time_embedding', () => silu(g, temb1)), { exact: true });
   const tembDim = need(w, 'time_embedding.linear_2.weight').shape[0];
   if (opts.taps) g.output(temb, 'time_embedding', floatType, [1, tembDim]);
   // Every resnet projects silu(temb); compute the activation once.
@@ -373,7 +379,7 @@ export function resnet(c: BlockCtx, p: string, x: Val): Val {
   const outCh = need(w, `${p}.conv1.weight`).shape[0];
   let h = groupNorm(g, w, `${p}.norm1`, x.v, x.shape, c.groups, c.eps);
   h = conv2d(g, w, `${p}.conv1`, g.scope(`${p}.norm1`, () => silu(g, h)));
-  const t = linear(g, w, `${p}.time_emb_proj`, c.tembAct);
+  const t = linear(g, w, `${p}.time_emb_proj`, c.tembAct, { exact: true });
   h = op('Add', [h, op('Unsqueeze', [t, g.i64([2, 3])], 'temb_4d')], 'add_temb');
   const hs = [n, outCh, hh, ww];
   const h2 = groupNorm(g, w, `${p}.norm2`, h, hs, c.groups, c.eps);

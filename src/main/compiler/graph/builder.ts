@@ -1,5 +1,6 @@
 import type { TensorView } from '../io/tensor';
 import { FUSED_ATTENTION, type AttentionPlan } from './attention-plan';
+import { encodingSuffix, type LinearPlan, type WeightEncoding } from './linear-plan';
 import type { NormPlan } from './norm-plan';
 import type { TrigPlan } from './trig-plan';
 
@@ -12,7 +13,7 @@ import type { TrigPlan } from './trig-plan';
  * names carry the scope of the module that made them (e.g. `down_blocks.0.resnets.0/conv1`), so a missing or
  * mis-shaped weight points at its module.
  */
-export type ElemType = 'float32' | 'float16' | 'int64' | 'int32' | 'bool';
+export type ElemType = 'float32' | 'float16' | 'int64' | 'int32' | 'int8' | 'uint8' | 'bool';
 export type Dim = number | string;
 
 export type Attr =
@@ -75,16 +76,18 @@ export interface WeightSource {
   kind: 'weight';
   view: TensorView;
   transpose: boolean;
+  /** Absent = floats in the graph's type; the int8 Linear plan stores a weight as int8 values + column scales. */
+  encoding?: WeightEncoding;
 }
 
 export interface ConstSource {
   kind: 'const';
-  data: Float32Array | BigInt64Array | Int32Array | Uint8Array;
+  data: Float32Array | BigInt64Array | Int32Array | Int8Array | Uint8Array;
 }
 
 export interface InitializerIR {
   name: string;
-  /** For weights: the graph's float type (float32 or float16). Constants keep their own type. */
+  /** For weights: the graph's float type (float32 or float16), or the int8 encoding's. Constants keep their own type. */
   elemType: ElemType;
   shape: number[];
   source: WeightSource | ConstSource;
@@ -130,6 +133,8 @@ export class GraphBuilder {
     readonly trig: TrigPlan = 'native',
     /** How `layers.groupNorm` computes its statistics in this graph (per provider, norm-plan.ts). */
     readonly norm: NormPlan = 'instance',
+    /** How `layers.linear` multiplies in this graph (linear-plan.ts): exact floats, or the labelled int8 option. */
+    readonly linearPlan: LinearPlan = 'float',
   ) {}
 
   /** Runs `fn` with node names prefixed by `scope` (joined with '.'), e.g. the canonical module path. */
@@ -168,17 +173,22 @@ export class GraphBuilder {
    * ([out,in] → [in,out] for MatMul); `shape` reshapes (same element count), e.g. [C] → [C,1,1].
    * Asking twice for the same weight with the same layout returns the same initializer.
    */
-  weight(view: TensorView, opts: { transpose?: boolean; shape?: number[] } = {}): string {
+  weight(view: TensorView, opts: { transpose?: boolean; shape?: number[]; encoding?: WeightEncoding } = {}): string {
     const transpose = opts.transpose ?? false;
+    const encoding = opts.encoding ?? 'float';
     if (transpose && view.shape.length !== 2) {
       throw new Error(`weight ${view.name}: transpose needs a 2-D tensor, got [${view.shape.join(',')}]`);
     }
+    if (encoding !== 'float' && (!transpose || opts.shape || this.floatType !== 'float32')) {
+      throw new Error(`weight ${view.name}: the int8 encodings are for transposed Linear weights in float32 graphs`);
+    }
     const base = transpose ? [view.shape[1], view.shape[0]] : view.shape;
-    const shape = opts.shape ?? base;
-    if (count(shape) !== count(view.shape)) {
+    // The column scales of an int8 weight [in, out] are one float per output column.
+    const shape = encoding === 'int8-scale' ? [base[1]] : opts.shape ?? base;
+    if (encoding !== 'int8-scale' && count(shape) !== count(view.shape)) {
       throw new Error(`weight ${view.name}: cannot view [${view.shape.join(',')}] as [${shape.join(',')}]`);
     }
-    let name = view.name + (transpose ? '.T' : '') + (opts.shape ? `#${shape.join('x')}` : '');
+    let name = view.name + (transpose ? '.T' : '') + encodingSuffix(encoding) + (opts.shape ? `#${shape.join('x')}` : '');
     const owner = this.weightOwner.get(name);
     if (owner !== undefined) {
       // The main graph's weights are visible in every body; a body's are visible only inside it.
@@ -187,9 +197,23 @@ export class GraphBuilder {
     }
     if (this.usedNames.has(name)) name = this.fresh(name);
     this.claim(name);
-    const init: InitializerIR = { name, elemType: this.floatType, shape, source: { kind: 'weight', view, transpose } };
+    const elemType = encoding === 'int8' ? 'int8' : encoding === 'int8-scale' ? 'float32' : this.floatType;
+    const source: WeightSource = encoding === 'float' ? { kind: 'weight', view, transpose } : { kind: 'weight', view, transpose, encoding };
+    const init: InitializerIR = { name, elemType, shape, source };
     (this.bodyInits ?? this.inits).set(name, init);
     this.weightOwner.set(name, this.bodyInits ? this.bodyName : '');
+    return name;
+  }
+
+  /**
+   * A constant that keeps its own element type (int8 / uint8 quantised weights, int32 tables), never converted
+   * to the graph's float type. Not deduplicated: callers hold the name.
+   */
+  constTyped(data: Float32Array | Int8Array | Uint8Array | Int32Array, elemType: 'float32' | 'int8' | 'uint8' | 'int32', shape: number[], hint = 'const'): string {
+    if (data.length !== count(shape)) throw new Error(`constTyped ${hint}: ${data.length} values for [${shape}]`);
+    const name = this.fresh(`${this.currentScope ? this.currentScope + '/' : ''}${hint}`);
+    this.claim(name);
+    (this.bodyInits ?? this.inits).set(name, { name, elemType, shape, source: { kind: 'const', data } });
     return name;
   }
 

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { TensorView } from '../io/tensor';
 import { allInitializers, type Attr, type Dim, type ElemType, type GraphIR, type InitializerIR, type NodeIR, type SubgraphIR, type ValueInfoIR, type WeightSource } from './builder';
 import { f32ToF16 } from '../io/float16';
+import { encodeWeight, encodingSuffix, type WeightEncoding } from './linear-plan';
 import { ProtoWriter } from './proto';
 
 /**
@@ -28,7 +29,7 @@ export interface WeightLocation {
   file: string;
   offset: number;
   length: number;
-  elemType: 'float32' | 'float16';
+  elemType: 'float32' | 'float16' | 'int8';
   /** Element count, to catch an index made for a different tensor. */
   numel: number;
 }
@@ -36,16 +37,18 @@ export interface WeightLocation {
 /** Weight key → where its bytes are. Keys come from `weightKey`. */
 export type WeightIndex = Map<string, WeightLocation>;
 
-/** One weight tensor in one memory layout (transposed or not); reshapes do not change bytes. */
+/** One weight tensor in one memory layout (transposed or not) and encoding; reshapes do not change bytes. */
 export interface WeightItem {
   key: string;
   view: TensorView;
   transpose: boolean;
+  /** Absent = floats in the file's float type (linear-plan.ts). */
+  encoding?: WeightEncoding;
 }
 
 /** The bytes of a weight initializer depend on the stored tensor and whether it is transposed. */
-export function weightKey(source: Pick<WeightSource, 'view' | 'transpose'>): string {
-  return source.view.name + (source.transpose ? '.T' : '');
+export function weightKey(source: Pick<WeightSource, 'view' | 'transpose' | 'encoding'>): string {
+  return source.view.name + (source.transpose ? '.T' : '') + encodingSuffix(source.encoding);
 }
 
 /** The distinct weights used by `graphs`, in first-use order. */
@@ -62,21 +65,34 @@ export function collectWeights(graphs: readonly GraphIR[]): WeightItem[] {
         }
         continue;
       }
-      seen.set(key, { key, view: init.source.view, transpose: init.source.transpose });
+      const { view, transpose, encoding } = init.source;
+      seen.set(key, encoding ? { key, view, transpose, encoding } : { key, view, transpose });
     }
   }
   return [...seen.values()];
 }
 
-/** Bytes of one weight in the given float type, transposed if asked. */
-export function weightBytes(item: Pick<WeightItem, 'view' | 'transpose'>, floatType: 'float32' | 'float16'): Uint8Array {
-  let data = item.view.readF32();
-  if (item.transpose) data = transpose2d(data, item.view.shape[0], item.view.shape[1]);
+/**
+ * One weight as written: bytes in the given float type (or its int8 encoding). `laidOut` = its values already in
+ * the graph's layout (a LoRA overlay's merged values); absent = the view's values, transposed if the item asks.
+ */
+export function encodedWeight(
+  item: Pick<WeightItem, 'view' | 'transpose' | 'encoding'>,
+  floatType: 'float32' | 'float16',
+  laidOut?: Float32Array,
+): { bytes: Uint8Array; elemType: WeightLocation['elemType']; numel: number } {
+  const [r, c] = item.view.shape;
+  const data = laidOut ?? (item.transpose ? transpose2d(item.view.readF32(), r, c) : item.view.readF32());
+  const rows = item.transpose ? c : r;
+  return encodeWeight(data, rows, data.length / rows, item.encoding ?? 'float', (d) => floatBytes(d, floatType));
+}
+
+function floatBytes(data: Float32Array, floatType: 'float32' | 'float16'): { bytes: Uint8Array; elemType: 'float32' | 'float16' } {
   if (floatType === 'float16') {
     const h = f32ToF16(data);
-    return new Uint8Array(h.buffer, h.byteOffset, h.byteLength);
+    return { bytes: new Uint8Array(h.buffer, h.byteOffset, h.byteLength), elemType: 'float16' };
   }
-  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  return { bytes: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), elemType: 'float32' };
 }
 
 /**
@@ -97,9 +113,9 @@ export function writeWeightsFile(
     let offset = 0;
     let end = 0;
     for (const item of items) {
-      const bytes = weightBytes(item, opts.floatType);
+      const { bytes, elemType, numel } = encodedWeight(item, opts.floatType);
       writeAll(fd, bytes, offset);
-      index.set(item.key, { file: opts.file, offset, length: bytes.byteLength, elemType: opts.floatType, numel: numelOf(item.view.shape) });
+      index.set(item.key, { file: opts.file, offset, length: bytes.byteLength, elemType, numel });
       end = offset + bytes.byteLength;
       offset = alignUp(end, EXTERNAL_ALIGN);
     }
@@ -156,8 +172,8 @@ export function emitModel(graph: GraphIR, opts: { dir: string; modelFile: string
 // ---------------------------------------------------------------------------------------------------------
 // ONNX protobuf encoding (field numbers from onnx/onnx.proto)
 
-const DATA_TYPE: Record<ElemType, number> = { float32: 1, int32: 6, int64: 7, bool: 9, float16: 10 };
-const ELEM_BYTES: Record<ElemType, number> = { float32: 4, int32: 4, int64: 8, bool: 1, float16: 2 };
+const DATA_TYPE: Record<ElemType, number> = { float32: 1, uint8: 2, int8: 3, int32: 6, int64: 7, bool: 9, float16: 10 };
+const ELEM_BYTES: Record<ElemType, number> = { float32: 4, int32: 4, int64: 8, int8: 1, uint8: 1, bool: 1, float16: 2 };
 
 /** The ModelProto bytes for `graph`, weights referenced through `index`. */
 export function encodeModel(graph: GraphIR, index: WeightIndex): Uint8Array {
@@ -297,6 +313,12 @@ function constBytes(init: InitializerIR): Uint8Array {
       break;
     case 'int32':
       out = data instanceof Int32Array ? data : Int32Array.from(data as ArrayLike<number>);
+      break;
+    case 'int8':
+      out = data instanceof Int8Array ? data : Int8Array.from(data as ArrayLike<number>);
+      break;
+    case 'uint8':
+      out = data instanceof Uint8Array ? data : Uint8Array.from(data as ArrayLike<number>);
       break;
     case 'bool':
       out = data instanceof Uint8Array ? data : Uint8Array.from(data as ArrayLike<number>, (x) => (x ? 1 : 0));

@@ -26,11 +26,16 @@ function expectShape(v: TensorView, shape: number[]): void {
   }
 }
 
-/** y = x·Wᵀ + b over the last axis. W [out,in] is stored transposed so MatMul needs no Transpose node. */
-export function linear(g: GraphBuilder, w: WeightSet, prefix: string, x: string, opts: { bias?: boolean; inFeatures?: number } = {}): string {
+/**
+ * y = x·Wᵀ + b over the last axis. W [out,in] is stored transposed so MatMul needs no Transpose node. Under the
+ * graph's int8 Linear plan (linear-plan.ts) it is one DynamicQuantizeMatMul with int8 weights, column scales and
+ * the bias fused, unless `exact` (layers whose error would steer everything after them, e.g. time embeddings).
+ */
+export function linear(g: GraphBuilder, w: WeightSet, prefix: string, x: string, opts: { bias?: boolean; inFeatures?: number; exact?: boolean } = {}): string {
   const W = need(w, `${prefix}.weight`);
   if (W.shape.length !== 2) expectShape(W, [-1, -1]);
   if (opts.inFeatures !== undefined) expectShape(W, [-1, opts.inFeatures]);
+  if (g.linearPlan === 'int8' && !opts.exact) return int8Linear(g, w, prefix, W, x, opts.bias);
   return g.scope(prefix, () => {
     let y = g.op('MatMul', [x, g.weight(W, { transpose: true })], {}, { name: 'matmul' });
     const hasBias = opts.bias ?? w.has(`${prefix}.bias`);
@@ -40,6 +45,18 @@ export function linear(g: GraphBuilder, w: WeightSet, prefix: string, x: string,
       y = g.op('Add', [y, g.weight(b)], {}, { name: 'bias' });
     }
     return y;
+  });
+}
+
+function int8Linear(g: GraphBuilder, w: WeightSet, prefix: string, W: TensorView, x: string, bias: boolean | undefined): string {
+  return g.scope(prefix, () => {
+    const inputs = [x, g.weight(W, { transpose: true, encoding: 'int8' }), g.weight(W, { transpose: true, encoding: 'int8-scale' })];
+    if (bias ?? w.has(`${prefix}.bias`)) {
+      const b = need(w, `${prefix}.bias`);
+      expectShape(b, [W.shape[0]]);
+      inputs.push('', g.weight(b)); // no weight zero point: the weights are symmetric
+    }
+    return g.op('DynamicQuantizeMatMul', inputs, {}, { name: 'matmul_q8', domain: 'com.microsoft' });
   });
 }
 

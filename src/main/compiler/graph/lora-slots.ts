@@ -174,17 +174,19 @@ function slotOf(w: WeightSet, module: string): LoraSlot | undefined {
 export function plannedLinear(g: GraphBuilder, w: WeightSet, plan: LoraSlotPlan | undefined, module: string, x: string, rows: number, opts: { inFeatures?: number } = {}): string {
   const slot = plan && plan.rank > 0 && (plan.include ?? isSlotModule)(module) ? slotOf(w, module) : undefined;
   if (!plan || !slot || slot.kind !== 'linear' || (opts.inFeatures !== undefined && slot.inFeatures !== opts.inFeatures)) return linear(g, w, module, x, opts);
-  return linearWithLoraSlot(g, w, slot, x, plan.rank, modeFor(plan, slot, rows));
+  return linearWithLoraSlot(g, w, slot, x, plan.rank, modeFor(g, plan, slot, rows));
 }
 
 /** A 1×1 conv (stride 1, no padding) with a slot when `plan` includes `module`, else the plain conv. */
 export function plannedConv1x1(g: GraphBuilder, w: WeightSet, plan: LoraSlotPlan | undefined, module: string, x: string, rows: number): string {
   const slot = plan && plan.rank > 0 && (plan.include ?? isSlotModule)(module) ? slotOf(w, module) : undefined;
   if (!plan || !slot || slot.kind !== 'conv1x1') return conv2d(g, w, module, x, { pad: 0 });
-  return conv1x1WithLoraSlot(g, w, slot, x, plan.rank, modeFor(plan, slot, rows));
+  return conv1x1WithLoraSlot(g, w, slot, x, plan.rank, modeFor(g, plan, slot, rows));
 }
 
-function modeFor(plan: LoraSlotPlan, slot: LoraSlot, rows: number): SlotMode {
+function modeFor(g: GraphBuilder, plan: LoraSlotPlan, slot: LoraSlot, rows: number): SlotMode {
+  // An int8 Linear's weight cannot take a float delta before its MatMul: its slot adds the branch's output.
+  if (g.linearPlan === 'int8' && slot.kind === 'linear') return 'activation';
   const m = plan.mode ?? 'auto';
   return m === 'auto' ? chooseSlotMode(rows, slot.inFeatures, slot.outFeatures, plan.rank) : m;
 }

@@ -2,10 +2,9 @@ import { open } from 'node:fs/promises';
 import { rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { GraphIR } from '../../compiler/graph/builder';
-import { alignUp, collectWeights, EXTERNAL_ALIGN, tempName, type WeightIndex } from '../../compiler/graph/emit';
-import { f32ToF16 } from '../../compiler/io/float16';
-import { numel } from '../../compiler/io/tensor';
+import { alignUp, collectWeights, encodedWeight, EXTERNAL_ALIGN, tempName, type WeightIndex } from '../../compiler/graph/emit';
 import type { GemmMerger } from './gemm-merger';
+import { numel } from '../../compiler/io/tensor';
 import { transpose } from './linalg';
 import { mergeOne, type MergedWeights } from './merged-weights';
 
@@ -47,16 +46,13 @@ export async function writeLoraOverlay(opts: {
       opts.signal?.throwIfAborted();
       const t0 = performance.now();
       let data = await mergedData(opts.merged, item.view.name, item.transpose, opts.gemm);
-      let bytes: Uint8Array;
-      if (floatType === 'float16') {
-        const h = f32ToF16(data);
-        bytes = new Uint8Array(h.buffer, h.byteOffset, h.byteLength);
-      } else bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+      // The graph's layout and encoding (an int8 Linear plan stores merged weights quantised, like base ones).
+      const { bytes, elemType, numel: count } = encodedWeight(item, floatType, data);
       const t1 = performance.now();
       await fh.write(bytes, 0, bytes.byteLength, offset);
       timing.writeMs += performance.now() - t1;
       timing.mergeMs += t1 - t0;
-      index.set(item.key, { file: opts.file, offset, length: bytes.byteLength, elemType: floatType, numel: numel(item.view.shape) });
+      index.set(item.key, { file: opts.file, offset, length: bytes.byteLength, elemType, numel: count });
       timing.tensors++;
       timing.bytes += bytes.byteLength;
       offset = alignUp(offset + bytes.byteLength, EXTERNAL_ALIGN);

@@ -1,4 +1,5 @@
 import { attentionLabel, type AttentionPlan } from '../../compiler/graph/attention-plan';
+import type { LinearPlan } from '../../compiler/graph/linear-plan';
 import type { NormPlan } from '../../compiler/graph/norm-plan';
 import type { TrigPlan } from '../../compiler/graph/trig-plan';
 import type { MotionGroupNormMode } from '../../../shared/domain/generation';
@@ -110,6 +111,8 @@ export interface CompileSettings {
   trig?: TrigPlan;
   /** How GroupNorm's statistics are emitted for that provider (norm-plan.ts); default instance. */
   norm?: NormPlan;
+  /** The UNet's Linear layers: float, or the labelled int8 CPU option (linear-plan.ts); default float. */
+  linear?: LinearPlan;
 }
 
 /**
@@ -134,7 +137,7 @@ export function componentCacheKey(source: ModelSource, component: Component, set
     // Fused attention (every provider but WebGPU) keeps the keys cache entries had before plans existed.
     // Native sin/cos likewise; only the UNet has a timestep embedding. The instance GroupNorm likewise; only the
     // UNet's graphs take the norm plan (the VAE's keep theirs: they pass on WebGPU, norm-plan.ts).
-    options: withNorm(withTrig(withAttention(component === 'unet' ? { groupnorm: settings.groupnorm, ...slotOption } : slotted ? slotOption : undefined, component, settings.attention), component, settings.trig), component, settings.norm),
+    options: withLinear(withNorm(withTrig(withAttention(component === 'unet' ? { groupnorm: settings.groupnorm, ...slotOption } : slotted ? slotOption : undefined, component, settings.attention), component, settings.trig), component, settings.norm), component, settings.linear),
   };
 }
 
@@ -151,6 +154,12 @@ function withTrig(options: Record<string, unknown> | undefined, component: Compo
 function withNorm(options: Record<string, unknown> | undefined, component: Component, norm: NormPlan | undefined): Record<string, unknown> | undefined {
   if (!norm || norm === 'instance' || component !== 'unet') return options;
   return { ...options, norm };
+}
+
+/** int8 Linear layers are another set of weights (int8 + scales): their own entry. Float keeps the keys as they were. */
+function withLinear(options: Record<string, unknown> | undefined, component: Component, linear: LinearPlan | undefined): Record<string, unknown> | undefined {
+  if (!linear || linear === 'float' || component !== 'unet') return options;
+  return { ...options, linear };
 }
 
 export function isLoraComponent(c: Component): c is LoraComponent {

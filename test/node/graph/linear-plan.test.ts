@@ -1,0 +1,185 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { parseMotionConfig, parseUNetConfig } from '../../../src/main/compiler/families/configs';
+import { buildUNetGraph } from '../../../src/main/compiler/families/unet';
+import { GraphBuilder, allInitializers } from '../../../src/main/compiler/graph/builder';
+import { collectWeights, emitModel, writeWeightsFile } from '../../../src/main/compiler/graph/emit';
+import { linear } from '../../../src/main/compiler/graph/layers';
+import { INT8_WEIGHT_MAX, quantizeColumns } from '../../../src/main/compiler/graph/linear-plan';
+import { openSafetensors } from '../../../src/main/compiler/io/safetensors';
+import { MemoryWeights } from '../../../src/main/compiler/io/tensor';
+import { ModelSet } from '../../../src/main/engine/models/model-set';
+import { starterSource } from '../../../src/main/engine/models/model-source';
+import { createSession, f32Tensor } from '../../../src/main/engine/runtime/session';
+import { StudioError } from '../../../src/shared/errors';
+import { handlerFor } from '../../../src/main/verify/registry';
+import { INT8_MAX_REL_L2 } from '../../../src/main/verify/run';
+import { tableWeights } from '../../../src/main/verify/run-graph';
+import { readJson } from '../../../src/main/verify/kinds/unet2d';
+import type { Comparison, VerifyTarget } from '../../../src/main/verify/types';
+
+/**
+ * The labelled int8 CPU precision: the UNet's Linear layers as DynamicQuantizeMatMul over 7-bit per-column weights.
+ * What must hold: the weights written are the quantisation of the stored (or LoRA-merged) values; the graph really
+ * runs int8 products where it should and exact ones where it should not; the result stays near the reference.
+ */
+const REF = join(__dirname, '../../fixtures/reference');
+const dirs: string[] = [];
+afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+const scratch = (): string => {
+  const d = mkdtempSync(join(tmpdir(), 'int8-'));
+  dirs.push(d);
+  return d;
+};
+
+/** Deterministic values with a spread of magnitudes per column (no library RNG needed). */
+function values(n: number, seed: number): Float32Array {
+  const out = new Float32Array(n);
+  let s = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = (s / 2 ** 32 - 0.5) * (1 + (i % 7));
+  }
+  return out;
+}
+
+function relL2(a: Float32Array, ref: Float32Array): number {
+  let d = 0;
+  let r = 0;
+  for (let i = 0; i < ref.length; i++) {
+    d += (a[i] - ref[i]) ** 2;
+    r += ref[i] ** 2;
+  }
+  return Math.sqrt(d / r);
+}
+
+describe('int8 Linear plan', () => {
+  it('quantises each column symmetrically to 7 bits, within half a step', () => {
+    const rows = 48;
+    const cols = 5;
+    const data = values(rows * cols, 3);
+    for (let r = 0; r < rows; r++) data[r * cols + 4] = 0; // an all-zero column
+    const { q, scales } = quantizeColumns(data, rows, cols);
+    for (let c = 0; c < 4; c++) {
+      let max = 0;
+      for (let r = 0; r < rows; r++) max = Math.max(max, Math.abs(data[r * cols + c]));
+      expect(scales[c]).toBeCloseTo(max / INT8_WEIGHT_MAX, 6);
+      for (let r = 0; r < rows; r++) {
+        expect(Math.abs(q[r * cols + c])).toBeLessThanOrEqual(INT8_WEIGHT_MAX);
+        expect(Math.abs(q[r * cols + c] * scales[c] - data[r * cols + c])).toBeLessThanOrEqual(scales[c] / 2 + 1e-7);
+      }
+      // The largest magnitude maps to ±63 exactly: the range is used.
+      expect(Math.max(...Array.from({ length: rows }, (_, r) => Math.abs(q[r * cols + c])))).toBe(INT8_WEIGHT_MAX);
+    }
+    expect(scales[4]).toBe(1);
+    expect(Array.from({ length: rows }, (_, r) => q[r * cols + 4]).every((v) => v === 0)).toBe(true);
+  });
+
+  it('writes int8 weights and float scales to the weights file, and runs near the float layer', async () => {
+    const [inF, outF, rows] = [96, 40, 64];
+    const w = new MemoryWeights().set('fc.weight', [outF, inF], values(outF * inF, 11)).set('fc.bias', [outF], values(outF, 12));
+    const build = (plan: 'float' | 'int8') => {
+      const g = new GraphBuilder(`fc_${plan}`, 'float32', undefined, undefined, undefined, plan);
+      g.output(linear(g, w, 'fc', g.input('x', 'float32', [rows, inF])), 'y', 'float32', [rows, outF]);
+      return g.build();
+    };
+    const q8 = build('int8');
+    expect(q8.nodes.map((n) => n.opType).filter((o) => o !== 'Identity')).toEqual(['DynamicQuantizeMatMul']);
+    expect(q8.initializers.map((i) => [i.name, i.elemType, i.shape.join('x')])).toEqual([
+      ['fc.weight.T.q7', 'int8', `${inF}x${outF}`],
+      ['fc.weight.T.q7s', 'float32', `${outF}`],
+      ['fc.bias', 'float32', `${outF}`],
+    ]);
+
+    // The file holds exactly the quantisation of the transposed weight, and its scales.
+    const dir = scratch();
+    const index = writeWeightsFile(collectWeights([q8]), { dir, file: 'w.bin', floatType: 'float32' });
+    const bytes = readFileSync(join(dir, 'w.bin'));
+    const t = new Float32Array(inF * outF);
+    const W = w.get('fc.weight')!.readF32();
+    for (let o = 0; o < outF; o++) for (let i = 0; i < inF; i++) t[i * outF + o] = W[o * inF + i];
+    const expected = quantizeColumns(t, inF, outF);
+    const qLoc = index.get('fc.weight.T.q7')!;
+    const sLoc = index.get('fc.weight.T.q7s')!;
+    expect([qLoc.elemType, qLoc.numel, sLoc.elemType, sLoc.numel]).toEqual(['int8', inF * outF, 'float32', outF]);
+    expect(new Int8Array(bytes.buffer, bytes.byteOffset + qLoc.offset, qLoc.numel)).toEqual(expected.q);
+    expect(new Float32Array(bytes.buffer.slice(bytes.byteOffset + sLoc.offset, bytes.byteOffset + sLoc.offset + sLoc.length))).toEqual(expected.scales);
+
+    const x = f32Tensor(values(rows * inF, 5), [rows, inF]);
+    const run = async (graph: typeof q8): Promise<Float32Array> => {
+      const { modelPath } = emitModel(graph, { dir: scratch(), modelFile: 'm.onnx' });
+      const s = await createSession(modelPath, { providers: ['cpu'] });
+      try {
+        return (await s.run({ x })).y.data as Float32Array;
+      } finally {
+        await s.dispose();
+      }
+    };
+    const exact = await run(build('float'));
+    const approx = await run(q8);
+    const e = relL2(approx, exact);
+    expect(e).toBeGreaterThan(1e-4); // really quantised
+    expect(e).toBeLessThan(0.02); // one layer: ≈ 1 % (7-bit weights, 8-bit activations)
+  });
+
+  it('makes every spatial and motion Linear of the motion UNet int8, keeping the time embeddings exact', () => {
+    const dir = join(REF, 'unet_motion');
+    const files = JSON.parse(readFileSync(join(dir, 'files.json'), 'utf8')) as { weights: Record<string, string> };
+    const w = tableWeights(openSafetensors(join(REF, 'unet2d/weights.safetensors')));
+    const cfg = parseUNetConfig(readJson(join(REF, 'unet2d/config.json')));
+    const motion = { w: tableWeights(openSafetensors(join(dir, files.weights['motion_adapter'] ?? 'motion_adapter.safetensors'))), cfg: parseMotionConfig(readJson(join(dir, 'motion_adapter_config.json'))), frames: 4, groupnorm: 'across_frames' as const };
+    const plain = buildUNetGraph(w, cfg, { batch: 2, latentHeight: 8, latentWidth: 8, motion });
+    const q8 = buildUNetGraph(w, cfg, { batch: 2, latentHeight: 8, latentWidth: 8, motion, linear: 'int8' });
+    const scopes = (g: typeof plain, op: string) => g.nodes.filter((n) => n.opType === op).map((n) => n.name.replace(/\/[^/]*$/, ''));
+    const weightMatMuls = plain.nodes.filter((n) => n.opType === 'MatMul' && n.inputs[1].endsWith('.weight.T')).map((n) => n.name.replace(/\/[^/]*$/, ''));
+    const quantised = scopes(q8, 'DynamicQuantizeMatMul');
+    const exact = weightMatMuls.filter((m) => /time_emb/.test(m));
+    expect(exact.length).toBeGreaterThan(2); // time_embedding.linear_1/2 and every resnet's time_emb_proj
+    expect(quantised.sort()).toEqual(weightMatMuls.filter((m) => !/time_emb/.test(m)).sort());
+    expect(quantised.some((m) => /motion_modules/.test(m))).toBe(true);
+    // What stays float keeps its float weights; nothing reads a float copy of a quantised weight.
+    const q8Weights = allInitializers(q8).filter((i) => i.source.kind === 'weight');
+    expect(q8Weights.filter((i) => i.elemType === 'int8').length).toBe(quantised.length);
+    expect(q8Weights.filter((i) => i.name.endsWith('.weight.T') && !/time_emb/.test(i.name))).toEqual([]);
+  });
+
+  async function verifyCase(folder: string): Promise<Comparison[]> {
+    const dir = join(REF, folder);
+    const files = JSON.parse(readFileSync(join(dir, 'files.json'), 'utf8')) as Record<string, unknown>;
+    const handler = handlerFor(String(files.kind))!;
+    const target: VerifyTarget = { provider: 'cpu', precision: 'float32', linear: 'int8' };
+    const got: Comparison[] = [];
+    await handler.run({ dir, name: folder, files, workDir: scratch(), target, report: (c) => got.push(c) });
+    return got;
+  }
+
+  // A plain and a motion UNet; LoRAs merged into int8 weights (the overlay quantises merged values) and through
+  // run-time slots; the whole text-to-video pipeline.
+  for (const folder of ['unet_motion', 'lora_stack', 'lora_motion', 'pipeline_animatediff_lcm']) {
+    it(`${folder}: int8 stays within the int8 acceptance of diffusers, and is really quantised`, async () => {
+      const got = await verifyCase(folder);
+      const unet = got.filter((c) => /noise_pred/.test(c.what));
+      expect(unet.length).toBeGreaterThan(0);
+      for (const c of got) expect(c.relL2, `${c.what}`).toBeLessThanOrEqual(INT8_MAX_REL_L2);
+      for (const c of unet) expect(c.relL2, `${c.what}`).toBeGreaterThan(1e-3);
+    }, 120_000);
+  }
+});
+
+describe('int8 Linear plan: where it runs', () => {
+  it('is refused on a GPU provider or with fp16 graphs, with a reason a creator can act on', () => {
+    for (const opts of [{ providers: ['webgpu' as const] }, { providers: ['cpu' as const], precision: 'float16' as const }]) {
+      let err: unknown;
+      try {
+        new ModelSet(starterSource(), { cacheRoot: scratch(), linear: 'int8', ...opts });
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(StudioError);
+      expect((err as StudioError).code).toBe('INVALID_PARAMS');
+      expect((err as StudioError).message).toMatch(/int8 is a CPU precision/);
+    }
+  });
+});
