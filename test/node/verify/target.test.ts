@@ -46,7 +46,18 @@ describe('verify target (provider, precision)', () => {
     expect(bad.err).toMatch(/--provider must be one of cpu, cuda, dml, coreml, webgpu/);
     const badP = await cli('verify', join(REF, 'clip_text'), '--precision', 'fp8');
     expect(badP.code).toBe(2);
-    expect(badP.err).toMatch(/--precision must be fp32 or fp16/);
+    expect(badP.err).toMatch(/--precision must be fp32, fp16 or int8/);
+    // int8 is onnxruntime's CPU kernels: asking for it on a GPU provider is a usage error, not a silent CPU run.
+    const int8Gpu = await cli('verify', join(REF, 'clip_text'), '--provider', 'webgpu', '--precision', 'int8');
+    expect(int8Gpu.code).toBe(2);
+    expect(int8Gpu.err).toMatch(/--precision int8 is a CPU option/);
+  });
+
+  it('runs int8 on the CPU and names it in the summary', async () => {
+    const r = await cli('verify', join(REF, 'unet_motion'), '--precision', 'int8');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/\(int8: rel_l2 ≤ 0\.15\)/);
+    expect(r.out).toMatch(/^OK: 1 case\(s\), 6 comparison\(s\), 0 failure\(s\) on cpu, int8 in /m);
   });
 
   it('runs the model kinds on the named provider only, and says so', async () => {
