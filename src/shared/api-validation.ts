@@ -236,7 +236,7 @@ const generationShape = {
   ),
   promptKeyframes: optional(arr(obj({ frame: num({ min: 0, max: 255, integer: true }), prompt: str({ max: 20_000 }) }), { max: 256 })),
   input: optional(generationInput),
-  precision: optional(literal('auto', 'fp16', 'fp32')),
+  precision: optional(literal('auto', 'fp16', 'fp32', 'int8')),
 };
 
 export const generationParams: Validator<GenerationParams> = obj(generationShape);

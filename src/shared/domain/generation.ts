@@ -8,8 +8,12 @@ import type { ContextWindowParams, PromptKeyframe } from './context-windows';
 
 export type ProviderName = 'cpu' | 'cuda' | 'dml' | 'coreml' | 'webgpu';
 
-/** Graph precision: `auto` = fp16 where the device runs fp16 graphs, else fp32 (engine/runtime/precision.ts). */
-export type PrecisionChoice = 'auto' | 'fp16' | 'fp32';
+/**
+ * Graph precision: `auto` = fp16 where the device runs fp16 graphs, else fp32 (engine/runtime/precision.ts).
+ * `int8` = the labelled faster CPU option: fp32 graphs whose UNet Linear layers run as int8 products — faster,
+ * approximate (quality measured in bench/README.md); on a GPU provider it falls back to `auto`.
+ */
+export type PrecisionChoice = 'auto' | 'fp16' | 'fp32' | 'int8';
 
 /**
  * The provider order when nothing else is chosen: the fastest that starts — CUDA (when its libraries are

@@ -17,7 +17,7 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { dirname, extname, join, resolve } from 'node:path';
-import { DEFAULT_LCM_LORA_WEIGHT, DEFAULT_MOTION_SCALE, DEFAULT_PARAMS, DEFAULT_V2V_STRENGTH, GENERATION_LIMITS, I2V_SCHEDULER, type GenerationParams, type LoraRef, type MotionGroupNormMode, type ProviderName, type StageTimings, type WeightingMode } from '../../../shared/domain/generation';
+import { DEFAULT_LCM_LORA_WEIGHT, DEFAULT_MOTION_SCALE, DEFAULT_PARAMS, DEFAULT_V2V_STRENGTH, GENERATION_LIMITS, I2V_SCHEDULER, type GenerationParams, type LoraRef, type MotionGroupNormMode, type PrecisionChoice, type ProviderName, type StageTimings, type WeightingMode } from '../../../shared/domain/generation';
 import type { GenerationHashes, GenerationOutputs, GenerationRecord } from '../../../shared/domain/history';
 import { StudioError, isStudioError } from '../../../shared/errors';
 import { hashModelFile } from '../../compiler/io/hash';
@@ -45,7 +45,7 @@ import { hashControlUnits } from '../../engine/control/unit-hashes';
 
 const USAGE =
   'generate --prompt <text> [--negative <text>] [--seed N] [--steps N] [--guidance X] [--frames N] [--width W --height H] [--fps N] ' +
-  '[--model <checkpoint>] [--motion <file>] [--lcm-lora <file>[:<weight>]] [--lora <file>:<weight> …] [--embedding <file> …] [--vae <file>] [--provider cpu|cuda|dml|coreml|webgpu] ' +
+  '[--model <checkpoint>] [--motion <file>] [--lcm-lora <file>[:<weight>]] [--lora <file>:<weight> …] [--embedding <file> …] [--vae <file>] [--provider cpu|cuda|dml|coreml|webgpu] [--precision auto|fp16|fp32|int8] ' +
   '[--clip-skip N] [--weighting a1111|comfy] [--groupnorm per_frame|across_frames] [--original-steps N] ' +
   '[--controlnet <model-file> --control <image|video|frames-dir> [--control-scale X] [--control-start A] [--control-end B] [--preprocess canny|none] …] ' +
   `${LONG_CLIP_USAGE} ` +
@@ -55,6 +55,7 @@ const USAGE =
 const VIDEO_FORMATS = ['mp4', 'webm', 'gif'] as const;
 type VideoFormat = (typeof VIDEO_FORMATS)[number];
 const PROVIDERS: readonly ProviderName[] = ['cpu', 'cuda', 'dml', 'coreml', 'webgpu'];
+const PRECISIONS: readonly PrecisionChoice[] = ['auto', 'fp16', 'fp32', 'int8'];
 
 function usage(message: string): StudioError {
   return new StudioError('BAD_REQUEST', `${message}\nUsage: npm run cli -- ${USAGE}`);
@@ -126,6 +127,11 @@ export function paramsFromArgs(p: ParsedArgs, randomSeed: () => number = () => r
     if (bad.length > 0) throw usage(`--provider must be one of ${PROVIDERS.join(', ')} (got "${bad.join(', ')}").`);
     // The CPU always works: keep it as the last resort after the chosen accelerator.
     params.providers = [...new Set([...(providers as ProviderName[]), 'cpu' as const])];
+  }
+  const precision = flag(p, 'precision');
+  if (precision !== undefined) {
+    if (!PRECISIONS.includes(precision as PrecisionChoice)) throw usage(`--precision must be one of ${PRECISIONS.join(', ')} (got "${precision}"); int8 is the faster, approximate CPU option.`);
+    params.precision = precision as PrecisionChoice;
   }
   const contextWindows = contextWindowsFromArgs(p, usage);
   if (contextWindows) params.contextWindows = contextWindows;
@@ -249,7 +255,7 @@ export const generateCommand: CliCommand = {
       }
       timings.total = Math.round(performance.now() - started);
       printer.finish();
-      if (history && record) await history.service.markDone(record.id, outputs, timings);
+      if (history && record) await history.service.markDone(record.id, outputs, timings, result.ranOn);
       for (const r of result.loraReports) io.stderr(`LoRA ${r}`);
       if (json) {
         io.stdout(
@@ -267,6 +273,7 @@ export const generateCommand: CliCommand = {
             timings,
             compiled: result.compiled,
             loraReports: result.loraReports,
+            ranOn: result.ranOn,
           }),
         );
       } else {

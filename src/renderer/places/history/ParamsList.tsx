@@ -75,7 +75,7 @@ export function ParamsList({ record, names }: { record: GenerationRecord; names:
         <>
           <dt>Ran on</dt>
           <dd data-testid="history-ran-on">
-            {PROVIDER_LABELS[record.ranOn.provider] ?? record.ranOn.provider} · {record.ranOn.precision === 'float16' ? 'fp16' : 'fp32'}
+            {PROVIDER_LABELS[record.ranOn.provider] ?? record.ranOn.provider} · {record.ranOn.precision === 'float16' ? 'fp16' : record.ranOn.precision === 'int8' ? 'int8 (approximate)' : 'fp32'}
             {record.ranOn.fp32Reruns.length > 0 && ` (${record.ranOn.fp32Reruns.join(', ')} re-run in fp32)`}
           </dd>
         </>

@@ -123,15 +123,20 @@ export function SettingsPlace() {
 
           <fieldset>
             <legend>Precision</legend>
-            <div className="field field-narrow">
+            <div className="field field-precision">
               <label htmlFor={ids.precision}>Model precision</label>
               <select id={ids.precision} value={d.precision} onChange={(e) => setDefaults({ ...d, precision: e.target.value as PrecisionChoice })} data-testid="precision-picker">
                 <option value="auto">Automatic</option>
                 <option value="fp16">fp16</option>
                 <option value="fp32">fp32</option>
+                <option value="int8">int8 — faster on the CPU, approximate</option>
               </select>
             </div>
-            <p className="field-hint">Automatic: fp16 where the device runs it (CUDA, DirectML, WebGPU with shader-f16), else fp32.</p>
+            <p className="field-hint" data-testid="precision-hint">
+              {d.precision === 'int8'
+                ? "int8: the UNet's linear layers run as 8-bit products on the CPU — faster, with small differences from fp32 (the same seed gives a close but not identical clip). On a GPU the automatic choice is used."
+                : 'Automatic: fp16 where the device runs it (CUDA, DirectML, WebGPU with shader-f16), else fp32.'}
+            </p>
           </fieldset>
 
           <fieldset>
