@@ -142,7 +142,7 @@ export async function acquireModels(params: GenerationParams, cacheRoot: string,
     motion: stamp(params.motion),
     providers,
     precision: decision.precision,
-    linear: decision.linear ?? 'float',
+    quant: decision.quant ?? 'float',
     groupnorm: params.motionGroupNorm,
     cacheRoot: resolve(cacheRoot),
     intraOpThreads,
@@ -161,7 +161,7 @@ export async function acquireModels(params: GenerationParams, cacheRoot: string,
   try {
     // Sessions are kept while they fit this machine (least recently used close first), estimated like the job guard.
     const sessionBudget = sessionBudgetBytes(machineMemory(providers), providers[0] !== 'cpu');
-    set = new ModelSet(source, { cacheRoot, providers, precision: decision.precision, linear: decision.linear, groupnorm: params.motionGroupNorm, intraOpThreads, sessionBudgetBytes: sessionBudget });
+    set = new ModelSet(source, { cacheRoot, providers, precision: decision.precision, quant: decision.quant, groupnorm: params.motionGroupNorm, intraOpThreads, sessionBudgetBytes: sessionBudget });
   } catch (e) {
     source.close(); // a LoRA that cannot be applied must not leave the checkpoint open
     throw e;
@@ -340,7 +340,7 @@ export async function generate(req: GenerateRequest, opts: GenerateOptions = {})
       loraReports: set.loraReports.map((r) => `${basename(r.file)}: ${r.message}`),
       memory: { estimatedHostBytes: memory.estimate.host, estimatedDeviceBytes: memory.estimate.device, peakRssBytes: process.resourceUsage().maxRSS * 1024 },
 
-      ranOn: { provider: set.providers[0], precision: set.linear === 'int8' ? 'int8' : set.precision, fp32Reruns },
+      ranOn: { provider: set.providers[0], precision: set.quant === 'int8' ? 'int8' : set.precision, fp32Reruns },
     };
   } finally {
     await prepared?.dispose();

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { attentionPlanFor, type AttentionPlan } from '../compiler/graph/attention-plan';
 import type { GraphIR } from '../compiler/graph/builder';
-import type { LinearPlan } from '../compiler/graph/linear-plan';
+import type { QuantPlan } from '../compiler/graph/quant-plan';
 import { normPlanFor, type NormPlan } from '../compiler/graph/norm-plan';
 import { sampleChunkPlanFor, type SampleChunkPlan } from '../compiler/graph/sample-chunks';
 import { trigPlanFor, type TrigPlan } from '../compiler/graph/trig-plan';
@@ -18,9 +18,9 @@ import { CPU_FP32, type VerifyTarget } from './types';
  */
 
 /** The graph-builder options a target implies: its float type and the attention the compiler picks for it. */
-export function graphOptionsFor(target: VerifyTarget): { floatType: 'float32' | 'float16'; attention: AttentionPlan; trig: TrigPlan; norm: NormPlan; sampleChunks: SampleChunkPlan | undefined; linear: LinearPlan } {
+export function graphOptionsFor(target: VerifyTarget): { floatType: 'float32' | 'float16'; attention: AttentionPlan; trig: TrigPlan; norm: NormPlan; sampleChunks: SampleChunkPlan | undefined; quant: QuantPlan } {
   return {
-    linear: target.linear ?? 'float',
+    quant: target.quant ?? 'float',
     floatType: target.precision,
     attention: attentionPlanFor(target.provider),
     trig: trigPlanFor(target.provider),

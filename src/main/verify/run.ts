@@ -29,18 +29,20 @@ export interface VerifyOptions {
 export const FP16_MAX_REL_L2 = 1e-2;
 
 /**
- * int8 acceptance (the UNet's Linear layers as int8 products, graph/linear-plan.ts). 7-bit weights and 8-bit
- * per-tensor activations leave 1–2 % relative error per layer, and the fixture UNets chain dozens: measured rel_l2
- * 2.1–2.8 % on the spatial UNet cases, 4.8 % with motion modules, up to 10.7 % where guidance amplifies the
- * difference of its halves (i2v CFG). This bound catches a wrong kernel, scale or layout (rel_l2 ≈ 1); it is not a
- * quality claim — quality is measured at full size by `npm run bench -- precision` (bench/README.md).
+ * int8 acceptance (the UNet's Linear layers and convolutions as int8 products, graph/quant-plan.ts). 7-bit weights
+ * and 8-bit per-tensor activations leave 1–2 % relative error per layer, and the fixture UNets (32-channel random
+ * models) chain dozens. Measured rel_l2 of the UNet outputs: 5.5 % on the spatial UNet, 6.3–7.1 % with motion
+ * modules, 4–9 % through the pipelines, 10–14.5 % for AnimateLCM-I2V (its image features pass through int8
+ * convolutions too, and CFG amplifies the difference of the halves); of the decoded frames, 1.3–2.1 %. This bound
+ * catches a wrong kernel, scale or layout (rel_l2 ≈ 1); it is not a quality claim — quality is measured at full
+ * size by `npm run bench -- precision` (bench/README.md).
  */
-export const INT8_MAX_REL_L2 = 0.15;
+export const INT8_MAX_REL_L2 = 0.25;
 
 function judged(cmp: Comparison, target: VerifyTarget): Comparison {
-  const limit = target.linear === 'int8' ? INT8_MAX_REL_L2 : target.precision === 'float16' ? FP16_MAX_REL_L2 : undefined;
+  const limit = target.quant === 'int8' ? INT8_MAX_REL_L2 : target.precision === 'float16' ? FP16_MAX_REL_L2 : undefined;
   if (limit === undefined || cmp.pass || !(cmp.relL2 <= limit) || Number.isNaN(cmp.maxAbs)) return cmp;
-  const label = target.linear === 'int8' ? 'int8' : 'fp16';
+  const label = target.quant === 'int8' ? 'int8' : 'fp16';
   return { ...cmp, pass: true, note: [cmp.note, `${label}: rel_l2 ≤ ${limit}`].filter(Boolean).join('; ') };
 }
 
@@ -151,7 +153,7 @@ export function verifyPassed(r: VerifyResult): boolean {
  */
 export function verifySummary(r: VerifyResult, target: VerifyTarget, seconds: number): string {
   const failed = r.comparisons.filter((c) => !c.pass).length + r.failures.length;
-  const precision = target.linear === 'int8' ? 'int8' : target.precision === 'float16' ? 'fp16' : 'fp32';
+  const precision = target.quant === 'int8' ? 'int8' : target.precision === 'float16' ? 'fp16' : 'fp32';
   const onTarget = target.provider === 'cpu' && precision === 'fp32' ? '' : ` on ${target.provider}, ${precision}`;
   const graphCases = r.cases.length - r.noGraph.length;
   const where =

@@ -1,5 +1,5 @@
 import type { ProviderName } from '../../shared/domain/generation';
-import type { LinearPlan } from '../compiler/graph/linear-plan';
+import type { QuantPlan } from '../compiler/graph/quant-plan';
 import type { SampleChunkPlan } from '../compiler/graph/sample-chunks';
 
 /**
@@ -28,10 +28,10 @@ export interface VerifyTarget {
    */
   sampleChunks?: SampleChunkPlan;
   /**
-   * The UNet's Linear layers as int8 products (graph/linear-plan.ts; CPU, float32 graphs only): the labelled
+   * The UNet's Linear and conv layers as int8 products (graph/quant-plan.ts; CPU, float32 graphs only): the labelled
    * faster precision. Judged by relative L2 (run.ts `INT8_MAX_REL_L2`); absent = float.
    */
-  linear?: LinearPlan;
+  quant?: QuantPlan;
 }
 
 export const CPU_FP32: VerifyTarget = { provider: 'cpu', precision: 'float32' };

@@ -10,7 +10,7 @@ export type ProviderName = 'cpu' | 'cuda' | 'dml' | 'coreml' | 'webgpu';
 
 /**
  * Graph precision: `auto` = fp16 where the device runs fp16 graphs, else fp32 (engine/runtime/precision.ts).
- * `int8` = the labelled faster CPU option: fp32 graphs whose UNet Linear layers run as int8 products — faster,
+ * `int8` = the labelled faster CPU option: fp32 graphs whose UNet Linear and conv layers run as int8 products — faster,
  * approximate (quality measured in bench/README.md); on a GPU provider it falls back to `auto`.
  */
 export type PrecisionChoice = 'auto' | 'fp16' | 'fp32' | 'int8';

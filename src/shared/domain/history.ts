@@ -50,7 +50,7 @@ export interface GenerationOutputs {
 /** Where a finished generation really ran: what the engine chose (provider fallbacks, precision by device). */
 export interface RanOn {
   provider: ProviderName;
-  /** `int8`: fp32 graphs whose UNet Linear layers ran as int8 products (the labelled CPU option). */
+  /** `int8`: fp32 graphs whose UNet Linear and conv layers ran as int8 products (the labelled CPU option). */
   precision: 'float32' | 'float16' | 'int8';
   /** Stages the fp16 overflow guard re-ran in fp32 ("VAE decoder", …); empty when none did or the run was fp32. */
   fp32Reruns: string[];

@@ -257,10 +257,10 @@ describe('ModelSet: run-time switching on a loaded model (starter model)', () =>
   const unet = (s: ModelSet, t = 500): Promise<Float32Array> => s.unet(sample, t, context, shape);
 
   /** The merged path done independently: the stack merged into the weights, a plain graph, its own session. */
-  async function mergedReference(loras: LoraSpec[], timesteps: number[], linear: 'float' | 'int8' = 'float'): Promise<Float32Array[]> {
+  async function mergedReference(loras: LoraSpec[], timesteps: number[], quant: 'float' | 'int8' = 'float'): Promise<Float32Array[]> {
     const st = starterSource();
     const applied = applyLoraStack({ unet: st.weights.unet, text_encoder: st.weights.text_encoder }, loras.map((l) => ({ file: l.path, weight: l.weight })));
-    const g = buildUNetGraph(applied.unet!, st.configs.unet, { batch: shape.batch, latentHeight: 8, latentWidth: 8, contextLength: 77, motion: { w: st.weights.motion, cfg: st.configs.motion, frames: shape.frames, groupnorm: 'per_frame' }, linear });
+    const g = buildUNetGraph(applied.unet!, st.configs.unet, { batch: shape.batch, latentHeight: 8, latentWidth: 8, contextLength: 77, motion: { w: st.weights.motion, cfg: st.configs.motion, frames: shape.frames, groupnorm: 'per_frame' }, quant });
     const s = await sessionOf(g);
     try {
       const out: Float32Array[] = [];
@@ -334,8 +334,8 @@ describe('ModelSet: run-time switching on a loaded model (starter model)', () =>
     const [q8] = await mergedReference(stack, [999], 'int8');
     // The overlay holds the merged values quantised as the compiler would quantise them in the weights: the same
     // graph up to a rounding flip where the GEMM merge and the JS merge differ in the last bit.
-    const merged = new ModelSet(starterSource(stack), { cacheRoot: join(dir, 'cache-int8-merged'), providers: ['cpu'], loraRank: 0, linear: 'int8' });
-    const slotted = new ModelSet(starterSource(stack), { cacheRoot: join(dir, 'cache-int8-slots'), providers: ['cpu'], loraRank: 8, linear: 'int8' });
+    const merged = new ModelSet(starterSource(stack), { cacheRoot: join(dir, 'cache-int8-merged'), providers: ['cpu'], loraRank: 0, quant: 'int8' });
+    const slotted = new ModelSet(starterSource(stack), { cacheRoot: join(dir, 'cache-int8-slots'), providers: ['cpu'], loraRank: 8, quant: 'int8' });
     try {
       expect(merged.loraSwitch.paths.unet).toBe('merged');
       expect(slotted.loraSwitch.paths.unet).toBe('slots');

@@ -42,7 +42,7 @@ describe('generate --precision', () => {
     const f = await cli('generate', ...SMALL, '--precision', 'fp32', '--out', join(root, 'fp32'), '--data-dir', data, '--json');
     expect(q.code, q.err).toBe(0);
     expect(f.code, f.err).toBe(0);
-    expect(q.err).toMatch(/Precision: int8 on CPU \(chosen in Settings\): the UNet's linear layers run as int8 products/);
+    expect(q.err).toMatch(/Precision: int8 on CPU \(chosen in Settings\): the UNet's linear and convolution layers run as int8 products/);
     const out = JSON.parse(q.out) as { historyId: number; ranOn: { provider: string; precision: string }; params: { precision: string } };
     expect(out.ranOn).toMatchObject({ provider: 'cpu', precision: 'int8' });
     expect(out.params.precision).toBe('int8');

@@ -28,7 +28,7 @@ describe('precision follows the device', () => {
   });
 
   it('int8 is a CPU choice: fp32 graphs with int8 Linear layers there, the automatic choice elsewhere', () => {
-    expect(choosePrecision('cpu', undefined, 'int8')).toEqual({ precision: 'float32', linear: 'int8', why: "int8 on CPU (chosen in Settings): the UNet's linear layers run as int8 products — faster, approximate." });
+    expect(choosePrecision('cpu', undefined, 'int8')).toEqual({ precision: 'float32', quant: 'int8', why: "int8 on CPU (chosen in Settings): the UNet's linear and convolution layers run as int8 products — faster, approximate." });
     expect(choosePrecision('cuda', undefined, 'int8')).toEqual({ precision: 'float16', why: 'fp16 on CUDA: int8 was chosen in Settings, but it is a CPU precision.' });
     expect(choosePrecision('webgpu', adapter(false), 'int8')).toEqual({ precision: 'float32', why: 'fp32 on WebGPU: int8 was chosen in Settings, but it is a CPU precision.' });
   });

@@ -56,7 +56,7 @@ describe('verify target (provider, precision)', () => {
   it('runs int8 on the CPU and names it in the summary', async () => {
     const r = await cli('verify', join(REF, 'unet_motion'), '--precision', 'int8');
     expect(r.code).toBe(0);
-    expect(r.out).toMatch(/\(int8: rel_l2 ≤ 0\.15\)/);
+    expect(r.out).toMatch(/\(int8: rel_l2 ≤ 0\.25\)/);
     expect(r.out).toMatch(/^OK: 1 case\(s\), 6 comparison\(s\), 0 failure\(s\) on cpu, int8 in /m);
   });
 

@@ -4,7 +4,7 @@ import { runVerify, verifyPassed, verifySummary } from '../../verify/run';
 import type { VerifyTarget } from '../../verify/types';
 
 const PROVIDERS: readonly ProviderName[] = ['cpu', 'cuda', 'dml', 'coreml', 'webgpu'];
-const PRECISIONS: Record<string, Pick<VerifyTarget, 'precision' | 'linear'>> = { fp32: { precision: 'float32' }, fp16: { precision: 'float16' }, int8: { precision: 'float32', linear: 'int8' } };
+const PRECISIONS: Record<string, Pick<VerifyTarget, 'precision' | 'quant'>> = { fp32: { precision: 'float32' }, fp16: { precision: 'float16' }, int8: { precision: 'float32', quant: 'int8' } };
 
 /**
  * `verify <dir>`: run every reference case at or under <dir>; exit 1 if anything fails or is not implemented.
@@ -21,7 +21,7 @@ export const verifyCommand: CliCommand = {
     const dir = p.positionals[0];
     const provider = flag(p, 'provider') ?? 'cpu';
     const precision = PRECISIONS[flag(p, 'precision') ?? 'fp32'];
-    const int8Elsewhere = precision?.linear === 'int8' && provider !== 'cpu';
+    const int8Elsewhere = precision?.quant === 'int8' && provider !== 'cpu';
     if (!dir || !PROVIDERS.includes(provider as ProviderName) || !precision || int8Elsewhere) {
       if (dir && !PROVIDERS.includes(provider as ProviderName)) io.stderr(`--provider must be one of ${PROVIDERS.join(', ')} (got "${provider}").`);
       if (dir && !precision) io.stderr(`--precision must be fp32, fp16 or int8 (got "${flag(p, 'precision')}").`);

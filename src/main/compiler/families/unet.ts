@@ -2,7 +2,7 @@ import { StudioError } from '../../../shared/errors';
 import type { WeightSet } from '../io/tensor';
 import type { AttentionPlan } from '../graph/attention-plan';
 import { allInitializers, attr, GraphBuilder, type GraphIR } from '../graph/builder';
-import type { LinearPlan } from '../graph/linear-plan';
+import type { QuantPlan } from '../graph/quant-plan';
 import type { NormPlan } from '../graph/norm-plan';
 import { sinCos, type TrigPlan } from '../graph/trig-plan';
 import { attention, conv2d, feedForwardGeglu, gelu, groupNorm, layerNorm, linear, multiHeadAttention, need, resizeNearest, silu } from '../graph/layers';
@@ -85,10 +85,10 @@ export interface UNetBuildOptions {
    */
   sampleChunks?: SampleChunkPlan;
   /**
-   * The labelled int8 CPU option (graph/linear-plan.ts): the spatial and motion Linear layers as int8 products;
-   * time embeddings stay exact. Absent ⇒ float, node for node.
+   * The labelled int8 CPU option (graph/quant-plan.ts): the spatial and motion Linear layers and the convolutions
+   * as int8 products; time embeddings, conv_in and conv_out stay exact. Absent ⇒ float, node for node.
    */
-  linear?: LinearPlan;
+  quant?: QuantPlan;
 }
 
 /** A value together with its static shape: the decomposed GroupNorm and the reshapes need concrete shapes. */
@@ -137,7 +137,7 @@ export function buildUNetGraph(w: WeightSet, cfg: UNetConfig, opts: UNetBuildOpt
   const motion = opts.motion;
   if (motion) checkMotionMatches(cfg, motion);
 
-  const g = new GraphBuilder(opts.name ?? (motion ? 'unet_motion' : 'unet'), floatType, opts.attention, opts.trig, opts.norm, opts.linear);
+  const g = new GraphBuilder(opts.name ?? (motion ? 'unet_motion' : 'unet'), floatType, opts.attention, opts.trig, opts.norm, opts.quant);
   g.metadata['family'] = motion ? 'unet_motion' : 'unet2d';
   g.metadata['shape'] = JSON.stringify({ batch: opts.batch, frames, latentHeight: opts.latentHeight, latentWidth: opts.latentWidth, contextLength: ctxLen });
   if (motion) g.metadata['motion_groupnorm'] = motion.groupnorm;
@@ -171,7 +171,7 @@ export function buildUNetGraph(w: WeightSet, cfg: UNetConfig, opts: UNetBuildOpt
 
   const blocks: BlockCtx = { g, w, tembAct, context, contextDim: cfg.cross_attention_dim, contextRows: n * ctxLen, contextLength: ctxLen, eps, groups, useLinear: cfg.use_linear_projection, motion, tap, slots: opts.loraSlots, chunks: opts.sampleChunks };
 
-  let h: Val = { v: conv2d(g, w, 'conv_in', sample), shape: [n, need(w, 'conv_in.weight').shape[0], opts.latentHeight, opts.latentWidth] };
+  let h: Val = { v: conv2d(g, w, 'conv_in', sample, { exact: true }), shape: [n, need(w, 'conv_in.weight').shape[0], opts.latentHeight, opts.latentWidth] };
   tap('conv_in', h);
   // AnimateLCM-I2V: feature i joins down block i after its second layer, before that layer's motion module.
   const inject = opts.imageFeatures ? (i: number, j: number, x: Val): Val => (j === 1 ? addImageFeature(g, `down_blocks.${i}`, i, x, floatType) : x) : undefined;
@@ -208,7 +208,7 @@ export function buildUNetGraph(w: WeightSet, cfg: UNetConfig, opts: UNetBuildOpt
       const size: [number, number] = [next.shape[2], next.shape[3]];
       const conv = `${p}.upsamplers.0.conv`;
       const up = g.scope(`${p}.upsamplers.0`, () => resizeNearest(g, h.v, h.shape, size));
-      h = { v: conv2d(g, w, conv, up), shape: [n, need(w, `${conv}.weight`).shape[0], size[0], size[1]] };
+      h = { v: conv2d(g, w, conv, up, { inShape: [n, h.shape[1], size[0], size[1]] }), shape: [n, need(w, `${conv}.weight`).shape[0], size[0], size[1]] };
     }
     tap(p, h);
   }
@@ -217,7 +217,7 @@ export function buildUNetGraph(w: WeightSet, cfg: UNetConfig, opts: UNetBuildOpt
   h = { v: groupNorm(g, w, 'conv_norm_out', h.v, h.shape, groups, eps), shape: h.shape };
   tap('conv_norm_out', h);
   const outCh = need(w, 'conv_out.weight').shape[0];
-  const out = conv2d(g, w, 'conv_out', g.scope('conv_out', () => silu(g, h.v)));
+  const out = conv2d(g, w, 'conv_out', g.scope('conv_out', () => silu(g, h.v)), { exact: true });
   g.output(out, 'noise_pred', floatType, [n, outCh, opts.latentHeight, opts.latentWidth]);
   const graph = g.build();
   checkAllWeightsUsed(graph, w, 'UNet');
@@ -253,7 +253,7 @@ export function downPass(c: BlockCtx, cfg: UNetConfig, first: Val, inject?: (blo
     if (i < nBlocks - 1) {
       const conv = `${p}.downsamplers.0.conv`;
       const [oh, ow] = [Math.floor((h.shape[2] + 2 * cfg.downsample_padding - 3) / 2) + 1, Math.floor((h.shape[3] + 2 * cfg.downsample_padding - 3) / 2) + 1];
-      h = { v: conv2d(g, w, conv, h.v, { stride: 2, pad: cfg.downsample_padding }), shape: [n, need(w, `${conv}.weight`).shape[0], oh, ow] };
+      h = { v: conv2d(g, w, conv, h.v, { stride: 2, pad: cfg.downsample_padding, inShape: h.shape }), shape: [n, need(w, `${conv}.weight`).shape[0], oh, ow] };
       skips.push(h);
     }
     c.tap(p, h);
@@ -378,17 +378,17 @@ export function resnet(c: BlockCtx, p: string, x: Val): Val {
   const [n, , hh, ww] = x.shape;
   const outCh = need(w, `${p}.conv1.weight`).shape[0];
   let h = groupNorm(g, w, `${p}.norm1`, x.v, x.shape, c.groups, c.eps);
-  h = conv2d(g, w, `${p}.conv1`, g.scope(`${p}.norm1`, () => silu(g, h)));
+  h = conv2d(g, w, `${p}.conv1`, g.scope(`${p}.norm1`, () => silu(g, h)), { inShape: x.shape });
   const t = linear(g, w, `${p}.time_emb_proj`, c.tembAct, { exact: true });
   h = op('Add', [h, op('Unsqueeze', [t, g.i64([2, 3])], 'temb_4d')], 'add_temb');
   const hs = [n, outCh, hh, ww];
   const h2 = groupNorm(g, w, `${p}.norm2`, h, hs, c.groups, c.eps);
-  h = conv2d(g, w, `${p}.conv2`, g.scope(`${p}.norm2`, () => silu(g, h2)));
+  h = conv2d(g, w, `${p}.conv2`, g.scope(`${p}.norm2`, () => silu(g, h2)), { inShape: hs });
   const hasShortcut = w.has(`${p}.conv_shortcut.weight`);
   if (!hasShortcut && x.shape[1] !== outCh) {
     throw new StudioError('MODEL_KEYS_MISSING', `The model has no weight "${p}.conv_shortcut.weight" (channels change ${x.shape[1]}→${outCh}).`, { key: `${p}.conv_shortcut.weight` });
   }
-  const shortcut = hasShortcut ? conv2d(g, w, `${p}.conv_shortcut`, x.v, { pad: 0 }) : x.v;
+  const shortcut = hasShortcut ? conv2d(g, w, `${p}.conv_shortcut`, x.v, { pad: 0, inShape: x.shape }) : x.v;
   return { v: op('Add', [shortcut, h], 'residual'), shape: hs };
 }
 
@@ -402,12 +402,12 @@ export function transformer2d(c: BlockCtx, p: string, x: Val, heads: number, dep
   const nchw = { perm: attr.ints([0, 3, 1, 2]) };
   const normed = groupNorm(g, w, `${p}.norm`, x.v, x.shape, c.groups, TRANSFORMER_GN_EPS);
   const rows = n * hh * ww;
-  const conv1x1 = (m: string, v: string): string => (c.slots ? plannedConv1x1(g, w, c.slots, m, v, rows) : conv2d(g, w, m, v, { pad: 0 }));
+  const conv1x1 = (m: string, v: string, inShape: readonly number[]): string => (c.slots ? plannedConv1x1(g, w, c.slots, m, v, rows, inShape) : conv2d(g, w, m, v, { pad: 0, inShape }));
   const lin = (m: string, v: string): string => (c.slots ? plannedLinear(g, w, c.slots, m, v, rows) : linear(g, w, m, v));
   let h: string;
   if (!c.useLinear) {
     // SD1.5: proj_in/proj_out are 1×1 convolutions on NCHW.
-    h = conv1x1(`${p}.proj_in`, normed);
+    h = conv1x1(`${p}.proj_in`, normed, x.shape);
     h = op('Reshape', [op('Transpose', [h], 'to_nhwc', nhwc), g.i64([n, hh * ww, inner])], 'to_seq');
   } else {
     h = op('Reshape', [op('Transpose', [normed], 'to_nhwc', nhwc), g.i64([n, hh * ww, ch])], 'to_seq');
@@ -416,7 +416,7 @@ export function transformer2d(c: BlockCtx, p: string, x: Val, heads: number, dep
   for (let l = 0; l < depth; l++) h = basicTransformerBlock(c, `${p}.transformer_blocks.${l}`, h, heads, rows);
   if (!c.useLinear) {
     h = op('Transpose', [op('Reshape', [h, g.i64([n, hh, ww, inner])], 'from_seq')], 'to_nchw', nchw);
-    h = conv1x1(`${p}.proj_out`, h);
+    h = conv1x1(`${p}.proj_out`, h, [n, inner, hh, ww]);
   } else {
     h = lin(`${p}.proj_out`, h);
     h = op('Transpose', [op('Reshape', [h, g.i64([n, hh, ww, ch])], 'from_seq')], 'to_nchw', nchw);

@@ -1,6 +1,6 @@
 import type { TensorView } from '../io/tensor';
 import { FUSED_ATTENTION, type AttentionPlan } from './attention-plan';
-import { encodingSuffix, type LinearPlan, type WeightEncoding } from './linear-plan';
+import { encodingSuffix, type QuantPlan, type WeightEncoding } from './quant-plan';
 import type { NormPlan } from './norm-plan';
 import type { TrigPlan } from './trig-plan';
 
@@ -133,8 +133,8 @@ export class GraphBuilder {
     readonly trig: TrigPlan = 'native',
     /** How `layers.groupNorm` computes its statistics in this graph (per provider, norm-plan.ts). */
     readonly norm: NormPlan = 'instance',
-    /** How `layers.linear` multiplies in this graph (linear-plan.ts): exact floats, or the labelled int8 option. */
-    readonly linearPlan: LinearPlan = 'float',
+    /** How `layers.linear` and `layers.conv2d` multiply in this graph (quant-plan.ts): floats, or the labelled int8 option. */
+    readonly quant: QuantPlan = 'float',
   ) {}
 
   /** Runs `fn` with node names prefixed by `scope` (joined with '.'), e.g. the canonical module path. */
@@ -179,13 +179,15 @@ export class GraphBuilder {
     if (transpose && view.shape.length !== 2) {
       throw new Error(`weight ${view.name}: transpose needs a 2-D tensor, got [${view.shape.join(',')}]`);
     }
-    if (encoding !== 'float' && (!transpose || opts.shape || this.floatType !== 'float32')) {
-      throw new Error(`weight ${view.name}: the int8 encodings are for transposed Linear weights in float32 graphs`);
+    const conv = encoding === 'int8-conv' || encoding === 'int8-conv-scale';
+    if (encoding !== 'float' && (conv ? transpose || view.shape.length !== 4 : !transpose) || (encoding !== 'float' && (opts.shape || this.floatType !== 'float32'))) {
+      throw new Error(`weight ${view.name}: the int8 encodings are for transposed Linear weights and 4-D conv kernels in float32 graphs`);
     }
     const base = transpose ? [view.shape[1], view.shape[0]] : view.shape;
-    // The column scales of an int8 weight [in, out] are one float per output column.
-    const shape = encoding === 'int8-scale' ? [base[1]] : opts.shape ?? base;
-    if (encoding !== 'int8-scale' && count(shape) !== count(view.shape)) {
+    // int8 values: [in, out] for a Linear, [k²·C, K] for a conv kernel; scales: one float per output channel.
+    const shape =
+      encoding === 'int8-scale' ? [base[1]] : encoding === 'int8-conv-scale' ? [base[0]] : encoding === 'int8-conv' ? [count(base) / base[0], base[0]] : opts.shape ?? base;
+    if (!encoding.endsWith('scale') && count(shape) !== count(view.shape)) {
       throw new Error(`weight ${view.name}: cannot view [${view.shape.join(',')}] as [${shape.join(',')}]`);
     }
     let name = view.name + (transpose ? '.T' : '') + encodingSuffix(encoding) + (opts.shape ? `#${shape.join('x')}` : '');
@@ -197,7 +199,7 @@ export class GraphBuilder {
     }
     if (this.usedNames.has(name)) name = this.fresh(name);
     this.claim(name);
-    const elemType = encoding === 'int8' ? 'int8' : encoding === 'int8-scale' ? 'float32' : this.floatType;
+    const elemType = encoding === 'int8' || encoding === 'int8-conv' ? 'int8' : encoding === 'float' ? this.floatType : 'float32';
     const source: WeightSource = encoding === 'float' ? { kind: 'weight', view, transpose } : { kind: 'weight', view, transpose, encoding };
     const init: InitializerIR = { name, elemType, shape, source };
     (this.bodyInits ?? this.inits).set(name, init);

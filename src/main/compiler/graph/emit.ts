@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { TensorView } from '../io/tensor';
 import { allInitializers, type Attr, type Dim, type ElemType, type GraphIR, type InitializerIR, type NodeIR, type SubgraphIR, type ValueInfoIR, type WeightSource } from './builder';
 import { f32ToF16 } from '../io/float16';
-import { encodeWeight, encodingSuffix, type WeightEncoding } from './linear-plan';
+import { encodeWeight, encodingSuffix, type WeightEncoding } from './quant-plan';
 import { ProtoWriter } from './proto';
 
 /**
@@ -42,7 +42,7 @@ export interface WeightItem {
   key: string;
   view: TensorView;
   transpose: boolean;
-  /** Absent = floats in the file's float type (linear-plan.ts). */
+  /** Absent = floats in the file's float type (quant-plan.ts). */
   encoding?: WeightEncoding;
 }
 
@@ -83,8 +83,8 @@ export function encodedWeight(
 ): { bytes: Uint8Array; elemType: WeightLocation['elemType']; numel: number } {
   const [r, c] = item.view.shape;
   const data = laidOut ?? (item.transpose ? transpose2d(item.view.readF32(), r, c) : item.view.readF32());
-  const rows = item.transpose ? c : r;
-  return encodeWeight(data, rows, data.length / rows, item.encoding ?? 'float', (d) => floatBytes(d, floatType));
+  const shape = item.transpose ? [c, r] : item.view.shape;
+  return encodeWeight(data, shape, item.encoding ?? 'float', (d) => floatBytes(d, floatType));
 }
 
 function floatBytes(data: Float32Array, floatType: 'float32' | 'float16'): { bytes: Uint8Array; elemType: 'float32' | 'float16' } {

@@ -28,14 +28,14 @@ function expectShape(v: TensorView, shape: number[]): void {
 
 /**
  * y = x·Wᵀ + b over the last axis. W [out,in] is stored transposed so MatMul needs no Transpose node. Under the
- * graph's int8 Linear plan (linear-plan.ts) it is one DynamicQuantizeMatMul with int8 weights, column scales and
+ * graph's int8 Linear plan (quant-plan.ts) it is one DynamicQuantizeMatMul with int8 weights, column scales and
  * the bias fused, unless `exact` (layers whose error would steer everything after them, e.g. time embeddings).
  */
 export function linear(g: GraphBuilder, w: WeightSet, prefix: string, x: string, opts: { bias?: boolean; inFeatures?: number; exact?: boolean } = {}): string {
   const W = need(w, `${prefix}.weight`);
   if (W.shape.length !== 2) expectShape(W, [-1, -1]);
   if (opts.inFeatures !== undefined) expectShape(W, [-1, opts.inFeatures]);
-  if (g.linearPlan === 'int8' && !opts.exact) return int8Linear(g, w, prefix, W, x, opts.bias);
+  if (g.quant === 'int8' && !opts.exact) return int8Linear(g, w, prefix, W, x, opts.bias);
   return g.scope(prefix, () => {
     let y = g.op('MatMul', [x, g.weight(W, { transpose: true })], {}, { name: 'matmul' });
     const hasBias = opts.bias ?? w.has(`${prefix}.bias`);
@@ -60,19 +60,24 @@ function int8Linear(g: GraphBuilder, w: WeightSet, prefix: string, W: TensorView
   });
 }
 
-/** 2-D convolution with the stored kernel; padding defaults to "same" for odd kernels. */
+/**
+ * 2-D convolution with the stored kernel; padding defaults to "same" for odd kernels. Under the graph's int8 plan
+ * (quant-plan.ts) it is an im2col product in uint8 × int8 (`int8Conv`), unless `exact`; that form needs the input's
+ * static shape (`inShape` [N, C, H, W]), so a call without it stays a float Conv.
+ */
 export function conv2d(
   g: GraphBuilder,
   w: WeightSet,
   prefix: string,
   x: string,
-  opts: { stride?: number; pad?: number | [number, number, number, number] } = {},
+  opts: { stride?: number; pad?: number | [number, number, number, number]; exact?: boolean; inShape?: readonly number[] } = {},
 ): string {
   const W = need(w, `${prefix}.weight`);
   if (W.shape.length !== 4) expectShape(W, [-1, -1, -1, -1]);
   const [, , kh, kw] = W.shape;
   const stride = opts.stride ?? 1;
   const pads = Array.isArray(opts.pad) ? opts.pad : [opts.pad ?? (kh >> 1), opts.pad ?? (kw >> 1), opts.pad ?? (kh >> 1), opts.pad ?? (kw >> 1)];
+  if (g.quant === 'int8' && !opts.exact && opts.inShape) return int8Conv(g, w, prefix, W, x, opts.inShape, stride, pads);
   const inputs = [x, g.weight(W)];
   const b = w.get(`${prefix}.bias`);
   if (b) inputs.push(g.weight(b));
@@ -85,6 +90,40 @@ export function conv2d(
       group: attr.int(1),
     }, { name: 'conv' }),
   );
+}
+
+/**
+ * The int8 plan's convolution: quantise x once (uint8, per-tensor scale and zero point), go channels-last in uint8,
+ * pad with the zero point (the quantised 0.0), concatenate the kh·kw shifted (strided) views into the im2col matrix
+ * [N·Ho·Wo, kh·kw·C], multiply by the int8 kernel [kh·kw·C, K] with the column scales and bias fused, and return to
+ * NCHW. Every layout step moves uint8, a quarter of the bytes the float tensor would.
+ */
+function int8Conv(g: GraphBuilder, w: WeightSet, prefix: string, W: TensorView, x: string, inShape: readonly number[], stride: number, pads: number[]): string {
+  const [K, C, kh, kw] = W.shape;
+  const [n, c, h, wd] = inShape;
+  if (c !== C) expectShape(W, [K, c, kh, kw]);
+  const [pt, pl, pb, pr] = pads;
+  const ho = Math.floor((h + pt + pb - kh) / stride) + 1;
+  const wo = Math.floor((wd + pl + pr - kw) / stride) + 1;
+  return g.scope(prefix, () => {
+    const [xq, xs, xz] = g.opN('DynamicQuantizeLinear', [x], 3, {}, { name: 'quantize' });
+    let nhwc = g.op('Transpose', [xq], { perm: attr.ints([0, 2, 3, 1]) }, { name: 'to_nhwc' });
+    if (pt || pl || pb || pr) nhwc = g.op('Pad', [nhwc, g.i64([0, pt, pl, 0, 0, pb, pr, 0]), xz], {}, { name: 'pad' });
+    const views: string[] = [];
+    for (let y = 0; y < kh; y++) {
+      for (let xk = 0; xk < kw; xk++) {
+        const ends = [y + stride * (ho - 1) + 1, xk + stride * (wo - 1) + 1];
+        views.push(kh * kw === 1 && stride === 1 ? nhwc : g.op('Slice', [nhwc, g.i64([y, xk]), g.i64(ends), g.i64([1, 2]), g.i64([stride, stride])], {}, { name: `tap${y}${xk}` }));
+      }
+    }
+    const cols = views.length === 1 ? views[0] : g.op('Concat', views, { axis: attr.int(3) }, { name: 'im2col' });
+    const a = g.op('Reshape', [cols, g.i64([n * ho * wo, kh * kw * C])], {}, { name: 'rows' });
+    const inputs = [a, g.weight(W, { encoding: 'int8-conv' }), xs, g.weight(W, { encoding: 'int8-conv-scale' }), xz];
+    const b = w.get(`${prefix}.bias`);
+    if (b) inputs.push('', g.weight(b)); // no weight zero point: the weights are symmetric
+    const y = g.op('MatMulIntegerToFloat', inputs, {}, { name: 'matmul_q8', domain: 'com.microsoft' });
+    return g.op('Transpose', [g.op('Reshape', [y, g.i64([n, ho, wo, K])], {}, { name: 'unrows' })], { perm: attr.ints([0, 3, 1, 2]) }, { name: 'to_nchw' });
+  });
 }
 
 /** (x − mean) / √(mean((x − mean)²) + eps) over the last axis, from reductions and elementwise ops (norm-plan.ts). */

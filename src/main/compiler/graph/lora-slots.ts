@@ -104,8 +104,8 @@ export function linearWithLoraSlot(g: GraphBuilder, w: WeightSet, slot: LoraSlot
 }
 
 /** A 1×1 Conv layer with a run-time LoRA slot (SD1.5's proj_in / proj_out). */
-export function conv1x1WithLoraSlot(g: GraphBuilder, w: WeightSet, slot: LoraSlot, x: string, rank: number, mode: SlotMode = 'weight'): string {
-  if (mode === 'activation') return addLoraSlot(g, slot, x, conv2d(g, w, slot.module, x), rank);
+export function conv1x1WithLoraSlot(g: GraphBuilder, w: WeightSet, slot: LoraSlot, x: string, rank: number, mode: SlotMode = 'weight', inShape?: readonly number[]): string {
+  if (mode === 'activation') return addLoraSlot(g, slot, x, conv2d(g, w, slot.module, x, { pad: 0, inShape }), rank);
   const W = need(w, `${slot.module}.weight`);
   const { d, u } = slotInputs(g, slot, rank);
   const { inFeatures: inF, outFeatures: outF } = slot;
@@ -177,16 +177,19 @@ export function plannedLinear(g: GraphBuilder, w: WeightSet, plan: LoraSlotPlan 
   return linearWithLoraSlot(g, w, slot, x, plan.rank, modeFor(g, plan, slot, rows));
 }
 
-/** A 1×1 conv (stride 1, no padding) with a slot when `plan` includes `module`, else the plain conv. */
-export function plannedConv1x1(g: GraphBuilder, w: WeightSet, plan: LoraSlotPlan | undefined, module: string, x: string, rows: number): string {
+/**
+ * A 1×1 conv (stride 1, no padding) with a slot when `plan` includes `module`, else the plain conv. `inShape` (the
+ * input's static [N, C, H, W]) lets the graph's int8 plan run it as an int8 product (layers.conv2d).
+ */
+export function plannedConv1x1(g: GraphBuilder, w: WeightSet, plan: LoraSlotPlan | undefined, module: string, x: string, rows: number, inShape?: readonly number[]): string {
   const slot = plan && plan.rank > 0 && (plan.include ?? isSlotModule)(module) ? slotOf(w, module) : undefined;
-  if (!plan || !slot || slot.kind !== 'conv1x1') return conv2d(g, w, module, x, { pad: 0 });
-  return conv1x1WithLoraSlot(g, w, slot, x, plan.rank, modeFor(g, plan, slot, rows));
+  if (!plan || !slot || slot.kind !== 'conv1x1') return conv2d(g, w, module, x, { pad: 0, inShape });
+  return conv1x1WithLoraSlot(g, w, slot, x, plan.rank, modeFor(g, plan, slot, rows), inShape);
 }
 
 function modeFor(g: GraphBuilder, plan: LoraSlotPlan, slot: LoraSlot, rows: number): SlotMode {
-  // An int8 Linear's weight cannot take a float delta before its MatMul: its slot adds the branch's output.
-  if (g.linearPlan === 'int8' && slot.kind === 'linear') return 'activation';
+  // An int8 layer's weight cannot take a float delta before its product: its slot adds the branch's output.
+  if (g.quant === 'int8') return 'activation';
   const m = plan.mode ?? 'auto';
   return m === 'auto' ? chooseSlotMode(rows, slot.inFeatures, slot.outFeatures, plan.rank) : m;
 }

@@ -145,7 +145,7 @@ export class GraphCompiler {
           controlResiduals: shape.control,
           imageFeatures: shape.imageFeatures,
           sampleChunks: shape.chunkRows ? { maxRows: shape.chunkRows } : undefined,
-          linear: this.settings.linear,
+          quant: this.settings.quant,
         });
       case 'vae':
         return { ...buildVaeDecoderGraph(weights, configs.vae, { batch: 1, latentHeight: shape.latentHeight, latentWidth: shape.latentWidth, floatType, attention }), name };

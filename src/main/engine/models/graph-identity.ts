@@ -1,5 +1,5 @@
 import { attentionLabel, type AttentionPlan } from '../../compiler/graph/attention-plan';
-import type { LinearPlan } from '../../compiler/graph/linear-plan';
+import type { QuantPlan } from '../../compiler/graph/quant-plan';
 import type { NormPlan } from '../../compiler/graph/norm-plan';
 import type { TrigPlan } from '../../compiler/graph/trig-plan';
 import type { MotionGroupNormMode } from '../../../shared/domain/generation';
@@ -111,8 +111,8 @@ export interface CompileSettings {
   trig?: TrigPlan;
   /** How GroupNorm's statistics are emitted for that provider (norm-plan.ts); default instance. */
   norm?: NormPlan;
-  /** The UNet's Linear layers: float, or the labelled int8 CPU option (linear-plan.ts); default float. */
-  linear?: LinearPlan;
+  /** The UNet's Linear and conv layers: float, or the labelled int8 CPU option (quant-plan.ts); default float. */
+  quant?: QuantPlan;
 }
 
 /**
@@ -137,7 +137,7 @@ export function componentCacheKey(source: ModelSource, component: Component, set
     // Fused attention (every provider but WebGPU) keeps the keys cache entries had before plans existed.
     // Native sin/cos likewise; only the UNet has a timestep embedding. The instance GroupNorm likewise; only the
     // UNet's graphs take the norm plan (the VAE's keep theirs: they pass on WebGPU, norm-plan.ts).
-    options: withLinear(withNorm(withTrig(withAttention(component === 'unet' ? { groupnorm: settings.groupnorm, ...slotOption } : slotted ? slotOption : undefined, component, settings.attention), component, settings.trig), component, settings.norm), component, settings.linear),
+    options: withQuant(withNorm(withTrig(withAttention(component === 'unet' ? { groupnorm: settings.groupnorm, ...slotOption } : slotted ? slotOption : undefined, component, settings.attention), component, settings.trig), component, settings.norm), component, settings.quant),
   };
 }
 
@@ -157,9 +157,9 @@ function withNorm(options: Record<string, unknown> | undefined, component: Compo
 }
 
 /** int8 Linear layers are another set of weights (int8 + scales): their own entry. Float keeps the keys as they were. */
-function withLinear(options: Record<string, unknown> | undefined, component: Component, linear: LinearPlan | undefined): Record<string, unknown> | undefined {
-  if (!linear || linear === 'float' || component !== 'unet') return options;
-  return { ...options, linear };
+function withQuant(options: Record<string, unknown> | undefined, component: Component, quant: QuantPlan | undefined): Record<string, unknown> | undefined {
+  if (!quant || quant === 'float' || component !== 'unet') return options;
+  return { ...options, quant };
 }
 
 export function isLoraComponent(c: Component): c is LoraComponent {

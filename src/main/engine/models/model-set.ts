@@ -1,5 +1,5 @@
 import { attentionPlanFor, type AttentionPlan } from '../../compiler/graph/attention-plan';
-import type { LinearPlan } from '../../compiler/graph/linear-plan';
+import type { QuantPlan } from '../../compiler/graph/quant-plan';
 import { normPlanFor } from '../../compiler/graph/norm-plan';
 import { trigPlanFor } from '../../compiler/graph/trig-plan';
 import { existsSync } from 'node:fs';
@@ -44,10 +44,10 @@ export interface ModelSetOptions {
   /** Default: float32 when the first provider is the CPU, float16 on a GPU. */
   precision?: 'float32' | 'float16';
   /**
-   * The UNet's Linear layers as int8 products (compiler/graph/linear-plan.ts): the labelled faster CPU precision.
+   * The UNet's Linear and conv layers as int8 products (compiler/graph/quant-plan.ts): the labelled faster CPU precision.
    * Only with the CPU provider and float32 graphs (refused otherwise); default float.
    */
-  linear?: LinearPlan;
+  quant?: QuantPlan;
   intraOpThreads?: number;
   /** Maximum LoRA rank of the run-time slots (default DEFAULT_LORA_RANK); 0 = no slots (every stack is merged). */
   loraRank?: number;
@@ -72,8 +72,8 @@ export class ModelSet {
   readonly attention: AttentionPlan;
   readonly groupnorm: MotionGroupNormMode;
   readonly loraRank: number;
-  /** The UNet's Linear layers (linear-plan.ts). */
-  readonly linear: LinearPlan;
+  /** The UNet's Linear and conv layers (quant-plan.ts). */
+  readonly quant: QuantPlan;
   /** Where sessions run, for their memory estimate. */
   readonly target: MemoryTarget;
   /** Graphs compiled (not reused) since this set was made, for tests and `--json`. */
@@ -102,12 +102,12 @@ export class ModelSet {
     this.groupnorm = opts.groupnorm ?? 'per_frame';
     this.loraRank = Math.max(0, Math.floor(opts.loraRank ?? DEFAULT_LORA_RANK));
     this.attention = attentionPlanFor(this.providers[0]);
-    this.linear = opts.linear ?? 'float';
-    if (this.linear === 'int8' && (this.providers.some((p) => p !== 'cpu') || this.precision !== 'float32')) {
+    this.quant = opts.quant ?? 'float';
+    if (this.quant === 'int8' && (this.providers.some((p) => p !== 'cpu') || this.precision !== 'float32')) {
       // onnxruntime's int8 products are CPU kernels: on a GPU provider they would run on the CPU, with copies.
       throw new StudioError('INVALID_PARAMS', 'int8 is a CPU precision: it runs with the CPU provider and fp32 graphs only.');
     }
-    this.compiler = new GraphCompiler(opts.cacheRoot, source, { precision: this.precision, groupnorm: this.groupnorm, loraRank: this.loraRank, attention: this.attention, trig: trigPlanFor(this.providers[0]), norm: normPlanFor(this.providers[0]), linear: this.linear }, opts.intraOpThreads);
+    this.compiler = new GraphCompiler(opts.cacheRoot, source, { precision: this.precision, groupnorm: this.groupnorm, loraRank: this.loraRank, attention: this.attention, trig: trigPlanFor(this.providers[0]), norm: normPlanFor(this.providers[0]), quant: this.quant }, opts.intraOpThreads);
     this.target = { precision: this.precision, gpu: this.providers[0] !== 'cpu' };
     // Two UNet sessions (another shape, or the base beside a merged LoRA graph) are two copies of its weights: a GPU
     // cannot hold that at full size. On the CPU the budget decides (switching back to a kept session is instant).

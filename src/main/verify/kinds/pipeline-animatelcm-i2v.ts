@@ -52,7 +52,7 @@ export const pipelineAnimateLcmI2vHandler: KindHandler = {
     }
 
     const source = i2vCaseSource(ctx, path, loraPath, multiplier);
-    const set = new ModelSet(source, { cacheRoot: join(ctx.workDir, 'i2v-cache'), providers: [ctx.target.provider], groupnorm: 'per_frame', precision: ctx.target.precision, linear: ctx.target.linear });
+    const set = new ModelSet(source, { cacheRoot: join(ctx.workDir, 'i2v-cache'), providers: [ctx.target.provider], groupnorm: 'per_frame', precision: ctx.target.precision, quant: ctx.target.quant });
     try {
       const models = set.models();
       await reportTextEncoder(ctx, models);

@@ -60,7 +60,7 @@ export const pipelineFreeNoiseHandler: KindHandler = {
     const cond = perFrame('prompt');
     const uncond = doCfg ? perFrame('negative') : undefined;
 
-    const set = new ModelSet(caseSource(ctx), { cacheRoot: join(ctx.workDir, 'pipeline-cache'), providers: [ctx.target.provider], groupnorm, precision: ctx.target.precision, linear: ctx.target.linear });
+    const set = new ModelSet(caseSource(ctx), { cacheRoot: join(ctx.workDir, 'pipeline-cache'), providers: [ctx.target.provider], groupnorm, precision: ctx.target.precision, quant: ctx.target.quant });
     try {
       const models = set.models();
       for (const [ids, embeds] of [

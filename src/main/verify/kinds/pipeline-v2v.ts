@@ -21,7 +21,7 @@ export const pipelineV2vHandler: KindHandler = {
     const groupnorm = caseGroupnorm(ctx);
     const num = runNumbers(ctx);
     const arr = (name: string): Float32Array => npyF32(join(ctx.dir, name)).data;
-    const set = new ModelSet(caseSource(ctx), { cacheRoot: join(ctx.workDir, 'v2v-cache'), providers: [ctx.target.provider], groupnorm, precision: ctx.target.precision, linear: ctx.target.linear });
+    const set = new ModelSet(caseSource(ctx), { cacheRoot: join(ctx.workDir, 'v2v-cache'), providers: [ctx.target.provider], groupnorm, precision: ctx.target.precision, quant: ctx.target.quant });
     try {
       const models = set.models();
       await reportTextEncoder(ctx, models);

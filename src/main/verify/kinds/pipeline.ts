@@ -45,7 +45,7 @@ export async function runPipelineCase(ctx: VerifyContext, ext?: PipelineCaseExte
     const groupnorm = caseGroupnorm(ctx);
     const num = runNumbers(ctx);
     const source = caseSource(ctx);
-    const set = new ModelSet(source, { cacheRoot: join(ctx.workDir, 'pipeline-cache'), providers: [ctx.target.provider], groupnorm, precision: ctx.target.precision, linear: ctx.target.linear });
+    const set = new ModelSet(source, { cacheRoot: join(ctx.workDir, 'pipeline-cache'), providers: [ctx.target.provider], groupnorm, precision: ctx.target.precision, quant: ctx.target.quant });
     try {
       const models = set.models();
       const arr = (name: string): Float32Array => npyF32(join(ctx.dir, name)).data;

@@ -134,7 +134,7 @@ export function SettingsPlace() {
             </div>
             <p className="field-hint" data-testid="precision-hint">
               {d.precision === 'int8'
-                ? "int8: the UNet's linear layers run as 8-bit products on the CPU — faster, with small differences from fp32 (the same seed gives a close but not identical clip). On a GPU the automatic choice is used."
+                ? "int8: the UNet's linear and convolution layers run as 8-bit products on the CPU — faster, with small differences from fp32 (the same seed gives a close but not identical clip). On a GPU the automatic choice is used."
                 : 'Automatic: fp16 where the device runs it (CUDA, DirectML, WebGPU with shader-f16), else fp32.'}
             </p>
           </fieldset>

@@ -4,15 +4,15 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseMotionConfig, parseUNetConfig } from '../../../src/main/compiler/families/configs';
 import { buildUNetGraph } from '../../../src/main/compiler/families/unet';
-import { GraphBuilder, allInitializers } from '../../../src/main/compiler/graph/builder';
+import { GraphBuilder, allInitializers, type GraphIR } from '../../../src/main/compiler/graph/builder';
 import { collectWeights, emitModel, writeWeightsFile } from '../../../src/main/compiler/graph/emit';
-import { linear } from '../../../src/main/compiler/graph/layers';
-import { INT8_WEIGHT_MAX, quantizeColumns } from '../../../src/main/compiler/graph/linear-plan';
+import { conv2d, linear } from '../../../src/main/compiler/graph/layers';
+import { convKernelColumns, INT8_WEIGHT_MAX, quantizeColumns } from '../../../src/main/compiler/graph/quant-plan';
 import { openSafetensors } from '../../../src/main/compiler/io/safetensors';
 import { MemoryWeights } from '../../../src/main/compiler/io/tensor';
 import { ModelSet } from '../../../src/main/engine/models/model-set';
 import { starterSource } from '../../../src/main/engine/models/model-source';
-import { createSession, f32Tensor } from '../../../src/main/engine/runtime/session';
+import { createSession, f32Tensor, type HostTensor } from '../../../src/main/engine/runtime/session';
 import { StudioError } from '../../../src/shared/errors';
 import { handlerFor } from '../../../src/main/verify/registry';
 import { INT8_MAX_REL_L2 } from '../../../src/main/verify/run';
@@ -21,7 +21,8 @@ import { readJson } from '../../../src/main/verify/kinds/unet2d';
 import type { Comparison, VerifyTarget } from '../../../src/main/verify/types';
 
 /**
- * The labelled int8 CPU precision: the UNet's Linear layers as DynamicQuantizeMatMul over 7-bit per-column weights.
+ * The labelled int8 CPU precision: the UNet's Linear layers as DynamicQuantizeMatMul and its convolutions as uint8
+ * im2col × int8 MatMulIntegerToFloat, over 7-bit per-output-channel weights.
  * What must hold: the weights written are the quantisation of the stored (or LoRA-merged) values; the graph really
  * runs int8 products where it should and exact ones where it should not; the result stays near the reference.
  */
@@ -55,7 +56,17 @@ function relL2(a: Float32Array, ref: Float32Array): number {
   return Math.sqrt(d / r);
 }
 
-describe('int8 Linear plan', () => {
+async function runOnce(graph: GraphIR, x: HostTensor): Promise<Float32Array> {
+  const { modelPath } = emitModel(graph, { dir: scratch(), modelFile: 'm.onnx' });
+  const s = await createSession(modelPath, { providers: ['cpu'] });
+  try {
+    return (await s.run({ x })).y.data as Float32Array;
+  } finally {
+    await s.dispose();
+  }
+}
+
+describe('int8 plan', () => {
   it('quantises each column symmetrically to 7 bits, within half a step', () => {
     const rows = 48;
     const cols = 5;
@@ -108,48 +119,64 @@ describe('int8 Linear plan', () => {
     expect(new Float32Array(bytes.buffer.slice(bytes.byteOffset + sLoc.offset, bytes.byteOffset + sLoc.offset + sLoc.length))).toEqual(expected.scales);
 
     const x = f32Tensor(values(rows * inF, 5), [rows, inF]);
-    const run = async (graph: typeof q8): Promise<Float32Array> => {
-      const { modelPath } = emitModel(graph, { dir: scratch(), modelFile: 'm.onnx' });
-      const s = await createSession(modelPath, { providers: ['cpu'] });
-      try {
-        return (await s.run({ x })).y.data as Float32Array;
-      } finally {
-        await s.dispose();
-      }
-    };
-    const exact = await run(build('float'));
-    const approx = await run(q8);
+    const exact = await runOnce(build('float'), x);
+    const approx = await runOnce(q8, x);
     const e = relL2(approx, exact);
     expect(e).toBeGreaterThan(1e-4); // really quantised
     expect(e).toBeLessThan(0.02); // one layer: ≈ 1 % (7-bit weights, 8-bit activations)
   });
 
-  it('makes every spatial and motion Linear of the motion UNet int8, keeping the time embeddings exact', () => {
+  it('makes every Linear and convolution of the motion UNet int8, keeping time embeddings, conv_in and conv_out exact', () => {
     const dir = join(REF, 'unet_motion');
     const files = JSON.parse(readFileSync(join(dir, 'files.json'), 'utf8')) as { weights: Record<string, string> };
     const w = tableWeights(openSafetensors(join(REF, 'unet2d/weights.safetensors')));
     const cfg = parseUNetConfig(readJson(join(REF, 'unet2d/config.json')));
     const motion = { w: tableWeights(openSafetensors(join(dir, files.weights['motion_adapter'] ?? 'motion_adapter.safetensors'))), cfg: parseMotionConfig(readJson(join(dir, 'motion_adapter_config.json'))), frames: 4, groupnorm: 'across_frames' as const };
     const plain = buildUNetGraph(w, cfg, { batch: 2, latentHeight: 8, latentWidth: 8, motion });
-    const q8 = buildUNetGraph(w, cfg, { batch: 2, latentHeight: 8, latentWidth: 8, motion, linear: 'int8' });
-    const scopes = (g: typeof plain, op: string) => g.nodes.filter((n) => n.opType === op).map((n) => n.name.replace(/\/[^/]*$/, ''));
-    const weightMatMuls = plain.nodes.filter((n) => n.opType === 'MatMul' && n.inputs[1].endsWith('.weight.T')).map((n) => n.name.replace(/\/[^/]*$/, ''));
-    const quantised = scopes(q8, 'DynamicQuantizeMatMul');
-    const exact = weightMatMuls.filter((m) => /time_emb/.test(m));
-    expect(exact.length).toBeGreaterThan(2); // time_embedding.linear_1/2 and every resnet's time_emb_proj
-    expect(quantised.sort()).toEqual(weightMatMuls.filter((m) => !/time_emb/.test(m)).sort());
-    expect(quantised.some((m) => /motion_modules/.test(m))).toBe(true);
-    // What stays float keeps its float weights; nothing reads a float copy of a quantised weight.
+    const q8 = buildUNetGraph(w, cfg, { batch: 2, latentHeight: 8, latentWidth: 8, motion, quant: 'int8' });
+    const scopeOf = (name: string): string => name.replace(/\/[^/]*$/, '');
+    const scopes = (g: typeof plain, op: string) => g.nodes.filter((n) => n.opType === op).map((n) => scopeOf(n.name));
+    // Linear layers: a MatMul on a stored (transposed) weight in the float graph.
+    const weightMatMuls = plain.nodes.filter((n) => n.opType === 'MatMul' && n.inputs[1].endsWith('.weight.T')).map((n) => scopeOf(n.name));
+    const exactLinears = weightMatMuls.filter((m) => /time_emb/.test(m));
+    expect(exactLinears.length).toBeGreaterThan(2); // time_embedding.linear_1/2 and every resnet's time_emb_proj
+    expect(scopes(q8, 'DynamicQuantizeMatMul').sort()).toEqual(weightMatMuls.filter((m) => !/time_emb/.test(m)).sort());
+    expect(scopes(q8, 'DynamicQuantizeMatMul').some((m) => /motion_modules/.test(m))).toBe(true);
+    // Convolutions: every Conv of the float graph but conv_in and conv_out, 3×3, strided and 1×1 alike.
+    const convs = scopes(plain, 'Conv');
+    expect(scopes(q8, 'Conv').sort()).toEqual(['conv_in', 'conv_out']);
+    expect(scopes(q8, 'MatMulIntegerToFloat').sort()).toEqual(convs.filter((m) => m !== 'conv_in' && m !== 'conv_out').sort());
+    expect(convs.some((m) => /downsamplers/.test(m)) && convs.some((m) => /conv_shortcut/.test(m)) && convs.some((m) => /proj_in/.test(m))).toBe(true);
+    // What is quantised has int8 values and float scales, and no float copy is left behind.
     const q8Weights = allInitializers(q8).filter((i) => i.source.kind === 'weight');
-    expect(q8Weights.filter((i) => i.elemType === 'int8').length).toBe(quantised.length);
-    expect(q8Weights.filter((i) => i.name.endsWith('.weight.T') && !/time_emb/.test(i.name))).toEqual([]);
+    expect(q8Weights.filter((i) => i.elemType === 'int8').length).toBe(scopes(q8, 'DynamicQuantizeMatMul').length + scopes(q8, 'MatMulIntegerToFloat').length);
+    expect(q8Weights.filter((i) => (i.name.endsWith('.weight.T') && !/time_emb/.test(i.name)) || (i.name.endsWith('.weight') && i.shape.length === 4 && !/^conv_(in|out)\./.test(i.name)))).toEqual([]);
+  });
+
+  it('lays a conv kernel out as the im2col weight and runs a strided 3×3 near the float Conv', async () => {
+    const [K, C, H] = [24, 16, 9]; // odd size, stride 2, pad 1: the strided views' ends must be right
+    const w = new MemoryWeights().set('c.weight', [K, C, 3, 3], values(K * C * 9, 21)).set('c.bias', [K], values(K, 22));
+    const cols = convKernelColumns(w.get('c.weight')!.readF32(), [K, C, 3, 3]);
+    const W = w.get('c.weight')!.readF32();
+    expect(cols[((2 * 3 + 1) * C + 5) * K + 7]).toBe(W[((7 * C + 5) * 3 + 2) * 3 + 1]); // (ky 2, kx 1, c 5) → out 7
+    const build = (plan: 'float' | 'int8') => {
+      const g = new GraphBuilder(`conv_${plan}`, 'float32', undefined, undefined, undefined, plan);
+      g.output(conv2d(g, w, 'c', g.input('x', 'float32', [2, C, H, H]), { stride: 2, pad: 1, inShape: [2, C, H, H] }), 'y', 'float32', [2, K, 5, 5]);
+      return g.build();
+    };
+    const x = f32Tensor(values(2 * C * H * H, 23), [2, C, H, H]);
+    const exact = await runOnce(build('float'), x);
+    const approx = await runOnce(build('int8'), x);
+    const e = relL2(approx, exact);
+    expect(e).toBeGreaterThan(1e-4);
+    expect(e).toBeLessThan(0.02);
   });
 
   async function verifyCase(folder: string): Promise<Comparison[]> {
     const dir = join(REF, folder);
     const files = JSON.parse(readFileSync(join(dir, 'files.json'), 'utf8')) as Record<string, unknown>;
     const handler = handlerFor(String(files.kind))!;
-    const target: VerifyTarget = { provider: 'cpu', precision: 'float32', linear: 'int8' };
+    const target: VerifyTarget = { provider: 'cpu', precision: 'float32', quant: 'int8' };
     const got: Comparison[] = [];
     await handler.run({ dir, name: folder, files, workDir: scratch(), target, report: (c) => got.push(c) });
     return got;
@@ -168,12 +195,12 @@ describe('int8 Linear plan', () => {
   }
 });
 
-describe('int8 Linear plan: where it runs', () => {
+describe('int8 plan: where it runs', () => {
   it('is refused on a GPU provider or with fp16 graphs, with a reason a creator can act on', () => {
     for (const opts of [{ providers: ['webgpu' as const] }, { providers: ['cpu' as const], precision: 'float16' as const }]) {
       let err: unknown;
       try {
-        new ModelSet(starterSource(), { cacheRoot: scratch(), linear: 'int8', ...opts });
+        new ModelSet(starterSource(), { cacheRoot: scratch(), quant: 'int8', ...opts });
       } catch (e) {
         err = e;
       }
