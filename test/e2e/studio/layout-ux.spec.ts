@@ -154,6 +154,17 @@ test('queue at 1280×720 and 1920×1080: whole cards only, titles readable, Canc
   expect.soft(inside(await box(slow.getByTestId('job-cancel')), await box(slow)), 'Cancel is cut off by its card').toBe(true);
   // The newest job is first in the strip and in view: adding a job never scrolls it away.
   expect.soft(inside(await box(slow), await scrollport(page.locator('.job-list'))), 'the running job is not in view').toBe(true);
+  // Its progress is said twice, not three times: large in the viewer (where the creator looks) and compact on its
+  // card. Read in one go, so a step arriving between two reads cannot change the texts.
+  const saidAt = await page.evaluate(() => {
+    const where = (el: Element) => (el.closest('[data-testid="viewer"]') ? 'viewer' : el.closest('[data-testid="job"]') ? `card ${el.closest('[data-testid="job"]')?.getAttribute('data-status')}` : `elsewhere (${el.className || el.tagName})`);
+    const bars = Array.from(document.querySelectorAll('#main [role="progressbar"]')).map(where);
+    const texts = Array.from(document.querySelectorAll('#main *'))
+      .filter((el) => Array.from(el.childNodes).some((n) => n.nodeType === Node.TEXT_NODE && /^Sampling/.test(n.textContent ?? '')))
+      .map(where);
+    return { bars: bars.filter((w) => w !== 'card done').sort(), texts: texts.sort() };
+  });
+  expect.soft(saidAt, 'where the running job’s progress is shown').toEqual({ bars: ['card running', 'viewer'], texts: ['card running', 'viewer'] });
   await screenshot(page, testInfo, 'layout-queue-running-1280x720');
   const stage = await box(page.locator('.gen-viewer-stage'));
   await slow.getByTestId('job-cancel').click();
@@ -179,6 +190,15 @@ test('queue at 1280×720 and 1920×1080: whole cards only, titles readable, Canc
       if (!inside(await box(card), await scrollport(page.locator('.job-list')))) continue;
       const title = card.locator('.job-prompt');
       expect.soft(await shownWhole(title), `“${await title.textContent()}” is cut at ${size.width}×${size.height}`).toBe(true);
+      // The seed is what creators copy and re-roll: the element that says it shows it whole, and it can be selected.
+      const seed = await card.evaluate((el) => {
+        const holders = Array.from(el.querySelectorAll('*')).filter((e) => /seed \d+/.test(e.textContent ?? ''));
+        const own = holders.find((e) => !holders.some((o) => o !== e && e.contains(o)));
+        if (!own) return null;
+        const h = own as HTMLElement;
+        return { text: (h.textContent ?? '').match(/seed (\d+)/)?.[1], whole: h.scrollWidth <= h.clientWidth + 1, selectable: getComputedStyle(h).userSelect !== 'none' };
+      });
+      expect.soft(seed, `the seed on card ${i + 1} at ${size.width}×${size.height}`).toEqual({ text: expect.stringMatching(/^\d+$/), whole: true, selectable: true });
       const history = card.getByRole('button', { name: 'In History' });
       if ((await history.count()) > 0) expect.soft(inside(await box(history), await box(card)), '“In History” is cut off by its card').toBe(true);
       // The status is still said on the card, in words.
@@ -477,6 +497,26 @@ test('contrast: text in every place reads at WCAG AA in the dark and the light t
     }
   }
   await page.getByTestId('theme-toggle').click();
+  expect(consoleErrors).toEqual([]);
+});
+
+test('Library at 1280×720: the search and filters are in view without scrolling, with Getting started open and folded', async ({ page, app, consoleErrors }, testInfo) => {
+  await page.setViewportSize({ width: 1280, height: 720 });
+  await page.goto(app.url);
+  await goPlace(page, 'Library');
+  const card = page.getByTestId('first-run');
+  await expect(card).toHaveAttribute('open', '');
+  const toolbar = page.locator('.library-toolbar');
+  const controls = { search: page.getByTestId('library-search'), family: toolbar.locator('select').first(), tags: toolbar.locator('select').last(), favourites: toolbar.getByLabel('Favourites') };
+  for (const state of ['open', 'folded']) {
+    const main = await scrollport(page.locator('#main'));
+    for (const [name, c] of Object.entries(controls)) expect.soft(inside(await box(c), main), `${name} is below the fold with Getting started ${state}`).toBe(true);
+    await screenshot(page, testInfo, `layout-library-first-run-${state}-1280x720`);
+    if (state === 'open') {
+      await card.locator('summary').click();
+      await expect(card).not.toHaveAttribute('open', '');
+    }
+  }
   expect(consoleErrors).toEqual([]);
 });
 
