@@ -320,6 +320,69 @@ test('Timeline at 1280×720, fitted: every ruler label is inside the track, noth
   expect(consoleErrors).toEqual([]);
 });
 
+/** The " · "-separated details of a text with a number (seed 123, 2 steps, the date) that a line break cuts in two. */
+async function splitDetails(l: Locator): Promise<string[]> {
+  return l.evaluate((el) => {
+    const nodes: { node: Text; at: number }[] = [];
+    let text = '';
+    const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+      nodes.push({ node: n as Text, at: text.length });
+      text += n.textContent ?? '';
+    }
+    const point = (i: number): [Text, number] => {
+      const hit = [...nodes].reverse().find((n) => n.at <= i) ?? nodes[0];
+      return [hit.node, i - hit.at];
+    };
+    // Each detail's [start, end) in the text, the separators (any space around the dot) left out.
+    const parts: [number, number][] = [];
+    let from = 0;
+    for (const m of text.matchAll(/\s·\s/g)) {
+      parts.push([from, m.index]);
+      from = m.index + m[0].length;
+    }
+    parts.push([from, text.length]);
+    const cut: string[] = [];
+    for (const [start, end] of parts) {
+      const range = document.createRange();
+      range.setStart(...point(start));
+      range.setEnd(...point(end));
+      const lines = new Set(Array.from(range.getClientRects()).filter((r) => r.width > 0).map((r) => Math.round(r.top)));
+      // Only the details with numbers: a long model name may wrap where it must.
+      const part = text.slice(start, end);
+      if (/\d/.test(part) && lines.size > 1) cut.push(part);
+    }
+    return cut;
+  });
+}
+
+test('History with a clip open: at 1280×720 three clips a row beside the details; no card detail (seed, steps, date) broken over two lines', async ({ page, app, consoleErrors }, testInfo) => {
+  await page.setViewportSize({ width: 1280, height: 720 });
+  await page.goto(app.url);
+  for (let i = (await call(app, 'listGenerations', { status: 'done' })).total; i < 6; i++) {
+    await tinyJob(page, `open fox ${i + 1}`);
+    await expect(page.getByTestId('job').filter({ hasText: `open fox ${i + 1}` })).toHaveAttribute('data-status', 'done', { timeout: 90_000 });
+  }
+  await goPlace(page, 'History');
+  const cards = page.getByTestId('history-card');
+  await cards.and(page.locator('[data-status="done"]')).first().locator('.history-thumb').click();
+  await expect(page.getByTestId('history-details')).toBeVisible();
+  for (const size of [
+    { width: 1280, height: 720 },
+    { width: 1920, height: 1080 },
+  ]) {
+    await page.setViewportSize(size);
+    const tops = await cards.evaluateAll((els) => els.map((e) => Math.round(e.getBoundingClientRect().top)));
+    const perRow = tops.filter((t) => t === tops[0]).length;
+    if (size.width === 1280) expect.soft(perRow, 'clips a row beside the details at 1280×720').toBeGreaterThanOrEqual(3);
+    for (let i = 0; i < (await cards.count()); i++) {
+      expect.soft(await splitDetails(cards.nth(i).locator('.history-meta').first()), `card ${i + 1}'s details at ${size.width}×${size.height}`).toEqual([]);
+    }
+    await screenshot(page, testInfo, `layout-history-open-${size.width}x${size.height}`);
+  }
+  expect(consoleErrors).toEqual([]);
+});
+
 /**
  * Tab through the page from the body; for each control reached, the ancestors that cut its focus ring (outline
  * width + offset): any clipping box on the sides, a scrolling one only on its sides (focus scrolls it into view
