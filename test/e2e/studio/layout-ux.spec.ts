@@ -250,6 +250,11 @@ test('Settings: why a provider did not start is shown whole; Library filters on 
     if ((await down.count()) > 0) xs.add(Math.round((await box(down)).x));
   }
   expect.soft(xs.size, 'the move buttons line up').toBe(1);
+  // The list starts at the fieldset's text edge, not indented past the line above it.
+  const hint = await box(page.getByTestId('provider-order').locator('xpath=preceding-sibling::p[1]'));
+  for (let i = 0; i < (await rows.count()); i++) {
+    expect.soft((await box(rows.nth(i).locator('label'))).x - hint.x, `row ${i + 1} is indented past the text above it`).toBeLessThan(2);
+  }
   await screenshot(page, testInfo, 'layout-settings-1280x720');
 
   await goPlace(page, 'Library');
