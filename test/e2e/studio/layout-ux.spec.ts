@@ -480,6 +480,14 @@ test('History at 1280×720 with a clip open: its actions are in view without scr
     const b = await box(pane.getByTestId(id));
     expect.soft(inside(b, main) && inside(b, await scrollport(pane)), `${id} is below the fold`).toBe(true);
   }
+  // No button half shown at the pane's foot: each is whole in its visible part or wholly below it (the pane scrolls).
+  const port = await scrollport(pane);
+  const buttons = pane.getByRole('button');
+  for (let i = 0; i < (await buttons.count()); i++) {
+    const b = await box(buttons.nth(i));
+    const hidden = b.y >= port.y + port.height - 1 || b.y + b.height <= port.y + 1;
+    expect.soft(hidden || inside(b, port), `“${await buttons.nth(i).textContent()}” is cut at the details pane's edge`).toBe(true);
+  }
   await screenshot(page, testInfo, 'layout-history-details-1280x720');
   await pane.getByTestId('history-reroll').click();
   await pane.getByTestId('history-rerun').click();
