@@ -266,6 +266,27 @@ test('Settings: why a provider did not start is shown whole; Library filters on 
   }
   expect.soft(rowsOf.size, 'the search and filters share one row').toBe(1);
   await screenshot(page, testInfo, 'layout-library-1280x720');
+  // The search says what it searches, whole, at both sizes (its placeholder was cut to “…tag” at 1920×1080).
+  for (const size of [
+    { width: 1920, height: 1080 },
+    { width: 1280, height: 720 },
+  ]) {
+    await page.setViewportSize(size);
+    const fits = await page.getByTestId('library-search').evaluate((el: HTMLInputElement) => {
+      const probe = document.createElement('span');
+      probe.style.font = getComputedStyle(el).font;
+      probe.style.position = 'absolute';
+      probe.style.whiteSpace = 'pre';
+      probe.textContent = el.placeholder;
+      document.body.append(probe);
+      const w = probe.getBoundingClientRect().width;
+      probe.remove();
+      const s = getComputedStyle(el);
+      // Text, the padding and the room Chromium keeps for the search's clear button (about 20 px) even when empty.
+      return w + parseFloat(s.paddingLeft) + parseFloat(s.paddingRight) + 20 <= el.clientWidth;
+    });
+    expect.soft(fits, `the library search's placeholder is cut at ${size.width}×${size.height}`).toBe(true);
+  }
 
   await page.locator('body').click({ position: { x: 5, y: 5 } });
   await page.keyboard.press('?');
