@@ -334,6 +334,8 @@ test('Timeline at 1280×720, fitted: every ruler label is inside the track, noth
   for (const l of [bar.getByTestId('clip-speed'), bar.getByTestId('clip-crossfade'), bar.getByRole('button', { name: /^Remove clip/ })]) {
     expect.soft(inside(await box(l), main), 'a clip control is below the fold at 1280×720').toBe(true);
   }
+  // The line that says how to edit with the keyboard stays whole in view while a clip is chosen, too.
+  expect.soft(inside(await box(page.locator('#clip-keys')), main), 'the keyboard line is cut at the fold with a clip chosen').toBe(true);
   await screenshot(page, testInfo, 'layout-timeline-clip-1280x720');
   // Fitted on a wide window, a short timeline spans the track (it stopped at the zoom's old 800 px/s cap).
   await page.setViewportSize({ width: 1920, height: 1080 });
