@@ -59,6 +59,14 @@ async function tinyJob(page: Page, prompt: string, { size = 64, frames = 8, step
   await page.getByTestId('generate').click();
 }
 
+/** At least `n` finished clips in History (tiny jobs named `<prompt> 1…n` queued for the ones missing). */
+async function ensureDoneClips(page: Page, app: Parameters<typeof call>[0], n: number, prompt: string) {
+  for (let i = (await call(app, 'listGenerations', { status: 'done' })).total; i < n; i++) {
+    await tinyJob(page, `${prompt} ${i + 1}`);
+    await expect(page.getByTestId('job').filter({ hasText: `${prompt} ${i + 1}` })).toHaveAttribute('data-status', 'done', { timeout: 90_000 });
+  }
+}
+
 /** Every queue card is either wholly inside the strip's visible part or wholly outside it (none cut at an edge). */
 async function cardsCut(page: Page): Promise<string[]> {
   const strip = await scrollport(page.locator('.job-list'));
@@ -301,10 +309,7 @@ test('Settings: why a provider did not start is shown whole; Library filters on 
 test('Timeline at 1280×720, fitted: every ruler label is inside the track, nothing to scroll sideways', async ({ page, app, consoleErrors }, testInfo) => {
   await page.setViewportSize({ width: 1280, height: 720 });
   await page.goto(app.url);
-  for (let i = (await call(app, 'listGenerations', { status: 'done' })).total; i < 2; i++) {
-    await tinyJob(page, `timeline fox ${i + 1}`);
-    await expect(page.getByTestId('job').filter({ hasText: `timeline fox ${i + 1}` })).toHaveAttribute('data-status', 'done', { timeout: 90_000 });
-  }
+  await ensureDoneClips(page, app, 2, 'timeline fox');
   const [a, b] = (await call(app, 'listGenerations', { status: 'done', order: 'oldest' })).items;
   const t = await call(app, 'createTimeline', 'Ruler');
   for (const g of [a, b]) await call(app, 'addClip', t.id, g.id);
@@ -387,10 +392,7 @@ async function splitDetails(l: Locator): Promise<string[]> {
 test('History with a clip open: at 1280×720 three clips a row beside the details; no card detail (seed, steps, date) broken over two lines', async ({ page, app, consoleErrors }, testInfo) => {
   await page.setViewportSize({ width: 1280, height: 720 });
   await page.goto(app.url);
-  for (let i = (await call(app, 'listGenerations', { status: 'done' })).total; i < 6; i++) {
-    await tinyJob(page, `open fox ${i + 1}`);
-    await expect(page.getByTestId('job').filter({ hasText: `open fox ${i + 1}` })).toHaveAttribute('data-status', 'done', { timeout: 90_000 });
-  }
+  await ensureDoneClips(page, app, 6, 'open fox');
   await goPlace(page, 'History');
   const cards = page.getByTestId('history-card');
   await cards.and(page.locator('[data-status="done"]')).first().locator('.history-thumb').click();
