@@ -184,6 +184,15 @@ test('queue at 1280×720 and 1920×1080: whole cards only, titles readable, Canc
   const [r, compare] = [await box(reason), await box(page.getByTestId('viewer-compare'))];
   expect.soft(Math.abs(r.y + r.height / 2 - (compare.y + compare.height / 2)), 'the reason is not on the bar’s line').toBeLessThan(14);
   expect.soft((await box(page.locator('.gen-viewer-stage'))).height, 'the picture shrank').toBeCloseTo(stage.height, 0);
+  // What the viewer still shows is the last sampling preview, not a clip: dimmed, and a tag on it says so.
+  await expect.soft(page.getByTestId('viewer-stale')).toHaveText('Last preview, not kept');
+  const opacity = await page.getByTestId('viewer-preview').evaluate((el) => {
+    let o = 1;
+    for (let a: Element | null = el; a; a = a.parentElement) o *= Number(getComputedStyle(a).opacity);
+    return o;
+  });
+  expect.soft(opacity, 'the cancelled job’s last preview is shown as brightly as a clip').toBeLessThan(0.7);
+  await screenshot(page, testInfo, 'layout-viewer-cancelled-1280x720');
 
   for (const size of [
     { width: 1280, height: 720 },
