@@ -59,6 +59,14 @@ async function tinyJob(page: Page, prompt: string, { size = 64, frames = 8, step
   await page.getByTestId('generate').click();
 }
 
+/** At least `n` finished clips in History (tiny jobs named `<prompt> 1…n` queued for the ones missing). */
+async function ensureDoneClips(page: Page, app: Parameters<typeof call>[0], n: number, prompt: string) {
+  for (let i = (await call(app, 'listGenerations', { status: 'done' })).total; i < n; i++) {
+    await tinyJob(page, `${prompt} ${i + 1}`);
+    await expect(page.getByTestId('job').filter({ hasText: `${prompt} ${i + 1}` })).toHaveAttribute('data-status', 'done', { timeout: 90_000 });
+  }
+}
+
 /** Every queue card is either wholly inside the strip's visible part or wholly outside it (none cut at an edge). */
 async function cardsCut(page: Page): Promise<string[]> {
   const strip = await scrollport(page.locator('.job-list'));
@@ -154,6 +162,17 @@ test('queue at 1280×720 and 1920×1080: whole cards only, titles readable, Canc
   expect.soft(inside(await box(slow.getByTestId('job-cancel')), await box(slow)), 'Cancel is cut off by its card').toBe(true);
   // The newest job is first in the strip and in view: adding a job never scrolls it away.
   expect.soft(inside(await box(slow), await scrollport(page.locator('.job-list'))), 'the running job is not in view').toBe(true);
+  // Its progress is said twice, not three times: large in the viewer (where the creator looks) and compact on its
+  // card. Read in one go, so a step arriving between two reads cannot change the texts.
+  const saidAt = await page.evaluate(() => {
+    const where = (el: Element) => (el.closest('[data-testid="viewer"]') ? 'viewer' : el.closest('[data-testid="job"]') ? `card ${el.closest('[data-testid="job"]')?.getAttribute('data-status')}` : `elsewhere (${el.className || el.tagName})`);
+    const bars = Array.from(document.querySelectorAll('#main [role="progressbar"]')).map(where);
+    const texts = Array.from(document.querySelectorAll('#main *'))
+      .filter((el) => Array.from(el.childNodes).some((n) => n.nodeType === Node.TEXT_NODE && /^Sampling/.test(n.textContent ?? '')))
+      .map(where);
+    return { bars: bars.filter((w) => w !== 'card done').sort(), texts: texts.sort() };
+  });
+  expect.soft(saidAt, 'where the running job’s progress is shown').toEqual({ bars: ['card running', 'viewer'], texts: ['card running', 'viewer'] });
   await screenshot(page, testInfo, 'layout-queue-running-1280x720');
   const stage = await box(page.locator('.gen-viewer-stage'));
   await slow.getByTestId('job-cancel').click();
@@ -165,6 +184,15 @@ test('queue at 1280×720 and 1920×1080: whole cards only, titles readable, Canc
   const [r, compare] = [await box(reason), await box(page.getByTestId('viewer-compare'))];
   expect.soft(Math.abs(r.y + r.height / 2 - (compare.y + compare.height / 2)), 'the reason is not on the bar’s line').toBeLessThan(14);
   expect.soft((await box(page.locator('.gen-viewer-stage'))).height, 'the picture shrank').toBeCloseTo(stage.height, 0);
+  // What the viewer still shows is the last sampling preview, not a clip: dimmed, and a tag on it says so.
+  await expect.soft(page.getByTestId('viewer-stale')).toHaveText('Last preview, not kept');
+  const opacity = await page.getByTestId('viewer-preview').evaluate((el) => {
+    let o = 1;
+    for (let a: Element | null = el; a; a = a.parentElement) o *= Number(getComputedStyle(a).opacity);
+    return o;
+  });
+  expect.soft(opacity, 'the cancelled job’s last preview is shown as brightly as a clip').toBeLessThan(0.7);
+  await screenshot(page, testInfo, 'layout-viewer-cancelled-1280x720');
 
   for (const size of [
     { width: 1280, height: 720 },
@@ -179,6 +207,15 @@ test('queue at 1280×720 and 1920×1080: whole cards only, titles readable, Canc
       if (!inside(await box(card), await scrollport(page.locator('.job-list')))) continue;
       const title = card.locator('.job-prompt');
       expect.soft(await shownWhole(title), `“${await title.textContent()}” is cut at ${size.width}×${size.height}`).toBe(true);
+      // The seed is what creators copy and re-roll: the element that says it shows it whole, and it can be selected.
+      const seed = await card.evaluate((el) => {
+        const holders = Array.from(el.querySelectorAll('*')).filter((e) => /seed \d+/.test(e.textContent ?? ''));
+        const own = holders.find((e) => !holders.some((o) => o !== e && e.contains(o)));
+        if (!own) return null;
+        const h = own as HTMLElement;
+        return { text: (h.textContent ?? '').match(/seed (\d+)/)?.[1], whole: h.scrollWidth <= h.clientWidth + 1, selectable: getComputedStyle(h).userSelect !== 'none' };
+      });
+      expect.soft(seed, `the seed on card ${i + 1} at ${size.width}×${size.height}`).toEqual({ text: expect.stringMatching(/^\d+$/), whole: true, selectable: true });
       const history = card.getByRole('button', { name: 'In History' });
       if ((await history.count()) > 0) expect.soft(inside(await box(history), await box(card)), '“In History” is cut off by its card').toBe(true);
       // The status is still said on the card, in words.
@@ -230,6 +267,11 @@ test('Settings: why a provider did not start is shown whole; Library filters on 
     if ((await down.count()) > 0) xs.add(Math.round((await box(down)).x));
   }
   expect.soft(xs.size, 'the move buttons line up').toBe(1);
+  // The list starts at the fieldset's text edge, not indented past the line above it.
+  const hint = await box(page.getByTestId('provider-order').locator('xpath=preceding-sibling::p[1]'));
+  for (let i = 0; i < (await rows.count()); i++) {
+    expect.soft((await box(rows.nth(i).locator('label'))).x - hint.x, `row ${i + 1} is indented past the text above it`).toBeLessThan(2);
+  }
   await screenshot(page, testInfo, 'layout-settings-1280x720');
 
   await goPlace(page, 'Library');
@@ -241,6 +283,27 @@ test('Settings: why a provider did not start is shown whole; Library filters on 
   }
   expect.soft(rowsOf.size, 'the search and filters share one row').toBe(1);
   await screenshot(page, testInfo, 'layout-library-1280x720');
+  // The search says what it searches, whole, at both sizes (its placeholder was cut to “…tag” at 1920×1080).
+  for (const size of [
+    { width: 1920, height: 1080 },
+    { width: 1280, height: 720 },
+  ]) {
+    await page.setViewportSize(size);
+    const fits = await page.getByTestId('library-search').evaluate((el: HTMLInputElement) => {
+      const probe = document.createElement('span');
+      probe.style.font = getComputedStyle(el).font;
+      probe.style.position = 'absolute';
+      probe.style.whiteSpace = 'pre';
+      probe.textContent = el.placeholder;
+      document.body.append(probe);
+      const w = probe.getBoundingClientRect().width;
+      probe.remove();
+      const s = getComputedStyle(el);
+      // Text, the padding and the room Chromium keeps for the search's clear button (about 20 px) even when empty.
+      return w + parseFloat(s.paddingLeft) + parseFloat(s.paddingRight) + 20 <= el.clientWidth;
+    });
+    expect.soft(fits, `the library search's placeholder is cut at ${size.width}×${size.height}`).toBe(true);
+  }
 
   await page.locator('body').click({ position: { x: 5, y: 5 } });
   await page.keyboard.press('?');
@@ -255,10 +318,7 @@ test('Settings: why a provider did not start is shown whole; Library filters on 
 test('Timeline at 1280×720, fitted: every ruler label is inside the track, nothing to scroll sideways', async ({ page, app, consoleErrors }, testInfo) => {
   await page.setViewportSize({ width: 1280, height: 720 });
   await page.goto(app.url);
-  for (let i = (await call(app, 'listGenerations', { status: 'done' })).total; i < 2; i++) {
-    await tinyJob(page, `timeline fox ${i + 1}`);
-    await expect(page.getByTestId('job').filter({ hasText: `timeline fox ${i + 1}` })).toHaveAttribute('data-status', 'done', { timeout: 90_000 });
-  }
+  await ensureDoneClips(page, app, 2, 'timeline fox');
   const [a, b] = (await call(app, 'listGenerations', { status: 'done', order: 'oldest' })).items;
   const t = await call(app, 'createTimeline', 'Ruler');
   for (const g of [a, b]) await call(app, 'addClip', t.id, g.id);
@@ -288,6 +348,8 @@ test('Timeline at 1280×720, fitted: every ruler label is inside the track, noth
   for (const l of [bar.getByTestId('clip-speed'), bar.getByTestId('clip-crossfade'), bar.getByRole('button', { name: /^Remove clip/ })]) {
     expect.soft(inside(await box(l), main), 'a clip control is below the fold at 1280×720').toBe(true);
   }
+  // The line that says how to edit with the keyboard stays whole in view while a clip is chosen, too.
+  expect.soft(inside(await box(page.locator('#clip-keys')), main), 'the keyboard line is cut at the fold with a clip chosen').toBe(true);
   await screenshot(page, testInfo, 'layout-timeline-clip-1280x720');
   // Fitted on a wide window, a short timeline spans the track (it stopped at the zoom's old 800 px/s cap).
   await page.setViewportSize({ width: 1920, height: 1080 });
@@ -297,6 +359,66 @@ test('Timeline at 1280×720, fitted: every ruler label is inside the track, noth
   const last = await box(clips.last());
   expect.soft((last.x + last.width - track.x) / track.width, 'the fitted clips leave the track part empty').toBeGreaterThan(0.95);
   await screenshot(page, testInfo, 'layout-timeline-1920x1080');
+  expect(consoleErrors).toEqual([]);
+});
+
+/** The " · "-separated details of a text with a number (seed 123, 2 steps, the date) that a line break cuts in two. */
+async function splitDetails(l: Locator): Promise<string[]> {
+  return l.evaluate((el) => {
+    const nodes: { node: Text; at: number }[] = [];
+    let text = '';
+    const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+      nodes.push({ node: n as Text, at: text.length });
+      text += n.textContent ?? '';
+    }
+    const point = (i: number): [Text, number] => {
+      const hit = [...nodes].reverse().find((n) => n.at <= i) ?? nodes[0];
+      return [hit.node, i - hit.at];
+    };
+    // Each detail's [start, end) in the text, the separators (any space around the dot) left out.
+    const parts: [number, number][] = [];
+    let from = 0;
+    for (const m of text.matchAll(/\s·\s/g)) {
+      parts.push([from, m.index]);
+      from = m.index + m[0].length;
+    }
+    parts.push([from, text.length]);
+    const cut: string[] = [];
+    for (const [start, end] of parts) {
+      const range = document.createRange();
+      range.setStart(...point(start));
+      range.setEnd(...point(end));
+      const lines = new Set(Array.from(range.getClientRects()).filter((r) => r.width > 0).map((r) => Math.round(r.top)));
+      // Only the details with numbers: a long model name may wrap where it must.
+      const part = text.slice(start, end);
+      if (/\d/.test(part) && lines.size > 1) cut.push(part);
+    }
+    return cut;
+  });
+}
+
+test('History with a clip open: at 1280×720 three clips a row beside the details; no card detail (seed, steps, date) broken over two lines', async ({ page, app, consoleErrors }, testInfo) => {
+  await page.setViewportSize({ width: 1280, height: 720 });
+  await page.goto(app.url);
+  await ensureDoneClips(page, app, 6, 'open fox');
+  await goPlace(page, 'History');
+  const cards = page.getByTestId('history-card');
+  await cards.and(page.locator('[data-status="done"]')).first().locator('.history-thumb').click();
+  await expect(page.getByTestId('history-details')).toBeVisible();
+  for (const size of [
+    { width: 1280, height: 720 },
+    { width: 1920, height: 1080 },
+  ]) {
+    await page.setViewportSize(size);
+    const tops = await cards.evaluateAll((els) => els.map((e) => Math.round(e.getBoundingClientRect().top)));
+    const perRow = tops.filter((t) => t === tops[0]).length;
+    if (size.width === 1280) expect.soft(perRow, 'clips a row beside the details at 1280×720').toBeGreaterThanOrEqual(3);
+    for (let i = 0; i < (await cards.count()); i++) {
+      expect.soft(await splitDetails(cards.nth(i).locator('.history-meta').first()), `card ${i + 1}'s details at ${size.width}×${size.height}`).toEqual([]);
+    }
+    await screenshot(page, testInfo, `layout-history-open-${size.width}x${size.height}`);
+  }
   expect(consoleErrors).toEqual([]);
 });
 
@@ -392,6 +514,14 @@ test('History at 1280×720 with a clip open: its actions are in view without scr
     const b = await box(pane.getByTestId(id));
     expect.soft(inside(b, main) && inside(b, await scrollport(pane)), `${id} is below the fold`).toBe(true);
   }
+  // No button half shown at the pane's foot: each is whole in its visible part or wholly below it (the pane scrolls).
+  const port = await scrollport(pane);
+  const buttons = pane.getByRole('button');
+  for (let i = 0; i < (await buttons.count()); i++) {
+    const b = await box(buttons.nth(i));
+    const hidden = b.y >= port.y + port.height - 1 || b.y + b.height <= port.y + 1;
+    expect.soft(hidden || inside(b, port), `“${await buttons.nth(i).textContent()}” is cut at the details pane's edge`).toBe(true);
+  }
   await screenshot(page, testInfo, 'layout-history-details-1280x720');
   await pane.getByTestId('history-reroll').click();
   await pane.getByTestId('history-rerun').click();
@@ -477,6 +607,26 @@ test('contrast: text in every place reads at WCAG AA in the dark and the light t
     }
   }
   await page.getByTestId('theme-toggle').click();
+  expect(consoleErrors).toEqual([]);
+});
+
+test('Library at 1280×720: the search and filters are in view without scrolling, with Getting started open and folded', async ({ page, app, consoleErrors }, testInfo) => {
+  await page.setViewportSize({ width: 1280, height: 720 });
+  await page.goto(app.url);
+  await goPlace(page, 'Library');
+  const card = page.getByTestId('first-run');
+  await expect(card).toHaveAttribute('open', '');
+  const toolbar = page.locator('.library-toolbar');
+  const controls = { search: page.getByTestId('library-search'), family: toolbar.locator('select').first(), tags: toolbar.locator('select').last(), favourites: toolbar.getByLabel('Favourites') };
+  for (const state of ['open', 'folded']) {
+    const main = await scrollport(page.locator('#main'));
+    for (const [name, c] of Object.entries(controls)) expect.soft(inside(await box(c), main), `${name} is below the fold with Getting started ${state}`).toBe(true);
+    await screenshot(page, testInfo, `layout-library-first-run-${state}-1280x720`);
+    if (state === 'open') {
+      await card.locator('summary').click();
+      await expect(card).not.toHaveAttribute('open', '');
+    }
+  }
   expect(consoleErrors).toEqual([]);
 });
 

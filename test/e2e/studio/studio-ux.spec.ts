@@ -1,7 +1,8 @@
 /**
  * Issue 19, the studio as a creator feels it, in Chromium against the real web-mode backend and the starter model:
  * the Generate viewer (live preview at the viewer's size from step 1, the finished clip with a scrubber, the
- * previous take one key away), the side panel whose Generate button and running job stay in view at 1280×720,
+ * previous take one key away), the Generate button, the viewer's progress and the running job's card in view at
+ * 1280×720,
  * truthful state (settings apply at once, refused values say why, bars that end, errors in a creator's words),
  * prompt conveniences (<lora:…> applied, token counter, Ctrl+↑/↓), the engine options, the themes, and every
  * place photographed at 1280×720 and 1920×1080 into test-results/screenshots/ with no sideways scrolling.
@@ -60,7 +61,7 @@ async function inView(page: Page, testId: string): Promise<boolean> {
   return !!box && !!vp && box.y >= 0 && box.x >= 0 && box.y + box.height <= vp.height && box.x + box.width <= vp.width;
 }
 
-test('generate: the viewer shows the preview from the first step at its own size, then plays the clip with a scrubber; the button and running job stay in view at 1280×720', async ({ page, app, consoleErrors }, testInfo) => {
+test('generate: the viewer shows the preview from the first step at its own size, then plays the clip with a scrubber; the button, its progress and its card stay in view at 1280×720', async ({ page, app, consoleErrors }, testInfo) => {
   await page.setViewportSize({ width: 1280, height: 720 });
   await page.goto(app.url);
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Generate');
@@ -77,14 +78,15 @@ test('generate: the viewer shows the preview from the first step at its own size
   await expect(page.getByTestId('viewer-preview')).toBeVisible({ timeout: 60_000 });
   const canvas = await page.getByTestId('viewer-preview').boundingBox();
   expect(canvas?.height ?? 0).toBeGreaterThan(300);
-  // While it runs, the Generate button and the running job are both on screen without scrolling.
-  await expect(page.getByTestId('running-job')).toBeVisible();
+  // While it runs, the Generate button, the viewer's progress and the job's card are all on screen without scrolling.
+  await expect(viewer.getByRole('progressbar')).toBeVisible();
   expect(await inView(page, 'generate')).toBe(true);
-  expect(await inView(page, 'running-job')).toBe(true);
+  expect(await inView(page, 'viewer-status')).toBe(true);
   expect(await inView(page, 'job')).toBe(true);
   await screenshot(page, testInfo, 'ux-generate-running-1280x720');
   await expect(viewer).toHaveAttribute('data-state', 'done', { timeout: 90_000 });
-  await expect(page.getByTestId('running-job')).toHaveCount(0);
+  // Finished: the viewer's bar gives way to the player.
+  await expect(viewer.getByRole('progressbar')).toHaveCount(0);
 
   // The finished clip plays in the viewer; the scrubber picks a frame (and pauses).
   const frame = page.getByTestId('viewer-frame');

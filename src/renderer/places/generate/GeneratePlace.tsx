@@ -4,17 +4,15 @@ import { applyPromptLoras, extractPromptLoras, findLoraForTag } from '../../../s
 import { PARAM_LIMITS } from '../../../shared/domain/param-limits';
 import { ErrorPanel } from '../../components/ErrorPanel';
 import { PromptEditor } from '../../components/PromptEditor';
-import { ProgressBar } from '../../components/ProgressBar';
 import { SeedControl } from '../../components/SeedControl';
 import { Slider } from '../../components/Slider';
 import { randomSeed, useDraft } from '../../state/draft';
-import { isEnded, useJobs, type JobView } from '../../state/jobs';
+import { useJobs, type JobView } from '../../state/jobs';
 import { useStudio } from '../../state/studio-api';
 import { useLoad } from '../../state/use-load';
 import { ExtraFiles } from './ExtraFiles';
 import { InputMedia } from './InputMedia';
 import { AdvancedOptions } from './AdvancedOptions';
-import { fractionOf, progressText } from './job-progress';
 import { MAX_LONG_CLIP_FRAMES } from '../../../shared/domain/context-windows';
 import { LongClipControls, LONG_CLIP_HINT } from './LongClipControls';
 import { LoraStack } from './LoraStack';
@@ -46,8 +44,9 @@ function previousTake(jobs: JobView[], job: JobView | null): JobView | null {
 }
 
 /**
- * Prompt in, clip out: the controls in a side panel whose Generate button and running job never scroll away, a
- * large viewer in the middle, the queue as a strip under it.
+ * Prompt in, clip out: the controls in a side panel whose Generate button never scrolls away, a large viewer in the
+ * middle, the queue as a strip under it. A running job's progress is shown in the viewer (large) and on its queue
+ * card (compact) only: a third line under the Generate button said the same again.
  */
 export function GeneratePlace() {
   const { api, go } = useStudio();
@@ -128,8 +127,6 @@ export function GeneratePlace() {
   const sizeKey = `${params.width}x${params.height}`;
   const preset = SIZE_PRESETS.find((p) => `${p.width}x${p.height}` === sizeKey);
   const shown = pickShown(jobs.jobs, selectedId);
-  const running = jobs.jobs.find((j) => j.status === 'running') ?? jobs.jobs.find((j) => j.status === 'queued') ?? null;
-  const waiting = jobs.jobs.filter((j) => !isEnded(j.status)).length;
 
   return (
     <section className="place place-generate" data-place="generate">
@@ -268,15 +265,6 @@ export function GeneratePlace() {
                 Ctrl+Enter · {draft.seedLocked ? 'seed locked' : 'new seed after each job'}
               </span>
             </div>
-            {running && (
-              <button type="button" className="running-job" data-testid="running-job" data-status={running.status} onClick={() => setSelectedId(running.jobId)} aria-label={`Show the running job in the viewer: ${progressText(running)}`}>
-                <span className="running-job-text">
-                  {progressText(running)}
-                  {waiting > 1 ? ` · ${waiting - 1} more waiting` : ''}
-                </span>
-                <ProgressBar fraction={fractionOf(running)} label="Progress of the running job" />
-              </button>
-            )}
           </div>
         </aside>
 

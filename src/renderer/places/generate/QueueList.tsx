@@ -41,8 +41,8 @@ function JobMedia({ job }: { job: JobView }) {
 }
 
 /**
- * The queue as a strip under the viewer: newest first, each job a card with its live thumbnail, progress, status
- * and cancel. Choosing a card shows that job in the viewer.
+ * The queue as a strip under the viewer: newest first, each job a card with its live thumbnail (its progress along
+ * the foot), settings, whole seed, status and cancel. Choosing a card shows that job in the viewer.
  */
 export function QueueList({ selectedId, onSelect }: { selectedId: string | null; onSelect: (jobId: string) => void }) {
   const { jobs, error, cancel, clearEnded } = useJobs();
@@ -73,7 +73,7 @@ export function QueueList({ selectedId, onSelect }: { selectedId: string | null;
       )}
       <ol className="job-list">
         {ordered.map((job) => {
-          const meta = `${job.params.width}×${job.params.height} · ${job.params.frames} fr · ${job.params.steps} steps · seed ${job.params.seed}`;
+          const meta = `${job.params.width}×${job.params.height} · ${job.params.frames} fr · ${job.params.steps} steps`;
           const running = job.status === 'running' || job.status === 'queued';
           const selected = job.jobId === selectedId;
           return (
@@ -93,6 +93,12 @@ export function QueueList({ selectedId, onSelect }: { selectedId: string | null;
                   <JobMedia job={job} />
                 </button>
                 <span className={`status-badge status-badge-${job.status}`}>{STATUS_TEXT[job.status]}</span>
+                {/* The card's compact progress, along the thumbnail's foot (the viewer has the large one). */}
+                {hasBar(job) && (
+                  <div className="job-thumb-progress">
+                    <ProgressBar fraction={fractionOf(job)} label={`Progress of job ${job.jobId}`} />
+                  </div>
+                )}
               </div>
               <div className="job-body">
                 <p className="job-prompt" title={job.params.prompt}>
@@ -101,7 +107,11 @@ export function QueueList({ selectedId, onSelect }: { selectedId: string | null;
                 <p className="job-meta" title={meta}>
                   {meta}
                 </p>
-                {hasBar(job) && <ProgressBar fraction={fractionOf(job)} label={`Progress of job ${job.jobId}`} />}
+                {/* The seed on a line of its own, never cut: it is what creators copy to re-roll. One click selects
+                    the number (and only it) for Ctrl+C. */}
+                <p className="job-meta job-seed" data-testid="job-seed">
+                  seed <span className="job-seed-value">{job.params.seed}</span>
+                </p>
                 <div className="job-line">
                   <p className="job-status" data-testid="job-status" aria-live="polite" title={progressText(job)}>
                     {running && cancelling.has(job.jobId) ? 'Stopping after the current step…' : progressText(job)}

@@ -73,10 +73,13 @@ export function Viewer({ job, previous }: { job: JobView | null; previous: JobVi
   const label = `“${shown.params.prompt || 'untitled'}”`;
   const done = shown.status === 'done';
   const endedReason = ENDED_REASON[shown.status];
+  // A job that ended without a clip may still hold its last sampling preview: shown dimmed and tagged, so it is not
+  // taken for a result.
+  const stale = !done && (endedReason !== undefined || shown.status === 'failed') && shown.preview !== null;
   return (
     <section className="gen-viewer" aria-label="Viewer" data-testid="viewer" data-state={shown.status} data-job-id={shown.jobId} data-comparing={comparing ? 'true' : 'false'}>
       <div className="gen-viewer-stage">
-        <div className="gen-viewer-fit" style={{ '--aspect': String(aspect) } as CSSProperties}>
+        <div className={stale ? 'gen-viewer-fit gen-viewer-stale' : 'gen-viewer-fit'} style={{ '--aspect': String(aspect) } as CSSProperties}>
           {done && urls.length > 0 ? (
             <FramePlayer urls={urls} fps={shown.params.fps} aspect={aspect} playing={playing} frame={frame} onFrame={setFrame} label={`Frame ${frame + 1} of ${urls.length} of ${label}`} testId="viewer-frame" />
           ) : (
@@ -84,6 +87,11 @@ export function Viewer({ job, previous }: { job: JobView | null; previous: JobVi
           )}
         </div>
         {comparing && <span className="gen-viewer-tag">Previous take — press B to return</span>}
+        {stale && !comparing && (
+          <span className="gen-viewer-tag gen-viewer-tag-muted" data-testid="viewer-stale">
+            Last preview, not kept
+          </span>
+        )}
       </div>
       <div className="gen-viewer-bar">
         {done && urls.length > 0 ? (

@@ -65,8 +65,17 @@ export function HistoryCard({
         <p className="history-caption" title={p.prompt}>
           <span className="history-id">#{record.id}</span> {p.prompt || <em>no prompt</em>}
         </p>
+        {/* Each detail with a number stays on one line ("2 | steps" or a seed cut in two read wrong); the lines
+            break between details, and only a long model name wraps inside itself. */}
         <p className="history-meta">
-          {modelName} · seed {p.seed} · {p.steps} steps · {p.frames}f · {new Date(record.createdAt).toLocaleString()}
+          {modelName}
+          {[`seed ${p.seed}`, `${p.steps} steps`, `${p.frames}f`, new Date(record.createdAt).toLocaleString()].map((d) => (
+            <span key={d}>
+              {/* No break before the dot: a line ends with "·" rather than starting with it. */}
+              {'\u00a0· '}
+              <span className="history-detail">{d}</span>
+            </span>
+          ))}
         </p>
         {reason && stillUrls.length > 0 && <p className="history-meta history-reason-line">{reason}</p>}
         <label className="toggle history-compare">

@@ -67,17 +67,23 @@ export function FirstRunCard({ version, onImported }: { version: number; onImpor
       <ul className="starter-list">
         {STARTER_FILES.map((f) => (
           <li key={f.id} className="starter-row" data-testid={`starter-${f.id}`}>
+            {/* The file's name reads first; what it is, its size and source follow in the smaller hint type, so a
+                row is one line at 1280 px and the library's search stays above the fold with the card open. */}
             <div className="starter-text">
-              <strong>{f.fileName}</strong> — {f.role} · {f.sizeLabel}
-              {f.optional ? ' · optional' : ''}
-              {f.url && (
-                <>
-                  {' · '}
-                  <a href={f.source} target="_blank" rel="noreferrer">
-                    {f.source.replace('https://', '')}
-                  </a>
-                </>
-              )}
+              <strong>{f.fileName}</strong>
+              <span className="starter-about">
+                {' — '}
+                {f.role} · {f.sizeLabel}
+                {f.optional ? ' · optional' : ''}
+                {f.url && (
+                  <>
+                    {' · '}
+                    <a href={f.source} target="_blank" rel="noreferrer">
+                      {f.source.replace('https://', '')}
+                    </a>
+                  </>
+                )}
+              </span>
             </div>
             <div className="starter-action">
               {progress.present.has(f.id) ? (
@@ -85,13 +91,13 @@ export function FirstRunCard({ version, onImported }: { version: number; onImpor
               ) : f.id in downloading ? (
                 <>
                   <ProgressBar fraction={downloading[f.id]} label={`Downloading ${f.fileName}`} />
-                  <button type="button" className="button subtle" onClick={() => void api.cancelStarterDownload(f.id)}>
+                  <button type="button" className="button button-small subtle" onClick={() => void api.cancelStarterDownload(f.id)}>
                     Cancel
                   </button>
                 </>
               ) : (
                 f.url && (
-                  <button type="button" className="button" onClick={() => void download(f)} aria-label={`Download ${f.fileName}`}>
+                  <button type="button" className="button button-small" onClick={() => void download(f)} aria-label={`Download ${f.fileName}`}>
                     Download
                   </button>
                 )

@@ -401,8 +401,9 @@ export function TimelinePlace() {
               </button>
             </div>
           )}
+          {/* One line at 1280 px, so with the clip bar open it is still in view above the fold. */}
           <p id="clip-keys" className="field-hint">
-            Drag the ruler to scrub (it snaps to clip edges). Drag a clip to reorder it, or focus it and press Alt+← / Alt+→. Drag the trim handles, or focus one and use the arrow keys. Delete removes the focused clip.
+            Drag the ruler to scrub (snaps to clip edges) · drag a clip, or Alt+← / Alt+→, to reorder · drag a trim handle, or focus it and use ← / → · Delete removes the focused clip.
           </p>
           {exporting && <ExportDialog timelineId={timeline.id} width={first?.width ?? 512} height={first?.height ?? 512} onClose={() => setExporting(false)} />}
         </>
