@@ -220,7 +220,7 @@ export async function generate(req: GenerateRequest, opts: GenerateOptions = {})
     emit({ stage: 'compile', step: 0, totalSteps: 1, elapsedMs: 0, message }),
   );
   // Refuse what cannot fit before anything is compiled or opened (memory/guard.ts).
-  const memory = checkMemoryFits(set.source, params, { precision: set.precision, gpu: set.providers[0] !== 'cpu' }, machineMemory(set.providers));
+  const memory = checkMemoryFits(set.source, params, set.target, machineMemory(set.providers));
   const compiledBefore = set.compiled.length;
   let compileMs = 0;
   set.onCompile = (e) => {

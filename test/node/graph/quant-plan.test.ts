@@ -10,6 +10,7 @@ import { conv2d, linear } from '../../../src/main/compiler/graph/layers';
 import { convKernelColumns, INT8_WEIGHT_MAX, quantizeColumns } from '../../../src/main/compiler/graph/quant-plan';
 import { openSafetensors } from '../../../src/main/compiler/io/safetensors';
 import { MemoryWeights } from '../../../src/main/compiler/io/tensor';
+import { weightBytes } from '../../../src/main/engine/memory/weight-bytes';
 import { ModelSet } from '../../../src/main/engine/models/model-set';
 import { starterSource } from '../../../src/main/engine/models/model-source';
 import { createSession, f32Tensor, type HostTensor } from '../../../src/main/engine/runtime/session';
@@ -208,5 +209,19 @@ describe('int8 plan: where it runs', () => {
       expect((err as StudioError).code).toBe('INVALID_PARAMS');
       expect((err as StudioError).message).toMatch(/int8 is a CPU precision/);
     }
+  });
+});
+
+describe('int8 plan: memory', () => {
+  it("the job guard's weight bytes are what the compiler writes for the int8 UNet (starter model)", () => {
+    const s = starterSource();
+    const graph = buildUNetGraph(s.weights.unet, s.configs.unet, { batch: 1, latentHeight: 8, latentWidth: 8, motion: { w: s.weights.motion, cfg: s.configs.motion, frames: 2, groupnorm: 'per_frame' }, quant: 'int8' });
+    const index = writeWeightsFile(collectWeights([graph]), { dir: scratch(), file: 'w.bin', floatType: 'float32' });
+    const written = [...index.values()].reduce((a, l) => a + l.length, 0);
+    const estimated = weightBytes(s, 'unet', 'float32', 'int8');
+    const fp32 = weightBytes(s, 'unet', 'float32');
+    // The estimate leaves out the per-channel scales (4 bytes per output channel): within 3 % of what is written.
+    expect(Math.abs(written - estimated) / written).toBeLessThan(0.03);
+    expect(estimated).toBeLessThan(fp32 / 3);
   });
 });

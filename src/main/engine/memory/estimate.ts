@@ -57,6 +57,8 @@ export const GPU_CONTEXT_BYTES = 512 * 2 ** 20;
 /** Where sessions run and in what precision. */
 export interface MemoryTarget {
   precision: 'float32' | 'float16';
+  /** The int8 plan (compiler/graph/quant-plan.ts): the UNet's Linear and conv weights take a byte each. */
+  quant?: 'float' | 'int8';
   /** True when the first provider is a GPU: weights and arenas then live in device memory. */
   gpu: boolean;
 }
@@ -132,7 +134,7 @@ export function arenaBytes(source: ModelSource, shape: GraphShape, target: Memor
 
 /** Bytes one open session holds (its weights and its arena), on the host or the device. */
 export function sessionMemory(source: ModelSource, shape: GraphShape, target: MemoryTarget): MemorySplit {
-  const bytes = weightBytes(source, shape.component, target.precision) + arenaBytes(source, shape, target);
+  const bytes = weightBytes(source, shape.component, target.precision, target.quant) + arenaBytes(source, shape, target);
   return target.gpu ? { host: 0, device: bytes } : { host: bytes, device: 0 };
 }
 
@@ -155,7 +157,7 @@ export function estimateGeneration(source: ModelSource, size: GenerationSize, ta
   let unetArena = 0;
   let vaeArena = 0;
   for (const s of shapes) {
-    weights += weightBytes(source, s.component, target.precision);
+    weights += weightBytes(source, s.component, target.precision, target.quant);
     if (s.component === 'unet') unetArena = arenaBytes(source, s, target);
     if (s.component === 'vae') vaeArena = arenaBytes(source, s, target);
   }
@@ -163,7 +165,7 @@ export function estimateGeneration(source: ModelSource, size: GenerationSize, ta
   const parts = { base: RUNTIME_BASE_BYTES, weights, unetArena, vaeArena, frames };
   if (!target.gpu) return { host: RUNTIME_BASE_BYTES + weights + unetArena + vaeArena + frames, device: 0, parts };
   // On a GPU, weights pass through the host while a session loads (the largest component at a time).
-  const staging = Math.max(...shapes.map((s) => weightBytes(source, s.component, target.precision)));
+  const staging = Math.max(...shapes.map((s) => weightBytes(source, s.component, target.precision, target.quant)));
   return { host: RUNTIME_BASE_BYTES + staging + frames, device: GPU_CONTEXT_BYTES + weights + unetArena + vaeArena, parts };
 }
 

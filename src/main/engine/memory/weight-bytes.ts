@@ -15,9 +15,36 @@ export function weightElements(w: WeightSet): number {
   return n;
 }
 
-/** Bytes of a component's compiled weights in `precision` (the UNet graph carries the motion module too). */
-export function weightBytes(source: ModelSource, component: Component, precision: 'float32' | 'float16'): number {
+const int8Split = new WeakMap<WeightSet, { int8: number; float: number }>();
+
+/**
+ * Elements of a UNet (or motion module) weight set the int8 plan stores as int8 (every Linear and conv weight but the
+ * time embeddings', conv_in's and conv_out's: compiler/graph/quant-plan.ts) and those it keeps in float.
+ */
+function unetInt8Split(w: WeightSet): { int8: number; float: number } {
+  let s = int8Split.get(w);
+  if (!s) {
+    s = { int8: 0, float: 0 };
+    for (const name of w.names()) {
+      const shape = w.get(name)?.shape ?? [];
+      const quantised = name.endsWith('.weight') && (shape.length === 2 || shape.length === 4) && !/time_emb|^conv_(in|out)\./.test(name);
+      s[quantised ? 'int8' : 'float'] += numel(shape);
+    }
+    int8Split.set(w, s);
+  }
+  return s;
+}
+
+/**
+ * Bytes of a component's compiled weights in `precision` (the UNet graph carries the motion module too); with
+ * `quant` 'int8' the UNet's Linear and conv weights count one byte each (their scales are a few KB).
+ */
+export function weightBytes(source: ModelSource, component: Component, precision: 'float32' | 'float16', quant?: 'float' | 'int8'): number {
   const w = source.weights;
+  if (component === 'unet' && quant === 'int8') {
+    const [a, b] = [unetInt8Split(w.unet), unetInt8Split(w.motion)];
+    return a.int8 + b.int8 + (a.float + b.float) * (precision === 'float16' ? 2 : 4);
+  }
   const n =
     component === 'unet'
       ? weightElements(w.unet) + weightElements(w.motion)

@@ -108,7 +108,7 @@ export class ModelSet {
       throw new StudioError('INVALID_PARAMS', 'int8 is a CPU precision: it runs with the CPU provider and fp32 graphs only.');
     }
     this.compiler = new GraphCompiler(opts.cacheRoot, source, { precision: this.precision, groupnorm: this.groupnorm, loraRank: this.loraRank, attention: this.attention, trig: trigPlanFor(this.providers[0]), norm: normPlanFor(this.providers[0]), quant: this.quant }, opts.intraOpThreads);
-    this.target = { precision: this.precision, gpu: this.providers[0] !== 'cpu' };
+    this.target = { precision: this.precision, gpu: this.providers[0] !== 'cpu', quant: this.quant };
     // Two UNet sessions (another shape, or the base beside a merged LoRA graph) are two copies of its weights: a GPU
     // cannot hold that at full size. On the CPU the budget decides (switching back to a kept session is instant).
     const oneUNet = opts.oneUNet ?? this.target.gpu;
