@@ -23,20 +23,24 @@ import { EngineHost } from '../../../src/main/services/engine-host';
  * for batched, separate, batched chunked, separate chunked); the cache holds only that graph, so `compiled: []`
  * proves the generation ran it.
  */
-const SIZES: Array<{ width: number; height: number; frames: number; guidance: number; limitGb?: number; way?: Pick<GenerationSize, 'guidanceCalls' | 'sampleChunks'> }> = [
+const SIZES: Array<{ width: number; height: number; frames: number; guidance: number; limitGb?: number; way?: Pick<GenerationSize, 'guidanceCalls' | 'sampleChunks'>; int8?: true }> = [
   { width: 256, height: 256, frames: 8, guidance: 1.5 },
   { width: 512, height: 512, frames: 8, guidance: 1.5 },
   { width: 1024, height: 1024, frames: 1, guidance: 1 }, // mostly the VAE decoder's arena
   { width: 512, height: 512, frames: 16, guidance: 1.5, limitGb: 0.8, way: { guidanceCalls: 'separate', sampleChunks: true } },
+  // The int8 plan: int8 weights, uint8 im2col buffers in the arena (compiler/graph/quant-plan.ts).
+  { width: 512, height: 512, frames: 8, guidance: 1.5, int8: true },
 ];
 
 let root: string;
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'memory-estimate-'));
   const source = starterSource();
-  const compiler = new GraphCompiler(join(root, 'cache'), source, { precision: 'float32', groupnorm: 'per_frame', loraRank: DEFAULT_LORA_RANK });
-  for (const size of SIZES) for (const shape of generationShapes(source, { ...size, ...size.way })) await compiler.compile({ shape }, undefined);
-  await compiler.dispose();
+  for (const quant of ['float', 'int8'] as const) {
+    const compiler = new GraphCompiler(join(root, 'cache'), source, { precision: 'float32', groupnorm: 'per_frame', loraRank: DEFAULT_LORA_RANK, quant });
+    for (const size of SIZES.filter((z) => (z.int8 ? 'int8' : 'float') === quant)) for (const shape of generationShapes(source, { ...size, ...size.way })) await compiler.compile({ shape }, undefined);
+    await compiler.dispose();
+  }
 }, 300_000);
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
@@ -47,23 +51,23 @@ function vmHWM(pid: number): number {
 }
 
 describe.runIf(process.platform === 'linux')('memory estimate vs measured worker peak RSS (starter model, CPU)', () => {
-  it.each(SIZES)('$width×$height × $frames frames, guidance $guidance, memory limit $limitGb GB: within ±25 %', async ({ limitGb, way, ...size }) => {
+  it.each(SIZES)('$width×$height × $frames frames, guidance $guidance, memory limit $limitGb GB, int8 $int8: within ±25 %', async ({ limitGb, way, int8, ...size }) => {
     if (limitGb !== undefined) process.env[MEMORY_LIMIT_ENV] = String(limitGb); // read by the worker the host starts
     const host = new EngineHost();
     try {
       const { pid } = await host.request('ping', {});
-      const params: GenerationParams = { ...DEFAULT_PARAMS, prompt: 'a lighthouse on a cliff', steps: 1, seed: 3, ...size };
+      const params: GenerationParams = { ...DEFAULT_PARAMS, prompt: 'a lighthouse on a cliff', steps: 1, seed: 3, ...size, ...(int8 ? { precision: 'int8' as const } : {}) };
       const job = host.runJob<GenerateJobResult>('generate', `mem-${size.width}-${size.frames}`, {
         params,
-        outDir: join(root, `out-${size.width}-${size.frames}`),
+        outDir: join(root, `out-${size.width}-${size.frames}${int8 ? '-int8' : ''}`),
         cacheRoot: join(root, 'cache'),
       } satisfies GenerateJobParams);
       const r = await job.result;
       expect(r.compiled).toEqual([]); // a warm cache: the generation, not the compiler, is measured
       const measured = vmHWM(pid);
-      const estimated = estimateGeneration(starterSource(), { ...size, ...way }, { precision: 'float32', gpu: false }).host;
+      const estimated = estimateGeneration(starterSource(), { ...size, ...way }, { precision: 'float32', gpu: false, quant: int8 ? 'int8' : 'float' }).host;
       const ratio = estimated / measured;
-      console.log(`${size.width}×${size.height}×${size.frames} g${size.guidance}: measured ${(measured / 2 ** 20).toFixed(0)} MiB, estimated ${(estimated / 2 ** 20).toFixed(0)} MiB (${((ratio - 1) * 100).toFixed(1)} %)`);
+      console.log(`${size.width}×${size.height}×${size.frames} g${size.guidance}${int8 ? ' int8' : ''}: measured ${(measured / 2 ** 20).toFixed(0)} MiB, estimated ${(estimated / 2 ** 20).toFixed(0)} MiB (${((ratio - 1) * 100).toFixed(1)} %)`);
       expect(ratio).toBeGreaterThanOrEqual(0.75);
       expect(ratio).toBeLessThanOrEqual(1.25);
     } finally {

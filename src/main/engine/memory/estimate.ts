@@ -47,6 +47,13 @@ export const UNET_CHUNKED_HELD_PLAIN = 11.7;
 export const UNET_CHUNKED_ITERATION_PLAIN = 110;
 export const UNET_CHUNKED_HELD_WITH_ATTENTION = 28;
 export const UNET_CHUNKED_ITERATION_WITH_ATTENTION = 239;
+/**
+ * The int8 plan's UNet arena relative to fp32's (compiler/graph/quant-plan.ts): every conv keeps its uint8 input
+ * copy, channels-last copy and im2col matrix (k²/4 of the fp32 input's bytes), and the float product's two
+ * layout copies. Fitted on the starter model (fresh worker, 512² × 8 frames, CFG: 1227 MiB against fp32's 998 MiB
+ * with smaller weights); not yet measured at full size.
+ */
+export const UNET_INT8_ARENA_FACTOR = 1.35;
 /** VAE decoder arena per output pixel and full-resolution channel, in activation elements (fitted: 8.5). */
 export const VAE_ARENA = 8.5;
 /** Host bytes per frame pixel after decoding: float32 RGB (12) + 8-bit RGB (3). */
@@ -110,13 +117,14 @@ export function arenaBytes(source: ModelSource, shape: GraphShape, target: Memor
     case 'unet': {
       const attentionAtFullRes = c.unet.down_block_types[0]?.includes('CrossAttn') ?? false;
       const perElement = shape.batch * shape.frames * shape.latentHeight * shape.latentWidth * c.unet.block_out_channels[0] * e;
+      const int8 = target.quant === 'int8' ? UNET_INT8_ARENA_FACTOR : 1;
       if (shape.chunkRows) {
         const held = attentionAtFullRes ? UNET_CHUNKED_HELD_WITH_ATTENTION : UNET_CHUNKED_HELD_PLAIN;
         const iteration = attentionAtFullRes ? UNET_CHUNKED_ITERATION_WITH_ATTENTION : UNET_CHUNKED_ITERATION_PLAIN;
         const rows = Math.min(shape.chunkRows, shape.batch * shape.frames * shape.latentHeight * shape.latentWidth);
-        return held * perElement + iteration * rows * c.unet.block_out_channels[0] * e;
+        return int8 * (held * perElement + iteration * rows * c.unet.block_out_channels[0] * e);
       }
-      return (attentionAtFullRes ? UNET_ARENA_WITH_ATTENTION : UNET_ARENA_PLAIN) * perElement;
+      return int8 * (attentionAtFullRes ? UNET_ARENA_WITH_ATTENTION : UNET_ARENA_PLAIN) * perElement;
     }
     case 'vae': {
       const factor = 2 ** (c.vae.block_out_channels.length - 1);
