@@ -19,6 +19,18 @@ export interface SampleChunkPlan {
   maxRows: number;
 }
 
+/**
+ * A graph's shape carries the plan as its row bound alone (`chunkRows` of the UNet's and ControlNet's call shapes:
+ * it names the graph file); these two convert between that and the plan.
+ */
+export function chunkPlanOfRows(rows: number | undefined): SampleChunkPlan | undefined {
+  return rows ? { maxRows: rows } : undefined;
+}
+
+export function chunkRowsOf(plan: SampleChunkPlan | undefined): { chunkRows?: number } {
+  return plan ? { chunkRows: plan.maxRows } : {};
+}
+
 /** The default plan for CPU graphs: GEMMs of ≥ 1024 rows stay efficient, one 64×64 frame per iteration. */
 export const CPU_SAMPLE_CHUNKS: SampleChunkPlan = { maxRows: 4096 };
 

@@ -1,3 +1,4 @@
+import { chunkPlanOfRows } from '../../compiler/graph/sample-chunks';
 import { attentionLabel, attentionPlanFor } from '../../compiler/graph/attention-plan';
 import { normPlanFor } from '../../compiler/graph/norm-plan';
 import { trigPlanFor } from '../../compiler/graph/trig-plan';
@@ -128,7 +129,7 @@ export class ControlNetModel {
     const attention = attentionPlanFor(this.opts.providers?.[0] ?? 'cpu');
     const trig = trigPlanFor(this.opts.providers?.[0] ?? 'cpu');
     const norm = normPlanFor(this.opts.providers?.[0] ?? 'cpu');
-    const sampleChunks = shape.chunkRows ? { maxRows: shape.chunkRows } : undefined;
+    const sampleChunks = chunkPlanOfRows(shape.chunkRows);
     const key = { family: 'controlnet', config: this.config, weights: [fileIdentity(this.path)], precision: this.precision, ...(attention.kind === 'fused' ? {} : { options: { attention: attentionLabel(attention), trig, ...(norm === 'instance' ? {} : { norm }) } }) };
     const build = () => buildControlNetGraph(this.weights, this.config, { batch: shape.rows, latentHeight: shape.latentHeight, latentWidth: shape.latentWidth, contextLength: shape.tokens, floatType: this.precision, attention, trig, norm, sampleChunks, name });
     try {

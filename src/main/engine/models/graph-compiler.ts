@@ -1,3 +1,4 @@
+import { chunkPlanOfRows } from '../../compiler/graph/sample-chunks';
 import { StudioError } from '../../../shared/errors';
 import { CompileCache } from '../../compiler/cache';
 import { addGraph, compileGraphs } from '../../compiler/compile';
@@ -144,7 +145,7 @@ export class GraphCompiler {
           loraSlots,
           controlResiduals: shape.control,
           imageFeatures: shape.imageFeatures,
-          sampleChunks: shape.chunkRows ? { maxRows: shape.chunkRows } : undefined,
+          sampleChunks: chunkPlanOfRows(shape.chunkRows),
           quant: this.settings.quant,
         });
       case 'vae':

@@ -1,4 +1,4 @@
-import type { SampleChunkPlan } from '../../compiler/graph/sample-chunks';
+import { chunkRowsOf, type SampleChunkPlan } from '../../compiler/graph/sample-chunks';
 import { StudioError } from '../../../shared/errors';
 import type { GenerationParams } from '../../../shared/domain/generation';
 import { TorchCpuGenerator } from '../noise/torch-randn';
@@ -187,7 +187,7 @@ async function runTextToVideo(models: PipelineModels, req: TextToVideoRequest, o
     tokens = e.tokens;
     context = repeatPerFrame(doCfg ? [e.uncond!, e.cond] : [e.cond], F, tokens * D);
   }
-  const unetChunks = opts.sampleChunks ? { chunkRows: opts.sampleChunks.maxRows } : {};
+  const unetChunks = chunkRowsOf(opts.sampleChunks);
   const unetWindows = windows ? { windows: { length: windows.length, stride: windows.stride, weighting: windows.weighting, mode: windows.mode } } : {};
 
   // 5. Denoising loop.
