@@ -1,14 +1,13 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { motionUNetFixture } from './motion-unet-fixture';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parseMotionConfig, parseUNetConfig } from '../../../src/main/compiler/families/configs';
 import { buildUNetGraph } from '../../../src/main/compiler/families/unet';
 import { GraphBuilder, allInitializers, type GraphIR } from '../../../src/main/compiler/graph/builder';
 import { collectWeights, emitModel, writeWeightsFile } from '../../../src/main/compiler/graph/emit';
 import { conv2d, linear } from '../../../src/main/compiler/graph/layers';
 import { convKernelColumns, INT8_WEIGHT_MAX, quantizeColumns } from '../../../src/main/compiler/graph/quant-plan';
-import { openSafetensors } from '../../../src/main/compiler/io/safetensors';
 import { MemoryWeights } from '../../../src/main/compiler/io/tensor';
 import { weightBytes } from '../../../src/main/engine/memory/weight-bytes';
 import { ModelSet } from '../../../src/main/engine/models/model-set';
@@ -17,8 +16,6 @@ import { createSession, f32Tensor, type HostTensor } from '../../../src/main/eng
 import { StudioError } from '../../../src/shared/errors';
 import { handlerFor } from '../../../src/main/verify/registry';
 import { INT8_MAX_REL_L2 } from '../../../src/main/verify/run';
-import { tableWeights } from '../../../src/main/verify/run-graph';
-import { readJson } from '../../../src/main/verify/kinds/unet2d';
 import type { Comparison, VerifyTarget } from '../../../src/main/verify/types';
 
 /**
@@ -128,11 +125,7 @@ describe('int8 plan', () => {
   });
 
   it('makes every Linear and convolution of the motion UNet int8, keeping time embeddings, conv_in and conv_out exact', () => {
-    const dir = join(REF, 'unet_motion');
-    const files = JSON.parse(readFileSync(join(dir, 'files.json'), 'utf8')) as { weights: Record<string, string> };
-    const w = tableWeights(openSafetensors(join(REF, 'unet2d/weights.safetensors')));
-    const cfg = parseUNetConfig(readJson(join(REF, 'unet2d/config.json')));
-    const motion = { w: tableWeights(openSafetensors(join(dir, files.weights['motion_adapter'] ?? 'motion_adapter.safetensors'))), cfg: parseMotionConfig(readJson(join(dir, 'motion_adapter_config.json'))), frames: 4, groupnorm: 'across_frames' as const };
+    const { w, cfg, motion } = motionUNetFixture();
     const plain = buildUNetGraph(w, cfg, { batch: 2, latentHeight: 8, latentWidth: 8, motion });
     const q8 = buildUNetGraph(w, cfg, { batch: 2, latentHeight: 8, latentWidth: 8, motion, quant: 'int8' });
     const scopeOf = (name: string): string => name.replace(/\/[^/]*$/, '');

@@ -1,16 +1,13 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { motionUNetFixture } from './motion-unet-fixture';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parseMotionConfig, parseUNetConfig } from '../../../src/main/compiler/families/configs';
 import { buildUNetGraph } from '../../../src/main/compiler/families/unet';
 import { allInitializers } from '../../../src/main/compiler/graph/builder';
 import { samplesPerChunk } from '../../../src/main/compiler/graph/sample-chunks';
-import { openSafetensors } from '../../../src/main/compiler/io/safetensors';
 import { formatComparison } from '../../../src/main/verify/compare';
 import { handlerFor } from '../../../src/main/verify/registry';
-import { tableWeights } from '../../../src/main/verify/run-graph';
-import { readJson } from '../../../src/main/verify/kinds/unet2d';
 import type { Comparison, VerifyTarget } from '../../../src/main/verify/types';
 
 /**
@@ -52,11 +49,7 @@ describe('sample chunks', () => {
   });
 
   it('builds every spatial layer and motion module of the motion UNet as a Scan, each body owning the weights of its layer', () => {
-    const dir = join(REF, 'unet_motion');
-    const files = JSON.parse(readFileSync(join(dir, 'files.json'), 'utf8')) as { weights: Record<string, string> };
-    const w = tableWeights(openSafetensors(join(REF, 'unet2d/weights.safetensors')));
-    const cfg = parseUNetConfig(readJson(join(REF, 'unet2d/config.json')));
-    const motion = { w: tableWeights(openSafetensors(join(dir, files.weights['motion_adapter'] ?? 'motion_adapter.safetensors'))), cfg: parseMotionConfig(readJson(join(dir, 'motion_adapter_config.json'))), frames: 4, groupnorm: 'across_frames' as const };
+    const { w, cfg, motion } = motionUNetFixture();
     const plain = buildUNetGraph(w, cfg, { batch: 2, latentHeight: 8, latentWidth: 8, motion });
     const chunked = buildUNetGraph(w, cfg, { batch: 2, latentHeight: 8, latentWidth: 8, motion, sampleChunks: { maxRows: 64 } });
     const scans = chunked.nodes.filter((n) => n.opType === 'Scan').map((n) => n.name);
