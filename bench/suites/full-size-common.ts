@@ -23,11 +23,16 @@ export function describe(s: UNetShape): string {
   return `batch ${s.batch} × ${s.frames} frames × ${s.latentHeight}×${s.latentWidth} latent (${s.latentWidth * 8}×${s.latentHeight * 8} px), ${s.tokens} tokens`;
 }
 
+/** One UNet call on random inputs (the same inputs for the same seed and shape); returns its duration in ms and its output. */
+export async function unetCallOutput(models: BenchModels, s: UNetShape, seed = 1): Promise<{ ms: number; out: Float32Array }> {
+  const n = s.batch * s.frames;
+  const out = await models.unet(noiseArray(n * models.latentChannels * s.latentHeight * s.latentWidth, seed), 500, noiseArray(n * s.tokens * models.contextDim, seed + 1), s);
+  return { ms: models.unetCalls[models.unetCalls.length - 1].ms, out };
+}
+
 /** One UNet call on random inputs; returns its duration in ms. */
 export async function unetCall(models: BenchModels, s: UNetShape, seed = 1): Promise<number> {
-  const n = s.batch * s.frames;
-  await models.unet(noiseArray(n * models.latentChannels * s.latentHeight * s.latentWidth, seed), 500, noiseArray(n * s.tokens * models.contextDim, seed + 1), s);
-  return models.unetCalls[models.unetCalls.length - 1].ms;
+  return (await unetCallOutput(models, s, seed)).ms;
 }
 
 export function callMacs(models: BenchModels, s: UNetShape): number {
