@@ -1,11 +1,10 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { LinearPlan } from '../../src/main/compiler/graph/linear-plan';
 import type { UNetShape } from '../model-set';
 import { GiB, openPeakWindow, rssSplit } from '../peak-rss';
 import { Recorder, runsOr, type Suite, type SuiteContext } from '../suite';
-import { describe, FULL_SIZE_DISK, requireFreeDisk, unetCall } from './full-size-common';
+import { describe, FULL_SIZE_DISK, linearPlanOption, requireFreeDisk, unetCall } from './full-size-common';
 import { STEP_SHAPE } from './step';
 
 /**
@@ -43,14 +42,6 @@ export interface PeerResult {
 export function peerDir(ctx: Pick<SuiteContext, 'options'>, env: NodeJS.ProcessEnv = process.env): string | undefined {
   const given = ctx.options['peer-dir'] ?? env.PEER_DIR;
   return given === undefined ? undefined : resolve(given);
-}
-
-/** `--precision fp32|int8`: the studio's UNet Linear plan in the comparison (default fp32). */
-export function peerPrecision(ctx: Pick<SuiteContext, 'options'>): LinearPlan {
-  const p = ctx.options.precision ?? 'fp32';
-  if (p === 'fp32') return 'float';
-  if (p === 'int8') return 'int8';
-  throw new Error(`--precision wants fp32 or int8 (the labelled int8 CPU plan), not "${p}"`);
 }
 
 /** "2x16x64" → batch 2, 16 frames, 64×64 latent. */
@@ -108,7 +99,7 @@ export const peerSuite: Suite = async (ctx) => {
       `${dir === undefined ? 'No peer benchmark folder was given.' : `The peer benchmark is not at ${dir} (no bench_diffusers.py).`} Give its folder with --peer-dir DIR or PEER_DIR=DIR; it is set up once by that folder's setup.sh (Debian PyTorch + the pinned diffusers sources).`,
     );
   }
-  const linear = peerPrecision(ctx);
+  const linear = linearPlanOption(ctx);
   const studioPrecision = linear === 'int8' ? 'int8 (labelled: spatial and motion Linear layers as int8 products)' : 'fp32';
   const goal = linear === 'int8' ? PEER_TARGET_RATIO_FASTER : PEER_TARGET_RATIO;
   const pairs = runsOr(ctx, 3);

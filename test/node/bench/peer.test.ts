@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseBenchArgs, runBench } from '../../../bench/run';
-import { parsePeerOutput, parsePeerShape, peerCommand, peerDir, peerPrecision, peerShapes } from '../../../bench/suites/peer';
+import { linearPlanOption } from '../../../bench/suites/full-size-common';
+import { parsePeerOutput, parsePeerShape, peerCommand, peerDir, peerShapes } from '../../../bench/suites/peer';
 
 describe('bench peer suite plumbing', () => {
   it('takes --peer-dir and repeated --peer-shape as values, not as suite names', () => {
@@ -17,10 +18,10 @@ describe('bench peer suite plumbing', () => {
   it('takes --precision as a value and runs the studio in fp32 unless int8 is asked for', () => {
     const a = parseBenchArgs(['peer', '--peer-dir', '/p', '--precision', 'int8', 'precision']);
     expect(a.suites).toEqual(['peer', 'precision']);
-    expect(peerPrecision(a)).toBe('int8');
-    expect(peerPrecision(parseBenchArgs(['peer']))).toBe('float');
-    expect(peerPrecision(parseBenchArgs(['peer', '--precision', 'fp32']))).toBe('float');
-    expect(() => peerPrecision(parseBenchArgs(['peer', '--precision', 'bf16']))).toThrow(/fp32 or int8/);
+    expect(linearPlanOption(a)).toBe('int8');
+    expect(linearPlanOption(parseBenchArgs(['peer']))).toBe('float');
+    expect(linearPlanOption(parseBenchArgs(['peer', '--precision', 'fp32']))).toBe('float');
+    expect(() => linearPlanOption(parseBenchArgs(['peer', '--precision', 'bf16']))).toThrow(/fp32 or int8/);
   });
 
   it('finds the peer by flag, then PEER_DIR, and assumes no folder outside the project', () => {
