@@ -1,4 +1,5 @@
 import { attentionLabel, attentionPlanFor, type AttentionPlan } from '../src/main/compiler/graph/attention-plan';
+import type { LinearPlan } from '../src/main/compiler/graph/linear-plan';
 import type { ProviderName } from '../src/shared/domain/generation';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -119,6 +120,13 @@ function shapeName(s: UNetShape): string {
   return `unet_motion_b${s.batch}_f${s.frames}_${s.latentHeight}x${s.latentWidth}_t${s.tokens}${w}${s.imageFeatures ? '_img' : ''}${s.chunkRows ? `_rows${s.chunkRows}` : ''}`;
 }
 
+export interface BenchTarget {
+  provider: ProviderName;
+  precision: 'float32' | 'float16';
+  /** The UNet's spatial and motion Linear layers; absent = 'float'. Only the UNet + motion graph changes. */
+  linear?: LinearPlan;
+}
+
 export class BenchModels implements PipelineModels {
   readonly latentChannels: number;
   readonly vaeScaleFactor: number;
@@ -140,8 +148,11 @@ export class BenchModels implements PipelineModels {
   constructor(
     readonly source: ModelSource,
     readonly root: string,
-    /** Provider and precision the graphs are compiled for and run on (the gpu suite; default CPU fp32). */
-    readonly target: { provider: ProviderName; precision: 'float32' | 'float16' } = { provider: 'cpu', precision: 'float32' },
+    /**
+     * Provider and precision the graphs are compiled for and run on (the gpu suite; default CPU fp32), and how the
+     * UNet's Linear layers multiply (the precision suite's labelled int8 plan, graph/linear-plan.ts; default float).
+     */
+    readonly target: BenchTarget = { provider: 'cpu', precision: 'float32' },
   ) {
     this.cache = new CompileCache(root);
     const c = source.configs;
@@ -161,6 +172,7 @@ export class BenchModels implements PipelineModels {
       contextLength: s.tokens,
       name: shapeName(s),
       ...this.graphOptions(),
+      linear: this.target.linear,
       motion: { w: this.source.motion, cfg: c.motion, frames: s.frames, groupnorm: 'per_frame', windows: s.windows && windowFusionPlan(s.frames, s.windows) },
       imageFeatures: s.imageFeatures,
       sampleChunks: s.chunkRows ? { maxRows: s.chunkRows } : undefined,
@@ -177,6 +189,15 @@ export class BenchModels implements PipelineModels {
     return { precision: this.target.precision, ...(a.kind === 'fused' ? {} : { options: { attention: attentionLabel(a) } }) };
   }
 
+  /**
+   * The UNet key's Linear field: int8 weights are another weights file, so the int8 entry must never be found under
+   * fp32's key (nor the reverse); fp32 adds nothing, so existing bench caches stay valid. Text encoder and VAE keys
+   * do not take it: both instances over one cache root share those entries.
+   */
+  private linearKey(): { linear?: LinearPlan } {
+    return this.target.linear && this.target.linear !== 'float' ? { linear: this.target.linear } : {};
+  }
+
   /** Compiles the UNet + motion weights file with a graph for `s` (or adds a graph for `s` to the existing entry). */
   async compileUNet(s: UNetShape): Promise<CompileTiming> {
     const name = shapeName(s);
@@ -185,7 +206,7 @@ export class BenchModels implements PipelineModels {
     if (!this.unetEntry) {
       const { entry, models } = await compileGraphs(
         this.cache,
-        { family: 'unet_motion', config: this.source.configs, weights: [`random:${this.source.label}`], ...this.keyOf(), options: { groupnorm: 'per_frame', ...this.keyOf().options } },
+        { family: 'unet_motion', config: this.source.configs, weights: [`random:${this.source.label}`], ...this.keyOf(), options: { groupnorm: 'per_frame', ...this.keyOf().options, ...this.linearKey() } },
         () => {
           const tb = performance.now();
           const g = this.unetGraph(s);

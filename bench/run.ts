@@ -10,8 +10,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ANIMATELCM_MOTION, CLIP_L_TEXT, SD15_UNET, SD15_VAE } from '../src/main/compiler/families/configs';
+import type { LinearPlan } from '../src/main/compiler/graph/linear-plan';
 import { machineInfo } from './machine';
-import { BenchModels, randomModelSource } from './model-set';
+import { BenchModels, randomModelSource, type ModelSource } from './model-set';
 import { formatTable, type BenchReport, type SuiteResult } from './report';
 import { measureMatMulRate, type MatMulRate } from './roofline';
 import type { Suite, SuiteContext } from './suite';
@@ -32,6 +33,7 @@ import { profileSuite } from './suites/profile';
 import { guidanceSuite } from './suites/guidance';
 import { memoryPlanSuite } from './suites/memory-plan';
 import { chunkCostSuite } from './suites/chunk-cost';
+import { precisionSuite } from './suites/precision';
 
 export const SUITES: Record<string, Suite> = {
   tiny: tinySuite,
@@ -51,6 +53,7 @@ export const SUITES: Record<string, Suite> = {
   guidance: guidanceSuite,
   'memory-plan': memoryPlanSuite,
   'chunk-cost': chunkCostSuite,
+  precision: precisionSuite,
 };
 
 /** Run when no suite is named: minutes, not hours, on a 2-core machine. */
@@ -68,7 +71,7 @@ export interface BenchArgs {
 }
 
 /** Flags followed by a value; every other `--x` is a boolean flag. */
-export const VALUE_FLAGS = ['peer-dir', 'peer-shape'];
+export const VALUE_FLAGS = ['peer-dir', 'peer-shape', 'precision'];
 
 export function parseBenchArgs(argv: readonly string[]): BenchArgs {
   const suites: string[] = [];
@@ -104,7 +107,8 @@ export async function runBench(args: BenchArgs, log: (line: string) => void = co
   const startedAt = new Date().toISOString();
   const scratch = mkdtempSync(join(args.scratch ?? tmpdir(), 'animatelcm-bench-'));
   let matmul: Promise<MatMulRate> | undefined;
-  let full: BenchModels | undefined;
+  const full = new Map<LinearPlan, BenchModels>();
+  let source: ModelSource | undefined;
   const ctx: SuiteContext = {
     runs: args.runs,
     full: args.full,
@@ -113,8 +117,12 @@ export async function runBench(args: BenchArgs, log: (line: string) => void = co
     flags: args.flags,
     options: args.options,
     matmulRate: () => (matmul ??= measureMatMulRate({ runs: Math.max(3, args.runs ?? 3) })),
-    fullSize: () =>
-      (full ??= new BenchModels(randomModelSource('sd15-random', { unet: SD15_UNET, motion: ANIMATELCM_MOTION, vae: SD15_VAE, text: CLIP_L_TEXT }), join(scratch, 'sd15'))),
+    // One cache root for every plan: the UNet entries differ by key, the text encoder and VAE are compiled once.
+    fullSize: (linear = 'float') => {
+      let m = full.get(linear);
+      if (!m) full.set(linear, (m = new BenchModels((source ??= randomModelSource('sd15-random', { unet: SD15_UNET, motion: ANIMATELCM_MOTION, vae: SD15_VAE, text: CLIP_L_TEXT })), join(scratch, 'sd15'), { provider: 'cpu', precision: 'float32', linear })));
+      return m;
+    },
   };
   const report: BenchReport = { startedAt, argv: process.argv.slice(2), machine: await machineInfo('cpu'), suites: [] };
   const cleanup = (): void => rmSync(scratch, { recursive: true, force: true });
@@ -140,7 +148,7 @@ export async function runBench(args: BenchArgs, log: (line: string) => void = co
       onSuite?.(report);
     }
   } finally {
-    await full?.dispose();
+    for (const m of full.values()) await m.dispose();
     cleanup();
   }
   return report;

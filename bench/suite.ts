@@ -1,4 +1,5 @@
 import type { MatMulRate } from './roofline';
+import type { LinearPlan } from '../src/main/compiler/graph/linear-plan';
 import type { BenchModels } from './model-set';
 import { figure, target, type Comparator, type Figure, type SuiteResult, type Target } from './report';
 
@@ -13,8 +14,11 @@ export interface SuiteContext {
   log: (line: string) => void;
   /** The machine's fp32 MatMul rate through onnxruntime, measured once per process. */
   matmulRate(): Promise<MatMulRate>;
-  /** Full-size SD1.5 + AnimateLCM-motion models with random weights, compiled lazily, shared by the suites. */
-  fullSize(): BenchModels;
+  /**
+   * Full-size SD1.5 + AnimateLCM-motion models with random weights, compiled lazily, shared by the suites; one set
+   * per Linear plan (`'int8'`: the labelled int8 UNet, its own cache entry; same weights, same text encoder and VAE).
+   */
+  fullSize(linear?: LinearPlan): BenchModels;
   /** Extra flags given to the runner (e.g. --no-session for lora). */
   flags: Set<string>;
   /** Flags with a value (`--peer-dir DIR`); a repeated one is joined with commas. */

@@ -8,7 +8,8 @@ import type { BenchModels, UNetShape } from '../model-set';
 import { noiseArray } from '../model-set';
 import { GiB } from '../peak-rss';
 import { measureMatMulRate } from '../roofline';
-import type { Recorder } from '../suite';
+import type { LinearPlan } from '../../src/main/compiler/graph/linear-plan';
+import type { Recorder, SuiteContext } from '../suite';
 
 /** Refuses to start a multi-GB write onto a nearly full disk (the full-size weights file is 5.2 GB). */
 export function requireFreeDisk(dir: string, bytes: number): void {
@@ -19,15 +20,28 @@ export function requireFreeDisk(dir: string, bytes: number): void {
 
 export const FULL_SIZE_DISK = 8 * GiB;
 
+/** `--precision fp32|int8` (peer, profile): the studio UNet's Linear plan, default fp32 (graph/linear-plan.ts). */
+export function linearPlanOption(ctx: Pick<SuiteContext, 'options'>): LinearPlan {
+  const p = ctx.options.precision ?? 'fp32';
+  if (p === 'fp32') return 'float';
+  if (p === 'int8') return 'int8';
+  throw new Error(`--precision wants fp32 or int8 (the labelled int8 CPU plan), not "${p}"`);
+}
+
 export function describe(s: UNetShape): string {
   return `batch ${s.batch} × ${s.frames} frames × ${s.latentHeight}×${s.latentWidth} latent (${s.latentWidth * 8}×${s.latentHeight * 8} px), ${s.tokens} tokens`;
 }
 
+/** One UNet call on random inputs (the same inputs for the same seed and shape); returns its duration in ms and its output. */
+export async function unetCallOutput(models: BenchModels, s: UNetShape, seed = 1): Promise<{ ms: number; out: Float32Array }> {
+  const n = s.batch * s.frames;
+  const out = await models.unet(noiseArray(n * models.latentChannels * s.latentHeight * s.latentWidth, seed), 500, noiseArray(n * s.tokens * models.contextDim, seed + 1), s);
+  return { ms: models.unetCalls[models.unetCalls.length - 1].ms, out };
+}
+
 /** One UNet call on random inputs; returns its duration in ms. */
 export async function unetCall(models: BenchModels, s: UNetShape, seed = 1): Promise<number> {
-  const n = s.batch * s.frames;
-  await models.unet(noiseArray(n * models.latentChannels * s.latentHeight * s.latentWidth, seed), 500, noiseArray(n * s.tokens * models.contextDim, seed + 1), s);
-  return models.unetCalls[models.unetCalls.length - 1].ms;
+  return (await unetCallOutput(models, s, seed)).ms;
 }
 
 export function callMacs(models: BenchModels, s: UNetShape): number {

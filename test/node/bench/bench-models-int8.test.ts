@@ -1,0 +1,54 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { BenchModels, randomModelSource } from '../../../bench/model-set';
+import { diffStats } from '../../../bench/quality';
+import { unetCallOutput } from '../../../bench/suites/full-size-common';
+import { parseMotionConfig, parseUNetConfig } from '../../../src/main/compiler/families/configs';
+import { STARTER_TEXT, STARTER_VAE } from '../../../src/main/engine/starter/starter-model';
+
+/**
+ * The precision suite's two model sets (fp32 and the labelled int8 UNet) at a tiny size over one cache root: the
+ * int8 UNet is its own entry (a cache built for fp32 must never be read as int8), text encoder and VAE are shared,
+ * and the int8 call stays near fp32 on identical inputs without being the fp32 graph.
+ */
+const root = mkdtempSync(join(tmpdir(), 'bench-int8-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+const blocks = [32, 64];
+const source = randomModelSource('tiny-int8', {
+  unet: parseUNetConfig({ block_out_channels: blocks, layers_per_block: 1, down_block_types: ['CrossAttnDownBlock2D', 'DownBlock2D'], up_block_types: ['UpBlock2D', 'CrossAttnUpBlock2D'], cross_attention_dim: 64, attention_head_dim: 4, norm_num_groups: 8 }),
+  motion: parseMotionConfig({ block_out_channels: blocks, motion_layers_per_block: 1, motion_num_attention_heads: 4, motion_norm_num_groups: 8, motion_max_seq_length: 32 }),
+  vae: STARTER_VAE,
+  text: STARTER_TEXT,
+});
+
+describe('BenchModels with the int8 Linear plan', () => {
+  it('compiles its own UNet entry beside fp32, shares the text encoder and VAE, and stays near fp32', async () => {
+    const dir = join(root, 'cache');
+    const fp = new BenchModels(source, dir);
+    const q = new BenchModels(source, dir, { provider: 'cpu', precision: 'float32', linear: 'int8' });
+    try {
+      const shape = { batch: 1, frames: 4, latentHeight: 8, latentWidth: 8, tokens: 77 };
+      const a = await fp.compileUNet(shape);
+      const b = await q.compileUNet(shape);
+      expect(dirname(q.unetModelPath(shape))).not.toBe(dirname(fp.unetModelPath(shape)));
+      expect(b.reused).toBe(false);
+      expect(a.reused).toBe(false);
+      const graphOf = (m: BenchModels): string => readFileSync(m.unetModelPath(shape)).toString('latin1');
+      expect(graphOf(q)).toContain('DynamicQuantizeMatMul');
+      expect(graphOf(fp)).not.toContain('DynamicQuantizeMatMul');
+      await fp.prepare(shape);
+      await q.prepare(shape);
+      expect(readdirSync(dir).filter((f) => !f.startsWith('.')).length).toBe(4); // 2 UNets + 1 text encoder + 1 VAE decoder
+      const x = await unetCallOutput(fp, shape, 5);
+      const y = await unetCallOutput(q, shape, 5);
+      const d = diffStats(y.out, x.out);
+      expect(d.maxAbs).toBeGreaterThan(0);
+      expect(d.relL2).toBeLessThan(0.15); // verify --precision int8's bound on the fixtures
+    } finally {
+      await fp.dispose();
+      await q.dispose();
+    }
+  }, 120_000);
+});
