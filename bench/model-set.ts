@@ -1,5 +1,5 @@
 import { attentionLabel, attentionPlanFor, type AttentionPlan } from '../src/main/compiler/graph/attention-plan';
-import type { LinearPlan } from '../src/main/compiler/graph/linear-plan';
+import type { QuantPlan } from '../src/main/compiler/graph/quant-plan';
 import type { ProviderName } from '../src/shared/domain/generation';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -123,8 +123,8 @@ function shapeName(s: UNetShape): string {
 export interface BenchTarget {
   provider: ProviderName;
   precision: 'float32' | 'float16';
-  /** The UNet's spatial and motion Linear layers; absent = 'float'. Only the UNet + motion graph changes. */
-  linear?: LinearPlan;
+  /** The UNet's int8 plan (Linear and conv layers); absent = 'float'. Only the UNet + motion graph changes. */
+  quant?: QuantPlan;
 }
 
 export class BenchModels implements PipelineModels {
@@ -150,7 +150,7 @@ export class BenchModels implements PipelineModels {
     readonly root: string,
     /**
      * Provider and precision the graphs are compiled for and run on (the gpu suite; default CPU fp32), and how the
-     * UNet's Linear layers multiply (the precision suite's labelled int8 plan, graph/linear-plan.ts; default float).
+     * UNet's Linear and conv layers multiply (the precision suite's labelled int8 plan, graph/quant-plan.ts; default float).
      */
     readonly target: BenchTarget = { provider: 'cpu', precision: 'float32' },
   ) {
@@ -172,7 +172,7 @@ export class BenchModels implements PipelineModels {
       contextLength: s.tokens,
       name: shapeName(s),
       ...this.graphOptions(),
-      linear: this.target.linear,
+      quant: this.target.quant,
       motion: { w: this.source.motion, cfg: c.motion, frames: s.frames, groupnorm: 'per_frame', windows: s.windows && windowFusionPlan(s.frames, s.windows) },
       imageFeatures: s.imageFeatures,
       sampleChunks: s.chunkRows ? { maxRows: s.chunkRows } : undefined,
@@ -190,12 +190,12 @@ export class BenchModels implements PipelineModels {
   }
 
   /**
-   * The UNet key's Linear field: int8 weights are another weights file, so the int8 entry must never be found under
+   * The UNet key's quant field: int8 weights are another weights file, so the int8 entry must never be found under
    * fp32's key (nor the reverse); fp32 adds nothing, so existing bench caches stay valid. Text encoder and VAE keys
    * do not take it: both instances over one cache root share those entries.
    */
-  private linearKey(): { linear?: LinearPlan } {
-    return this.target.linear && this.target.linear !== 'float' ? { linear: this.target.linear } : {};
+  private quantKey(): { quant?: QuantPlan } {
+    return this.target.quant && this.target.quant !== 'float' ? { quant: this.target.quant } : {};
   }
 
   /** Compiles the UNet + motion weights file with a graph for `s` (or adds a graph for `s` to the existing entry). */
@@ -206,7 +206,7 @@ export class BenchModels implements PipelineModels {
     if (!this.unetEntry) {
       const { entry, models } = await compileGraphs(
         this.cache,
-        { family: 'unet_motion', config: this.source.configs, weights: [`random:${this.source.label}`], ...this.keyOf(), options: { groupnorm: 'per_frame', ...this.keyOf().options, ...this.linearKey() } },
+        { family: 'unet_motion', config: this.source.configs, weights: [`random:${this.source.label}`], ...this.keyOf(), options: { groupnorm: 'per_frame', ...this.keyOf().options, ...this.quantKey() } },
         () => {
           const tb = performance.now();
           const g = this.unetGraph(s);

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ANIMATELCM_MOTION, CLIP_L_TEXT, SD15_UNET, SD15_VAE } from '../src/main/compiler/families/configs';
-import type { LinearPlan } from '../src/main/compiler/graph/linear-plan';
+import type { QuantPlan } from '../src/main/compiler/graph/quant-plan';
 import { machineInfo } from './machine';
 import { BenchModels, randomModelSource, type ModelSource } from './model-set';
 import { formatTable, type BenchReport, type SuiteResult } from './report';
@@ -107,7 +107,7 @@ export async function runBench(args: BenchArgs, log: (line: string) => void = co
   const startedAt = new Date().toISOString();
   const scratch = mkdtempSync(join(args.scratch ?? tmpdir(), 'animatelcm-bench-'));
   let matmul: Promise<MatMulRate> | undefined;
-  const full = new Map<LinearPlan, BenchModels>();
+  const full = new Map<QuantPlan, BenchModels>();
   let source: ModelSource | undefined;
   const ctx: SuiteContext = {
     runs: args.runs,
@@ -118,9 +118,9 @@ export async function runBench(args: BenchArgs, log: (line: string) => void = co
     options: args.options,
     matmulRate: () => (matmul ??= measureMatMulRate({ runs: Math.max(3, args.runs ?? 3) })),
     // One cache root for every plan: the UNet entries differ by key, the text encoder and VAE are compiled once.
-    fullSize: (linear = 'float') => {
-      let m = full.get(linear);
-      if (!m) full.set(linear, (m = new BenchModels((source ??= randomModelSource('sd15-random', { unet: SD15_UNET, motion: ANIMATELCM_MOTION, vae: SD15_VAE, text: CLIP_L_TEXT })), join(scratch, 'sd15'), { provider: 'cpu', precision: 'float32', linear })));
+    fullSize: (quant = 'float') => {
+      let m = full.get(quant);
+      if (!m) full.set(quant, (m = new BenchModels((source ??= randomModelSource('sd15-random', { unet: SD15_UNET, motion: ANIMATELCM_MOTION, vae: SD15_VAE, text: CLIP_L_TEXT })), join(scratch, 'sd15'), { provider: 'cpu', precision: 'float32', quant })));
       return m;
     },
   };

@@ -1,5 +1,5 @@
 import type { MatMulRate } from './roofline';
-import type { LinearPlan } from '../src/main/compiler/graph/linear-plan';
+import type { QuantPlan } from '../src/main/compiler/graph/quant-plan';
 import type { BenchModels } from './model-set';
 import { figure, target, type Comparator, type Figure, type SuiteResult, type Target } from './report';
 
@@ -18,7 +18,7 @@ export interface SuiteContext {
    * Full-size SD1.5 + AnimateLCM-motion models with random weights, compiled lazily, shared by the suites; one set
    * per Linear plan (`'int8'`: the labelled int8 UNet, its own cache entry; same weights, same text encoder and VAE).
    */
-  fullSize(linear?: LinearPlan): BenchModels;
+  fullSize(quant?: QuantPlan): BenchModels;
   /** Extra flags given to the runner (e.g. --no-session for lora). */
   flags: Set<string>;
   /** Flags with a value (`--peer-dir DIR`); a repeated one is joined with commas. */

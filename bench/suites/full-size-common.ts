@@ -8,7 +8,7 @@ import type { BenchModels, UNetShape } from '../model-set';
 import { noiseArray } from '../model-set';
 import { GiB } from '../peak-rss';
 import { measureMatMulRate } from '../roofline';
-import type { LinearPlan } from '../../src/main/compiler/graph/linear-plan';
+import type { QuantPlan } from '../../src/main/compiler/graph/quant-plan';
 import type { Recorder, SuiteContext } from '../suite';
 
 /** Refuses to start a multi-GB write onto a nearly full disk (the full-size weights file is 5.2 GB). */
@@ -20,8 +20,8 @@ export function requireFreeDisk(dir: string, bytes: number): void {
 
 export const FULL_SIZE_DISK = 8 * GiB;
 
-/** `--precision fp32|int8` (peer, profile): the studio UNet's Linear plan, default fp32 (graph/linear-plan.ts). */
-export function linearPlanOption(ctx: Pick<SuiteContext, 'options'>): LinearPlan {
+/** `--precision fp32|int8` (peer, profile): the studio UNet's int8 plan, default fp32 (graph/quant-plan.ts). */
+export function quantPlanOption(ctx: Pick<SuiteContext, 'options'>): QuantPlan {
   const p = ctx.options.precision ?? 'fp32';
   if (p === 'fp32') return 'float';
   if (p === 'int8') return 'int8';

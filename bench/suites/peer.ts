@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import type { UNetShape } from '../model-set';
 import { GiB, openPeakWindow, rssSplit } from '../peak-rss';
 import { Recorder, runsOr, type Suite, type SuiteContext } from '../suite';
-import { describe, FULL_SIZE_DISK, linearPlanOption, requireFreeDisk, unetCall } from './full-size-common';
+import { describe, FULL_SIZE_DISK, quantPlanOption, requireFreeDisk, unetCall } from './full-size-common';
 import { STEP_SHAPE } from './step';
 
 /**
@@ -20,7 +20,7 @@ import { STEP_SHAPE } from './step';
  *
  * Shapes: 1 × 16 × 32² by default; `--full` adds 2 × 16 × 64², `--peer-shape BxFxL` (repeatable) replaces the
  * list. Where the peer lives: `--peer-dir DIR`, else $PEER_DIR (the project never assumes a path outside itself).
- * `--precision int8` runs the studio's labelled int8 UNet (compiler/graph/linear-plan.ts; quality: the `precision`
+ * `--precision int8` runs the studio's labelled int8 UNet (compiler/graph/quant-plan.ts; quality: the `precision`
  * suite) against the same fp32 peer, judged by issue 20's 2.5× goal for a faster precision; default fp32 (1.6×).
  */
 
@@ -99,12 +99,12 @@ export const peerSuite: Suite = async (ctx) => {
       `${dir === undefined ? 'No peer benchmark folder was given.' : `The peer benchmark is not at ${dir} (no bench_diffusers.py).`} Give its folder with --peer-dir DIR or PEER_DIR=DIR; it is set up once by that folder's setup.sh (Debian PyTorch + the pinned diffusers sources).`,
     );
   }
-  const linear = linearPlanOption(ctx);
-  const studioPrecision = linear === 'int8' ? 'int8 (labelled: spatial and motion Linear layers as int8 products)' : 'fp32';
-  const goal = linear === 'int8' ? PEER_TARGET_RATIO_FASTER : PEER_TARGET_RATIO;
+  const quant = quantPlanOption(ctx);
+  const studioPrecision = quant === 'int8' ? 'int8 (labelled: the UNet\'s Linear and conv layers as int8 products)' : 'fp32';
+  const goal = quant === 'int8' ? PEER_TARGET_RATIO_FASTER : PEER_TARGET_RATIO;
   const pairs = runsOr(ctx, 3);
   requireFreeDisk(ctx.scratch, FULL_SIZE_DISK);
-  const models = ctx.fullSize(linear);
+  const models = ctx.fullSize(quant);
   for (const s of peerShapes(ctx)) {
     const label = `${s.batch} × ${s.frames} × ${s.latentHeight}²`;
     await models.compileUNet(s);
@@ -130,7 +130,7 @@ export const peerSuite: Suite = async (ctx) => {
     r.fig(`${label}: peer peak RSS`, 'GB', peer.map((p) => p.peak_rss_gb), 'ru_maxrss of the peer process');
     r.fig(`${label}: studio peak RSS (session + warm-up + call, largest pair)`, 'GB', studioPeak.peak / 1e9, `${(studioPeak.peak / GiB).toFixed(2)} GiB; ${rssSplit(studioPeak)}`);
     const sorted = [...ratios].sort((a, b) => a - b);
-    const targetName = linear === 'int8' ? `${label}: speed vs diffusers (studio int8, labelled faster precision; peer fp32)` : `${label}: speed vs diffusers (fp32)`;
+    const targetName = quant === 'int8' ? `${label}: speed vs diffusers (studio int8, labelled faster precision; peer fp32)` : `${label}: speed vs diffusers (fp32)`;
     r.target(targetName, `≥ ${goal}× the peer`, goal, '>=', '×', sorted[Math.floor(sorted.length / 2)]);
     const peerPeak = Math.min(...peer.map((p) => p.peak_rss_gb));
     r.target(`${label}: peak RSS vs diffusers`, '≤ the peer', peerPeak, '<=', 'GB', studioPeak.peak / 1e9);

@@ -10,8 +10,8 @@ import { Recorder, runsOr, secs, type Suite } from '../suite';
 import { describe, FULL_SIZE_DISK, requireFreeDisk, unetCallOutput } from './full-size-common';
 
 /**
- * `precision`: the labelled int8 CPU plan (compiler/graph/linear-plan.ts: the UNet's spatial and motion Linear
- * layers as DynamicQuantizeMatMul over 7-bit per-column weights) against fp32 at full SD1.5 size, random weights.
+ * `precision`: the labelled int8 CPU plan (compiler/graph/quant-plan.ts: the UNet's Linear and conv
+ * layers as int8 products over 7-bit per-channel weights) against fp32 at full SD1.5 size, random weights.
  *
  * 1. Speed and UNet quality: the fp32 and the int8 UNet + motion graph of one shape (1 × 16 × 32²; `--full`
  *    1 × 16 × 64² under the CPU sample-chunk plan, as the engine runs that size) are called alternately on identical
@@ -78,7 +78,7 @@ export const precisionSuite: Suite = async (ctx) => {
   }
   const peak = w.stop();
   r.fig('fp32 UNet+motion call', 's', times.fp32.map(secs), label);
-  r.fig('int8 UNet+motion call', 's', times.int8.map(secs), 'spatial and motion Linear layers as DynamicQuantizeMatMul, 7-bit per-column weights; convolutions and time embedding fp32');
+  r.fig('int8 UNet+motion call', 's', times.int8.map(secs), 'Linear layers as DynamicQuantizeMatMul, convolutions as uint8 im2col × int8 MatMulIntegerToFloat, 7-bit per-channel weights; time embedding, conv_in/conv_out fp32');
   r.fig('speed ratio fp32 s ÷ int8 s (per pair)', '×', times.fp32.map((t, i) => t / times.int8[i]), `${pairs} alternating pairs, order swapped each pair; > 1 = int8 faster`);
   r.fig('int8 vs fp32 UNet output: max |Δ|', '', quality.map((d) => d.maxAbs), `identical inputs per pair; mean |fp32 output| ${refScale.toPrecision(3)}`);
   r.fig('int8 vs fp32 UNet output: mean |Δ|', '', quality.map((d) => d.meanAbs));

@@ -23,11 +23,11 @@ const source = randomModelSource('tiny-int8', {
   text: STARTER_TEXT,
 });
 
-describe('BenchModels with the int8 Linear plan', () => {
+describe('BenchModels with the int8 plan', () => {
   it('compiles its own UNet entry beside fp32, shares the text encoder and VAE, and stays near fp32', async () => {
     const dir = join(root, 'cache');
     const fp = new BenchModels(source, dir);
-    const q = new BenchModels(source, dir, { provider: 'cpu', precision: 'float32', linear: 'int8' });
+    const q = new BenchModels(source, dir, { provider: 'cpu', precision: 'float32', quant: 'int8' });
     try {
       const shape = { batch: 1, frames: 4, latentHeight: 8, latentWidth: 8, tokens: 77 };
       const a = await fp.compileUNet(shape);

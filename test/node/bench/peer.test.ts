@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseBenchArgs, runBench } from '../../../bench/run';
-import { linearPlanOption } from '../../../bench/suites/full-size-common';
+import { quantPlanOption } from '../../../bench/suites/full-size-common';
 import { parsePeerOutput, parsePeerShape, peerCommand, peerDir, peerShapes } from '../../../bench/suites/peer';
 
 describe('bench peer suite plumbing', () => {
@@ -18,10 +18,10 @@ describe('bench peer suite plumbing', () => {
   it('takes --precision as a value and runs the studio in fp32 unless int8 is asked for', () => {
     const a = parseBenchArgs(['peer', '--peer-dir', '/p', '--precision', 'int8', 'precision']);
     expect(a.suites).toEqual(['peer', 'precision']);
-    expect(linearPlanOption(a)).toBe('int8');
-    expect(linearPlanOption(parseBenchArgs(['peer']))).toBe('float');
-    expect(linearPlanOption(parseBenchArgs(['peer', '--precision', 'fp32']))).toBe('float');
-    expect(() => linearPlanOption(parseBenchArgs(['peer', '--precision', 'bf16']))).toThrow(/fp32 or int8/);
+    expect(quantPlanOption(a)).toBe('int8');
+    expect(quantPlanOption(parseBenchArgs(['peer']))).toBe('float');
+    expect(quantPlanOption(parseBenchArgs(['peer', '--precision', 'fp32']))).toBe('float');
+    expect(() => quantPlanOption(parseBenchArgs(['peer', '--precision', 'bf16']))).toThrow(/fp32 or int8/);
   });
 
   it('finds the peer by flag, then PEER_DIR, and assumes no folder outside the project', () => {
