@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { TensorView } from '../io/tensor';
 import { allInitializers, type Attr, type Dim, type ElemType, type GraphIR, type InitializerIR, type NodeIR, type SubgraphIR, type ValueInfoIR, type WeightSource } from './builder';
 import { f32ToF16 } from '../io/float16';
-import { encodeWeight, encodingSuffix, type WeightEncoding } from './quant-plan';
+import { encodingSuffix, int8Part, isConvEncoding, quantizeWeight, type WeightEncoding } from './quant-plan';
 import { ProtoWriter } from './proto';
 
 /**
@@ -82,10 +82,22 @@ export function encodedWeight(
   laidOut?: Float32Array,
 ): { bytes: Uint8Array; elemType: WeightLocation['elemType']; numel: number } {
   const [r, c] = item.view.shape;
-  const data = laidOut ?? (item.transpose ? transpose2d(item.view.readF32(), r, c) : item.view.readF32());
-  const shape = item.transpose ? [c, r] : item.view.shape;
-  return encodeWeight(data, shape, item.encoding ?? 'float', (d) => floatBytes(d, floatType));
+  const values = (): Float32Array => laidOut ?? (item.transpose ? transpose2d(item.view.readF32(), r, c) : item.view.readF32());
+  const encoding = item.encoding ?? 'float';
+  if (encoding === 'float') {
+    const data = values();
+    return { ...floatBytes(data, floatType), numel: data.length };
+  }
+  // A quantised weight is two items (values, scales), written one after the other: quantise once for both.
+  const memo = lastQuantised;
+  const hit = memo && memo.view === item.view && memo.transpose === item.transpose && memo.conv === isConvEncoding(encoding) && memo.laidOut === laidOut;
+  const parts = hit ? memo.parts : quantizeWeight(values(), item.transpose ? [c, r] : item.view.shape, isConvEncoding(encoding));
+  lastQuantised = { view: item.view, transpose: item.transpose, conv: isConvEncoding(encoding), laidOut, parts };
+  return int8Part(parts, encoding);
 }
+
+/** The last weight quantised (one entry: the memory of one weight's int8 copy at most). */
+let lastQuantised: { view: TensorView; transpose: boolean; conv: boolean; laidOut: Float32Array | undefined; parts: { q: Int8Array; scales: Float32Array } } | undefined;
 
 function floatBytes(data: Float32Array, floatType: 'float32' | 'float16'): { bytes: Uint8Array; elemType: 'float32' | 'float16' } {
   if (floatType === 'float16') {
