@@ -2,6 +2,7 @@ import { freemem } from 'node:os';
 import { CPU_SAMPLE_CHUNKS } from '../../src/main/compiler/graph/sample-chunks';
 import { framesToRGB8, textToVideo, type TextToVideoResult } from '../../src/main/engine/pipelines/text-to-video';
 import { ClipTokenizer } from '../../src/main/engine/tokenizer/clip-tokenizer';
+import { INT8_MAX_REL_L2 } from '../../src/main/verify/run';
 import { DEFAULT_PARAMS } from '../../src/shared/domain/generation';
 import type { BenchModels, UNetShape } from '../model-set';
 import { GiB, openPeakWindow, rssSplit } from '../peak-rss';
@@ -82,7 +83,7 @@ export const precisionSuite: Suite = async (ctx) => {
   r.fig('speed ratio fp32 s ÷ int8 s (per pair)', '×', times.fp32.map((t, i) => t / times.int8[i]), `${pairs} alternating pairs, order swapped each pair; > 1 = int8 faster`);
   r.fig('int8 vs fp32 UNet output: max |Δ|', '', quality.map((d) => d.maxAbs), `identical inputs per pair; mean |fp32 output| ${refScale.toPrecision(3)}`);
   r.fig('int8 vs fp32 UNet output: mean |Δ|', '', quality.map((d) => d.meanAbs));
-  r.fig('int8 vs fp32 UNet output: relative L2', '', quality.map((d) => d.relL2), '‖int8 − fp32‖₂ ÷ ‖fp32‖₂ (verify --precision int8 accepts ≤ 0.15 on the fixtures)');
+  r.fig('int8 vs fp32 UNet output: relative L2', '', quality.map((d) => d.relL2), `‖int8 − fp32‖₂ ÷ ‖fp32‖₂ (verify --precision int8 accepts ≤ ${INT8_MAX_REL_L2} on the fixtures)`);
   r.fig(`peak RSS (${together ? 'both sessions, warm-ups and all pairs' : 'largest single session, one at a time'})`, 'GiB', peak.peak / GiB, rssSplit(peak));
   if (together) {
     await q.closeUNet(shape);
