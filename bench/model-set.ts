@@ -1,4 +1,5 @@
 import { attentionLabel, attentionPlanFor, type AttentionPlan } from '../src/main/compiler/graph/attention-plan';
+import { chunkPlanOfRows } from '../src/main/compiler/graph/sample-chunks';
 import type { QuantPlan } from '../src/main/compiler/graph/quant-plan';
 import type { ProviderName } from '../src/shared/domain/generation';
 import { statSync } from 'node:fs';
@@ -175,7 +176,7 @@ export class BenchModels implements PipelineModels {
       quant: this.target.quant,
       motion: { w: this.source.motion, cfg: c.motion, frames: s.frames, groupnorm: 'per_frame', windows: s.windows && windowFusionPlan(s.frames, s.windows) },
       imageFeatures: s.imageFeatures,
-      sampleChunks: s.chunkRows ? { maxRows: s.chunkRows } : undefined,
+      sampleChunks: chunkPlanOfRows(s.chunkRows),
     });
   }
 

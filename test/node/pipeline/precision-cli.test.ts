@@ -59,7 +59,7 @@ describe('generate --precision', () => {
     expect(a.length).toBe(4);
     const db8 = psnr(a, b);
     expect(Number.isFinite(db8)).toBe(true); // not identical: the int8 products really ran
-    expect(db8).toBeGreaterThan(30); // and near fp32: 54.9 dB measured on the starter model (2 steps, 64×64)
+    expect(db8).toBeGreaterThan(30); // and near fp32: 52.1 dB measured on the starter model (2 steps, 64×64; 54.9 with the Linear layers alone int8)
   }, 180_000);
 
   it('refuses an unknown precision with the choices', async () => {

@@ -10,7 +10,7 @@ const PRECISIONS: Record<string, Pick<VerifyTarget, 'precision' | 'quant'>> = { 
  * `verify <dir>`: run every reference case at or under <dir>; exit 1 if anything fails or is not implemented.
  * `--provider` runs the model kinds on that execution provider only (no fallback), with the graphs the compiler
  * makes for it; `--precision` defaults to fp32 (the CPU tolerance), fp16 is judged by relative L2, and int8 (the
- * UNet's Linear layers as int8 products on the CPU: the labelled faster precision) by a looser relative L2.
+ * UNet's Linear and conv layers as int8 products on the CPU: the labelled faster precision) by a looser relative L2.
  */
 export const verifyCommand: CliCommand = {
   name: 'verify',

@@ -1,6 +1,6 @@
 import type { TensorView } from '../io/tensor';
 import { FUSED_ATTENTION, type AttentionPlan } from './attention-plan';
-import { encodingSuffix, type QuantPlan, type WeightEncoding } from './quant-plan';
+import { encodedShape, encodingSuffix, isConvEncoding, type QuantPlan, type WeightEncoding } from './quant-plan';
 import type { NormPlan } from './norm-plan';
 import type { TrigPlan } from './trig-plan';
 
@@ -13,7 +13,7 @@ import type { TrigPlan } from './trig-plan';
  * names carry the scope of the module that made them (e.g. `down_blocks.0.resnets.0/conv1`), so a missing or
  * mis-shaped weight points at its module.
  */
-export type ElemType = 'float32' | 'float16' | 'int64' | 'int32' | 'int8' | 'uint8' | 'bool';
+export type ElemType = 'float32' | 'float16' | 'int64' | 'int32' | 'int8' | 'bool';
 export type Dim = number | string;
 
 export type Attr =
@@ -76,13 +76,13 @@ export interface WeightSource {
   kind: 'weight';
   view: TensorView;
   transpose: boolean;
-  /** Absent = floats in the graph's type; the int8 Linear plan stores a weight as int8 values + column scales. */
+  /** Absent = floats in the graph's type; the int8 plan stores a weight as int8 values + per-channel scales. */
   encoding?: WeightEncoding;
 }
 
 export interface ConstSource {
   kind: 'const';
-  data: Float32Array | BigInt64Array | Int32Array | Int8Array | Uint8Array;
+  data: Float32Array | BigInt64Array | Int32Array | Uint8Array;
 }
 
 export interface InitializerIR {
@@ -179,15 +179,15 @@ export class GraphBuilder {
     if (transpose && view.shape.length !== 2) {
       throw new Error(`weight ${view.name}: transpose needs a 2-D tensor, got [${view.shape.join(',')}]`);
     }
-    const conv = encoding === 'int8-conv' || encoding === 'int8-conv-scale';
-    if (encoding !== 'float' && (conv ? transpose || view.shape.length !== 4 : !transpose) || (encoding !== 'float' && (opts.shape || this.floatType !== 'float32'))) {
-      throw new Error(`weight ${view.name}: the int8 encodings are for transposed Linear weights and 4-D conv kernels in float32 graphs`);
+    if (encoding !== 'float') {
+      const laidOut = isConvEncoding(encoding) ? !transpose && view.shape.length === 4 : transpose;
+      if (!laidOut || opts.shape || this.floatType !== 'float32') {
+        throw new Error(`weight ${view.name}: the int8 encodings are for transposed Linear weights and 4-D conv kernels in float32 graphs`);
+      }
     }
     const base = transpose ? [view.shape[1], view.shape[0]] : view.shape;
-    // int8 values: [in, out] for a Linear, [k²·C, K] for a conv kernel; scales: one float per output channel.
-    const shape =
-      encoding === 'int8-scale' ? [base[1]] : encoding === 'int8-conv-scale' ? [base[0]] : encoding === 'int8-conv' ? [count(base) / base[0], base[0]] : opts.shape ?? base;
-    if (!encoding.endsWith('scale') && count(shape) !== count(view.shape)) {
+    const shape = encoding === 'float' ? opts.shape ?? base : encodedShape(base, encoding);
+    if (encoding === 'float' && count(shape) !== count(view.shape)) {
       throw new Error(`weight ${view.name}: cannot view [${view.shape.join(',')}] as [${shape.join(',')}]`);
     }
     let name = view.name + (transpose ? '.T' : '') + encodingSuffix(encoding) + (opts.shape ? `#${shape.join('x')}` : '');
@@ -204,18 +204,6 @@ export class GraphBuilder {
     const init: InitializerIR = { name, elemType, shape, source };
     (this.bodyInits ?? this.inits).set(name, init);
     this.weightOwner.set(name, this.bodyInits ? this.bodyName : '');
-    return name;
-  }
-
-  /**
-   * A constant that keeps its own element type (int8 / uint8 quantised weights, int32 tables), never converted
-   * to the graph's float type. Not deduplicated: callers hold the name.
-   */
-  constTyped(data: Float32Array | Int8Array | Uint8Array | Int32Array, elemType: 'float32' | 'int8' | 'uint8' | 'int32', shape: number[], hint = 'const'): string {
-    if (data.length !== count(shape)) throw new Error(`constTyped ${hint}: ${data.length} values for [${shape}]`);
-    const name = this.fresh(`${this.currentScope ? this.currentScope + '/' : ''}${hint}`);
-    this.claim(name);
-    (this.bodyInits ?? this.inits).set(name, { name, elemType, shape, source: { kind: 'const', data } });
     return name;
   }
 

@@ -72,32 +72,36 @@ export function collectWeights(graphs: readonly GraphIR[]): WeightItem[] {
   return [...seen.values()];
 }
 
-/**
- * One weight as written: bytes in the given float type (or its int8 encoding). `laidOut` = its values already in
- * the graph's layout (a LoRA overlay's merged values); absent = the view's values, transposed if the item asks.
- */
-export function encodedWeight(
-  item: Pick<WeightItem, 'view' | 'transpose' | 'encoding'>,
-  floatType: 'float32' | 'float16',
-  laidOut?: Float32Array,
-): { bytes: Uint8Array; elemType: WeightLocation['elemType']; numel: number } {
-  const [r, c] = item.view.shape;
-  const values = (): Float32Array => laidOut ?? (item.transpose ? transpose2d(item.view.readF32(), r, c) : item.view.readF32());
-  const encoding = item.encoding ?? 'float';
-  if (encoding === 'float') {
-    const data = values();
-    return { ...floatBytes(data, floatType), numel: data.length };
-  }
-  // A quantised weight is two items (values, scales), written one after the other: quantise once for both.
-  const memo = lastQuantised;
-  const hit = memo && memo.view === item.view && memo.transpose === item.transpose && memo.conv === isConvEncoding(encoding) && memo.laidOut === laidOut;
-  const parts = hit ? memo.parts : quantizeWeight(values(), item.transpose ? [c, r] : item.view.shape, isConvEncoding(encoding));
-  lastQuantised = { view: item.view, transpose: item.transpose, conv: isConvEncoding(encoding), laidOut, parts };
-  return int8Part(parts, encoding);
+/** One weight as written: its bytes, their element type and count. */
+export interface EncodedWeight {
+  bytes: Uint8Array;
+  elemType: WeightLocation['elemType'];
+  numel: number;
 }
 
-/** The last weight quantised (one entry: the memory of one weight's int8 copy at most). */
-let lastQuantised: { view: TensorView; transpose: boolean; conv: boolean; laidOut: Float32Array | undefined; parts: { q: Int8Array; scales: Float32Array } } | undefined;
+/**
+ * The writer of one weights file's items: bytes in the given float type, or the int8 encoding's. `laidOut` = the
+ * values already in the graph's layout (a LoRA overlay's merged values); absent = the view's values, transposed if
+ * the item asks. A quantised weight is two items (values, scales) written one after the other: the writer quantises
+ * once for both and forgets it at the next weight, so one file's write holds at most one weight's int8 copy.
+ */
+export function weightEncoder(floatType: 'float32' | 'float16'): (item: Pick<WeightItem, 'view' | 'transpose' | 'encoding'>, laidOut?: Float32Array) => EncodedWeight {
+  let last: { view: TensorView; transpose: boolean; conv: boolean; parts: { q: Int8Array; scales: Float32Array } } | undefined;
+  return (item, laidOut) => {
+    const [r, c] = item.view.shape;
+    const values = (): Float32Array => laidOut ?? (item.transpose ? transpose2d(item.view.readF32(), r, c) : item.view.readF32());
+    const encoding = item.encoding ?? 'float';
+    if (encoding === 'float') {
+      const data = values();
+      return { ...floatBytes(data, floatType), numel: data.length };
+    }
+    const conv = isConvEncoding(encoding);
+    const hit = last && last.view === item.view && last.transpose === item.transpose && last.conv === conv;
+    const parts = hit && last ? last.parts : quantizeWeight(values(), item.transpose ? [c, r] : item.view.shape, conv);
+    last = { view: item.view, transpose: item.transpose, conv, parts };
+    return int8Part(parts, encoding);
+  };
+}
 
 function floatBytes(data: Float32Array, floatType: 'float32' | 'float16'): { bytes: Uint8Array; elemType: 'float32' | 'float16' } {
   if (floatType === 'float16') {
@@ -121,11 +125,12 @@ export function writeWeightsFile(
   const tmp = tempName(finalPath);
   const index: WeightIndex = new Map();
   const fd = openSync(tmp, 'w');
+  const encode = weightEncoder(opts.floatType);
   try {
     let offset = 0;
     let end = 0;
     for (const item of items) {
-      const { bytes, elemType, numel } = encodedWeight(item, opts.floatType);
+      const { bytes, elemType, numel } = encode(item);
       writeAll(fd, bytes, offset);
       index.set(item.key, { file: opts.file, offset, length: bytes.byteLength, elemType, numel });
       end = offset + bytes.byteLength;
@@ -184,8 +189,8 @@ export function emitModel(graph: GraphIR, opts: { dir: string; modelFile: string
 // ---------------------------------------------------------------------------------------------------------
 // ONNX protobuf encoding (field numbers from onnx/onnx.proto)
 
-const DATA_TYPE: Record<ElemType, number> = { float32: 1, uint8: 2, int8: 3, int32: 6, int64: 7, bool: 9, float16: 10 };
-const ELEM_BYTES: Record<ElemType, number> = { float32: 4, int32: 4, int64: 8, int8: 1, uint8: 1, bool: 1, float16: 2 };
+const DATA_TYPE: Record<ElemType, number> = { float32: 1, int8: 3, int32: 6, int64: 7, bool: 9, float16: 10 };
+const ELEM_BYTES: Record<ElemType, number> = { float32: 4, int32: 4, int64: 8, int8: 1, bool: 1, float16: 2 };
 
 /** The ModelProto bytes for `graph`, weights referenced through `index`. */
 export function encodeModel(graph: GraphIR, index: WeightIndex): Uint8Array {
@@ -327,11 +332,7 @@ function constBytes(init: InitializerIR): Uint8Array {
       out = data instanceof Int32Array ? data : Int32Array.from(data as ArrayLike<number>);
       break;
     case 'int8':
-      out = data instanceof Int8Array ? data : Int8Array.from(data as ArrayLike<number>);
-      break;
-    case 'uint8':
-      out = data instanceof Uint8Array ? data : Uint8Array.from(data as ArrayLike<number>);
-      break;
+      throw new Error(`constant ${init.name}: int8 is a weight encoding, not a constant type`);
     case 'bool':
       out = data instanceof Uint8Array ? data : Uint8Array.from(data as ArrayLike<number>, (x) => (x ? 1 : 0));
       break;

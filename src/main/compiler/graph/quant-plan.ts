@@ -27,6 +27,13 @@
 export type QuantPlan = 'float' | 'int8';
 
 /**
+ * The UNet weights the int8 plan keeps in float, by name: the layers the UNet builder marks `exact` (time embeddings,
+ * conv_in, conv_out). Read by the memory estimate (engine/memory/weight-bytes.ts); quant-plan.test.ts holds the two to
+ * the bytes the compiler writes.
+ */
+export const INT8_EXACT_UNET_WEIGHTS = /time_emb|^conv_(in|out)\./;
+
+/**
  * How one stored weight is written: floats in the graph's type, or the int8 plan's two tensors — values and
  * column scales — of a Linear weight (transposed to [in, out]) or a conv kernel (laid out [k²·C, K]).
  */
@@ -50,7 +57,6 @@ export function quantizeColumns(data: Float32Array, rows: number, cols: number):
     }
   }
   for (let c = 0; c < cols; c++) scales[c] = scales[c] > 0 ? scales[c] / INT8_WEIGHT_MAX : 1;
-  // Multiplying by the reciprocal (not dividing) halves the time of a full-size UNet's 860 M weights.
   const inv = Float64Array.from(scales, (x) => 1 / x);
   const q = new Int8Array(rows * cols);
   for (let r = 0; r < rows; r++) {
@@ -88,6 +94,17 @@ export function quantizeWeight(data: Float32Array, shape: readonly number[], con
 }
 
 export const isConvEncoding = (e: WeightEncoding): boolean => e === 'int8-conv' || e === 'int8-conv-scale';
+
+/**
+ * The initializer shape of one int8 tensor of a weight whose float layout is `base` ([in, out] for a transposed
+ * Linear, [K, C, kh, kw] for a conv kernel): values [in, out] or [k²·C, K]; scales one per output channel.
+ */
+export function encodedShape(base: readonly number[], encoding: Exclude<WeightEncoding, 'float'>): number[] {
+  const conv = isConvEncoding(encoding);
+  const outputs = conv ? base[0] : base[1];
+  if (encoding.endsWith('scale')) return [outputs];
+  return conv ? [base.reduce((a, d) => a * d, 1) / outputs, outputs] : [...base];
+}
 
 /** The bytes, element type and element count of one of the two int8 tensors of a quantised weight. */
 export function int8Part(parts: { q: Int8Array; scales: Float32Array }, encoding: WeightEncoding): { bytes: Uint8Array; elemType: 'float32' | 'int8'; numel: number } {

@@ -2,7 +2,7 @@ import { open } from 'node:fs/promises';
 import { rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { GraphIR } from '../../compiler/graph/builder';
-import { alignUp, collectWeights, encodedWeight, EXTERNAL_ALIGN, tempName, type WeightIndex } from '../../compiler/graph/emit';
+import { alignUp, collectWeights, EXTERNAL_ALIGN, tempName, weightEncoder, type WeightIndex, type WeightItem } from '../../compiler/graph/emit';
 import type { GemmMerger } from './gemm-merger';
 import { numel } from '../../compiler/io/tensor';
 import { transpose } from './linalg';
@@ -42,12 +42,17 @@ export async function writeLoraOverlay(opts: {
   const timing: OverlayTiming = { tensors: 0, bytes: 0, mergeMs: 0, writeMs: 0 };
   try {
     let offset = 0;
+    const encode = weightEncoder(floatType);
+    // An int8 weight's values and scales are two items in a row (collectWeights' order): merged once for both.
+    let previous: { item: WeightItem; data: Float32Array } | undefined;
     for (const item of items) {
       opts.signal?.throwIfAborted();
       const t0 = performance.now();
-      let data = await mergedData(opts.merged, item.view.name, item.transpose, opts.gemm);
-      // The graph's layout and encoding (an int8 Linear plan stores merged weights quantised, like base ones).
-      const { bytes, elemType, numel: count } = encodedWeight(item, floatType, data);
+      const again = previous !== undefined && previous.item.view === item.view && previous.item.transpose === item.transpose;
+      const data = again && previous ? previous.data : await mergedData(opts.merged, item.view.name, item.transpose, opts.gemm);
+      previous = item.encoding ? { item, data } : undefined;
+      // The graph's layout and encoding (the int8 plan stores merged weights quantised, like base ones).
+      const { bytes, elemType, numel: count } = encode(item, data);
       const t1 = performance.now();
       await fh.write(bytes, 0, bytes.byteLength, offset);
       timing.writeMs += performance.now() - t1;
@@ -56,7 +61,6 @@ export async function writeLoraOverlay(opts: {
       timing.tensors++;
       timing.bytes += bytes.byteLength;
       offset = alignUp(offset + bytes.byteLength, EXTERNAL_ALIGN);
-      data = new Float32Array(0);
     }
     await fh.close();
     await rename(tmp, finalPath);

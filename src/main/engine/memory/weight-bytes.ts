@@ -1,3 +1,4 @@
+import { INT8_EXACT_UNET_WEIGHTS } from '../../compiler/graph/quant-plan';
 import { numel, type WeightSet } from '../../compiler/io/tensor';
 import type { Component } from '../models/graph-identity';
 import type { ModelSource } from '../models/model-source';
@@ -27,7 +28,7 @@ function unetInt8Split(w: WeightSet): { int8: number; float: number } {
     s = { int8: 0, float: 0 };
     for (const name of w.names()) {
       const shape = w.get(name)?.shape ?? [];
-      const quantised = name.endsWith('.weight') && (shape.length === 2 || shape.length === 4) && !/time_emb|^conv_(in|out)\./.test(name);
+      const quantised = name.endsWith('.weight') && (shape.length === 2 || shape.length === 4) && !INT8_EXACT_UNET_WEIGHTS.test(name);
       s[quantised ? 'int8' : 'float'] += numel(shape);
     }
     int8Split.set(w, s);
