@@ -1,6 +1,7 @@
 import { attentionLabel, attentionPlanFor, type AttentionPlan } from '../src/main/compiler/graph/attention-plan';
 import { chunkPlanOfRows } from '../src/main/compiler/graph/sample-chunks';
 import type { QuantPlan } from '../src/main/compiler/graph/quant-plan';
+import { convPlanFor, type ConvPlan } from '../src/main/compiler/graph/conv-plan';
 import type { ProviderName } from '../src/shared/domain/generation';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -126,6 +127,8 @@ export interface BenchTarget {
   precision: 'float32' | 'float16';
   /** The UNet's int8 plan (Linear and conv layers); absent = 'float'. Only the UNet + motion graph changes. */
   quant?: QuantPlan;
+  /** The UNet's 3×3 convolutions (graph/conv-plan.ts); absent = the provider's plan, as the studio compiles it. */
+  conv?: ConvPlan;
 }
 
 export class BenchModels implements PipelineModels {
@@ -174,6 +177,7 @@ export class BenchModels implements PipelineModels {
       name: shapeName(s),
       ...this.graphOptions(),
       quant: this.target.quant,
+      conv: this.convPlan(),
       motion: { w: this.source.motion, cfg: c.motion, frames: s.frames, groupnorm: 'per_frame', windows: s.windows && windowFusionPlan(s.frames, s.windows) },
       imageFeatures: s.imageFeatures,
       sampleChunks: chunkPlanOfRows(s.chunkRows),
@@ -195,8 +199,13 @@ export class BenchModels implements PipelineModels {
    * fp32's key (nor the reverse); fp32 adds nothing, so existing bench caches stay valid. Text encoder and VAE keys
    * do not take it: both instances over one cache root share those entries.
    */
-  private quantKey(): { quant?: QuantPlan } {
-    return this.target.quant && this.target.quant !== 'float' ? { quant: this.target.quant } : {};
+  private quantKey(): { quant?: QuantPlan; conv?: ConvPlan } {
+    return { ...(this.target.quant && this.target.quant !== 'float' ? { quant: this.target.quant } : {}), ...(this.convPlan() === 'winograd' ? { conv: 'winograd' as const } : {}) };
+  }
+
+  /** The UNet's conv plan: the target's, else the provider's (the studio's choice, model-set.ts). */
+  convPlan(): ConvPlan {
+    return this.target.conv ?? convPlanFor(this.target.provider);
   }
 
   /** Compiles the UNet + motion weights file with a graph for `s` (or adds a graph for `s` to the existing entry). */

@@ -10,10 +10,10 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ANIMATELCM_MOTION, CLIP_L_TEXT, SD15_UNET, SD15_VAE } from '../src/main/compiler/families/configs';
-import type { QuantPlan } from '../src/main/compiler/graph/quant-plan';
 import { machineInfo } from './machine';
 import { BenchModels, randomModelSource, type ModelSource } from './model-set';
 import { formatTable, type BenchReport, type SuiteResult } from './report';
+import type { ConvPlan } from '../src/main/compiler/graph/conv-plan';
 import { measureMatMulRate, type MatMulRate } from './roofline';
 import type { Suite, SuiteContext } from './suite';
 import { compileSuite } from './suites/compile';
@@ -34,6 +34,7 @@ import { guidanceSuite } from './suites/guidance';
 import { memoryPlanSuite } from './suites/memory-plan';
 import { chunkCostSuite } from './suites/chunk-cost';
 import { precisionSuite } from './suites/precision';
+import { convSuite } from './suites/conv';
 
 export const SUITES: Record<string, Suite> = {
   tiny: tinySuite,
@@ -54,6 +55,7 @@ export const SUITES: Record<string, Suite> = {
   'memory-plan': memoryPlanSuite,
   'chunk-cost': chunkCostSuite,
   precision: precisionSuite,
+  conv: convSuite,
 };
 
 /** Run when no suite is named: minutes, not hours, on a 2-core machine. */
@@ -71,7 +73,7 @@ export interface BenchArgs {
 }
 
 /** Flags followed by a value; every other `--x` is a boolean flag. */
-export const VALUE_FLAGS = ['peer-dir', 'peer-shape', 'precision'];
+export const VALUE_FLAGS = ['peer-dir', 'peer-shape', 'precision', 'conv'];
 
 export function parseBenchArgs(argv: readonly string[]): BenchArgs {
   const suites: string[] = [];
@@ -107,7 +109,7 @@ export async function runBench(args: BenchArgs, log: (line: string) => void = co
   const startedAt = new Date().toISOString();
   const scratch = mkdtempSync(join(args.scratch ?? tmpdir(), 'animatelcm-bench-'));
   let matmul: Promise<MatMulRate> | undefined;
-  const full = new Map<QuantPlan, BenchModels>();
+  const full = new Map<string, BenchModels>();
   let source: ModelSource | undefined;
   const ctx: SuiteContext = {
     runs: args.runs,
@@ -118,9 +120,10 @@ export async function runBench(args: BenchArgs, log: (line: string) => void = co
     options: args.options,
     matmulRate: () => (matmul ??= measureMatMulRate({ runs: Math.max(3, args.runs ?? 3) })),
     // One cache root for every plan: the UNet entries differ by key, the text encoder and VAE are compiled once.
-    fullSize: (quant = 'float') => {
-      let m = full.get(quant);
-      if (!m) full.set(quant, (m = new BenchModels((source ??= randomModelSource('sd15-random', { unet: SD15_UNET, motion: ANIMATELCM_MOTION, vae: SD15_VAE, text: CLIP_L_TEXT })), join(scratch, 'sd15'), { provider: 'cpu', precision: 'float32', quant })));
+    fullSize: (quant = 'float', conv = convOption(args.options.conv)) => {
+      const key = `${quant}/${conv ?? 'cpu'}`;
+      let m = full.get(key);
+      if (!m) full.set(key, (m = new BenchModels((source ??= randomModelSource('sd15-random', { unet: SD15_UNET, motion: ANIMATELCM_MOTION, vae: SD15_VAE, text: CLIP_L_TEXT })), join(scratch, 'sd15'), { provider: 'cpu', precision: 'float32', quant, ...(conv ? { conv } : {}) })));
       return m;
     },
   };
@@ -152,6 +155,13 @@ export async function runBench(args: BenchArgs, log: (line: string) => void = co
     cleanup();
   }
   return report;
+}
+
+/** `--conv direct|winograd`: the UNet's conv plan for the full-size suites (absent: the CPU's plan, as the studio runs). */
+function convOption(v: string | undefined): ConvPlan | undefined {
+  if (v === undefined) return undefined;
+  if (v !== 'direct' && v !== 'winograd') throw new Error(`--conv must be direct or winograd, not "${v}"`);
+  return v;
 }
 
 export function defaultJsonPath(startedAt: string): string {

@@ -1,5 +1,6 @@
 import type { MatMulRate } from './roofline';
 import type { QuantPlan } from '../src/main/compiler/graph/quant-plan';
+import type { ConvPlan } from '../src/main/compiler/graph/conv-plan';
 import type { BenchModels } from './model-set';
 import { figure, target, type Comparator, type Figure, type SuiteResult, type Target } from './report';
 
@@ -16,9 +17,10 @@ export interface SuiteContext {
   matmulRate(): Promise<MatMulRate>;
   /**
    * Full-size SD1.5 + AnimateLCM-motion models with random weights, compiled lazily, shared by the suites; one set
-   * per Linear plan (`'int8'`: the labelled int8 UNet, its own cache entry; same weights, same text encoder and VAE).
+   * per Linear plan (`'int8'`: the labelled int8 UNet, its own cache entry; same weights, same text encoder and VAE)
+   * and conv plan (absent: `--conv` when given, else the CPU's plan, as the studio runs).
    */
-  fullSize(quant?: QuantPlan): BenchModels;
+  fullSize(quant?: QuantPlan, conv?: ConvPlan): BenchModels;
   /** Extra flags given to the runner (e.g. --no-session for lora). */
   flags: Set<string>;
   /** Flags with a value (`--peer-dir DIR`); a repeated one is joined with commas. */

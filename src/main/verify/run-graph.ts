@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { attentionPlanFor, type AttentionPlan } from '../compiler/graph/attention-plan';
 import type { GraphIR } from '../compiler/graph/builder';
 import type { QuantPlan } from '../compiler/graph/quant-plan';
+import { convPlanFor, type ConvPlan } from '../compiler/graph/conv-plan';
 import { normPlanFor, type NormPlan } from '../compiler/graph/norm-plan';
 import { sampleChunkPlanFor, type SampleChunkPlan } from '../compiler/graph/sample-chunks';
 import { trigPlanFor, type TrigPlan } from '../compiler/graph/trig-plan';
@@ -18,9 +19,10 @@ import { CPU_FP32, type VerifyTarget } from './types';
  */
 
 /** The graph-builder options a target implies: its float type and the attention the compiler picks for it. */
-export function graphOptionsFor(target: VerifyTarget): { floatType: 'float32' | 'float16'; attention: AttentionPlan; trig: TrigPlan; norm: NormPlan; sampleChunks: SampleChunkPlan | undefined; quant: QuantPlan } {
+export function graphOptionsFor(target: VerifyTarget): { floatType: 'float32' | 'float16'; attention: AttentionPlan; trig: TrigPlan; norm: NormPlan; sampleChunks: SampleChunkPlan | undefined; quant: QuantPlan; conv: ConvPlan } {
   return {
     quant: target.quant ?? 'float',
+    conv: target.conv ?? convPlanFor(target.provider),
     floatType: target.precision,
     attention: attentionPlanFor(target.provider),
     trig: trigPlanFor(target.provider),

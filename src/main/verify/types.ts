@@ -1,5 +1,6 @@
 import type { ProviderName } from '../../shared/domain/generation';
 import type { QuantPlan } from '../compiler/graph/quant-plan';
+import type { ConvPlan } from '../compiler/graph/conv-plan';
 import type { SampleChunkPlan } from '../compiler/graph/sample-chunks';
 
 /**
@@ -32,6 +33,8 @@ export interface VerifyTarget {
    * faster precision. Judged by relative L2 (run.ts `INT8_MAX_REL_L2`); absent = float.
    */
   quant?: QuantPlan;
+  /** Overrides the provider's conv plan (graph/conv-plan.ts): a test holds both forms to the reference. */
+  conv?: ConvPlan;
 }
 
 export const CPU_FP32: VerifyTarget = { provider: 'cpu', precision: 'float32' };

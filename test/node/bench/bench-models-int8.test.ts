@@ -11,7 +11,8 @@ import { STARTER_TEXT, STARTER_VAE } from '../../../src/main/engine/starter/star
 /**
  * The precision suite's two model sets (fp32 and the labelled int8 UNet) at a tiny size over one cache root: the
  * int8 UNet is its own entry (a cache built for fp32 must never be read as int8), text encoder and VAE are shared,
- * and the int8 call stays near fp32 on identical inputs without being the fp32 graph.
+ * and the int8 call stays near fp32 on identical inputs without being the fp32 graph. Likewise the conv suite's
+ * two conv plans (direct and winograd).
  */
 const root = mkdtempSync(join(tmpdir(), 'bench-int8-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -49,6 +50,32 @@ describe('BenchModels with the int8 plan', () => {
     } finally {
       await fp.dispose();
       await q.dispose();
+    }
+  }, 120_000);
+});
+
+describe('BenchModels with the conv plans', () => {
+  it("compiles the CPU's winograd UNet by default and direct as its own entry; both give the same call", async () => {
+    const dir = join(root, 'cache-conv');
+    const wino = new BenchModels(source, dir);
+    const direct = new BenchModels(source, dir, { provider: 'cpu', precision: 'float32', conv: 'direct' });
+    try {
+      const shape = { batch: 1, frames: 4, latentHeight: 8, latentWidth: 8, tokens: 77 };
+      expect(wino.convPlan()).toBe('winograd');
+      await wino.compileUNet(shape);
+      await direct.compileUNet(shape);
+      expect(dirname(wino.unetModelPath(shape))).not.toBe(dirname(direct.unetModelPath(shape)));
+      const graphOf = (m: BenchModels): string => readFileSync(m.unetModelPath(shape)).toString('latin1');
+      expect(graphOf(wino)).toContain('.wg4');
+      expect(graphOf(direct)).not.toContain('.wg4');
+      const x = await unetCallOutput(direct, shape, 5);
+      const y = await unetCallOutput(wino, shape, 5);
+      const d = diffStats(y.out, x.out);
+      expect(d.maxAbs).toBeGreaterThan(0); // another graph
+      expect(d.relL2).toBeLessThan(1e-5); // the same convolution (fp32 rounding of the transforms)
+    } finally {
+      await wino.dispose();
+      await direct.dispose();
     }
   }, 120_000);
 });

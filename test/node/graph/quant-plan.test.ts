@@ -233,8 +233,8 @@ describe('int8 plan: memory', () => {
     const graph = buildUNetGraph(s.weights.unet, s.configs.unet, { batch: 1, latentHeight: 8, latentWidth: 8, motion: { w: s.weights.motion, cfg: s.configs.motion, frames: 2, groupnorm: 'per_frame' }, quant: 'int8' });
     const index = writeWeightsFile(collectWeights([graph]), { dir: scratch(), file: 'w.bin', floatType: 'float32' });
     const written = [...index.values()].reduce((a, l) => a + l.length, 0);
-    const estimated = weightBytes(s, 'unet', 'float32', 'int8');
-    const fp32 = weightBytes(s, 'unet', 'float32');
+    const estimated = weightBytes(s, 'unet', { precision: 'float32', quant: 'int8' });
+    const fp32 = weightBytes(s, 'unet', { precision: 'float32' });
     // The estimate leaves out the per-channel scales (4 bytes per output channel): within 3 % of what is written.
     expect(Math.abs(written - estimated) / written).toBeLessThan(0.03);
     expect(estimated).toBeLessThan(fp32 / 3);

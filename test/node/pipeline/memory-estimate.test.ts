@@ -4,6 +4,7 @@
  * (/proc/<pid>/status VmHWM, read after the job) must be within ±25 % of the estimate. Graphs are compiled
  * beforehand, so each worker measures a generation as a creator's second run does.
  */
+import { convPlanFor } from '../../../src/main/compiler/graph/conv-plan';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -37,7 +38,7 @@ beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'memory-estimate-'));
   const source = starterSource();
   for (const quant of ['float', 'int8'] as const) {
-    const compiler = new GraphCompiler(join(root, 'cache'), source, { precision: 'float32', groupnorm: 'per_frame', loraRank: DEFAULT_LORA_RANK, quant });
+    const compiler = new GraphCompiler(join(root, 'cache'), source, { precision: 'float32', groupnorm: 'per_frame', loraRank: DEFAULT_LORA_RANK, quant, conv: convPlanFor('cpu') });
     for (const size of SIZES.filter((z) => (z.int8 ? 'int8' : 'float') === quant)) for (const shape of generationShapes(source, { ...size, ...size.way })) await compiler.compile({ shape }, undefined);
     await compiler.dispose();
   }
@@ -65,7 +66,7 @@ describe.runIf(process.platform === 'linux')('memory estimate vs measured worker
       const r = await job.result;
       expect(r.compiled).toEqual([]); // a warm cache: the generation, not the compiler, is measured
       const measured = vmHWM(pid);
-      const estimated = estimateGeneration(starterSource(), { ...size, ...way }, { precision: 'float32', gpu: false, quant: int8 ? 'int8' : 'float' }).host;
+      const estimated = estimateGeneration(starterSource(), { ...size, ...way }, { precision: 'float32', gpu: false, quant: int8 ? 'int8' : 'float', conv: convPlanFor('cpu') }).host;
       const ratio = estimated / measured;
       console.log(`${size.width}×${size.height}×${size.frames} g${size.guidance}${int8 ? ' int8' : ''}: measured ${(measured / 2 ** 20).toFixed(0)} MiB, estimated ${(estimated / 2 ** 20).toFixed(0)} MiB (${((ratio - 1) * 100).toFixed(1)} %)`);
       expect(ratio).toBeGreaterThanOrEqual(0.75);

@@ -3,6 +3,7 @@ import type { WeightSet } from '../io/tensor';
 import type { AttentionPlan } from '../graph/attention-plan';
 import { allInitializers, attr, GraphBuilder, type GraphIR } from '../graph/builder';
 import type { QuantPlan } from '../graph/quant-plan';
+import type { ConvPlan } from '../graph/conv-plan';
 import type { NormPlan } from '../graph/norm-plan';
 import { sinCos, type TrigPlan } from '../graph/trig-plan';
 import { attention, conv2d, feedForwardGeglu, gelu, groupNorm, layerNorm, linear, multiHeadAttention, need, resizeNearest, silu } from '../graph/layers';
@@ -89,6 +90,8 @@ export interface UNetBuildOptions {
    * as int8 products; time embeddings, conv_in and conv_out stay exact. Absent ⇒ float, node for node.
    */
   quant?: QuantPlan;
+  /** The 3×3 convolutions' form (graph/conv-plan.ts picks it per provider): absent ⇒ direct, node for node. */
+  conv?: ConvPlan;
 }
 
 /** A value together with its static shape: the decomposed GroupNorm and the reshapes need concrete shapes. */
@@ -137,7 +140,7 @@ export function buildUNetGraph(w: WeightSet, cfg: UNetConfig, opts: UNetBuildOpt
   const motion = opts.motion;
   if (motion) checkMotionMatches(cfg, motion);
 
-  const g = new GraphBuilder(opts.name ?? (motion ? 'unet_motion' : 'unet'), floatType, opts.attention, opts.trig, opts.norm, opts.quant);
+  const g = new GraphBuilder(opts.name ?? (motion ? 'unet_motion' : 'unet'), floatType, opts.attention, opts.trig, opts.norm, opts.quant, opts.conv);
   g.metadata['family'] = motion ? 'unet_motion' : 'unet2d';
   g.metadata['shape'] = JSON.stringify({ batch: opts.batch, frames, latentHeight: opts.latentHeight, latentWidth: opts.latentWidth, contextLength: ctxLen });
   if (motion) g.metadata['motion_groupnorm'] = motion.groupnorm;

@@ -1,6 +1,7 @@
 import type { TensorView } from '../io/tensor';
 import { FUSED_ATTENTION, type AttentionPlan } from './attention-plan';
-import { encodedShape, encodingSuffix, isConvEncoding, type QuantPlan, type WeightEncoding } from './quant-plan';
+import { takesWinograd, winogradKernelShape, type ConvPlan } from './conv-plan';
+import { encodedShape, encodingSuffix, isConvEncoding, isInt8Encoding, type QuantPlan, type WeightEncoding } from './quant-plan';
 import type { NormPlan } from './norm-plan';
 import type { TrigPlan } from './trig-plan';
 
@@ -135,6 +136,8 @@ export class GraphBuilder {
     readonly norm: NormPlan = 'instance',
     /** How `layers.linear` and `layers.conv2d` multiply in this graph (quant-plan.ts): floats, or the labelled int8 option. */
     readonly quant: QuantPlan = 'float',
+    /** How `layers.conv2d` computes float 3×3 convolutions in this graph (per provider, conv-plan.ts). */
+    readonly conv: ConvPlan = 'direct',
   ) {}
 
   /** Runs `fn` with node names prefixed by `scope` (joined with '.'), e.g. the canonical module path. */
@@ -179,14 +182,17 @@ export class GraphBuilder {
     if (transpose && view.shape.length !== 2) {
       throw new Error(`weight ${view.name}: transpose needs a 2-D tensor, got [${view.shape.join(',')}]`);
     }
-    if (encoding !== 'float') {
+    if (isInt8Encoding(encoding)) {
       const laidOut = isConvEncoding(encoding) ? !transpose && view.shape.length === 4 : transpose;
       if (!laidOut || opts.shape || this.floatType !== 'float32') {
         throw new Error(`weight ${view.name}: the int8 encodings are for transposed Linear weights and 4-D conv kernels in float32 graphs`);
       }
     }
+    if (encoding === 'winograd' && (transpose || opts.shape || !takesWinograd(view.shape, 1))) {
+      throw new Error(`weight ${view.name}: the Winograd encoding is for 3×3 conv kernels the conv plan takes (conv-plan.ts)`);
+    }
     const base = transpose ? [view.shape[1], view.shape[0]] : view.shape;
-    const shape = encoding === 'float' ? opts.shape ?? base : encodedShape(base, encoding);
+    const shape = encoding === 'float' ? opts.shape ?? base : encoding === 'winograd' ? winogradKernelShape(base) : encodedShape(base, encoding);
     if (encoding === 'float' && count(shape) !== count(view.shape)) {
       throw new Error(`weight ${view.name}: cannot view [${view.shape.join(',')}] as [${shape.join(',')}]`);
     }
@@ -199,7 +205,7 @@ export class GraphBuilder {
     }
     if (this.usedNames.has(name)) name = this.fresh(name);
     this.claim(name);
-    const elemType = encoding === 'int8' || encoding === 'int8-conv' ? 'int8' : encoding === 'float' ? this.floatType : 'float32';
+    const elemType = encoding === 'int8' || encoding === 'int8-conv' ? 'int8' : encoding === 'float' || encoding === 'winograd' ? this.floatType : 'float32';
     const source: WeightSource = encoding === 'float' ? { kind: 'weight', view, transpose } : { kind: 'weight', view, transpose, encoding };
     const init: InitializerIR = { name, elemType, shape, source };
     (this.bodyInits ?? this.inits).set(name, init);

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { TensorView } from '../io/tensor';
 import { allInitializers, type Attr, type Dim, type ElemType, type GraphIR, type InitializerIR, type NodeIR, type SubgraphIR, type ValueInfoIR, type WeightSource } from './builder';
 import { f32ToF16 } from '../io/float16';
+import { winogradKernel } from './conv-plan';
 import { encodingSuffix, int8Part, isConvEncoding, quantizeWeight, type WeightEncoding } from './quant-plan';
 import { ProtoWriter } from './proto';
 
@@ -80,7 +81,8 @@ export interface EncodedWeight {
 }
 
 /**
- * The writer of one weights file's items: bytes in the given float type, or the int8 encoding's. `laidOut` = the
+ * The writer of one weights file's items: bytes in the given float type (a Winograd kernel transformed first,
+ * conv-plan.ts), or the int8 encoding's. `laidOut` = the
  * values already in the graph's layout (a LoRA overlay's merged values); absent = the view's values, transposed if
  * the item asks. A quantised weight is two items (values, scales) written one after the other: the writer quantises
  * once for both and forgets it at the next weight, so one file's write holds at most one weight's int8 copy.
@@ -93,6 +95,10 @@ export function weightEncoder(floatType: 'float32' | 'float16'): (item: Pick<Wei
     const encoding = item.encoding ?? 'float';
     if (encoding === 'float') {
       const data = values();
+      return { ...floatBytes(data, floatType), numel: data.length };
+    }
+    if (encoding === 'winograd') {
+      const data = winogradKernel(values(), item.view.shape);
       return { ...floatBytes(data, floatType), numel: data.length };
     }
     const conv = isConvEncoding(encoding);

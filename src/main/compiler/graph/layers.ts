@@ -2,6 +2,7 @@ import { StudioError } from '../../../shared/errors';
 import type { TensorView, WeightSet } from '../io/tensor';
 import { queryRowsPerSlice } from './attention-plan';
 import { attr, type GraphBuilder } from './builder';
+import { takesWinograd, WINOGRAD_INPUT_TILE, WINOGRAD_POINTS, WINOGRAD_TILE, winogradInputKernels, winogradOutputKernels } from './conv-plan';
 
 /**
  * Neural-network layers as ONNX op patterns, shared by every model family. Each takes the canonical module
@@ -62,8 +63,9 @@ function int8Linear(g: GraphBuilder, w: WeightSet, prefix: string, W: TensorView
 
 /**
  * 2-D convolution with the stored kernel; padding defaults to "same" for odd kernels. Under the graph's int8 plan
- * (quant-plan.ts) it is an im2col product in uint8 × int8 (`int8Conv`), unless `exact`; that form needs the input's
- * static shape (`inShape` [N, C, H, W]), so a call without it stays a float Conv.
+ * (quant-plan.ts) it is an im2col product in uint8 × int8 (`int8Conv`), unless `exact`; under the winograd conv plan
+ * (conv-plan.ts) a 3×3 "same" convolution the plan takes is F(4×4, 3×3) (`winogradConv`). Both forms need the
+ * input's static shape (`inShape` [N, C, H, W]), so a call without it stays a float Conv.
  */
 export function conv2d(
   g: GraphBuilder,
@@ -78,6 +80,7 @@ export function conv2d(
   const stride = opts.stride ?? 1;
   const pads = Array.isArray(opts.pad) ? opts.pad : [opts.pad ?? (kh >> 1), opts.pad ?? (kw >> 1), opts.pad ?? (kh >> 1), opts.pad ?? (kw >> 1)];
   if (g.quant === 'int8' && !opts.exact && opts.inShape) return int8Conv(g, w, prefix, W, x, opts.inShape, stride, pads);
+  if (g.conv === 'winograd' && opts.inShape && takesWinograd(W.shape, stride) && pads.every((p) => p === 1)) return winogradConv(g, w, prefix, W, x, opts.inShape);
   const inputs = [x, g.weight(W)];
   const b = w.get(`${prefix}.bias`);
   if (b) inputs.push(g.weight(b));
@@ -90,6 +93,46 @@ export function conv2d(
       group: attr.int(1),
     }, { name: 'conv' }),
   );
+}
+
+/**
+ * The winograd plan's 3×3 "same" convolution, F(4×4, 3×3) (conv-plan.ts has the maths, the measurements and which
+ * layers take it): input transform as a Conv of each channel with the 36 fixed kernels, the product per transform
+ * point as one batched MatMul against the stored transformed kernel [36, K, C], output transform as a ConvTranspose
+ * that writes the 4×4 tiles in place. H and W need not be multiples of 4: the tiles overhang and are sliced off.
+ */
+function winogradConv(g: GraphBuilder, w: WeightSet, prefix: string, W: TensorView, x: string, inShape: readonly number[]): string {
+  const [K, C] = W.shape;
+  const [n, c, h, wd] = inShape;
+  if (c !== C) expectShape(W, [K, c, 3, 3]);
+  const m = WINOGRAD_TILE;
+  const a = WINOGRAD_INPUT_TILE;
+  const xi = WINOGRAD_POINTS;
+  const t = Math.ceil(h / m);
+  const u = Math.ceil(wd / m);
+  return g.scope(prefix, () => {
+    const planes = g.op('Reshape', [x, g.i64([n * C, 1, h, wd])], {}, { name: 'planes' });
+    const v = g.op('Conv', [planes, g.constFloat(winogradInputKernels(), [xi, 1, a, a], 'winograd_bt')], {
+      kernel_shape: attr.ints([a, a]),
+      strides: attr.ints([m, m]),
+      pads: attr.ints([1, 1, 1 + t * m - h, 1 + u * m - wd]),
+      dilations: attr.ints([1, 1]),
+      group: attr.int(1),
+    }, { name: 'winograd_in' });
+    const vt = g.op('Transpose', [g.op('Reshape', [v, g.i64([n, C, xi, t * u])], {}, { name: 'v_rows' })], { perm: attr.ints([2, 1, 0, 3]) }, { name: 'v_points' });
+    const prod = g.op('MatMul', [g.weight(W, { encoding: 'winograd' }), g.op('Reshape', [vt, g.i64([xi, C, n * t * u])], {}, { name: 'v_cols' })], {}, { name: 'winograd_mm' });
+    const mt = g.op('Transpose', [g.op('Reshape', [prod, g.i64([xi, K, n, t * u])], {}, { name: 'm_rows' })], { perm: attr.ints([2, 1, 0, 3]) }, { name: 'm_tiles' });
+    const tiles = g.op('Reshape', [mt, g.i64([n * K, xi, t, u])], {}, { name: 'm_planes' });
+    let y = g.op('ConvTranspose', [tiles, g.constFloat(winogradOutputKernels(), [xi, 1, m, m], 'winograd_at')], { kernel_shape: attr.ints([m, m]), strides: attr.ints([m, m]) }, { name: 'winograd_out' });
+    y = g.op('Reshape', [y, g.i64([n, K, t * m, u * m])], {}, { name: 'unplanes' });
+    if (t * m !== h || u * m !== wd) y = g.op('Slice', [y, g.i64([0, 0]), g.i64([h, wd]), g.i64([2, 3])], {}, { name: 'crop' });
+    const b = w.get(`${prefix}.bias`);
+    if (b) {
+      expectShape(b, [K]);
+      y = g.op('Add', [y, g.weight(b, { shape: [K, 1, 1] })], {}, { name: 'bias' });
+    }
+    return y;
+  });
 }
 
 /**

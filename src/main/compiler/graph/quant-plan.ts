@@ -34,10 +34,16 @@ export type QuantPlan = 'float' | 'int8';
 export const INT8_EXACT_UNET_WEIGHTS = /time_emb|^conv_(in|out)\./;
 
 /**
- * How one stored weight is written: floats in the graph's type, or the int8 plan's two tensors — values and
- * column scales — of a Linear weight (transposed to [in, out]) or a conv kernel (laid out [k²·C, K]).
+ * How one stored weight is written: floats in the graph's type; the int8 plan's two tensors — values and
+ * column scales — of a Linear weight (transposed to [in, out]) or a conv kernel (laid out [k²·C, K]); or, in
+ * the graph's float type, a 3×3 kernel transformed for the Winograd convolution ([36, K, C], conv-plan.ts).
  */
-export type WeightEncoding = 'float' | 'int8' | 'int8-scale' | 'int8-conv' | 'int8-conv-scale';
+export type WeightEncoding = 'float' | 'int8' | 'int8-scale' | 'int8-conv' | 'int8-conv-scale' | 'winograd';
+
+/** The int8 plan's encodings. */
+export type Int8Encoding = Exclude<WeightEncoding, 'float' | 'winograd'>;
+
+export const isInt8Encoding = (e: WeightEncoding): e is Int8Encoding => e !== 'float' && e !== 'winograd';
 
 /** The largest weight magnitude of the int8 plan (7 bits: see above). */
 export const INT8_WEIGHT_MAX = 63;
@@ -99,7 +105,7 @@ export const isConvEncoding = (e: WeightEncoding): boolean => e === 'int8-conv' 
  * The initializer shape of one int8 tensor of a weight whose float layout is `base` ([in, out] for a transposed
  * Linear, [K, C, kh, kw] for a conv kernel): values [in, out] or [k²·C, K]; scales one per output channel.
  */
-export function encodedShape(base: readonly number[], encoding: Exclude<WeightEncoding, 'float'>): number[] {
+export function encodedShape(base: readonly number[], encoding: Int8Encoding): number[] {
   const conv = isConvEncoding(encoding);
   const outputs = conv ? base[0] : base[1];
   if (encoding.endsWith('scale')) return [outputs];
@@ -113,7 +119,7 @@ export function int8Part(parts: { q: Int8Array; scales: Float32Array }, encoding
   return { bytes: new Uint8Array(scales.buffer, scales.byteOffset, scales.byteLength), elemType: 'float32', numel: scales.length };
 }
 
-const SUFFIX: Record<WeightEncoding, string> = { float: '', int8: '.q7', 'int8-scale': '.q7s', 'int8-conv': '.q7c', 'int8-conv-scale': '.q7cs' };
+const SUFFIX: Record<WeightEncoding, string> = { float: '', int8: '.q7', 'int8-scale': '.q7s', 'int8-conv': '.q7c', 'int8-conv-scale': '.q7cs', winograd: '.wg4' };
 
 /** The key suffix of an encoding (weight keys: canonical name + `.T` when transposed + this). */
 export function encodingSuffix(encoding: WeightEncoding | undefined): string {

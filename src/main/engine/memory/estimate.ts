@@ -1,7 +1,7 @@
 import type { GraphShape } from '../models/graph-identity';
 import type { ModelSource } from '../models/model-source';
 import { CPU_SAMPLE_CHUNKS } from '../../compiler/graph/sample-chunks';
-import { weightBytes } from './weight-bytes';
+import { weightBytes, type WeightTarget } from './weight-bytes';
 
 /**
  * Peak memory of a generation, from the shapes alone, before anything is compiled or opened. One estimate serves
@@ -62,10 +62,7 @@ export const FRAME_BYTES_PER_PIXEL = 15;
 export const GPU_CONTEXT_BYTES = 512 * 2 ** 20;
 
 /** Where sessions run and in what precision. */
-export interface MemoryTarget {
-  precision: 'float32' | 'float16';
-  /** The int8 plan (compiler/graph/quant-plan.ts): the UNet's Linear and conv weights take a byte each. */
-  quant?: 'float' | 'int8';
+export interface MemoryTarget extends WeightTarget {
   /** True when the first provider is a GPU: weights and arenas then live in device memory. */
   gpu: boolean;
 }
@@ -142,7 +139,7 @@ export function arenaBytes(source: ModelSource, shape: GraphShape, target: Memor
 
 /** Bytes one open session holds (its weights and its arena), on the host or the device. */
 export function sessionMemory(source: ModelSource, shape: GraphShape, target: MemoryTarget): MemorySplit {
-  const bytes = weightBytes(source, shape.component, target.precision, target.quant) + arenaBytes(source, shape, target);
+  const bytes = weightBytes(source, shape.component, target) + arenaBytes(source, shape, target);
   return target.gpu ? { host: 0, device: bytes } : { host: bytes, device: 0 };
 }
 
@@ -165,7 +162,7 @@ export function estimateGeneration(source: ModelSource, size: GenerationSize, ta
   let unetArena = 0;
   let vaeArena = 0;
   for (const s of shapes) {
-    weights += weightBytes(source, s.component, target.precision, target.quant);
+    weights += weightBytes(source, s.component, target);
     if (s.component === 'unet') unetArena = arenaBytes(source, s, target);
     if (s.component === 'vae') vaeArena = arenaBytes(source, s, target);
   }
@@ -173,7 +170,7 @@ export function estimateGeneration(source: ModelSource, size: GenerationSize, ta
   const parts = { base: RUNTIME_BASE_BYTES, weights, unetArena, vaeArena, frames };
   if (!target.gpu) return { host: RUNTIME_BASE_BYTES + weights + unetArena + vaeArena + frames, device: 0, parts };
   // On a GPU, weights pass through the host while a session loads (the largest component at a time).
-  const staging = Math.max(...shapes.map((s) => weightBytes(source, s.component, target.precision, target.quant)));
+  const staging = Math.max(...shapes.map((s) => weightBytes(source, s.component, target)));
   return { host: RUNTIME_BASE_BYTES + staging + frames, device: GPU_CONTEXT_BYTES + weights + unetArena + vaeArena, parts };
 }
 

@@ -1,3 +1,4 @@
+import { takesWinograd, WINOGRAD_POINTS, type ConvPlan } from '../../compiler/graph/conv-plan';
 import { INT8_EXACT_UNET_WEIGHTS } from '../../compiler/graph/quant-plan';
 import { numel, type WeightSet } from '../../compiler/io/tensor';
 import type { Component } from '../models/graph-identity';
@@ -36,19 +37,50 @@ function unetInt8Split(w: WeightSet): { int8: number; float: number } {
   return s;
 }
 
+const winogradExtra = new WeakMap<WeightSet, number>();
+
 /**
- * Bytes of a component's compiled weights in `precision` (the UNet graph carries the motion module too); with
- * `quant` 'int8' the UNet's Linear and conv weights count one byte each (their scales are a few KB).
+ * Elements the winograd conv plan adds to a UNet weight set: each 3×3 kernel the plan takes is stored transformed,
+ * 36 values where the kernel has 9 (compiler/graph/conv-plan.ts). The downsamplers are the UNet's stride-2 convs.
  */
-export function weightBytes(source: ModelSource, component: Component, precision: 'float32' | 'float16', quant?: 'float' | 'int8'): number {
+function unetWinogradExtra(w: WeightSet): number {
+  let n = winogradExtra.get(w);
+  if (n === undefined) {
+    n = 0;
+    for (const name of w.names()) {
+      const shape = w.get(name)?.shape ?? [];
+      if (name.endsWith('.weight') && takesWinograd(shape, /\.downsamplers\./.test(name) ? 2 : 1)) n += (numel(shape) / 9) * (WINOGRAD_POINTS - 9);
+    }
+    winogradExtra.set(w, n);
+  }
+  return n;
+}
+
+/** What decides a component's weight bytes: the float type and the UNet's plans. */
+export interface WeightTarget {
+  precision: 'float32' | 'float16';
+  /** The int8 plan (compiler/graph/quant-plan.ts): the UNet's Linear and conv weights take a byte each. */
+  quant?: 'float' | 'int8';
+  /** The UNet's conv plan (compiler/graph/conv-plan.ts): Winograd kernels take 4× their 3×3 kernels' bytes. */
+  conv?: ConvPlan;
+}
+
+/**
+ * Bytes of a component's compiled weights (the UNet graph carries the motion module too); with `quant` 'int8' the
+ * UNet's Linear and conv weights count one byte each (their scales are a few KB); with the winograd conv plan (and
+ * float layers) the 3×3 kernels it takes count 4×.
+ */
+export function weightBytes(source: ModelSource, component: Component, target: WeightTarget): number {
   const w = source.weights;
+  const { precision, quant } = target;
   if (component === 'unet' && quant === 'int8') {
     const [a, b] = [unetInt8Split(w.unet), unetInt8Split(w.motion)];
     return a.int8 + b.int8 + (a.float + b.float) * (precision === 'float16' ? 2 : 4);
   }
+  const winograd = component === 'unet' && target.conv === 'winograd' ? unetWinogradExtra(w.unet) : 0;
   const n =
     component === 'unet'
-      ? weightElements(w.unet) + weightElements(w.motion)
+      ? weightElements(w.unet) + weightElements(w.motion) + winograd
       : component === 'vae_encoder'
         ? weightElements(w.vae)
         : component === 'img_encoder'

@@ -147,6 +147,7 @@ export class GraphCompiler {
           imageFeatures: shape.imageFeatures,
           sampleChunks: chunkPlanOfRows(shape.chunkRows),
           quant: this.settings.quant,
+          conv: this.settings.conv,
         });
       case 'vae':
         return { ...buildVaeDecoderGraph(weights, configs.vae, { batch: 1, latentHeight: shape.latentHeight, latentWidth: shape.latentWidth, floatType, attention }), name };

@@ -1,6 +1,7 @@
 import { attentionLabel, type AttentionPlan } from '../../compiler/graph/attention-plan';
 import type { QuantPlan } from '../../compiler/graph/quant-plan';
 import type { NormPlan } from '../../compiler/graph/norm-plan';
+import type { ConvPlan } from '../../compiler/graph/conv-plan';
 import type { TrigPlan } from '../../compiler/graph/trig-plan';
 import type { MotionGroupNormMode } from '../../../shared/domain/generation';
 import type { CacheKey } from '../../compiler/cache';
@@ -113,6 +114,8 @@ export interface CompileSettings {
   norm?: NormPlan;
   /** The UNet's Linear and conv layers: float, or the labelled int8 CPU option (quant-plan.ts); default float. */
   quant?: QuantPlan;
+  /** The UNet's 3×3 convolutions: direct, or the CPU's Winograd form (conv-plan.ts); default direct. */
+  conv?: ConvPlan;
 }
 
 /**
@@ -137,7 +140,7 @@ export function componentCacheKey(source: ModelSource, component: Component, set
     // Fused attention (every provider but WebGPU) keeps the keys cache entries had before plans existed.
     // Native sin/cos likewise; only the UNet has a timestep embedding. The instance GroupNorm likewise; only the
     // UNet's graphs take the norm plan (the VAE's keep theirs: they pass on WebGPU, norm-plan.ts).
-    options: withQuant(withNorm(withTrig(withAttention(component === 'unet' ? { groupnorm: settings.groupnorm, ...slotOption } : slotted ? slotOption : undefined, component, settings.attention), component, settings.trig), component, settings.norm), component, settings.quant),
+    options: withConv(withQuant(withNorm(withTrig(withAttention(component === 'unet' ? { groupnorm: settings.groupnorm, ...slotOption } : slotted ? slotOption : undefined, component, settings.attention), component, settings.trig), component, settings.norm), component, settings.quant), component, settings.conv),
   };
 }
 
@@ -160,6 +163,12 @@ function withNorm(options: Record<string, unknown> | undefined, component: Compo
 function withQuant(options: Record<string, unknown> | undefined, component: Component, quant: QuantPlan | undefined): Record<string, unknown> | undefined {
   if (!quant || quant === 'float' || component !== 'unet') return options;
   return { ...options, quant };
+}
+
+/** Winograd kernels are another set of weights ([36, K, C] where the kernel is [K, C, 3, 3]): their own entry. */
+function withConv(options: Record<string, unknown> | undefined, component: Component, conv: ConvPlan | undefined): Record<string, unknown> | undefined {
+  if (!conv || conv === 'direct' || component !== 'unet') return options;
+  return { ...options, conv };
 }
 
 export function isLoraComponent(c: Component): c is LoraComponent {

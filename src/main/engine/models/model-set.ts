@@ -1,6 +1,7 @@
 import { attentionPlanFor, type AttentionPlan } from '../../compiler/graph/attention-plan';
 import type { QuantPlan } from '../../compiler/graph/quant-plan';
 import { normPlanFor } from '../../compiler/graph/norm-plan';
+import { convPlanFor } from '../../compiler/graph/conv-plan';
 import { trigPlanFor } from '../../compiler/graph/trig-plan';
 import { existsSync } from 'node:fs';
 import { StudioError } from '../../../shared/errors';
@@ -107,8 +108,8 @@ export class ModelSet {
       // onnxruntime's int8 products are CPU kernels: on a GPU provider they would run on the CPU, with copies.
       throw new StudioError('INVALID_PARAMS', 'int8 is a CPU precision: it runs with the CPU provider and fp32 graphs only.');
     }
-    this.compiler = new GraphCompiler(opts.cacheRoot, source, { precision: this.precision, groupnorm: this.groupnorm, loraRank: this.loraRank, attention: this.attention, trig: trigPlanFor(this.providers[0]), norm: normPlanFor(this.providers[0]), quant: this.quant }, opts.intraOpThreads);
-    this.target = { precision: this.precision, gpu: this.providers[0] !== 'cpu', quant: this.quant };
+    this.compiler = new GraphCompiler(opts.cacheRoot, source, { precision: this.precision, groupnorm: this.groupnorm, loraRank: this.loraRank, attention: this.attention, trig: trigPlanFor(this.providers[0]), norm: normPlanFor(this.providers[0]), quant: this.quant, conv: convPlanFor(this.providers[0]) }, opts.intraOpThreads);
+    this.target = { precision: this.precision, gpu: this.providers[0] !== 'cpu', quant: this.quant, conv: convPlanFor(this.providers[0]) };
     // Two UNet sessions (another shape, or the base beside a merged LoRA graph) are two copies of its weights: a GPU
     // cannot hold that at full size. On the CPU the budget decides (switching back to a kept session is instant).
     const oneUNet = opts.oneUNet ?? this.target.gpu;
