@@ -8,6 +8,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Locator, Page } from '@playwright/test';
+import { selectShowsWhole } from './select-fit';
 import { writeStarterLora } from './starter-lora';
 import { call, expect, screenshot, test } from './studio-fixture';
 
@@ -126,23 +127,31 @@ test('Generate at 1280×720: the model and motion pickers and both prompts are i
   // The size preset shows its whole name (the longest one chosen), its width and height fields beside each other.
   const size = page.getByTestId('size-preset');
   await size.selectOption({ label: 'Landscape 768×512' });
-  const fits = await size.evaluate((el: HTMLSelectElement) => {
-    const probe = document.createElement('span');
-    probe.style.font = getComputedStyle(el).font;
-    probe.style.position = 'absolute';
-    probe.textContent = el.selectedOptions[0]?.text ?? '';
-    document.body.append(probe);
-    const w = probe.getBoundingClientRect().width;
-    probe.remove();
-    const s = getComputedStyle(el);
-    // Text, the padding and the drop-down arrow's room (about 20 px).
-    return w + parseFloat(s.paddingLeft) + parseFloat(s.paddingRight) + 20 <= el.clientWidth;
-  });
-  expect.soft(fits, 'the size preset is cut').toBe(true);
+  expect.soft(await selectShowsWhole(size), 'the size preset is cut').toBe(true);
   const [w, h] = [await box(page.getByLabel('Width', { exact: true })), await box(page.getByLabel('Height', { exact: true }))];
   expect.soft(Math.abs(w.y - h.y), 'width and height are not side by side').toBeLessThan(2);
   await page.getByTestId('input-media').scrollIntoViewIfNeeded();
   await screenshot(page, testInfo, 'layout-generate-scrolled-1280x720');
+  expect(consoleErrors).toEqual([]);
+});
+
+test('Generate at 1280×720 and 1920×1080: the chosen model is named whole, what the starter is said on its own line', async ({ page, app, consoleErrors }, testInfo) => {
+  await page.goto(app.url);
+  const picker = page.getByTestId('model-picker');
+  for (const size of [
+    { width: 1280, height: 720 },
+    { width: 1920, height: 1080 },
+  ]) {
+    await page.setViewportSize(size);
+    expect.soft(await selectShowsWhole(picker), `the model picker cuts its name at ${size.width}×${size.height}`).toBe(true);
+    await expect.soft(picker.locator('option:checked')).toHaveText('Starter test model', { timeout: 1000 });
+    // Random weights make abstract colours: said under the picker, whole and in view, not cut off inside it.
+    const note = page.getByTestId('model-note');
+    await expect(note).toContainText('random weights');
+    expect.soft(await shownWhole(note), `the starter's note is cut at ${size.width}×${size.height}`).toBe(true);
+    expect.soft(inside(await box(note), await scrollport(page.locator('#generate-form'))), `the starter's note is below the fold at ${size.width}×${size.height}`).toBe(true);
+    await screenshot(page, testInfo, `layout-generate-model-${size.width}x${size.height}`);
+  }
   expect(consoleErrors).toEqual([]);
 });
 
@@ -509,6 +518,9 @@ test('History at 1280×720 with a clip open: its actions are in view without scr
   await goPlace(page, 'History');
   await page.getByTestId('history-card').and(page.locator('[data-status="done"]')).first().locator('.history-thumb').click();
   const pane = page.getByTestId('history-details');
+  // The starter has the name Generate's picker gives it on the card and in the details, not a third one.
+  await expect.soft(pane.getByTestId('history-model')).toHaveText('Starter test model');
+  await expect.soft(page.getByTestId('history-card').first().locator('.history-meta').first()).toContainText(/^Starter test model\s·/);
   const main = await scrollport(page.locator('#main'));
   for (const id of ['history-reroll', 'history-rerun', 'history-reuse', 'history-send']) {
     const b = await box(pane.getByTestId(id));
@@ -616,6 +628,11 @@ test('Library at 1280×720: the search and filters are in view without scrolling
   await goPlace(page, 'Library');
   const card = page.getByTestId('first-run');
   await expect(card).toHaveAttribute('open', '');
+  // An optional file says so once, in the words that say what it is for (it said “optional” twice).
+  for (const id of ['animatelcm-i2v-motion', 'animatelcm-i2v-lora']) {
+    const row = page.getByTestId(`starter-${id}`);
+    expect.soft(((await row.textContent()) ?? '').match(/optional/gi)?.length ?? 0, `“optional” in the ${id} row`).toBe(1);
+  }
   const toolbar = page.locator('.library-toolbar');
   const controls = { search: page.getByTestId('library-search'), family: toolbar.locator('select').first(), tags: toolbar.locator('select').last(), favourites: toolbar.getByLabel('Favourites') };
   for (const state of ['open', 'folded']) {

@@ -13,6 +13,7 @@ import { useStudio } from '../../state/studio-api';
 import { useToasts } from '../../state/toasts';
 import { useLoad } from '../../state/use-load';
 import { useLibraryNames, type LibraryNames } from '../../state/library-names';
+import { STARTER_MODEL_NAME } from '../generate/starter-model';
 import { CompareView } from './CompareView';
 import { HistoryCard } from './HistoryCard';
 import { ParamsList } from './ParamsList';
@@ -133,7 +134,7 @@ export function HistoryPlace() {
                 comparing={compare.includes(r.id)}
                 onSelect={() => setSelectedId(r.id === selectedId ? null : r.id)}
                 onCompare={() => toggleCompare(r.id)}
-                modelName={names.nameOf(r.params.model, r.hashes.model, 'Starter model')}
+                modelName={names.nameOf(r.params.model, r.hashes.model, STARTER_MODEL_NAME)}
               />
             ))}
           </ul>
