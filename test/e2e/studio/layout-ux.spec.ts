@@ -169,6 +169,17 @@ test('queue at 1280×720 and 1920×1080: whole cards only, titles readable, Canc
   await expect(slow).toHaveAttribute('data-status', 'running', { timeout: 30_000 });
   await expect(slow.getByTestId('job-status')).toContainText('Sampling', { timeout: 60_000 });
   expect.soft(inside(await box(slow.getByTestId('job-cancel')), await box(slow)), 'Cancel is cut off by its card').toBe(true);
+  // The card's compact progress is read whole beside Cancel, the step count included (it was cut to “step 1 of …”).
+  for (const size of [
+    { width: 1280, height: 720 },
+    { width: 1920, height: 1080 },
+  ]) {
+    await page.setViewportSize(size);
+    const status = slow.getByTestId('job-status');
+    await expect.soft(status, `the running card's step count at ${size.width}×${size.height}`).toContainText(/\b\d+\D+20\b/);
+    expect.soft(await shownWhole(status), `the running card's progress “${await status.textContent()}” is cut at ${size.width}×${size.height}`).toBe(true);
+  }
+  await page.setViewportSize({ width: 1280, height: 720 });
   // The newest job is first in the strip and in view: adding a job never scrolls it away.
   expect.soft(inside(await box(slow), await scrollport(page.locator('.job-list'))), 'the running job is not in view').toBe(true);
   // Its progress is said twice, not three times: large in the viewer (where the creator looks) and compact on its
@@ -644,6 +655,20 @@ test('Library at 1280×720: the search and filters are in view without scrolling
       await expect(card).not.toHaveAttribute('open', '');
     }
   }
+  expect(consoleErrors).toEqual([]);
+});
+
+test('Library: an empty tab says what it lacks by the name its tab gives it (it said “No vaes yet”)', async ({ page, app, consoleErrors }, testInfo) => {
+  await page.setViewportSize({ width: 1280, height: 720 });
+  await page.goto(app.url);
+  await goPlace(page, 'Library');
+  for (const tab of ['VAEs', 'ControlNets', 'Checkpoints', 'Motion modules', 'Embeddings']) {
+    await page.getByRole('group', { name: 'Kind' }).getByRole('button', { name: tab, exact: true }).click();
+    const empty = page.locator('.library-layout .empty-state');
+    // Names keep their capitals (VAE, ControlNet); plain words read in lower case mid-sentence.
+    await expect.soft(empty, `the empty ${tab} tab`).toContainText(`No ${/[A-Z].*[A-Z]/.test(tab) ? tab : tab.toLowerCase()} yet`, { timeout: 2000 });
+  }
+  await screenshot(page, testInfo, 'layout-library-empty-controlnets-1280x720');
   expect(consoleErrors).toEqual([]);
 });
 

@@ -7,7 +7,7 @@ import { framePaths } from '../../state/media';
 import { useLoad } from '../../state/use-load';
 import { useStudio } from '../../state/studio-api';
 import { useToasts } from '../../state/toasts';
-import { STATUS_TEXT, fractionOf, hasBar, progressText } from './job-progress';
+import { STATUS_TEXT, cardProgressText, fractionOf, hasBar, progressText } from './job-progress';
 
 const PLACEHOLDER: Record<JobView['status'], string> = {
   queued: 'Waiting',
@@ -114,7 +114,7 @@ export function QueueList({ selectedId, onSelect }: { selectedId: string | null;
                 </p>
                 <div className="job-line">
                   <p className="job-status" data-testid="job-status" aria-live="polite" title={progressText(job)}>
-                    {running && cancelling.has(job.jobId) ? 'Stopping after the current step…' : progressText(job)}
+                    {running && cancelling.has(job.jobId) ? 'Stopping after the current step…' : cardProgressText(job)}
                   </p>
                   <div className="job-actions">
                     {running && (
