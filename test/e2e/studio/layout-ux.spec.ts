@@ -532,6 +532,10 @@ test('History at 1280×720 with a clip open: its actions are in view without scr
   // The starter has the name Generate's picker gives it on the card and in the details, not a third one.
   await expect.soft(pane.getByTestId('history-model')).toHaveText('Starter test model');
   await expect.soft(page.getByTestId('history-card').first().locator('.history-meta').first()).toContainText(/^Starter test model\s·/);
+  // The providers a take tried are named as Settings names them (CUDA, DirectML), not by their ids (cuda, dml).
+  const engine = pane.locator('dt', { hasText: /^Engine$/ }).locator('xpath=following-sibling::dd[1]');
+  await expect.soft(engine).toContainText('CPU');
+  await expect.soft(engine).not.toContainText(/\b(cpu|cuda|dml|webgpu|coreml)\b/, { timeout: 1000 });
   const main = await scrollport(page.locator('#main'));
   for (const id of ['history-reroll', 'history-rerun', 'history-reuse', 'history-send']) {
     const b = await box(pane.getByTestId(id));

@@ -68,7 +68,7 @@ export function ParamsList({ record, names }: { record: GenerationRecord; names:
       )}
       <dt>Engine</dt>
       <dd>
-        clip skip {p.clipSkip} · {p.weighting === 'a1111' ? 'A1111' : 'ComfyUI'} weighting · GroupNorm {p.motionGroupNorm === 'per_frame' ? 'per frame' : 'across frames'} · {p.providers.join(' → ')}
+        clip skip {p.clipSkip} · {p.weighting === 'a1111' ? 'A1111' : 'ComfyUI'} weighting · GroupNorm {p.motionGroupNorm === 'per_frame' ? 'per frame' : 'across frames'} · tried {p.providers.map((x) => PROVIDER_LABELS[x] ?? x).join(' → ')}
       </dd>
       {record.ranOn && (
         <>
