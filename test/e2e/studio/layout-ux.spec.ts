@@ -81,6 +81,33 @@ async function cardsCut(page: Page): Promise<string[]> {
   return cut;
 }
 
+// First in the file, so it meets the backend before any clip is made.
+test('History with no clips says so and offers Generate; with filters that match nothing, offers to clear them', async ({ page, app, consoleErrors }, testInfo) => {
+  expect((await call(app, 'listGenerations', {})).total, 'this test needs a backend with no clips').toBe(0);
+  await page.setViewportSize({ width: 1280, height: 720 });
+  await page.goto(app.url);
+  await goPlace(page, 'History');
+  const empty = page.locator('.history-layout .empty-state');
+  await expect.soft(empty).toContainText('No clips yet', { timeout: 5000 });
+  await screenshot(page, testInfo, 'layout-history-empty-1280x720');
+  await page.getByTestId('history-search').fill('no such fox');
+  await expect.soft(empty).toContainText('No clips match these filters');
+  const clear = empty.getByRole('button', { name: 'Clear filters' });
+  await expect.soft(clear).toBeVisible({ timeout: 2000 });
+  if ((await clear.count()) > 0) {
+    await clear.click();
+    await expect.soft(page.getByTestId('history-search')).toHaveValue('');
+    await expect.soft(empty).toContainText('No clips yet');
+  }
+  const open = empty.getByRole('button', { name: 'Open Generate' });
+  await expect.soft(open).toBeVisible({ timeout: 2000 });
+  if ((await open.count()) > 0) {
+    await open.click();
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText('Generate');
+  }
+  expect(consoleErrors).toEqual([]);
+});
+
 test('Generate at 1280×720: the model and motion pickers and both prompts are in view without scrolling the form', async ({ page, app, consoleErrors }, testInfo) => {
   await page.setViewportSize({ width: 1280, height: 720 });
   await page.goto(app.url);
@@ -196,6 +223,10 @@ test('queue at 1280×720 and 1920×1080: whole cards only, titles readable, Canc
   await screenshot(page, testInfo, 'layout-queue-running-1280x720');
   const stage = await box(page.locator('.gen-viewer-stage'));
   await slow.getByTestId('job-cancel').click();
+  // Until the current step ends, the card says it is stopping, whole beside “Cancelling…” (read at once: a step
+  // lasts most of a second).
+  const stopping = await slow.getByTestId('job-status').evaluate((el) => ({ text: el.textContent ?? '', whole: el.scrollWidth <= el.clientWidth + 1 }));
+  expect.soft(stopping, 'the card while it stops').toEqual({ text: expect.stringMatching(/^Stopping/), whole: true });
   await expect(slow).toHaveAttribute('data-status', 'cancelled', { timeout: 30_000 });
   // The viewer says why once, on the bar's line beside "Previous take", and the picture keeps its size.
   const reason = page.getByTestId('viewer-reason');

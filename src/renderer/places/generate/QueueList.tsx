@@ -113,8 +113,9 @@ export function QueueList({ selectedId, onSelect }: { selectedId: string | null;
                   seed <span className="job-seed-value">{job.params.seed}</span>
                 </p>
                 <div className="job-line">
-                  <p className="job-status" data-testid="job-status" aria-live="polite" title={progressText(job)}>
-                    {running && cancelling.has(job.jobId) ? 'Stopping after the current step…' : cardProgressText(job)}
+                  {/* Compact beside Cancel (the viewer says the whole line); the title holds it too. */}
+                  <p className="job-status" data-testid="job-status" aria-live="polite" title={running && cancelling.has(job.jobId) ? 'Stopping after the current step' : progressText(job)}>
+                    {running && cancelling.has(job.jobId) ? 'Stopping…' : cardProgressText(job)}
                   </p>
                   <div className="job-actions">
                     {running && (
