@@ -92,5 +92,12 @@ test('Getting started: padded, buttons on their rows, one line when collapsed; G
     await expect.soft(page.getByTestId('model-note')).toHaveText(family ?? '', { timeout: 1000 });
   }
   await screenshot(page, testInfo, 'generate-model-pickers-1920');
+  // The chosen checkpoint taken out of the library: the draft keeps its path, and the line under the picker says why
+  // the picker no longer shows it.
+  const item = (await call(app, 'listModels', { kind: 'checkpoint' })).find((m) => m.path === model);
+  await call(app, 'removeItem', item?.id);
+  await place(page, 'Library');
+  await place(page, 'Generate');
+  await expect.soft(page.getByTestId('model-note')).toHaveText(/^Not in the library/);
   expect(consoleErrors).toEqual([]);
 });
