@@ -162,7 +162,7 @@ test('Generate at 1280×720: the model and motion pickers and both prompts are i
   expect(consoleErrors).toEqual([]);
 });
 
-test('Generate at 1280×720 and 1920×1080: the chosen model is named whole, what the starter is said on its own line', async ({ page, app, consoleErrors }, testInfo) => {
+test('Generate at 1280×720 and 1920×1080: the chosen model is named whole, what the starter is said on its own line; the LoRA picker reads whole', async ({ page, app, consoleErrors }, testInfo) => {
   await page.goto(app.url);
   const picker = page.getByTestId('model-picker');
   for (const size of [
@@ -177,8 +177,12 @@ test('Generate at 1280×720 and 1920×1080: the chosen model is named whole, wha
     await expect(note).toContainText('random weights');
     expect.soft(await shownWhole(note), `the starter's note is cut at ${size.width}×${size.height}`).toBe(true);
     expect.soft(inside(await box(note), await scrollport(page.locator('#generate-form'))), `the starter's note is below the fold at ${size.width}×${size.height}`).toBe(true);
+    // “Add from library” says what it offers (here: that the library has no LoRAs yet) whole, not “…no LoR…”.
+    expect.soft(await selectShowsWhole(page.getByTestId('lora-add')), `the LoRA picker is cut at ${size.width}×${size.height}`).toBe(true);
     await screenshot(page, testInfo, `layout-generate-model-${size.width}x${size.height}`);
   }
+  await page.getByTestId('lora-add').scrollIntoViewIfNeeded();
+  await screenshot(page, testInfo, 'layout-generate-lora-add-1920x1080');
   expect(consoleErrors).toEqual([]);
 });
 
