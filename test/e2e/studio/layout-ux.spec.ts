@@ -8,6 +8,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Locator, Page } from '@playwright/test';
+import { selectShowsWhole } from './select-fit';
 import { writeStarterLora } from './starter-lora';
 import { call, expect, screenshot, test } from './studio-fixture';
 
@@ -80,6 +81,33 @@ async function cardsCut(page: Page): Promise<string[]> {
   return cut;
 }
 
+// First in the file, so it meets the backend before any clip is made.
+test('History with no clips says so and offers Generate; with filters that match nothing, offers to clear them', async ({ page, app, consoleErrors }, testInfo) => {
+  expect((await call(app, 'listGenerations', {})).total, 'this test needs a backend with no clips').toBe(0);
+  await page.setViewportSize({ width: 1280, height: 720 });
+  await page.goto(app.url);
+  await goPlace(page, 'History');
+  const empty = page.locator('.history-layout .empty-state');
+  await expect.soft(empty).toContainText('No clips yet', { timeout: 5000 });
+  await screenshot(page, testInfo, 'layout-history-empty-1280x720');
+  await page.getByTestId('history-search').fill('no such fox');
+  await expect.soft(empty).toContainText('No clips match these filters');
+  const clear = empty.getByRole('button', { name: 'Clear filters' });
+  await expect.soft(clear).toBeVisible({ timeout: 2000 });
+  if ((await clear.count()) > 0) {
+    await clear.click();
+    await expect.soft(page.getByTestId('history-search')).toHaveValue('');
+    await expect.soft(empty).toContainText('No clips yet');
+  }
+  const open = empty.getByRole('button', { name: 'Open Generate' });
+  await expect.soft(open).toBeVisible({ timeout: 2000 });
+  if ((await open.count()) > 0) {
+    await open.click();
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText('Generate');
+  }
+  expect(consoleErrors).toEqual([]);
+});
+
 test('Generate at 1280×720: the model and motion pickers and both prompts are in view without scrolling the form', async ({ page, app, consoleErrors }, testInfo) => {
   await page.setViewportSize({ width: 1280, height: 720 });
   await page.goto(app.url);
@@ -126,23 +154,35 @@ test('Generate at 1280×720: the model and motion pickers and both prompts are i
   // The size preset shows its whole name (the longest one chosen), its width and height fields beside each other.
   const size = page.getByTestId('size-preset');
   await size.selectOption({ label: 'Landscape 768×512' });
-  const fits = await size.evaluate((el: HTMLSelectElement) => {
-    const probe = document.createElement('span');
-    probe.style.font = getComputedStyle(el).font;
-    probe.style.position = 'absolute';
-    probe.textContent = el.selectedOptions[0]?.text ?? '';
-    document.body.append(probe);
-    const w = probe.getBoundingClientRect().width;
-    probe.remove();
-    const s = getComputedStyle(el);
-    // Text, the padding and the drop-down arrow's room (about 20 px).
-    return w + parseFloat(s.paddingLeft) + parseFloat(s.paddingRight) + 20 <= el.clientWidth;
-  });
-  expect.soft(fits, 'the size preset is cut').toBe(true);
+  expect.soft(await selectShowsWhole(size), 'the size preset is cut').toBe(true);
   const [w, h] = [await box(page.getByLabel('Width', { exact: true })), await box(page.getByLabel('Height', { exact: true }))];
   expect.soft(Math.abs(w.y - h.y), 'width and height are not side by side').toBeLessThan(2);
   await page.getByTestId('input-media').scrollIntoViewIfNeeded();
   await screenshot(page, testInfo, 'layout-generate-scrolled-1280x720');
+  expect(consoleErrors).toEqual([]);
+});
+
+test('Generate at 1280×720 and 1920×1080: the chosen model is named whole, what the starter is said on its own line; the LoRA picker reads whole', async ({ page, app, consoleErrors }, testInfo) => {
+  await page.goto(app.url);
+  const picker = page.getByTestId('model-picker');
+  for (const size of [
+    { width: 1280, height: 720 },
+    { width: 1920, height: 1080 },
+  ]) {
+    await page.setViewportSize(size);
+    expect.soft(await selectShowsWhole(picker), `the model picker cuts its name at ${size.width}×${size.height}`).toBe(true);
+    await expect.soft(picker.locator('option:checked')).toHaveText('Starter test model', { timeout: 1000 });
+    // Random weights make abstract colours: said under the picker, whole and in view, not cut off inside it.
+    const note = page.getByTestId('model-note');
+    await expect(note).toContainText('random weights');
+    expect.soft(await shownWhole(note), `the starter's note is cut at ${size.width}×${size.height}`).toBe(true);
+    expect.soft(inside(await box(note), await scrollport(page.locator('#generate-form'))), `the starter's note is below the fold at ${size.width}×${size.height}`).toBe(true);
+    // “Add from library” says what it offers (here: that the library has no LoRAs yet) whole, not “…no LoR…”.
+    expect.soft(await selectShowsWhole(page.getByTestId('lora-add')), `the LoRA picker is cut at ${size.width}×${size.height}`).toBe(true);
+    await screenshot(page, testInfo, `layout-generate-model-${size.width}x${size.height}`);
+  }
+  await page.getByTestId('lora-add').scrollIntoViewIfNeeded();
+  await screenshot(page, testInfo, 'layout-generate-lora-add-1920x1080');
   expect(consoleErrors).toEqual([]);
 });
 
@@ -160,6 +200,17 @@ test('queue at 1280×720 and 1920×1080: whole cards only, titles readable, Canc
   await expect(slow).toHaveAttribute('data-status', 'running', { timeout: 30_000 });
   await expect(slow.getByTestId('job-status')).toContainText('Sampling', { timeout: 60_000 });
   expect.soft(inside(await box(slow.getByTestId('job-cancel')), await box(slow)), 'Cancel is cut off by its card').toBe(true);
+  // The card's compact progress is read whole beside Cancel, the step count included (it was cut to “step 1 of …”).
+  for (const size of [
+    { width: 1280, height: 720 },
+    { width: 1920, height: 1080 },
+  ]) {
+    await page.setViewportSize(size);
+    const status = slow.getByTestId('job-status');
+    await expect.soft(status, `the running card's step count at ${size.width}×${size.height}`).toContainText(/\b\d+\D+20\b/);
+    expect.soft(await shownWhole(status), `the running card's progress “${await status.textContent()}” is cut at ${size.width}×${size.height}`).toBe(true);
+  }
+  await page.setViewportSize({ width: 1280, height: 720 });
   // The newest job is first in the strip and in view: adding a job never scrolls it away.
   expect.soft(inside(await box(slow), await scrollport(page.locator('.job-list'))), 'the running job is not in view').toBe(true);
   // Its progress is said twice, not three times: large in the viewer (where the creator looks) and compact on its
@@ -176,6 +227,10 @@ test('queue at 1280×720 and 1920×1080: whole cards only, titles readable, Canc
   await screenshot(page, testInfo, 'layout-queue-running-1280x720');
   const stage = await box(page.locator('.gen-viewer-stage'));
   await slow.getByTestId('job-cancel').click();
+  // Until the current step ends, the card says it is stopping, whole beside “Cancelling…” (read at once: a step
+  // lasts most of a second).
+  const stopping = await slow.getByTestId('job-status').evaluate((el) => ({ text: el.textContent ?? '', whole: el.scrollWidth <= el.clientWidth + 1 }));
+  expect.soft(stopping, 'the card while it stops').toEqual({ text: expect.stringMatching(/^Stopping/), whole: true });
   await expect(slow).toHaveAttribute('data-status', 'cancelled', { timeout: 30_000 });
   // The viewer says why once, on the bar's line beside "Previous take", and the picture keeps its size.
   const reason = page.getByTestId('viewer-reason');
@@ -509,6 +564,13 @@ test('History at 1280×720 with a clip open: its actions are in view without scr
   await goPlace(page, 'History');
   await page.getByTestId('history-card').and(page.locator('[data-status="done"]')).first().locator('.history-thumb').click();
   const pane = page.getByTestId('history-details');
+  // The starter has the name Generate's picker gives it on the card and in the details, not a third one.
+  await expect.soft(pane.getByTestId('history-model')).toHaveText('Starter test model');
+  await expect.soft(page.getByTestId('history-card').first().locator('.history-meta').first()).toContainText(/^Starter test model\s·/);
+  // The providers a take tried are named as Settings names them (CUDA, DirectML), not by their ids (cuda, dml).
+  const engine = pane.locator('dt', { hasText: /^Engine$/ }).locator('xpath=following-sibling::dd[1]');
+  await expect.soft(engine).toContainText('CPU');
+  await expect.soft(engine).not.toContainText(/\b(cpu|cuda|dml|webgpu|coreml)\b/, { timeout: 1000 });
   const main = await scrollport(page.locator('#main'));
   for (const id of ['history-reroll', 'history-rerun', 'history-reuse', 'history-send']) {
     const b = await box(pane.getByTestId(id));
@@ -616,6 +678,11 @@ test('Library at 1280×720: the search and filters are in view without scrolling
   await goPlace(page, 'Library');
   const card = page.getByTestId('first-run');
   await expect(card).toHaveAttribute('open', '');
+  // An optional file says so once, in the words that say what it is for (it said “optional” twice).
+  for (const id of ['animatelcm-i2v-motion', 'animatelcm-i2v-lora']) {
+    const row = page.getByTestId(`starter-${id}`);
+    expect.soft(((await row.textContent()) ?? '').match(/optional/gi)?.length ?? 0, `“optional” in the ${id} row`).toBe(1);
+  }
   const toolbar = page.locator('.library-toolbar');
   const controls = { search: page.getByTestId('library-search'), family: toolbar.locator('select').first(), tags: toolbar.locator('select').last(), favourites: toolbar.getByLabel('Favourites') };
   for (const state of ['open', 'folded']) {
@@ -627,6 +694,20 @@ test('Library at 1280×720: the search and filters are in view without scrolling
       await expect(card).not.toHaveAttribute('open', '');
     }
   }
+  expect(consoleErrors).toEqual([]);
+});
+
+test('Library: an empty tab says what it lacks by the name its tab gives it (it said “No vaes yet”)', async ({ page, app, consoleErrors }, testInfo) => {
+  await page.setViewportSize({ width: 1280, height: 720 });
+  await page.goto(app.url);
+  await goPlace(page, 'Library');
+  for (const tab of ['VAEs', 'ControlNets', 'Checkpoints', 'Motion modules', 'Embeddings']) {
+    await page.getByRole('group', { name: 'Kind' }).getByRole('button', { name: tab, exact: true }).click();
+    const empty = page.locator('.library-layout .empty-state');
+    // Names keep their capitals (VAE, ControlNet); plain words read in lower case mid-sentence.
+    await expect.soft(empty, `the empty ${tab} tab`).toContainText(`No ${/[A-Z].*[A-Z]/.test(tab) ? tab : tab.toLowerCase()} yet`, { timeout: 2000 });
+  }
+  await screenshot(page, testInfo, 'layout-library-empty-controlnets-1280x720');
   expect(consoleErrors).toEqual([]);
 });
 

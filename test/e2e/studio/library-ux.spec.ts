@@ -3,13 +3,14 @@
  * its Download buttons stay on their row, and collapsed it is one line that leaves the library items in view; the
  * Generate panel's Model and Motion module pickers are wide enough for long names and say the whole name in their
  * tooltip. Screenshots under test-results/screenshots/ (library-first-run-1280, library-first-run-collapsed-1280,
- * generate-model-pickers-1280).
+ * generate-model-pickers-1280, generate-model-pickers-1920).
  */
 import { renameSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from '@playwright/test';
 import { writeStarterFiles } from '../../node/pipeline/starter-files';
+import { selectShowsWhole } from './select-fit';
 import { writeStarterLora } from './starter-lora';
 import { call, expect, screenshot, test } from './studio-fixture';
 
@@ -78,5 +79,25 @@ test('Getting started: padded, buttons on their rows, one line when collapsed; G
   }
   await page.getByTestId('model-picker').scrollIntoViewIfNeeded();
   await screenshot(page, testInfo, 'generate-model-pickers-1280');
+  // The chosen checkpoint's name is shown whole in the picker at both sizes, its family on the line under it (the
+  // name and family together were cut after the name).
+  const family = (await call(app, 'listModels', { kind: 'checkpoint' })).find((m) => m.path === model)?.familyLabel;
+  expect(family).toBeTruthy();
+  for (const size of [
+    { width: 1280, height: 720 },
+    { width: 1920, height: 1080 },
+  ]) {
+    await page.setViewportSize(size);
+    expect.soft(await selectShowsWhole(page.getByTestId('model-picker')), `the chosen checkpoint is cut at ${size.width}×${size.height}`).toBe(true);
+    await expect.soft(page.getByTestId('model-note')).toHaveText(family ?? '', { timeout: 1000 });
+  }
+  await screenshot(page, testInfo, 'generate-model-pickers-1920');
+  // The chosen checkpoint taken out of the library: the draft keeps its path, and the line under the picker says why
+  // the picker no longer shows it.
+  const item = (await call(app, 'listModels', { kind: 'checkpoint' })).find((m) => m.path === model);
+  await call(app, 'removeItem', item?.id);
+  await place(page, 'Library');
+  await place(page, 'Generate');
+  await expect.soft(page.getByTestId('model-note')).toHaveText(/^Not in the library/);
   expect(consoleErrors).toEqual([]);
 });

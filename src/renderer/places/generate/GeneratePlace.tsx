@@ -22,6 +22,7 @@ import { SIZE_MAX, SIZE_MIN, SIZE_PRESETS, SIZE_STEP } from './size-presets';
 import { TokenCounter } from './TokenCounter';
 import { Viewer } from './Viewer';
 import { middleEllipsis } from './middle-ellipsis';
+import { STARTER_MODEL_NAME, STARTER_MODEL_NOTE } from './starter-model';
 
 export { PROVIDER_LABELS } from './provider-labels';
 
@@ -56,7 +57,7 @@ export function GeneratePlace() {
   const [submitting, setSubmitting] = useState(false);
   const [submitError, setSubmitError] = useState<unknown>(null);
   const [selectedId, setSelectedId] = useState<string | null>(null);
-  const ids = { model: useId(), motion: useId(), width: useId(), height: useId(), size: useId() };
+  const ids = { model: useId(), modelNote: useId(), motion: useId(), width: useId(), height: useId(), size: useId() };
 
   const models = useLoad(() => api.listModels(), [api]);
   const loras = useLoad(() => api.listLoras(), [api]);
@@ -149,18 +150,30 @@ export function GeneratePlace() {
           >
             {/* First, as in A1111's checkpoint bar: which model and motion module a clip comes from is read before the
                 prompt and is in view at 1280×720. One per line: the panel is narrow and model names are long; the
-                select's title shows the whole name. */}
+                select's title shows the whole name. The picker holds the name alone (name and family together were
+                cut after the name); what the chosen model is — its family, or what the starter makes — is the line
+                under it. */}
             <div className="form-stack">
               <div className="field">
                 <label htmlFor={ids.model}>Model</label>
-                <select id={ids.model} value={params.model ?? ''} title={model ? `${model.name} (${model.familyLabel})` : 'Starter test model'} onChange={(e) => draft.update({ model: e.target.value || undefined })} data-testid="model-picker">
-                  <option value="">Starter test model (random weights — abstract output)</option>
+                <select
+                  id={ids.model}
+                  value={params.model ?? ''}
+                  title={model ? `${model.name} (${model.familyLabel})` : STARTER_MODEL_NAME}
+                  onChange={(e) => draft.update({ model: e.target.value || undefined })}
+                  aria-describedby={ids.modelNote}
+                  data-testid="model-picker"
+                >
+                  <option value="">{STARTER_MODEL_NAME}</option>
                   {checkpoints.map((m) => (
-                    <option key={m.id} value={m.path} disabled={!m.supported} title={`${m.name} (${m.familyLabel}) · ${m.path}`}>
-                      {middleEllipsis(m.name, NAME_CHARS)} ({m.familyLabel}){m.supported ? '' : ' — cannot be used'}
+                    <option key={m.id} value={m.path} title={`${m.name} (${m.familyLabel}) · ${m.path}`}>
+                      {middleEllipsis(m.name, NAME_CHARS)}
                     </option>
                   ))}
                 </select>
+                <p id={ids.modelNote} className="field-hint" data-testid="model-note">
+                  {params.model ? (model?.familyLabel ?? (models.value ? 'Not in the library: choose another, or import it there' : '')) : STARTER_MODEL_NOTE}
+                </p>
               </div>
               <div className="field">
                 <label htmlFor={ids.motion}>Motion module</label>

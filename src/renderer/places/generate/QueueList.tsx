@@ -7,7 +7,7 @@ import { framePaths } from '../../state/media';
 import { useLoad } from '../../state/use-load';
 import { useStudio } from '../../state/studio-api';
 import { useToasts } from '../../state/toasts';
-import { STATUS_TEXT, fractionOf, hasBar, progressText } from './job-progress';
+import { STATUS_TEXT, cardProgressText, fractionOf, hasBar, progressText } from './job-progress';
 
 const PLACEHOLDER: Record<JobView['status'], string> = {
   queued: 'Waiting',
@@ -113,8 +113,9 @@ export function QueueList({ selectedId, onSelect }: { selectedId: string | null;
                   seed <span className="job-seed-value">{job.params.seed}</span>
                 </p>
                 <div className="job-line">
-                  <p className="job-status" data-testid="job-status" aria-live="polite" title={progressText(job)}>
-                    {running && cancelling.has(job.jobId) ? 'Stopping after the current step…' : progressText(job)}
+                  {/* Compact beside Cancel (the viewer says the whole line); the title holds it too. */}
+                  <p className="job-status" data-testid="job-status" aria-live="polite" title={running && cancelling.has(job.jobId) ? 'Stopping after the current step' : progressText(job)}>
+                    {running && cancelling.has(job.jobId) ? 'Stopping…' : cardProgressText(job)}
                   </p>
                   <div className="job-actions">
                     {running && (

@@ -54,3 +54,14 @@ export function progressText(job: JobView): string {
   const eta = p.etaMs !== undefined ? ` — about ${formatDuration(p.etaMs)} left` : '';
   return `${stage}${steps}${eta}`;
 }
+
+/**
+ * The queue card's compact form of `progressText`: beside Cancel on a card of about 280 px only a few words fit, so
+ * sampling reads "Sampling 3/20" (and the window count), without the time left — the viewer says the whole line.
+ */
+export function cardProgressText(job: JobView): string {
+  const p = job.progress;
+  if (job.status !== 'running' || !p || p.stage !== 'denoise') return progressText(job);
+  const windows = p.contextWindows ? ` · ${p.contextWindows.count} windows` : '';
+  return `${STAGE_TEXT.denoise} ${p.step}/${p.totalSteps}${windows}`;
+}

@@ -4,6 +4,7 @@ import { FramePlayer } from '../../components/FramePlayer';
 import type { LibraryNames } from '../../state/library-names';
 import { framePaths } from '../../state/media';
 import { useStudio } from '../../state/studio-api';
+import { STARTER_MODEL_NAME } from '../generate/starter-model';
 import { recordReason } from './record-reason';
 
 /** What differs between two takes, in a line: the first thing a creator looks for when comparing. */
@@ -14,7 +15,7 @@ function differences(a: GenerationRecord, b: GenerationRecord, names: LibraryNam
   if (pa.prompt !== pb.prompt) out.push('prompt');
   if (pa.negativePrompt !== pb.negativePrompt) out.push('negative prompt');
   if (pa.seed !== pb.seed) out.push(`seed ${pa.seed} / ${pb.seed}`);
-  if (pa.model !== pb.model) out.push(`model ${names.nameOf(pa.model, null, 'starter')} / ${names.nameOf(pb.model, null, 'starter')}`);
+  if (pa.model !== pb.model) out.push(`model ${names.nameOf(pa.model, null, STARTER_MODEL_NAME)} / ${names.nameOf(pb.model, null, STARTER_MODEL_NAME)}`);
   if (pa.motion !== pb.motion) out.push('motion module');
   for (const k of ['steps', 'guidance', 'frames', 'fps', 'width', 'height', 'clipSkip'] as const) if (pa[k] !== pb[k]) out.push(`${k} ${pa[k]} / ${pb[k]}`);
   const stack = (p: GenerationRecord['params']) => p.loras.map((l) => `${l.path}:${l.weight}:${l.enabled !== false}`).join('|');

@@ -13,6 +13,7 @@ import { useStudio } from '../../state/studio-api';
 import { useToasts } from '../../state/toasts';
 import { useLoad } from '../../state/use-load';
 import { useLibraryNames, type LibraryNames } from '../../state/library-names';
+import { STARTER_MODEL_NAME } from '../generate/starter-model';
 import { CompareView } from './CompareView';
 import { HistoryCard } from './HistoryCard';
 import { ParamsList } from './ParamsList';
@@ -47,7 +48,7 @@ function sinceDays(days: number): string {
 
 /** Every clip made, newest first, with what it takes to make it again. */
 export function HistoryPlace() {
-  const { api } = useStudio();
+  const { api, go } = useStudio();
   const jobs = useJobs();
   const ids = { text: useId(), status: useId(), model: useId(), lora: useId(), date: useId() };
   const names = useLibraryNames();
@@ -85,6 +86,14 @@ export function HistoryPlace() {
   const comparing = compare.map((id) => items.find((r) => r.id === id)).filter((r): r is GenerationRecord => r !== undefined);
   const toggleCompare = (id: number) => setCompare((c) => (c.includes(id) ? c.filter((x) => x !== id) : [...c, id].slice(-2)));
   const filtered = Boolean(text || favourite || status || model || lora || date);
+  const clearFilters = () => {
+    setText('');
+    setFavourite(false);
+    setStatus('');
+    setModel('');
+    setLora('');
+    setDate('');
+  };
   const replace = (r: GenerationRecord) => page.value && page.set({ ...page.value, items: page.value.items.map((x) => (x.id === r.id ? r : x)) });
 
   return (
@@ -120,8 +129,23 @@ export function HistoryPlace() {
       <div className={selected ? 'history-layout with-details' : 'history-layout'}>
         <div>
           {!page.loading && items.length === 0 && !page.error && (
+            // Each empty state offers the way out of it: clear what hides the clips, or go and make one.
             <div className="empty-state" role="note">
-              <p>{filtered ? 'No clips match these filters.' : 'Each clip you make is kept here with everything needed to make it again: re-roll, re-run exactly, reuse its settings, or send it to the timeline.'}</p>
+              {filtered ? (
+                <p>
+                  No clips match these filters.{' '}
+                  <button type="button" className="link-button" onClick={clearFilters}>
+                    Clear filters
+                  </button>
+                </p>
+              ) : (
+                <p>
+                  No clips yet. Each clip you make is kept here with everything needed to make it again: re-roll, re-run exactly, reuse its settings, or send it to the timeline.{' '}
+                  <button type="button" className="link-button" onClick={() => go('generate')}>
+                    Open Generate
+                  </button>
+                </p>
+              )}
             </div>
           )}
           <ul className="history-grid" aria-label="Clips">
@@ -133,7 +157,7 @@ export function HistoryPlace() {
                 comparing={compare.includes(r.id)}
                 onSelect={() => setSelectedId(r.id === selectedId ? null : r.id)}
                 onCompare={() => toggleCompare(r.id)}
-                modelName={names.nameOf(r.params.model, r.hashes.model, 'Starter model')}
+                modelName={names.nameOf(r.params.model, r.hashes.model, STARTER_MODEL_NAME)}
               />
             ))}
           </ul>

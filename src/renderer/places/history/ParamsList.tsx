@@ -2,8 +2,7 @@ import type { GenerationRecord } from '../../../shared/domain/history';
 import type { LibraryNames } from '../../state/library-names';
 import { formatDuration } from '../../state/media';
 import { PROVIDER_LABELS } from '../generate/provider-labels';
-
-const STARTER = 'Starter test model';
+import { STARTER_MODEL_NAME } from '../generate/starter-model';
 
 /** Everything a record was made with, in a creator's words: library names, not stored file names. */
 export function ParamsList({ record, names }: { record: GenerationRecord; names: LibraryNames }) {
@@ -31,7 +30,7 @@ export function ParamsList({ record, names }: { record: GenerationRecord; names:
       <dd data-testid="history-seed">{p.seed}</dd>
       <dt>Model</dt>
       <dd title={p.model} data-testid="history-model">
-        {names.nameOf(p.model, record.hashes.model, STARTER)}
+        {names.nameOf(p.model, record.hashes.model, STARTER_MODEL_NAME)}
       </dd>
       <dt>Motion module</dt>
       <dd title={p.motion} data-testid="history-motion">
@@ -69,7 +68,7 @@ export function ParamsList({ record, names }: { record: GenerationRecord; names:
       )}
       <dt>Engine</dt>
       <dd>
-        clip skip {p.clipSkip} · {p.weighting === 'a1111' ? 'A1111' : 'ComfyUI'} weighting · GroupNorm {p.motionGroupNorm === 'per_frame' ? 'per frame' : 'across frames'} · {p.providers.join(' → ')}
+        clip skip {p.clipSkip} · {p.weighting === 'a1111' ? 'A1111' : 'ComfyUI'} weighting · GroupNorm {p.motionGroupNorm === 'per_frame' ? 'per frame' : 'across frames'} · tried {p.providers.map((x) => PROVIDER_LABELS[x] ?? x).join(' → ')}
       </dd>
       {record.ranOn && (
         <>

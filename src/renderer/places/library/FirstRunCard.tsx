@@ -74,7 +74,8 @@ export function FirstRunCard({ version, onImported }: { version: number; onImpor
               <span className="starter-about">
                 {' — '}
                 {f.role} · {f.sizeLabel}
-                {f.optional ? ' · optional' : ''}
+                {/* Said once: the image-to-video pair's role already says "optional", and a second one read as a stutter. */}
+                {f.optional && !/optional/i.test(f.role) ? ' · optional' : ''}
                 {f.url && (
                   <>
                     {' · '}

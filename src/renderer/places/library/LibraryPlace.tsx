@@ -14,13 +14,14 @@ import { FirstRunCard } from './FirstRunCard';
 import { LoraCard } from './LoraCard';
 import { ModelFolders } from './ModelFolders';
 
-const KINDS: { kind: LibraryKind; label: string }[] = [
-  { kind: 'lora', label: 'LoRAs' },
-  { kind: 'checkpoint', label: 'Checkpoints' },
-  { kind: 'motion', label: 'Motion modules' },
-  { kind: 'embedding', label: 'Embeddings' },
-  { kind: 'vae', label: 'VAEs' },
-  { kind: 'controlnet', label: 'ControlNets' },
+/** Each tab's label, and its noun mid-sentence (names such as LoRA, VAE and ControlNet keep their capitals). */
+const KINDS: { kind: LibraryKind; label: string; noun: string }[] = [
+  { kind: 'lora', label: 'LoRAs', noun: 'LoRAs' },
+  { kind: 'checkpoint', label: 'Checkpoints', noun: 'checkpoints' },
+  { kind: 'motion', label: 'Motion modules', noun: 'motion modules' },
+  { kind: 'embedding', label: 'Embeddings', noun: 'embeddings' },
+  { kind: 'vae', label: 'VAEs', noun: 'VAEs' },
+  { kind: 'controlnet', label: 'ControlNets', noun: 'ControlNets' },
 ];
 
 const MODEL_EXTENSIONS = ['.safetensors', '.ckpt', '.pt', '.pth', '.bin'];
@@ -223,7 +224,7 @@ export function LibraryPlace() {
           {!items.loading && all.length === 0 && !items.error && (
             <div className="empty-state" role="note">
               <p>
-                No {KINDS.find((k) => k.kind === kind)?.label.toLowerCase()} yet. Import a .safetensors file by path, with “Choose files…”, or drop it here; each card shows its base family, trigger words,
+                No {KINDS.find((k) => k.kind === kind)?.noun} yet. Import a .safetensors file by path, with “Choose files…”, or drop it here; each card shows its base family, trigger words,
                 size and hash, and files the studio cannot use say why.
               </p>
             </div>
