@@ -166,12 +166,13 @@ describe('winograd conv plan', () => {
     return got;
   }
 
-  // The UNet with motion, chunked through Scans (the CPU memory plan), and kohya LoRAs with 3×3 (LoCon) convs
-  // merged into the weights: the overlay must write the transformed merged kernel.
+  // The UNet with motion, chunked through Scans (the CPU memory plan), kohya LoRAs with 3×3 (LoCon) convs merged
+  // into the weights (the overlay must write the transformed merged kernel), and a ControlNet (its encoder's resnets).
   for (const [folder, extra] of [
     ['unet_motion', {}],
     ['unet_motion', { sampleChunks: { maxRows: 1 } }],
     ['lora_kohya_alphas', {}],
+    ['controlnet', {}],
   ] as const) {
     it(`${folder}${'sampleChunks' in extra ? ' (one sample per Scan iteration)' : ''}: Winograd and direct both hold to diffusers`, async () => {
       const wino = await verifyCase(folder, { provider: 'cpu', precision: 'float32', conv: 'winograd', ...extra });

@@ -4,6 +4,7 @@ import { StudioError } from '../../../shared/errors';
 import type { WeightSet } from '../io/tensor';
 import { attr, GraphBuilder, type GraphIR } from '../graph/builder';
 import type { NormPlan } from '../graph/norm-plan';
+import type { ConvPlan } from '../graph/conv-plan';
 import type { TrigPlan } from '../graph/trig-plan';
 import { conv2d, linear, need, silu } from '../graph/layers';
 import type { UNetConfig } from './configs';
@@ -41,6 +42,8 @@ export interface ControlNetBuildOptions {
   norm?: NormPlan;
   /** Resnets and cross-attentions as Scans over sample groups (graph/sample-chunks.ts, the CPU memory plan). */
   sampleChunks?: SampleChunkPlan;
+  /** The 3×3 convolutions' form (graph/conv-plan.ts picks it per provider): absent ⇒ direct. */
+  conv?: ConvPlan;
   name?: string;
 }
 
@@ -70,7 +73,7 @@ export function buildControlNetGraph(w: WeightSet, cfg: UNetConfig, opts: Contro
   if (cfg.mid_block_type === null) throw new StudioError('MODEL_FAMILY_UNSUPPORTED', 'This ControlNet has no mid block; SD1.5 ControlNets always have one.');
   checkBlockType(cfg.mid_block_type, ['UNetMidBlock2DCrossAttn'], 'mid block');
 
-  const g = new GraphBuilder(opts.name ?? 'controlnet', floatType, opts.attention, opts.trig, opts.norm);
+  const g = new GraphBuilder(opts.name ?? 'controlnet', floatType, opts.attention, opts.trig, opts.norm, 'float', opts.conv);
   g.metadata['family'] = 'controlnet';
   g.metadata['shape'] = JSON.stringify({ batch: n, latentHeight: opts.latentHeight, latentWidth: opts.latentWidth, contextLength: ctxLen });
   const inCh = need(w, 'conv_in.weight').shape[1];

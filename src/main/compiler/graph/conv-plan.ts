@@ -28,7 +28,8 @@ import type { ProviderName } from '../../../shared/domain/generation';
  * serves every shape a cache entry compiles.
  *
  * Stride-2 convolutions (downsamplers), 1×1 convolutions and the few-channel ones (conv_in, conv_out: 4 latent
- * channels, where the transforms would outweigh the product) stay direct.
+ * channels, where the transforms would outweigh the product) stay direct. The UNet and a ControlNet (its encoder is
+ * the UNet's) take the plan; their cache keys carry `conv: 'winograd'`.
  */
 export type ConvPlan = 'direct' | 'winograd';
 

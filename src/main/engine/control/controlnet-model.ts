@@ -1,6 +1,7 @@
 import { chunkPlanOfRows } from '../../compiler/graph/sample-chunks';
 import { attentionLabel, attentionPlanFor } from '../../compiler/graph/attention-plan';
 import { normPlanFor } from '../../compiler/graph/norm-plan';
+import { convPlanFor } from '../../compiler/graph/conv-plan';
 import { trigPlanFor } from '../../compiler/graph/trig-plan';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
@@ -130,8 +131,11 @@ export class ControlNetModel {
     const trig = trigPlanFor(this.opts.providers?.[0] ?? 'cpu');
     const norm = normPlanFor(this.opts.providers?.[0] ?? 'cpu');
     const sampleChunks = chunkPlanOfRows(shape.chunkRows);
-    const key = { family: 'controlnet', config: this.config, weights: [fileIdentity(this.path)], precision: this.precision, ...(attention.kind === 'fused' ? {} : { options: { attention: attentionLabel(attention), trig, ...(norm === 'instance' ? {} : { norm }) } }) };
-    const build = () => buildControlNetGraph(this.weights, this.config, { batch: shape.rows, latentHeight: shape.latentHeight, latentWidth: shape.latentWidth, contextLength: shape.tokens, floatType: this.precision, attention, trig, norm, sampleChunks, name });
+    const conv = convPlanFor(this.opts.providers?.[0] ?? 'cpu');
+    // Winograd kernels are other weights: their own entry. Direct keeps the keys entries had before conv plans.
+    const options = { ...(attention.kind === 'fused' ? {} : { attention: attentionLabel(attention), trig, ...(norm === 'instance' ? {} : { norm }) }), ...(conv === 'winograd' ? { conv } : {}) };
+    const key = { family: 'controlnet', config: this.config, weights: [fileIdentity(this.path)], precision: this.precision, ...(Object.keys(options).length ? { options } : {}) };
+    const build = () => buildControlNetGraph(this.weights, this.config, { batch: shape.rows, latentHeight: shape.latentHeight, latentWidth: shape.latentWidth, contextLength: shape.tokens, floatType: this.precision, attention, trig, norm, sampleChunks, conv, name });
     try {
       const { entry, models } = await compileGraphs(this.cache, key, () => [build()]);
       const path = models[name] ?? (await addGraph(this.cache, entry, build()));
