@@ -1,20 +1,19 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { buildUNetGraph } from '../../../src/main/compiler/families/unet';
 import { GraphBuilder, allInitializers, type GraphIR } from '../../../src/main/compiler/graph/builder';
 import { convPlanFor, takesWinograd, WINOGRAD_MAX_OUT_CHANNELS, winogradKernel } from '../../../src/main/compiler/graph/conv-plan';
-import { collectWeights, emitModel, writeWeightsFile } from '../../../src/main/compiler/graph/emit';
+import { collectWeights, writeWeightsFile } from '../../../src/main/compiler/graph/emit';
 import { conv2d } from '../../../src/main/compiler/graph/layers';
 import { MemoryWeights } from '../../../src/main/compiler/io/tensor';
 import { weightBytes } from '../../../src/main/engine/memory/weight-bytes';
 import { componentCacheKey } from '../../../src/main/engine/models/graph-identity';
 import { starterSource } from '../../../src/main/engine/models/model-source';
-import { createSession, f32Tensor, type HostTensor } from '../../../src/main/engine/runtime/session';
-import { handlerFor } from '../../../src/main/verify/registry';
+import { f32Tensor, type HostTensor } from '../../../src/main/engine/runtime/session';
 import type { Comparison, VerifyTarget } from '../../../src/main/verify/types';
-import { motionUNetFixture, REF } from './motion-unet-fixture';
+import { scratchFolders, runXY, verifyFixture } from './graph-test-kit';
+import { motionUNetFixture } from './motion-unet-fixture';
 
 /**
  * The CPU's conv plan: 3×3 "same" convolutions as Winograd F(4×4, 3×3) (conv-plan.ts). What must hold: the form
@@ -22,13 +21,7 @@ import { motionUNetFixture, REF } from './motion-unet-fixture';
  * plan takes exactly the layers it says it takes, the fixtures still match diffusers through it, and the cache and
  * the memory estimate know its weights are other bytes.
  */
-const dirs: string[] = [];
-afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
-const scratch = (): string => {
-  const d = mkdtempSync(join(tmpdir(), 'winograd-'));
-  dirs.push(d);
-  return d;
-};
+const scratch = scratchFolders('winograd-');
 
 function values(n: number, seed: number): Float32Array {
   const out = new Float32Array(n);
@@ -40,15 +33,7 @@ function values(n: number, seed: number): Float32Array {
   return out;
 }
 
-async function runOnce(graph: GraphIR, x: HostTensor): Promise<Float32Array> {
-  const { modelPath } = emitModel(graph, { dir: scratch(), modelFile: 'm.onnx' });
-  const s = await createSession(modelPath, { providers: ['cpu'] });
-  try {
-    return (await s.run({ x })).y.data as Float32Array;
-  } finally {
-    await s.dispose();
-  }
-}
+const runOnce = (graph: GraphIR, x: HostTensor): Promise<Float32Array> => runXY(graph, x, scratch());
 
 /** A plain-JS direct 3×3 "same" convolution (cross-correlation, as ONNX Conv): the independent reference. */
 function convReference(x: Float32Array, [n, c, h, wd]: number[], k: Float32Array, kOut: number, bias: Float32Array | undefined): Float32Array {
@@ -157,14 +142,7 @@ describe('winograd conv plan', () => {
     expect(stillConv.some((k) => /downsamplers/.test(k)) && stillConv.includes('conv_in.weight') && stillConv.includes('conv_out.weight')).toBe(true);
   });
 
-  async function verifyCase(folder: string, target: VerifyTarget): Promise<Comparison[]> {
-    const dir = join(REF, folder);
-    const files = JSON.parse(readFileSync(join(dir, 'files.json'), 'utf8')) as Record<string, unknown>;
-    const handler = handlerFor(String(files.kind))!;
-    const got: Comparison[] = [];
-    await handler.run({ dir, name: folder, files, workDir: scratch(), target, report: (c) => got.push(c) });
-    return got;
-  }
+  const verifyCase = (folder: string, target: VerifyTarget): Promise<Comparison[]> => verifyFixture(folder, target, scratch());
 
   // The UNet with motion, chunked through Scans (the CPU memory plan), kohya LoRAs with 3×3 (LoCon) convs merged
   // into the weights (the overlay must write the transformed merged kernel), and a ControlNet (its encoder's resnets).

@@ -1,20 +1,19 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { scratchFolders, runXY, verifyFixture } from './graph-test-kit';
 import { motionUNetFixture } from './motion-unet-fixture';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { buildUNetGraph } from '../../../src/main/compiler/families/unet';
 import { GraphBuilder, allInitializers, type GraphIR } from '../../../src/main/compiler/graph/builder';
-import { collectWeights, emitModel, writeWeightsFile } from '../../../src/main/compiler/graph/emit';
+import { collectWeights, writeWeightsFile } from '../../../src/main/compiler/graph/emit';
 import { conv2d, linear } from '../../../src/main/compiler/graph/layers';
 import { convKernelColumns, INT8_WEIGHT_MAX, quantizeColumns } from '../../../src/main/compiler/graph/quant-plan';
 import { MemoryWeights } from '../../../src/main/compiler/io/tensor';
 import { weightBytes } from '../../../src/main/engine/memory/weight-bytes';
 import { ModelSet } from '../../../src/main/engine/models/model-set';
 import { starterSource } from '../../../src/main/engine/models/model-source';
-import { createSession, f32Tensor, type HostTensor } from '../../../src/main/engine/runtime/session';
+import { f32Tensor, type HostTensor } from '../../../src/main/engine/runtime/session';
 import { StudioError } from '../../../src/shared/errors';
-import { handlerFor } from '../../../src/main/verify/registry';
 import { INT8_MAX_REL_L2 } from '../../../src/main/verify/run';
 import type { Comparison, VerifyTarget } from '../../../src/main/verify/types';
 
@@ -24,14 +23,7 @@ import type { Comparison, VerifyTarget } from '../../../src/main/verify/types';
  * What must hold: the weights written are the quantisation of the stored (or LoRA-merged) values; the graph really
  * runs int8 products where it should and exact ones where it should not; the result stays near the reference.
  */
-const REF = join(__dirname, '../../fixtures/reference');
-const dirs: string[] = [];
-afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
-const scratch = (): string => {
-  const d = mkdtempSync(join(tmpdir(), 'int8-'));
-  dirs.push(d);
-  return d;
-};
+const scratch = scratchFolders('int8-');
 
 /** Deterministic values with a spread of magnitudes per column (no library RNG needed). */
 function values(n: number, seed: number): Float32Array {
@@ -54,15 +46,7 @@ function relL2(a: Float32Array, ref: Float32Array): number {
   return Math.sqrt(d / r);
 }
 
-async function runOnce(graph: GraphIR, x: HostTensor): Promise<Float32Array> {
-  const { modelPath } = emitModel(graph, { dir: scratch(), modelFile: 'm.onnx' });
-  const s = await createSession(modelPath, { providers: ['cpu'] });
-  try {
-    return (await s.run({ x })).y.data as Float32Array;
-  } finally {
-    await s.dispose();
-  }
-}
+const runOnce = (graph: GraphIR, x: HostTensor): Promise<Float32Array> => runXY(graph, x, scratch());
 
 describe('int8 plan', () => {
   it('quantises each column symmetrically to 7 bits, within half a step', () => {
@@ -166,15 +150,7 @@ describe('int8 plan', () => {
     expect(e).toBeLessThan(0.02);
   });
 
-  async function verifyCase(folder: string): Promise<Comparison[]> {
-    const dir = join(REF, folder);
-    const files = JSON.parse(readFileSync(join(dir, 'files.json'), 'utf8')) as Record<string, unknown>;
-    const handler = handlerFor(String(files.kind))!;
-    const target: VerifyTarget = { provider: 'cpu', precision: 'float32', quant: 'int8' };
-    const got: Comparison[] = [];
-    await handler.run({ dir, name: folder, files, workDir: scratch(), target, report: (c) => got.push(c) });
-    return got;
-  }
+  const verifyCase = (folder: string): Promise<Comparison[]> => verifyFixture(folder, { provider: 'cpu', precision: 'float32', quant: 'int8' }, scratch());
 
   // A plain and a motion UNet; LoRAs merged into int8 weights (the overlay quantises merged values) and through
   // run-time slots; the whole text-to-video pipeline.
@@ -191,14 +167,7 @@ describe('int8 plan', () => {
 
 describe('int8 plan with the CPU memory plan', () => {
   it('unet_motion: int8 layers inside sample-chunk Scans (one sample per iteration) give the unchunked int8 result', async () => {
-    const dir = join(REF, 'unet_motion');
-    const files = JSON.parse(readFileSync(join(dir, 'files.json'), 'utf8')) as Record<string, unknown>;
-    const handler = handlerFor(String(files.kind))!;
-    const run = async (target: VerifyTarget): Promise<Comparison[]> => {
-      const got: Comparison[] = [];
-      await handler.run({ dir, name: 'unet_motion', files, workDir: scratch(), target, report: (c) => got.push(c) });
-      return got;
-    };
+    const run = (target: VerifyTarget): Promise<Comparison[]> => verifyFixture('unet_motion', target, scratch());
     const plain = await run({ provider: 'cpu', precision: 'float32', quant: 'int8' });
     const chunked = await run({ provider: 'cpu', precision: 'float32', quant: 'int8', sampleChunks: { maxRows: 1 } });
     expect(chunked.map((c) => c.what)).toEqual(plain.map((c) => c.what));
