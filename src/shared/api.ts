@@ -40,8 +40,10 @@ export interface ProviderStatus {
   name: ProviderName;
   /** True only if a session actually started on it on this machine. */
   usable: boolean;
-  /** Why not, in words a creator can act on. */
+  /** Why not, in words a creator can act on: one sentence. */
   reason?: string;
+  /** When it was tried and failed to start: onnxruntime's whole message (shown behind "Details"). */
+  detail?: string;
   /** The adapter behind it (WebGPU), when usable. */
   device?: DeviceInfo;
 }

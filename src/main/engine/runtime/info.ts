@@ -1,6 +1,7 @@
 import ort from 'onnxruntime-node';
 import type { DeviceInfo } from '../../../shared/api';
 import { identityModel, PROVIDER_NAMES, providerLabel, type ProviderName } from './session';
+import { explainProviderFailure } from './provider-failure';
 import { describeWebgpuAdapter, probeShaderF16 } from './webgpu-adapter';
 
 /**
@@ -12,8 +13,10 @@ import { describeWebgpuAdapter, probeShaderF16 } from './webgpu-adapter';
 export interface ProviderInfo {
   name: ProviderName;
   usable: boolean;
-  /** Why not, in words a creator can act on. */
+  /** Why not, in words a creator can act on: one sentence (provider-failure.ts). */
   reason?: string;
+  /** When it was tried and failed: onnxruntime's whole message, for a bug report. */
+  detail?: string;
   /** WebGPU: the adapter (vendor, name, shader-f16, memory where known). */
   device?: DeviceInfo;
 }
@@ -45,9 +48,7 @@ async function probe(): Promise<EngineInfo> {
       await s.release();
       providers.push(name === 'webgpu' ? { name, usable: true, device: describeWebgpuAdapter(await probeShaderF16()) } : { name, usable: true });
     } catch (e) {
-      const msg = (e instanceof Error ? e.message : String(e)).split('\n')[0].slice(0, 200);
-      const hint = listed.get(name) === false ? ` Its libraries are installed separately (e.g. ${name === 'cuda' ? 'CUDA 12 + cuDNN 9 and the onnxruntime GPU package' : 'the provider package'}).` : '';
-      providers.push({ name, usable: false, reason: `${providerLabel(name)} did not start: ${msg}.${hint}` });
+      providers.push({ name, usable: false, ...explainProviderFailure(name, e, listed.get(name) !== false) });
     }
   }
   return { onnxruntimeVersion: ort.env.versions.node ?? ort.env.versions.common ?? 'unknown', providers };
