@@ -8,6 +8,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Locator, Page } from '@playwright/test';
+import { PROVIDER_LABELS } from '../../../src/renderer/places/generate/provider-labels';
 import { selectShowsWhole } from './select-fit';
 import { writeStarterLora } from './starter-lora';
 import { call, expect, screenshot, test } from './studio-fixture';
@@ -367,6 +368,46 @@ test('Settings: why a provider did not start is shown whole; Library filters on 
   expect.soft(await shownWhole(help), 'the shortcut list needs scrolling').toBe(true);
   await screenshot(page, testInfo, 'layout-shortcuts-1280x720');
   await page.keyboard.press('Escape');
+  expect(consoleErrors).toEqual([]);
+});
+
+test('Settings: a provider that did not start says why in one sentence, whole at 1280×720 and 1920×1080, with onnxruntime’s message behind Details', async ({ page, app, consoleErrors }, testInfo) => {
+  // Here CUDA's libraries are not installed (and WebGPU has no driver unless VK_ICD_FILENAMES names one).
+  const failed = (await call(app, 'getEngineInfo')).providers.filter((p) => !p.usable && p.detail !== undefined);
+  expect(failed.length, 'no provider failed to start on this machine').toBeGreaterThan(0);
+  await page.goto(app.url);
+  await goPlace(page, 'Settings');
+  const rowOf = (name: keyof typeof PROVIDER_LABELS) => page.getByTestId('provider-order').locator('li').filter({ has: page.locator('label', { hasText: new RegExp(`^${PROVIDER_LABELS[name]}$`) }) });
+  for (const size of [
+    { width: 1280, height: 720 },
+    { width: 1920, height: 1080 },
+  ]) {
+    await page.setViewportSize(size);
+    const main = await scrollport(page.locator('#main'));
+    for (const p of failed) {
+      const row = rowOf(p.name);
+      const reason = row.locator('.provider-reason');
+      await expect(reason).toHaveText(p.reason ?? '');
+      // A sentence, not onnxruntime's C++ source location; shown whole, not as a tooltip.
+      expect.soft(p.reason, `${p.name}: the reason is onnxruntime's raw text`).not.toMatch(/onnxruntime_src|\.cc:\d|::|adapter_result/);
+      expect.soft(await shownWhole(reason), `${p.name}: the reason is cut at ${size.width}×${size.height}`).toBe(true);
+      expect.soft(inside(await box(reason), main), `${p.name}: the reason runs out of view at ${size.width}×${size.height}`).toBe(true);
+      expect.soft(await row.getByTestId('provider-status').getAttribute('title'), `${p.name}: the reason is a tooltip`).toBeNull();
+      // onnxruntime's whole message, uncut and selectable, one click away.
+      const details = row.getByTestId('provider-detail');
+      const pre = details.locator('pre');
+      await expect(pre).toBeHidden();
+      await details.getByText('Details', { exact: true }).click();
+      await expect(pre).toBeVisible();
+      expect.soft(await pre.evaluate((el) => el.textContent), `${p.name}: the details are not onnxruntime's whole message`).toBe(p.detail);
+      expect.soft(await shownWhole(pre), `${p.name}: the details are cut at ${size.width}×${size.height}`).toBe(true);
+      const b = await box(pre);
+      expect.soft(b.x >= main.x - 1 && b.x + b.width <= main.x + main.width + 1, `${p.name}: the details run out sideways at ${size.width}×${size.height}`).toBe(true);
+    }
+    await screenshot(page, testInfo, `layout-settings-reasons-${size.width}x${size.height}`);
+    // Folded again for the next size.
+    for (const p of failed) await rowOf(p.name).getByTestId('provider-detail').getByText('Details', { exact: true }).click();
+  }
   expect(consoleErrors).toEqual([]);
 });
 

@@ -101,9 +101,18 @@ export function SettingsPlace() {
                       />
                       {PROVIDER_LABELS[p]}
                     </label>
-                    <span className="provider-status" title={status?.reason}>
-                      {status ? (status.usable ? (status.device ? `available: ${deviceLine(status.device)}` : 'available') : (status.reason ?? 'not available here')) : 'not available here'}
-                    </span>
+                    <div className="provider-status" data-testid="provider-status">
+                      <span className="provider-reason">
+                        {status ? (status.usable ? (status.device ? `available: ${deviceLine(status.device)}` : 'available') : (status.reason ?? 'not available here')) : 'not available here'}
+                      </span>
+                      {/* onnxruntime's own message: for a bug report or a forum post, so selectable, not a tooltip. */}
+                      {status?.detail && (
+                        <details className="provider-detail" data-testid="provider-detail">
+                          <summary>Details</summary>
+                          <pre>{status.detail}</pre>
+                        </details>
+                      )}
+                    </div>
                     <span className="spacer" />
                     {on && (
                       <>
