@@ -1,6 +1,7 @@
 import { StudioError } from '../../../shared/errors';
 import type { AttentionPlan } from '../graph/attention-plan';
 import { GraphBuilder, type GraphIR } from '../graph/builder';
+import { vaeWinogradLayers, type ConvPlan } from '../graph/conv-plan';
 import { conv2d, groupNorm, linear, multiHeadAttention, need, resizeNearest, silu } from '../graph/layers';
 import type { TensorView, WeightSet } from '../io/tensor';
 import type { VaeConfig } from './configs';
@@ -28,6 +29,11 @@ export interface VaeGraphOptions {
   floatType?: 'float32' | 'float16';
   /** The mid-block attention's form (default fused; attention-plan.ts picks it per provider). */
   attention?: AttentionPlan;
+  /**
+   * The 3×3 convolutions' form (conv-plan.ts picks it per provider): absent ⇒ direct, node for node. Under the
+   * winograd plan only the layers wider than the top level take it (vaeWinogradLayers).
+   */
+  conv?: ConvPlan;
 }
 
 const EPS = 1e-6;
@@ -35,7 +41,7 @@ type Shape = [number, number, number, number];
 
 export function buildVaeDecoderGraph(w: WeightSet, cfg: VaeConfig, opts: VaeGraphOptions & { latentHeight: number; latentWidth: number }): GraphIR {
   const floatType = opts.floatType ?? 'float32';
-  const g = new GraphBuilder('vae_decoder', floatType, opts.attention);
+  const g = new GraphBuilder('vae_decoder', floatType, opts.attention, undefined, undefined, 'float', opts.conv, vaeWinogradLayers(cfg.block_out_channels[0]));
   g.metadata.family = 'vae_decoder';
   g.metadata.config = JSON.stringify(cfg);
   g.metadata.input_scaling = 'unscaled: pass latents / scaling_factor';
@@ -45,7 +51,7 @@ export function buildVaeDecoderGraph(w: WeightSet, cfg: VaeConfig, opts: VaeGrap
   let shape: Shape = [opts.batch, cfg.latent_channels, opts.latentHeight, opts.latentWidth];
   let x = g.input('latents', floatType, [...shape]);
   if (cfg.use_post_quant_conv) x = conv2d(g, w, 'post_quant_conv', x, { pad: 0 });
-  x = conv2d(g, w, 'decoder.conv_in', x);
+  x = conv2d(g, w, 'decoder.conv_in', x, { inShape: shape });
   shape = [shape[0], chans[n - 1], shape[2], shape[3]];
   x = midBlock(ctx, 'decoder.mid_block', x, shape, cfg.mid_block_add_attention);
   const reversed = [...chans].reverse();
@@ -58,20 +64,20 @@ export function buildVaeDecoderGraph(w: WeightSet, cfg: VaeConfig, opts: VaeGrap
     if (i < n - 1) {
       const up: Shape = [shape[0], shape[1], shape[2] * 2, shape[3] * 2];
       x = g.scope(`decoder.up_blocks.${i}.upsamplers.0`, () => resizeNearest(g, x, shape, [up[2], up[3]]));
-      x = conv2d(g, w, `decoder.up_blocks.${i}.upsamplers.0.conv`, x);
+      x = conv2d(g, w, `decoder.up_blocks.${i}.upsamplers.0.conv`, x, { inShape: up });
       shape = up;
     }
   }
   x = groupNorm(g, w, 'decoder.conv_norm_out', x, shape, cfg.norm_num_groups, EPS);
   x = g.scope('decoder.conv_norm_out', () => silu(g, x));
-  x = conv2d(g, w, 'decoder.conv_out', x);
+  x = conv2d(g, w, 'decoder.conv_out', x, { inShape: shape });
   g.output(x, 'image', floatType, [shape[0], cfg.out_channels, shape[2], shape[3]]);
   return g.build();
 }
 
 export function buildVaeEncoderGraph(w: WeightSet, cfg: VaeConfig, opts: VaeGraphOptions & { height: number; width: number }): GraphIR {
   const floatType = opts.floatType ?? 'float32';
-  const g = new GraphBuilder('vae_encoder', floatType, opts.attention);
+  const g = new GraphBuilder('vae_encoder', floatType, opts.attention, undefined, undefined, 'float', opts.conv, vaeWinogradLayers(cfg.block_out_channels[0]));
   g.metadata.family = 'vae_encoder';
   g.metadata.config = JSON.stringify(cfg);
   g.metadata.output_scaling = 'moments of the unscaled latent: multiply a sample by scaling_factor';
@@ -84,7 +90,7 @@ export function buildVaeEncoderGraph(w: WeightSet, cfg: VaeConfig, opts: VaeGrap
   }
   let shape: Shape = [opts.batch, cfg.in_channels, opts.height, opts.width];
   let x = g.input('image', floatType, [...shape]);
-  x = conv2d(g, w, 'encoder.conv_in', x);
+  x = conv2d(g, w, 'encoder.conv_in', x, { inShape: shape });
   shape = [shape[0], chans[0], shape[2], shape[3]];
   for (let i = 0; i < n; i++) {
     for (let j = 0; j < cfg.layers_per_block; j++) {
@@ -101,7 +107,7 @@ export function buildVaeEncoderGraph(w: WeightSet, cfg: VaeConfig, opts: VaeGrap
   x = midBlock(ctx, 'encoder.mid_block', x, shape, cfg.mid_block_add_attention);
   x = groupNorm(g, w, 'encoder.conv_norm_out', x, shape, cfg.norm_num_groups, EPS);
   x = g.scope('encoder.conv_norm_out', () => silu(g, x));
-  x = conv2d(g, w, 'encoder.conv_out', x);
+  x = conv2d(g, w, 'encoder.conv_out', x, { inShape: shape });
   if (cfg.use_quant_conv) x = conv2d(g, w, 'quant_conv', x, { pad: 0 });
   g.output(x, 'moments', floatType, [shape[0], 2 * cfg.latent_channels, shape[2], shape[3]]);
   return g.build();
@@ -122,11 +128,11 @@ function resnet(ctx: Ctx, prefix: string, x: string, shape: Shape, out: number):
   }
   let h = groupNorm(g, w, `${prefix}.norm1`, x, shape, ctx.groups, EPS);
   h = g.scope(`${prefix}.norm1`, () => silu(g, h));
-  h = conv2d(g, w, `${prefix}.conv1`, h);
+  h = conv2d(g, w, `${prefix}.conv1`, h, { inShape: shape });
   const outShape: Shape = [shape[0], out, shape[2], shape[3]];
   h = groupNorm(g, w, `${prefix}.norm2`, h, outShape, ctx.groups, EPS);
   h = g.scope(`${prefix}.norm2`, () => silu(g, h));
-  h = conv2d(g, w, `${prefix}.conv2`, h);
+  h = conv2d(g, w, `${prefix}.conv2`, h, { inShape: outShape });
   const skip = w.has(`${prefix}.conv_shortcut.weight`) ? conv2d(g, w, `${prefix}.conv_shortcut`, x, { pad: 0 }) : x;
   return g.scope(prefix, () => g.op('Add', [skip, h], {}, { name: 'residual' }));
 }

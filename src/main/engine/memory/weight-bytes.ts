@@ -1,4 +1,4 @@
-import { takesWinograd, WINOGRAD_POINTS, type ConvPlan } from '../../compiler/graph/conv-plan';
+import { takesWinograd, vaeWinogradLayers, WINOGRAD_POINTS, type ConvPlan, type WinogradLayers } from '../../compiler/graph/conv-plan';
 import { INT8_EXACT_UNET_WEIGHTS } from '../../compiler/graph/quant-plan';
 import { numel, type WeightSet } from '../../compiler/io/tensor';
 import type { Component } from '../models/graph-identity';
@@ -37,38 +37,51 @@ function unetInt8Split(w: WeightSet): { int8: number; float: number } {
   return s;
 }
 
-const winogradExtra = new WeakMap<WeightSet, number>();
+const winogradExtra = new WeakMap<WeightSet, Map<string, number>>();
 
 /**
- * Elements the winograd conv plan adds to a UNet weight set: each 3×3 kernel the plan takes is stored transformed,
- * 36 values where the kernel has 9 (compiler/graph/conv-plan.ts). The downsamplers are the UNet's stride-2 convs.
+ * Elements the winograd conv plan adds to the weights named `prefix`… of a set: each 3×3 kernel the plan takes
+ * (`layers`: the family's channel range) is stored transformed, 36 values where the kernel has 9
+ * (compiler/graph/conv-plan.ts). The downsamplers are the UNet's and the VAE encoder's stride-2 convs.
  */
-function unetWinogradExtra(w: WeightSet): number {
-  let n = winogradExtra.get(w);
+function winogradExtraOf(w: WeightSet, prefix: string, layers?: WinogradLayers): number {
+  let perPrefix = winogradExtra.get(w);
+  if (!perPrefix) winogradExtra.set(w, (perPrefix = new Map()));
+  const key = `${prefix}/${layers?.minChannels ?? ''}/${layers?.maxOutChannels ?? ''}`;
+  let n = perPrefix.get(key);
   if (n === undefined) {
     n = 0;
     for (const name of w.names()) {
+      if (!name.startsWith(prefix) || !name.endsWith('.weight')) continue;
       const shape = w.get(name)?.shape ?? [];
-      if (name.endsWith('.weight') && takesWinograd(shape, /\.downsamplers\./.test(name) ? 2 : 1)) n += (numel(shape) / 9) * (WINOGRAD_POINTS - 9);
+      if (takesWinograd(shape, /\.downsamplers\./.test(name) ? 2 : 1, layers)) n += (numel(shape) / 9) * (WINOGRAD_POINTS - 9);
     }
-    winogradExtra.set(w, n);
+    perPrefix.set(key, n);
   }
   return n;
 }
 
-/** What decides a component's weight bytes: the float type and the UNet's plans. */
+/** The winograd plan's extra elements of a component: the UNet's kernels, or the VAE decoder's or encoder's. */
+function winogradExtraElements(source: ModelSource, component: Component): number {
+  const w = source.weights;
+  if (component === 'unet') return winogradExtraOf(w.unet, '');
+  if (component !== 'vae' && component !== 'vae_encoder') return 0;
+  return winogradExtraOf(w.vae, component === 'vae' ? 'decoder.' : 'encoder.', vaeWinogradLayers(source.configs.vae.block_out_channels[0]));
+}
+
+/** What decides a component's weight bytes: the float type, the UNet's int8 plan and the conv plan. */
 export interface WeightTarget {
   precision: 'float32' | 'float16';
   /** The int8 plan (compiler/graph/quant-plan.ts): the UNet's Linear and conv weights take a byte each. */
   quant?: 'float' | 'int8';
-  /** The UNet's conv plan (compiler/graph/conv-plan.ts): Winograd kernels take 4× their 3×3 kernels' bytes. */
+  /** The UNet's and the VAE's conv plan (compiler/graph/conv-plan.ts): Winograd kernels take 4× their 3×3 kernels' bytes. */
   conv?: ConvPlan;
 }
 
 /**
  * Bytes of a component's compiled weights (the UNet graph carries the motion module too); with `quant` 'int8' the
  * UNet's Linear and conv weights count one byte each (their scales are a few KB); with the winograd conv plan (and
- * float layers) the 3×3 kernels it takes count 4×.
+ * float layers) the 3×3 kernels it takes in the UNet and the VAE count 4×.
  */
 export function weightBytes(source: ModelSource, component: Component, target: WeightTarget): number {
   const w = source.weights;
@@ -77,14 +90,15 @@ export function weightBytes(source: ModelSource, component: Component, target: W
     const [a, b] = [unetInt8Split(w.unet), unetInt8Split(w.motion)];
     return a.int8 + b.int8 + (a.float + b.float) * (precision === 'float16' ? 2 : 4);
   }
-  const winograd = component === 'unet' && target.conv === 'winograd' ? unetWinogradExtra(w.unet) : 0;
+  const winograd = target.conv === 'winograd' ? winogradExtraElements(source, component) : 0;
   const n =
-    component === 'unet'
-      ? weightElements(w.unet) + weightElements(w.motion) + winograd
+    winograd +
+    (component === 'unet'
+      ? weightElements(w.unet) + weightElements(w.motion)
       : component === 'vae_encoder'
         ? weightElements(w.vae)
         : component === 'img_encoder'
           ? (w.img_encoder ? weightElements(w.img_encoder) : 0)
-          : weightElements(w[component]);
+          : weightElements(w[component]));
   return n * (precision === 'float16' ? 2 : 4);
 }
