@@ -1,7 +1,7 @@
 import { StudioError } from '../../../shared/errors';
 import type { AttentionPlan } from '../graph/attention-plan';
 import { GraphBuilder, type GraphIR } from '../graph/builder';
-import { vaeWinogradLayers, type ConvPlan } from '../graph/conv-plan';
+import { takesWinograd, vaeWinogradLayers, type ConvPlan } from '../graph/conv-plan';
 import { conv2d, groupNorm, linear, multiHeadAttention, need, resizeNearest, silu } from '../graph/layers';
 import type { TensorView, WeightSet } from '../io/tensor';
 import type { VaeConfig } from './configs';
@@ -31,9 +31,28 @@ export interface VaeGraphOptions {
   attention?: AttentionPlan;
   /**
    * The 3×3 convolutions' form (conv-plan.ts picks it per provider): absent ⇒ direct, node for node. Under the
-   * winograd plan only the layers wider than the top level take it (vaeWinogradLayers).
+   * winograd plan only the kernels vaeTakesWinograd names take it.
    */
   conv?: ConvPlan;
+}
+
+/**
+ * Whether the VAE kernel `name` of `shape` takes the Winograd form under the winograd plan: a 3×3 stride-1 layer
+ * wider than the top level (conv-plan.ts, vaeWinogradLayers) that runs below the full output resolution. The
+ * decoder's last upsampler conv is as wide as the second level but runs at the full resolution, where its transform
+ * intermediates (2.25× its input, several at once) were the decode's largest transient memory: it stays direct,
+ * like the top level. By name, shape and config only, so one weights file serves every image size, and the memory
+ * estimate (engine/memory/weight-bytes.ts) counts exactly these kernels.
+ */
+export function vaeTakesWinograd(cfg: VaeConfig, name: string, shape: readonly number[]): boolean {
+  if (/\.downsamplers\./.test(name)) return false; // stride 2
+  if (name === `${fullResolutionUpsampler(cfg)}.weight`) return false;
+  return takesWinograd(shape, 1, vaeWinogradLayers(cfg.block_out_channels[0]));
+}
+
+/** The decoder's last upsampler conv: it writes the full output resolution. */
+function fullResolutionUpsampler(cfg: VaeConfig): string {
+  return `decoder.up_blocks.${cfg.block_out_channels.length - 2}.upsamplers.0.conv`;
 }
 
 const EPS = 1e-6;
@@ -64,7 +83,9 @@ export function buildVaeDecoderGraph(w: WeightSet, cfg: VaeConfig, opts: VaeGrap
     if (i < n - 1) {
       const up: Shape = [shape[0], shape[1], shape[2] * 2, shape[3] * 2];
       x = g.scope(`decoder.up_blocks.${i}.upsamplers.0`, () => resizeNearest(g, x, shape, [up[2], up[3]]));
-      x = conv2d(g, w, `decoder.up_blocks.${i}.upsamplers.0.conv`, x, { inShape: up });
+      // Without its input shape a conv stays direct: the full-resolution upsampler (vaeTakesWinograd).
+      const prefix = `decoder.up_blocks.${i}.upsamplers.0.conv`;
+      x = conv2d(g, w, prefix, x, prefix === fullResolutionUpsampler(cfg) ? {} : { inShape: up });
       shape = up;
     }
   }

@@ -1,4 +1,5 @@
-import { takesWinograd, vaeWinogradLayers, WINOGRAD_POINTS, type ConvPlan, type WinogradLayers } from '../../compiler/graph/conv-plan';
+import { takesWinograd, WINOGRAD_POINTS, type ConvPlan } from '../../compiler/graph/conv-plan';
+import { vaeTakesWinograd } from '../../compiler/families/vae';
 import { INT8_EXACT_UNET_WEIGHTS } from '../../compiler/graph/quant-plan';
 import { numel, type WeightSet } from '../../compiler/io/tensor';
 import type { Component } from '../models/graph-identity';
@@ -40,23 +41,21 @@ function unetInt8Split(w: WeightSet): { int8: number; float: number } {
 const winogradExtra = new WeakMap<WeightSet, Map<string, number>>();
 
 /**
- * Elements the winograd conv plan adds to the weights named `prefix`… of a set: each 3×3 kernel the plan takes
- * (`layers`: the family's channel range) is stored transformed, 36 values where the kernel has 9
- * (compiler/graph/conv-plan.ts). The downsamplers are the UNet's and the VAE encoder's stride-2 convs.
+ * Elements the winograd conv plan adds to the weights of a set that `takes` (name, shape): each 3×3 kernel the
+ * plan takes is stored transformed, 36 values where the kernel has 9 (compiler/graph/conv-plan.ts). Remembered
+ * per set and `part` (the UNet, the VAE decoder, the VAE encoder).
  */
-function winogradExtraOf(w: WeightSet, prefix: string, layers?: WinogradLayers): number {
-  let perPrefix = winogradExtra.get(w);
-  if (!perPrefix) winogradExtra.set(w, (perPrefix = new Map()));
-  const key = `${prefix}/${layers?.minChannels ?? ''}/${layers?.maxOutChannels ?? ''}`;
-  let n = perPrefix.get(key);
+function winogradExtraOf(w: WeightSet, part: string, takes: (name: string, shape: readonly number[]) => boolean): number {
+  let perPart = winogradExtra.get(w);
+  if (!perPart) winogradExtra.set(w, (perPart = new Map()));
+  let n = perPart.get(part);
   if (n === undefined) {
     n = 0;
     for (const name of w.names()) {
-      if (!name.startsWith(prefix) || !name.endsWith('.weight')) continue;
       const shape = w.get(name)?.shape ?? [];
-      if (takesWinograd(shape, /\.downsamplers\./.test(name) ? 2 : 1, layers)) n += (numel(shape) / 9) * (WINOGRAD_POINTS - 9);
+      if (name.endsWith('.weight') && takes(name, shape)) n += (numel(shape) / 9) * (WINOGRAD_POINTS - 9);
     }
-    perPrefix.set(key, n);
+    perPart.set(part, n);
   }
   return n;
 }
@@ -64,9 +63,12 @@ function winogradExtraOf(w: WeightSet, prefix: string, layers?: WinogradLayers):
 /** The winograd plan's extra elements of a component: the UNet's kernels, or the VAE decoder's or encoder's. */
 function winogradExtraElements(source: ModelSource, component: Component): number {
   const w = source.weights;
-  if (component === 'unet') return winogradExtraOf(w.unet, '');
+  // The downsamplers are the UNet's stride-2 convs.
+  if (component === 'unet') return winogradExtraOf(w.unet, 'unet', (name, shape) => takesWinograd(shape, /\.downsamplers\./.test(name) ? 2 : 1));
   if (component !== 'vae' && component !== 'vae_encoder') return 0;
-  return winogradExtraOf(w.vae, component === 'vae' ? 'decoder.' : 'encoder.', vaeWinogradLayers(source.configs.vae.block_out_channels[0]));
+  const part = component === 'vae' ? 'decoder.' : 'encoder.';
+  const cfg = source.configs.vae;
+  return winogradExtraOf(w.vae, part, (name, shape) => name.startsWith(part) && vaeTakesWinograd(cfg, name, shape));
 }
 
 /** What decides a component's weight bytes: the float type, the UNet's int8 plan and the conv plan. */
