@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SD15_VAE, type VaeConfig } from '../../../src/main/compiler/families/configs';
 import { vaeParameterShapes } from '../../../src/main/compiler/families/parameter-shapes';
-import { buildVaeDecoderGraph, buildVaeEncoderGraph, vaeTakesWinograd } from '../../../src/main/compiler/families/vae';
+import { buildVaeDecoderGraph, buildVaeEncoderGraph, vaeTakesWinograd, vaeWinogradWidestInput } from '../../../src/main/compiler/families/vae';
+import { STARTER_VAE } from '../../../src/main/engine/starter/starter-model';
 import type { GraphIR } from '../../../src/main/compiler/graph/builder';
 import { takesWinograd, vaeWinogradLayers } from '../../../src/main/compiler/graph/conv-plan';
 import { collectWeights, writeWeightsFile } from '../../../src/main/compiler/graph/emit';
@@ -95,6 +96,17 @@ describe('winograd conv plan in the VAE', () => {
     // down_blocks.1: 3 of 4 (conv1 reads 128), .2: 4, .3: 4, mid: 4.
     expect(wino.wino.length).toBe(3 + 4 + 4 + 4);
     expect(wino.conv.filter((k) => /downsamplers/.test(k)).length).toBe(3);
+  });
+
+  it('knows the widest Winograd input per output pixel, which sizes the estimate\'s transient term', () => {
+    // SD1.5 decoder: up_blocks.1's upsampler conv and up_blocks.2.resnets.0.conv1 read 512 channels at half the output
+    // resolution (¼ of its pixels); encoder: down_blocks.1's 256-channel convs at half resolution.
+    expect(vaeWinogradWidestInput(SD15_VAE, 'decoder')).toBe(512 / 4);
+    expect(vaeWinogradWidestInput(SD15_VAE, 'encoder')).toBe(256 / 4);
+    // Starter [16, 32, 32, 32]: 32 channels at half resolution.
+    expect(vaeWinogradWidestInput(STARTER_VAE, 'decoder')).toBe(32 / 4);
+    // A VAE whose levels are all as wide as the top one has no Winograd layer.
+    expect(vaeWinogradWidestInput({ ...SD15_VAE, block_out_channels: [64, 64] }, 'decoder')).toBe(0);
   });
 
   async function verifyCase(folder: string, target: VerifyTarget): Promise<Comparison[]> {

@@ -50,6 +50,38 @@ export function vaeTakesWinograd(cfg: VaeConfig, name: string, shape: readonly n
   return takesWinograd(shape, 1, vaeWinogradLayers(cfg.block_out_channels[0]));
 }
 
+/**
+ * The largest input of the decoder's (or encoder's) Winograd layers, in elements per output (input) pixel: C × the
+ * share of the full resolution it runs at. Its transform intermediates (2.25× that input, a few at once) are what
+ * the plan adds to the arena (engine/memory/estimate.ts). 0 when no layer takes the plan. Mirrors the builders.
+ */
+export function vaeWinogradWidestInput(cfg: VaeConfig, part: 'decoder' | 'encoder'): number {
+  const chans = cfg.block_out_channels;
+  const n = chans.length;
+  let widest = 0;
+  const take = (name: string, out: number, inp: number, share: number): void => {
+    if (vaeTakesWinograd(cfg, `${name}.weight`, [out, inp, 3, 3])) widest = Math.max(widest, inp * share);
+  };
+  const resnets = (prefix: string, count: number, inp: number, out: number, share: number): void => {
+    for (let j = 0; j < count; j++) {
+      take(`${prefix}.resnets.${j}.conv1`, out, j === 0 ? inp : out, share);
+      take(`${prefix}.resnets.${j}.conv2`, out, out, share);
+    }
+  };
+  const deepest = 4 ** -(n - 1);
+  resnets(`${part}.mid_block`, 2, chans[n - 1], chans[n - 1], deepest);
+  for (let i = 0; i < n; i++) {
+    if (part === 'decoder') {
+      const share = 4 ** -(n - 1 - i);
+      resnets(`decoder.up_blocks.${i}`, cfg.layers_per_block + 1, i === 0 ? chans[n - 1] : chans[n - i], chans[n - 1 - i], share);
+      if (i < n - 1) take(`decoder.up_blocks.${i}.upsamplers.0.conv`, chans[n - 1 - i], chans[n - 1 - i], share * 4);
+    } else {
+      resnets(`encoder.down_blocks.${i}`, cfg.layers_per_block, i === 0 ? chans[0] : chans[i - 1], chans[i], 4 ** -i);
+    }
+  }
+  return widest;
+}
+
 /** The decoder's last upsampler conv: it writes the full output resolution. */
 function fullResolutionUpsampler(cfg: VaeConfig): string {
   return `decoder.up_blocks.${cfg.block_out_channels.length - 2}.upsamplers.0.conv`;
