@@ -12,9 +12,8 @@ import { weightBytes } from '../../../src/main/engine/memory/weight-bytes';
 import { componentCacheKey } from '../../../src/main/engine/models/graph-identity';
 import { starterSource } from '../../../src/main/engine/models/model-source';
 import { createSession, f32Tensor, type HostTensor } from '../../../src/main/engine/runtime/session';
-import { handlerFor } from '../../../src/main/verify/registry';
-import type { Comparison, VerifyTarget } from '../../../src/main/verify/types';
-import { motionUNetFixture, REF } from './motion-unet-fixture';
+import { motionUNetFixture } from './motion-unet-fixture';
+import { verifyCase } from './verify-case';
 
 /**
  * The CPU's conv plan: 3×3 "same" convolutions as Winograd F(4×4, 3×3) (conv-plan.ts). What must hold: the form
@@ -157,15 +156,6 @@ describe('winograd conv plan', () => {
     expect(stillConv.some((k) => /downsamplers/.test(k)) && stillConv.includes('conv_in.weight') && stillConv.includes('conv_out.weight')).toBe(true);
   });
 
-  async function verifyCase(folder: string, target: VerifyTarget): Promise<Comparison[]> {
-    const dir = join(REF, folder);
-    const files = JSON.parse(readFileSync(join(dir, 'files.json'), 'utf8')) as Record<string, unknown>;
-    const handler = handlerFor(String(files.kind))!;
-    const got: Comparison[] = [];
-    await handler.run({ dir, name: folder, files, workDir: scratch(), target, report: (c) => got.push(c) });
-    return got;
-  }
-
   // The UNet with motion, chunked through Scans (the CPU memory plan), and kohya LoRAs with 3×3 (LoCon) convs
   // merged into the weights: the overlay must write the transformed merged kernel.
   for (const [folder, extra] of [
@@ -174,8 +164,8 @@ describe('winograd conv plan', () => {
     ['lora_kohya_alphas', {}],
   ] as const) {
     it(`${folder}${'sampleChunks' in extra ? ' (one sample per Scan iteration)' : ''}: Winograd and direct both hold to diffusers`, async () => {
-      const wino = await verifyCase(folder, { provider: 'cpu', precision: 'float32', conv: 'winograd', ...extra });
-      const direct = await verifyCase(folder, { provider: 'cpu', precision: 'float32', conv: 'direct', ...extra });
+      const wino = await verifyCase(folder, { provider: 'cpu', precision: 'float32', conv: 'winograd', ...extra }, scratch());
+      const direct = await verifyCase(folder, { provider: 'cpu', precision: 'float32', conv: 'direct', ...extra }, scratch());
       expect(wino.length).toBeGreaterThan(0);
       expect(wino.map((c) => c.what)).toEqual(direct.map((c) => c.what));
       for (const c of wino) expect(c.pass, `${c.what}: ${c.note ?? ''} rel ${c.relL2}`).toBe(true);

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -13,9 +13,7 @@ import type { TensorView, WeightSet } from '../../../src/main/compiler/io/tensor
 import { weightBytes } from '../../../src/main/engine/memory/weight-bytes';
 import { componentCacheKey } from '../../../src/main/engine/models/graph-identity';
 import { starterSource } from '../../../src/main/engine/models/model-source';
-import { handlerFor } from '../../../src/main/verify/registry';
-import type { Comparison, VerifyTarget } from '../../../src/main/verify/types';
-import { REF } from './motion-unet-fixture';
+import { verifyCase } from './verify-case';
 
 /**
  * The CPU's conv plan in the VAE (conv-plan.ts, vaeWinogradLayers): the 3×3 stride-1 layers wider than the top level
@@ -69,7 +67,7 @@ describe('winograd conv plan in the VAE', () => {
     expect(takesWinograd([8, 8, 3, 3], 1, vaeWinogradLayers(8))).toBe(false);
   });
 
-  it('SD1.5 decoder: the 512- and 256-channel 3×3 layers below full resolution are Winograd; the rest stays Conv', () => {
+  it('SD1.5 decoder: the 512- and 256-channel 3×3 layers with inputs smaller than the top level\'s are Winograd; the rest stays Conv', () => {
     const w = shapesOnly(SD15_VAE);
     const direct = forms(buildVaeDecoderGraph(w, SD15_VAE, { batch: 1, latentHeight: 8, latentWidth: 8 }));
     const wino = forms(buildVaeDecoderGraph(w, SD15_VAE, { batch: 1, latentHeight: 8, latentWidth: 8, conv: 'winograd' }));
@@ -77,12 +75,21 @@ describe('winograd conv plan in the VAE', () => {
     const expected = direct.conv.filter((k) => vaeTakesWinograd(SD15_VAE, k, w.get(k)!.shape));
     expect(wino.wino).toEqual(expected);
     expect(wino.conv).toEqual(direct.conv.filter((k) => !expected.includes(k)));
-    // Mid block 4; up_blocks.0 and .1: 3 resnets × 2 + upsampler; up_blocks.2: 3 × 2 (its upsampler writes 512² of 512²).
-    expect(wino.wino.length).toBe(4 + 7 + 7 + 6);
+    // Mid block 4; up_blocks.0: 3 resnets × 2 + upsampler; up_blocks.1: 3 × 2 (its upsampler reads 512 channels at
+    // half resolution: as large as the top level's activation); up_blocks.2: all but resnets.0.conv1 (likewise).
+    expect(wino.wino.length).toBe(4 + 7 + 6 + 5);
     expect(wino.wino.some((k) => k.startsWith('decoder.up_blocks.3.'))).toBe(false);
-    expect(wino.wino).toContain('decoder.up_blocks.1.upsamplers.0.conv.weight');
+    expect(wino.wino).toEqual(expect.arrayContaining(['decoder.up_blocks.0.upsamplers.0.conv.weight', 'decoder.up_blocks.2.resnets.0.conv2.weight']));
     expect(wino.conv).toEqual(
-      expect.arrayContaining(['decoder.conv_in.weight', 'decoder.conv_out.weight', 'post_quant_conv.weight', 'decoder.up_blocks.3.resnets.0.conv1.weight', 'decoder.up_blocks.2.upsamplers.0.conv.weight']),
+      expect.arrayContaining([
+        'decoder.conv_in.weight',
+        'decoder.conv_out.weight',
+        'post_quant_conv.weight',
+        'decoder.up_blocks.3.resnets.0.conv1.weight',
+        'decoder.up_blocks.2.upsamplers.0.conv.weight',
+        'decoder.up_blocks.1.upsamplers.0.conv.weight',
+        'decoder.up_blocks.2.resnets.0.conv1.weight',
+      ]),
     );
   });
 
@@ -99,9 +106,8 @@ describe('winograd conv plan in the VAE', () => {
   });
 
   it('knows the widest Winograd input per output pixel, which sizes the estimate\'s transient term', () => {
-    // SD1.5 decoder: up_blocks.1's upsampler conv and up_blocks.2.resnets.0.conv1 read 512 channels at half the output
-    // resolution (¼ of its pixels); encoder: down_blocks.1's 256-channel convs at half resolution.
-    expect(vaeWinogradWidestInput(SD15_VAE, 'decoder')).toBe(512 / 4);
+    // SD1.5 decoder and encoder: the 256-channel convs at half resolution (¼ of the pixels).
+    expect(vaeWinogradWidestInput(SD15_VAE, 'decoder')).toBe(256 / 4);
     expect(vaeWinogradWidestInput(SD15_VAE, 'encoder')).toBe(256 / 4);
     // Starter [16, 32, 32, 32]: 32 channels at half resolution.
     expect(vaeWinogradWidestInput(STARTER_VAE, 'decoder')).toBe(32 / 4);
@@ -109,20 +115,11 @@ describe('winograd conv plan in the VAE', () => {
     expect(vaeWinogradWidestInput({ ...SD15_VAE, block_out_channels: [64, 64] }, 'decoder')).toBe(0);
   });
 
-  async function verifyCase(folder: string, target: VerifyTarget): Promise<Comparison[]> {
-    const dir = join(REF, folder);
-    const files = JSON.parse(readFileSync(join(dir, 'files.json'), 'utf8')) as Record<string, unknown>;
-    const handler = handlerFor(String(files.kind))!;
-    const got: Comparison[] = [];
-    await handler.run({ dir, name: folder, files, workDir: scratch(), target, report: (c) => got.push(c) });
-    return got;
-  }
-
   // Decode and encode from every layout each case ships; vae_override also decodes a pipeline's latents.
   for (const folder of ['vae', 'vae_f8', 'vae_override']) {
     it(`${folder}: Winograd and direct both hold to diffusers`, async () => {
-      const wino = await verifyCase(folder, { provider: 'cpu', precision: 'float32', conv: 'winograd' });
-      const direct = await verifyCase(folder, { provider: 'cpu', precision: 'float32', conv: 'direct' });
+      const wino = await verifyCase(folder, { provider: 'cpu', precision: 'float32', conv: 'winograd' }, scratch());
+      const direct = await verifyCase(folder, { provider: 'cpu', precision: 'float32', conv: 'direct' }, scratch());
       expect(wino.length).toBeGreaterThan(1);
       expect(wino.map((c) => c.what)).toEqual(direct.map((c) => c.what));
       for (const c of wino) expect(c.pass, `${c.what}: ${c.note ?? ''} rel ${c.relL2}`).toBe(true);

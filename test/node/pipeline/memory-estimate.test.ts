@@ -20,15 +20,15 @@ import { EngineHost } from '../../../src/main/services/engine-host';
 
 /**
  * `limitGb` caps the worker's memory (ANIMATELCM_MEMORY_LIMIT_GB) so that the guard must pick another way: at
- * 0.85 GB (689 MiB usable) only the guidance halves as two calls under the sample-chunk plan fit (estimates 1813 /
- * 1165 / 759 / 665 MiB for batched, separate, batched chunked, separate chunked, with the CPU's winograd UNet and
+ * 0.8 GB (648 MiB usable) only the guidance halves as two calls under the sample-chunk plan fit (estimates 1781 /
+ * 1133 / 727 / 633 MiB for batched, separate, batched chunked, separate chunked, with the CPU's winograd UNet and
  * VAE); the cache holds only that graph, so `compiled: []` proves the generation ran it.
  */
 const SIZES: Array<{ width: number; height: number; frames: number; guidance: number; limitGb?: number; way?: Pick<GenerationSize, 'guidanceCalls' | 'sampleChunks'>; int8?: true }> = [
   { width: 256, height: 256, frames: 8, guidance: 1.5 },
   { width: 512, height: 512, frames: 8, guidance: 1.5 },
   { width: 1024, height: 1024, frames: 1, guidance: 1 }, // mostly the VAE decoder's arena
-  { width: 512, height: 512, frames: 16, guidance: 1.5, limitGb: 0.85, way: { guidanceCalls: 'separate', sampleChunks: true } },
+  { width: 512, height: 512, frames: 16, guidance: 1.5, limitGb: 0.8, way: { guidanceCalls: 'separate', sampleChunks: true } },
   // The int8 plan: int8 weights, uint8 im2col buffers in the arena (compiler/graph/quant-plan.ts).
   { width: 512, height: 512, frames: 8, guidance: 1.5, int8: true },
 ];

@@ -38,53 +38,59 @@ export interface VaeGraphOptions {
 
 /**
  * Whether the VAE kernel `name` of `shape` takes the Winograd form under the winograd plan: a 3×3 stride-1 layer
- * wider than the top level (conv-plan.ts, vaeWinogradLayers) that runs below the full output resolution. The
- * decoder's last upsampler conv is as wide as the second level but runs at the full resolution, where its transform
- * intermediates (2.25× its input, several at once) were the decode's largest transient memory: it stays direct,
- * like the top level. By name, shape and config only, so one weights file serves every image size, and the memory
- * estimate (engine/memory/weight-bytes.ts) counts exactly these kernels.
+ * wider than the top level (conv-plan.ts, vaeWinogradLayers) whose input is smaller than the top level's activation
+ * (C_in × its share of the full resolution < C_top). The transform intermediates are 2.25× a layer's input, a few at
+ * once, so that bound keeps them under ≈ 2× the decode's largest plain activation: it leaves direct the top level,
+ * the decoder's last upsampler conv (as wide as the second level, at full resolution), and in SD1.5 the two convs
+ * that read 512 channels at half resolution (up_blocks.1's upsampler, up_blocks.2.resnets.0.conv1), which lifted
+ * a 512² decode's peak from 1.62 to 3.56 GiB. By name, shape and config only, so one weights file serves every
+ * image size, and the memory estimate (engine/memory/weight-bytes.ts, estimate.ts) counts exactly these kernels.
  */
 export function vaeTakesWinograd(cfg: VaeConfig, name: string, shape: readonly number[]): boolean {
-  if (/\.downsamplers\./.test(name)) return false; // stride 2
-  if (name === `${fullResolutionUpsampler(cfg)}.weight`) return false;
-  return takesWinograd(shape, 1, vaeWinogradLayers(cfg.block_out_channels[0]));
+  const layer = vaeConvLayers(cfg).get(name.replace(/\.weight$/, ''));
+  return layer !== undefined && layer.input * layer.share < cfg.block_out_channels[0] && takesWinograd(shape, 1, vaeWinogradLayers(cfg.block_out_channels[0]));
 }
 
 /**
  * The largest input of the decoder's (or encoder's) Winograd layers, in elements per output (input) pixel: C × the
- * share of the full resolution it runs at. Its transform intermediates (2.25× that input, a few at once) are what
- * the plan adds to the arena (engine/memory/estimate.ts). 0 when no layer takes the plan. Mirrors the builders.
+ * share of the full resolution it runs at. Its transform intermediates are what the plan adds to the arena
+ * (engine/memory/estimate.ts). 0 when no layer takes the plan.
  */
 export function vaeWinogradWidestInput(cfg: VaeConfig, part: 'decoder' | 'encoder'): number {
-  const chans = cfg.block_out_channels;
-  const n = chans.length;
   let widest = 0;
-  const take = (name: string, out: number, inp: number, share: number): void => {
-    if (vaeTakesWinograd(cfg, `${name}.weight`, [out, inp, 3, 3])) widest = Math.max(widest, inp * share);
-  };
-  const resnets = (prefix: string, count: number, inp: number, out: number, share: number): void => {
-    for (let j = 0; j < count; j++) {
-      take(`${prefix}.resnets.${j}.conv1`, out, j === 0 ? inp : out, share);
-      take(`${prefix}.resnets.${j}.conv2`, out, out, share);
-    }
-  };
-  const deepest = 4 ** -(n - 1);
-  resnets(`${part}.mid_block`, 2, chans[n - 1], chans[n - 1], deepest);
-  for (let i = 0; i < n; i++) {
-    if (part === 'decoder') {
-      const share = 4 ** -(n - 1 - i);
-      resnets(`decoder.up_blocks.${i}`, cfg.layers_per_block + 1, i === 0 ? chans[n - 1] : chans[n - i], chans[n - 1 - i], share);
-      if (i < n - 1) take(`decoder.up_blocks.${i}.upsamplers.0.conv`, chans[n - 1 - i], chans[n - 1 - i], share * 4);
-    } else {
-      resnets(`encoder.down_blocks.${i}`, cfg.layers_per_block, i === 0 ? chans[0] : chans[i - 1], chans[i], 4 ** -i);
-    }
+  for (const [name, l] of vaeConvLayers(cfg)) {
+    if (name.startsWith(`${part}.`) && vaeTakesWinograd(cfg, name, [l.output, l.input, 3, 3])) widest = Math.max(widest, l.input * l.share);
   }
   return widest;
 }
 
-/** The decoder's last upsampler conv: it writes the full output resolution. */
-function fullResolutionUpsampler(cfg: VaeConfig): string {
-  return `decoder.up_blocks.${cfg.block_out_channels.length - 2}.upsamplers.0.conv`;
+interface ConvLayer {
+  input: number;
+  output: number;
+  /** The share of the full resolution's pixels the layer runs at (1, ¼, 1/16, …). */
+  share: number;
+}
+
+/** The VAE's 3×3 stride-1 convolutions inside its blocks, by module path (mirrors the builders below). */
+function vaeConvLayers(cfg: VaeConfig): Map<string, ConvLayer> {
+  const chans = cfg.block_out_channels;
+  const n = chans.length;
+  const layers = new Map<string, ConvLayer>();
+  const resnets = (prefix: string, count: number, input: number, output: number, share: number): void => {
+    for (let j = 0; j < count; j++) {
+      layers.set(`${prefix}.resnets.${j}.conv1`, { input: j === 0 ? input : output, output, share });
+      layers.set(`${prefix}.resnets.${j}.conv2`, { input: output, output, share });
+    }
+  };
+  const deepest = 4 ** -(n - 1);
+  for (const part of ['decoder', 'encoder']) resnets(`${part}.mid_block`, 2, chans[n - 1], chans[n - 1], deepest);
+  for (let i = 0; i < n; i++) {
+    const share = 4 ** -(n - 1 - i);
+    resnets(`decoder.up_blocks.${i}`, cfg.layers_per_block + 1, i === 0 ? chans[n - 1] : chans[n - i], chans[n - 1 - i], share);
+    if (i < n - 1) layers.set(`decoder.up_blocks.${i}.upsamplers.0.conv`, { input: chans[n - 1 - i], output: chans[n - 1 - i], share: share * 4 });
+    resnets(`encoder.down_blocks.${i}`, cfg.layers_per_block, i === 0 ? chans[0] : chans[i - 1], chans[i], 4 ** -i);
+  }
+  return layers;
 }
 
 const EPS = 1e-6;
@@ -96,13 +102,13 @@ export function buildVaeDecoderGraph(w: WeightSet, cfg: VaeConfig, opts: VaeGrap
   g.metadata.family = 'vae_decoder';
   g.metadata.config = JSON.stringify(cfg);
   g.metadata.input_scaling = 'unscaled: pass latents / scaling_factor';
-  const ctx: Ctx = { g, w, groups: cfg.norm_num_groups };
+  const ctx: Ctx = { g, w, cfg, groups: cfg.norm_num_groups };
   const chans = cfg.block_out_channels;
   const n = chans.length;
   let shape: Shape = [opts.batch, cfg.latent_channels, opts.latentHeight, opts.latentWidth];
   let x = g.input('latents', floatType, [...shape]);
   if (cfg.use_post_quant_conv) x = conv2d(g, w, 'post_quant_conv', x, { pad: 0 });
-  x = conv2d(g, w, 'decoder.conv_in', x, { inShape: shape });
+  x = conv2d(g, w, 'decoder.conv_in', x);
   shape = [shape[0], chans[n - 1], shape[2], shape[3]];
   x = midBlock(ctx, 'decoder.mid_block', x, shape, cfg.mid_block_add_attention);
   const reversed = [...chans].reverse();
@@ -115,15 +121,13 @@ export function buildVaeDecoderGraph(w: WeightSet, cfg: VaeConfig, opts: VaeGrap
     if (i < n - 1) {
       const up: Shape = [shape[0], shape[1], shape[2] * 2, shape[3] * 2];
       x = g.scope(`decoder.up_blocks.${i}.upsamplers.0`, () => resizeNearest(g, x, shape, [up[2], up[3]]));
-      // Without its input shape a conv stays direct: the full-resolution upsampler (vaeTakesWinograd).
-      const prefix = `decoder.up_blocks.${i}.upsamplers.0.conv`;
-      x = conv2d(g, w, prefix, x, prefix === fullResolutionUpsampler(cfg) ? {} : { inShape: up });
+      x = conv(ctx, `decoder.up_blocks.${i}.upsamplers.0.conv`, x, up);
       shape = up;
     }
   }
   x = groupNorm(g, w, 'decoder.conv_norm_out', x, shape, cfg.norm_num_groups, EPS);
   x = g.scope('decoder.conv_norm_out', () => silu(g, x));
-  x = conv2d(g, w, 'decoder.conv_out', x, { inShape: shape });
+  x = conv2d(g, w, 'decoder.conv_out', x);
   g.output(x, 'image', floatType, [shape[0], cfg.out_channels, shape[2], shape[3]]);
   return g.build();
 }
@@ -134,7 +138,7 @@ export function buildVaeEncoderGraph(w: WeightSet, cfg: VaeConfig, opts: VaeGrap
   g.metadata.family = 'vae_encoder';
   g.metadata.config = JSON.stringify(cfg);
   g.metadata.output_scaling = 'moments of the unscaled latent: multiply a sample by scaling_factor';
-  const ctx: Ctx = { g, w, groups: cfg.norm_num_groups };
+  const ctx: Ctx = { g, w, cfg, groups: cfg.norm_num_groups };
   const chans = cfg.block_out_channels;
   const n = chans.length;
   const factor = 2 ** (n - 1);
@@ -143,7 +147,7 @@ export function buildVaeEncoderGraph(w: WeightSet, cfg: VaeConfig, opts: VaeGrap
   }
   let shape: Shape = [opts.batch, cfg.in_channels, opts.height, opts.width];
   let x = g.input('image', floatType, [...shape]);
-  x = conv2d(g, w, 'encoder.conv_in', x, { inShape: shape });
+  x = conv2d(g, w, 'encoder.conv_in', x);
   shape = [shape[0], chans[0], shape[2], shape[3]];
   for (let i = 0; i < n; i++) {
     for (let j = 0; j < cfg.layers_per_block; j++) {
@@ -160,7 +164,7 @@ export function buildVaeEncoderGraph(w: WeightSet, cfg: VaeConfig, opts: VaeGrap
   x = midBlock(ctx, 'encoder.mid_block', x, shape, cfg.mid_block_add_attention);
   x = groupNorm(g, w, 'encoder.conv_norm_out', x, shape, cfg.norm_num_groups, EPS);
   x = g.scope('encoder.conv_norm_out', () => silu(g, x));
-  x = conv2d(g, w, 'encoder.conv_out', x, { inShape: shape });
+  x = conv2d(g, w, 'encoder.conv_out', x);
   if (cfg.use_quant_conv) x = conv2d(g, w, 'quant_conv', x, { pad: 0 });
   g.output(x, 'moments', floatType, [shape[0], 2 * cfg.latent_channels, shape[2], shape[3]]);
   return g.build();
@@ -169,7 +173,14 @@ export function buildVaeEncoderGraph(w: WeightSet, cfg: VaeConfig, opts: VaeGrap
 interface Ctx {
   g: GraphBuilder;
   w: WeightSet;
+  cfg: VaeConfig;
   groups: number;
+}
+
+/** A block's 3×3 "same" conv: Winograd under the plan where vaeTakesWinograd says so (it needs the input shape), else Conv. */
+function conv(ctx: Ctx, prefix: string, x: string, inShape: Shape): string {
+  const take = vaeTakesWinograd(ctx.cfg, `${prefix}.weight`, need(ctx.w, `${prefix}.weight`).shape);
+  return conv2d(ctx.g, ctx.w, prefix, x, take ? { inShape } : {});
 }
 
 /** ResnetBlock2D without time embedding: GN → SiLU → conv1 → GN → SiLU → conv2, + (1×1 shortcut) x. */
@@ -181,11 +192,11 @@ function resnet(ctx: Ctx, prefix: string, x: string, shape: Shape, out: number):
   }
   let h = groupNorm(g, w, `${prefix}.norm1`, x, shape, ctx.groups, EPS);
   h = g.scope(`${prefix}.norm1`, () => silu(g, h));
-  h = conv2d(g, w, `${prefix}.conv1`, h, { inShape: shape });
+  h = conv(ctx, `${prefix}.conv1`, h, shape);
   const outShape: Shape = [shape[0], out, shape[2], shape[3]];
   h = groupNorm(g, w, `${prefix}.norm2`, h, outShape, ctx.groups, EPS);
   h = g.scope(`${prefix}.norm2`, () => silu(g, h));
-  h = conv2d(g, w, `${prefix}.conv2`, h, { inShape: outShape });
+  h = conv(ctx, `${prefix}.conv2`, h, outShape);
   const skip = w.has(`${prefix}.conv_shortcut.weight`) ? conv2d(g, w, `${prefix}.conv_shortcut`, x, { pad: 0 }) : x;
   return g.scope(prefix, () => g.op('Add', [skip, h], {}, { name: 'residual' }));
 }

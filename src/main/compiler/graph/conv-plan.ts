@@ -30,12 +30,13 @@ import type { ProviderName } from '../../../shared/domain/generation';
  * Stride-2 convolutions (downsamplers), 1×1 convolutions and the few-channel ones (conv_in, conv_out: 4 latent
  * channels, where the transforms would outweigh the product) stay direct.
  *
- * The VAE's graphs take the plan too, with their own range (vaeWinogradLayers; families/vae.ts vaeTakesWinograd
- * names the kernels): every layer wider than the top level, at any width (its widest are 512: ≈ 47 M weights in
- * the SD1.5 decoder, ≈ 0.56 GB more than their plain kernels). Measured one frame, alternating: 512 ch at 64²
- * 119 → 56 ms, at 128² 477 → 234 ms; 256 ch at 256² 503 → 337 ms; but 128 ch at 512² 617 → 568 ms only, and at
- * the full output resolution the intermediates are the decode's largest transient memory, so the top level and
- * the decoder's last upsampler conv (as wide as the second level, at full resolution) stay direct.
+ * The VAE's graphs take the plan too, with their own range (vaeWinogradLayers: wider than the top level, at any
+ * width; its widest are 512) and one more bound (families/vae.ts vaeTakesWinograd names the kernels): the layer's
+ * input must be smaller than the top level's activation, since the intermediates are 2.25× the input, a few at once.
+ * Single layers, one frame, alternating: 512 ch at 64² 119 → 56 ms, at 128² 477 → 234 ms; 256 ch at 256²
+ * 503 → 337 ms; 128 ch at 512² 617 → 568 ms only. The whole SD1.5 decoder, one 512² frame (fresh processes):
+ * with every layer wider than the top level but the full-resolution upsampler, 29.4 → 19.3 s but peak RSS 1.62 →
+ * 3.56 GiB; with the input bound (43 M kernels, 0.48 GiB more weights), 29.8 → 22.2 s, 1.67 → 2.19 GiB.
  */
 export type ConvPlan = 'direct' | 'winograd';
 

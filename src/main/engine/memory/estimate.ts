@@ -61,11 +61,12 @@ export const VAE_ARENA = 8.5;
 /**
  * What the CPU's winograd conv plan adds to a VAE arena (compiler/graph/conv-plan.ts, families/vae.ts
  * vaeTakesWinograd): the transform intermediates of its widest layer (2.25× that layer's input, a few at once), per
- * element of that input (vaeWinogradWidestInput). Fitted from the added peak RSS over direct, weights aside:
- * starter 1024² × 1 frame (fresh workers) 163 MiB = 5.1 inputs; SD1.5 decoder one frame (fresh processes, `npm run
- * bench -- vae-conv`) 256²: 0.21 GiB = 6.7, 512²: 1.37 GiB = 10.7 (the arena grows in power-of-two steps).
+ * element of that input (vaeWinogradWidestInput). Fitted from the added peak RSS over direct, weights aside, the
+ * larger of: starter 1024² × 1 frame (fresh workers) ≈ 150 MiB = 4.7 inputs; SD1.5 decoder one frame (fresh
+ * processes, `npm run bench -- vae-conv`) 256²: 0.03 GiB, 512²: 0.04 GiB = 0.7 (its intermediates fit in the
+ * arena the top level needs anyway).
  */
-export const VAE_WINOGRAD_TRANSIENT = 9;
+export const VAE_WINOGRAD_TRANSIENT = 5;
 /** Host bytes per frame pixel after decoding: float32 RGB (12) + 8-bit RGB (3). */
 export const FRAME_BYTES_PER_PIXEL = 15;
 /** A GPU provider's own context and workspace (CUDA / DirectML; not measured on this project's machines). */
