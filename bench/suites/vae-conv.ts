@@ -1,8 +1,10 @@
 import { statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { vaeWinogradLayers } from '../../src/main/compiler/graph/conv-plan';
 import { vaeArenaPerPixel } from '../../src/main/engine/memory/estimate';
 import { WEIGHTS_FILE } from '../../src/main/compiler/compile';
+import { vaeParameterShapes } from '../../src/main/compiler/families/parameter-shapes';
+import { vaeTakesWinograd } from '../../src/main/compiler/families/vae';
+import type { VaeConfig } from '../../src/main/compiler/families/configs';
 import { noiseArray, type BenchModels } from '../model-set';
 import { GiB } from '../peak-rss';
 import { diffStats } from '../quality';
@@ -12,7 +14,7 @@ import { probeMemory } from './full-size-common';
 /**
  * `vae-conv`: the CPU's conv plans (compiler/graph/conv-plan.ts) in the full-size SD1.5 VAE decoder, random weights,
  * fp32: one frame decoded at 256² and at 512² output, every 3×3 convolution direct (one NCHWc Conv) against the
- * winograd plan (F(4×4, 3×3) on the layers wider than the 128-channel top level). Each measurement is a fresh
+ * winograd plan (F(4×4, 3×3) on the layers vaeTakesWinograd names). Each measurement is a fresh
  * process (bench/memory-probe.ts: allocator caches of an earlier session would blur the next one's peak) that loads
  * the decoder, decodes twice (warm-up, timed) and reports its peak RSS; the plans alternate, the order swapped every
  * pair. At 256² the two decoders' outputs are also compared on identical latents (max |Δ|, relative L2). No UNet.
@@ -49,7 +51,7 @@ export const vaeConvSuite: Suite = async (ctx) => {
       ctx.log(`  ${px}² pair ${i + 1}/${pairs} (${order[0]} first): direct ${(times.direct[i] / 1000).toFixed(2)} s, winograd ${(times.winograd[i] / 1000).toFixed(2)} s`);
     }
     r.fig(`direct VAE decode, one frame ${px}²`, 's', times.direct.map(secs), 'second call of a fresh process');
-    r.fig(`winograd VAE decode, one frame ${px}²`, 's', times.winograd.map(secs), `F(4×4, 3×3) on the 3×3 stride-1 layers with ≥ ${vaeWinogradLayers(source.configs.vae.block_out_channels[0]).minChannels} channels`);
+    r.fig(`winograd VAE decode, one frame ${px}²`, 's', times.winograd.map(secs), `F(4×4, 3×3) on ${vaeWinogradCount(source.configs.vae)} layers (families/vae.ts vaeTakesWinograd)`);
     r.fig(`speed ratio direct s ÷ winograd s, ${px}² (per pair)`, '×', times.direct.map((t, j) => t / times.winograd[j]), `${pairs} alternating pairs; > 1 = winograd faster`);
     r.fig(`direct peak RSS, ${px}²`, 'GiB', peaks.direct.map((b) => b / GiB), 'fresh process: session, warm-up, call');
     r.fig(`winograd peak RSS, ${px}²`, 'GiB', peaks.winograd.map((b) => b / GiB), 'fresh process: session, warm-up, call');
@@ -72,3 +74,8 @@ export const vaeConvSuite: Suite = async (ctx) => {
   }
   return r.result();
 };
+
+/** How many decoder kernels the winograd plan takes. */
+function vaeWinogradCount(cfg: VaeConfig): number {
+  return [...vaeParameterShapes(cfg)].filter(([name, shape]) => name.startsWith('decoder.') && name.endsWith('.weight') && vaeTakesWinograd(cfg, name, shape)).length;
+}
