@@ -127,7 +127,7 @@ export interface BenchTarget {
   precision: 'float32' | 'float16';
   /** The UNet's int8 plan (Linear and conv layers); absent = 'float'. Only the UNet + motion graph changes. */
   quant?: QuantPlan;
-  /** The UNet's 3×3 convolutions (graph/conv-plan.ts); absent = the provider's plan, as the studio compiles it. */
+  /** The UNet's and the VAE's 3×3 convolutions (graph/conv-plan.ts); absent = the provider's plan, as the studio compiles it. */
   conv?: ConvPlan;
 }
 
@@ -197,13 +197,20 @@ export class BenchModels implements PipelineModels {
   /**
    * The UNet key's quant field: int8 weights are another weights file, so the int8 entry must never be found under
    * fp32's key (nor the reverse); fp32 adds nothing, so existing bench caches stay valid. Text encoder and VAE keys
-   * do not take it: both instances over one cache root share those entries.
+   * do not take it: both instances over one cache root share those entries. The conv field likewise (Winograd
+   * kernels are other bytes); the VAE keys take that one too (vaeKeyOf).
    */
   private quantKey(): { quant?: QuantPlan; conv?: ConvPlan } {
     return { ...(this.target.quant && this.target.quant !== 'float' ? { quant: this.target.quant } : {}), ...(this.convPlan() === 'winograd' ? { conv: 'winograd' as const } : {}) };
   }
 
-  /** The UNet's conv plan: the target's, else the provider's (the studio's choice, model-set.ts). */
+  /** The VAE keys: the target's fields, and the conv plan when it is winograd (direct keeps the keys caches had). */
+  private vaeKeyOf(): { precision: 'float32' | 'float16'; options?: Record<string, string> } {
+    const k = this.keyOf();
+    return this.convPlan() === 'winograd' ? { ...k, options: { ...k.options, conv: 'winograd' } } : k;
+  }
+
+  /** The UNet's and the VAE's conv plan: the target's, else the provider's (the studio's choice, model-set.ts). */
   convPlan(): ConvPlan {
     return this.target.conv ?? convPlanFor(this.target.provider);
   }
@@ -283,14 +290,17 @@ export class BenchModels implements PipelineModels {
   }
 
   private async vaeSession(h: number, w: number): Promise<EngineSession> {
-    return this.session(`vae_decoder_${h}x${w}`, async () => {
-      const { models } = await compileGraphs(
-        this.cache,
-        { family: 'vae_decoder', config: this.source.configs.vae, weights: [`random:${this.source.label}`], ...this.keyOf(), shape: { h, w } },
-        () => [buildVaeDecoderGraph(this.source.vae, this.source.configs.vae, { batch: 1, latentHeight: h, latentWidth: w, ...this.graphOptions() })],
-      );
-      return Object.values(models)[0];
-    });
+    return this.session(`vae_decoder_${h}x${w}`, () => this.compileVae(h, w));
+  }
+
+  /** Compiles the VAE decoder of latent size h × w (one cache entry per size); returns its graph file. */
+  async compileVae(h: number, w: number): Promise<string> {
+    const { models } = await compileGraphs(
+      this.cache,
+      { family: 'vae_decoder', config: this.source.configs.vae, weights: [`random:${this.source.label}`], ...this.vaeKeyOf(), shape: { h, w } },
+      () => [buildVaeDecoderGraph(this.source.vae, this.source.configs.vae, { batch: 1, latentHeight: h, latentWidth: w, ...this.graphOptions(), conv: this.convPlan() })],
+    );
+    return Object.values(models)[0];
   }
 
   /** Loads every session a generation of this shape needs, so a timed generation starts warm. */
@@ -340,8 +350,8 @@ export class BenchModels implements PipelineModels {
     return this.session(`vae_encoder_${height}x${width}`, async () => {
       const { models } = await compileGraphs(
         this.cache,
-        { family: 'vae_encoder', config: this.source.configs.vae, weights: [`random:${this.source.label}`], ...this.keyOf(), shape: { height, width } },
-        () => [buildVaeEncoderGraph(this.source.vae, this.source.configs.vae, { batch: 1, height, width, ...this.graphOptions() })],
+        { family: 'vae_encoder', config: this.source.configs.vae, weights: [`random:${this.source.label}`], ...this.vaeKeyOf(), shape: { height, width } },
+        () => [buildVaeEncoderGraph(this.source.vae, this.source.configs.vae, { batch: 1, height, width, ...this.graphOptions(), conv: this.convPlan() })],
       );
       return Object.values(models)[0];
     });
@@ -384,6 +394,13 @@ export class BenchModels implements PipelineModels {
   async decode(latents: Float32Array, latentHeight: number, latentWidth: number): Promise<Float32Array> {
     const s = await this.vaeSession(latentHeight, latentWidth);
     return this.run(s, { latents: f32Tensor(latents, [1, this.latentChannels, latentHeight, latentWidth]) }, 'image');
+  }
+
+  /** Closes the VAE decoder session of one latent size (frees its arena and weights) without touching the compiled files. */
+  async closeVae(latentHeight: number, latentWidth: number): Promise<void> {
+    const key = `vae_decoder_${latentHeight}x${latentWidth}`;
+    await this.sessions.get(key)?.dispose();
+    this.sessions.delete(key);
   }
 
   /** Closes one UNet session (frees its arena) without touching the compiled files. */

@@ -35,6 +35,7 @@ import { memoryPlanSuite } from './suites/memory-plan';
 import { chunkCostSuite } from './suites/chunk-cost';
 import { precisionSuite } from './suites/precision';
 import { convSuite } from './suites/conv';
+import { vaeConvSuite } from './suites/vae-conv';
 
 export const SUITES: Record<string, Suite> = {
   tiny: tinySuite,
@@ -56,6 +57,7 @@ export const SUITES: Record<string, Suite> = {
   'chunk-cost': chunkCostSuite,
   precision: precisionSuite,
   conv: convSuite,
+  'vae-conv': vaeConvSuite,
 };
 
 /** Run when no suite is named: minutes, not hours, on a 2-core machine. */

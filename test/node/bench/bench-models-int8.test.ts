@@ -79,3 +79,24 @@ describe('BenchModels with the conv plans', () => {
     }
   }, 120_000);
 });
+
+describe('BenchModels VAE decoders under the conv plans (the vae-conv suite)', () => {
+  it('compiles the winograd decoder as its own entry; both decode the same image', async () => {
+    const dir = join(root, 'cache-vae-conv');
+    const wino = new BenchModels(source, dir);
+    const direct = new BenchModels(source, dir, { provider: 'cpu', precision: 'float32', conv: 'direct' });
+    try {
+      const [paths, graphOf] = [{ wino: await wino.compileVae(8, 8), direct: await direct.compileVae(8, 8) }, (p: string): string => readFileSync(p).toString('latin1')];
+      expect(dirname(paths.wino)).not.toBe(dirname(paths.direct));
+      expect(graphOf(paths.wino)).toContain('.wg4');
+      expect(graphOf(paths.direct)).not.toContain('.wg4');
+      const z = Float32Array.from({ length: wino.latentChannels * 64 }, (_, i) => Math.sin(i * 0.37));
+      const d = diffStats(await wino.decode(z, 8, 8), await direct.decode(z, 8, 8));
+      expect(d.maxAbs).toBeGreaterThan(0); // another graph
+      expect(d.relL2).toBeLessThan(1e-5); // the same convolutions (fp32 rounding of the transforms)
+    } finally {
+      await wino.dispose();
+      await direct.dispose();
+    }
+  }, 120_000);
+});

@@ -169,7 +169,7 @@ describe('winograd conv plan', () => {
     const direct = componentCacheKey(s, 'unet', settings);
     const wino = componentCacheKey(s, 'unet', { ...settings, conv: 'winograd' });
     expect(wino.options).toEqual({ ...(direct.options as Record<string, unknown>), conv: 'winograd' });
-    expect(componentCacheKey(s, 'vae', { ...settings, conv: 'winograd' })).toEqual(componentCacheKey(s, 'vae', settings));
+    expect(componentCacheKey(s, 'text_encoder', { ...settings, conv: 'winograd' })).toEqual(componentCacheKey(s, 'text_encoder', settings));
     // The estimate: what the compiler writes for the Winograd UNet (starter model).
     const graph = buildUNetGraph(s.weights.unet, s.configs.unet, { batch: 1, latentHeight: 8, latentWidth: 8, motion: { w: s.weights.motion, cfg: s.configs.motion, frames: 2, groupnorm: 'per_frame' }, conv: 'winograd' });
     const index = writeWeightsFile(collectWeights([graph]), { dir: scratch(), file: 'w.bin', floatType: 'float32' });

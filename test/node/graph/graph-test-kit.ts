@@ -35,7 +35,8 @@ export async function runXY(graph: GraphIR, x: HostTensor, dir: string): Promise
 export async function verifyFixture(folder: string, target: VerifyTarget, workDir: string): Promise<Comparison[]> {
   const dir = join(REF, folder);
   const files = JSON.parse(readFileSync(join(dir, 'files.json'), 'utf8')) as Record<string, unknown>;
-  const handler = handlerFor(String(files.kind))!;
+  const handler = handlerFor(String(files.kind));
+  if (!handler) throw new Error(`${folder}: no verify kind "${String(files.kind)}"`);
   const got: Comparison[] = [];
   await handler.run({ dir, name: folder, files, workDir, target, report: (c) => got.push(c) });
   return got;

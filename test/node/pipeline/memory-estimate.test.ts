@@ -20,9 +20,9 @@ import { EngineHost } from '../../../src/main/services/engine-host';
 
 /**
  * `limitGb` caps the worker's memory (ANIMATELCM_MEMORY_LIMIT_GB) so that the guard must pick another way: at
- * 0.8 GB only the guidance halves as two calls under the sample-chunk plan fit (estimates 1725 / 1077 / 672 / 578 MiB
- * for batched, separate, batched chunked, separate chunked); the cache holds only that graph, so `compiled: []`
- * proves the generation ran it.
+ * 0.8 GB (648 MiB usable) only the guidance halves as two calls under the sample-chunk plan fit (estimates 1781 /
+ * 1133 / 727 / 633 MiB for batched, separate, batched chunked, separate chunked, with the CPU's winograd UNet and
+ * VAE); the cache holds only that graph, so `compiled: []` proves the generation ran it.
  */
 const SIZES: Array<{ width: number; height: number; frames: number; guidance: number; limitGb?: number; way?: Pick<GenerationSize, 'guidanceCalls' | 'sampleChunks'>; int8?: true }> = [
   { width: 256, height: 256, frames: 8, guidance: 1.5 },

@@ -14,6 +14,7 @@ import { graphName, type GraphId } from '../../../src/main/engine/models/graph-i
 import { ModelSet } from '../../../src/main/engine/models/model-set';
 import { starterSource } from '../../../src/main/engine/models/model-source';
 import { sessionMemory } from '../../../src/main/engine/memory/estimate';
+import { convPlanFor } from '../../../src/main/compiler/graph/conv-plan';
 import type { UNetCallShape } from '../../../src/main/engine/pipelines/pipeline-models';
 import { textToVideo, type TextToVideoRequest } from '../../../src/main/engine/pipelines/text-to-video';
 import { ClipTokenizer } from '../../../src/main/engine/tokenizer/clip-tokenizer';
@@ -49,7 +50,7 @@ describe('SessionPool (starter model, real sessions)', () => {
 
   it('closes the least recently used idle session when a new one would pass the budget', async () => {
     // The pool counts each session at the job guard's estimate: weights W plus an arena A per frame here.
-    const bytes = (frames: number): number => sessionMemory(starterSource(), { component: 'unet', ...shape(frames) }, { precision: 'float32', gpu: false }).host;
+    const bytes = (frames: number): number => sessionMemory(starterSource(), { component: 'unet', ...shape(frames) }, { precision: 'float32', gpu: false, conv: convPlanFor('cpu') }).host;
     const arena = bytes(2) - bytes(1);
     const set = modelSet(bytes(2) + bytes(3) + 1); // room for two of these sessions, never three
     expect(bytes(1) + bytes(2) + bytes(3)).toBeGreaterThan(set.pool.budgetBytes);

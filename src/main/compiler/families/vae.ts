@@ -1,6 +1,7 @@
 import { StudioError } from '../../../shared/errors';
 import type { AttentionPlan } from '../graph/attention-plan';
 import { GraphBuilder, type GraphIR } from '../graph/builder';
+import { takesWinograd, vaeWinogradLayers, type ConvPlan } from '../graph/conv-plan';
 import { conv2d, groupNorm, linear, multiHeadAttention, need, resizeNearest, silu } from '../graph/layers';
 import type { TensorView, WeightSet } from '../io/tensor';
 import type { VaeConfig } from './configs';
@@ -28,6 +29,68 @@ export interface VaeGraphOptions {
   floatType?: 'float32' | 'float16';
   /** The mid-block attention's form (default fused; attention-plan.ts picks it per provider). */
   attention?: AttentionPlan;
+  /**
+   * The 3×3 convolutions' form (conv-plan.ts picks it per provider): absent ⇒ direct, node for node. Under the
+   * winograd plan only the kernels vaeTakesWinograd names take it.
+   */
+  conv?: ConvPlan;
+}
+
+/**
+ * Whether the VAE kernel `name` of `shape` takes the Winograd form under the winograd plan: a 3×3 stride-1 layer
+ * wider than the top level (conv-plan.ts, vaeWinogradLayers) whose input is smaller than the top level's activation
+ * (C_in × its share of the full resolution < C_top). The transform intermediates are 2.25× a layer's input, a few at
+ * once, so that bound keeps them under ≈ 2× the decode's largest plain activation: it leaves direct the top level,
+ * the decoder's last upsampler conv (as wide as the second level, at full resolution), and in SD1.5 the two convs
+ * that read 512 channels at half resolution (up_blocks.1's upsampler, up_blocks.2.resnets.0.conv1), which lifted
+ * a 512² decode's peak from 1.62 to 3.56 GiB. By name, shape and config only, so one weights file serves every
+ * image size, and the memory estimate (engine/memory/weight-bytes.ts, estimate.ts) counts exactly these kernels.
+ */
+export function vaeTakesWinograd(cfg: VaeConfig, name: string, shape: readonly number[]): boolean {
+  const layer = vaeConvLayers(cfg).get(name.replace(/\.weight$/, ''));
+  return layer !== undefined && layer.input * layer.share < cfg.block_out_channels[0] && takesWinograd(shape, 1, vaeWinogradLayers(cfg.block_out_channels[0]));
+}
+
+/**
+ * The largest input of the decoder's (or encoder's) Winograd layers, in elements per output (input) pixel: C × the
+ * share of the full resolution it runs at. Its transform intermediates are what the plan adds to the arena
+ * (engine/memory/estimate.ts). 0 when no layer takes the plan.
+ */
+export function vaeWinogradWidestInput(cfg: VaeConfig, part: 'decoder' | 'encoder'): number {
+  let widest = 0;
+  for (const [name, l] of vaeConvLayers(cfg)) {
+    if (name.startsWith(`${part}.`) && vaeTakesWinograd(cfg, name, [l.output, l.input, 3, 3])) widest = Math.max(widest, l.input * l.share);
+  }
+  return widest;
+}
+
+interface ConvLayer {
+  input: number;
+  output: number;
+  /** The share of the full resolution's pixels the layer runs at (1, ¼, 1/16, …). */
+  share: number;
+}
+
+/** The VAE's 3×3 stride-1 convolutions inside its blocks, by module path (mirrors the builders below). */
+function vaeConvLayers(cfg: VaeConfig): Map<string, ConvLayer> {
+  const chans = cfg.block_out_channels;
+  const n = chans.length;
+  const layers = new Map<string, ConvLayer>();
+  const resnets = (prefix: string, count: number, input: number, output: number, share: number): void => {
+    for (let j = 0; j < count; j++) {
+      layers.set(`${prefix}.resnets.${j}.conv1`, { input: j === 0 ? input : output, output, share });
+      layers.set(`${prefix}.resnets.${j}.conv2`, { input: output, output, share });
+    }
+  };
+  const deepest = 4 ** -(n - 1);
+  for (const part of ['decoder', 'encoder']) resnets(`${part}.mid_block`, 2, chans[n - 1], chans[n - 1], deepest);
+  for (let i = 0; i < n; i++) {
+    const share = 4 ** -(n - 1 - i);
+    resnets(`decoder.up_blocks.${i}`, cfg.layers_per_block + 1, i === 0 ? chans[n - 1] : chans[n - i], chans[n - 1 - i], share);
+    if (i < n - 1) layers.set(`decoder.up_blocks.${i}.upsamplers.0.conv`, { input: chans[n - 1 - i], output: chans[n - 1 - i], share: share * 4 });
+    resnets(`encoder.down_blocks.${i}`, cfg.layers_per_block, i === 0 ? chans[0] : chans[i - 1], chans[i], 4 ** -i);
+  }
+  return layers;
 }
 
 const EPS = 1e-6;
@@ -35,11 +98,11 @@ type Shape = [number, number, number, number];
 
 export function buildVaeDecoderGraph(w: WeightSet, cfg: VaeConfig, opts: VaeGraphOptions & { latentHeight: number; latentWidth: number }): GraphIR {
   const floatType = opts.floatType ?? 'float32';
-  const g = new GraphBuilder('vae_decoder', floatType, opts.attention);
+  const g = new GraphBuilder('vae_decoder', floatType, opts.attention, undefined, undefined, 'float', opts.conv, vaeWinogradLayers(cfg.block_out_channels[0]));
   g.metadata.family = 'vae_decoder';
   g.metadata.config = JSON.stringify(cfg);
   g.metadata.input_scaling = 'unscaled: pass latents / scaling_factor';
-  const ctx: Ctx = { g, w, groups: cfg.norm_num_groups };
+  const ctx: Ctx = { g, w, cfg, groups: cfg.norm_num_groups };
   const chans = cfg.block_out_channels;
   const n = chans.length;
   let shape: Shape = [opts.batch, cfg.latent_channels, opts.latentHeight, opts.latentWidth];
@@ -58,7 +121,7 @@ export function buildVaeDecoderGraph(w: WeightSet, cfg: VaeConfig, opts: VaeGrap
     if (i < n - 1) {
       const up: Shape = [shape[0], shape[1], shape[2] * 2, shape[3] * 2];
       x = g.scope(`decoder.up_blocks.${i}.upsamplers.0`, () => resizeNearest(g, x, shape, [up[2], up[3]]));
-      x = conv2d(g, w, `decoder.up_blocks.${i}.upsamplers.0.conv`, x);
+      x = conv(ctx, `decoder.up_blocks.${i}.upsamplers.0.conv`, x, up);
       shape = up;
     }
   }
@@ -71,11 +134,11 @@ export function buildVaeDecoderGraph(w: WeightSet, cfg: VaeConfig, opts: VaeGrap
 
 export function buildVaeEncoderGraph(w: WeightSet, cfg: VaeConfig, opts: VaeGraphOptions & { height: number; width: number }): GraphIR {
   const floatType = opts.floatType ?? 'float32';
-  const g = new GraphBuilder('vae_encoder', floatType, opts.attention);
+  const g = new GraphBuilder('vae_encoder', floatType, opts.attention, undefined, undefined, 'float', opts.conv, vaeWinogradLayers(cfg.block_out_channels[0]));
   g.metadata.family = 'vae_encoder';
   g.metadata.config = JSON.stringify(cfg);
   g.metadata.output_scaling = 'moments of the unscaled latent: multiply a sample by scaling_factor';
-  const ctx: Ctx = { g, w, groups: cfg.norm_num_groups };
+  const ctx: Ctx = { g, w, cfg, groups: cfg.norm_num_groups };
   const chans = cfg.block_out_channels;
   const n = chans.length;
   const factor = 2 ** (n - 1);
@@ -110,7 +173,14 @@ export function buildVaeEncoderGraph(w: WeightSet, cfg: VaeConfig, opts: VaeGrap
 interface Ctx {
   g: GraphBuilder;
   w: WeightSet;
+  cfg: VaeConfig;
   groups: number;
+}
+
+/** A block's 3×3 "same" conv: Winograd under the plan where vaeTakesWinograd says so (it needs the input shape), else Conv. */
+function conv(ctx: Ctx, prefix: string, x: string, inShape: Shape): string {
+  const take = vaeTakesWinograd(ctx.cfg, `${prefix}.weight`, need(ctx.w, `${prefix}.weight`).shape);
+  return conv2d(ctx.g, ctx.w, prefix, x, take ? { inShape } : {});
 }
 
 /** ResnetBlock2D without time embedding: GN → SiLU → conv1 → GN → SiLU → conv2, + (1×1 shortcut) x. */
@@ -122,11 +192,11 @@ function resnet(ctx: Ctx, prefix: string, x: string, shape: Shape, out: number):
   }
   let h = groupNorm(g, w, `${prefix}.norm1`, x, shape, ctx.groups, EPS);
   h = g.scope(`${prefix}.norm1`, () => silu(g, h));
-  h = conv2d(g, w, `${prefix}.conv1`, h);
+  h = conv(ctx, `${prefix}.conv1`, h, shape);
   const outShape: Shape = [shape[0], out, shape[2], shape[3]];
   h = groupNorm(g, w, `${prefix}.norm2`, h, outShape, ctx.groups, EPS);
   h = g.scope(`${prefix}.norm2`, () => silu(g, h));
-  h = conv2d(g, w, `${prefix}.conv2`, h);
+  h = conv(ctx, `${prefix}.conv2`, h, outShape);
   const skip = w.has(`${prefix}.conv_shortcut.weight`) ? conv2d(g, w, `${prefix}.conv_shortcut`, x, { pad: 0 }) : x;
   return g.scope(prefix, () => g.op('Add', [skip, h], {}, { name: 'residual' }));
 }

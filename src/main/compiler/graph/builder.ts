@@ -1,6 +1,6 @@
 import type { TensorView } from '../io/tensor';
 import { FUSED_ATTENTION, type AttentionPlan } from './attention-plan';
-import { takesWinograd, winogradKernelShape, type ConvPlan } from './conv-plan';
+import { takesWinograd, UNET_WINOGRAD_LAYERS, winogradKernelShape, type ConvPlan, type WinogradLayers } from './conv-plan';
 import { encodedShape, encodingSuffix, isConvEncoding, isInt8Encoding, type QuantPlan, type WeightEncoding } from './quant-plan';
 import type { NormPlan } from './norm-plan';
 import type { TrigPlan } from './trig-plan';
@@ -138,6 +138,8 @@ export class GraphBuilder {
     readonly quant: QuantPlan = 'float',
     /** How `layers.conv2d` computes float 3×3 convolutions in this graph (per provider, conv-plan.ts). */
     readonly conv: ConvPlan = 'direct',
+    /** Which 3×3 layers that plan takes: the family's channel range (conv-plan.ts; the UNet's by default). */
+    readonly winogradLayers: WinogradLayers = UNET_WINOGRAD_LAYERS,
   ) {}
 
   /** Runs `fn` with node names prefixed by `scope` (joined with '.'), e.g. the canonical module path. */
@@ -188,7 +190,7 @@ export class GraphBuilder {
         throw new Error(`weight ${view.name}: the int8 encodings are for transposed Linear weights and 4-D conv kernels in float32 graphs`);
       }
     }
-    if (encoding === 'winograd' && (transpose || opts.shape || !takesWinograd(view.shape, 1))) {
+    if (encoding === 'winograd' && (transpose || opts.shape || !takesWinograd(view.shape, 1, this.winogradLayers))) {
       throw new Error(`weight ${view.name}: the Winograd encoding is for 3×3 conv kernels the conv plan takes (conv-plan.ts)`);
     }
     const base = transpose ? [view.shape[1], view.shape[0]] : view.shape;

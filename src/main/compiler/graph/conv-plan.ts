@@ -30,6 +30,14 @@ import type { ProviderName } from '../../../shared/domain/generation';
  * Stride-2 convolutions (downsamplers), 1×1 convolutions and the few-channel ones (conv_in, conv_out: 4 latent
  * channels, where the transforms would outweigh the product) stay direct. The UNet and a ControlNet (its encoder is
  * the UNet's) take the plan; their cache keys carry `conv: 'winograd'`.
+ *
+ * The VAE's graphs take the plan too, with their own range (vaeWinogradLayers: wider than the top level, at any
+ * width; its widest are 512) and one more bound (families/vae.ts vaeTakesWinograd names the kernels): the layer's
+ * input must be smaller than the top level's activation, since the intermediates are 2.25× the input, a few at once.
+ * Single layers, one frame, alternating: 512 ch at 64² 119 → 56 ms, at 128² 477 → 234 ms; 256 ch at 256²
+ * 503 → 337 ms; 128 ch at 512² 617 → 568 ms only. The whole SD1.5 decoder, one 512² frame (fresh processes):
+ * with every layer wider than the top level but the full-resolution upsampler, 29.4 → 19.3 s but peak RSS 1.62 →
+ * 3.56 GiB; with the input bound (43 M kernels, 0.48 GiB more weights), 29.8 → 22.2 s, 1.67 → 2.19 GiB.
  */
 export type ConvPlan = 'direct' | 'winograd';
 
@@ -73,13 +81,36 @@ const AT = [
   [0, 1, -1, 8, -8, 1],
 ];
 
+/** Which 3×3 stride-1 layers of one graph family the winograd plan takes: a channel range, by kernel shape. */
+export interface WinogradLayers {
+  /** Fewest inputs and outputs (C and K) a layer needs. */
+  minChannels: number;
+  /** Most outputs (K) a layer may have. */
+  maxOutChannels: number;
+}
+
+/** The UNet's layers (and the default): 16 ≤ C, K and K ≤ 640 (see above). */
+export const UNET_WINOGRAD_LAYERS: WinogradLayers = { minChannels: WINOGRAD_MIN_CHANNELS, maxOutChannels: WINOGRAD_MAX_OUT_CHANNELS };
+
+/**
+ * The VAE's layers: those wider than its top level (`topChannels`, block_out_channels[0]), whatever their width
+ * (in SD1.5 the 256- and 512-channel layers; the VAE has no 1280-channel kernels whose 4× bytes would weigh).
+ * The top level runs at the full output resolution: 128 channels at 512² gained 617 → 568 ms only (the
+ * transforms there are a large share of few-channel products), and its transform intermediates, 2.25× a
+ * 134 MB activation several times over, are the decode's largest transient memory. A creator's VAE config and
+ * weights are fixed per cache entry, so the choice still never depends on the image size.
+ */
+export function vaeWinogradLayers(topChannels: number): WinogradLayers {
+  return { minChannels: Math.max(WINOGRAD_MIN_CHANNELS, topChannels + 1), maxOutChannels: Number.POSITIVE_INFINITY };
+}
+
 /**
  * Whether a conv kernel of `shape` [K, C, kh, kw] at `stride` takes the Winograd form under the winograd plan:
- * 3×3, stride 1, WINOGRAD_MIN_CHANNELS ≤ C and K, K ≤ WINOGRAD_MAX_OUT_CHANNELS. By shape only (see above).
+ * 3×3, stride 1, `layers.minChannels` ≤ C and K, K ≤ `layers.maxOutChannels`. By shape only (see above).
  */
-export function takesWinograd(shape: readonly number[], stride: number): boolean {
+export function takesWinograd(shape: readonly number[], stride: number, layers: WinogradLayers = UNET_WINOGRAD_LAYERS): boolean {
   const [K, C, kh, kw] = shape;
-  return shape.length === 4 && kh === 3 && kw === 3 && stride === 1 && C >= WINOGRAD_MIN_CHANNELS && K >= WINOGRAD_MIN_CHANNELS && K <= WINOGRAD_MAX_OUT_CHANNELS;
+  return shape.length === 4 && kh === 3 && kw === 3 && stride === 1 && C >= layers.minChannels && K >= layers.minChannels && K <= layers.maxOutChannels;
 }
 
 /** The stored shape of a transformed kernel: [36, K, C]. */

@@ -80,7 +80,7 @@ export function conv2d(
   const stride = opts.stride ?? 1;
   const pads = Array.isArray(opts.pad) ? opts.pad : [opts.pad ?? (kh >> 1), opts.pad ?? (kw >> 1), opts.pad ?? (kh >> 1), opts.pad ?? (kw >> 1)];
   if (g.quant === 'int8' && !opts.exact && opts.inShape) return int8Conv(g, w, prefix, W, x, opts.inShape, stride, pads);
-  if (g.conv === 'winograd' && opts.inShape && takesWinograd(W.shape, stride) && pads.every((p) => p === 1)) return winogradConv(g, w, prefix, W, x, opts.inShape);
+  if (g.conv === 'winograd' && opts.inShape && takesWinograd(W.shape, stride, g.winogradLayers) && pads.every((p) => p === 1)) return winogradConv(g, w, prefix, W, x, opts.inShape);
   const inputs = [x, g.weight(W)];
   const b = w.get(`${prefix}.bias`);
   if (b) inputs.push(g.weight(b));

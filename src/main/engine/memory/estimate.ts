@@ -2,6 +2,8 @@ import type { GraphShape } from '../models/graph-identity';
 import type { ModelSource } from '../models/model-source';
 import { CPU_SAMPLE_CHUNKS } from '../../compiler/graph/sample-chunks';
 import { weightBytes, type WeightTarget } from './weight-bytes';
+import { vaeWinogradWidestInput } from '../../compiler/families/vae';
+import type { VaeConfig } from '../../compiler/families/configs';
 
 /**
  * Peak memory of a generation, from the shapes alone, before anything is compiled or opened. One estimate serves
@@ -56,6 +58,15 @@ export const UNET_CHUNKED_ITERATION_WITH_ATTENTION = 239;
 export const UNET_INT8_ARENA_FACTOR = 1.35;
 /** VAE decoder arena per output pixel and full-resolution channel, in activation elements (fitted: 8.5). */
 export const VAE_ARENA = 8.5;
+/**
+ * What the CPU's winograd conv plan adds to a VAE arena (compiler/graph/conv-plan.ts, families/vae.ts
+ * vaeTakesWinograd): the transform intermediates of its widest layer (2.25× that layer's input, a few at once), per
+ * element of that input (vaeWinogradWidestInput). Fitted from the added peak RSS over direct, weights aside, the
+ * larger of: starter 1024² × 1 frame (fresh workers) ≈ 150 MiB = 4.7 inputs; SD1.5 decoder one frame (fresh
+ * processes, `npm run bench -- vae-conv`) 256²: 0.03 GiB, 512²: 0.04 GiB = 0.7 (its intermediates fit in the
+ * arena the top level needs anyway).
+ */
+export const VAE_WINOGRAD_TRANSIENT = 5;
 /** Host bytes per frame pixel after decoding: float32 RGB (12) + 8-bit RGB (3). */
 export const FRAME_BYTES_PER_PIXEL = 15;
 /** A GPU provider's own context and workspace (CUDA / DirectML; not measured on this project's machines). */
@@ -125,16 +136,22 @@ export function arenaBytes(source: ModelSource, shape: GraphShape, target: Memor
     }
     case 'vae': {
       const factor = 2 ** (c.vae.block_out_channels.length - 1);
-      return VAE_ARENA * shape.latentHeight * factor * shape.latentWidth * factor * c.vae.block_out_channels[0] * e;
+      return vaeArenaPerPixel(c.vae, 'decoder', target) * shape.latentHeight * factor * shape.latentWidth * factor * e;
     }
     case 'vae_encoder':
       // The encoder's activations mirror the decoder's at the same pixel size (once per input frame).
-      return VAE_ARENA * shape.height * shape.width * c.vae.block_out_channels[0] * e;
+      return vaeArenaPerPixel(c.vae, 'encoder', target) * shape.height * shape.width * e;
     case 'text_encoder':
       return 0; // 77·k tokens: within the runtime base
     case 'img_encoder':
       return 0; // a few small convolutions, once per clip: within the runtime base
   }
+}
+
+/** A VAE arena's elements per full-resolution pixel: α_vae·C_vae, plus the winograd plan's transients on the CPU. */
+export function vaeArenaPerPixel(cfg: VaeConfig, part: 'decoder' | 'encoder', target: MemoryTarget): number {
+  const winograd = target.conv === 'winograd' ? VAE_WINOGRAD_TRANSIENT * vaeWinogradWidestInput(cfg, part) : 0;
+  return VAE_ARENA * cfg.block_out_channels[0] + winograd;
 }
 
 /** Bytes one open session holds (its weights and its arena), on the host or the device. */

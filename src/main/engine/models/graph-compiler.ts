@@ -150,9 +150,9 @@ export class GraphCompiler {
           conv: this.settings.conv,
         });
       case 'vae':
-        return { ...buildVaeDecoderGraph(weights, configs.vae, { batch: 1, latentHeight: shape.latentHeight, latentWidth: shape.latentWidth, floatType, attention }), name };
+        return { ...buildVaeDecoderGraph(weights, configs.vae, { batch: 1, latentHeight: shape.latentHeight, latentWidth: shape.latentWidth, floatType, attention, conv: this.settings.conv }), name };
       case 'vae_encoder':
-        return { ...buildVaeEncoderGraph(weights, configs.vae, { batch: 1, height: shape.height, width: shape.width, floatType, attention }), name };
+        return { ...buildVaeEncoderGraph(weights, configs.vae, { batch: 1, height: shape.height, width: shape.width, floatType, attention, conv: this.settings.conv }), name };
       case 'img_encoder':
         return buildImageEncoderGraph(weights, { batch: shape.batch, frames: shape.frames, latentHeight: shape.latentHeight, latentWidth: shape.latentWidth, levels: configs.unet.block_out_channels.length, floatType, name });
     }

@@ -114,7 +114,7 @@ export interface CompileSettings {
   norm?: NormPlan;
   /** The UNet's Linear and conv layers: float, or the labelled int8 CPU option (quant-plan.ts); default float. */
   quant?: QuantPlan;
-  /** The UNet's 3×3 convolutions: direct, or the CPU's Winograd form (conv-plan.ts); default direct. */
+  /** The UNet's and the VAE's 3×3 convolutions: direct, or the CPU's Winograd form (conv-plan.ts); default direct. */
   conv?: ConvPlan;
 }
 
@@ -165,9 +165,12 @@ function withQuant(options: Record<string, unknown> | undefined, component: Comp
   return { ...options, quant };
 }
 
-/** Winograd kernels are another set of weights ([36, K, C] where the kernel is [K, C, 3, 3]): their own entry. */
+/**
+ * Winograd kernels are another set of weights ([36, K, C] where the kernel is [K, C, 3, 3]): their own entry. The
+ * UNet's and the VAE's graphs take the plan (conv-plan.ts); the direct form keeps the keys entries had before it.
+ */
 function withConv(options: Record<string, unknown> | undefined, component: Component, conv: ConvPlan | undefined): Record<string, unknown> | undefined {
-  if (!conv || conv === 'direct' || component !== 'unet') return options;
+  if (!conv || conv === 'direct' || !(component === 'unet' || component === 'vae' || component === 'vae_encoder')) return options;
   return { ...options, conv };
 }
 

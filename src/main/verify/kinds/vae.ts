@@ -84,7 +84,8 @@ async function comparePipelineDecode(ctx: VerifyContext, w: WeightSet, cfg: VaeC
   if (!pd || typeof pd.input !== 'string') return;
   const lat = npyF32(join(ctx.dir, pd.input));
   const [B, C, F, h, wd] = lat.shape;
-  const graph = buildVaeDecoderGraph(w, cfg, { batch: 1, latentHeight: h, latentWidth: wd });
+  // The studio's CPU decoder: the target's conv plan (the session below runs on the CPU).
+  const graph = buildVaeDecoderGraph(w, cfg, { batch: 1, latentHeight: h, latentWidth: wd, conv: graphOptionsFor(ctx.target).conv });
   const { modelPath } = emitModel(graph, { dir: join(ctx.workDir, 'pipeline_decode'), modelFile: 'vae_decoder.onnx' });
   const session = await createSession(modelPath, { providers: ['cpu'] });
   try {
