@@ -89,7 +89,10 @@ export async function compileControlVariants(models: BenchModels, s: UNetShape):
   const src = models.source;
   const cnW = controlNetWeights(src.unet, src.configs.unet);
   const rows = s.batch * s.frames;
-  const buildCn = (): GraphIR => buildControlNetGraph(cnW, src.configs.unet, { batch: rows, latentHeight: s.latentHeight, latentWidth: s.latentWidth, contextLength: s.tokens, floatType, attention, name: 'controlnet' });
+  // The UNet weights file was written under the models' conv plan (Winograd kernels on the CPU): both designs' graphs
+  // must read the same encodings.
+  const conv = models.convPlan();
+  const buildCn = (): GraphIR => buildControlNetGraph(cnW, src.configs.unet, { batch: rows, latentHeight: s.latentHeight, latentWidth: s.latentWidth, contextLength: s.tokens, floatType, attention, conv, name: 'controlnet' });
   const buildUNet = (): GraphIR =>
     buildUNetGraph(src.unet, src.configs.unet, {
       batch: s.batch,
@@ -100,6 +103,7 @@ export async function compileControlVariants(models: BenchModels, s: UNetShape):
       attention,
       motion: { w: src.motion, cfg: src.configs.motion, frames: s.frames, groupnorm: 'per_frame' },
       controlResiduals: true,
+      conv,
       name: 'unet_ctl',
     });
   const emit = (build: () => GraphIR, index: WeightIndex, file: string): CompiledVariant => {
