@@ -140,6 +140,8 @@ describe('winograd conv plan', () => {
     const stillConv = wino.nodes.filter((nd) => nd.opType === 'Conv' && !/winograd/.test(nd.name)).map(kernelOf);
     expect(stillConv.sort()).toEqual(directConvs.filter((k) => !expectedWino.includes(k)).sort());
     expect(stillConv.some((k) => /downsamplers/.test(k)) && stillConv.includes('conv_in.weight') && stillConv.includes('conv_out.weight')).toBe(true);
+    // The fixed transforms are one constant each, read by every Winograd layer.
+    expect(allInitializers(wino).filter((i) => /winograd_(bt|at)/.test(i.name)).length).toBe(2);
   });
 
   const verifyCase = (folder: string, target: VerifyTarget): Promise<Comparison[]> => verifyFixture(folder, target, scratch());

@@ -216,10 +216,12 @@ export class GraphBuilder {
   }
 
   /** A float constant in the graph's float type (stored as float32 here, converted on emit). */
-  constFloat(values: ArrayLike<number>, shape: number[], hint = 'const'): string {
+  constFloat(values: ArrayLike<number>, shape: number[], hint = 'const', shareAs?: string): string {
     const data = Float32Array.from(values);
     if (data.length !== count(shape)) throw new Error(`constFloat ${hint}: ${data.length} values for [${shape}]`);
-    const key = data.length <= 16 ? `f:${shape.join('x')}:${Array.from(data).join(',')}` : undefined;
+    // Small constants are shared by value; a larger one by the name its caller gives (`shareAs`), e.g. a fixed
+    // transform every layer of a kind reads.
+    const key = shareAs ? `named:${shareAs}` : data.length <= 16 ? `f:${shape.join('x')}:${Array.from(data).join(',')}` : undefined;
     const hit = key && this.constCache.get(key);
     if (hit) return hit;
     const name = this.fresh(`${this.currentScope ? this.currentScope + '/' : ''}${hint}`);

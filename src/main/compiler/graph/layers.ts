@@ -112,7 +112,7 @@ function winogradConv(g: GraphBuilder, w: WeightSet, prefix: string, W: TensorVi
   const u = Math.ceil(wd / m);
   return g.scope(prefix, () => {
     const planes = g.op('Reshape', [x, g.i64([n * C, 1, h, wd])], {}, { name: 'planes' });
-    const v = g.op('Conv', [planes, g.constFloat(winogradInputKernels(), [xi, 1, a, a], 'winograd_bt')], {
+    const v = g.op('Conv', [planes, g.constFloat(winogradInputKernels(), [xi, 1, a, a], 'winograd_bt', 'winograd_bt')], {
       kernel_shape: attr.ints([a, a]),
       strides: attr.ints([m, m]),
       pads: attr.ints([1, 1, 1 + t * m - h, 1 + u * m - wd]),
@@ -123,7 +123,7 @@ function winogradConv(g: GraphBuilder, w: WeightSet, prefix: string, W: TensorVi
     const prod = g.op('MatMul', [g.weight(W, { encoding: 'winograd' }), g.op('Reshape', [vt, g.i64([xi, C, n * t * u])], {}, { name: 'v_cols' })], {}, { name: 'winograd_mm' });
     const mt = g.op('Transpose', [g.op('Reshape', [prod, g.i64([xi, K, n, t * u])], {}, { name: 'm_rows' })], { perm: attr.ints([2, 1, 0, 3]) }, { name: 'm_tiles' });
     const tiles = g.op('Reshape', [mt, g.i64([n * K, xi, t, u])], {}, { name: 'm_planes' });
-    let y = g.op('ConvTranspose', [tiles, g.constFloat(winogradOutputKernels(), [xi, 1, m, m], 'winograd_at')], { kernel_shape: attr.ints([m, m]), strides: attr.ints([m, m]) }, { name: 'winograd_out' });
+    let y = g.op('ConvTranspose', [tiles, g.constFloat(winogradOutputKernels(), [xi, 1, m, m], 'winograd_at', 'winograd_at')], { kernel_shape: attr.ints([m, m]), strides: attr.ints([m, m]) }, { name: 'winograd_out' });
     y = g.op('Reshape', [y, g.i64([n, K, t * m, u * m])], {}, { name: 'unplanes' });
     if (t * m !== h || u * m !== wd) y = g.op('Slice', [y, g.i64([0, 0]), g.i64([h, wd]), g.i64([2, 3])], {}, { name: 'crop' });
     const b = w.get(`${prefix}.bias`);
